@@ -1,0 +1,1 @@
+"""Channel adapters: email, SMS, chat and letters; finishing, validation, sending, webhooks."""

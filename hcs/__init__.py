@@ -1,0 +1,1 @@
+"""HCS: governed customer communications."""

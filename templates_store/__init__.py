@@ -1,0 +1,1 @@
+"""The central template repository: templates, immutable versions, blocks, themes and rendering."""
