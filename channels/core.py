@@ -1,0 +1,91 @@
+"""The shape every channel shares: issues shown in preview, send results, delivery events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """A message's category, which decides e.g. whether unsubscribe headers are required."""
+
+    TRANSACTIONAL = "transactional"
+    SERVICE = "service"
+    MARKETING = "marketing"
+    SENSITIVE = "sensitive"
+
+
+class Level(StrEnum):
+    """How bad a validation issue is: errors block sending, warnings are shown."""
+
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One validation finding an author sees in preview."""
+
+    level: Level
+    code: str
+    message: str
+    part: str | None = None
+
+
+def warning(code: str, message: str, part: str | None = None) -> Issue:
+    """A warning issue."""
+    return Issue(Level.WARNING, code, message, part)
+
+
+def error(code: str, message: str, part: str | None = None) -> Issue:
+    """An error issue."""
+    return Issue(Level.ERROR, code, message, part)
+
+
+def has_errors(issues: list[Issue]) -> bool:
+    """Whether any issue blocks sending."""
+    return any(issue.level is Level.ERROR for issue in issues)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What a provider said about one accepted message."""
+
+    provider: str
+    message_id: str
+    status: int | None = None
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+class EventKind(StrEnum):
+    """Delivery events that provider webhooks become."""
+
+    ACCEPTED = "accepted"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    DELIVERED = "delivered"
+    READ = "read"
+    BOUNCED = "bounced"
+    FAILED = "failed"
+    OPENED = "opened"
+    CLICKED = "clicked"
+    COMPLAINED = "complained"
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    RECEIVED = "received"
+
+
+@dataclass(frozen=True)
+class DeliveryEvent:
+    """One thing a provider reported about a message or a recipient."""
+
+    kind: EventKind
+    provider: str
+    provider_message_id: str | None
+    recipient: str | None
+    occurred_at: datetime | None
+    reason: str | None = None
+    reference: str | None = None
+    data: Mapping[str, str] = field(default_factory=dict)

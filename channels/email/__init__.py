@@ -1,0 +1,85 @@
+"""Email: finishing (pure), validation, and sending through outbox, SMTP or SendGrid."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from channels.core import Category, Issue, SendResult
+from channels.email.message import (
+    EmailContent,
+    EmailSettings,
+    PreparedEmail,
+    prepare_email,
+    to_eml,
+)
+from channels.email.outbox import OutboxEmail
+from channels.email.sendgrid import SendGridEmail
+from channels.email.smtp import SmtpEmail
+from channels.email.validation import validate_email
+
+__all__ = [
+    "EMAIL_PROVIDERS",
+    "EmailChannel",
+    "EmailContent",
+    "EmailProvider",
+    "EmailSettings",
+    "PreparedEmail",
+    "to_eml",
+]
+
+
+class EmailProvider(Protocol):
+    """Something that delivers a prepared email and says what id the provider gave it."""
+
+    name: str
+
+    def send(self, prepared: PreparedEmail) -> SendResult:
+        """Deliver one message."""
+        ...
+
+
+EMAIL_PROVIDERS: dict[str, type[EmailProvider]] = {
+    "outbox": OutboxEmail,
+    "smtp": SmtpEmail,
+    "sendgrid": SendGridEmail,
+}
+
+
+class EmailChannel:
+    """The email channel: the brand's settings plus one provider."""
+
+    def __init__(self, settings: EmailSettings, provider: EmailProvider) -> None:
+        self.settings = settings
+        self.provider = provider
+
+    def prepare(
+        self,
+        content: EmailContent,
+        recipient: str,
+        category: Category,
+        *,
+        reference: str,
+        now: datetime,
+        recipient_name: str | None = None,
+        scope: str | None = None,
+    ) -> PreparedEmail:
+        """Finish the rendered parts into exactly what will be sent (pure)."""
+        return prepare_email(
+            self.settings,
+            content,
+            recipient,
+            category,
+            reference=reference,
+            now=now,
+            recipient_name=recipient_name,
+            scope=scope,
+        )
+
+    def validate(self, content: EmailContent, category: Category) -> list[Issue]:
+        """Warnings and errors shown to the author in preview."""
+        return validate_email(self.settings, content, category)
+
+    def send(self, prepared: PreparedEmail) -> SendResult:
+        """Deliver through the configured provider."""
+        return self.provider.send(prepared)

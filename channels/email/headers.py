@@ -1,0 +1,55 @@
+"""Header values checked by us: this Python (3.11.7) is open to CVE-2024-6923.
+
+An encoded word such as ``=?UTF-8?Q?=0A?=`` in a subject can become a real extra header when the
+message is serialised, and a ``To`` with a comma becomes two recipients, so subjects, display
+names and addresses are validated here before they reach :mod:`email`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from email.headerregistry import Address
+from email.utils import getaddresses
+
+from email_validator import EmailNotValidError, validate_email
+
+from channels.errors import InvalidContent, InvalidRecipient
+
+_ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?", re.IGNORECASE)
+
+
+def check_header_text(value: str, part: str) -> str:
+    """Return `value` if it is safe as a header's text (no control characters, no encoded words)."""
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+        raise InvalidContent(f"{part} must not contain line breaks or control characters")
+    if _ENCODED_WORD.search(value):
+        raise InvalidContent(f"{part} must not contain an RFC 2047 encoded word (=?...?=)")
+    return value
+
+
+def check_address(address: str) -> str:
+    """Return the normalised form of one plain e-mail address, or raise InvalidRecipient."""
+    if any(char in address for char in ',;<>"\r\n\0') or address != address.strip():
+        raise InvalidRecipient("an e-mail address must be one plain address", reason=address)
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidRecipient(f"invalid e-mail address: {exc}", reason=address) from exc
+    return checked.normalized
+
+
+def format_address(address: str, name: str | None = None, part: str = "address") -> str:
+    """One mailbox as header text, with the display name quoted; exactly one address guaranteed."""
+    addr_spec = check_address(address)
+    display = check_header_text(name, f"{part} name") if name else ""
+    text = str(Address(display_name=display, addr_spec=addr_spec))
+    parsed = getaddresses([text])
+    if len(parsed) != 1 or parsed[0][1] != addr_spec:
+        raise InvalidContent(f"{part} does not form exactly one address")
+    return text
+
+
+def domain_of(address: str) -> str:
+    """The domain part of an address."""
+    return address.rpartition("@")[2]

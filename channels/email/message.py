@@ -1,0 +1,163 @@
+"""Email finishing: rendered parts become one exact, archivable MIME message (pure)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import css_inline
+from inscriptis import get_text  # type: ignore[import-untyped]
+from inscriptis.model.config import ParserConfig  # type: ignore[import-untyped]
+
+from channels.core import Category
+from channels.email.headers import check_header_text, domain_of, format_address
+from channels.email.unsubscribe import unsubscribe_url
+from channels.errors import InvalidContent
+
+# Remote stylesheets are never fetched while inlining: the mail is finished offline.
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
+_TEXT_CONFIG = ParserConfig(display_links=True)
+ONE_CLICK = "List-Unsubscribe=One-Click"
+# Long one-click URLs must stay literal, not be folded into encoded words.
+_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    """The rendered parts of an email."""
+
+    subject: str
+    html: str
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """The brand's sender and unsubscribe settings, passed in by the application."""
+
+    from_address: str
+    from_name: str | None = None
+    reply_to: str | None = None
+    unsubscribe_base_url: str | None = None
+    unsubscribe_secret: bytes = b""
+    unsubscribe_mailto: str | None = None
+    unsubscribe_ttl: timedelta = timedelta(days=60)
+    max_subject_chars: int = 78
+
+
+@dataclass(frozen=True)
+class PreparedEmail:
+    """Exactly what will be sent: headers in order and both bodies."""
+
+    reference: str
+    recipient: str
+    subject: str
+    html: str
+    text: str
+    headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    from_address: str = ""
+    from_name: str | None = None
+    recipient_name: str | None = None
+    reply_to: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """The value of one header, if present."""
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+
+def html_to_text(html: str) -> str:
+    """A plain-text alternative generated from HTML (links kept as text)."""
+    return str(get_text(html, _TEXT_CONFIG)).strip() + "\n"
+
+
+def inline_css(html: str) -> str:
+    """The HTML with its <style> rules inlined into style attributes."""
+    try:
+        return str(_INLINER.inline(html))
+    except ValueError as exc:
+        raise InvalidContent(f"the email HTML could not be finished: {exc}") from exc
+
+
+def list_unsubscribe(
+    settings: EmailSettings, recipient: str, scope: str, now: datetime
+) -> tuple[tuple[str, str], ...]:
+    """RFC 8058 headers for a marketing mail; empty when no unsubscribe URL is configured."""
+    if not settings.unsubscribe_base_url:
+        return ()
+    url = unsubscribe_url(
+        settings.unsubscribe_base_url,
+        settings.unsubscribe_secret,
+        recipient,
+        scope,
+        now=now,
+        ttl=settings.unsubscribe_ttl,
+    )
+    targets = [f"<{url}>"]
+    if settings.unsubscribe_mailto:
+        targets.append(f"<mailto:{settings.unsubscribe_mailto}?subject=unsubscribe>")
+    return (("List-Unsubscribe", ", ".join(targets)), ("List-Unsubscribe-Post", ONE_CLICK))
+
+
+def prepare_email(
+    settings: EmailSettings,
+    content: EmailContent,
+    recipient: str,
+    category: Category,
+    *,
+    reference: str,
+    now: datetime,
+    recipient_name: str | None = None,
+    scope: str | None = None,
+) -> PreparedEmail:
+    """Finish an email: checked headers, inlined CSS, a text part, unsubscribe headers."""
+    sender = format_address(settings.from_address, settings.from_name, "from")
+    to = format_address(recipient, recipient_name, "to")
+    subject = check_header_text(content.subject, "subject")
+    check_header_text(reference, "reference")
+    headers: list[tuple[str, str]] = [
+        ("From", sender),
+        ("To", to),
+        ("Subject", subject),
+        ("Date", format_datetime(now)),
+        ("Message-ID", f"<{reference}@{domain_of(settings.from_address)}>"),
+    ]
+    if settings.reply_to:
+        headers.append(("Reply-To", format_address(settings.reply_to, None, "reply-to")))
+    if category is Category.MARKETING:
+        headers.extend(list_unsubscribe(settings, recipient, scope or category.value, now))
+    text = content.text if content.text is not None else html_to_text(content.html)
+    html = inline_css(content.html)
+    return PreparedEmail(
+        reference,
+        recipient,
+        subject,
+        html,
+        text,
+        tuple(headers),
+        from_address=settings.from_address,
+        from_name=settings.from_name,
+        recipient_name=recipient_name,
+        reply_to=settings.reply_to,
+    )
+
+
+def to_mime(prepared: PreparedEmail) -> EmailMessage:
+    """The MIME message (multipart/alternative: text, then HTML)."""
+    message = EmailMessage(policy=_POLICY)
+    for name, value in prepared.headers:
+        message[name] = value
+    message.set_content(prepared.text)
+    message.add_alternative(prepared.html, subtype="html")
+    # A boundary derived from the content keeps the archived bytes reproducible.
+    digest = hashlib.sha256(f"{prepared.reference}\0{prepared.html}".encode()).hexdigest()
+    message.set_boundary(f"hcs-{digest[:32]}")
+    return message
+
+
+def to_eml(prepared: PreparedEmail) -> bytes:
+    """The message as .eml bytes, exactly as archived and sent over SMTP."""
+    return to_mime(prepared).as_bytes()

@@ -1,0 +1,68 @@
+"""SendGrid's v3 Mail Send through the official SDK."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.error import URLError
+
+from python_http_client.exceptions import HTTPError  # type: ignore[import-untyped]
+from sendgrid import SendGridAPIClient  # type: ignore[import-untyped]
+
+from channels.core import SendResult
+from channels.email.message import PreparedEmail
+from channels.errors import ChannelError, TransientChannelError, is_transient_status
+
+# SendGrid sets these itself (or refuses them as custom headers).
+_OWN_HEADERS = {"from", "to", "subject", "reply-to", "date", "message-id"}
+
+
+def _mailbox(address: str, name: str | None) -> dict[str, str]:
+    return {"email": address, "name": name} if name else {"email": address}
+
+
+def mail_body(prepared: PreparedEmail) -> dict[str, Any]:
+    """The JSON body of POST /v3/mail/send for one prepared email."""
+    body: dict[str, Any] = {
+        "personalizations": [{"to": [_mailbox(prepared.recipient, prepared.recipient_name)]}],
+        "from": _mailbox(prepared.from_address, prepared.from_name),
+        "subject": prepared.subject,
+        "content": [
+            {"type": "text/plain", "value": prepared.text},
+            {"type": "text/html", "value": prepared.html},
+        ],
+        "custom_args": {"hcs_reference": prepared.reference},
+    }
+    extra = {k: v for k, v in prepared.headers if k.lower() not in _OWN_HEADERS}
+    if extra:
+        body["headers"] = extra
+    if prepared.reply_to:
+        body["reply_to"] = {"email": prepared.reply_to}
+    return body
+
+
+class SendGridEmail:
+    """Sends through SendGrid; the id is SendGrid's X-Message-Id."""
+
+    name = "sendgrid"
+
+    def __init__(
+        self, api_key: str, *, host: str = "https://api.sendgrid.com", timeout: float = 10.0
+    ) -> None:
+        self.client = SendGridAPIClient(api_key, host=host)
+        # The SDK has no timeout by default.
+        self.client.client.timeout = timeout
+
+    def send(self, prepared: PreparedEmail) -> SendResult:
+        """POST the message to /v3/mail/send."""
+        try:
+            response = self.client.client.mail.send.post(request_body=mail_body(prepared))
+        except HTTPError as exc:
+            status = int(exc.status_code)
+            reason = exc.body.decode("utf-8", "replace") if exc.body else str(exc.reason)
+            kind = TransientChannelError if is_transient_status(status) else ChannelError
+            message = f"SendGrid answered {status}: {reason}"
+            raise kind(message, status=status, reason=reason) from exc
+        except (URLError, TimeoutError, ConnectionError) as exc:
+            raise TransientChannelError(f"SendGrid unreachable: {exc}", reason=str(exc)) from exc
+        message_id = response.headers.get("X-Message-Id") or prepared.reference
+        return SendResult(self.name, str(message_id), status=int(response.status_code))

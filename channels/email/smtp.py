@@ -1,0 +1,70 @@
+"""SMTP through smtplib, with STARTTLS and authentication."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+
+from channels.core import SendResult
+from channels.email.message import PreparedEmail, to_mime
+from channels.errors import ChannelError, TransientChannelError
+
+
+def _smtp_error(exc: smtplib.SMTPException) -> ChannelError:
+    """Map an smtplib error: 4xx replies and lost connections are transient."""
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code = next((c for c, _ in exc.recipients.values()), None)
+    reason = str(getattr(exc, "smtp_error", b"") or exc)
+    if isinstance(reason, bytes):
+        reason = reason.decode("utf-8", "replace")
+    transient = isinstance(exc, smtplib.SMTPServerDisconnected) or (
+        isinstance(code, int) and 400 <= code < 500
+    )
+    kind = TransientChannelError if transient else ChannelError
+    return kind(f"SMTP server refused the message: {code} {reason}", status=code, reason=reason)
+
+
+class SmtpEmail:
+    """Sends through an SMTP server (submission port, STARTTLS and login by default)."""
+
+    name = "smtp"
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 587,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.host, self.port = host, port
+        self.username, self.password = username, password
+        self.starttls = starttls
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.timeout = timeout
+
+    def _deliver(self, prepared: PreparedEmail) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp.ehlo()
+            if self.starttls:
+                smtp.starttls(context=self.ssl_context)
+                smtp.ehlo()
+            if self.username is not None:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(
+                to_mime(prepared), from_addr=prepared.from_address, to_addrs=[prepared.recipient]
+            )
+
+    def send(self, prepared: PreparedEmail) -> SendResult:
+        """Deliver to the server; the id is the Message-ID header."""
+        try:
+            self._deliver(prepared)
+        except smtplib.SMTPException as exc:
+            raise _smtp_error(exc) from exc
+        except (OSError, ssl.SSLError) as exc:
+            raise TransientChannelError(f"SMTP server unreachable: {exc}", reason=str(exc)) from exc
+        return SendResult(self.name, prepared.header("Message-ID") or prepared.reference)

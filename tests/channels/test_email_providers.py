@@ -1,0 +1,148 @@
+"""SMTP against aiosmtpd and SendGrid's real SDK against a loopback server."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from datetime import UTC, datetime
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from channels.core import Category
+from channels.email import EmailChannel, EmailContent, EmailSettings, PreparedEmail
+from channels.email.sendgrid import SendGridEmail
+from channels.email.smtp import SmtpEmail
+from channels.errors import ChannelError, TransientChannelError
+from tests.channels.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer, _free_port
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+SETTINGS = EmailSettings(
+    from_address="news@acme.example",
+    from_name="Acme",
+    unsubscribe_base_url="https://hcs.acme.example/u",
+    unsubscribe_secret=b"k",
+)
+
+
+def prepared(category: Category = Category.MARKETING) -> PreparedEmail:
+    return EmailChannel(SETTINGS, SmtpEmail("127.0.0.1")).prepare(
+        EmailContent("Autumn offers", "<p>Hello</p>"),
+        "ana@example.com",
+        category,
+        reference="msg-42",
+        now=NOW,
+        recipient_name="Ana",
+    )
+
+
+def test_smtp_sends_over_starttls_after_logging_in(smtp_server: SmtpServer) -> None:
+    provider = SmtpEmail(
+        smtp_server.host,
+        smtp_server.port,
+        username=SMTP_USER,
+        password=SMTP_PASSWORD,
+        ssl_context=smtp_server.client_context,
+        timeout=5,
+    )
+    result = provider.send(prepared())
+    assert result.message_id == "<msg-42@acme.example>"
+    assert smtp_server.logins == [SMTP_USER]
+    [envelope] = smtp_server.received
+    assert envelope.mail_from == "news@acme.example"
+    assert envelope.rcpt_tos == ["ana@example.com"]
+    message = email.message_from_bytes(
+        envelope.original_content or b"", policy=email.policy.default
+    )
+    assert message["Subject"] == "Autumn offers"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_smtp_with_a_wrong_password_is_a_permanent_error(smtp_server: SmtpServer) -> None:
+    provider = SmtpEmail(
+        smtp_server.host,
+        smtp_server.port,
+        username=SMTP_USER,
+        password="wrong",
+        ssl_context=smtp_server.client_context,
+        timeout=5,
+    )
+    with pytest.raises(ChannelError) as caught:
+        provider.send(prepared())
+    assert not isinstance(caught.value, TransientChannelError)
+    assert caught.value.status == 535
+    assert smtp_server.received == []
+
+
+def test_smtp_refuses_to_continue_when_the_certificate_is_not_trusted(
+    smtp_server: SmtpServer,
+) -> None:
+    provider = SmtpEmail(
+        smtp_server.host, smtp_server.port, username=SMTP_USER, password=SMTP_PASSWORD, timeout=5
+    )
+    with pytest.raises(TransientChannelError):
+        provider.send(prepared())
+    assert smtp_server.logins == [] and smtp_server.received == []
+
+
+def test_an_unreachable_smtp_server_is_transient() -> None:
+    with pytest.raises(TransientChannelError):
+        SmtpEmail("127.0.0.1", _free_port(), timeout=2).send(prepared())
+
+
+def test_sendgrid_posts_the_exact_mail_send_request(loopback: HTTPServer) -> None:
+    loopback.expect_oneshot_request(
+        "/v3/mail/send", method="POST", headers={"Authorization": "Bearer SG.test-key"}
+    ).respond_with_response(Response(status=202, headers={"X-Message-Id": "sg-abc123"}))
+    provider = SendGridEmail("SG.test-key", host=loopback.url_for("").rstrip("/"), timeout=5)
+    result = provider.send(prepared())
+    loopback.check_assertions()
+    assert (result.provider, result.message_id, result.status) == ("sendgrid", "sg-abc123", 202)
+    [(request, _)] = loopback.log
+    body = json.loads(request.get_data())
+    unsubscribe = prepared().header("List-Unsubscribe")
+    assert body == {
+        "personalizations": [{"to": [{"email": "ana@example.com", "name": "Ana"}]}],
+        "from": {"email": "news@acme.example", "name": "Acme"},
+        "subject": "Autumn offers",
+        "content": [
+            {"type": "text/plain", "value": "Hello\n"},
+            {"type": "text/html", "value": "<html><head></head><body><p>Hello</p></body></html>"},
+        ],
+        "custom_args": {"hcs_reference": "msg-42"},
+        "headers": {
+            "List-Unsubscribe": unsubscribe,
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    }
+    assert request.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("status, transient", [(429, True), (503, True), (400, False)])
+def test_sendgrid_errors_keep_the_status_and_reason(
+    loopback: HTTPServer, status: int, transient: bool
+) -> None:
+    reason = json.dumps({"errors": [{"message": f"problem {status}"}]})
+    loopback.expect_oneshot_request("/v3/mail/send").respond_with_data(reason, status=status)
+    provider = SendGridEmail("SG.k", host=loopback.url_for("").rstrip("/"), timeout=5)
+    with pytest.raises(ChannelError) as caught:
+        provider.send(prepared(Category.SERVICE))
+    assert isinstance(caught.value, TransientChannelError) is transient
+    assert caught.value.status == status
+    assert f"problem {status}" in (caught.value.reason or "")
+    assert caught.value.__cause__ is not None
+
+
+def test_a_slow_sendgrid_times_out_as_transient(loopback: HTTPServer) -> None:
+    def slow(request: Request) -> Response:
+        import time
+
+        time.sleep(0.8)
+        return Response(status=202)
+
+    loopback.expect_oneshot_request("/v3/mail/send").respond_with_handler(slow)
+    provider = SendGridEmail("SG.k", host=loopback.url_for("").rstrip("/"), timeout=0.2)
+    with pytest.raises(TransientChannelError):
+        provider.send(prepared(Category.SERVICE))
