@@ -1,0 +1,50 @@
+"""A Twilio SDK client built from settings, with an optional base URL (for loopback tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from requests import RequestException
+from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
+from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
+from twilio.rest import Client  # type: ignore[import-untyped]
+
+from channels.errors import ChannelError, TransientChannelError, is_transient_status
+
+
+class _BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
+    """Sends every Twilio API request to one base URL instead of *.twilio.com."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        parts = urlsplit(url)
+        query = f"?{parts.query}" if parts.query else ""
+        return super().request(method, f"{self.base_url}{parts.path}{query}", *args, **kwargs)
+
+
+def make_twilio_client(
+    account_sid: str, auth_token: str, *, base_url: str | None = None, timeout: float = 10.0
+) -> Any:
+    """A twilio.rest.Client with a timeout; `base_url` replaces Twilio's hosts when given."""
+    http_client = (
+        _BaseUrlHttpClient(base_url, timeout) if base_url else TwilioHttpClient(timeout=timeout)
+    )
+    return Client(account_sid, auth_token, http_client=http_client)
+
+
+def create_message(client: Any, **params: Any) -> str:
+    """Create one Twilio message and return its SID, mapping errors to the channel tree."""
+    try:
+        message = client.messages.create(**params)
+    except TwilioRestException as exc:
+        status = int(exc.status)
+        kind = TransientChannelError if is_transient_status(status) else ChannelError
+        reason = f"{exc.code}: {exc.msg}" if exc.code else str(exc.msg)
+        raise kind(f"Twilio answered {status}: {reason}", status=status, reason=reason) from exc
+    except RequestException as exc:
+        raise TransientChannelError(f"Twilio unreachable: {exc}", reason=str(exc)) from exc
+    return str(message.sid)
