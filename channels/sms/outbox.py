@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from channels.core import SendResult
-from channels.jsonl import append_json_line
+from channels.files import append_json_line
 from channels.sms.message import PreparedSms
 
 

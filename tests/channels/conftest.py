@@ -128,3 +128,25 @@ def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
     controller.start()
     yield state
     controller.stop()
+
+
+def png(width: int, height: int, colour: str = "navy") -> bytes:
+    """A solid PNG of the given size."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def letter_renderers() -> Iterator[dict[str, Any]]:
+    """Letter renderer processes shared by the tests, one per settings name, closed at the end."""
+    from channels.letter import LetterRenderer
+
+    cache: dict[str, LetterRenderer] = {}
+    yield cache
+    for renderer in cache.values():
+        renderer.close()

@@ -1,4 +1,4 @@
-"""Appending one JSON document per line, as the SMS and chat outboxes do."""
+"""Writing outbox files: whole files atomically, JSON lines appended in one write."""
 
 from __future__ import annotations
 
@@ -8,6 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from channels.errors import ChannelError
+
+
+def safe_name(reference: str) -> str:
+    """A file name made from a message reference, refusing path tricks."""
+    if not reference or any(c in reference for c in "/\\\0") or reference.startswith("."):
+        raise ChannelError(f"reference {reference!r} cannot name an outbox file")
+    return reference
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so readers never see a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 def append_json_line(path: Path, record: dict[str, Any]) -> None:

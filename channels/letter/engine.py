@@ -1,0 +1,107 @@
+"""The in-process PDF engine: one FontConfiguration and one base stylesheet per worker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from weasyprint import CSS, HTML  # type: ignore[import-untyped]
+from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
+
+from channels.errors import InvalidContent
+from channels.letter.fetcher import ASSET_BASE, AssetFetcher, RefusedResource, packaged_assets
+from channels.letter.layout import (
+    LetterSettings,
+    base_stylesheet,
+    check_author_css,
+    locked_stylesheet,
+)
+
+_LOGGER = logging.getLogger("weasyprint")
+
+
+class LetterRenderError(InvalidContent):
+    """A letter could not be rendered completely; no PDF is produced."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, reason=code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """A complete PDF, its page count and the layout engine's warnings."""
+
+    pdf: bytes
+    pages: int
+    warnings: tuple[str, ...] = ()
+
+
+class _Collector(logging.Handler):
+    """Collects WeasyPrint's log records of one render, in this thread only."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            target = self.errors if record.levelno >= logging.ERROR else self.warnings
+            target.append(record.getMessage()[:300])
+
+
+class PdfEngine:
+    """Renders composed letters; reuse one per worker so memory stays flat."""
+
+    def __init__(self, settings: LetterSettings) -> None:
+        self.settings = settings
+        self.font_config = FontConfiguration()
+        self.fetcher = AssetFetcher(
+            {**packaged_assets(), **settings.brand_assets},
+            max_data_url_bytes=settings.max_data_url_bytes,
+            max_image_pixels=settings.max_image_pixels,
+        )
+        self.base_css = self._css(base_stylesheet(settings))
+        self.locked_css = self._css(locked_stylesheet(settings))
+
+    def _css(self, text: str) -> CSS:
+        return CSS(
+            string=text, base_url=ASSET_BASE, url_fetcher=self.fetcher, font_config=self.font_config
+        )
+
+    def _write(self, document_html: str, author_css: str) -> tuple[bytes, int]:
+        html = HTML(string=document_html, base_url=ASSET_BASE, url_fetcher=self.fetcher)
+        # The locked sheet comes last so the author cannot move the window or the page box.
+        stylesheets = [self.base_css, self._css(check_author_css(author_css)), self.locked_css]
+        document = html.render(font_config=self.font_config, stylesheets=stylesheets)
+        if len(document.pages) > self.settings.max_pages:
+            pages, limit = len(document.pages), self.settings.max_pages
+            message = f"the letter has {pages} pages; at most {limit}"
+            raise LetterRenderError("too_many_pages", message)
+        # Nothing a letter names is ever attached to the PDF.
+        document.metadata.attachments = []
+        for page in document.pages:
+            page.links = [link for link in page.links if link[0] != "attachment"]
+        pdf = document.write_pdf(pdf_variant=self.settings.pdf_variant)
+        return bytes(pdf), len(document.pages)
+
+    def render(self, document_html: str, author_css: str) -> RenderedPdf:
+        """A complete PDF, or LetterRenderError: never a blank or partial letter."""
+        collector = _Collector()
+        _LOGGER.addHandler(collector)
+        try:
+            pdf, pages = self._write(document_html, author_css)
+        except RefusedResource as exc:
+            raise LetterRenderError("refused_resource", str(exc)) from None
+        except InvalidContent as exc:
+            raise LetterRenderError("invalid_letter", str(exc)) from exc
+        except (Exception, RecursionError) as exc:
+            raise LetterRenderError("layout_failed", f"layout failed: {exc!r}"[:300]) from exc
+        finally:
+            _LOGGER.removeHandler(collector)
+        if collector.errors:
+            raise LetterRenderError("resource_failed", "; ".join(collector.errors))
+        return RenderedPdf(pdf, pages, tuple(collector.warnings))
