@@ -6,7 +6,7 @@ from jinja2 import meta, nodes
 from jinja2.exceptions import TemplateSyntaxError
 
 from templates_store.errors import TemplateSyntaxProblem
-from templates_store.rendering import compiled, environment, problem
+from templates_store.rendering import compile_part, environment, problem
 from templates_store.sandbox import RESERVED_NAMES
 
 __all__ = ["RESERVED_NAMES", "check_syntax", "used_blocks", "used_variables"]
@@ -21,10 +21,7 @@ def _parsed(source: str, part: str) -> nodes.Template:
 
 def check_syntax(source: str, *, part: str) -> None:
     """Refuse a source that does not compile, naming the part and line."""
-    try:
-        compiled(source, html=False)
-    except TemplateSyntaxError as exc:
-        raise problem(exc, part) from None
+    compile_part(source, part=part, html=False)
 
 
 def used_variables(source: str, *, part: str) -> set[str]:

@@ -1,22 +1,23 @@
-"""The filters templates may use: an allowlist of Jinja's, bounded, plus Babel formatting."""
+"""What templates may call: Jinja's filters (an allowlist, bounded), our globals and meters."""
 
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date, datetime, time, tzinfo
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from datetime import time as clock_time
+from decimal import Decimal
 from typing import Any
 
-from babel import dates, numbers
 from jinja2 import filters as jinja_filters
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
-from markupsafe import Markup
+from jinja2.runtime import Undefined
+from markupsafe import Markup, soft_str
 
-from templates_store.locales import babel_locale
-from templates_store.sandbox import Fault, Refusal, check_weight, current
-from templates_store.variables import Money
+from templates_store.locales import FORMATTERS
+from templates_store.sandbox import CONCAT_FILTER, LOOP_FILTER, Refusal, current
 
 _JINJA_ALLOWED = (
     "abs capitalize count d default dictsort e escape first float forceescape groupby int items"
@@ -24,16 +25,100 @@ _JINJA_ALLOWED = (
     " string striptags sum title trim truncate unique upper urlencode urlize wordcount xmlattr"
 ).split()
 _MAX_JSON_INDENT = 8
+_PRINTABLE = (str, int, float, Decimal, date, clock_time, Undefined)
+# filters that may turn a whole list or mapping into text, so its size is checked first
+_TEXT_FILTERS = frozenset(
+    "capitalize e escape forceescape lower replace string striptags title tojson trim truncate"
+    " upper urlencode urlize wordcount xmlattr".split()
+)
 
 
-def guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+def check_weight(value: Any, limit: int) -> None:
+    """Refuse a collection whose text form would be larger than `limit` characters."""
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, Mapping):
+            total += 4 * len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            total += 2 * len(item)
+            stack.extend(item)
+        else:
+            total += 8
+        if total > limit:
+            raise Refusal(f"a value would exceed the limit of {limit} characters as text")
+
+
+def bounded_range(*args: int) -> range:
+    """`range` that charges its length to the render's iteration budget."""
+    numbers = range(*args)
+    try:
+        count = len(numbers)
+    except OverflowError:
+        count = sys.maxsize
+    current().tick(count)
+    return numbers
+
+
+def include_block(key: str) -> str:
+    """`block("key")`: the rendered content block, in the current part's mode."""
+    return current().include(key)
+
+
+def loop_items(iterable: Iterable[Any]) -> Iterator[Any]:
+    """Internal filter around every `for` loop's iterable: each item costs one iteration."""
+    state = current()
+    for item in iterable:
+        state.tick()
+        yield item
+
+
+@pass_eval_context
+def join_pieces(eval_ctx: EvalContext, pieces: list[Any]) -> str:
+    """Internal filter for the `~` operator: joins within the text budget."""
+    state = current()
+    for piece in pieces:
+        if isinstance(piece, list | tuple | dict):
+            check_weight(piece, state.max_chars)
+    texts = [soft_str(piece) for piece in pieces]
+    state.spend(sum(map(len, texts)))
+    if eval_ctx.autoescape and any(hasattr(text, "__html__") for text in texts):
+        return Markup("").join(texts)
+    return "".join(texts)
+
+
+def bounded_concat(parts: Iterable[str]) -> str:
+    """Join a buffer of output (macros, `set` and `filter` blocks) within the text budget."""
+    pieces = parts if isinstance(parts, list) else list(parts)
+    current().spend(sum(map(len, pieces)))
+    return "".join(pieces)
+
+
+def printable(value: Any) -> Any:
+    """Finalize each `{{ }}` value: None prints as nothing; code objects do not print."""
+    if value is None:
+        return ""
+    if isinstance(value, _PRINTABLE):
+        return value
+    if isinstance(value, list | tuple | dict):
+        check_weight(value, current().max_chars)
+        return value
+    raise Refusal("only text, numbers, dates, lists and mappings can be printed")
+
+
+def guarded(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a filter: check the deadline and collection sizes, charge the text it returns."""
+    weighs = name in _TEXT_FILTERS
 
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
         state = current()
         state.check_time()
-        for argument in (*args, *kwargs.values()):
+        for argument in (*args, *kwargs.values()) if weighs else ():
             if isinstance(argument, list | tuple | dict):
                 check_weight(argument, state.max_chars)
         result = function(*args, **kwargs)
@@ -90,105 +175,6 @@ def bounded_tojson(eval_ctx: EvalContext, value: Any, indent: int | None = None)
     return jinja_filters.do_tojson(eval_ctx, value, indent)
 
 
-def _when(value: Any, kind: type[Any], filter_name: str) -> Any:
-    if isinstance(value, str):
-        try:
-            value = kind.fromisoformat(value)
-        except ValueError:
-            pass
-    wanted = (datetime,) if kind is datetime else (kind, datetime)
-    if not isinstance(value, wanted) or (kind is date and isinstance(value, time)):
-        raise Fault(f"the {filter_name!r} filter needs a {kind.__name__} (or ISO 8601 text)")
-    return value
-
-
-def _formatted(filter_name: str, spec: Any, work: Callable[[], str]) -> str:
-    try:
-        return work()
-    except (ValueError, TypeError, KeyError, InvalidOperation, LookupError):
-        raise Fault(f"the {filter_name!r} filter cannot use the format {spec!r}") from None
-
-
-def _zone(name: str | None) -> tzinfo | None:
-    return None if name is None else dates.get_timezone(name)
-
-
-def format_date(value: Any, format: str = "medium") -> str:
-    """`date`: a date in the message's locale (short, medium, long, full or a pattern)."""
-    when = _when(value, date, "date")
-    locale = babel_locale(current().locale)
-    return _formatted("date", format, lambda: dates.format_date(when, format, locale=locale))
-
-
-def format_datetime(value: Any, format: str = "medium", tz: str | None = None) -> str:
-    """`datetime`: a date and time in the message's locale, optionally in time zone `tz`."""
-    when = _when(value, datetime, "datetime")
-    locale = babel_locale(current().locale)
-    return _formatted(
-        "datetime", format, lambda: dates.format_datetime(when, format, _zone(tz), locale=locale)
-    )
-
-
-def format_time(value: Any, format: str = "medium", tz: str | None = None) -> str:
-    """`time`: the time of day in the message's locale, optionally in time zone `tz`."""
-    when = value if isinstance(value, time) else _when(value, datetime, "time")
-    locale = babel_locale(current().locale)
-    return _formatted(
-        "time", format, lambda: dates.format_time(when, format, _zone(tz), locale=locale)
-    )
-
-
-def _number(value: Any, filter_name: str) -> Decimal | int | float:
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-        raise Fault(f"the {filter_name!r} filter needs a number")
-    if isinstance(value, str):
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            raise Fault(f"the {filter_name!r} filter needs a number") from None
-    return value
-
-
-def format_number(value: Any, format: str | None = None) -> str:
-    """`number`: a decimal number in the message's locale."""
-    number = _number(value, "number")
-    locale = babel_locale(current().locale)
-    return _formatted(
-        "number", format, lambda: numbers.format_decimal(number, format, locale=locale)
-    )
-
-
-def format_percent(value: Any, format: str | None = None) -> str:
-    """`percent`: a ratio (0.25) as a percentage in the message's locale."""
-    number = _number(value, "percent")
-    locale = babel_locale(current().locale)
-    return _formatted(
-        "percent", format, lambda: numbers.format_percent(number, format, locale=locale)
-    )
-
-
-def format_money(value: Any, currency: str | None = None, format: str | None = None) -> str:
-    """`money`: a Money value (or a number and a currency code) in the message's locale."""
-    amount: Decimal | int | float
-    if isinstance(value, Mapping) and set(value) == {"amount", "currency"}:
-        amount = _number(value["amount"], "money")  # raw preview data, not loaded yet
-        value = Money(Decimal(str(amount)), str(value["currency"]))
-    if isinstance(value, Money):
-        amount, code = value.amount, currency or value.currency
-    elif currency is None:
-        raise Fault("the 'money' filter needs a money value, or a currency: money('EUR')")
-    else:
-        amount, code = _number(value, "money"), currency
-    if not numbers.is_currency(str(code)):
-        raise Fault(f"{code!r} is not a known currency")
-    locale = babel_locale(current().locale)
-    return _formatted(
-        "money",
-        format,
-        lambda: numbers.format_currency(amount, code, format, locale=locale),
-    )
-
-
 def _allowed_jinja() -> dict[str, Callable[..., Any]]:
     chosen = {name: jinja_filters.FILTERS[name] for name in _JINJA_ALLOWED}
     chosen.update(
@@ -201,12 +187,10 @@ def _allowed_jinja() -> dict[str, Callable[..., Any]]:
     return chosen
 
 
-_BABEL: dict[str, Callable[..., Any]] = {
-    "date": format_date,
-    "datetime": format_datetime,
-    "time": format_time,
-    "number": format_number,
-    "percent": format_percent,
-    "money": format_money,
+_FOR_TEMPLATES = {**_allowed_jinja(), **FORMATTERS}
+FILTERS: dict[str, Callable[..., Any]] = {
+    **{name: guarded(name, function) for name, function in _FOR_TEMPLATES.items()},
+    LOOP_FILTER: loop_items,
+    CONCAT_FILTER: join_pieces,
 }
-FILTERS = {name: guarded(function) for name, function in {**_allowed_jinja(), **_BABEL}.items()}
+GLOBALS: dict[str, Callable[..., Any]] = {"range": bounded_range, "block": include_block}

@@ -1,14 +1,19 @@
-"""Locale tags: normalization (BCP 47 style, checked by Babel) and the fallback chain."""
+"""Locales: tags (checked by Babel), the fallback chain, and formatting in a message's locale."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, time, tzinfo
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, dates, numbers
 from babel.core import parse_locale
 
 from templates_store.errors import ValidationFailed
+from templates_store.sandbox import Fault, current
+from templates_store.variables import Money
 
 
 @lru_cache(maxsize=512)
@@ -58,3 +63,112 @@ def _lenient(tag: str) -> str:
         return normalize_locale(tag)
     except ValidationFailed:
         return tag
+
+
+def _when(value: Any, kind: type[Any], filter_name: str) -> Any:
+    if isinstance(value, str):
+        try:
+            value = kind.fromisoformat(value)
+        except ValueError:
+            pass
+    wanted = (datetime,) if kind is datetime else (kind, datetime)
+    if not isinstance(value, wanted) or (kind is date and isinstance(value, time)):
+        raise Fault(f"the {filter_name!r} filter needs a {kind.__name__} (or ISO 8601 text)")
+    return value
+
+
+def _formatted(filter_name: str, spec: Any, work: Callable[[], str]) -> str:
+    try:
+        return work()
+    except (ValueError, TypeError, KeyError, InvalidOperation, LookupError):
+        raise Fault(f"the {filter_name!r} filter cannot use the format {spec!r}") from None
+
+
+def _zone(name: str | None) -> tzinfo | None:
+    return None if name is None else dates.get_timezone(name)
+
+
+def format_date(value: Any, format: str = "medium") -> str:
+    """`date`: a date in the message's locale (short, medium, long, full or a pattern)."""
+    when = _when(value, date, "date")
+    locale = babel_locale(current().locale)
+    return _formatted("date", format, lambda: dates.format_date(when, format, locale=locale))
+
+
+def format_datetime(value: Any, format: str = "medium", tz: str | None = None) -> str:
+    """`datetime`: a date and time in the message's locale, optionally in time zone `tz`."""
+    when = _when(value, datetime, "datetime")
+    locale = babel_locale(current().locale)
+    return _formatted(
+        "datetime", format, lambda: dates.format_datetime(when, format, _zone(tz), locale=locale)
+    )
+
+
+def format_time(value: Any, format: str = "medium", tz: str | None = None) -> str:
+    """`time`: the time of day in the message's locale, optionally in time zone `tz`."""
+    when = value if isinstance(value, time) else _when(value, datetime, "time")
+    locale = babel_locale(current().locale)
+    return _formatted(
+        "time", format, lambda: dates.format_time(when, format, _zone(tz), locale=locale)
+    )
+
+
+def _number(value: Any, filter_name: str) -> Decimal | int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise Fault(f"the {filter_name!r} filter needs a number")
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise Fault(f"the {filter_name!r} filter needs a number") from None
+    return value
+
+
+def format_number(value: Any, format: str | None = None) -> str:
+    """`number`: a decimal number in the message's locale."""
+    number = _number(value, "number")
+    locale = babel_locale(current().locale)
+    return _formatted(
+        "number", format, lambda: numbers.format_decimal(number, format, locale=locale)
+    )
+
+
+def format_percent(value: Any, format: str | None = None) -> str:
+    """`percent`: a ratio (0.25) as a percentage in the message's locale."""
+    number = _number(value, "percent")
+    locale = babel_locale(current().locale)
+    return _formatted(
+        "percent", format, lambda: numbers.format_percent(number, format, locale=locale)
+    )
+
+
+def format_money(value: Any, currency: str | None = None, format: str | None = None) -> str:
+    """`money`: a Money value (or a number and a currency code) in the message's locale."""
+    amount: Decimal | int | float
+    if isinstance(value, Mapping) and set(value) == {"amount", "currency"}:
+        amount = _number(value["amount"], "money")  # raw preview data, not loaded yet
+        value = Money(Decimal(str(amount)), str(value["currency"]))
+    if isinstance(value, Money):
+        amount, code = value.amount, currency or value.currency
+    elif currency is None:
+        raise Fault("the 'money' filter needs a money value, or a currency: money('EUR')")
+    else:
+        amount, code = _number(value, "money"), currency
+    if not numbers.is_currency(str(code)):
+        raise Fault(f"{code!r} is not a known currency")
+    locale = babel_locale(current().locale)
+    return _formatted(
+        "money",
+        format,
+        lambda: numbers.format_currency(amount, code, format, locale=locale),
+    )
+
+
+FORMATTERS: dict[str, Callable[..., Any]] = {
+    "date": format_date,
+    "datetime": format_datetime,
+    "time": format_time,
+    "number": format_number,
+    "percent": format_percent,
+    "money": format_money,
+}

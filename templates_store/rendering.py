@@ -22,7 +22,7 @@ from templates_store.errors import (
     TemplateProblem,
     TemplateSyntaxProblem,
 )
-from templates_store.filters import FILTERS
+from templates_store.filters import FILTERS, GLOBALS, bounded_concat, printable
 from templates_store.locales import normalize_locale
 from templates_store.sandbox import Fault, Refusal, RenderState, Sandbox, activated, current
 
@@ -50,7 +50,12 @@ class BlockSource:
     text: str | None
 
 
-_ENVIRONMENTS = {html: Sandbox(html=html, filters=FILTERS) for html in (True, False)}
+_ENVIRONMENTS = {
+    html: Sandbox(
+        html=html, filters=FILTERS, names=GLOBALS, finalize=printable, concat=bounded_concat
+    )
+    for html in (True, False)
+}
 _cache: OrderedDict[tuple[str, bool], Template] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -125,11 +130,18 @@ def _no_blocks(key: str) -> str:
     raise Fault(f"unknown content block {key!r}")
 
 
-def _run(source: str, *, part: str, html: bool, names: dict[str, Any], state: RenderState) -> str:
+def compile_part(source: str, *, part: str, html: bool) -> Template:
+    """The compiled (cached) template of one part; a source that cannot compile is refused."""
     try:
-        template = compiled(source, html=html)
+        return compiled(source, html=html)
     except TemplateSyntaxError as exc:
         raise problem(exc, part) from None
+    except (RecursionError, MemoryError, SyntaxError):  # Python's own limits on the compiled code
+        raise TemplateSyntaxProblem(part, "the template is too deeply nested") from None
+
+
+def _run(source: str, *, part: str, html: bool, names: dict[str, Any], state: RenderState) -> str:
+    template = compile_part(source, part=part, html=html)
     with activated(state):
         try:
             output = _generate(template, names, state.max_chars)
@@ -140,14 +152,14 @@ def _run(source: str, *, part: str, html: bool, names: dict[str, Any], state: Re
 
 def _generate(template: Template, names: dict[str, Any], max_chars: int) -> str:
     pieces: list[str] = []
-    size = 0
+    append, size = pieces.append, 0
     stream = cast(Generator[str, None, None], template.generate(names))
     try:
         for piece in stream:
             size += len(piece)
             if size > max_chars:
                 raise Refusal(f"the output is larger than the limit of {max_chars} characters")
-            pieces.append(piece)
+            append(piece)
     finally:
         stream.close()
     return "".join(pieces)

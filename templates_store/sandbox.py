@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -10,22 +9,21 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from datetime import time as clock_time
-from decimal import Decimal
 from typing import Any, cast
 
-from jinja2 import StrictUndefined, nodes, pass_eval_context
+from jinja2 import StrictUndefined, nodes
 from jinja2.exceptions import TemplateSyntaxError
-from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, LoopContext, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
-from markupsafe import Markup, soft_str
 
 #: names every template may use without declaring them
 RESERVED_NAMES = frozenset({"brand", "locale", "block", "range", "unsubscribe_url", "recipient"})
 #: names Jinja gives a meaning of its own inside templates
 JINJA_NAMES = frozenset({"loop", "self", "caller", "varargs", "kwargs", "super", "true", "false"})
 MAX_INT_BITS = 10_000
+LOOP_FILTER = "_hcs_loop"  # internal filter around every loop's iterable
+CONCAT_FILTER = "_hcs_concat"  # internal filter that replaces the `~` operator
 _BLOCK_CALL = 'block() takes one quoted key, e.g. block("footer")'
 
 _STR_METHODS = frozenset(
@@ -40,7 +38,6 @@ _LOOP_FIELDS = frozenset(
     {"index", "index0", "revindex", "revindex0", "first", "last", "length"}
     | {"depth", "depth0", "previtem", "nextitem", "cycle", "changed"}
 )
-_PRINTABLE = (str, int, float, Decimal, date, clock_time, Undefined)
 
 
 class Refusal(Exception):
@@ -106,83 +103,6 @@ def activated(state: RenderState) -> Iterator[RenderState]:
         _STATE.reset(token)
 
 
-def check_weight(value: Any, limit: int) -> None:
-    """Refuse a collection whose text form would be larger than `limit` characters."""
-    total, stack = 0, [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            total += len(item)
-        elif isinstance(item, Mapping):
-            total += 4 * len(item)
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            total += 2 * len(item)
-            stack.extend(item)
-        else:
-            total += 8
-        if total > limit:
-            raise Refusal(f"a value would exceed the limit of {limit} characters as text")
-
-
-def bounded_range(*args: int) -> range:
-    """`range` that charges its length to the render's iteration budget."""
-    numbers = range(*args)
-    try:
-        count = len(numbers)
-    except OverflowError:
-        count = sys.maxsize
-    current().tick(count)
-    return numbers
-
-
-def include_block(key: str) -> str:
-    """`block("key")`: the rendered content block, in the current part's mode."""
-    return current().include(key)
-
-
-def loop_items(iterable: Iterable[Any]) -> Iterator[Any]:
-    """Internal filter around every `for` loop's iterable: each item costs one iteration."""
-    state = current()
-    for item in iterable:
-        state.tick()
-        yield item
-
-
-@pass_eval_context
-def join_pieces(eval_ctx: EvalContext, pieces: list[Any]) -> str:
-    """Internal filter for the `~` operator: joins within the text budget."""
-    state = current()
-    for piece in pieces:
-        if isinstance(piece, list | tuple | dict):
-            check_weight(piece, state.max_chars)
-    texts = [soft_str(piece) for piece in pieces]
-    state.spend(sum(map(len, texts)))
-    if eval_ctx.autoescape and any(hasattr(text, "__html__") for text in texts):
-        return Markup("").join(texts)
-    return "".join(texts)
-
-
-def bounded_concat(parts: Iterable[str]) -> str:
-    """Join a buffer of output (macros, `set` and `filter` blocks) within the text budget."""
-    pieces = parts if isinstance(parts, list) else list(parts)
-    current().spend(sum(map(len, pieces)))
-    return "".join(pieces)
-
-
-def printable(value: Any) -> Any:
-    """Finalize each `{{ }}` value: None prints as nothing; code objects do not print."""
-    if value is None:
-        return ""
-    if isinstance(value, _PRINTABLE):
-        return value
-    if isinstance(value, list | tuple | dict):
-        check_weight(value, current().max_chars)
-        return value
-    raise Refusal("only text, numbers, dates, lists and mappings can be printed")
-
-
 def _is_allowed(obj: Any, attribute: str) -> bool:
     if attribute.startswith("_"):
         return False
@@ -197,9 +117,11 @@ def _is_allowed(obj: Any, attribute: str) -> bool:
     return isinstance(obj, tuple) and attribute in getattr(type(obj), "_fields", ())
 
 
-def _missing(environment: Sandbox, obj: Any, name: str) -> Undefined:
+def _missing(environment: Sandbox, obj: Any, name: Any) -> Undefined:
+    if not isinstance(name, str):
+        return environment.undefined(f"this value has no item {str(name)[:40]}", name=str(name))
     kind = "key" if isinstance(obj, Mapping) else "attribute"
-    return environment.undefined(f"this value has no {kind} {name!r}", name=name)
+    return environment.undefined(f"this value has no {kind} {name[:40]!r}", name=name)
 
 
 def _check_repeat(sequence: Any, count: Any, state: RenderState) -> None:
@@ -261,14 +183,14 @@ class _Hardener(NodeTransformer):
         if node.recursive:
             raise TemplateSyntaxError("recursive loops are not allowed", node.lineno)
         self.generic_visit(node)
-        node.iter = self._filter(cast(nodes.Expr, node.iter), "_hcs_loop", node.lineno)
+        node.iter = self._filter(cast(nodes.Expr, node.iter), LOOP_FILTER, node.lineno)
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
         pieces = nodes.List(node.nodes, lineno=node.lineno)
         pieces.set_environment(self.environment)
-        return self._filter(pieces, "_hcs_concat", node.lineno)
+        return self._filter(pieces, CONCAT_FILTER, node.lineno)
 
     def visit_Name(self, node: nodes.Name) -> nodes.Node:
         if node.name == "self":
@@ -295,13 +217,22 @@ class Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, with allowlisted attributes, metered cost and our globals."""
 
     intercepted_binops = frozenset({"*", "**", "+", "%"})
-    concat = staticmethod(bounded_concat)
 
-    def __init__(self, *, html: bool, filters: Mapping[str, Callable[..., Any]]) -> None:
-        super().__init__(autoescape=html, undefined=StrictUndefined, finalize=printable)
-        self.globals.clear()
-        self.globals.update(range=bounded_range, block=include_block)
-        self.filters = {**filters, "_hcs_loop": loop_items, "_hcs_concat": join_pieces}
+    def __init__(
+        self,
+        *,
+        html: bool,
+        filters: Mapping[str, Callable[..., Any]],
+        names: Mapping[str, Any],
+        finalize: Callable[[Any], Any],
+        concat: Callable[[Iterable[str]], str],
+    ) -> None:
+        super().__init__(autoescape=html, undefined=StrictUndefined, finalize=finalize)
+        self.globals.clear()  # no lipsum, cycler, joiner, namespace or dict
+        self.globals.update(names)
+        self.filters = dict(filters)
+        # compiled code joins every buffered output (macros, `set`, `filter`) with this
+        self.concat = concat  # type: ignore[method-assign]
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
@@ -314,6 +245,8 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`obj.attribute`: mapping keys first, then allowlisted attributes only."""
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]  # the common case: a key of the data, O(1)
         current().check_time()
         if isinstance(obj, Undefined):
             return obj  # fails, naming the undefined name, when it is used
@@ -338,7 +271,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
             pass
         if isinstance(argument, str):
             return self.getattr(obj, argument)
-        return _missing(self, obj, str(argument)[:40])
+        return _missing(self, obj, argument)
 
     def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         """Call from template code; each call costs one iteration."""

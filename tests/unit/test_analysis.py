@@ -76,3 +76,9 @@ def test_a_block_call_without_one_constant_key_is_refused(source: str) -> None:
         used_blocks(source, part="email.html.en")
     assert "block() takes one quoted key" in str(caught.value)
     assert caught.value.line == 1
+
+
+def test_a_source_too_deeply_nested_for_python_is_a_syntax_problem() -> None:
+    with pytest.raises(TemplateSyntaxProblem) as caught:
+        check_syntax("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", part="sms.body.en")
+    assert caught.value.part == "sms.body.en"

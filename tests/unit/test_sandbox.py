@@ -271,3 +271,34 @@ def test_an_undefined_attribute_of_a_function_reveals_nothing() -> None:
     assert_reveals_nothing(problem_of("{{ range.foo }}"))
     assert_reveals_nothing(problem_of("{{ range + 1 }}"))
     assert_reveals_nothing(problem_of("{{ range() }}"))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "{{ items|map(attribute='__class__')|list }}",
+        "{{ items|sort(attribute='__class__') }}",
+        "{{ items|groupby('__class__') }}",
+        "{{ items|selectattr('__class__')|list }}",
+        "{{ items|sum(attribute='__class__.__name__') }}",
+        "{{ items|join(attribute='__class__') }}",
+        "{{ items|map('string')|map(attribute='__class__')|list }}",
+    ],
+)
+def test_filters_that_take_attribute_names_are_sandboxed_too(payload: str) -> None:
+    error = problem_of(payload, items=[{"a": 1}, {"a": 2}])
+    assert "names starting with '_' are not allowed" in str(error)
+
+
+def test_generators_do_not_print_their_python_form() -> None:
+    error = problem_of("{{ items|map('upper') }}", items=["a"])
+    assert "can be printed" in str(error)
+    assert "generator" not in str(error)
+
+
+def test_a_time_zone_name_cannot_reach_the_file_system() -> None:
+    error = problem_of(
+        "{{ d|datetime('short', tz='../../../../etc/passwd') }}", d="2026-03-01T10:00Z"
+    )
+    assert isinstance(error, RenderError)
+    assert_reveals_nothing(error)
