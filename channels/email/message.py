@@ -85,9 +85,9 @@ def inline_css(html: str) -> str:
 def list_unsubscribe(
     settings: EmailSettings, recipient: str, scope: str, now: datetime
 ) -> tuple[tuple[str, str], ...]:
-    """RFC 8058 headers for a marketing mail; empty when no unsubscribe URL is configured."""
-    if not settings.unsubscribe_base_url:
-        return ()
+    """RFC 8058 headers for a marketing mail; refuses when unsubscribing is not configured."""
+    if not settings.unsubscribe_base_url or not settings.unsubscribe_secret:
+        raise InvalidContent("marketing mail needs a one-click unsubscribe URL and secret")
     url = unsubscribe_url(
         settings.unsubscribe_base_url,
         settings.unsubscribe_secret,

@@ -12,6 +12,7 @@ import pytest
 
 from channels.core import Category, Level
 from channels.email import EMAIL_PROVIDERS, EmailChannel, EmailContent, EmailSettings, to_eml
+from channels.email.outbox import OutboxEmail
 from channels.email.unsubscribe import make_unsubscribe_token, verify_unsubscribe_token
 from channels.errors import InvalidContent, InvalidRecipient, SignatureError
 
@@ -179,3 +180,17 @@ def test_the_outbox_writes_a_real_eml_per_email(tmp_path: Path) -> None:
     assert result.provider == "outbox" and result.message_id == "m-7"
     assert path.read_bytes() == to_eml(prepared)
     assert parse(path.read_bytes())["Subject"] == "Hi"
+
+
+def test_marketing_mail_is_refused_when_one_click_unsubscribe_is_not_configured(
+    tmp_path: Path,
+) -> None:
+    bare = EmailChannel(EmailSettings(from_address="news@acme.example"), OutboxEmail(tmp_path))
+    content = EmailContent("Offers", HTML)
+    with pytest.raises(InvalidContent, match="unsubscribe"):
+        bare.prepare(content, "ana@example.com", Category.MARKETING, reference="m", now=NOW)
+    assert [i.code for i in bare.validate(content, Category.MARKETING)] == [
+        "missing_unsubscribe_url"
+    ]
+    prepared = bare.prepare(content, "ana@example.com", Category.SERVICE, reference="m", now=NOW)
+    assert prepared.header("List-Unsubscribe") is None
