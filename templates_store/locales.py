@@ -65,6 +65,9 @@ def _lenient(tag: str) -> str:
         return tag
 
 
+_MAX_DIGITS = 40
+
+
 def _when(value: Any, kind: type[Any], filter_name: str) -> Any:
     if isinstance(value, str):
         try:
@@ -72,7 +75,7 @@ def _when(value: Any, kind: type[Any], filter_name: str) -> Any:
         except ValueError:
             pass
     wanted = (datetime,) if kind is datetime else (kind, datetime)
-    if not isinstance(value, wanted) or (kind is date and isinstance(value, time)):
+    if not isinstance(value, wanted):
         raise Fault(f"the {filter_name!r} filter needs a {kind.__name__} (or ISO 8601 text)")
     return value
 
@@ -116,12 +119,14 @@ def format_time(value: Any, format: str = "medium", tz: str | None = None) -> st
 def _number(value: Any, filter_name: str) -> Decimal | int | float:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         raise Fault(f"the {filter_name!r} filter needs a number")
-    if isinstance(value, str):
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            raise Fault(f"the {filter_name!r} filter needs a number") from None
-    return value
+    try:
+        number = Decimal(value) if isinstance(value, str) else value
+        digits = Decimal(number).adjusted() if number else 0
+    except (InvalidOperation, ValueError, OverflowError):
+        raise Fault(f"the {filter_name!r} filter needs a number") from None
+    if abs(digits) > _MAX_DIGITS:  # Babel would write out every digit of 1e999999
+        raise Fault(f"the {filter_name!r} filter's number is out of range")
+    return number
 
 
 def format_number(value: Any, format: str | None = None) -> str:

@@ -110,8 +110,7 @@ def render_css(
 ) -> str:
     """Render a letter's CSS in text mode; it sees only `brand` and `locale`."""
     names: dict[str, Any] = {"brand": brand or {}, "locale": normalize_locale(locale)}
-    state = _start(limits, names["locale"])
-    state.include = lambda key: _include(key, {}, False, names)
+    state = _start(limits, names["locale"])  # no blocks: block() finds none
     return _run(source, part=part, html=False, names=names, state=state)
 
 

@@ -207,9 +207,7 @@ class _Hardener(NodeTransformer):
         key = node.args[0] if len(node.args) == 1 else None
         plain = not (node.kwargs or node.dyn_args or node.dyn_kwargs)
         if not (plain and isinstance(key, nodes.Const) and isinstance(key.value, str)):
-            raise TemplateSyntaxError(
-                'block() takes one quoted key, e.g. block("footer")', node.lineno
-            )
+            raise TemplateSyntaxError(_BLOCK_CALL, node.lineno)
         return node
 
 

@@ -309,3 +309,10 @@ def test_sandbox_refusals_carry_the_line() -> None:
     with pytest.raises(SandboxViolation) as caught:
         html("ok\n{{ name.__class__ }}", name="x")
     assert caught.value.line == 2
+
+
+@pytest.mark.parametrize("value", ["1e999999", Decimal("1e-999999"), 10**200, "abc", None])
+def test_numbers_out_of_range_or_not_numbers_are_clear_errors(value: Any) -> None:
+    with pytest.raises(RenderError) as caught:
+        text("{{ n|number }}", n=value)
+    assert "the 'number' filter" in str(caught.value)
