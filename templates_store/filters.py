@@ -25,21 +25,24 @@ _JINJA_ALLOWED = (
     " string striptags sum title trim truncate unique upper urlencode urlize wordcount xmlattr"
 ).split()
 _MAX_JSON_INDENT = 8
-_PRINTABLE = (str, int, float, Decimal, date, clock_time, Undefined)
-# filters that may turn a whole list or mapping into text, so its size is checked first
+_SCALARS = (str, int, float, Decimal, date, clock_time, type(None), Undefined)
+_NOT_TEXT = "only text, numbers, dates, lists and mappings can be turned into text"
+# filters that may turn a whole list or mapping into text, so it is checked first
 _TEXT_FILTERS = frozenset(
     "capitalize e escape forceescape lower replace string striptags title tojson trim truncate"
     " upper urlencode urlize wordcount xmlattr".split()
 )
 
 
-def check_weight(value: Any, limit: int) -> None:
-    """Refuse a collection whose text form would be larger than `limit` characters."""
+def check_text(value: Any, limit: int) -> None:
+    """Refuse a value whose text form would show code or exceed `limit` characters."""
     total, stack = 0, [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             total += len(item)
+        elif isinstance(item, _SCALARS):
+            total += 8  # an Undefined fails by itself, naming the undefined name
         elif isinstance(item, Mapping):
             total += 4 * len(item)
             stack.extend(item.keys())
@@ -48,7 +51,7 @@ def check_weight(value: Any, limit: int) -> None:
             total += 2 * len(item)
             stack.extend(item)
         else:
-            total += 8
+            raise Refusal(_NOT_TEXT)
         if total > limit:
             raise Refusal(f"a value would exceed the limit of {limit} characters as text")
 
@@ -82,9 +85,9 @@ def join_pieces(eval_ctx: EvalContext, pieces: list[Any]) -> str:
     """Internal filter for the `~` operator: joins within the text budget."""
     state = current()
     for piece in pieces:
-        if isinstance(piece, list | tuple | dict):
-            check_weight(piece, state.max_chars)
-    texts = [soft_str(piece) for piece in pieces]
+        if type(piece) is not str:
+            check_text(piece, state.max_chars)
+    texts = ["" if piece is None else soft_str(piece) for piece in pieces]
     state.spend(sum(map(len, texts)))
     if eval_ctx.autoescape and any(hasattr(text, "__html__") for text in texts):
         return Markup("").join(texts)
@@ -102,25 +105,23 @@ def printable(value: Any) -> Any:
     """Finalize each `{{ }}` value: None prints as nothing; code objects do not print."""
     if value is None:
         return ""
-    if isinstance(value, _PRINTABLE):
-        return value
-    if isinstance(value, list | tuple | dict):
-        check_weight(value, current().max_chars)
-        return value
-    raise Refusal("only text, numbers, dates, lists and mappings can be printed")
+    if not isinstance(value, _SCALARS):
+        check_text(value, current().max_chars)
+    return value
 
 
 def guarded(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a filter: check the deadline and collection sizes, charge the text it returns."""
-    weighs = name in _TEXT_FILTERS
+    checks_text = name in _TEXT_FILTERS
+    skip = 1 if getattr(function, "jinja_pass_arg", None) else 0  # the context Jinja passes
 
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
         state = current()
         state.check_time()
-        for argument in (*args, *kwargs.values()) if weighs else ():
-            if isinstance(argument, list | tuple | dict):
-                check_weight(argument, state.max_chars)
+        for argument in (*args[skip:], *kwargs.values()) if checks_text else ():
+            if type(argument) is not str:
+                check_text(argument, state.max_chars)
         result = function(*args, **kwargs)
         if isinstance(result, str):
             state.spend(len(result))
@@ -137,8 +138,9 @@ def bounded_join(
     items = list(value)
     if attribute is not None:
         items = list(map(jinja_filters.make_attrgetter(eval_ctx.environment, attribute), items))
-    size = len(str(d)) * max(len(items) - 1, 0) + sum(len(str(item)) for item in items)
-    current().spend(size)
+    state = current()
+    check_text([d, *items], state.max_chars)
+    state.spend(len(str(d)) * max(len(items) - 1, 0) + sum(len(str(item)) for item in items))
     return jinja_filters.sync_do_join(eval_ctx, items, d)
 
 

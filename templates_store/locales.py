@@ -83,7 +83,7 @@ def _when(value: Any, kind: type[Any], filter_name: str) -> Any:
 def _formatted(filter_name: str, spec: Any, work: Callable[[], str]) -> str:
     try:
         return work()
-    except (ValueError, TypeError, KeyError, InvalidOperation, LookupError):
+    except Exception:  # whatever Babel raises, the author needs to hear which filter and format
         raise Fault(f"the {filter_name!r} filter cannot use the format {spec!r}") from None
 
 

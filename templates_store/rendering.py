@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import re
 import threading
@@ -215,11 +216,17 @@ def _cause(exc: BaseException) -> str:
         return _capped(str(exc))
     if isinstance(exc, UndefinedError):
         return _scrub(str(exc))
-    if isinstance(exc, ZeroDivisionError):
+    if isinstance(exc, ZeroDivisionError | decimal.DivisionByZero):
         return "division by zero"
+    if isinstance(exc, OverflowError | decimal.Overflow):
+        return "a number would be too large"
+    if isinstance(exc, ArithmeticError):
+        return "this calculation has no valid result"
+    if isinstance(exc, AssertionError):
+        return "a filter was given arguments it cannot use"
     if isinstance(exc, TypeError):
         return _scrub(str(exc), "a value of the wrong type was used here")
-    if isinstance(exc, ValueError | ArithmeticError | LookupError | TemplateError):
+    if isinstance(exc, ValueError | LookupError | TemplateError):
         return _scrub(str(exc))
     return "the template failed while rendering"
 

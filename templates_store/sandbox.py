@@ -118,8 +118,10 @@ def _is_allowed(obj: Any, attribute: str) -> bool:
 
 
 def _missing(environment: Sandbox, obj: Any, name: Any) -> Undefined:
+    if isinstance(name, int):
+        return environment.undefined(f"this value has no item {name}", name=str(name))
     if not isinstance(name, str):
-        return environment.undefined(f"this value has no item {str(name)[:40]}", name=str(name))
+        return environment.undefined("this value has no such item")
     kind = "key" if isinstance(obj, Mapping) else "attribute"
     return environment.undefined(f"this value has no {kind} {name[:40]!r}", name=name)
 

@@ -316,3 +316,23 @@ def test_numbers_out_of_range_or_not_numbers_are_clear_errors(value: Any) -> Non
     with pytest.raises(RenderError) as caught:
         text("{{ n|number }}", n=value)
     assert "the 'number' filter" in str(caught.value)
+
+
+def test_none_joins_as_nothing_like_it_prints() -> None:
+    assert text("{{ 'Hi' ~ coupon }}|{{ coupon }}|", coupon=None) == "Hi||"
+
+
+@pytest.mark.parametrize(
+    ("source", "cause"),
+    [
+        ("{{ 2.0 ** 100000 }}", "a number would be too large"),
+        ("{{ n / 0 }}", "division by zero"),
+        ("{{ name|truncate(-5) }}", "a filter was given arguments it cannot use"),
+        ("{{ d|date(1) }}", "the 'date' filter cannot use the format 1"),
+        ("{{ 'a' - 1 }}", "unsupported operand type(s) for -: 'str' and 'int'"),
+    ],
+)
+def test_python_errors_become_plain_causes(source: str, cause: str) -> None:
+    with pytest.raises(RenderError) as caught:
+        text(source, n=Decimal(1), name="Ann", d=date(2026, 1, 1))
+    assert str(caught.value) == f"sms.body.en, line 1: {cause}"

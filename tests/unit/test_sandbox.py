@@ -263,7 +263,7 @@ def test_data_is_immutable() -> None:
 def test_functions_and_methods_do_not_print() -> None:
     for payload in ["{{ range }}", "{{ name.upper }}", "{% macro m() %}{% endmacro %}{{ m }}"]:
         error = problem_of(payload)
-        assert "can be printed" in str(error)
+        assert "can be turned into text" in str(error)
         assert_reveals_nothing(error)
 
 
@@ -292,7 +292,7 @@ def test_filters_that_take_attribute_names_are_sandboxed_too(payload: str) -> No
 
 def test_generators_do_not_print_their_python_form() -> None:
     error = problem_of("{{ items|map('upper') }}", items=["a"])
-    assert "can be printed" in str(error)
+    assert "can be turned into text" in str(error)
     assert "generator" not in str(error)
 
 
@@ -301,4 +301,23 @@ def test_a_time_zone_name_cannot_reach_the_file_system() -> None:
         "{{ d|datetime('short', tz='../../../../etc/passwd') }}", d="2026-03-01T10:00Z"
     )
     assert isinstance(error, RenderError)
+    assert_reveals_nothing(error)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "{{ [range]|map('string')|list }}",
+        "{{ [range]|select('callable')|list }}",
+        "{{ 'a' ~ range }}",
+        "{{ 'a' ~ name.upper }}",
+        "{{ [name.upper]|join }}",
+        "{{ items|map('upper')|string }}",
+        "{{ {'f': range}|tojson }}",
+        "{{ {'f': range}|xmlattr }}",
+        "{{ {}[range] }}",
+    ],
+)
+def test_code_objects_never_turn_into_text(payload: str) -> None:
+    error = problem_of(payload, items=["a"])
     assert_reveals_nothing(error)
