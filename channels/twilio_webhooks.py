@@ -32,6 +32,9 @@ _STATUS = {
 }
 
 
+_OPT_OUT_TYPES = {"STOP": EventKind.OPTED_OUT, "START": EventKind.OPTED_IN}
+
+
 def _strip_channel(address: str | None) -> str | None:
     """`whatsapp:+44...` becomes `+44...`; plain numbers pass through."""
     return address.partition(":")[2] if address and ":" in address else address
@@ -73,8 +76,10 @@ def parse_status_callback(params: Mapping[str, str]) -> DeliveryEvent:
 def parse_inbound(params: Mapping[str, str]) -> DeliveryEvent:
     """An inbound message: opted_out / opted_in for keywords, otherwise received."""
     body = params.get("Body", "")
+    # With Advanced Opt-Out, Twilio names the keyword it matched itself.
+    kind = _OPT_OUT_TYPES.get(params.get("OptOutType", "").upper()) or keyword_event(body)
     return DeliveryEvent(
-        kind=keyword_event(body) or EventKind.RECEIVED,
+        kind=kind or EventKind.RECEIVED,
         provider="twilio",
         provider_message_id=params.get("MessageSid"),
         recipient=_strip_channel(params.get("From")),

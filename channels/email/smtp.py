@@ -26,7 +26,7 @@ def _smtp_error(exc: smtplib.SMTPException) -> ChannelError:
 
 
 class SmtpEmail:
-    """Sends through an SMTP server (submission port, STARTTLS and login by default)."""
+    """Sends through an SMTP server: STARTTLS on 587 by default, or implicit TLS (465)."""
 
     name = "smtp"
 
@@ -38,17 +38,26 @@ class SmtpEmail:
         username: str | None = None,
         password: str | None = None,
         starttls: bool = True,
+        implicit_tls: bool = False,
         ssl_context: ssl.SSLContext | None = None,
         timeout: float = 10.0,
     ) -> None:
         self.host, self.port = host, port
         self.username, self.password = username, password
-        self.starttls = starttls
+        self.starttls = starttls and not implicit_tls
+        self.implicit_tls = implicit_tls
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.timeout = timeout
 
+    def _connect(self) -> smtplib.SMTP:
+        if self.implicit_tls:
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self.ssl_context
+            )
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
     def _deliver(self, prepared: PreparedEmail) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+        with self._connect() as smtp:
             smtp.ehlo()
             if self.starttls:
                 smtp.starttls(context=self.ssl_context)

@@ -97,7 +97,14 @@ class LetterRenderer:
     def render(self, document_html: str, author_css: str) -> RenderedPdf:
         """A complete PDF, or LetterRenderError (timeout, crash, refused resource, layout)."""
         with self._lock:
-            status, value, message = self._exchange(document_html, author_css)
+            try:
+                status, value, message = self._exchange(document_html, author_css)
+            except LetterRenderError as exc:
+                if exc.code != "render_crashed":
+                    raise
+                # A worker that died (killed, out of memory) gets one fresh successor;
+                # a letter that kills the renderer itself fails the second time too.
+                status, value, message = self._exchange(document_html, author_css)
         if status == "ok" and isinstance(value, RenderedPdf):
             return value
         raise LetterRenderError(str(value), message)

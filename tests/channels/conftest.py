@@ -97,9 +97,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
-    """aiosmtpd on 127.0.0.1 requiring STARTTLS and a login."""
+def _smtp(tmp_path: Path, *, implicit_tls: bool) -> Iterator[SmtpServer]:
     cert, key = _self_signed(tmp_path)
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert, key)
@@ -116,18 +114,33 @@ def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
             return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
 
+    tls: dict[str, Any] = (
+        {"ssl_context": server_context, "auth_require_tls": False}  # TLS from the first byte
+        if implicit_tls
+        else {"tls_context": server_context, "require_starttls": True}
+    )
     controller = Controller(
         _Handler(state),
         hostname="127.0.0.1",
         port=state.port,
-        tls_context=server_context,
-        require_starttls=True,
         authenticator=authenticate,
-        auth_require_tls=True,
+        **({"auth_require_tls": True} | tls),
     )
     controller.start()
     yield state
     controller.stop()
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
+    """aiosmtpd on 127.0.0.1 requiring STARTTLS and a login."""
+    yield from _smtp(tmp_path, implicit_tls=False)
+
+
+@pytest.fixture
+def smtps_server(tmp_path: Path) -> Iterator[SmtpServer]:
+    """aiosmtpd on 127.0.0.1 speaking TLS from the first byte (port-465 style), with a login."""
+    yield from _smtp(tmp_path, implicit_tls=True)
 
 
 def png(width: int, height: int, colour: str = "navy") -> bytes:

@@ -58,6 +58,22 @@ def test_smtp_sends_over_starttls_after_logging_in(smtp_server: SmtpServer) -> N
     )
     assert message["Subject"] == "Autumn offers"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert [a.addr_spec for a in message["To"].addresses] == ["ana@example.com"]
+
+
+def test_smtp_over_implicit_tls(smtps_server: SmtpServer) -> None:
+    provider = SmtpEmail(
+        smtps_server.host,
+        smtps_server.port,
+        username=SMTP_USER,
+        password=SMTP_PASSWORD,
+        implicit_tls=True,
+        ssl_context=smtps_server.client_context,
+        timeout=5,
+    )
+    provider.send(prepared(Category.SERVICE))
+    [envelope] = smtps_server.received
+    assert envelope.rcpt_tos == ["ana@example.com"]
 
 
 def test_smtp_with_a_wrong_password_is_a_permanent_error(smtp_server: SmtpServer) -> None:

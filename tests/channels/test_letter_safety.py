@@ -186,3 +186,19 @@ def test_a_render_over_its_time_bound_is_stopped_and_the_next_letter_renders(
     assert letters.renderer.worker_pid is None or letters.renderer.worker_pid != first
     pdf = letters.prepare(LetterContent(BODY.replace("logo.png", "")), ADDRESS, reference="ok").pdf
     assert "Ana Example" in reader(pdf).pages[0].extract_text()
+
+
+def test_a_renderer_process_that_dies_is_replaced_for_the_next_letter(
+    letter_renderers: Any,
+) -> None:
+    import os
+    import signal
+
+    letters = channel(letter_renderers, "strict")
+    letters.prepare(LetterContent(BODY), ADDRESS, reference="before")
+    pid = letters.renderer.worker_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    pdf = letters.prepare(LetterContent(BODY), ADDRESS, reference="after").pdf
+    assert letters.renderer.worker_pid not in (None, pid)
+    assert "Ana Example" in reader(pdf).pages[0].extract_text()

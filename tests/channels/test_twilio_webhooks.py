@@ -125,3 +125,9 @@ def test_an_inbound_stop_over_whatsapp_is_an_opt_out_for_the_sender() -> None:
     event = parse_inbound(params)
     assert (event.kind, event.recipient) == (EventKind.OPTED_OUT, "+447400123456")
     assert parse_inbound(params | {"Body": "Where is my order?"}).kind is EventKind.RECEIVED
+
+
+def test_twilio_advanced_opt_out_type_is_honoured() -> None:
+    params = {"MessageSid": "SM8", "From": "+447400123456", "Body": "Arrêt", "OptOutType": "STOP"}
+    assert parse_inbound(params).kind is EventKind.OPTED_OUT
+    assert parse_inbound(params | {"OptOutType": "START"}).kind is EventKind.OPTED_IN
