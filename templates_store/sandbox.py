@@ -195,11 +195,19 @@ class _Hardener(NodeTransformer):
         return self._filter(pieces, CONCAT_FILTER, node.lineno)
 
     def visit_Name(self, node: nodes.Name) -> nodes.Node:
+        if node.name in ("self", "block") and node.ctx != "load":
+            raise TemplateSyntaxError(f"{node.name!r} is a reserved name", node.lineno)
         if node.name == "self":
             raise TemplateSyntaxError("'self' is not available in templates", node.lineno)
         if node.name == "block":
             raise TemplateSyntaxError(_BLOCK_CALL, node.lineno)
         return node
+
+    def visit_Macro(self, node: nodes.Macro) -> nodes.Node:
+        if node.name in ("self", "block"):
+            raise TemplateSyntaxError(f"{node.name!r} is a reserved name", node.lineno)
+        visited: nodes.Node = self.generic_visit(node)
+        return visited
 
     def visit_Call(self, node: nodes.Call) -> nodes.Node:
         callee = node.node

@@ -82,3 +82,17 @@ def test_a_source_too_deeply_nested_for_python_is_a_syntax_problem() -> None:
     with pytest.raises(TemplateSyntaxProblem) as caught:
         check_syntax("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", part="sms.body.en")
     assert caught.value.part == "sms.body.en"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% set block = 1 %}",
+        "{% for self in xs %}{% endfor %}",
+        "{% macro block() %}{% endmacro %}",
+    ],
+)
+def test_reserved_names_cannot_be_assigned(source: str) -> None:
+    with pytest.raises(TemplateSyntaxProblem) as caught:
+        check_syntax(source, part="p")
+    assert "is a reserved name" in str(caught.value)
