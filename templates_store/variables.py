@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import keyword
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 import phonenumbers
@@ -33,7 +33,7 @@ VARIABLE_TYPES = (
 )
 DATA_CLASSES = ("none", "personal", "sensitive")
 _KEYS = ("name", "type", "required", "data_class", "example", "description")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
 _JINJA_WORDS = frozenset({"and", "or", "not", "in", "is", "if", "else", "none", "true", "false"})
 _MAX_EXPONENT = 30
 
@@ -104,24 +104,25 @@ class NumberField(fields.Field[Decimal]):
         return _decimal(value)
 
 
+_FIELDS: dict[str, Callable[..., fields.Field[Any]]] = {
+    "string": fields.String,
+    "integer": partial(fields.Integer, strict=True),
+    "number": NumberField,
+    "boolean": fields.Boolean,
+    "date": fields.Date,
+    "datetime": partial(fields.AwareDateTime, format="iso"),
+    "money": MoneyField,
+    "email": EmailField,
+    "phone": PhoneField,
+    "list": lambda **options: fields.List(fields.Raw(), **options),
+    "object": lambda **options: fields.Dict(keys=fields.String(), **options),
+}
+
+
 def _field(kind: str, required: bool) -> fields.Field[Any]:
-    options: dict[str, Any] = {"required": True} if required else {"load_default": None}
-    options["allow_none"] = not required
-    makers: dict[str, Any] = {
-        "string": lambda: fields.String(**options),
-        "integer": lambda: fields.Integer(strict=True, **options),
-        "number": lambda: NumberField(**options),
-        "boolean": lambda: fields.Boolean(**options),
-        "date": lambda: fields.Date(**options),
-        "datetime": lambda: fields.AwareDateTime(format="iso", **options),
-        "money": lambda: MoneyField(**options),
-        "email": lambda: EmailField(**options),
-        "phone": lambda: PhoneField(**options),
-        "list": lambda: fields.List(fields.Raw(), **options),
-        "object": lambda: fields.Dict(keys=fields.String(), **options),
-    }
-    field: fields.Field[Any] = makers[kind]()
-    return field
+    if required:
+        return _FIELDS[kind](required=True)
+    return _FIELDS[kind](load_default=None, allow_none=True)
 
 
 def _declaration_errors(index: int, entry: Any, seen: set[str]) -> dict[str, list[str]]:
@@ -131,7 +132,9 @@ def _declaration_errors(index: int, entry: Any, seen: set[str]) -> dict[str, lis
     errors = {f"{at}.{key}": ["Unknown field."] for key in entry if key not in _KEYS}
     name = entry.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        errors[f"{at}.name"] = ["Must be a name of letters, digits and _ (not starting with one)."]
+        errors[f"{at}.name"] = [
+            "Must start with a letter; letters, digits and _ only (64 at most)."
+        ]
     elif name in RESERVED_NAMES | JINJA_NAMES | _JINJA_WORDS or keyword.iskeyword(name):
         errors[f"{at}.name"] = [f"{name!r} is reserved."]
     elif name in seen:

@@ -86,8 +86,9 @@ def test_declarations_are_normalized_with_defaults() -> None:
     [
         ({"name": "x", "type": "text"}, "variables.1.type", "Must be one of"),
         ({"name": "x", "type": "string", "data_class": "secret"}, "variables.1.data_class", ""),
-        ({"name": "1x", "type": "string"}, "variables.1.name", "letters, digits"),
-        ({"name": "first-name", "type": "string"}, "variables.1.name", "letters, digits"),
+        ({"name": "1x", "type": "string"}, "variables.1.name", "Must start with a letter"),
+        ({"name": "first-name", "type": "string"}, "variables.1.name", "Must start with a letter"),
+        ({"name": "_x", "type": "string"}, "variables.1.name", "Must start with a letter"),
         ({"name": "brand", "type": "string"}, "variables.1.name", "'brand' is reserved"),
         ({"name": "loop", "type": "string"}, "variables.1.name", "is reserved"),
         ({"name": "for", "type": "string"}, "variables.1.name", "is reserved"),
