@@ -20,7 +20,8 @@ from templates_store.locales import FORMATTERS
 from templates_store.sandbox import CONCAT_FILTER, LOOP_FILTER, Refusal, current
 
 _JINJA_ALLOWED = (
-    "abs capitalize count d default dictsort e escape first float forceescape groupby int items"
+    "abs capitalize count d default dictsort e escape filesizeformat first float forceescape"
+    " groupby int items"
     " last length list lower map max min reject rejectattr reverse round select selectattr sort"
     " string striptags sum title trim truncate unique upper urlencode urlize wordcount xmlattr"
 ).split()

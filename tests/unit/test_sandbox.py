@@ -73,9 +73,19 @@ def test_string_formatting_tricks_are_refused(payload: str) -> None:
     assert_reveals_nothing(error)
 
 
-def test_str_format_stored_in_a_filter_is_refused_cve_2024_56326() -> None:
-    payload = "{% set x = name.format %}{{ [x]|map('attr', '__class__')|list }}"
-    assert_reveals_nothing(problem_of(payload))
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "{% set x = name.format %}{{ [x]|map('attr', '__class__')|list }}",
+        "{{ ['{0.__class__.__init__.__globals__}']|map(attribute='format')|first|list }}",
+        "{{ (['{0.__class__}']|map(attribute='format')|list)[0](name) }}",
+        "{{ {'f': '{0.__class__}'}|dictsort|map(attribute='1.format')|list }}",
+    ],
+)
+def test_str_format_stored_in_a_filter_is_refused_cve_2024_56326(payload: str) -> None:
+    error = problem_of(payload)
+    assert "'format' is not allowed" in str(error) or "No filter named 'attr'" in str(error)
+    assert_reveals_nothing(error)
 
 
 def test_the_attr_filter_route_is_refused_cve_2025_27516() -> None:
