@@ -21,9 +21,9 @@ from templates_store.sandbox import CONCAT_FILTER, LOOP_FILTER, Refusal, current
 
 _JINJA_ALLOWED = (
     "abs capitalize count d default dictsort e escape filesizeformat first float forceescape"
-    " groupby int items"
-    " last length list lower map max min reject rejectattr reverse round select selectattr sort"
-    " string striptags sum title trim truncate unique upper urlencode urlize wordcount xmlattr"
+    " groupby int items last length list lower map max min reject rejectattr reverse round"
+    " select selectattr sort string striptags sum title trim truncate unique upper urlencode"
+    " urlize wordcount xmlattr"
 ).split()
 _MAX_JSON_INDENT = 8
 _SCALARS = (str, int, float, Decimal, date, clock_time, type(None), Undefined)

@@ -336,3 +336,17 @@ def test_python_errors_become_plain_causes(source: str, cause: str) -> None:
     with pytest.raises(RenderError) as caught:
         text(source, n=Decimal(1), name="Ann", d=date(2026, 1, 1))
     assert str(caught.value) == f"sms.body.en, line 1: {cause}"
+
+
+def test_a_syntax_error_in_a_block_names_the_block_and_the_calling_line() -> None:
+    blocks = {"footer": BlockSource("footer", html="{% if %}", text=None)}
+    with pytest.raises(TemplateSyntaxProblem) as caught:
+        render(
+            "a\n{{ block('footer') }}",
+            part="email.html.en",
+            html=True,
+            data={},
+            locale="en",
+            blocks=blocks,
+        )
+    assert str(caught.value).startswith("email.html.en, line 2: in block 'footer', line 1: ")
