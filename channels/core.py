@@ -50,6 +50,14 @@ def has_errors(issues: list[Issue]) -> bool:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """What an author sees in preview: the channel's output parts and the issues found."""
+
+    output: Mapping[str, object]
+    issues: tuple[Issue, ...] = ()
+
+
+@dataclass(frozen=True)
 class SendResult:
     """What a provider said about one accepted message."""
 

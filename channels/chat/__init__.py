@@ -15,7 +15,7 @@ from channels.chat.outbox import OutboxChat
 from channels.chat.signing import verify_chat_signature
 from channels.chat.twilio import TwilioWhatsApp
 from channels.chat.webhook import WebhookChat
-from channels.core import Issue, SendResult
+from channels.core import Issue, Preview, SendResult
 
 __all__ = [
     "CHAT_PROVIDERS",
@@ -66,6 +66,11 @@ class ChatChannel:
     def validate(self, content: ChatContent) -> list[Issue]:
         """Warnings and errors for preview."""
         return validate_chat(self.settings, content)
+
+    def preview(self, content: ChatContent) -> Preview:
+        """The body and quick replies, with the issues."""
+        output = {"body": content.body, "quick_replies": list(content.quick_replies)}
+        return Preview(output, tuple(self.validate(content)))
 
     def send(self, prepared: PreparedChat) -> SendResult:
         """Deliver through the configured provider."""

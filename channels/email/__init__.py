@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from channels.core import Category, Issue, SendResult
+from channels.core import Category, Issue, Preview, SendResult, error
 from channels.email.message import (
     EmailContent,
     EmailSettings,
     PreparedEmail,
+    html_to_text,
+    inline_css,
     prepare_email,
     to_eml,
 )
@@ -17,6 +19,7 @@ from channels.email.outbox import OutboxEmail
 from channels.email.sendgrid import SendGridEmail
 from channels.email.smtp import SmtpEmail
 from channels.email.validation import validate_email
+from channels.errors import InvalidContent
 
 __all__ = [
     "EMAIL_PROVIDERS",
@@ -79,6 +82,16 @@ class EmailChannel:
     def validate(self, content: EmailContent, category: Category) -> list[Issue]:
         """Warnings and errors shown to the author in preview."""
         return validate_email(self.settings, content, category)
+
+    def preview(self, content: EmailContent, category: Category) -> Preview:
+        """The finished subject, HTML (CSS inlined) and text part, with the issues."""
+        issues = self.validate(content, category)
+        try:
+            html = inline_css(content.html)
+        except InvalidContent as exc:
+            html, issues = content.html, [*issues, error("invalid_html", str(exc), "html")]
+        text = content.text if content.text is not None else html_to_text(content.html)
+        return Preview({"subject": content.subject, "html": html, "text": text}, tuple(issues))
 
     def send(self, prepared: PreparedEmail) -> SendResult:
         """Deliver through the configured provider."""

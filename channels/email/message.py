@@ -14,7 +14,7 @@ from inscriptis import get_text  # type: ignore[import-untyped]
 from inscriptis.model.config import ParserConfig  # type: ignore[import-untyped]
 
 from channels.core import Category
-from channels.email.headers import check_header_text, domain_of, format_address
+from channels.email.headers import check_address, check_header_text, domain_of, format_address
 from channels.email.unsubscribe import unsubscribe_url
 from channels.errors import InvalidContent
 
@@ -114,13 +114,12 @@ def prepare_email(
     scope: str | None = None,
 ) -> PreparedEmail:
     """Finish an email: checked headers, inlined CSS, a text part, unsubscribe headers."""
-    sender = format_address(settings.from_address, settings.from_name, "from")
-    to = format_address(recipient, recipient_name, "to")
+    address = check_address(recipient)
     subject = check_header_text(content.subject, "subject")
     check_header_text(reference, "reference")
-    headers: list[tuple[str, str]] = [
-        ("From", sender),
-        ("To", to),
+    headers = [
+        ("From", format_address(settings.from_address, settings.from_name, "from")),
+        ("To", format_address(address, recipient_name, "to")),
         ("Subject", subject),
         ("Date", format_datetime(now)),
         ("Message-ID", f"<{reference}@{domain_of(settings.from_address)}>"),
@@ -128,14 +127,13 @@ def prepare_email(
     if settings.reply_to:
         headers.append(("Reply-To", format_address(settings.reply_to, None, "reply-to")))
     if category is Category.MARKETING:
-        headers.extend(list_unsubscribe(settings, recipient, scope or category.value, now))
+        headers.extend(list_unsubscribe(settings, address, scope or category.value, now))
     text = content.text if content.text is not None else html_to_text(content.html)
-    html = inline_css(content.html)
     return PreparedEmail(
         reference,
-        recipient,
+        address,
         subject,
-        html,
+        inline_css(content.html),
         text,
         tuple(headers),
         from_address=settings.from_address,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from channels.core import Issue, SendResult, error, warning
+from channels.core import Issue, Preview, SendResult, error, warning
 from channels.errors import InvalidContent
 from channels.letter.engine import LetterRenderError, RenderedPdf
 from channels.letter.folder import FolderLetter
@@ -73,17 +73,23 @@ class LetterChannel:
             warnings=rendered.warnings,
         )
 
+    def preview(self, content: LetterContent, address: Sequence[str] = SAMPLE_ADDRESS) -> Preview:
+        """The PDF (None when it cannot be rendered) and its page count, with the issues."""
+        try:
+            prepared = self.prepare(content, address, reference="preview")
+        except LetterRenderError as exc:
+            return Preview({"pdf": None, "pages": 0}, (error(exc.code, str(exc), "html"),))
+        except InvalidContent as exc:
+            issue = error("invalid_letter", str(exc), "html")
+            return Preview({"pdf": None, "pages": 0}, (issue,))
+        issues = tuple(warning("layout_warning", text, "css") for text in prepared.warnings)
+        return Preview({"pdf": prepared.pdf, "pages": prepared.pages}, issues)
+
     def validate(
         self, content: LetterContent, address: Sequence[str] = SAMPLE_ADDRESS
     ) -> list[Issue]:
         """Render with a sample address and report what stops or worries the letter."""
-        try:
-            prepared = self.prepare(content, address, reference="preview")
-        except LetterRenderError as exc:
-            return [error(exc.code, str(exc), "html")]
-        except InvalidContent as exc:
-            return [error("invalid_letter", str(exc), "html")]
-        return [warning("layout_warning", text, "css") for text in prepared.warnings]
+        return list(self.preview(content, address).issues)
 
     def send(self, prepared: PreparedLetter) -> SendResult:
         """Deliver through the configured provider."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from channels.core import Category, Issue, SendResult
+from channels.core import Category, Issue, Preview, SendResult
 from channels.sms.message import PreparedSms, SmsContent, SmsSettings, prepare_sms, validate_sms
 from channels.sms.numbers import normalise_phone
 from channels.sms.outbox import OutboxSms
@@ -67,6 +67,22 @@ class SmsChannel:
     def analyse(self, content: SmsContent) -> SmsAnalysis:
         """Encoding, segments and the characters that forced UCS-2, for preview."""
         return analyse_sms(content.body)
+
+    def preview(
+        self, content: SmsContent, category: Category, max_segments: int | None = None
+    ) -> Preview:
+        """The body with its encoding, segment count and UCS-2 culprits, and the issues."""
+        analysis = analyse_sms(content.body)
+        output = {
+            "body": content.body,
+            "encoding": str(analysis.encoding),
+            "segments": analysis.segments,
+            "characters": analysis.characters,
+            "units": analysis.units,
+            "per_segment": analysis.per_segment,
+            "ucs2_characters": list(analysis.ucs2_characters),
+        }
+        return Preview(output, tuple(self.validate(content, category, max_segments)))
 
     def send(self, prepared: PreparedSms) -> SendResult:
         """Deliver through the configured provider."""
