@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from channels.errors import SignatureError
 
@@ -62,6 +62,12 @@ def verify_unsubscribe_token(
     if (now or datetime.now(UTC)) >= expires_at:
         raise SignatureError("unsubscribe token has expired")
     return UnsubscribeClaim(recipient, scope, expires_at)
+
+
+def is_one_click_post(body: bytes) -> bool:
+    """Whether a POST body is RFC 8058's one-click request (``List-Unsubscribe=One-Click``)."""
+    pairs = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return pairs.get("List-Unsubscribe") == ["One-Click"]
 
 
 def unsubscribe_url(

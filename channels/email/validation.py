@@ -10,6 +10,8 @@ from channels.email.headers import check_header_text
 from channels.email.message import EmailContent, EmailSettings
 from channels.errors import InvalidContent
 
+# Gmail clips HTML over about 102 kB, hiding the rest (the unsubscribe link included).
+CLIP_BYTES = 102_000
 _UNSUBSCRIBE_WORDS = re.compile(r"unsubscribe|opt[\s-]?out|abmelden|désabonner|baja", re.I)
 
 
@@ -85,6 +87,9 @@ def validate_email(
             issues.append(
                 error("missing_unsubscribe_url", "no one-click unsubscribe URL is configured")
             )
+    if len(content.html.encode("utf-8")) > CLIP_BYTES:
+        message = f"the HTML is over {CLIP_BYTES // 1000} kB; Gmail will clip the message"
+        issues.append(warning("html_clipped", message, "html"))
     if not content.html.strip() and not (content.text or "").strip():
         issues.append(error("empty_body", "the email has no body", "html"))
     return issues

@@ -13,7 +13,11 @@ import pytest
 from channels.core import Category, Level
 from channels.email import EMAIL_PROVIDERS, EmailChannel, EmailContent, EmailSettings, to_eml
 from channels.email.outbox import OutboxEmail
-from channels.email.unsubscribe import make_unsubscribe_token, verify_unsubscribe_token
+from channels.email.unsubscribe import (
+    is_one_click_post,
+    make_unsubscribe_token,
+    verify_unsubscribe_token,
+)
 from channels.errors import InvalidContent, InvalidRecipient, SignatureError
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -194,3 +198,15 @@ def test_marketing_mail_is_refused_when_one_click_unsubscribe_is_not_configured(
     ]
     prepared = bare.prepare(content, "ana@example.com", Category.SERVICE, reference="m", now=NOW)
     assert prepared.header("List-Unsubscribe") is None
+
+
+def test_one_click_posts_are_recognised() -> None:
+    assert is_one_click_post(b"List-Unsubscribe=One-Click")
+    assert not is_one_click_post(b"")
+    assert not is_one_click_post(b"List-Unsubscribe=Other")
+
+
+def test_a_message_gmail_would_clip_is_warned_about() -> None:
+    channel_ = EmailChannel(SETTINGS, OutboxEmail("/tmp"))
+    issues = channel_.validate(EmailContent("Hi", "<p>x</p>" * 15_000), Category.SERVICE)
+    assert [i.code for i in issues] == ["html_clipped"]
