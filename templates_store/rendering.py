@@ -35,7 +35,11 @@ _LEAKY = re.compile(r"<|0x|__|\bfunction\b|\bmodule\b|\bclass\b|\bmethod\b|built
 
 @dataclass(frozen=True)
 class Limits:
-    """What one render may cost: output size, wall-clock time, loop iterations and calls."""
+    """What one render may cost: output characters, wall-clock seconds and units of work.
+
+    A unit of work is one loop item, one call, or one number that `range()` produces; the text
+    built along the way (macros, `~`, filters) may total ten times the output limit.
+    """
 
     max_output_chars: int = 500_000
     max_seconds: float = 2.0
@@ -186,7 +190,8 @@ def _include(key: str, blocks: Mapping[str, BlockSource], html: bool, names: dic
 def problem(exc: BaseException, part: str) -> TemplateProblem:
     """The author-facing error for an exception raised while compiling or rendering `part`."""
     if isinstance(exc, TemplateSyntaxError):
-        return TemplateSyntaxProblem(part, _scrub(exc.message or "invalid syntax"), exc.lineno)
+        # the parser speaks of template tokens only: its message is kept as it is
+        return TemplateSyntaxProblem(part, _capped(exc.message or "invalid syntax"), exc.lineno)
     line = template_line(exc.__traceback__)
     if isinstance(exc, TemplateProblem):
         return type(exc)(part, f"in {exc}", line)
@@ -215,7 +220,7 @@ def _cause(exc: BaseException) -> str:
     if isinstance(exc, Fault):
         return _capped(str(exc))
     if isinstance(exc, UndefinedError):
-        return _scrub(str(exc))
+        return _scrub(str(exc), "a value used here is undefined")
     if isinstance(exc, ZeroDivisionError | decimal.DivisionByZero):
         return "division by zero"
     if isinstance(exc, OverflowError | decimal.Overflow):

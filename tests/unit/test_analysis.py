@@ -96,3 +96,9 @@ def test_reserved_names_cannot_be_assigned(source: str) -> None:
     with pytest.raises(TemplateSyntaxProblem) as caught:
         check_syntax(source, part="p")
     assert "is a reserved name" in str(caught.value)
+
+
+def test_syntax_messages_about_symbols_are_kept() -> None:
+    with pytest.raises(TemplateSyntaxProblem) as caught:
+        check_syntax("{{ < }}", part="p")
+    assert str(caught.value) == "p, line 1: unexpected '<'"

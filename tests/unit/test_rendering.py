@@ -15,7 +15,7 @@ from templates_store.errors import (
     TemplateSyntaxProblem,
     ValidationFailed,
 )
-from templates_store.rendering import BlockSource, compiled, render, render_css
+from templates_store.rendering import BlockSource, Limits, compiled, render, render_css
 from templates_store.variables import Money
 
 FOOTER = BlockSource(
@@ -350,3 +350,18 @@ def test_a_syntax_error_in_a_block_names_the_block_and_the_calling_line() -> Non
             blocks=blocks,
         )
     assert str(caught.value).startswith("email.html.en, line 2: in block 'footer', line 1: ")
+
+
+def test_the_work_limit_is_configurable() -> None:
+    source = "{% for i in items %}{{ i }}{% endfor %}"
+    assert text(source, items=list(range(1000))).endswith("999")
+    with pytest.raises(SandboxViolation) as caught:
+        render(
+            source,
+            part="sms.body.en",
+            html=False,
+            data={"items": list(range(1000))},
+            locale="en",
+            limits=Limits(max_iterations=500),
+        )
+    assert "too many loop iterations" in str(caught.value)
