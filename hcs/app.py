@@ -1,0 +1,19 @@
+"""The application factory: it wires parts together and does no work itself."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from hcs import errors, extensions, ops
+from hcs.config import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the HCS web app and API for `settings` (default: the environment)."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=8 * 1024 * 1024)
+    extensions.init_app(app, settings)
+    errors.init_app(app)
+    app.register_blueprint(ops.bp)
+    return app

@@ -1,0 +1,42 @@
+"""The one place domain errors become HTTP answers, in flask-smorest's JSON shape."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+
+from templates_store import errors as store
+
+STATUS_FOR: list[tuple[type[Exception], int]] = [
+    (store.NotFound, 404),
+    (store.Conflict, 409),
+    (store.ValidationFailed, 422),
+    (store.TemplateProblem, 422),
+]
+
+
+def error_body(code: int, errors: dict[str, list[str]] | None = None, message: str = "") -> dict:
+    """`{"code", "status", "errors"?, "message"?}`, as flask-smorest answers."""
+    body: dict = {"code": code, "status": HTTPStatus(code).phrase}
+    if errors:
+        body["errors"] = errors
+    if message:
+        body["message"] = message
+    return body
+
+
+def _handle(exc: Exception) -> ResponseReturnValue:
+    code = next(status for kind, status in STATUS_FOR if isinstance(exc, kind))
+    if isinstance(exc, store.ValidationFailed):
+        return jsonify(error_body(code, exc.errors)), code
+    if isinstance(exc, store.TemplateProblem):
+        return jsonify(error_body(code, {f"parts.{exc.part}": [str(exc)]})), code
+    return jsonify(error_body(code, message=str(exc))), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the domain error handlers."""
+    for kind, _ in STATUS_FOR:
+        app.register_error_handler(kind, _handle)

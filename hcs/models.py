@@ -1,0 +1,13 @@
+"""Every table HCS knows, on one metadata: the template repository's and the application's."""
+
+from templates_store.models import (  # noqa: F401
+    BlockVersion,
+    ContentBlock,
+    Template,
+    TemplateVersion,
+    Theme,
+    ThemeVersion,
+)
+from templates_store.orm import Base
+
+metadata = Base.metadata

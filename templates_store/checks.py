@@ -1,0 +1,91 @@
+"""What a version must satisfy to be saved and to be submitted; errors name the part."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from templates_store.analysis import check_syntax, used_blocks, used_variables
+from templates_store.composing import render_all
+from templates_store.errors import TemplateProblem, ValidationFailed
+from templates_store.models import TemplateVersion
+from templates_store.parts import iter_sources, missing_required
+from templates_store.variables import load_payload
+
+SLOT_FIELDS = {"name", "instruction", "inputs", "max_chars", "fallback", "tone", "on_failure"}
+
+
+def _problem(part: str, exc: TemplateProblem) -> dict[str, list[str]]:
+    return {f"parts.{part}": [str(exc)]}
+
+
+def check_part_syntax(parts: Mapping[str, Any]) -> None:
+    """Compile every part, so a syntax error is caught when the draft is saved."""
+    errors: dict[str, list[str]] = {}
+    for name, _kind, source in iter_sources(parts):
+        try:
+            check_syntax(source, part=name)
+            used_blocks(source, part=name)
+        except TemplateProblem as exc:
+            errors.update(_problem(name, exc))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def check_slot_shapes(slots: Any) -> list[dict[str, Any]]:
+    """AI slot definitions are objects with a name, an instruction and a fallback."""
+    if not isinstance(slots, list):
+        raise ValidationFailed({"ai_slots": ["must be a list"]})
+    errors: dict[str, list[str]] = {}
+    for index, slot in enumerate(slots):
+        where = f"ai_slots.{index}"
+        if not isinstance(slot, dict):
+            errors[where] = ["must be an object"]
+            continue
+        unknown = sorted(set(slot) - SLOT_FIELDS)
+        if unknown:
+            errors[where] = [f"unknown fields: {', '.join(unknown)}"]
+        for field in ("name", "instruction", "fallback"):
+            if not isinstance(slot.get(field), str) or not slot[field].strip():
+                errors[f"{where}.{field}"] = ["is required"]
+    if errors:
+        raise ValidationFailed(errors)
+    return [dict(slot) for slot in slots]
+
+
+def undeclared_variables(version: TemplateVersion) -> dict[str, list[str]]:
+    """Each part that reads a variable the version does not declare."""
+    declared = {v["name"] for v in version.variables} | {s["name"] for s in version.ai_slots}
+    errors: dict[str, list[str]] = {}
+    for name, _kind, source in iter_sources(version.parts):
+        if kind == "css":
+            continue
+        unknown = sorted(used_variables(source, part=name) - declared)
+        if unknown:
+            listed = ", ".join(repr(u) for u in unknown)
+            errors[f"parts.{name}"] = [f"uses undeclared variable {listed}"]
+    return errors
+
+
+def _sample_errors(version: TemplateVersion) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    try:
+        return load_payload(version.variables, version.sample_data), {}
+    except ValidationFailed as exc:
+        renamed = {"sample_" + k if k.startswith("data") else k: v for k, v in exc.errors.items()}
+        return None, renamed
+
+
+def check_submittable(session: Session, version: TemplateVersion) -> None:
+    """Refuse a version that lacks parts, reads undeclared variables or fails on its samples."""
+    template = version.template
+    errors = missing_required(version.parts, template.channels, template.default_locale)
+    errors.update(undeclared_variables(version))
+    sample, sample_errors = _sample_errors(version)
+    errors.update(sample_errors)
+    if not errors and sample is not None:
+        for problem in render_all(session, version, sample):
+            errors.update(_problem(problem.part, problem))
+    if errors:
+        raise ValidationFailed(errors)

@@ -1,0 +1,164 @@
+"""Rendering a whole version for one channel and locale, with its blocks and brand theme."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from templates_store.closure import Closure, resolve_closure
+from templates_store.errors import NotFound, TemplateProblem
+from templates_store.locales import resolve_locale
+from templates_store.models import TemplateVersion
+from templates_store.parts import PART_FIELDS, part_name
+from templates_store.rendering import BlockSource, Limits, render, render_css
+from templates_store.status import SENDABLE
+
+DRAFT_BANNER = (
+    '<div role="note" style="background:#b00020;color:#fff;padding:8px;'
+    'font:bold 14px sans-serif;text-align:center">DRAFT PREVIEW: version {n} is {status}, '
+    "not approved for sending</div>"
+)
+PREVIEW_UNSUBSCRIBE_URL = "https://unsubscribe.invalid/preview"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One version rendered for one channel and locale."""
+
+    template: str
+    version: int
+    channel: str
+    locale: str
+    parts: dict[str, Any]
+    closure_hash: str | None
+    is_preview: bool
+
+
+def brand_of(closure: Closure) -> dict[str, Any]:
+    """What templates see as `brand`: the theme's settings and the names of its assets."""
+    theme = closure.theme
+    if theme is None:
+        return {}
+    return {**theme.settings, "key": theme.theme.key, "assets": sorted(theme.assets)}
+
+
+def block_sources(closure: Closure, locale: str, default: str) -> dict[str, BlockSource]:
+    """Each pinned block's sources in the closest locale it has."""
+    sources = {}
+    for key, block in closure.blocks.items():
+        html, text = block.content.get("html", {}), block.content.get("text", {})
+        sources[key] = BlockSource(
+            key=key,
+            html=html.get(resolve_locale(html, locale, default) or ""),
+            text=text.get(resolve_locale(text, locale, default) or ""),
+        )
+    return sources
+
+
+def _watermark(parts: dict[str, Any], version: TemplateVersion) -> dict[str, Any]:
+    banner = DRAFT_BANNER.format(n=version.number, status=version.status.value)
+    marked = dict(parts)
+    for field, value in parts.items():
+        if field == "html":
+            marked[field] = value.replace("<body>", "<body>" + banner, 1)
+            if marked[field] == value:
+                marked[field] = banner + value
+        elif field in ("subject", "body", "text"):
+            marked[field] = "[DRAFT] " + value
+    return marked
+
+
+def render_channel(
+    session: Session,
+    version: TemplateVersion,
+    channel: str,
+    locale: str | None,
+    data: Mapping[str, Any],
+    *,
+    extra: Mapping[str, Any] | None = None,
+    closure: Closure | None = None,
+    limits: Limits = Limits(),
+) -> Rendered:
+    """Render every part of one channel; drafts and versions in review come out watermarked."""
+    template = version.template
+    available = version.parts.get(channel, {})
+    chosen = resolve_locale(available, locale, template.default_locale)
+    if chosen is None:
+        raise NotFound(f"version {version.number} of {template.key!r} has no {channel} content")
+    closure = closure or resolve_closure(session, version)
+    brand = brand_of(closure)
+    blocks = block_sources(closure, chosen, template.default_locale)
+    context = {**data, **(extra or {})}
+    parts: dict[str, Any] = {}
+    for field, source in available[chosen].items():
+        name = part_name(channel, field, chosen)
+        kind = PART_FIELDS[channel][field]
+        if kind == "css":
+            parts[field] = render_css(source, part=name, brand=brand, locale=chosen, limits=limits)
+        elif kind == "list":
+            parts[field] = [
+                str(
+                    render(
+                        item,
+                        part=f"{name}.{i}",
+                        html=False,
+                        data=context,
+                        locale=chosen,
+                        brand=brand,
+                        blocks=blocks,
+                        limits=limits,
+                    )
+                )
+                for i, item in enumerate(source)
+            ]
+        else:
+            parts[field] = str(
+                render(
+                    source,
+                    part=name,
+                    html=kind == "html",
+                    data=context,
+                    locale=chosen,
+                    brand=brand,
+                    blocks=blocks,
+                    limits=limits,
+                )
+            )
+    is_preview = version.status not in SENDABLE
+    return Rendered(
+        template=template.key,
+        version=version.number,
+        channel=channel,
+        locale=chosen,
+        parts=_watermark(parts, version) if is_preview else parts,
+        closure_hash=version.closure_hash,
+        is_preview=is_preview,
+    )
+
+
+def preview_extras(version: TemplateVersion) -> dict[str, Any]:
+    """Stand-ins for previews: each AI slot's approved fallback, a dummy unsubscribe link."""
+    extras: dict[str, Any] = {"unsubscribe_url": PREVIEW_UNSUBSCRIBE_URL, "recipient": {}}
+    extras.update({slot["name"]: slot["fallback"] for slot in version.ai_slots})
+    return extras
+
+
+def render_all(
+    session: Session, version: TemplateVersion, data: Mapping[str, Any]
+) -> list[TemplateProblem]:
+    """Render every channel and locale with `data`; the problems found, none when all render."""
+    closure = resolve_closure(session, version)
+    extra = preview_extras(version)
+    problems = []
+    for channel, locales in sorted(version.parts.items()):
+        for locale in sorted(locales):
+            try:
+                render_channel(
+                    session, version, channel, locale, data, extra=extra, closure=closure
+                )
+            except TemplateProblem as exc:
+                problems.append(exc)
+    return problems

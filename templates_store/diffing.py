@@ -1,0 +1,89 @@
+"""Differences between two versions, part by part: unified text and structured hunks."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from templates_store.models import TemplateVersion
+from templates_store.parts import iter_parts, part_name
+
+
+@dataclass(frozen=True)
+class PartDiff:
+    """How one part changed between two versions."""
+
+    part: str
+    change: str  # "added", "removed", "modified" or "unchanged"
+    unified: str
+    hunks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def flatten(version: TemplateVersion) -> dict[str, str]:
+    """Every comparable part of a version as text, keyed by its part name."""
+    flat = {
+        part_name(channel, field_, locale): _as_text(value)
+        for channel, locale, field_, value in iter_parts(version.parts)
+    }
+    flat["variables"] = _as_text(version.variables)
+    flat["sample_data"] = _as_text(version.sample_data)
+    flat["ai_slots"] = _as_text(version.ai_slots)
+    if version.closure is not None:
+        flat["closure"] = _as_text(
+            {
+                "blocks": {k: v["number"] for k, v in version.closure["blocks"].items()},
+                "theme": version.closure.get("theme") and version.closure["theme"]["number"],
+            }
+        )
+    return flat
+
+
+def _hunks(old: list[str], new: list[str]) -> list[dict[str, Any]]:
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    return [
+        {
+            "op": op,
+            "old_start": i1 + 1,
+            "old_lines": old[i1:i2],
+            "new_start": j1 + 1,
+            "new_lines": new[j1:j2],
+        }
+        for op, i1, i2, j1, j2 in matcher.get_opcodes()
+        if op != "equal"
+    ]
+
+
+def diff_part(name: str, old: str | None, new: str | None, labels: tuple[str, str]) -> PartDiff:
+    """The diff of one part; `None` means the part is absent on that side."""
+    old_lines = (old or "").splitlines()
+    new_lines = (new or "").splitlines()
+    if old is None:
+        change = "added"
+    elif new is None:
+        change = "removed"
+    else:
+        change = "modified" if old != new else "unchanged"
+    unified = "\n".join(
+        difflib.unified_diff(
+            old_lines, new_lines, f"{labels[0]}/{name}", f"{labels[1]}/{name}", lineterm=""
+        )
+    )
+    return PartDiff(part=name, change=change, unified=unified, hunks=_hunks(old_lines, new_lines))
+
+
+def diff_versions(old: TemplateVersion, new: TemplateVersion) -> list[PartDiff]:
+    """The per-part diff from `old` to `new`, in a stable order of part names."""
+    before, after = flatten(old), flatten(new)
+    labels = (f"v{old.number}", f"v{new.number}")
+    return [
+        diff_part(name, before.get(name), after.get(name), labels)
+        for name in sorted(before.keys() | after.keys())
+    ]

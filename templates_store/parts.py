@@ -1,0 +1,151 @@
+"""The shape of a version's content: which parts each channel has, and how they are checked."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from templates_store.errors import ValidationFailed
+from templates_store.locales import normalize_locale
+
+# Per channel, each field and how it renders: "html" (autoescaped), "text", "css" or "list".
+PART_FIELDS: dict[str, dict[str, str]] = {
+    "email": {"subject": "text", "html": "html", "text": "text"},
+    "sms": {"body": "text"},
+    "chat": {"body": "text", "quick_replies": "list"},
+    "letter": {"html": "html", "css": "css"},
+}
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "email": ("subject", "html"),
+    "sms": ("body",),
+    "chat": ("body",),
+    "letter": ("html",),
+}
+MAX_SOURCE_CHARS = 200_000
+
+
+def part_name(channel: str, field: str, locale: str) -> str:
+    """The name authors see for one part, e.g. `email.html.en`."""
+    return f"{channel}.{field}.{locale}"
+
+
+def iter_parts(parts: Mapping[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
+    """Every (channel, locale, field, value) in a version's parts, in a stable order."""
+    for channel in sorted(parts):
+        for locale in sorted(parts[channel]):
+            for field in sorted(parts[channel][locale]):
+                yield channel, locale, field, parts[channel][locale][field]
+
+
+def iter_sources(parts: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Every template source as (part name, kind, source); quick replies count one by one."""
+    for channel, locale, field, value in iter_parts(parts):
+        kind = PART_FIELDS[channel][field]
+        name = part_name(channel, field, locale)
+        if kind == "list":
+            for index, item in enumerate(value):
+                yield f"{name}.{index}", "text", item
+        else:
+            yield name, kind, value
+
+
+def _clean_field(where: str, kind: str, value: Any, errors: dict[str, list[str]]) -> Any:
+    if kind == "list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            errors[where] = ["must be a list of strings"]
+        return value
+    if not isinstance(value, str):
+        errors[where] = ["must be a string"]
+    elif len(value) > MAX_SOURCE_CHARS:
+        errors[where] = [f"is longer than {MAX_SOURCE_CHARS} characters"]
+    return value
+
+
+def clean_parts(parts: Any, channels: list[str]) -> dict[str, Any]:
+    """Check the nesting channel → locale → field, normalising locales; raise naming the part."""
+    if not isinstance(parts, dict):
+        raise ValidationFailed({"parts": ["must be an object of channels"]})
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for channel, locales in parts.items():
+        if channel not in channels:
+            errors[f"parts.{channel}"] = [f"the template does not serve channel {channel!r}"]
+            continue
+        if not isinstance(locales, dict):
+            errors[f"parts.{channel}"] = ["must be an object of locales"]
+            continue
+        for raw_locale, fields in locales.items():
+            try:
+                locale = normalize_locale(raw_locale)
+            except ValidationFailed:
+                errors[f"parts.{channel}.{raw_locale}"] = ["is not a known locale"]
+                continue
+            if not isinstance(fields, dict):
+                errors[f"parts.{channel}.{locale}"] = ["must be an object of fields"]
+                continue
+            for field, value in fields.items():
+                where = f"parts.{channel}.{locale}.{field}"
+                if field not in PART_FIELDS[channel]:
+                    allowed = ", ".join(PART_FIELDS[channel])
+                    errors[where] = [f"unknown field; {channel} has {allowed}"]
+                    continue
+                cleaned.setdefault(channel, {}).setdefault(locale, {})[field] = _clean_field(
+                    where, PART_FIELDS[channel][field], value, errors
+                )
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def source_digest(fields: Mapping[str, Any]) -> str:
+    """A short digest of one locale's fields, to notice when a translation's source moved on."""
+    text = "\x1e".join(f"{k}\x1f{fields[k]!r}" for k in sorted(fields))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def track_translations(
+    old_parts: Mapping[str, Any],
+    new_parts: Mapping[str, Any],
+    sources: Mapping[str, Any],
+    default_locale: str,
+) -> dict[str, Any]:
+    """Record, for each translation that was edited, the default-locale source it now matches."""
+    updated: dict[str, Any] = {}
+    for channel, locales in new_parts.items():
+        default = locales.get(default_locale)
+        for locale, fields in locales.items():
+            if locale == default_locale or default is None:
+                continue
+            previous = sources.get(channel, {}).get(locale)
+            edited = old_parts.get(channel, {}).get(locale) != fields
+            digest = source_digest(default) if edited or previous is None else previous
+            updated.setdefault(channel, {})[locale] = digest
+    return updated
+
+
+def stale_translations(
+    parts: Mapping[str, Any], sources: Mapping[str, Any], default_locale: str
+) -> list[str]:
+    """The `channel.locale` translations whose default-locale source changed after their edit."""
+    stale = []
+    for channel, locales in sorted(parts.items()):
+        default = locales.get(default_locale)
+        for locale in sorted(locales):
+            recorded = sources.get(channel, {}).get(locale)
+            if default is not None and recorded and recorded != source_digest(default):
+                stale.append(f"{channel}.{locale}")
+    return stale
+
+
+def missing_required(
+    parts: Mapping[str, Any], channels: list[str], locale: str
+) -> dict[str, list[str]]:
+    """The required fields each served channel lacks in the default locale."""
+    errors: dict[str, list[str]] = {}
+    for channel in channels:
+        fields = parts.get(channel, {}).get(locale, {})
+        for field in REQUIRED_FIELDS[channel]:
+            if not str(fields.get(field, "")).strip():
+                errors[f"parts.{channel}.{locale}.{field}"] = ["is required before submission"]
+    return errors
