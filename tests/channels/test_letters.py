@@ -140,3 +140,23 @@ def test_a_letter_without_an_address_is_refused(letter_renderers: Any, address: 
 
     with pytest.raises(InvalidContent):
         channel(letter_renderers, "a4").prepare(LetterContent(BODY), address, reference="x")
+
+
+def test_a_brand_font_passed_in_as_bytes_is_embedded(letter_renderers: Any) -> None:
+    from channels.letter import LetterRenderer, LetterSettings
+    from channels.letter.fetcher import packaged_assets
+
+    settings = LetterSettings(
+        brand_assets={"brand/face.ttf": packaged_assets()["fonts/LiberationSans-Bold.ttf"]},
+        brand_css='@font-face { font-family: "Brand Face"; src: url(brand/face.ttf) }'
+        " h1 { font-family: 'Brand Face' }",
+    )
+    if "brand" not in letter_renderers:
+        letter_renderers["brand"] = LetterRenderer(settings)
+    from channels.letter import LetterChannel
+    from channels.letter.outbox import OutboxLetter
+
+    letters = LetterChannel(settings, OutboxLetter("/tmp"), letter_renderers["brand"])
+    pdf = letters.prepare(LetterContent("<h1>Brand</h1><p>Body</p>"), ADDRESS, reference="b").pdf
+    # h1 is bold, and the bold face (passed in as bytes) is what is embedded for it.
+    assert "Brand-Face-Bold" in embedded_fonts(pdf)
