@@ -59,7 +59,7 @@ def undeclared_variables(version: TemplateVersion) -> dict[str, list[str]]:
     """Each part that reads a variable the version does not declare."""
     declared = {v["name"] for v in version.variables} | {s["name"] for s in version.ai_slots}
     errors: dict[str, list[str]] = {}
-    for name, _kind, source in iter_sources(version.parts):
+    for name, kind, source in iter_sources(version.parts):
         if kind == "css":
             continue
         unknown = sorted(used_variables(source, part=name) - declared)
