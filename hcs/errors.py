@@ -7,9 +7,12 @@ from http import HTTPStatus
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
+from hcs.exceptions import AuthenticationFailed, PermissionDenied
 from templates_store import errors as store
 
 STATUS_FOR: list[tuple[type[Exception], int]] = [
+    (AuthenticationFailed, 401),
+    (PermissionDenied, 403),
     (store.NotFound, 404),
     (store.Conflict, 409),
     (store.ValidationFailed, 422),

@@ -1,10 +1,9 @@
-"""The `hcs` command: set-up, serving, migrations and templates as files."""
+"""The `hcs` command: set-up, serving and migrations; each command group has its own module."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import click
@@ -13,22 +12,22 @@ from sqlalchemy.orm import Session
 from hcs import migrate
 from hcs.config import Settings, load_settings
 from hcs.db import make_engine, session_factory, transaction
-from templates_store.errors import TemplateStoreError
+from hcs.exceptions import DomainError
 
 
 @contextmanager
-def _unit_of_work(settings: Settings) -> Iterator[Session]:
+def unit_of_work(settings: Settings) -> Iterator[Session]:
     engine = make_engine(settings.database_url)
     try:
         with transaction(session_factory(engine)) as session:
             yield session
-    except TemplateStoreError as exc:
+    except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         engine.dispose()
 
 
-def _settings() -> Settings:
+def settings() -> Settings:
     return click.get_current_context().ensure_object(dict).setdefault("settings", load_settings())
 
 
@@ -43,9 +42,9 @@ def init(demo: bool) -> None:
     """Migrate the database, then load the demo set when asked."""
     from hcs import setup
 
-    settings = _settings()
-    migrate.upgrade(settings.database_url)
-    with _unit_of_work(settings) as session:
+    current = settings()
+    migrate.upgrade(current.database_url)
+    with unit_of_work(current) as session:
         for line in setup.initialise(session, demo=demo):
             click.echo(line)
 
@@ -59,7 +58,7 @@ def run(host: str, port: int) -> None:
 
     from hcs.app import create_app
 
-    app = create_app(_settings())
+    app = create_app(settings())
     click.echo(f"HCS is serving on http://{host}:{port}/ (Ctrl-C stops it)")
     serve(app, host=host, port=port, threads=8, ident="hcs")
 
@@ -71,7 +70,7 @@ def db() -> None:
 
 def _alembic(action: Callable[..., Any], *args: str) -> None:
     try:
-        action(_settings().database_url, *args)
+        action(settings().database_url, *args)
     except Exception as exc:  # Alembic raises plain errors for a bad revision name
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
 
@@ -97,31 +96,10 @@ def revision(message: str) -> None:
     _alembic(migrate.revision, message)
 
 
-@main.group()
-def templates() -> None:
-    """Templates as files, for review in git."""
+def _register() -> None:
+    from hcs.cli import templates
+
+    main.add_command(templates.templates)
 
 
-@templates.command("export")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def export_templates(directory: Path) -> None:
-    """Write the newest version of every template, block and theme to DIRECTORY."""
-    from templates_store.files import export_all
-
-    with _unit_of_work(_settings()) as session:
-        written = export_all(session, directory)
-    click.echo(f"exported {len(written)} folders to {directory}")
-
-
-@templates.command("import")
-@click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--author", default="import", show_default=True, help="Recorded as the author.")
-def import_templates(directory: Path, author: str) -> None:
-    """Read DIRECTORY; each changed template, block or theme becomes a new draft."""
-    from templates_store.files import import_all
-
-    with _unit_of_work(_settings()) as session:
-        report = import_all(session, directory, author=author)
-    for draft in report.drafts:
-        click.echo(f"draft {draft}")
-    click.echo(f"{len(report.drafts)} drafts created, {len(report.unchanged)} unchanged")
+_register()
