@@ -11,6 +11,7 @@ import re
 import unicodedata
 from email.headerregistry import Address
 from email.utils import getaddresses
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -28,6 +29,7 @@ def check_header_text(value: str, part: str) -> str:
     return value
 
 
+@lru_cache(maxsize=4096)
 def check_address(address: str) -> str:
     """Return the normalised form of one plain e-mail address, or raise InvalidRecipient."""
     if any(char in address for char in ',;<>"\r\n\0') or address != address.strip():

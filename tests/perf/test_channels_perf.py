@@ -142,11 +142,15 @@ def test_a_letter_workers_memory_stays_flat(bench_report: Callable[..., None]) -
 
 
 def raw_email(html: str, subject: str) -> bytes:
-    """The same job with no header checks, no unsubscribe token, no deterministic boundary."""
+    """The same message built naively: same headers, no checks, a fixed unsubscribe URL."""
     message = EmailMessage()
     message["From"] = "Acme <news@acme.example>"
     message["To"] = "ana@example.com"
     message["Subject"] = subject
+    message["Date"] = "Mon, 23 Nov 2026 12:00:00 +0000"
+    message["Message-ID"] = "<e-1@acme.example>"
+    message["List-Unsubscribe"] = "<https://hcs.acme.example/u?token=fixed>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(get_text(html))
     message.add_alternative(css_inline.inline(html), subtype="html")
     return message.as_bytes()
