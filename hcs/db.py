@@ -26,7 +26,9 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front: a transaction that read and then writes can never
+    # fail half-way on a snapshot another writer moved (SQLite has one writer at a time anyway).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **options: Any) -> Engine:
