@@ -2,6 +2,8 @@
 
 The child keeps one :class:`PdfEngine` (one FontConfiguration) for its whole life, so memory
 stays flat; on a timeout or a crash it is killed and a fresh one starts with the next letter.
+Children are started with ``spawn`` (safe with threads), which re-imports the program's main
+module: a script that renders letters must keep its top level under ``if __name__ == "__main__"``.
 """
 
 from __future__ import annotations
@@ -56,10 +58,17 @@ class LetterRenderer:
             child.close()
             self._process, self._connection = process, parent
             # Start-up (imports, fonts) is not part of any letter's time bound.
-            if not parent.poll(_STARTUP_SECONDS) or parent.recv()[0] != "ready":
+            if not self._is_ready(parent):
                 self._stop(kill=True)
                 raise LetterRenderError("render_crashed", "the letter renderer did not start")
         return self._connection
+
+    @staticmethod
+    def _is_ready(connection: Connection) -> bool:
+        try:
+            return bool(connection.poll(_STARTUP_SECONDS) and connection.recv()[0] == "ready")
+        except (EOFError, OSError):
+            return False
 
     def _stop(self, *, kill: bool) -> None:
         process, connection = self._process, self._connection
