@@ -43,6 +43,7 @@ class LetterRenderer:
         self._lock = threading.Lock()
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
+        self._rendered = 0
 
     @property
     def worker_pid(self) -> int | None:
@@ -56,7 +57,7 @@ class LetterRenderer:
             process = _CONTEXT.Process(target=_serve, args=(child, self.settings), daemon=True)
             process.start()
             child.close()
-            self._process, self._connection = process, parent
+            self._process, self._connection, self._rendered = process, parent, 0
             # Start-up (imports, fonts) is not part of any letter's time bound.
             if not self._is_ready(parent):
                 self._stop(kill=True)
@@ -114,6 +115,10 @@ class LetterRenderer:
                 # A worker that died (killed, out of memory) gets one fresh successor;
                 # a letter that kills the renderer itself fails the second time too.
                 status, value, message = self._exchange(document_html, author_css)
+            self._rendered += 1
+            # WeasyPrint's caches creep by a few hundred bytes a letter: start afresh now and then.
+            if self._rendered >= self.settings.recycle_after:
+                self._stop(kill=False)
         if status == "ok" and isinstance(value, RenderedPdf):
             return value
         raise LetterRenderError(str(value), message)

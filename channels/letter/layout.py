@@ -58,6 +58,7 @@ class LetterSettings:
     max_html_chars: int = 500_000
     max_pages: int = 20
     timeout_seconds: float = 20.0
+    recycle_after: int = 20_000
 
 
 def page_format(settings: LetterSettings) -> PageFormat:

@@ -202,3 +202,14 @@ def test_a_renderer_process_that_dies_is_replaced_for_the_next_letter(
     pdf = letters.prepare(LetterContent(BODY), ADDRESS, reference="after").pdf
     assert letters.renderer.worker_pid not in (None, pid)
     assert "Ana Example" in reader(pdf).pages[0].extract_text()
+
+
+def test_a_renderer_process_is_recycled_after_its_quota_of_letters(letter_renderers: Any) -> None:
+    letters = channel(letter_renderers, "recycled")
+    content = LetterContent("<p>Statement</p>")
+    letters.prepare(content, ADDRESS, reference="1")
+    first = letters.renderer.worker_pid
+    letters.prepare(content, ADDRESS, reference="2")
+    assert letters.renderer.worker_pid is None
+    letters.prepare(content, ADDRESS, reference="3")
+    assert letters.renderer.worker_pid not in (None, first)
