@@ -83,6 +83,9 @@ class LetterRenderer:
             if kill:
                 process.kill()
             process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
         if connection is not None:
             connection.close()
 
