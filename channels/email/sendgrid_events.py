@@ -76,19 +76,25 @@ class SendGridEventVerifier:
         return parse_sendgrid_events(body)
 
 
+def _occurred_at(timestamp: object) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(str(timestamp)), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 def _event(item: Mapping[str, Any]) -> DeliveryEvent | None:
     kind = _KINDS.get(str(item.get("event")))
     if kind is None:
         return None
     message_id = str(item.get("sg_message_id") or "").split(".", 1)[0] or None
-    timestamp = item.get("timestamp")
     reason = item.get("reason") or item.get("response") or item.get("url")
     return DeliveryEvent(
         kind=kind,
         provider="sendgrid",
         provider_message_id=message_id,
         recipient=item.get("email"),
-        occurred_at=datetime.fromtimestamp(int(timestamp), UTC) if timestamp else None,
+        occurred_at=_occurred_at(item.get("timestamp")),
         reason=str(reason) if reason else None,
         reference=item.get("hcs_reference"),
         data={"event": str(item.get("event")), "sg_event_id": str(item.get("sg_event_id", ""))},

@@ -130,3 +130,17 @@ def test_another_keys_signature_is_refused() -> None:
     headers = {SIGNATURE_HEADER: base64.b64encode(signature).decode(), TIMESTAMP_HEADER: timestamp}
     with pytest.raises(SignatureError):
         SendGridEventVerifier(PUBLIC).verify(BODY, headers, now=NOW)
+
+
+def test_odd_items_are_parsed_without_crashing() -> None:
+    from channels.email.sendgrid_events import parse_sendgrid_events
+
+    body = json.dumps(
+        [{"event": "open", "timestamp": "soon", "email": "a@example.com"}, "junk", {"x": 1}]
+    ).encode()
+    [event] = parse_sendgrid_events(body)
+    assert (event.kind, event.occurred_at, event.provider_message_id) == (
+        EventKind.OPENED,
+        None,
+        None,
+    )
