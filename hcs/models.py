@@ -8,6 +8,7 @@ from templates_store.models import (  # noqa: F401
     Theme,
     ThemeVersion,
 )
+from hcs.audit import AuditEntry  # noqa: F401
 from templates_store.orm import Base
 
 metadata = Base.metadata
