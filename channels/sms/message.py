@@ -10,6 +10,19 @@ from channels.errors import InvalidContent
 from channels.sms.numbers import normalise_phone
 from channels.sms.segments import Encoding, SmsAnalysis, analyse_sms
 
+# Typographic characters that force UCS-2 although GSM-7 has a plain equivalent.
+GSM_LOOKALIKES = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2026": "...",
+    "\u00a0": " ",
+    "\u2022": "-",
+    "\u00b4": "'",
+}
 _OPT_OUT_HINT = re.compile(r"\b(stop|unsubscribe|opt[\s-]?out)\b", re.IGNORECASE)
 
 
@@ -38,6 +51,15 @@ class PreparedSms:
     analysis: SmsAnalysis
 
 
+def _ucs2_warning(analysis: SmsAnalysis) -> Issue:
+    culprits = analysis.ucs2_characters
+    message = f"UCS-2 (70 characters per segment) forced by {' '.join(map(repr, culprits))}"
+    swaps = [f"{c!r} -> {GSM_LOOKALIKES[c]!r}" for c in culprits if c in GSM_LOOKALIKES]
+    if swaps:
+        message += f"; GSM-7 equivalents: {', '.join(swaps)}"
+    return warning("ucs2_forced", message, "body")
+
+
 def validate_sms(
     settings: SmsSettings, content: SmsContent, category: Category, max_segments: int | None = None
 ) -> list[Issue]:
@@ -51,9 +73,7 @@ def validate_sms(
         message = f"{analysis.segments} segments ({analysis.encoding}); at most {limit} allowed"
         issues.append(error("too_many_segments", message, "body"))
     if analysis.encoding is Encoding.UCS2:
-        shown = " ".join(repr(c) for c in analysis.ucs2_characters)
-        message = f"UCS-2 (70 characters per segment) forced by {shown}"
-        issues.append(warning("ucs2_forced", message, "body"))
+        issues.append(_ucs2_warning(analysis))
     if category is Category.MARKETING and not _OPT_OUT_HINT.search(content.body):
         issues.append(warning("missing_opt_out", "marketing SMS should say how to stop", "body"))
     return issues

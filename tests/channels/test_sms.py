@@ -149,3 +149,10 @@ def test_an_unreachable_twilio_is_transient() -> None:
     channel = SmsChannel(SmsSettings(), provider)
     with pytest.raises(TransientChannelError):
         channel.send(channel.prepare(SmsContent("hi"), "+447400123456", reference="s-4"))
+
+
+def test_typographic_quotes_forcing_ucs2_come_with_their_gsm_equivalents() -> None:
+    channel = SmsChannel(SmsSettings(), SMS_PROVIDERS["outbox"]("/tmp"))  # type: ignore[call-arg]
+    [issue] = channel.validate(SmsContent("It\u2019s ready \u2014 come by"), Category.SERVICE)
+    assert issue.code == "ucs2_forced"
+    assert "'\u2019' -> \"'\"" in issue.message and "'\u2014' -> '-'" in issue.message
