@@ -162,6 +162,25 @@ def create_theme_draft(
     return draft
 
 
+def update_theme_draft(
+    session: Session,
+    key: str,
+    number: int,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    assets: Mapping[str, Any] | None = None,
+) -> ThemeVersion:
+    """Replace a theme draft's settings and/or assets; a submitted version refuses."""
+    version = get_theme_version(session, key, number)
+    _refuse_frozen(version, f"theme {key!r}")
+    if settings is not None:
+        version.settings = dict(settings)
+    if assets is not None:
+        version.assets = clean_assets(assets)
+    session.flush()
+    return version
+
+
 def submit_theme(session: Session, key: str, number: int) -> ThemeVersion:
     """Freeze a theme draft for review."""
     version = get_theme_version(session, key, number)

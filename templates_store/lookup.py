@@ -103,3 +103,19 @@ def current_version(versions: list[V]) -> V | None:
 def published_version(template: Template) -> TemplateVersion | None:
     """The version that sends for this template, if any."""
     return next((v for v in template.versions if v.status is Status.PUBLISHED), None)
+
+
+def search_templates(
+    session: Session, *, q: str = "", category: str | None = None, channel: str | None = None
+) -> list[Template]:
+    """Templates whose key or name contains `q`, by category and channel, ordered by key."""
+    query = select(Template).order_by(Template.key)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            func.lower(Template.key).like(pattern) | func.lower(Template.name).like(pattern)
+        )
+    if category:
+        query = query.where(Template.category == category)
+    found = list(session.scalars(query))
+    return [t for t in found if channel is None or channel in t.channels]

@@ -113,6 +113,9 @@ class TemplateVersion(VersionMixin, Base):
     translation_sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     closure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     closure_hash: Mapped[str | None] = mapped_column(String(80))
+    # Set by publishing; the version must be reviewed again by `review_due_at`.
+    published_at: Mapped[datetime | None]
+    review_due_at: Mapped[datetime | None]
 
     template: Mapped[Template] = relationship(back_populates="versions")
 

@@ -1,0 +1,1 @@
+"""Governance: approval policies, the review workflow, pre-submission checks, re-review dates."""

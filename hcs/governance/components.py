@@ -1,0 +1,153 @@
+"""Content blocks and brand themes go through the same workflow as templates."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hcs.audit import record
+from hcs.governance.policies import COMPONENTS, policy_for
+from hcs.governance.workflow import decide
+from templates_store import blocks
+from templates_store.errors import Conflict
+from templates_store.lookup import get_block_version, get_theme_version
+from templates_store.models import BlockVersion, ContentBlock, TemplateVersion, VersionMixin
+from templates_store.status import Status
+
+KINDS = ("block", "theme")
+
+
+def _version(session: Session, kind: str, key: str, number: int) -> VersionMixin:
+    if kind == "block":
+        return get_block_version(session, key, number)
+    return get_theme_version(session, key, number)
+
+
+def submit(session: Session, kind: str, key: str, number: int, *, actor: str) -> VersionMixin:
+    """Freeze a block or theme draft for review."""
+    submitter = blocks.submit_block if kind == "block" else blocks.submit_theme
+    version = submitter(session, key, number)
+    record(
+        session, actor=actor, action=f"{kind}.submit", target_type=kind, target=f"{key} v{number}"
+    )
+    return version
+
+
+def approve(
+    session: Session,
+    kind: str,
+    key: str,
+    number: int,
+    *,
+    reviewer: str,
+    roles: Collection[str],
+    comment: str = "",
+    stage: str | None = None,
+) -> VersionMixin:
+    """One stage of the component policy approves a block or theme version."""
+    version = _version(session, kind, key, number)
+    decide(
+        session,
+        kind,
+        key,
+        version,
+        policy_for(session, COMPONENTS),
+        reviewer=reviewer,
+        roles=roles,
+        approve=True,
+        comment=comment,
+        stage=stage,
+    )
+    return version
+
+
+def reject(
+    session: Session,
+    kind: str,
+    key: str,
+    number: int,
+    *,
+    reviewer: str,
+    roles: Collection[str],
+    comment: str,
+    stage: str | None = None,
+) -> VersionMixin:
+    """The current stage rejects a block or theme version."""
+    version = _version(session, kind, key, number)
+    decide(
+        session,
+        kind,
+        key,
+        version,
+        policy_for(session, COMPONENTS),
+        reviewer=reviewer,
+        roles=roles,
+        approve=False,
+        comment=comment,
+        stage=stage,
+    )
+    return version
+
+
+def publish(session: Session, kind: str, key: str, number: int, *, actor: str) -> VersionMixin:
+    """Make an approved block or theme version the one new template versions pin."""
+    version = _version(session, kind, key, number)
+    if version.status not in (Status.APPROVED, Status.SUPERSEDED):
+        raise Conflict(
+            f"version {number} is {version.status.value}; only approved versions can be published"
+        )
+    owner = version.block if isinstance(version, BlockVersion) else version.theme  # type: ignore[attr-defined]
+    current = next((v for v in owner.versions if v.status is Status.PUBLISHED), None)
+    if current is not None:
+        current.move_to(Status.SUPERSEDED)
+        session.flush()
+    version.move_to(Status.PUBLISHED)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action=f"{kind}.publish",
+        target_type=kind,
+        target=f"{key} v{number}",
+        before={"published": current.number if current else None},
+        after={"published": number},
+    )
+    return version
+
+
+@dataclass(frozen=True)
+class StalePin:
+    """A published template version pinning an older block than the one now published."""
+
+    template: str
+    version: int
+    block: str
+    pinned: int
+    published: int
+
+
+def templates_needing_update(session: Session) -> list[StalePin]:
+    """Templates whose published version pins an older block version than the published one."""
+    published_blocks = {
+        key: number
+        for key, number in session.execute(
+            select(ContentBlock.key, BlockVersion.number)
+            .join(BlockVersion)
+            .where(BlockVersion.status == Status.PUBLISHED)
+        )
+    }
+    stale = []
+    published = session.scalars(
+        select(TemplateVersion).where(TemplateVersion.status == Status.PUBLISHED)
+    )
+    for version in published:
+        for key, pin in sorted((version.closure or {}).get("blocks", {}).items()):
+            newest = published_blocks.get(key)
+            if newest is not None and pin["number"] < newest:
+                stale.append(
+                    StalePin(version.template.key, version.number, key, pin["number"], newest)
+                )
+    return sorted(stale, key=lambda s: (s.template, s.block))

@@ -1,0 +1,47 @@
+"""Approval decisions and the policies that say which stages each category needs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from templates_store.orm import Base, utcnow
+
+SUBJECTS = ("template", "block", "theme")
+
+
+class Approval(Base):
+    """One stage's decision on one version; a stage is decided once (a unique constraint)."""
+
+    __tablename__ = "approvals"
+    # Two reviewers deciding the same stage at once: the database keeps exactly one decision.
+    __table_args__ = (UniqueConstraint("subject_type", "subject_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int]
+    stage: Mapped[str] = mapped_column(String(50))
+    reviewer: Mapped[str] = mapped_column(String(254))
+    decision: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApprovalPolicy(Base):
+    """What a category's versions need: ordered stages, checks, re-review period."""
+
+    __tablename__ = "approval_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), unique=True)
+    # [{"name": "legal", "role": "reviewer"}, ...] in the order they must approve.
+    stages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    review_days: Mapped[int]
+    # {check name: "error" | "warning" | "off"}
+    checks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    link_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(254), default="system")

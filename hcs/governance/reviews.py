@@ -1,0 +1,81 @@
+"""What waits for reviewers: the queue per stage role, and published versions due for re-review."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hcs.governance.policies import COMPONENTS, policy_for
+from hcs.governance.workflow import approvals_of, next_stage
+from templates_store.models import BlockVersion, TemplateVersion, ThemeVersion, VersionMixin
+from templates_store.orm import utcnow
+from templates_store.status import Status
+
+
+@dataclass(frozen=True)
+class PendingReview:
+    """A version in review and the stage that decides next."""
+
+    kind: str
+    key: str
+    number: int
+    author: str
+    stage: str
+    role: str
+    submitted_at: datetime | None
+
+
+def _key_of(version: VersionMixin) -> str:
+    if isinstance(version, TemplateVersion):
+        return version.template.key
+    if isinstance(version, BlockVersion):
+        return version.block.key
+    assert isinstance(version, ThemeVersion)
+    return version.theme.key
+
+
+def review_queue(session: Session, roles: Collection[str] | None = None) -> list[PendingReview]:
+    """Versions in review whose next stage one of `roles` decides (all when `roles` is None)."""
+    queue = []
+    for kind, model in (
+        ("template", TemplateVersion),
+        ("block", BlockVersion),
+        ("theme", ThemeVersion),
+    ):
+        for version in session.scalars(select(model).where(model.status == Status.IN_REVIEW)):
+            category = version.template.category if kind == "template" else COMPONENTS
+            policy = policy_for(session, category)
+            stage = next_stage(policy, approvals_of(session, kind, version.id))
+            if stage is None:
+                continue
+            role = policy.stage(stage)["role"]
+            if roles is None or role in roles:
+                queue.append(
+                    PendingReview(
+                        kind,
+                        _key_of(version),
+                        version.number,
+                        version.author,
+                        stage,
+                        role,
+                        version.submitted_at,
+                    )
+                )
+    return sorted(queue, key=lambda p: (p.submitted_at or utcnow(), p.kind, p.key))
+
+
+def overdue_versions(session: Session, now: datetime | None = None) -> list[TemplateVersion]:
+    """Published versions whose periodic re-review date has passed."""
+    moment = now or utcnow()
+    return list(
+        session.scalars(
+            select(TemplateVersion)
+            .where(TemplateVersion.status == Status.PUBLISHED)
+            .where(TemplateVersion.review_due_at < moment)
+            .order_by(TemplateVersion.review_due_at)
+        )
+    )

@@ -1,0 +1,272 @@
+"""The review workflow: submit, approve per policy stage, reject, publish, roll back, retire.
+
+Every function takes primitives, never commits, and appends its audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hcs.audit import record
+from hcs.exceptions import PermissionDenied, SeparationOfDuties
+from hcs.governance.checks import blocking, run_checks
+from hcs.governance.models import Approval
+from hcs.governance.policies import Policy, policy_for
+from templates_store import versioning
+from templates_store.closure import resolve_closure
+from templates_store.errors import Conflict, ValidationFailed
+from templates_store.lookup import get_template, get_version, published_version
+from templates_store.models import Template, TemplateVersion, VersionMixin
+from templates_store.orm import utcnow
+from templates_store.status import SENDABLE, Status
+
+
+def approvals_of(session: Session, subject_type: str, subject_id: int) -> list[Approval]:
+    """The stage decisions recorded for one version, oldest first."""
+    return list(
+        session.scalars(
+            select(Approval)
+            .where(Approval.subject_type == subject_type, Approval.subject_id == subject_id)
+            .order_by(Approval.id)
+        )
+    )
+
+
+def next_stage(policy: Policy, decided: list[Approval]) -> str | None:
+    """The first stage of the policy that has not approved yet."""
+    approved = {a.stage for a in decided if a.decision == "approved"}
+    return next((name for name in policy.stage_names if name not in approved), None)
+
+
+def _label(subject_type: str, key: str, version: VersionMixin) -> str:
+    prefix = "" if subject_type == "template" else f"{subject_type} "
+    return f"{prefix}{key} v{version.number}"
+
+
+def _check_reviewer(
+    version: VersionMixin, decided: list[Approval], stage: str, reviewer: str
+) -> None:
+    if reviewer.lower() == version.author.lower():
+        raise SeparationOfDuties(
+            f"you wrote version {version.number}; another reviewer must decide on it"
+        )
+    earlier = next((a for a in decided if a.reviewer.lower() == reviewer.lower()), None)
+    if earlier is not None:
+        raise SeparationOfDuties(
+            f"you already decided stage {earlier.stage!r}; another reviewer must decide {stage!r}"
+        )
+
+
+def decide(
+    session: Session,
+    subject_type: str,
+    key: str,
+    version: VersionMixin,
+    policy: Policy,
+    *,
+    reviewer: str,
+    roles: Collection[str],
+    approve: bool,
+    comment: str,
+    stage: str | None = None,
+) -> Approval:
+    """Record one stage's decision, moving the version when the policy is complete or rejected."""
+    verb = "approved" if approve else "rejected"
+    if version.status is not Status.IN_REVIEW:
+        raise Conflict(
+            f"version {version.number} is {version.status.value}; only a version in review "
+            f"can be {verb}"
+        )
+    decided = approvals_of(session, subject_type, version.id)
+    current = next_stage(policy, decided)
+    if current is None:  # pragma: no cover - a complete policy has already moved the version
+        raise Conflict("every stage has decided already")
+    if stage is not None and stage != current:
+        raise Conflict(f"stage {stage!r} is out of order: {current!r} decides next")
+    if not approve and not comment.strip():
+        raise ValidationFailed({"comment": ["a rejection needs a comment for the author"]})
+    _check_reviewer(version, decided, current, reviewer)
+    role = policy.stage(current)["role"]
+    if role not in roles:
+        raise PermissionDenied(f"stage {current!r} is decided by the {role} role")
+    decision = Approval(
+        subject_type=subject_type,
+        subject_id=version.id,
+        stage=current,
+        reviewer=reviewer,
+        decision=verb,
+        comment=comment,
+    )
+    try:
+        with session.begin_nested():
+            session.add(decision)
+    except IntegrityError as exc:
+        raise Conflict(f"stage {current!r} has just been decided by someone else") from exc
+    if not approve:
+        version.move_to(Status.REJECTED)
+    elif next_stage(policy, [*decided, decision]) is None:
+        version.move_to(Status.APPROVED)
+    session.flush()
+    record(
+        session,
+        actor=reviewer,
+        action=f"{subject_type}.{'approve' if approve else 'reject'}",
+        target_type=subject_type,
+        target=_label(subject_type, key, version),
+        after={"stage": current, "status": version.status.value},
+        detail={"comment": comment},
+    )
+    return decision
+
+
+def check_pins_approved(session: Session, version: TemplateVersion) -> None:
+    """Refuse a version whose blocks or theme have no approved version to pin."""
+    closure = resolve_closure(session, version)
+    errors = {
+        f"blocks.{key}": [f"version {b.number} is {b.status.value}; approve a version first"]
+        for key, b in closure.blocks.items()
+        if b.status not in SENDABLE
+    }
+    theme = closure.theme
+    if theme is not None and theme.status not in SENDABLE:
+        errors["theme"] = [f"version {theme.number} is {theme.status.value}; approve it first"]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def submit(session: Session, key: str, number: int, *, actor: str) -> TemplateVersion:
+    """Run the policy's checks and, when none blocks, freeze the draft for review."""
+    version = get_version(session, key, number)
+    if version.is_frozen:
+        raise Conflict(f"version {number} of {key!r} is already {version.status.value}")
+    errors = blocking(run_checks(session, version, policy_for(session, version.template.category)))
+    if errors:
+        raise ValidationFailed(errors)
+    check_pins_approved(session, version)
+    versioning.submit(session, key, number)
+    record(
+        session,
+        actor=actor,
+        action="template.submit",
+        target_type="template",
+        target=f"{key} v{number}",
+        after={"closure_hash": version.closure_hash},
+    )
+    return version
+
+
+def approve(
+    session: Session,
+    key: str,
+    number: int,
+    *,
+    reviewer: str,
+    roles: Collection[str],
+    comment: str = "",
+    stage: str | None = None,
+) -> TemplateVersion:
+    """One policy stage approves a template version."""
+    version = get_version(session, key, number)
+    decide(
+        session,
+        "template",
+        key,
+        version,
+        policy_for(session, version.template.category),
+        reviewer=reviewer,
+        roles=roles,
+        approve=True,
+        comment=comment,
+        stage=stage,
+    )
+    return version
+
+
+def reject(
+    session: Session,
+    key: str,
+    number: int,
+    *,
+    reviewer: str,
+    roles: Collection[str],
+    comment: str,
+    stage: str | None = None,
+) -> TemplateVersion:
+    """The current policy stage rejects a template version, with a comment for the author."""
+    version = get_version(session, key, number)
+    decide(
+        session,
+        "template",
+        key,
+        version,
+        policy_for(session, version.template.category),
+        reviewer=reviewer,
+        roles=roles,
+        approve=False,
+        comment=comment,
+        stage=stage,
+    )
+    return version
+
+
+def publish(session: Session, key: str, number: int, *, actor: str) -> TemplateVersion:
+    """Make an approved version the one that sends; publishing an older one is a rollback."""
+    template = get_template(session, key)
+    if template.retired_at is not None:
+        raise Conflict(f"template {key!r} is retired")
+    version = get_version(session, key, number)
+    if version.status not in (Status.APPROVED, Status.SUPERSEDED):
+        raise Conflict(
+            f"version {number} is {version.status.value}; only approved versions can be published"
+        )
+    current = published_version(template)
+    is_rollback = version.status is Status.SUPERSEDED or bool(current and current.number > number)
+    if current is not None:
+        current.move_to(Status.SUPERSEDED)
+        session.flush()
+    version.move_to(Status.PUBLISHED)
+    now = utcnow()
+    version.published_at = now
+    version.review_due_at = now + timedelta(days=policy_for(session, template.category).review_days)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another publish of this template won the race
+        raise Conflict(f"template {key!r} was published by someone else just now") from exc
+    record(
+        session,
+        actor=actor,
+        action="template.rollback" if is_rollback else "template.publish",
+        target_type="template",
+        target=f"{key} v{number}",
+        before={"published": current.number if current else None},
+        after={"published": number, "review_due_at": version.review_due_at.isoformat()},
+    )
+    return version
+
+
+def retire(session: Session, key: str, *, actor: str) -> Template:
+    """Stop every send of a template: its sendable versions retire with it."""
+    template = get_template(session, key)
+    if template.retired_at is not None:
+        raise Conflict(f"template {key!r} is already retired")
+    retired = []
+    for version in template.versions:
+        if version.status in SENDABLE:
+            version.move_to(Status.RETIRED)
+            retired.append(version.number)
+    template.retired_at = utcnow()
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="template.retire",
+        target_type="template",
+        target=key,
+        after={"retired_versions": retired},
+    )
+    return template

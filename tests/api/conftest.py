@@ -1,0 +1,82 @@
+"""An app on a database of its own, with people and keys, and a client per person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hcs import migrate
+from hcs.app import create_app
+from hcs.config import Settings
+from hcs.db import transaction
+from hcs.identity import create_api_key, create_user
+
+PEOPLE = {
+    "ana@example.com": ["author"],
+    "cy@example.com": ["author"],
+    "lee@example.com": ["reviewer"],
+    "bo@example.com": ["reviewer"],
+    "max@example.com": ["reviewer", "author"],
+    "root@example.com": ["admin"],
+    "aud@example.com": ["auditor"],
+}
+ALL_SCOPES = ["read", "templates", "review", "admin"]
+
+
+@dataclass
+class Caller:
+    """A test client that sends one API key."""
+
+    client: FlaskClient
+    key: str
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.key}", **kwargs.pop("headers", {})}
+        return getattr(self.client, method)(f"/api/v1{path}", headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self._call("get", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self._call("post", path, json=json if json is not None else {}, **kwargs)
+
+    def patch(self, path: str, json: Any, **kwargs: Any) -> Any:
+        return self._call("patch", path, json=json, **kwargs)
+
+
+@dataclass
+class ApiWorld:
+    app: Flask
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def as_(self, who: str) -> Caller:
+        return Caller(self.app.test_client(), self.keys[who])
+
+
+def make_world(url: str) -> ApiWorld:
+    migrate.upgrade(url)
+    app = create_app(Settings(database_url=url, secret_key="test", insecure_cookies=True))
+    world = ApiWorld(app)
+    with transaction(app.extensions["hcs"].sessions) as session:
+        for email, roles in PEOPLE.items():
+            create_user(session, email=email, roles=roles, password="a long passphrase", actor="t")
+            name = email.split("@")[0]
+            _, world.keys[email] = create_api_key(
+                session, name=name, scopes=ALL_SCOPES, user_email=email, actor="t"
+            )
+        _, world.keys["system"] = create_api_key(
+            session, name="backend", scopes=["read", "templates", "send"], actor="t"
+        )
+    return world
+
+
+@pytest.fixture
+def world(fresh_database_url: str) -> Iterator[ApiWorld]:
+    world = make_world(fresh_database_url)
+    yield world
+    world.app.extensions["hcs"].engine.dispose()
