@@ -31,6 +31,9 @@ class Settings:
     ai_provider: str = "offline"
     ai_base_url: str = ""
     ai_model: str = ""
+    session_hours: float = 8.0
+    insecure_cookies: bool = False
+    ratelimit_storage_url: str = "memory://"
 
     @property
     def outbox_dir(self) -> Path:
@@ -55,4 +58,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         ai_provider=_env("HCS_AI_PROVIDER", "offline"),
         ai_base_url=_env("HCS_AI_BASE_URL"),
         ai_model=_env("HCS_AI_MODEL"),
+        session_hours=float(_env("HCS_SESSION_HOURS", "8")),
+        # Only for plain-http serving; browsers keep Secure cookies for http://127.0.0.1 anyway.
+        insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),
+        ratelimit_storage_url=_env("HCS_RATELIMIT_STORAGE_URL", "memory://"),
     )

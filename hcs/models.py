@@ -1,5 +1,8 @@
 """Every table HCS knows, on one metadata: the template repository's and the application's."""
 
+from hcs.audit import AuditEntry  # noqa: F401
+from hcs.governance.models import Approval, ApprovalPolicy  # noqa: F401
+from hcs.identity import ApiKey, User  # noqa: F401
 from templates_store.models import (  # noqa: F401
     BlockVersion,
     ContentBlock,
@@ -8,7 +11,6 @@ from templates_store.models import (  # noqa: F401
     Theme,
     ThemeVersion,
 )
-from hcs.audit import AuditEntry  # noqa: F401
 from templates_store.orm import Base
 
 metadata = Base.metadata

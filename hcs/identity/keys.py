@@ -1,0 +1,146 @@
+"""API keys: shown once, stored as a hash, scoped, revocable, and a person's when made for one."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hcs import audit
+from hcs.exceptions import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from hcs.identity.models import PERSONAL_SCOPES, SCOPES, ApiKey
+from hcs.identity.principal import Principal
+from hcs.identity.users import get_user
+from templates_store.orm import utcnow
+
+KEY_PATTERN = re.compile(r"(hcs_[0-9a-f]{8})_[A-Za-z0-9_-]{43}")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+BAD_KEY = "the API key is not valid"
+# Writing last_used_at on every request would make each API call a write; a minute is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _digest(presented: str) -> str:
+    # SHA-256 rather than Argon2: the secret is 256 random bits, so nobody can guess it from the
+    # hash however fast the hash is; slow hashes protect low-entropy passwords, and a fast one
+    # keeps the check off the latency of every API request.
+    return hashlib.sha256(presented.encode()).hexdigest()
+
+
+def check_scopes(scopes: Sequence[str], *, personal: bool) -> list[str]:
+    """The scopes in their canonical order; refuses unknown ones, and review/signoff for systems."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ValidationFailed({"scopes": [f"unknown scope {', '.join(unknown)}; use {SCOPES}"]})
+    if not scopes:
+        raise ValidationFailed({"scopes": ["give at least one scope"]})
+    needs_person = sorted(PERSONAL_SCOPES & set(scopes))
+    if needs_person and not personal:
+        message = f"{', '.join(needs_person)} need a person: make the key for a user"
+        raise ValidationFailed({"scopes": [message]})
+    return [scope for scope in SCOPES if scope in scopes]
+
+
+def get_api_key(session: Session, name: str) -> ApiKey:
+    """The key with this name; NotFound otherwise."""
+    key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if key is None:
+        raise NotFound(f"no API key {name}")
+    return key
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    """Every key, revoked ones included, by name."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.name)))
+
+
+def _new_prefix(session: Session) -> str:
+    while True:
+        prefix = f"hcs_{secrets.token_hex(4)}"
+        if session.scalar(select(ApiKey.id).where(ApiKey.prefix == prefix)) is None:
+            return prefix
+
+
+def create_api_key(
+    session: Session,
+    *,
+    name: str,
+    scopes: Sequence[str],
+    user_email: str | None = None,
+    actor: str,
+) -> tuple[ApiKey, str]:
+    """A new key and its plaintext, which is shown once and never stored."""
+    if not NAME_PATTERN.fullmatch(name):
+        message = "use up to 100 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        raise ValidationFailed({"name": [message]})
+    scopes = check_scopes(scopes, personal=user_email is not None)
+    user = get_user(session, user_email) if user_email is not None else None
+    if user is not None and not user.is_active:
+        raise ValidationFailed({"user": [f"{user.email} is disabled"]})
+    if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
+        raise Conflict(f"API key {name} already exists")
+    prefix = _new_prefix(session)
+    plaintext = f"{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        name=name,
+        prefix=prefix,
+        key_hash=_digest(plaintext),
+        scopes=scopes,
+        user=user,
+        created_by=actor,
+    )
+    session.add(key)
+    session.flush()
+    after = {"name": name, "prefix": prefix, "scopes": scopes, "user": user.email if user else None}
+    audit.record(
+        session, actor=actor, action="apikey.create", target_type="apikey", target=name, after=after
+    )
+    return key, plaintext
+
+
+def revoke_api_key(session: Session, name: str, *, actor: str) -> ApiKey:
+    """Stop a key from authenticating, for good."""
+    key = get_api_key(session, name)
+    if key.is_revoked:
+        raise Conflict(f"API key {name} is already revoked")
+    key.revoked_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="apikey.revoke",
+        target_type="apikey",
+        target=name,
+        before={"revoked": False},
+        after={"revoked": True},
+    )
+    return key
+
+
+def authenticate_key(session: Session, presented: str) -> Principal:
+    """The principal a presented key stands for; AuthenticationFailed for any bad key."""
+    match = KEY_PATTERN.fullmatch(presented.strip())
+    if match is None:
+        raise AuthenticationFailed(BAD_KEY)
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == match[1]))
+    digest = _digest(presented.strip())
+    if key is None or not hmac.compare_digest(key.key_hash, digest) or key.is_revoked:
+        raise AuthenticationFailed(BAD_KEY)
+    user = key.user
+    if user is not None and not user.is_active:
+        raise AuthenticationFailed(BAD_KEY)
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        key.last_used_at = now
+    return Principal(
+        email=user.email if user else f"apikey:{key.name}",
+        user_id=user.id if user else None,
+        roles=frozenset(user.roles) if user else frozenset(),
+        scopes=frozenset(key.scopes),
+        key_name=key.name,
+    )

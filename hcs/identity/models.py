@@ -1,0 +1,60 @@
+"""People and API keys: who may act, and with what rights."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from templates_store.orm import Base, utcnow
+
+ROLES = ("author", "reviewer", "signoff", "auditor", "admin")
+SCOPES = ("send", "read", "templates", "review", "signoff", "admin")
+# Scopes that only a person's role can back: a system key may never review or sign off.
+PERSONAL_SCOPES = frozenset({"review", "signoff"})
+
+
+class User(Base):
+    """A person who signs in to the web editor or holds API keys."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.roles}>"
+
+
+class ApiKey(Base):
+    """A scoped API key; only a hash of its secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def is_revoked(self) -> bool:
+        """Whether the key was revoked and no longer authenticates."""
+        return self.revoked_at is not None
+
+    def __repr__(self) -> str:
+        return f"<ApiKey {self.name} {self.prefix} {self.scopes}>"
