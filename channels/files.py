@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def append_json_line(path: Path, record: dict[str, Any]) -> None:
+def append_json_line(path: Path, record: Mapping[str, Any]) -> None:
     """Append `record` as one line; a single write keeps concurrent lines whole."""
     line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
     try:

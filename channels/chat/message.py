@@ -36,6 +36,15 @@ class PreparedChat:
     body: str
     quick_replies: tuple[str, ...] = ()
 
+    def as_record(self) -> dict[str, object]:
+        """A JSON-ready record of exactly what is sent, for the outbox and the archive."""
+        return {
+            "reference": self.reference,
+            "to": self.recipient,
+            "body": self.body,
+            "quick_replies": list(self.quick_replies),
+        }
+
 
 def validate_chat(settings: ChatSettings, content: ChatContent) -> list[Issue]:
     """Warnings and errors for a chat message."""

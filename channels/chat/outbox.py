@@ -20,11 +20,5 @@ class OutboxChat:
 
     def send(self, prepared: PreparedChat) -> SendResult:
         """Append the message; its id is the reference."""
-        record = {
-            "reference": prepared.reference,
-            "to": prepared.recipient,
-            "body": prepared.body,
-            "quick_replies": list(prepared.quick_replies),
-        }
-        append_json_line(self.path, record)
+        append_json_line(self.path, prepared.as_record())
         return SendResult(self.name, prepared.reference, detail={"path": str(self.path)})

@@ -50,6 +50,16 @@ class PreparedSms:
     body: str
     analysis: SmsAnalysis
 
+    def as_record(self) -> dict[str, object]:
+        """A JSON-ready record of exactly what is sent, for the outbox and the archive."""
+        return {
+            "reference": self.reference,
+            "to": self.recipient,
+            "body": self.body,
+            "encoding": str(self.analysis.encoding),
+            "segments": self.analysis.segments,
+        }
+
 
 def _ucs2_warning(analysis: SmsAnalysis) -> Issue:
     culprits = analysis.ucs2_characters

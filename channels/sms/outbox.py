@@ -19,12 +19,5 @@ class OutboxSms:
 
     def send(self, prepared: PreparedSms) -> SendResult:
         """Append the message; its id is the reference."""
-        record = {
-            "reference": prepared.reference,
-            "to": prepared.recipient,
-            "body": prepared.body,
-            "encoding": str(prepared.analysis.encoding),
-            "segments": prepared.analysis.segments,
-        }
-        append_json_line(self.path, record)
+        append_json_line(self.path, prepared.as_record())
         return SendResult(self.name, prepared.reference, detail={"path": str(self.path)})
