@@ -7,15 +7,17 @@ import threading
 from dataclasses import dataclass
 
 from weasyprint import CSS, HTML  # type: ignore[import-untyped]
+from weasyprint.pdf import VARIANTS  # type: ignore[import-untyped]
 from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
 
-from channels.errors import InvalidContent
+from channels.errors import ChannelError, InvalidContent
 from channels.letter.fetcher import ASSET_BASE, AssetFetcher, RefusedResource, packaged_assets
 from channels.letter.layout import (
     LetterSettings,
     base_stylesheet,
     check_author_css,
     locked_stylesheet,
+    page_format,
 )
 
 _LOGGER = logging.getLogger("weasyprint")
@@ -51,6 +53,15 @@ class _Collector(logging.Handler):
         if record.thread == self.thread:
             target = self.errors if record.levelno >= logging.ERROR else self.warnings
             target.append(record.getMessage()[:300])
+
+
+def check_settings(settings: LetterSettings) -> LetterSettings:
+    """Refuse an unknown paper size or PDF variant before any letter is rendered."""
+    page_format(settings)
+    if settings.pdf_variant is not None and settings.pdf_variant not in VARIANTS:
+        known = ", ".join(sorted(v for v in VARIANTS if v.startswith("pdf/a")))
+        raise ChannelError(f"unknown PDF variant {settings.pdf_variant!r} (PDF/A: {known})")
+    return settings
 
 
 class PdfEngine:

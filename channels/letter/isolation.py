@@ -14,7 +14,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
 
-from channels.letter.engine import LetterRenderError, PdfEngine, RenderedPdf
+from channels.letter.engine import LetterRenderError, PdfEngine, RenderedPdf, check_settings
 from channels.letter.layout import LetterSettings
 
 _CONTEXT = multiprocessing.get_context("spawn")
@@ -39,7 +39,7 @@ class LetterRenderer:
     """Renders composed letters in one long-lived child process, each within a time bound."""
 
     def __init__(self, settings: LetterSettings) -> None:
-        self.settings = settings
+        self.settings = check_settings(settings)
         self._lock = threading.Lock()
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None

@@ -160,3 +160,13 @@ def test_a_brand_font_passed_in_as_bytes_is_embedded(letter_renderers: Any) -> N
     pdf = letters.prepare(LetterContent("<h1>Brand</h1><p>Body</p>"), ADDRESS, reference="b").pdf
     # h1 is bold, and the bold face (passed in as bytes) is what is embedded for it.
     assert "Brand-Face-Bold" in embedded_fonts(pdf)
+
+
+def test_unknown_paper_or_pdf_variants_are_refused_up_front() -> None:
+    from channels.errors import ChannelError
+    from channels.letter import LetterRenderer, LetterSettings
+
+    with pytest.raises(ChannelError, match="page size"):
+        LetterRenderer(LetterSettings(page_size="A3"))
+    with pytest.raises(ChannelError, match="pdf/a-3b"):
+        LetterRenderer(LetterSettings(pdf_variant="pdf/a-9z"))
