@@ -10,7 +10,16 @@ from twilio.base.exceptions import TwilioRestException  # type: ignore[import-un
 from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from channels.errors import ChannelError, TransientChannelError, is_transient_status
+from channels.errors import (
+    ChannelError,
+    InvalidRecipient,
+    TransientChannelError,
+    is_transient_status,
+)
+
+# Twilio error codes that are about the recipient: invalid "To", not a mobile number,
+# unsubscribed (replied STOP), not a WhatsApp user.
+RECIPIENT_ERRORS = frozenset({21211, 21614, 21610, 63003})
 
 
 class _BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
@@ -42,7 +51,11 @@ def create_message(client: Any, **params: Any) -> str:
         message = client.messages.create(**params)
     except TwilioRestException as exc:
         status = int(exc.status)
-        kind = TransientChannelError if is_transient_status(status) else ChannelError
+        kind: type[ChannelError] = ChannelError
+        if is_transient_status(status):
+            kind = TransientChannelError
+        elif exc.code in RECIPIENT_ERRORS:
+            kind = InvalidRecipient
         reason = f"{exc.code}: {exc.msg}" if exc.code else str(exc.msg)
         raise kind(f"Twilio answered {status}: {reason}", status=status, reason=reason) from exc
     except RequestException as exc:

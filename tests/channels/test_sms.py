@@ -132,6 +132,7 @@ def test_twilio_errors_keep_status_and_code(
     with pytest.raises(ChannelError) as caught:
         channel.send(channel.prepare(SmsContent("hi"), "+447400123456", reference="s-3"))
     assert isinstance(caught.value, TransientChannelError) is transient
+    assert isinstance(caught.value, InvalidRecipient) is (not transient)
     assert caught.value.status == status
     assert "21211" in (caught.value.reason or "")
 
