@@ -7,7 +7,7 @@ import ssl
 
 from channels.core import SendResult
 from channels.email.message import PreparedEmail, to_mime
-from channels.errors import ChannelError, TransientChannelError
+from channels.errors import ChannelError, InvalidRecipient, TransientChannelError
 
 
 def _smtp_error(exc: smtplib.SMTPException) -> ChannelError:
@@ -15,13 +15,16 @@ def _smtp_error(exc: smtplib.SMTPException) -> ChannelError:
     code = getattr(exc, "smtp_code", None)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code = next((c for c, _ in exc.recipients.values()), None)
-    reason = str(getattr(exc, "smtp_error", b"") or exc)
-    if isinstance(reason, bytes):
-        reason = reason.decode("utf-8", "replace")
+    raw = getattr(exc, "smtp_error", b"") or str(exc)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        raw = next((r for _, r in exc.recipients.values()), raw)
+    reason = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
     transient = isinstance(exc, smtplib.SMTPServerDisconnected) or (
         isinstance(code, int) and 400 <= code < 500
     )
-    kind = TransientChannelError if transient else ChannelError
+    kind: type[ChannelError] = TransientChannelError if transient else ChannelError
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and not transient:
+        kind = InvalidRecipient
     return kind(f"SMTP server refused the message: {code} {reason}", status=code, reason=reason)
 
 

@@ -15,7 +15,7 @@ from channels.core import Category
 from channels.email import EmailChannel, EmailContent, EmailSettings, PreparedEmail
 from channels.email.sendgrid import SendGridEmail
 from channels.email.smtp import SmtpEmail
-from channels.errors import ChannelError, TransientChannelError
+from channels.errors import ChannelError, InvalidRecipient, TransientChannelError
 from tests.channels.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer, _free_port
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -101,6 +101,34 @@ def test_smtp_refuses_to_continue_when_the_certificate_is_not_trusted(
     with pytest.raises(TransientChannelError):
         provider.send(prepared())
     assert smtp_server.logins == [] and smtp_server.received == []
+
+
+@pytest.mark.parametrize(
+    "to, kind, code",
+    [
+        ("nobody@example.com", InvalidRecipient, 550),
+        ("busy@example.com", TransientChannelError, 451),
+    ],
+)
+def test_smtp_recipient_refusals_keep_the_servers_code_and_reason(
+    smtp_server: SmtpServer, to: str, kind: type[ChannelError], code: int
+) -> None:
+    provider = SmtpEmail(
+        smtp_server.host,
+        smtp_server.port,
+        username=SMTP_USER,
+        password=SMTP_PASSWORD,
+        ssl_context=smtp_server.client_context,
+        timeout=5,
+    )
+    message = EmailChannel(SETTINGS, provider).prepare(
+        EmailContent("Hi", "<p>x</p>"), to, Category.SERVICE, reference="r", now=NOW
+    )
+    with pytest.raises(kind) as caught:
+        provider.send(message)
+    assert caught.value.status == code
+    assert "user" in (caught.value.reason or "") or "later" in (caught.value.reason or "")
+    assert smtp_server.received == []
 
 
 def test_an_unreachable_smtp_server_is_transient() -> None:
