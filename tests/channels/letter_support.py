@@ -22,7 +22,7 @@ SETTINGS = {
         max_image_pixels=1_000_000,
         max_data_url_bytes=2_000,
     ),
-    "quick": LetterSettings(timeout_seconds=1.0, max_html_chars=2_000_000, max_pages=5000),
+    "quick": LetterSettings(timeout_seconds=2.0, max_html_chars=2_000_000, max_pages=5000),
     "recycled": LetterSettings(recycle_after=2),
 }
 BODY = (
