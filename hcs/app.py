@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from hcs import errors, extensions, ops
+from hcs import api, auth, errors, extensions, ops
 from hcs.config import Settings, load_settings
+from hcs.web import auth as web_auth
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -14,6 +15,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=8 * 1024 * 1024)
     extensions.init_app(app, settings)
+    auth.init_app(app, settings)
     errors.init_app(app)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(web_auth.bp)
+    api.init_app(app)
     return app

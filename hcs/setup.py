@@ -1,4 +1,4 @@
-"""First-run set-up: the demo set of templates, loaded once."""
+"""First-run set-up: an admin when there is none, and the demo set of templates, loaded once."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hcs.identity import ensure_admin
 from templates_store.blocks import submit_block, submit_theme
 from templates_store.files import import_all
 from templates_store.models import Template
 from templates_store.versioning import submit
 
 DEMO_AUTHOR = "demo@hcs.example"
+ADMIN_EMAIL = "admin@hcs.example"
 
 
 def demo_directory() -> Path:
@@ -38,6 +40,11 @@ def load_demo(session: Session) -> list[str]:
 
 def initialise(session: Session, *, demo: bool) -> Iterator[str]:
     """Lines describing what was set up; the demo set loads only into an empty repository."""
+    password = ensure_admin(session, ADMIN_EMAIL, actor="hcs init")
+    if password:
+        yield f"admin: sign in as {ADMIN_EMAIL} with password {password} (shown once)"
+    else:
+        yield "admin: already present"
     if demo:
         if session.scalar(select(func.count()).select_from(Template)):
             yield "demo templates: already loaded"
