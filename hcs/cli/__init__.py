@@ -98,8 +98,10 @@ def revision(message: str) -> None:
 
 def _register() -> None:
     from hcs.cli import templates
+    from hcs.cli.audit import audit
 
     main.add_command(templates.templates)
+    main.add_command(audit)
 
 
 _register()

@@ -1,0 +1,45 @@
+"""`hcs audit`: seal the audit log and prove it unchanged."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.orm import Session
+
+from hcs.audit import AuditEntry
+from hcs.cli import settings, unit_of_work
+from hcs.sealing import Verification, seal_pending, verify
+
+
+@click.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command()
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(min=1))
+def seal(batch_size: int) -> None:
+    """Seal every audit entry not sealed yet."""
+    with unit_of_work(settings()) as session:
+        sealed = seal_pending(session, AuditEntry, batch_size=batch_size)
+    click.echo(f"{sealed} entries sealed")
+
+
+@audit.command("verify")
+def verify_log() -> None:
+    """Seal pending entries, then recompute every entry and seal; name the first mismatch."""
+    current = settings()
+    with unit_of_work(current) as session:
+        seal_pending(session, AuditEntry)
+    with unit_of_work(current) as session:
+        result = verify(session, AuditEntry)
+        if not result.ok:
+            raise click.ClickException(describe(session, result))
+    click.echo(f"{result.checked} entries verified, {result.seals} seals")
+
+
+def describe(session: Session, result: Verification) -> str:
+    """One line naming what does not match: an entry when one is known, else a seal."""
+    entry = session.get(AuditEntry, result.first_bad_id) if result.first_bad_id else None
+    if entry is None:
+        return f"audit log: {result.reason}"
+    return f"audit entry {entry.id} ({entry.action} {entry.target}) {result.reason}"

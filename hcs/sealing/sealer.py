@@ -1,0 +1,72 @@
+"""Sealing pending entries in batches, one sealer per log at a time."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session
+
+from hcs.sealing.models import GENESIS, SEAL_FIELDS, Seal, SealedMixin, make_seal
+
+
+def _lock(session: Session, log: str) -> None:
+    # SQLite transactions begin IMMEDIATE (hcs.db), so sealers there queue already. PostgreSQL
+    # (read committed) sees what the sealer before us committed from the next statement on.
+    if session.connection().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"hcs.seal:{log}".encode()).digest()[:8], signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def head(session: Session, log: str) -> Seal | None:
+    """The newest seal of `log`, if any."""
+    query = select(Seal).where(Seal.log == log).order_by(Seal.last_seq.desc()).limit(1)
+    return session.scalars(query).first()
+
+
+def _pending(session: Session, model: type[SealedMixin], limit: int) -> list[tuple[int, str]]:
+    table = model.__table__  # type: ignore[attr-defined]
+    query = table.select().with_only_columns(table.c.id, table.c.entry_hash)
+    rows = session.execute(query.where(table.c.seq.is_(None)).order_by(table.c.id).limit(limit))
+    return [(row.id, row.entry_hash) for row in rows]
+
+
+def _seal_batch(
+    session: Session, model: type[SealedMixin], last: Seal | None, batch: list[tuple[int, str]]
+) -> Seal:
+    first_seq = last.last_seq + 1 if last else 1
+    seal = make_seal(
+        model.seal_log, first_seq, [h for _, h in batch], last.hash if last else GENESIS
+    )
+    session.add(seal)
+    session.flush()
+    table = model.__table__  # type: ignore[attr-defined]
+    # Core, not the ORM: the append-only guard refuses ORM updates of sealed models.
+    numbering = (
+        table.update()
+        .where(table.c.id == bindparam("entry_id"), table.c.seq.is_(None))
+        .values(seq=bindparam("entry_seq"), seal_id=seal.id)
+    )
+    params = [{"entry_id": id_, "entry_seq": first_seq + i} for i, (id_, _) in enumerate(batch)]
+    result = session.connection().execute(numbering, params)
+    if session.connection().dialect.supports_sane_multi_rowcount and result.rowcount != len(batch):
+        raise RuntimeError(f"{model.seal_log}: entries were sealed by someone else meanwhile")
+    _expire(session, model, {id_ for id_, _ in batch})
+    return seal
+
+
+def _expire(session: Session, model: type[SealedMixin], ids: set[int]) -> None:
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, model) and obj.id in ids:  # type: ignore[attr-defined]
+            session.expire(obj, list(SEAL_FIELDS))
+
+
+def seal_pending(session: Session, model: type[SealedMixin], *, batch_size: int = 500) -> int:
+    """Seal every pending entry of `model`'s log in batches, oldest first; returns how many."""
+    _lock(session, model.seal_log)
+    last = head(session, model.seal_log)
+    sealed = 0
+    while batch := _pending(session, model, batch_size):
+        last = _seal_batch(session, model, last, batch)
+        sealed += len(batch)
+    return sealed
