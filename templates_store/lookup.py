@@ -20,6 +20,14 @@ from templates_store.models import (
 from templates_store.status import Status
 
 V = TypeVar("V", bound=VersionMixin)
+# Version numbers are 32-bit integers in every database.
+MAX_NUMBER = 2**31 - 1
+
+
+def _number(number: int, what: str) -> int:
+    if not 1 <= number <= MAX_NUMBER:
+        raise NotFound(f"{what} has no version {number}")
+    return number
 
 
 def get_template(session: Session, key: str) -> Template:
@@ -32,6 +40,7 @@ def get_template(session: Session, key: str) -> Template:
 
 def get_version(session: Session, key: str, number: int) -> TemplateVersion:
     """Version `number` of template `key`, or `NotFound`."""
+    _number(number, f"template {key!r}")
     version = session.scalar(
         select(TemplateVersion)
         .join(Template)
@@ -52,6 +61,7 @@ def get_block(session: Session, key: str) -> ContentBlock:
 
 def get_block_version(session: Session, key: str, number: int) -> BlockVersion:
     """Version `number` of block `key`, or `NotFound`."""
+    _number(number, f"content block {key!r}")
     version = session.scalar(
         select(BlockVersion)
         .join(ContentBlock)
@@ -72,6 +82,7 @@ def get_theme(session: Session, key: str) -> Theme:
 
 def get_theme_version(session: Session, key: str, number: int) -> ThemeVersion:
     """Version `number` of theme `key`, or `NotFound`."""
+    _number(number, f"theme {key!r}")
     version = session.scalar(
         select(ThemeVersion).join(Theme).where(Theme.key == key, ThemeVersion.number == number)
     )

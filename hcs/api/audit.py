@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from hcs.api.blueprint import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from hcs import audit
@@ -29,7 +29,8 @@ class AuditLog(MethodView):
         entries, total = audit.list_entries(
             db_session(),
             limit=pagination_parameters.page_size,
-            offset=pagination_parameters.first_item,
+            # A page far past the end is simply empty (and must not overflow the database).
+            offset=min(pagination_parameters.first_item, 2**31 - 1),
             **query,
         )
         pagination_parameters.item_count = total

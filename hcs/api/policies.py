@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from hcs.api.blueprint import Blueprint
 
 from hcs.api import schemas
 from hcs.api.access import allow, caller

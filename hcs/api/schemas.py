@@ -7,14 +7,22 @@ from marshmallow import INCLUDE, Schema, fields, validate
 from templates_store.models import CATEGORIES, CHANNELS
 
 Strict = {"required": True}
+KEY = validate.Regexp(
+    r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$", error="use 3-100 lower-case letters, digits and dashes"
+)
+LOCALE = validate.Regexp(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", error="is not a locale tag")
 
 
 class TemplateIn(Schema):
-    key = fields.String(**Strict, metadata={"example": "order-confirmation"})
+    key = fields.String(**Strict, validate=KEY, metadata={"example": "order-confirmation"})
     name = fields.String(**Strict, validate=validate.Length(min=1, max=200))
     category = fields.String(**Strict, validate=validate.OneOf(CATEGORIES))
-    channels = fields.List(fields.String(validate=validate.OneOf(CHANNELS)), **Strict)
-    default_locale = fields.String(load_default="en")
+    channels = fields.List(
+        fields.String(validate=validate.OneOf(CHANNELS)),
+        **Strict,
+        validate=validate.Length(min=1, max=len(CHANNELS)),
+    )
+    default_locale = fields.String(load_default="en", validate=LOCALE)
     description = fields.String(load_default="")
     owner_team = fields.String(load_default="", validate=validate.Length(max=100))
     theme = fields.String(load_default="default")
@@ -135,7 +143,7 @@ class Finding(Schema):
 
 
 class BlockIn(Schema):
-    key = fields.String(**Strict)
+    key = fields.String(**Strict, validate=KEY)
     name = fields.String(**Strict, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="")
 

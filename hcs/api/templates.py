@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, Page
+from flask_smorest import Page
+
+from hcs.api.blueprint import Blueprint
 
 from hcs import previews
 from hcs.api import schemas
