@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from hcs.api.blueprint import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from hcs import audit
 from hcs.api import schemas
 from hcs.api.access import allow
+from hcs.api.blueprint import Blueprint
 from hcs.extensions import db_session
 
 blp = Blueprint(

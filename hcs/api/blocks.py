@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from hcs.api.blueprint import Blueprint
 from sqlalchemy import select
 
 from hcs.api import schemas
 from hcs.api.access import allow, caller
+from hcs.api.blueprint import Blueprint
 from hcs.api.presenters import component, component_version
 from hcs.audit import record
 from hcs.extensions import db_session

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from hcs.api.blueprint import Blueprint
 
 from hcs.api import schemas
 from hcs.api.access import allow, caller
+from hcs.api.blueprint import Blueprint
 from hcs.extensions import db_session
 from hcs.governance.policies import Policy, all_policies, policy_for, update_policy
 

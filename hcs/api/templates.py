@@ -7,11 +7,10 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Page
 
-from hcs.api.blueprint import Blueprint
-
 from hcs import previews
 from hcs.api import schemas
 from hcs.api.access import allow, caller
+from hcs.api.blueprint import Blueprint
 from hcs.api.presenters import template
 from hcs.audit import record
 from hcs.extensions import db_session
