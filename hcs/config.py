@@ -59,7 +59,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         ai_base_url=_env("HCS_AI_BASE_URL"),
         ai_model=_env("HCS_AI_MODEL"),
         session_hours=float(_env("HCS_SESSION_HOURS", "8")),
-        # Only for plain-http serving; browsers keep Secure cookies for http://127.0.0.1 anyway.
+        # For plain http beyond loopback: Chromium and Firefox keep Secure cookies on 127.0.0.1.
         insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),
         ratelimit_storage_url=_env("HCS_RATELIMIT_STORAGE_URL", "memory://"),
     )
