@@ -97,10 +97,12 @@ def revision(message: str) -> None:
 
 
 def _register() -> None:
-    from hcs.cli import templates
+    from hcs.cli import apikeys, templates, users
     from hcs.cli.audit import audit
 
     main.add_command(templates.templates)
+    main.add_command(users.users)
+    main.add_command(apikeys.apikeys)
     main.add_command(audit)
 
 
