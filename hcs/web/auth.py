@@ -41,10 +41,12 @@ def _address_and_email() -> str:
 
 def _local(target: str | None) -> str:
     """`target` when it is a path on this site, else the home page (no open redirects)."""
-    parts = urlsplit(target or "")
-    if target and target.startswith("/") and not parts.scheme and not parts.netloc:
-        if "\\" not in target and not target.startswith("//"):
-            return target
+    target = target or ""
+    # Browsers drop tabs and newlines and read "\\" as "/": "/\t/evil" would leave the site.
+    odd = any(char <= " " or char == "\\" for char in target)
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not odd and not parts.netloc:
+        return target
     return url_for("auth.home")
 
 

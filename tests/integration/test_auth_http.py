@@ -122,13 +122,18 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_message(world: World
 
 
 def test_next_leads_only_to_a_page_of_this_site(world: World) -> None:
-    for target, landing in [
+    cases = [
         ("/probe/review", "/probe/review"),
         ("https://evil.example/", "/"),
         ("//evil.example/x", "/"),
         ("/\\evil.example", "/"),
-    ]:
-        answer = _sign_in(world.app.test_client(), "lee@example.com", next=target)
+        ("/\t/evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ]
+    for number, (target, landing) in enumerate(cases, start=1):
+        client = world.app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"127.0.0.{number}"  # each under the rate limit
+        answer = _sign_in(client, "lee@example.com", next=target)
         assert answer.headers["Location"] == landing
 
 
@@ -217,6 +222,11 @@ def test_pages_carry_a_content_security_policy_they_satisfy(world: World) -> Non
     assert "frame-ancestors 'none'" in policy
     assert "<script" not in page.text and "style=" not in page.text
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_api_docs_page_may_load_swagger_ui_and_nothing_else(world: World) -> None:
+    policy = world.app.test_client().get("/api/docs").headers["Content-Security-Policy"]
+    assert "https://cdn.jsdelivr.net" in policy and "frame-ancestors 'none'" in policy
 
 
 def test_no_credentials_answer_401_with_a_bearer_challenge(world: World) -> None:
