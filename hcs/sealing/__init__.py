@@ -18,7 +18,7 @@ from hcs.sealing.models import (
     make_seal,
     seal_hash,
 )
-from hcs.sealing.sealer import head, seal_pending
+from hcs.sealing.sealer import head, lock_log, seal_pending
 from hcs.sealing.verification import Verification, verify
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "digest",
     "head",
     "jsonable",
+    "lock_log",
     "make_seal",
     "merkle_root",
     "seal_hash",

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from hcs.sealing.models import GENESIS, SEAL_FIELDS, Seal, SealedMixin, make_seal
 
 
-def _lock(session: Session, log: str) -> None:
+def lock_log(session: Session, log: str) -> None:
+    """Wait until no other transaction seals or verifies `log`, then hold it until commit."""
     # SQLite transactions begin IMMEDIATE (hcs.db), so sealers there queue already. PostgreSQL
     # (read committed) sees what the sealer before us committed from the next statement on.
     if session.connection().dialect.name == "postgresql":
@@ -63,7 +64,7 @@ def _expire(session: Session, model: type[SealedMixin], ids: set[int]) -> None:
 
 def seal_pending(session: Session, model: type[SealedMixin], *, batch_size: int = 500) -> int:
     """Seal every pending entry of `model`'s log in batches, oldest first; returns how many."""
-    _lock(session, model.seal_log)
+    lock_log(session, model.seal_log)
     last = head(session, model.seal_log)
     sealed = 0
     while batch := _pending(session, model, batch_size):

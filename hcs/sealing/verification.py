@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hcs.sealing.hashing import merkle_root
 from hcs.sealing.models import GENESIS, Seal, SealedMixin, seal_hash
+from hcs.sealing.sealer import lock_log
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class _Walk:
 
 def verify(session: Session, model: type[SealedMixin]) -> Verification:
     """Recompute every entry's hash and every seal of `model`'s log, in seq order."""
+    lock_log(session, model.seal_log)  # a sealer committing midway would look like tampering
     walk = _Walk()
     try:
         for seal in _seals(session, model.seal_log):

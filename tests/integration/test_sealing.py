@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -276,25 +277,43 @@ def test_two_sealers_at_once_seal_every_entry_once_in_one_chain(
     migrate.upgrade(fresh_database_url)
     engine = make_engine(fresh_database_url)
     factory = session_factory(engine)
-    start, sealed, errors = threading.Barrier(2), [], []
+    start, done = threading.Barrier(3), threading.Event()
+    sealed: list[int] = []
+    verified: list[bool] = []
+    errors: list[Exception] = []
 
     def writer_and_sealer(offset: int) -> None:
-        try:
-            start.wait()
-            for round_ in range(8):
-                with transaction(factory) as session:
-                    _entries(session, 15, start=offset + round_ * 15)
-                with transaction(factory) as session:
-                    sealed.append(seal_pending(session, AuditEntry, batch_size=7))
-        except Exception as exc:  # reported below, in the test's thread
-            errors.append(exc)
+        start.wait()
+        for round_ in range(8):
+            with transaction(factory) as session:
+                _entries(session, 15, start=offset + round_ * 15)
+            with transaction(factory) as session:
+                sealed.append(seal_pending(session, AuditEntry, batch_size=7))
 
-    threads = [threading.Thread(target=writer_and_sealer, args=(n * 1000,)) for n in (0, 1)]
+    def verifier() -> None:
+        start.wait()
+        while not done.is_set():
+            with transaction(factory) as session:
+                verified.append(verify(session, AuditEntry).ok)
+
+    def catching(work: Callable[..., None], *args: int) -> threading.Thread:
+        def run() -> None:
+            try:
+                work(*args)
+            except Exception as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        return threading.Thread(target=run)
+
+    workers = [catching(writer_and_sealer, n * 1000) for n in (0, 1)]
+    checker = catching(verifier)
     try:
-        for thread in threads:
+        for thread in [*workers, checker]:
             thread.start()
-        for thread in threads:
+        for thread in workers:
             thread.join()
+        done.set()
+        checker.join()
         assert errors == [] and sum(sealed) == 240
         with transaction(factory) as session:
             result = verify(session, AuditEntry)
@@ -302,3 +321,4 @@ def test_two_sealers_at_once_seal_every_entry_once_in_one_chain(
     finally:
         engine.dispose()
     assert result.ok and result.checked == 240 and seqs == 240
+    assert verified and all(verified)
