@@ -34,11 +34,41 @@ class Settings:
     session_hours: float = 8.0
     insecure_cookies: bool = False
     ratelimit_storage_url: str = "memory://"
+    # Base64 of 32 bytes; unset, the archive derives a development key from secret_key.
+    archive_master_key: str = field(default="", repr=False)
+    # `category=days,...` over the archive's default retention periods.
+    archive_retention: str = ""
+    public_url: str = "http://127.0.0.1:5000"
+    # Each provider's settings and credentials, under their usual names (PROVIDER_VARIABLES).
+    provider_options: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def outbox_dir(self) -> Path:
         """Where the `outbox` providers write what they would have sent."""
         return self.var_dir / "outbox"
+
+
+PROVIDER_VARIABLES = (
+    "HCS_EMAIL_FROM",
+    "HCS_EMAIL_FROM_NAME",
+    "HCS_SMTP_HOST",
+    "HCS_SMTP_PORT",
+    "HCS_SMTP_USERNAME",
+    "HCS_SMTP_PASSWORD",
+    "HCS_SMTP_STARTTLS",
+    "SENDGRID_API_KEY",
+    "HCS_SENDGRID_HOST",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "HCS_TWILIO_FROM",
+    "HCS_TWILIO_BASE_URL",
+    "HCS_WHATSAPP_FROM",
+    "HCS_CHAT_WEBHOOK_URL",
+    "HCS_CHAT_WEBHOOK_SECRET",
+    "HCS_LETTER_FOLDER",
+    "HCS_LETTER_PAGE_SIZE",
+    "HCS_SMS_REGION",
+)
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -62,4 +92,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         # For plain http beyond loopback: Chromium and Firefox keep Secure cookies on 127.0.0.1.
         insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),
         ratelimit_storage_url=_env("HCS_RATELIMIT_STORAGE_URL", "memory://"),
+        archive_master_key=_env("HCS_ARCHIVE_MASTER_KEY"),
+        archive_retention=_env("HCS_ARCHIVE_RETENTION"),
+        public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        provider_options={name: _env(name) for name in PROVIDER_VARIABLES if _env(name)},
     )

@@ -23,7 +23,7 @@ API_SPEC: dict[str, Any] = {
 
 def init_app(app: Flask) -> Api:
     """Register every API blueprint and serve `/api/openapi.json` and `/api/docs`."""
-    from hcs.api import audit, blocks, policies, reviews, templates, versions
+    from hcs.api import audit, blocks, messages, policies, recipients, reviews, templates, versions
 
     app.config.update(
         API_TITLE="HCS",
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> Api:
         API_SPEC_OPTIONS=API_SPEC,
     )
     api = Api(app)
-    for module in (templates, versions, blocks, policies, reviews, audit):
+    for module in (templates, versions, blocks, policies, reviews, audit, messages, recipients):
         api.register_blueprint(module.blp)
     api.register_blueprint(blocks.theme_blp)
     return api

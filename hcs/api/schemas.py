@@ -246,3 +246,75 @@ class AuditEntry(Schema):
     detail = fields.Dict()
     seq = fields.Integer(allow_none=True)
     sealed = fields.Boolean()
+
+
+class SendIn(Schema):
+    template = fields.String(**Strict, validate=KEY)
+    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
+    to = fields.Dict(**Strict, metadata={"description": "email, phone, chat or address"})
+    data = fields.Dict(load_default=dict)
+    locale = fields.String(validate=LOCALE)
+    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class BatchItem(Schema):
+    to = fields.Dict(**Strict)
+    data = fields.Dict(load_default=dict)
+    locale = fields.String(validate=LOCALE)
+
+
+class BatchIn(Schema):
+    template = fields.String(**Strict, validate=KEY)
+    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
+    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    messages = fields.List(
+        fields.Nested(BatchItem), **Strict, validate=validate.Length(min=1, max=1000)
+    )
+
+
+class Accepted(Schema):
+    id = fields.String()
+    status = fields.String()
+
+
+class BatchAccepted(Schema):
+    batch_id = fields.String()
+    messages = fields.List(fields.Nested(Accepted))
+
+
+class MessageEvent(Schema):
+    kind = fields.String()
+    at = fields.DateTime()
+    detail = fields.Dict()
+
+
+class MessageOut(Schema):
+    id = fields.String()
+    status = fields.String()
+    reason = fields.String()
+    template = fields.String()
+    version = fields.Integer()
+    channel = fields.String()
+    category = fields.String()
+    locale = fields.String(allow_none=True)
+    to = fields.Dict()
+    provider = fields.String(allow_none=True)
+    provider_message_id = fields.String(allow_none=True)
+    batch_id = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    events = fields.List(fields.Nested(MessageEvent))
+
+
+class PreferenceIn(Schema):
+    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
+    category = fields.String(**Strict, validate=validate.OneOf(CATEGORIES))
+    status = fields.String(**Strict, validate=validate.OneOf(("opted_in", "opted_out")))
+
+
+class PreferenceOut(Schema):
+    channel = fields.String()
+    category = fields.String()
+    status = fields.String()
+    source = fields.String()
+    updated_at = fields.DateTime()

@@ -53,14 +53,47 @@ def init(demo: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
-    """Serve the web app and the API."""
+    """Serve the web app and the API; with no broker, dispatch on an in-process worker too."""
     from waitress import serve
 
     from hcs.app import create_app
+    from hcs.delivery.worker import build_worker
 
-    app = create_app(settings())
+    current = settings()
+    app = create_app(current)
+    worker = None
+    if not current.broker_url:
+        worker = build_worker(current, app.extensions["hcs"].sessions)
+        app.extensions["hcs.dispatcher"] = worker.wake
+        worker.start()
     click.echo(f"HCS is serving on http://{host}:{port}/ (Ctrl-C stops it)")
-    serve(app, host=host, port=port, threads=8, ident="hcs")
+    try:
+        serve(app, host=host, port=port, threads=8, ident="hcs")
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+@main.command()
+def worker() -> None:
+    """Dispatch messages: a Celery worker when HCS_BROKER_URL is set, else the in-process one."""
+    from hcs.delivery.worker import build_worker
+
+    current = settings()
+    if current.broker_url:
+        from hcs.tasks import run_celery_worker
+
+        run_celery_worker(current)
+        return
+    engine = make_engine(current.database_url)
+    runner = build_worker(current, session_factory(engine))
+    click.echo("HCS worker: dispatching (Ctrl-C stops it)")
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        runner.stopping.set()
+    finally:
+        engine.dispose()
 
 
 @main.group()

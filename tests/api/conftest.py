@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,9 +59,10 @@ class ApiWorld:
         return Caller(self.app.test_client(), self.keys[who])
 
 
-def make_world(url: str) -> ApiWorld:
+def make_world(url: str, var_dir: Path) -> ApiWorld:
     migrate.upgrade(url)
-    app = create_app(Settings(database_url=url, secret_key="test", insecure_cookies=True))
+    settings = Settings(database_url=url, secret_key="test", insecure_cookies=True, var_dir=var_dir)
+    app = create_app(settings)
     world = ApiWorld(app)
     with transaction(app.extensions["hcs"].sessions) as session:
         for email, roles in PEOPLE.items():
@@ -76,7 +78,7 @@ def make_world(url: str) -> ApiWorld:
 
 
 @pytest.fixture
-def world(fresh_database_url: str) -> Iterator[ApiWorld]:
-    world = make_world(fresh_database_url)
+def world(fresh_database_url: str, tmp_path: Path) -> Iterator[ApiWorld]:
+    world = make_world(fresh_database_url, tmp_path / "var")
     yield world
     world.app.extensions["hcs"].engine.dispose()

@@ -1,0 +1,1 @@
+"""Delivery: accepting messages, consent, the outbox, workers and providers."""

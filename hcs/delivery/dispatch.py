@@ -1,0 +1,190 @@
+"""Dispatching: claim due outbox entries, finish each message, send it once, record the outcome.
+
+A message moves `accepted`/`queued` → `sending` → `sent` by conditional updates, so two workers
+can never both send it. 429, 5xx and timeouts are retried with exponential backoff and jitter
+up to `MAX_ATTEMPTS`; other provider refusals fail the message with the provider's reason. An
+entry whose worker died keeps its lease until it expires, then another worker takes it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.errors import ChannelError, TransientChannelError
+from hcs.delivery.finishing import Finished, finish
+from hcs.delivery.models import Message, MessageEvent, OutboxEntry
+from hcs.delivery.providers import Providers
+from templates_store.errors import TemplateStoreError
+from templates_store.models import TemplateVersion
+from templates_store.orm import utcnow
+from templates_store.status import SENDABLE
+
+MAX_ATTEMPTS = 6
+BASE_DELAY = timedelta(seconds=2)
+MAX_DELAY = timedelta(minutes=10)
+LEASE = timedelta(minutes=2)
+
+# Called after a message is sent, inside the same transaction (the archive hooks in here).
+SentHook = Callable[[Session, Message, Finished], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one outbox entry."""
+
+    message_id: str
+    status: str
+    detail: str = ""
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with full jitter: up to 2s, 4s, 8s, ... capped at ten minutes."""
+    ceiling = min(BASE_DELAY * (2 ** max(attempt - 1, 0)), MAX_DELAY)
+    return ceiling * (rng or random).uniform(0.5, 1.0)
+
+
+def claim(
+    session: Session, *, owner: str, limit: int = 50, now: datetime | None = None
+) -> list[int]:
+    """Lease up to `limit` due entries to `owner`; entries leased by others stay theirs."""
+    moment = now or utcnow()
+    due = (
+        select(OutboxEntry.id)
+        .where(OutboxEntry.done_at.is_(None), OutboxEntry.available_at <= moment)
+        .where((OutboxEntry.leased_until.is_(None)) | (OutboxEntry.leased_until < moment))
+        .order_by(OutboxEntry.available_at, OutboxEntry.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list(session.scalars(due))
+    if ids:
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(ids))
+            .values(leased_until=moment + LEASE, lease_owner=owner)
+        )
+    return ids
+
+
+def _move(
+    session: Session, message_id: str, sources: tuple[str, ...], target: str, **values: object
+) -> bool:
+    """A conditional status change: true only for the one caller that made it."""
+    result = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status.in_(sources))
+        .values(status=target, updated_at=utcnow(), **values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _event(session: Session, message_id: str, kind: str, **detail: object) -> None:
+    session.add(MessageEvent(message_id=message_id, kind=kind, detail=detail))
+
+
+def _close(session: Session, entry: OutboxEntry, error: str = "") -> None:
+    entry.done_at, entry.leased_until, entry.last_error = utcnow(), None, error
+
+
+def _blocked(message: Message, session: Session) -> str | None:
+    version = session.get_one(TemplateVersion, message.version_id)
+    if version.template.retired_at is not None or version.status not in SENDABLE:
+        return f"version {version.number} of {message.template_key!r} is {version.status.value}"
+    return None
+
+
+def _prepare(session: Session, entry: OutboxEntry, providers: Providers) -> Finished | Outcome:
+    """Finish the message and take it into `sending`; an Outcome when it must not be sent."""
+    message = session.get_one(Message, entry.message_id)
+    if message.status not in ("accepted", "queued", "sending"):
+        _close(session, entry)
+        return Outcome(message.id, message.status, "already handled")
+    reason = _blocked(message, session)
+    try:
+        if reason is None:
+            finished = finish(session, message, providers)
+    except (TemplateStoreError, ChannelError) as exc:
+        reason = f"cannot be finished: {exc}"
+    if reason is not None:
+        _move(session, message.id, ("accepted", "queued", "sending"), "failed", reason=reason)
+        _event(session, message.id, "failed", reason=reason)
+        _close(session, entry, reason)
+        return Outcome(message.id, "failed", reason)
+    # A message still `sending` was taken by a worker that died before it recorded the outcome.
+    _move(session, message.id, ("accepted", "queued"), "sending")
+    return finished
+
+
+def _retry_or_fail(session: Session, entry: OutboxEntry, exc: ChannelError) -> Outcome:
+    entry.attempts += 1
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, TransientChannelError) and entry.attempts < MAX_ATTEMPTS:
+        entry.available_at = utcnow() + backoff(entry.attempts)
+        entry.leased_until, entry.last_error = None, detail
+        _move(session, entry.message_id, ("sending",), "queued", reason=detail)
+        _event(session, entry.message_id, "retry", attempt=entry.attempts, reason=detail)
+        return Outcome(entry.message_id, "queued", detail)
+    _move(session, entry.message_id, ("sending",), "failed", reason=detail)
+    _event(session, entry.message_id, "failed", reason=detail)
+    _close(session, entry, detail)
+    return Outcome(entry.message_id, "failed", detail)
+
+
+def process(
+    sessions: sessionmaker[Session],
+    entry_id: int,
+    providers: Providers,
+    on_sent: SentHook | None = None,
+) -> Outcome:
+    """Send one outbox entry: finish and claim it, call the provider, record what it said."""
+    with sessions.begin() as session:
+        entry = session.get_one(OutboxEntry, entry_id)
+        if entry.done_at is not None:
+            return Outcome(entry.message_id, "done", "already done")
+        prepared = _prepare(session, entry, providers)
+    if isinstance(prepared, Outcome):
+        return prepared
+    provider = getattr(providers, prepared.channel)
+    try:
+        result = provider.send(prepared.prepared)
+    except ChannelError as exc:
+        with sessions.begin() as session:
+            return _retry_or_fail(session, session.get_one(OutboxEntry, entry_id), exc)
+    with sessions.begin() as session:
+        entry = session.get_one(OutboxEntry, entry_id)
+        name = providers.name(prepared.channel)
+        if _move(
+            session,
+            entry.message_id,
+            ("sending",),
+            "sent",
+            provider=name,
+            provider_message_id=result.message_id,
+            sent_at=utcnow(),
+        ):
+            _event(session, entry.message_id, "sent", provider=name, id=result.message_id)
+            if on_sent is not None:
+                on_sent(session, session.get_one(Message, entry.message_id), prepared)
+        _close(session, entry)
+    return Outcome(entry.message_id, "sent", result.message_id)
+
+
+def run_due(
+    sessions: sessionmaker[Session],
+    providers: Providers,
+    *,
+    owner: str,
+    limit: int = 50,
+    on_sent: SentHook | None = None,
+) -> list[Outcome]:
+    """Claim a batch of due entries and process each; the outcomes, none when idle."""
+    with sessions.begin() as session:
+        ids = claim(session, owner=owner, limit=limit)
+    return [process(sessions, entry_id, providers, on_sent) for entry_id in ids]
