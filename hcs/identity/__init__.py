@@ -17,6 +17,7 @@ from hcs.identity.users import (
     ensure_admin,
     get_user,
     list_users,
+    record_failed_login,
     set_password,
     set_roles,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "list_api_keys",
     "list_users",
     "principal_for",
+    "record_failed_login",
     "revoke_api_key",
     "set_password",
     "set_roles",

@@ -187,6 +187,18 @@ def authenticate_password(session: Session, email: str, password: str) -> User:
     return user
 
 
+def record_failed_login(session: Session, email: str, *, address: str) -> None:
+    """Note a refused sign-in in the audit log: the email as typed and the caller's address."""
+    audit.record(
+        session,
+        actor="anonymous",
+        action="auth.login_failed",
+        target_type="user",
+        target=email.strip().lower()[:254],
+        detail={"address": address},
+    )
+
+
 def ensure_admin(session: Session, email: str, *, actor: str) -> str | None:
     """Create an admin with a generated password when there is no active admin; the password."""
     if _active_admins(session):

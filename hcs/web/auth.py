@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Length
 from hcs.auth import limiter, sign_in, sign_out
 from hcs.exceptions import AuthenticationFailed
 from hcs.extensions import db_session
-from hcs.identity import authenticate_password
+from hcs.identity import authenticate_password, record_failed_login
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -69,7 +69,8 @@ def login() -> ResponseReturnValue:
         user = authenticate_password(session, form.email.data, form.password.data)
     except AuthenticationFailed:
         session.rollback()
-        current_app.logger.warning("failed sign-in from %s", request.remote_addr)
+        record_failed_login(session, form.email.data, address=request.remote_addr or "")
+        session.commit()
         return _page(form, LOGIN_FAILED)
     session.commit()
     sign_in(user)

@@ -17,6 +17,7 @@ from werkzeug.test import TestResponse
 
 from hcs import migrate
 from hcs.app import create_app
+from hcs.audit import AuditEntry
 from hcs.auth import require
 from hcs.config import Settings
 from hcs.db import transaction
@@ -119,6 +120,11 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_message(world: World
     assert wrong.status_code == unknown.status_code == 200
     assert LOGIN_FAILED in wrong.text and LOGIN_FAILED in unknown.text
     assert client.get("/").status_code == 302
+    with world.session() as session:
+        failed = select(AuditEntry).where(AuditEntry.action == "auth.login_failed")
+        entries = session.scalars(failed.order_by(AuditEntry.id)).all()
+    assert [entry.target for entry in entries] == ["lee@example.com", "nobody@example.com"]
+    assert entries[0].actor == "anonymous" and entries[0].detail == {"address": "127.0.0.1"}
 
 
 def test_next_leads_only_to_a_page_of_this_site(world: World) -> None:
