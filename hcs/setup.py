@@ -1,4 +1,4 @@
-"""First-run set-up: an admin when there is none, and the demo set of templates, loaded once."""
+"""First-run set-up: an admin when there is none, and the demo set, loaded and published once."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hcs.identity import ensure_admin
-from templates_store.blocks import submit_block, submit_theme
+from hcs.governance import components, workflow
+from hcs.governance.policies import COMPONENTS, policy_for
+from hcs.identity import create_user, ensure_admin
+from hcs.identity.users import find_user
 from templates_store.files import import_all
+from templates_store.lookup import get_template
 from templates_store.models import Template
-from templates_store.versioning import submit
 
 DEMO_AUTHOR = "demo@hcs.example"
 ADMIN_EMAIL = "admin@hcs.example"
@@ -24,17 +26,59 @@ def demo_directory() -> Path:
     return Path(str(resources.files("templates_store") / "demo"))
 
 
+def _reviewer(session: Session, stage: str) -> str:
+    email = f"{stage}.reviewer@hcs.example"
+    if find_user(session, email) is None:
+        create_user(
+            session,
+            email=email,
+            roles=["reviewer"],
+            name=f"Demo {stage} reviewer",
+            actor="hcs init",
+        )
+    return email
+
+
+def _through_review(session: Session, kind: str, key: str, number: int) -> None:
+    """Submit, approve each stage with its own demo reviewer, and publish."""
+    if kind == "template":
+        workflow.submit(session, key, number, actor=DEMO_AUTHOR)
+        category = get_template(session, key).category
+        for stage in policy_for(session, category).stage_names:
+            workflow.approve(
+                session,
+                key,
+                number,
+                reviewer=_reviewer(session, stage),
+                roles={"reviewer"},
+                comment="Demo content, reviewed.",
+            )
+        workflow.publish(session, key, number, actor=_reviewer(session, "legal"))
+        return
+    components.submit(session, kind, key, number, actor=DEMO_AUTHOR)
+    for stage in policy_for(session, COMPONENTS).stage_names:
+        components.approve(
+            session,
+            kind,
+            key,
+            number,
+            reviewer=_reviewer(session, stage),
+            roles={"reviewer"},
+            comment="Demo content, reviewed.",
+        )
+    components.publish(session, kind, key, number, actor=_reviewer(session, "legal"))
+
+
 def load_demo(session: Session) -> list[str]:
-    """Import the demo themes, blocks and templates and submit each for review."""
+    """Import the demo set and take it through review to published, as demo reviewers."""
     report = import_all(session, demo_directory(), author=DEMO_AUTHOR)
     for entry in report.drafts:
         key, number = entry.rsplit(" v", 1)
-        if key.startswith("_blocks/"):
-            submit_block(session, key.removeprefix("_blocks/"), int(number))
-        elif key.startswith("_themes/"):
-            submit_theme(session, key.removeprefix("_themes/"), int(number))
-        else:
-            submit(session, key, int(number))
+        kind = "template"
+        for prefix in ("_blocks/", "_themes/"):
+            if key.startswith(prefix):
+                kind, key = prefix[1:-2], key.removeprefix(prefix)
+        _through_review(session, kind, key, int(number))
     return report.drafts
 
 
