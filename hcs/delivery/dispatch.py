@@ -8,6 +8,7 @@ entry whose worker died keeps its lease until it expires, then another worker ta
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from templates_store.models import TemplateVersion
 from templates_store.orm import utcnow
 from templates_store.status import SENDABLE
 
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=10)
@@ -157,10 +159,12 @@ def process(
     except ChannelError as exc:
         with sessions.begin() as session:
             return _retry_or_fail(session, session.get_one(OutboxEntry, entry_id), exc)
+    # The provider has it: record `sent` first, in a transaction of its own, so that nothing
+    # after this point (archiving included) can roll it back and cause a second send.
     with sessions.begin() as session:
         entry = session.get_one(OutboxEntry, entry_id)
         name = providers.name(prepared.channel)
-        if _move(
+        moved = _move(
             session,
             entry.message_id,
             ("sending",),
@@ -168,12 +172,25 @@ def process(
             provider=name,
             provider_message_id=result.message_id,
             sent_at=utcnow(),
-        ):
+        )
+        if moved:
             _event(session, entry.message_id, "sent", provider=name, id=result.message_id)
-            if on_sent is not None:
-                on_sent(session, session.get_one(Message, entry.message_id), prepared)
         _close(session, entry)
+    if moved and on_sent is not None:
+        _after_send(sessions, entry.message_id, prepared, on_sent)
     return Outcome(entry.message_id, "sent", result.message_id)
+
+
+def _after_send(
+    sessions: sessionmaker[Session], message_id: str, prepared: Finished, on_sent: SentHook
+) -> None:
+    try:
+        with sessions.begin() as session:
+            on_sent(session, session.get_one(Message, message_id), prepared)
+    except Exception as exc:  # the send stands; the failure is recorded for an operator
+        log.exception("after-send step failed for %s", message_id)
+        with sessions.begin() as session:
+            _event(session, message_id, "archive_failed", reason=f"{type(exc).__name__}: {exc}")
 
 
 def run_due(
