@@ -57,14 +57,18 @@ def _seal_batch(
 
 
 def _expire(session: Session, model: type[SealedMixin], ids: set[int]) -> None:
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, model) and obj.id in ids:  # type: ignore[attr-defined]
+    for id_ in ids:
+        obj = session.identity_map.get(session.identity_key(model, id_))
+        if obj is not None:
             session.expire(obj, list(SEAL_FIELDS))
 
 
 def seal_pending(session: Session, model: type[SealedMixin], *, batch_size: int = 500) -> int:
     """Seal every pending entry of `model`'s log in batches, oldest first; returns how many."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
     lock_log(session, model.seal_log)
+    session.flush()  # entries added in this session are pending too
     last = head(session, model.seal_log)
     sealed = 0
     while batch := _pending(session, model, batch_size):
