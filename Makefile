@@ -40,6 +40,7 @@ test: $(STAMP) system-deps
 	$(BIN)/pytest -q -p no:cacheprovider tests --ignore=tests/perf
 
 bench: $(STAMP) system-deps
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev,bench]'
 	$(BIN)/pytest -q -p no:cacheprovider tests/perf -m perf -s
 
 lint: $(STAMP)
