@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hcs.api import schemas
 from hcs.api.access import allow, caller
-from hcs.api.blueprint import Blueprint
+from hcs.api.blueprint import Blueprint, ListPage
 from hcs.api.presenters import component, component_version
 from hcs.audit import record
 from hcs.extensions import db_session
@@ -65,6 +65,7 @@ def component_blueprint(kind: str, version_in: type[schemas.Schema]) -> Blueprin
     class Collection(MethodView):
         @allow("read")
         @blp.response(200, schemas.ComponentOut(many=True))
+        @blp.paginate(ListPage)
         def get(self) -> list[dict[str, Any]]:
             """Every one, by key."""
             model = found["model"]

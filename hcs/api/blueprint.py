@@ -12,6 +12,14 @@ PAGINATION_HEADER = {
 }
 
 
+class ListPage(flask_smorest.Page):  # type: ignore[misc]
+    """Pagination over a list the view already built."""
+
+    @property
+    def item_count(self) -> int:
+        return len(self.collection)
+
+
 class Blueprint(flask_smorest.Blueprint):
     """A blueprint of the HCS API."""
 

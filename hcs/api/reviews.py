@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 from hcs.api import schemas
 from hcs.api.access import allow, caller
-from hcs.api.blueprint import Blueprint
+from hcs.api.blueprint import Blueprint, ListPage
 from hcs.extensions import db_session
 from hcs.governance.reviews import PendingReview, overdue_versions, review_queue
 
@@ -24,6 +24,7 @@ blp = Blueprint(
 class Queue(MethodView):
     @allow("read")
     @blp.response(200, schemas.PendingReview(many=True))
+    @blp.paginate(ListPage)
     def get(self) -> list[PendingReview]:
         """Versions in review whose next stage one of the caller's roles decides."""
         who = caller()
@@ -34,6 +35,7 @@ class Queue(MethodView):
 class Overdue(MethodView):
     @allow("read")
     @blp.response(200, schemas.Overdue(many=True))
+    @blp.paginate(ListPage)
     def get(self) -> list[dict[str, Any]]:
         """Published versions whose re-review date has passed."""
         return [

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Page
 
 from hcs import previews
 from hcs.api import schemas
 from hcs.api.access import allow, caller
-from hcs.api.blueprint import Blueprint
+from hcs.api.blueprint import Blueprint, ListPage
 from hcs.api.presenters import template
 from hcs.audit import record
 from hcs.extensions import db_session
@@ -25,14 +24,6 @@ blp = Blueprint(
     url_prefix="/api/v1/templates",
     description="Templates: the stable keys messages are sent by.",
 )
-
-
-class ListPage(Page):
-    """Pagination over a plain list."""
-
-    @property
-    def item_count(self) -> int:
-        return len(self.collection)
 
 
 @blp.route("")
