@@ -24,6 +24,10 @@ class SeparationOfDuties(PermissionDenied):
     """An approval the four-eyes rule forbids: one's own version, or a second stage."""
 
 
+class SignoffRequired(HcsError):
+    """An attempt to finish a message with AI text that no person has signed off."""
+
+
 DomainError = (HcsError, TemplateStoreError)
 
 __all__ = [

@@ -20,9 +20,11 @@ from channels.email import EmailContent, prepare_email, to_eml
 from channels.email.unsubscribe import unsubscribe_url
 from channels.letter import LetterChannel, LetterContent, LetterRenderer
 from channels.sms import SmsContent, prepare_sms
+from hcs.config import Settings
 from hcs.delivery.models import Message
 from hcs.delivery.providers import Providers, unsubscribe_secret
 from hcs.delivery.recipients import address_lines
+from hcs.exceptions import SignoffRequired
 from templates_store.closure import resolve_closure
 from templates_store.composing import Rendered, brand_of, render_channel
 from templates_store.models import TemplateVersion
@@ -47,34 +49,35 @@ class Finished:
     rendered: Rendered
 
 
-def _extras(message: Message, providers: Providers, version: TemplateVersion) -> dict[str, Any]:
+def _extras(message: Message, settings: Settings, version: TemplateVersion) -> dict[str, Any]:
     extras: dict[str, Any] = {"recipient": {"name": message.to.get("name", "")}}
     if message.channel == "email":
         extras["unsubscribe_url"] = unsubscribe_url(
-            f"{providers.settings.public_url}/unsubscribe",
-            unsubscribe_secret(providers.settings),
+            f"{settings.public_url}/unsubscribe",
+            unsubscribe_secret(settings),
             message.recipient_key,
             message.category,
             now=message.created_at,
         )
     else:
         extras["unsubscribe_url"] = ""
-    # Until the AI issue lands, a slot sends its approved fallback text.
-    extras.update({slot["name"]: slot["fallback"] for slot in version.ai_slots})
     return extras
 
 
 def render_message(
     session: Session,
     message: Message,
-    providers: Providers,
+    settings: Settings,
     *,
     slot_text: Mapping[str, str] | None = None,
 ) -> Rendered:
     """The message's parts, rendered from its version's pinned closure."""
     version = session.get_one(TemplateVersion, message.version_id)
+    if version.ai_slots and set(slot_text or {}) != {s["name"] for s in version.ai_slots}:
+        # No path renders AI slots for sending without the texts a person signed off.
+        raise SignoffRequired(f"message {message.id} carries AI text that is not signed off")
     data = load_payload(version.variables, message.data)
-    extra = {**_extras(message, providers, version), **(slot_text or {})}
+    extra = {**_extras(message, settings, version), **(slot_text or {})}
     return render_channel(session, version, message.channel, message.locale, data, extra=extra)
 
 
@@ -100,9 +103,14 @@ def close_renderers() -> None:
         _RENDERERS.popitem()[1].close()
 
 
-def finish(session: Session, message: Message, providers: Providers) -> Finished:
+def finish(
+    session: Session,
+    message: Message,
+    providers: Providers,
+    slot_text: Mapping[str, str] | None = None,
+) -> Finished:
     """Render and finish one message into exactly what its channel will send."""
-    rendered = render_message(session, message, providers)
+    rendered = render_message(session, message, providers.settings, slot_text=slot_text)
     parts, channel = rendered.parts, message.channel
     if channel == "email":
         version = session.get_one(TemplateVersion, message.version_id)
