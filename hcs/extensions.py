@@ -46,3 +46,10 @@ def _close_session(exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def notify_dispatcher(message_ids: list[str]) -> None:
+    """Tell the worker (in-process or Celery) that these messages are ready, after the commit."""
+    dispatcher = current_app.extensions.get("hcs.dispatcher")
+    if dispatcher is not None:
+        dispatcher(message_ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from sqlalchemy.exc import IntegrityError
 
@@ -13,7 +13,7 @@ from hcs.api.access import allow, caller
 from hcs.api.blueprint import Blueprint
 from hcs.delivery import accepting, idempotency
 from hcs.delivery.models import Message
-from hcs.extensions import db_session
+from hcs.extensions import db_session, notify_dispatcher
 from templates_store.errors import NotFound
 
 blp = Blueprint(
@@ -61,12 +61,6 @@ def _idempotent(work: Any) -> tuple[dict[str, Any], int]:
     return body, 202
 
 
-def _notify(ids: list[str]) -> None:
-    dispatcher = current_app.extensions.get("hcs.dispatcher")
-    if dispatcher is not None:
-        dispatcher(ids)
-
-
 @blp.route("")
 class Messages(MethodView):
     @allow("send", "admin")
@@ -89,7 +83,7 @@ class Messages(MethodView):
             return {"id": message.id, "status": message.status}
 
         answer, status = _idempotent(work)
-        _notify([answer["id"]])
+        notify_dispatcher([answer["id"]])
         return answer, status
 
 
@@ -120,7 +114,7 @@ class Batch(MethodView):
             }
 
         answer, status = _idempotent(work)
-        _notify([m["id"] for m in answer["messages"]])
+        notify_dispatcher([m["id"] for m in answer["messages"]])
         return answer, status
 
 
