@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from hcs.delivery import telemetry
 from hcs.delivery.finishing import Finished
 from hcs.delivery.models import Message
 
@@ -31,3 +32,4 @@ def archive_sent(session: Session, message: Message, finished: Finished) -> None
         ai=None,
         sent_at=message.sent_at or message.created_at,
     )
+    telemetry.ARCHIVED.labels(message.channel).inc()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.errors import ChannelError, TransientChannelError
+from hcs.delivery import telemetry
 from hcs.delivery.finishing import Finished, finish
 from hcs.delivery.models import Message, MessageEvent, OutboxEntry
 from hcs.delivery.providers import Providers
@@ -111,7 +113,8 @@ def _prepare(session: Session, entry: OutboxEntry, providers: Providers) -> Fini
     reason = _blocked(message, session)
     try:
         if reason is None:
-            finished = finish(session, message, providers)
+            with telemetry.rendering(message.channel):
+                finished = finish(session, message, providers)
     except (TemplateStoreError, ChannelError) as exc:
         reason = f"cannot be finished: {exc}"
     if reason is not None:
@@ -150,20 +153,27 @@ def process(
         entry = session.get_one(OutboxEntry, entry_id)
         if entry.done_at is not None:
             return Outcome(entry.message_id, "done", "already done")
+        # After repeated failures the channel's secondary provider, when there is one, takes over.
+        channel = session.get_one(Message, entry.message_id).channel
+        providers = providers.for_attempt(channel, entry.attempts)
         prepared = _prepare(session, entry, providers)
     if isinstance(prepared, Outcome):
         return prepared
-    provider = getattr(providers, prepared.channel)
+    provider, name = getattr(providers, channel), providers.name(channel)
+    started = time.perf_counter()
     try:
         result = provider.send(prepared.prepared)
     except ChannelError as exc:
         with sessions.begin() as session:
-            return _retry_or_fail(session, session.get_one(OutboxEntry, entry_id), exc)
+            outcome = _retry_or_fail(session, session.get_one(OutboxEntry, entry_id), exc)
+        kind = "retry" if outcome.status == "queued" else "failed"
+        telemetry.sent(outcome.message_id, channel, name, kind, started, exc)
+        return outcome
+    telemetry.sent(entry.message_id, channel, name, "sent", started)
     # The provider has it: record `sent` first, in a transaction of its own, so that nothing
     # after this point (archiving included) can roll it back and cause a second send.
     with sessions.begin() as session:
         entry = session.get_one(OutboxEntry, entry_id)
-        name = providers.name(prepared.channel)
         moved = _move(
             session,
             entry.message_id,

@@ -7,7 +7,7 @@ variables and each provider's own settings (see `hcs.config.PROVIDER_VARIABLES`)
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from channels.chat import ChatSettings, OutboxChat, TwilioWhatsApp, WebhookChat
@@ -23,8 +23,7 @@ def unsubscribe_secret(settings: Settings) -> bytes:
     return hashlib.sha256(b"hcs-unsubscribe\0" + settings.secret_key.encode()).digest()
 
 
-def _email(settings: Settings, o: dict[str, str]) -> Any:
-    name = settings.email_provider
+def _email(name: str, settings: Settings, o: dict[str, str]) -> Any:
     if name == "outbox":
         return OutboxEmail(settings.outbox_dir)
     if name == "smtp":
@@ -42,10 +41,10 @@ def _email(settings: Settings, o: dict[str, str]) -> Any:
     raise ChannelError(f"unknown email provider {name!r}")
 
 
-def _sms(settings: Settings, o: dict[str, str]) -> Any:
-    if settings.sms_provider == "outbox":
+def _sms(name: str, settings: Settings, o: dict[str, str]) -> Any:
+    if name == "outbox":
         return OutboxSms(settings.outbox_dir)
-    if settings.sms_provider == "twilio":
+    if name == "twilio":
         return TwilioSms(
             o["TWILIO_ACCOUNT_SID"],
             o["TWILIO_AUTH_TOKEN"],
@@ -53,15 +52,15 @@ def _sms(settings: Settings, o: dict[str, str]) -> Any:
             status_callback=f"{settings.public_url}/webhooks/twilio/status",
             base_url=o.get("HCS_TWILIO_BASE_URL"),
         )
-    raise ChannelError(f"unknown SMS provider {settings.sms_provider!r}")
+    raise ChannelError(f"unknown SMS provider {name!r}")
 
 
-def _chat(settings: Settings, o: dict[str, str]) -> Any:
-    if settings.chat_provider == "outbox":
+def _chat(name: str, settings: Settings, o: dict[str, str]) -> Any:
+    if name == "outbox":
         return OutboxChat(settings.outbox_dir)
-    if settings.chat_provider == "webhook":
+    if name == "webhook":
         return WebhookChat(o["HCS_CHAT_WEBHOOK_URL"], o["HCS_CHAT_WEBHOOK_SECRET"].encode())
-    if settings.chat_provider == "twilio":
+    if name == "twilio":
         return TwilioWhatsApp(
             o["TWILIO_ACCOUNT_SID"],
             o["TWILIO_AUTH_TOKEN"],
@@ -69,15 +68,18 @@ def _chat(settings: Settings, o: dict[str, str]) -> Any:
             status_callback=f"{settings.public_url}/webhooks/twilio/status",
             base_url=o.get("HCS_TWILIO_BASE_URL"),
         )
-    raise ChannelError(f"unknown chat provider {settings.chat_provider!r}")
+    raise ChannelError(f"unknown chat provider {name!r}")
 
 
-def _letter(settings: Settings, o: dict[str, str]) -> Any:
-    if settings.letter_provider == "outbox":
+def _letter(name: str, settings: Settings, o: dict[str, str]) -> Any:
+    if name == "outbox":
         return OutboxLetter(settings.outbox_dir)
-    if settings.letter_provider == "folder":
+    if name == "folder":
         return FolderLetter(o.get("HCS_LETTER_FOLDER", str(settings.var_dir / "print")))
-    raise ChannelError(f"unknown letter provider {settings.letter_provider!r}")
+    raise ChannelError(f"unknown letter provider {name!r}")
+
+
+BUILDERS = {"email": _email, "sms": _sms, "chat": _chat, "letter": _letter}
 
 
 @dataclass
@@ -91,10 +93,21 @@ class Providers:
     letter: Any
     sms_settings: SmsSettings = field(default_factory=SmsSettings)
     chat_settings: ChatSettings = field(default_factory=ChatSettings)
+    # The secondary provider per channel (`HCS_<CHANNEL>_FALLBACK_PROVIDER`), by channel.
+    fallbacks: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    failover_after: int = 3
+    names: dict[str, str] = field(default_factory=dict)
 
     def name(self, channel: str) -> str:
-        """The configured provider's name for a channel."""
-        return str(getattr(self.settings, f"{channel}_provider"))
+        """The name of the provider a channel sends through."""
+        return self.names.get(channel) or str(getattr(self.settings, f"{channel}_provider"))
+
+    def for_attempt(self, channel: str, failures: int) -> Providers:
+        """These providers, or with the channel's secondary once the primary failed this often."""
+        if channel not in self.fallbacks or failures < self.failover_after:
+            return self
+        name, provider = self.fallbacks[channel]
+        return replace(self, **{channel: provider}, names={**self.names, channel: name})
 
     def email_settings(self, brand: dict[str, Any]) -> EmailSettings:
         """The sender of a brand, with the platform's one-click unsubscribe endpoint."""
@@ -119,11 +132,17 @@ class Providers:
 def build_providers(settings: Settings) -> Providers:
     """Every channel's provider from the settings; raises ChannelError for an unknown one."""
     o = settings.provider_options
+    fallbacks = {}
+    for channel, build in BUILDERS.items():
+        if name := o.get(f"HCS_{channel.upper()}_FALLBACK_PROVIDER"):
+            fallbacks[channel] = (name, build(name, settings, o))
     return Providers(
         settings=settings,
-        email=_email(settings, o),
-        sms=_sms(settings, o),
-        chat=_chat(settings, o),
-        letter=_letter(settings, o),
+        email=_email(settings.email_provider, settings, o),
+        sms=_sms(settings.sms_provider, settings, o),
+        chat=_chat(settings.chat_provider, settings, o),
+        letter=_letter(settings.letter_provider, settings, o),
         sms_settings=SmsSettings(default_region=o.get("HCS_SMS_REGION")),
+        fallbacks=fallbacks,
+        failover_after=int(o.get("HCS_FAILOVER_AFTER", "3")),
     )

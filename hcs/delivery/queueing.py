@@ -1,0 +1,111 @@
+"""Outbox entries handed to a broker: marked when queued, taken by one worker, swept when lost.
+
+The outbox stays the source of truth. An entry handed to the queue is leased to `QUEUED`; the
+worker that runs its task takes the lease with a conditional update, so duplicate tasks (a
+sweep and the API's enqueue, a redelivery after a worker died) send nothing twice: the loser
+finds the entry done or leased. An entry whose task was lost is due again once its lease ends,
+and the sweep queues it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from hcs.delivery.dispatch import Outcome, SentHook, process
+from hcs.delivery.models import OutboxEntry
+from hcs.delivery.providers import Providers
+from templates_store.orm import utcnow
+
+QUEUED = "queue"  # the lease owner of entries waiting in the broker for a worker
+
+
+def _free(moment: datetime) -> object:
+    return or_(OutboxEntry.leased_until.is_(None), OutboxEntry.leased_until < moment)
+
+
+def hand_to_queue(session: Session, message_ids: Sequence[str], *, lease: timedelta) -> list[int]:
+    """Mark the open entries of these messages as queued; their ids, to enqueue after commit."""
+    if not message_ids:
+        return []
+    moment = utcnow()
+    result = session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.message_id.in_(message_ids), OutboxEntry.done_at.is_(None))
+        .where(_free(moment))
+        .values(leased_until=moment + lease, lease_owner=QUEUED)
+        .returning(OutboxEntry.id)
+    )
+    return sorted(result.scalars())
+
+
+def sweep(session: Session, *, lease: timedelta, limit: int = 1000) -> list[int]:
+    """Mark due entries nobody holds (never queued, lost, or due for a retry) as queued."""
+    moment = utcnow()
+    due = (
+        select(OutboxEntry.id)
+        .where(OutboxEntry.done_at.is_(None), OutboxEntry.available_at <= moment)
+        .where(_free(moment))
+        .order_by(OutboxEntry.available_at, OutboxEntry.id)
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list(session.scalars(due))
+    if ids:
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(ids))
+            .values(leased_until=moment + lease, lease_owner=QUEUED)
+        )
+    return ids
+
+
+def take(session: Session, entry_id: int, *, owner: str, lease: timedelta) -> bool:
+    """Lease one due entry to `owner` when it is free or only queued; false for the losers."""
+    moment = utcnow()
+    result = session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.id == entry_id, OutboxEntry.done_at.is_(None))
+        .where(OutboxEntry.available_at <= moment)
+        .where(or_(_free(moment), OutboxEntry.lease_owner == QUEUED))
+        .values(leased_until=moment + lease, lease_owner=owner)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def retry_in(session: Session, entry_id: int, *, lease: timedelta) -> float:
+    """Queue an entry again for its retry time; the seconds until then."""
+    entry = session.get_one(OutboxEntry, entry_id)
+    at = entry.available_at.replace(tzinfo=entry.available_at.tzinfo or UTC)
+    entry.leased_until, entry.lease_owner = at + lease, QUEUED
+    return max((at - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def dispatch_one(
+    sessions: sessionmaker[Session],
+    entry_id: int,
+    providers: Providers,
+    *,
+    owner: str,
+    lease: timedelta,
+    on_sent: SentHook | None = None,
+) -> Outcome | None:
+    """Take one entry and send it (`dispatch.process`); None when another worker has it."""
+    with sessions.begin() as session:
+        if not take(session, entry_id, owner=owner, lease=lease):
+            return None
+    return process(sessions, entry_id, providers, on_sent)
+
+
+def queue_depth(session: Session) -> int:
+    """Outbox entries not done yet: accepted or retrying, queued or not."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.done_at.is_(None))
+        )
+        or 0
+    )

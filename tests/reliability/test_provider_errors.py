@@ -1,0 +1,114 @@
+"""A provider that is busy or failing: retried with backoff, then delivered; a refusal is final."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hcs.delivery.dispatch import Outcome, claim, process
+from hcs.delivery.models import Message, OutboxEntry
+from hcs.delivery.providers import build_providers
+from templates_store.orm import utcnow
+from tests.api.conftest import ApiWorld
+from tests.reliability.conftest import (
+    ChatPlatform,
+    accept,
+    chat_settings,
+    close_world,
+    sending_world,
+)
+
+
+@pytest.fixture
+def world(
+    fresh_database_url: str, tmp_path: Path, chat_platform: ChatPlatform
+) -> Iterator[ApiWorld]:
+    settings = chat_settings(
+        fresh_database_url,
+        tmp_path / "var",
+        chat_platform.url,
+        provider_options={"HCS_CHAT_FALLBACK_PROVIDER": "outbox", "HCS_FAILOVER_AFTER": "3"},
+    )
+    world = sending_world(settings)
+    yield world
+    close_world(world)
+
+
+def dispatch_round(world: ApiWorld, hours_later: int) -> list[Outcome]:
+    """One round of the in-process dispatcher, as if `hours_later` hours had passed."""
+    services = world.app.extensions["hcs"]
+    providers = build_providers(services.settings)
+    with services.sessions.begin() as session:
+        ids = claim(session, owner="test", now=utcnow() + timedelta(hours=hours_later))
+    return [process(services.sessions, entry_id, providers) for entry_id in ids]
+
+
+def entry_delay(world: ApiWorld, message_id: str) -> float:
+    with world.app.extensions["hcs"].sessions() as session:
+        entry = session.scalars(
+            select(OutboxEntry).where(OutboxEntry.message_id == message_id)
+        ).one()
+        at = entry.available_at.replace(tzinfo=None)
+        return (at - utcnow().replace(tzinfo=None)).total_seconds()
+
+
+def message(world: ApiWorld, message_id: str) -> Message:
+    with world.app.extensions["hcs"].sessions() as session:
+        found = session.get_one(Message, message_id)
+        found.events  # noqa: B018  (loaded before the session closes)
+        return found
+
+
+def test_429_and_500_are_retried_with_growing_backoff_then_delivered_once(
+    world: ApiWorld, chat_platform: ChatPlatform
+) -> None:
+    answers = {1: (429, "slow down"), 2: (500, "upstream broke")}
+    chat_platform.script = lambda n, body: answers.get(n, (200, ""))
+    [message_id] = accept(world, 1)
+
+    assert [o.status for o in dispatch_round(world, 0)] == ["queued"]
+    assert 0.9 <= entry_delay(world, message_id) <= 2.1  # up to 2 s, jittered
+    assert [o.status for o in dispatch_round(world, 1)] == ["queued"]
+    assert 1.9 <= entry_delay(world, message_id) <= 4.1  # up to 4 s, jittered
+    assert [o.status for o in dispatch_round(world, 2)] == ["sent"]
+    assert dispatch_round(world, 3) == []
+
+    sent = message(world, message_id)
+    assert sent.status == "sent" and sent.provider == "webhook"
+    kinds = [(e.kind, e.detail.get("attempt")) for e in sent.events]
+    assert kinds == [("accepted", None), ("retry", 1), ("retry", 2), ("sent", None)]
+    assert "429" in sent.events[1].detail["reason"] and "500" in sent.events[2].detail["reason"]
+    assert chat_platform.posts() == {message_id: 3}
+
+
+def test_a_400_fails_at_once_with_the_providers_reason(
+    world: ApiWorld, chat_platform: ChatPlatform
+) -> None:
+    chat_platform.script = lambda n, body: (400, "conversation is closed")
+    [message_id] = accept(world, 1)
+    assert [o.status for o in dispatch_round(world, 0)] == ["failed"]
+    assert dispatch_round(world, 1) == []
+    failed = message(world, message_id)
+    assert failed.status == "failed"
+    assert "400" in failed.reason and "conversation is closed" in failed.reason
+    assert chat_platform.posts() == {message_id: 1}
+
+
+def test_the_secondary_provider_takes_over_when_the_primary_keeps_failing(
+    world: ApiWorld, chat_platform: ChatPlatform
+) -> None:
+    chat_platform.script = lambda n, body: (503, "down for maintenance")
+    [message_id] = accept(world, 1)
+    outcomes = [o.status for hours in range(4) for o in dispatch_round(world, hours)]
+    assert outcomes == ["queued", "queued", "queued", "sent"]
+    sent = message(world, message_id)
+    assert sent.status == "sent" and sent.provider == "outbox"
+    assert sent.events[-1].detail["provider"] == "outbox"
+    assert chat_platform.posts() == {message_id: 3}
+    lines = (world.app.extensions["hcs"].settings.outbox_dir / "chat.jsonl").read_text()
+    assert [json.loads(line)["reference"] for line in lines.splitlines()] == [message_id]
