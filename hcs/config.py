@@ -31,6 +31,11 @@ class Settings:
     ai_provider: str = "offline"
     ai_base_url: str = ""
     ai_model: str = ""
+    # Per request, and how often the SDK retries a transient error (timeouts, 429, 5xx).
+    ai_timeout: float = 10.0
+    ai_max_retries: int = 2
+    ai_temperature: float = 0.3
+    ai_api_key: str = field(default="", repr=False)
     session_hours: float = 8.0
     insecure_cookies: bool = False
     ratelimit_storage_url: str = "memory://"
@@ -88,6 +93,10 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         ai_provider=_env("HCS_AI_PROVIDER", "offline"),
         ai_base_url=_env("HCS_AI_BASE_URL"),
         ai_model=_env("HCS_AI_MODEL"),
+        ai_timeout=float(_env("HCS_AI_TIMEOUT", "10")),
+        ai_max_retries=int(_env("HCS_AI_MAX_RETRIES", "2")),
+        ai_temperature=float(_env("HCS_AI_TEMPERATURE", "0.3")),
+        ai_api_key=_env("OPENAI_API_KEY"),
         session_hours=float(_env("HCS_SESSION_HOURS", "8")),
         # For plain http beyond loopback: Chromium and Firefox keep Secure cookies on 127.0.0.1.
         insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),

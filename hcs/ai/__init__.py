@@ -1,0 +1,1 @@
+"""AI personalization: slot definitions, prompts, providers and the guardrails on their output."""
