@@ -10,6 +10,8 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 DEFAULT_DATABASE_URL = "sqlite:///var/hcs.db"
+# One per process, not per call: the app, the worker and the archive must agree on it.
+_PROCESS_SECRET = secrets.token_urlsafe(32)
 
 
 def _env(name: str, default: str = "") -> str:
@@ -83,7 +85,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
     return Settings(
         database_url=_env("HCS_DATABASE_URL", DEFAULT_DATABASE_URL),
         # Without a configured key, sessions last as long as the process.
-        secret_key=_env("HCS_SECRET_KEY") or secrets.token_urlsafe(32),
+        secret_key=_env("HCS_SECRET_KEY") or _PROCESS_SECRET,
         broker_url=_env("HCS_BROKER_URL"),
         var_dir=Path(_env("HCS_VAR_DIR", "var")),
         email_provider=_env("HCS_EMAIL_PROVIDER", "outbox"),

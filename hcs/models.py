@@ -1,5 +1,12 @@
 """Every table HCS knows, on one metadata: the template repository's and the application's."""
 
+from hcs.archive.models import (  # noqa: F401
+    ArchiveEntry,
+    ArchiveEvent,
+    ArchivePayload,
+    LegalHold,
+    SubjectKey,
+)
 from hcs.audit import AuditEntry  # noqa: F401
 from hcs.governance.models import Approval, ApprovalPolicy  # noqa: F401
 from hcs.identity import ApiKey, User  # noqa: F401

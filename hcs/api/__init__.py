@@ -23,6 +23,7 @@ API_SPEC: dict[str, Any] = {
 
 def init_app(app: Flask) -> Api:
     """Register every API blueprint and serve `/api/openapi.json` and `/api/docs`."""
+    from hcs.api import archive as archive_api
     from hcs.api import audit, blocks, messages, policies, recipients, reviews, templates, versions
 
     app.config.update(
@@ -39,4 +40,5 @@ def init_app(app: Flask) -> Api:
     for module in (templates, versions, blocks, policies, reviews, audit, messages, recipients):
         api.register_blueprint(module.blp)
     api.register_blueprint(blocks.theme_blp)
+    api.register_blueprint(archive_api.blp)
     return api

@@ -131,12 +131,14 @@ def revision(message: str) -> None:
 
 def _register() -> None:
     from hcs.cli import apikeys, templates, users
+    from hcs.cli.archive import archive_group
     from hcs.cli.audit import audit
 
     main.add_command(templates.templates)
     main.add_command(users.users)
     main.add_command(apikeys.apikeys)
     main.add_command(audit)
+    main.add_command(archive_group)
 
 
 _register()

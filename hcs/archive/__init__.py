@@ -1,0 +1,66 @@
+"""The archive: every output exactly as sent, sealed, with personal data encrypted per subject.
+
+See DESIGN.md rule 7. Entries and delivery events are sealed logs (`hcs.sealing`); the output,
+the recipient, the data and AI provenance are encrypted under a key per entry, wrapped under a
+key per data subject, wrapped under the master key (`hcs.archive.crypto`).
+"""
+
+from hcs.archive.crypto import Keyring, default_keyring, keyring
+from hcs.archive.errors import AlreadyArchived, ArchiveKeyError, EntryNotFound, OnLegalHold
+from hcs.archive.holds import place_hold, release_hold
+from hcs.archive.integrity import ArchiveVerification, is_intact, seal_archive, verify_archive
+from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload, LegalHold, SubjectKey
+from hcs.archive.reading import (
+    OpenedEntry,
+    clear_fields,
+    describe,
+    get_entry,
+    open_entry,
+    read_entry,
+)
+from hcs.archive.retention import purge, retention_policy
+from hcs.archive.search import ArchiveFilters, export_search, search
+from hcs.archive.store import (
+    add_delivery_event,
+    archive_output,
+    data_digest,
+    entry_for_message,
+    erase_recipient,
+)
+
+__all__ = [
+    "AlreadyArchived",
+    "ArchiveEntry",
+    "ArchiveEvent",
+    "ArchiveFilters",
+    "ArchiveKeyError",
+    "ArchivePayload",
+    "ArchiveVerification",
+    "EntryNotFound",
+    "Keyring",
+    "LegalHold",
+    "OnLegalHold",
+    "OpenedEntry",
+    "SubjectKey",
+    "add_delivery_event",
+    "archive_output",
+    "clear_fields",
+    "data_digest",
+    "default_keyring",
+    "describe",
+    "entry_for_message",
+    "erase_recipient",
+    "export_search",
+    "get_entry",
+    "is_intact",
+    "keyring",
+    "open_entry",
+    "place_hold",
+    "purge",
+    "read_entry",
+    "release_hold",
+    "retention_policy",
+    "search",
+    "seal_archive",
+    "verify_archive",
+]

@@ -1,0 +1,181 @@
+"""Writing the archive: one entry per sent output, its delivery events, and erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hcs import audit
+from hcs.archive import crypto
+from hcs.archive.crypto import Keyring, default_keyring
+from hcs.archive.errors import AlreadyArchived, EntryNotFound, OnLegalHold
+from hcs.archive.holds import held_entries
+from hcs.archive.keys import entry_aad, live_subject_keys, open_entry_key, subject_key
+from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload
+from hcs.sealing import digest, jsonable
+from templates_store.orm import utcnow
+
+
+def data_digest(data: Mapping[str, Any]) -> str:
+    """`sha256:` + SHA-256 of the data's canonical JSON (sorted keys, no spaces, UTF-8)."""
+    return "sha256:" + digest(jsonable(dict(data)))
+
+
+def _payload(
+    subject: bytes,
+    message_id: str,
+    recipient: dict[str, Any],
+    data: Mapping[str, Any],
+    output: bytes,
+    ai: Mapping[str, Any] | None,
+) -> ArchivePayload:
+    key = crypto.new_key()
+    return ArchivePayload(
+        wrapped_key=crypto.encrypt(subject, key, entry_aad(message_id, "key")),
+        output=crypto.encrypt(key, output, entry_aad(message_id, "output")),
+        recipient=crypto.encrypt_json(key, recipient, entry_aad(message_id, "recipient")),
+        data=crypto.encrypt_json(key, jsonable(dict(data)), entry_aad(message_id, "data")),
+        ai=None
+        if ai is None
+        else crypto.encrypt_json(key, jsonable(dict(ai)), entry_aad(message_id, "ai")),
+    )
+
+
+def archive_output(
+    session: Session,
+    *,
+    message_id: str,
+    template: str,
+    version: int,
+    closure_hash: str,
+    channel: str,
+    locale: str,
+    category: str,
+    recipient_key: str,
+    recipient: Mapping[str, Any],
+    data: Mapping[str, Any],
+    output: bytes,
+    content_type: str,
+    provider: str,
+    provider_message_id: str | None,
+    ai: Mapping[str, Any] | None = None,
+    sent_at: datetime,
+    keys: Keyring | None = None,
+) -> ArchiveEntry:
+    """Archive one sent output in the caller's transaction; personal data is encrypted."""
+    keys = keys or default_keyring()
+    lookup = keys.lookup(recipient_key)
+    subject, plain = subject_key(session, keys, lookup)
+    who = {"key": recipient_key, "to": jsonable(dict(recipient))}
+    payload = _payload(plain, message_id, who, data, output, ai)
+    entry = ArchiveEntry(
+        message_id=message_id,
+        template=template,
+        version=version,
+        closure_hash=closure_hash,
+        channel=channel,
+        locale=locale,
+        category=category,
+        recipient_lookup=lookup,
+        subject_key=subject,
+        data_digest=data_digest(data),
+        payload_digest=crypto.digest_bytes(payload.stored()),
+        content_type=content_type,
+        output_size=len(output),
+        provider=provider,
+        provider_message_id=provider_message_id,
+        has_ai=ai is not None,
+        sent_at=sent_at,
+        archived_at=utcnow(),
+    )
+    payload.entry = entry
+    session.add_all([entry, payload])
+    try:
+        session.flush()
+    except IntegrityError as exc:  # one flush for key, entry and payload; the constraint decides
+        if "message_id" in str(exc.orig):
+            raise AlreadyArchived(f"message {message_id} is archived already") from exc
+        raise
+    return entry
+
+
+def entry_for_message(session: Session, message_id: str) -> ArchiveEntry:
+    """The entry of one message; EntryNotFound when it has none."""
+    entry = session.scalars(
+        select(ArchiveEntry).where(ArchiveEntry.message_id == message_id)
+    ).first()
+    if entry is None:
+        raise EntryNotFound(f"message {message_id} has no archive entry")
+    return entry
+
+
+def entry_key(session: Session, keys: Keyring, entry: ArchiveEntry) -> bytes | None:
+    """The entry's key, or None when it was erased or purged."""
+    payload = session.get(ArchivePayload, entry.id)
+    if payload is None:
+        return None
+    return open_entry_key(session, keys, entry.subject_key_id, payload, entry.message_id)
+
+
+def add_delivery_event(
+    session: Session,
+    *,
+    message_id: str,
+    kind: str,
+    at: datetime,
+    provider: str,
+    detail: Mapping[str, Any],
+    keys: Keyring | None = None,
+) -> None:
+    """Append one sealed delivery event to a message's entry; its detail is encrypted."""
+    entry = entry_for_message(session, message_id)
+    key = entry_key(session, keys or default_keyring(), entry)
+    sealed = None
+    if key is not None:
+        sealed = crypto.encrypt_json(key, jsonable(dict(detail)), entry_aad(message_id, "event"))
+    event = ArchiveEvent(
+        archive_entry_id=entry.id,
+        kind=kind,
+        at=at,
+        provider=provider,
+        detail=sealed,
+        recorded_at=utcnow(),
+    )
+    session.add(event)
+    session.flush()
+
+
+def erase_recipient(
+    session: Session, recipient_key: str, *, actor: str, keys: Keyring | None = None
+) -> int:
+    """Destroy a data subject's keys; returns how many entries became unreadable. Audited."""
+    lookup = (keys or default_keyring()).lookup(recipient_key)
+    held = session.scalar(
+        select(func.count()).select_from(held_entries(ArchiveEntry.recipient_lookup == lookup))
+    )
+    if held:
+        raise OnLegalHold(f"{held} entries of this recipient are on legal hold; release them first")
+    subjects = live_subject_keys(session, lookup)
+    readable = select(func.count(ArchiveEntry.id)).join(
+        ArchivePayload, ArchivePayload.entry_id == ArchiveEntry.id
+    )
+    ids = [s.id for s in subjects]
+    count = session.scalar(readable.where(ArchiveEntry.subject_key_id.in_(ids))) or 0
+    now = utcnow()
+    for subject in subjects:
+        subject.wrapped_key, subject.erased_at, subject.erased_by = None, now, actor
+    detail = {"entries": count, "keys": len(ids)}
+    audit.record(
+        session,
+        actor=actor,
+        action="archive.erase",
+        target_type="data_subject",
+        target=lookup,
+        detail=detail,
+    )
+    return count

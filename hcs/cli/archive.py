@@ -1,0 +1,155 @@
+"""`hcs archive`: seal and verify the archive, erase a data subject, retention, holds, export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from hcs import archive
+from hcs.cli import settings, unit_of_work
+from hcs.cli.users import cli_actor
+
+
+@click.group("archive")
+def archive_group() -> None:
+    """The archive of everything sent: integrity, erasure, retention, evidence."""
+
+
+def _keys() -> archive.Keyring:
+    return archive.keyring(settings())
+
+
+@archive_group.command()
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(min=1))
+def seal(batch_size: int) -> None:
+    """Seal every archive entry and delivery event not sealed yet."""
+    with unit_of_work(settings()) as session:
+        sealed = archive.seal_archive(session, batch_size=batch_size)
+    click.echo(f"{sealed} entries and events sealed")
+
+
+@archive_group.command("verify")
+def verify_archive() -> None:
+    """Seal pending entries, then recompute everything; name the first entry that does not match."""
+    current = settings()
+    with unit_of_work(current) as session:
+        archive.seal_archive(session)
+    with unit_of_work(current) as session:
+        result = archive.verify_archive(session)
+        if not result.ok:
+            raise click.ClickException(describe(session, result))
+    click.echo(
+        f"{result.entries} entries, {result.events} events and {result.payloads} payloads "
+        f"verified, {result.seals} seals"
+    )
+
+
+def describe(session: Session, result: archive.ArchiveVerification) -> str:
+    """One line naming the entry (or seal) that does not match."""
+    entry = session.get(archive.ArchiveEntry, result.first_bad_entry or 0)
+    if entry is None:
+        return f"archive: {result.reason}"
+    what = f"{entry.template} v{entry.version} {entry.channel}, message {entry.message_id}"
+    return f"archive entry {entry.id} ({what}) {result.reason}"
+
+
+@archive_group.command()
+@click.option("--recipient", required=True, help="The normalised address (email, E.164, ...).")
+def erase(recipient: str) -> None:
+    """Destroy a data subject's keys: their entries become unreadable, the seals still verify."""
+    with unit_of_work(settings()) as session:
+        count = archive.erase_recipient(session, recipient, actor=cli_actor(), keys=_keys())
+    click.echo(f"{count} entries became unreadable")
+
+
+@archive_group.command()
+def purge() -> None:
+    """Delete the payloads of entries past their category's retention, except those on hold."""
+    current = settings()
+    policy = archive.retention_policy(current.archive_retention)
+    with unit_of_work(current) as session:
+        purged = archive.purge(session, actor=cli_actor(), policy=policy)
+    detail = ", ".join(f"{category} {n}" for category, n in sorted(purged.items()))
+    click.echo(f"{sum(purged.values())} entries purged" + (f" ({detail})" if detail else ""))
+
+
+@archive_group.command()
+@click.option("--entry", type=int, help="One entry's id.")
+@click.option("--recipient", help="Every entry of one recipient, now and later.")
+@click.option("--reason", default="", help="Why (a case or claim reference).")
+def hold(entry: int | None, recipient: str | None, reason: str) -> None:
+    """Place a legal hold: the entries are kept past their retention."""
+    with unit_of_work(settings()) as session:
+        placed = archive.place_hold(
+            session,
+            entry_id=entry,
+            recipient_key=recipient,
+            reason=reason,
+            actor=cli_actor(),
+            keys=_keys(),
+        )
+    click.echo(f"legal hold {placed.id} placed")
+
+
+@archive_group.command()
+@click.option("--entry", type=int, help="One entry's id.")
+@click.option("--recipient", help="One recipient.")
+def release(entry: int | None, recipient: str | None) -> None:
+    """Release the legal holds on one entry or one recipient."""
+    with unit_of_work(settings()) as session:
+        count = archive.release_hold(
+            session, entry_id=entry, recipient_key=recipient, actor=cli_actor(), keys=_keys()
+        )
+    click.echo(f"{count} legal holds released")
+
+
+@archive_group.command()
+@click.option("--recipient")
+@click.option("--template")
+@click.option("--channel")
+@click.option("--category")
+@click.option("--since", type=click.DateTime(), help="UTC")
+@click.option("--until", type=click.DateTime(), help="UTC, exclusive")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export(out: Path, since: datetime | None, until: datetime | None, **fields: str | None) -> None:
+    """Write the entries a search finds to a zip: entries.jsonl plus each output as a file."""
+    filters = archive.ArchiveFilters(since=_utc(since), until=_utc(until), **fields)
+    with unit_of_work(settings()) as session, out.open("wb") as stream:
+        count = archive.export_search(session, filters, stream, actor=cli_actor(), keys=_keys())
+    click.echo(f"{count} entries exported to {out}")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+@archive_group.command()
+@click.argument("entry_id", type=int)
+def rerender(entry_id: int) -> None:
+    """Render an entry again from its pinned closure and data; exit 1 unless byte-identical."""
+    from hcs.archive.rerendering import rerender as render_again
+    from hcs.delivery.finishing import close_renderers
+    from hcs.delivery.providers import build_providers
+
+    current = settings()
+    try:
+        with unit_of_work(current) as session:
+            result = render_again(
+                session,
+                entry_id,
+                providers=build_providers(current),
+                actor=cli_actor(),
+                keys=_keys(),
+            )
+    finally:
+        close_renderers()
+    closure = "same closure" if result.same_closure else "closure hash differs"
+    if not result.identical:
+        raise click.ClickException(
+            f"entry {entry_id} differs from byte {result.first_difference} (archived "
+            f"{result.archived_size} bytes, rendered {result.rendered_size}; {closure})"
+        )
+    click.echo(f"entry {entry_id}: byte-identical ({result.archived_size} bytes, {closure})")

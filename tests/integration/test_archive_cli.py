@@ -1,0 +1,120 @@
+"""`hcs archive`, end to end against a database of its own, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from hcs import migrate
+from hcs.archive import Keyring
+from hcs.cli import main
+from hcs.db import make_engine, session_factory, transaction
+from templates_store.orm import utcnow
+from tests.archive_support import EMAIL, make_entry
+
+MASTER = hashlib.sha256(b"cli master").digest()
+KEYS = Keyring.from_master(MASTER)
+
+
+def _hcs(url: str, *args: str, master: bytes = MASTER) -> tuple[int, str]:
+    env = {"HCS_DATABASE_URL": url, "HCS_ARCHIVE_MASTER_KEY": base64.b64encode(master).decode()}
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def _execute(url: str, sql: str, **params: object) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(sql), params)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def url(fresh_database_url: str) -> str:
+    """A migrated database holding four entries: three to EMAIL (one an old marketing one)."""
+    migrate.upgrade(fresh_database_url)
+    engine = make_engine(fresh_database_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            for n in (1, 2):
+                make_entry(session, n, keys=KEYS)
+            make_entry(session, 3, keys=KEYS, recipient_key="bo@example.com")
+            old = utcnow() - timedelta(days=400)
+            make_entry(session, 4, keys=KEYS, category="marketing", sent_at=old)
+    finally:
+        engine.dispose()
+    return fresh_database_url
+
+
+def _entry_id(url: str, message_id: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = text("SELECT id FROM archive_entries WHERE message_id = :m")
+            return int(connection.execute(query, {"m": message_id}).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_verify_seals_then_passes_with_counts(url: str) -> None:
+    code, output = _hcs(url, "archive", "verify")
+    assert code == 0 and output.strip() == ("4 entries, 0 events and 4 payloads verified, 1 seals")
+
+
+def test_verify_names_the_first_entry_changed_with_raw_sql(url: str) -> None:
+    assert _hcs(url, "archive", "verify")[0] == 0
+    target = _entry_id(url, "msg-000002")
+    _execute(url, "UPDATE archive_entries SET version = 9 WHERE id = :id", id=target)
+    code, output = _hcs(url, "archive", "verify")
+    assert code == 1 and len(output.strip().splitlines()) == 1
+    assert output.startswith(f"Error: archive entry {target} (order-confirmation v9 email")
+    assert output.rstrip().endswith("does not match its seal")
+
+
+def test_erase_prints_how_many_entries_became_unreadable_and_verify_passes(url: str) -> None:
+    code, output = _hcs(url, "archive", "erase", "--recipient", EMAIL.upper())
+    assert (code, output.strip()) == (0, "3 entries became unreadable")
+    assert _hcs(url, "archive", "erase", "--recipient", EMAIL)[1].strip() == (
+        "0 entries became unreadable"
+    )
+    assert _hcs(url, "archive", "verify")[0] == 0
+
+
+def test_purge_honours_a_hold_until_it_is_released(url: str) -> None:
+    old = _entry_id(url, "msg-000004")
+    assert _hcs(url, "archive", "hold", "--entry", str(old), "--reason", "claim 7")[0] == 0
+    assert _hcs(url, "archive", "purge")[1].strip() == "0 entries purged"
+    assert _hcs(url, "archive", "release", "--entry", str(old))[1].strip() == (
+        "1 legal holds released"
+    )
+    assert _hcs(url, "archive", "purge")[1].strip() == "1 entries purged (marketing 1)"
+    assert _hcs(url, "archive", "verify")[1].startswith("4 entries, 0 events and 3 payloads")
+
+
+def test_a_hold_needs_an_entry_or_a_recipient(url: str) -> None:
+    code, output = _hcs(url, "archive", "hold")
+    assert code == 1 and output.startswith("Error: hold: name either one entry or one recipient")
+
+
+def test_export_writes_a_zip_of_a_recipients_entries(url: str, tmp_path: Path) -> None:
+    out = tmp_path / "evidence.zip"
+    code, output = _hcs(url, "archive", "export", "--recipient", EMAIL, "--out", str(out))
+    assert (code, output.strip()) == (0, f"3 entries exported to {out}")
+    with zipfile.ZipFile(out) as archive:
+        assert len(archive.read("entries.jsonl").splitlines()) == 3
+        assert sum(name.endswith(".eml") for name in archive.namelist()) == 3
+
+
+def test_another_master_key_is_refused_in_one_line(url: str, tmp_path: Path) -> None:
+    out = tmp_path / "evidence.zip"
+    code, output = _hcs(url, "archive", "export", "--out", str(out), master=b"\x02" * 32)
+    assert code == 1 and output.startswith("Error: this key was wrapped under master key")
