@@ -1,0 +1,149 @@
+"""Delivery events from provider webhooks: recorded once per message, moving status forwards.
+
+Which events move a message, and from where, is the table `MOVES`; every other event (opened,
+clicked, deferred, a late `sent` after `delivered`, ...) is recorded without changing status.
+Moves are conditional updates, so a message never goes backwards and two concurrent reports
+of one event move it once. A report seen before (SendGrid's `sg_event_id`; Twilio's
+(MessageSid, status), as Twilio signs no timestamp) is not recorded twice.
+
+A report that arrives while the message is still `sending` (the provider called back before the
+worker committed `sent`) is recorded as an event but moves nothing: the worker's own move to
+`sent` must stay possible, since the archive entry is written with it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from channels.core import DeliveryEvent, EventKind
+from hcs.delivery.models import Message, MessageEvent
+from hcs.delivery.optouts import apply_opt_event
+from templates_store.orm import utcnow
+
+# event kind -> (the statuses it may move a message from, the status it moves it to)
+MOVES: dict[EventKind, tuple[tuple[str, ...], str]] = {
+    EventKind.DELIVERED: (("sent",), "delivered"),
+    EventKind.READ: (("sent",), "delivered"),
+    EventKind.BOUNCED: (("sent", "delivered"), "failed"),
+    EventKind.FAILED: (("sent", "delivered"), "failed"),
+}
+
+
+def event_key(event: DeliveryEvent) -> str:
+    """What makes two reports the same event of one message."""
+    if event.data.get("sg_event_id"):
+        return f"sg:{event.data['sg_event_id']}"
+    status = event.data.get("status") or event.data.get("event") or event.kind.value
+    when = event.occurred_at.isoformat() if event.occurred_at else ""
+    return f"{status}@{when}"
+
+
+def find_message(session: Session, event: DeliveryEvent, *, provider: str) -> Message | None:
+    """The message an event is about, row-locked: by our reference, else by the provider's id."""
+    if event.reference:
+        message = session.get(Message, event.reference, with_for_update=True)
+        if message is not None:
+            return message
+    if not event.provider_message_id:
+        return None
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.provider == provider,
+            Message.provider_message_id == event.provider_message_id,
+        )
+        .with_for_update()
+    ).first()
+
+
+def _seen(session: Session, message_id: str, kind: str, provider: str, key: str) -> bool:
+    events = session.scalars(
+        select(MessageEvent).where(MessageEvent.message_id == message_id, MessageEvent.kind == kind)
+    )
+    return any(
+        e.detail.get("provider") == provider and e.detail.get("event_key") == key for e in events
+    )
+
+
+def _reason(event: DeliveryEvent, provider: str) -> str:
+    return event.reason or f"{provider} reported the message {event.kind.value}"
+
+
+def _move(session: Session, message: Message, event: DeliveryEvent, provider: str) -> bool:
+    """Apply `MOVES` with one conditional update; true when the status changed."""
+    if event.kind not in MOVES:
+        return False
+    sources, target = MOVES[event.kind]
+    values: dict[str, Any] = {"status": target, "updated_at": utcnow()}
+    if target == "failed":
+        values["reason"] = _reason(event, provider)
+    result = session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.status.in_(sources))
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _detail(event: DeliveryEvent, provider: str, key: str, moved: bool) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "provider": provider,
+        "event_key": key,
+        "provider_status": event.data.get("status") or event.data.get("event") or "",
+        "moved": moved,
+    }
+    if event.reason:
+        detail["reason"] = event.reason
+    return detail
+
+
+def _archive(session: Session, message: Message, kind: str, at: datetime, detail: dict) -> None:
+    """Append the event to the message's archive entry, when it has one."""
+    from hcs import archive
+
+    try:
+        archive.add_delivery_event(
+            session,
+            message_id=message.id,
+            kind=kind,
+            at=at,
+            provider=detail["provider"],
+            detail=detail,
+        )
+    except archive.EntryNotFound:  # sent before the archive existed, or by an unarchived worker
+        return
+
+
+def record_delivery_event(
+    session: Session, event: DeliveryEvent, *, provider: str
+) -> Message | None:
+    """Record one provider report on its message (once), moving its status along `MOVES`.
+
+    Opt-out and opt-in reports also update consent, with or without a message. Returns the
+    message, or None when the report is about no message of ours.
+    """
+    message = find_message(session, event, provider=provider)
+    if message is not None:
+        key = event_key(event)
+        if _seen(session, message.id, event.kind.value, provider, key):
+            return message
+        _record(session, message, event, provider, key)
+    apply_opt_event(session, event, message, provider=provider)
+    return message
+
+
+def _record(
+    session: Session, message: Message, event: DeliveryEvent, provider: str, key: str
+) -> None:
+    moved = _move(session, message, event, provider)
+    at = event.occurred_at or utcnow()
+    detail = _detail(event, provider, key, moved)
+    session.add(MessageEvent(message_id=message.id, kind=event.kind.value, at=at, detail=detail))
+    _archive(session, message, event.kind.value, at, detail)
+    session.flush()
+    if moved:
+        session.refresh(message)
