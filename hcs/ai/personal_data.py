@@ -13,7 +13,11 @@ import phonenumbers
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])")
+# Upper case, compact or in groups of four, as IBANs are written.
+IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)"
+    r"(?![A-Za-z0-9])"
+)
 _SUFFIX = (
     r"(?i:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl"
     r"|square|sq|terrace|close|crescent|highway|hwy|parkway|pkwy)\b\.?"
@@ -114,7 +118,7 @@ def _cards(text: str, known: Known) -> Iterator[str]:
 
 def _ibans(text: str, known: Known) -> Iterator[str]:
     for match in IBAN.finditer(text):
-        compact = match.group().replace(" ", "").upper()
+        compact = match.group().replace(" ", "")
         if _iban_valid(compact) and not any(compact in k for k in known.alnum):
             yield f"an IBAN ({compact[:2]}, ending {compact[-4:]})"
 

@@ -146,6 +146,10 @@ class OpenAIProvider:
             max_retries=max_retries,
         )
 
+    def close(self) -> None:
+        """Release the SDK's connection pool."""
+        self._client.close()
+
     def parameters(self, slot: Slot) -> dict[str, Any]:
         """The sampling parameters sent for a slot, as recorded with its text."""
         # About two characters per token leaves room for every language without a runaway.
