@@ -8,8 +8,16 @@ from hcs.archive.models import (  # noqa: F401
     SubjectKey,
 )
 from hcs.audit import AuditEntry  # noqa: F401
+from hcs.delivery.models import (  # noqa: F401
+    Consent,
+    IdempotencyRecord,
+    Message,
+    MessageEvent,
+    OutboxEntry,
+)
 from hcs.governance.models import Approval, ApprovalPolicy  # noqa: F401
 from hcs.identity import ApiKey, User  # noqa: F401
+from hcs.signoffs.models import SignoffItem  # noqa: F401
 from templates_store.models import (  # noqa: F401
     BlockVersion,
     ContentBlock,

@@ -24,7 +24,17 @@ API_SPEC: dict[str, Any] = {
 def init_app(app: Flask) -> Api:
     """Register every API blueprint and serve `/api/openapi.json` and `/api/docs`."""
     from hcs.api import archive as archive_api
-    from hcs.api import audit, blocks, messages, policies, recipients, reviews, templates, versions
+    from hcs.api import (
+        audit,
+        blocks,
+        messages,
+        policies,
+        recipients,
+        reviews,
+        signoffs,
+        templates,
+        versions,
+    )
 
     app.config.update(
         API_TITLE="HCS",
@@ -37,7 +47,17 @@ def init_app(app: Flask) -> Api:
         API_SPEC_OPTIONS=API_SPEC,
     )
     api = Api(app)
-    for module in (templates, versions, blocks, policies, reviews, audit, messages, recipients):
+    for module in (
+        templates,
+        versions,
+        blocks,
+        policies,
+        reviews,
+        audit,
+        messages,
+        recipients,
+        signoffs,
+    ):
         api.register_blueprint(module.blp)
     api.register_blueprint(blocks.theme_blp)
     api.register_blueprint(archive_api.blp)

@@ -318,3 +318,57 @@ class PreferenceOut(Schema):
     status = fields.String()
     source = fields.String()
     updated_at = fields.DateTime()
+
+
+class SignoffQuery(Schema):
+    status = fields.String(
+        load_default="pending",
+        validate=validate.OneOf(("pending", "approved", "rejected", "expired")),
+    )
+    template = fields.String(validate=KEY)
+
+
+class SlotReview(Schema):
+    name = fields.String()
+    text = fields.String(allow_none=True)
+    generated = fields.String(allow_none=True)
+    used_fallback = fields.Boolean()
+    blocked = fields.Boolean()
+    flagged = fields.Boolean()
+    instruction = fields.String()
+    inputs = fields.Dict(metadata={"description": "the fields the model saw, with digests"})
+    findings = fields.List(fields.Dict())
+    provider = fields.String(allow_none=True)
+    model = fields.String(allow_none=True)
+
+
+class SignoffOut(Schema):
+    id = fields.Integer()
+    message_id = fields.String()
+    template = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    flagged = fields.Boolean()
+    slots = fields.List(fields.Nested(SlotReview))
+    rendered = fields.Dict(allow_none=True, metadata={"description": "AI text in <mark>"})
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    comment = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+
+
+class SignoffDecision(Schema):
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+    slots = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.Length(max=4000)),
+                        metadata={"description": "edited slot texts (pass the guardrails again)"})
+
+
+class BatchSignoff(Schema):
+    template = fields.String(**Strict, validate=KEY)
+    version = fields.Integer(**Strict, validate=validate.Range(min=1, max=2**31 - 1))
+    comment = fields.String(load_default="")
+
+
+class BatchSignoffOut(Schema):
+    approved = fields.Integer()

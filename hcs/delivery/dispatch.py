@@ -23,6 +23,7 @@ from hcs.delivery import telemetry
 from hcs.delivery.finishing import Finished, finish
 from hcs.delivery.models import Message, MessageEvent, OutboxEntry
 from hcs.delivery.providers import Providers
+from hcs.signoffs.gate import NeedsText, gate, request_signoff
 from templates_store.errors import TemplateStoreError
 from templates_store.models import TemplateVersion
 from templates_store.orm import utcnow
@@ -104,17 +105,25 @@ def _blocked(message: Message, session: Session) -> str | None:
     return None
 
 
-def _prepare(session: Session, entry: OutboxEntry, providers: Providers) -> Finished | Outcome:
+def _prepare(
+    session: Session, entry: OutboxEntry, providers: Providers
+) -> Finished | Outcome | NeedsText:
     """Finish the message and take it into `sending`; an Outcome when it must not be sent."""
     message = session.get_one(Message, entry.message_id)
     if message.status not in ("accepted", "queued", "sending"):
         _close(session, entry)
         return Outcome(message.id, message.status, "already handled")
     reason = _blocked(message, session)
+    slot_text = gate(session, message) if reason is None else None
+    if isinstance(slot_text, NeedsText):
+        return slot_text
+    if isinstance(slot_text, str):
+        _close(session, entry)
+        return Outcome(message.id, message.status, slot_text)
     try:
         if reason is None:
             with telemetry.rendering(message.channel):
-                finished = finish(session, message, providers)
+                finished = finish(session, message, providers, slot_text=slot_text)
     except (TemplateStoreError, ChannelError) as exc:
         reason = f"cannot be finished: {exc}"
     if reason is not None:
@@ -159,6 +168,9 @@ def process(
         prepared = _prepare(session, entry, providers)
     if isinstance(prepared, Outcome):
         return prepared
+    if isinstance(prepared, NeedsText):
+        status = request_signoff(sessions, entry_id, prepared, providers.ai)
+        return Outcome(prepared.message_id, status, "AI text generated; waiting for sign-off")
     provider, name = getattr(providers, channel), providers.name(channel)
     started = time.perf_counter()
     try:

@@ -15,6 +15,7 @@ from channels.email import EmailSettings, OutboxEmail, SendGridEmail, SmtpEmail
 from channels.errors import ChannelError
 from channels.letter import FolderLetter, LetterSettings, OutboxLetter
 from channels.sms import OutboxSms, SmsSettings, TwilioSms
+from hcs.ai.providers import build_provider as build_ai_provider
 from hcs.config import Settings
 
 
@@ -96,6 +97,8 @@ class Providers:
     # The secondary provider per channel (`HCS_<CHANNEL>_FALLBACK_PROVIDER`), by channel.
     fallbacks: dict[str, tuple[str, Any]] = field(default_factory=dict)
     failover_after: int = 3
+    # The AI personalizer for template versions with AI slots (`HCS_AI_PROVIDER`).
+    ai: Any = None
     names: dict[str, str] = field(default_factory=dict)
 
     def name(self, channel: str) -> str:
@@ -145,4 +148,5 @@ def build_providers(settings: Settings) -> Providers:
         sms_settings=SmsSettings(default_region=o.get("HCS_SMS_REGION")),
         fallbacks=fallbacks,
         failover_after=int(o.get("HCS_FAILOVER_AFTER", "3")),
+        ai=build_ai_provider(settings),
     )

@@ -22,6 +22,7 @@ from hcs.delivery.dispatch import SentHook, run_due
 from hcs.delivery.finishing import close_renderers
 from hcs.delivery.providers import Providers, build_providers
 from hcs.sealing import seal_pending
+from hcs.signoffs.queue import expire as expire_signoffs
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,11 @@ def worker_name() -> str:
 
 
 def housekeeping(sessions: sessionmaker[Session]) -> None:
-    """Seal pending audit entries and purge old idempotency keys."""
+    """Seal pending audit entries, expire stale sign-offs and purge old idempotency keys."""
     with sessions.begin() as session:
         seal_pending(session, AuditEntry)
+    with sessions.begin() as session:
+        expire_signoffs(session)
     with sessions.begin() as session:
         idempotency.purge(session)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hcs.ai.slots import check_slots
 from hcs.audit import record
 from hcs.exceptions import PermissionDenied, SeparationOfDuties
 from hcs.governance.checks import blocking, run_checks
@@ -144,7 +145,14 @@ def submit(session: Session, key: str, number: int, *, actor: str) -> TemplateVe
     version = get_version(session, key, number)
     if version.is_frozen:
         raise Conflict(f"version {number} of {key!r} is already {version.status.value}")
-    errors = blocking(run_checks(session, version, policy_for(session, version.template.category)))
+    policy = policy_for(session, version.template.category)
+    check_slots(
+        version.ai_slots,
+        version.variables,
+        version.template.category,
+        link_domains=policy.link_domains,
+    )
+    errors = blocking(run_checks(session, version, policy))
     if errors:
         raise ValidationFailed(errors)
     check_pins_approved(session, version)

@@ -25,8 +25,9 @@ PEOPLE = {
     "max@example.com": ["reviewer", "author"],
     "root@example.com": ["admin"],
     "aud@example.com": ["auditor"],
+    "sam@example.com": ["signoff"],
 }
-ALL_SCOPES = ["read", "templates", "review", "admin"]
+ALL_SCOPES = ["read", "templates", "review", "signoff", "admin"]
 
 
 @dataclass

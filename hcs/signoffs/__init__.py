@@ -1,0 +1,1 @@
+"""Human sign-off of AI-personalized messages: no AI text is sent before a person approves it."""

@@ -1,0 +1,219 @@
+"""AI text waits for a person: generated in the worker, checked, signed off, then sent once."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from hcs.db import transaction
+from hcs.delivery.finishing import finish
+from hcs.delivery.models import Message
+from hcs.delivery.providers import build_providers
+from hcs.exceptions import SignoffRequired
+from hcs.signoffs.queue import expire
+from templates_store.orm import utcnow
+from tests.api.conftest import ApiWorld
+from tests.api.test_messages import dispatch
+
+SLOT = {
+    "name": "opener",
+    "instruction": "Greet the customer warmly by first name.",
+    "inputs": ["first_name"],
+    "max_chars": 80,
+    "fallback": "Thank you for shopping with us.",
+    "tone": "friendly",
+    "on_failure": "fallback",
+}
+BODY = "{{ opener }} Order {{ order_id }} is confirmed. {{ block('ai-disclosure') }}"
+
+
+def ai_template(world: ApiWorld, key: str = "order-thanks") -> None:
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    ana.post("/blocks", {"key": "ai-disclosure", "name": "AI disclosure"})
+    ana.post(
+        "/blocks/ai-disclosure/versions",
+        {
+            "content": {
+                "text": {"en": "(Written with AI, checked by our team.)"},
+                "html": {"en": "<p>Written with AI, checked by our team.</p>"},
+            }
+        },
+    )
+    ana.post("/blocks/ai-disclosure/versions/1/submit")
+    lee.post("/blocks/ai-disclosure/versions/1/approve")
+    lee.post("/blocks/ai-disclosure/versions/1/publish")
+    ana.post(
+        "/templates", {"key": key, "name": "Thanks", "category": "service", "channels": ["sms"]}
+    )
+    variables = [
+        {"name": "order_id", "type": "string", "required": True},
+        {"name": "first_name", "type": "string", "required": True, "data_class": "personal"},
+        {"name": "email", "type": "email", "required": False, "data_class": "personal"},
+    ]
+    draft = ana.post(
+        f"/templates/{key}/versions",
+        {
+            "parts": {"sms": {"en": {"body": BODY}}},
+            "variables": variables,
+            "sample_data": {"order_id": "A-1", "first_name": "Ana"},
+            "ai_slots": [SLOT],
+        },
+    )
+    assert draft.status_code == 201, draft.get_json()
+    assert ana.post(f"/templates/{key}/versions/1/submit").status_code == 200
+    lee.post(f"/templates/{key}/versions/1/approve")
+    assert lee.post(f"/templates/{key}/versions/1/publish").status_code == 200
+
+
+def send(world: ApiWorld, first_name: str = "Ana", key: str = "order-thanks") -> str:
+    answer = world.as_("system").post(
+        "/messages",
+        {
+            "template": key,
+            "channel": "sms",
+            "to": {"phone": "+447400123456"},
+            "data": {
+                "order_id": "A-1",
+                "first_name": first_name,
+                "email": "ana.private@example.com",
+            },
+        },
+    )
+    assert answer.status_code == 202, answer.get_json()
+    return str(answer.get_json()["id"])
+
+
+def status(world: ApiWorld, message_id: str) -> dict[str, Any]:
+    return world.as_("root@example.com").get(f"/messages/{message_id}").get_json()
+
+
+def sent_bodies(world: ApiWorld) -> list[str]:
+    path = world.app.extensions["hcs"].settings.outbox_dir / "sms.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line)["body"] for line in path.read_text().splitlines()]
+
+
+def test_a_message_with_ai_text_waits_for_a_person(world: ApiWorld) -> None:
+    ai_template(world)
+    message_id = send(world)
+    dispatch(world)
+    assert status(world, message_id)["status"] == "awaiting_signoff"
+    assert dispatch(world) == 0 and sent_bodies(world) == []
+    sam = world.as_("sam@example.com")
+    queue = sam.get("/signoffs").get_json()
+    assert [item["message_id"] for item in queue] == [message_id]
+    item = sam.get(f"/signoffs/{queue[0]['id']}").get_json()
+    slot = item["slots"][0]
+    assert slot["name"] == "opener" and slot["text"] and not slot["flagged"]
+    assert list(slot["inputs"]) == ["first_name"]
+    assert all(finding["passed"] for finding in slot["findings"])
+    assert '<mark data-ai-slot="opener">' in item["rendered"]["body"]
+    assert "Written with AI" in item["rendered"]["body"]
+
+
+def test_no_path_sends_ai_text_without_sign_off(world: ApiWorld) -> None:
+    ai_template(world)
+    message_id = send(world)
+    dispatch(world)
+    services = world.app.extensions["hcs"]
+    with transaction(services.sessions) as session:
+        message = session.get_one(Message, message_id)
+        with pytest.raises(SignoffRequired):
+            finish(session, message, build_providers(services.settings))
+    assert world.as_("ana@example.com").get("/signoffs").status_code == 403
+    assert sent_bodies(world) == []
+
+
+def test_an_edit_passes_the_guardrails_again_and_is_sent(world: ApiWorld) -> None:
+    ai_template(world)
+    message_id = send(world)
+    dispatch(world)
+    sam = world.as_("sam@example.com")
+    item_id = sam.get("/signoffs").get_json()[0]["id"]
+    refused = sam.post(
+        f"/signoffs/{item_id}/approve",
+        {"slots": {"opener": "Hi Ana, we will refund your whole order!"}},
+    )
+    assert refused.status_code == 422 and "slots.opener" in refused.get_json()["errors"]
+    assert status(world, message_id)["status"] == "awaiting_signoff"
+    approved = sam.post(
+        f"/signoffs/{item_id}/approve", {"slots": {"opener": "Hi Ana, lovely to see you again."}}
+    )
+    assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
+    dispatch(world)
+    assert status(world, message_id)["status"] == "sent"
+    assert sent_bodies(world) == [
+        "Hi Ana, lovely to see you again. Order A-1 is confirmed. "
+        "(Written with AI, checked by our team.)"
+    ]
+
+
+def test_a_rejected_message_is_never_sent(world: ApiWorld) -> None:
+    ai_template(world)
+    message_id = send(world)
+    dispatch(world)
+    sam = world.as_("sam@example.com")
+    item_id = sam.get("/signoffs").get_json()[0]["id"]
+    assert sam.post(f"/signoffs/{item_id}/reject", {}).status_code == 422
+    sam.post(f"/signoffs/{item_id}/reject", {"comment": "Too familiar for this customer."})
+    dispatch(world)
+    assert status(world, message_id)["status"] == "rejected" and sent_bodies(world) == []
+
+
+def test_batch_approval_needs_a_sample_reviewed_first(world: ApiWorld) -> None:
+    ai_template(world)
+    ids = [send(world, first_name=f"Customer{i}") for i in range(8)]
+    while dispatch(world):
+        pass
+    sam = world.as_("sam@example.com")
+    batch = {"template": "order-thanks", "version": 1}
+    early = sam.post("/signoffs/batch-approve", batch)
+    assert early.status_code == 409 and "one by one" in early.get_json()["message"]
+    for item in sam.get("/signoffs").get_json()[:5]:
+        assert sam.post(f"/signoffs/{item['id']}/approve", {}).status_code == 200
+    released = sam.post("/signoffs/batch-approve", batch)
+    assert released.status_code == 200 and released.get_json() == {"approved": 3}
+    while dispatch(world):
+        pass
+    assert {status(world, i)["status"] for i in ids} == {"sent"}
+    assert len(sent_bodies(world)) == 8
+
+
+def test_pending_messages_expire_and_are_never_sent(world: ApiWorld) -> None:
+    ai_template(world)
+    message_id = send(world)
+    dispatch(world)
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        assert expire(session, now=utcnow() + timedelta(days=4)) == 1
+    dispatch(world)
+    answer = status(world, message_id)
+    assert answer["status"] == "rejected" and answer["reason"] == "sign-off expired"
+    assert sent_bodies(world) == []
+
+
+def test_sensitive_templates_cannot_have_ai_slots(world: ApiWorld) -> None:
+    ana = world.as_("ana@example.com")
+    ana.post(
+        "/templates",
+        {"key": "reset-code", "name": "Reset", "category": "sensitive", "channels": ["sms"]},
+    )
+    ana.post(
+        "/templates/reset-code/versions",
+        {
+            "parts": {"sms": {"en": {"body": "{{ opener }} Code {{ code }}"}}},
+            "variables": [
+                {"name": "code", "type": "string", "required": True},
+                {"name": "first_name", "type": "string", "required": False},
+            ],
+            "sample_data": {"code": "1"},
+            "ai_slots": [SLOT],
+        },
+    )
+    refused = ana.post("/templates/reset-code/versions/1/submit")
+    assert refused.status_code == 422 and any(
+        k.startswith("ai_slots") for k in refused.get_json()["errors"]
+    )
