@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from babel import Locale, UnknownLocaleError
@@ -107,6 +108,7 @@ def prompt_digest(messages: Sequence[Mapping[str, str]]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+@cache
 def prompt_shingles(size: int = 6) -> frozenset[str]:
     """Every run of `size` words of the fixed prompt text, normalised, to recognise echoes."""
     shingles: set[str] = set()
