@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from hcs import api, auth, errors, extensions, ops
+from hcs import api, auth, errors, extensions, metrics, ops
 from hcs.config import Settings, load_settings
 from hcs.web import auth as web_auth
 
@@ -20,4 +20,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(ops.bp)
     app.register_blueprint(web_auth.bp)
     api.init_app(app)
+    metrics.init_app(app)
+    if settings.broker_url:
+        from hcs.tasks import celery_init_app  # Celery is imported only when configured
+
+        celery_init_app(app)
     return app

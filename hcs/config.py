@@ -25,6 +25,13 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = field(default="", repr=False)
     broker_url: str = ""
+    # Celery: the queue dispatch tasks go to, and how long an unacknowledged task stays invisible
+    # on Redis before it is handed out again (longer than the longest retry delay).
+    celery_queue: str = "hcs"
+    broker_visibility_timeout: float = 3600.0
+    # How long a dispatcher holds an outbox entry, and how often the sweep re-queues due ones.
+    dispatch_lease_seconds: float = 120.0
+    sweep_seconds: float = 10.0
     var_dir: Path = Path("var")
     email_provider: str = "outbox"
     sms_provider: str = "outbox"
@@ -75,6 +82,12 @@ PROVIDER_VARIABLES = (
     "HCS_LETTER_FOLDER",
     "HCS_LETTER_PAGE_SIZE",
     "HCS_SMS_REGION",
+    # A secondary provider per channel, used once the primary failed a message this many times.
+    "HCS_EMAIL_FALLBACK_PROVIDER",
+    "HCS_SMS_FALLBACK_PROVIDER",
+    "HCS_CHAT_FALLBACK_PROVIDER",
+    "HCS_LETTER_FALLBACK_PROVIDER",
+    "HCS_FAILOVER_AFTER",
 )
 
 
@@ -87,6 +100,10 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         # Without a configured key, sessions last as long as the process.
         secret_key=_env("HCS_SECRET_KEY") or _PROCESS_SECRET,
         broker_url=_env("HCS_BROKER_URL"),
+        celery_queue=_env("HCS_CELERY_QUEUE", "hcs"),
+        broker_visibility_timeout=float(_env("HCS_BROKER_VISIBILITY_TIMEOUT", "3600")),
+        dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
+        sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
         var_dir=Path(_env("HCS_VAR_DIR", "var")),
         email_provider=_env("HCS_EMAIL_PROVIDER", "outbox"),
         sms_provider=_env("HCS_SMS_PROVIDER", "outbox"),

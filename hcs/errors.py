@@ -6,6 +6,7 @@ from http import HTTPStatus
 
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from hcs.exceptions import AuthenticationFailed, PermissionDenied
 from templates_store import errors as store
@@ -39,7 +40,16 @@ def _handle(exc: Exception) -> ResponseReturnValue:
     return jsonify(error_body(code, message=str(exc))), code
 
 
+def _database_down(exc: Exception) -> ResponseReturnValue:
+    # The request's transaction never committed, so nothing of it was written; the error's text
+    # (which may quote the statement's parameters) is not echoed.
+    body = error_body(503, message="the database is unavailable; nothing was saved, try again")
+    return jsonify(body), 503, {"Retry-After": "5"}
+
+
 def init_app(app: Flask) -> None:
-    """Register the domain error handlers."""
+    """Register the domain error handlers, and 503 for a database that cannot be reached."""
     for kind, _ in STATUS_FOR:
         app.register_error_handler(kind, _handle)
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(InterfaceError, _database_down)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from hcs.delivery.dispatch import Outcome, claim, process
 from hcs.delivery.models import Message, OutboxEntry
 from hcs.delivery.providers import build_providers
+from hcs.logs import JsonFormatter
 from templates_store.orm import utcnow
 from tests.api.conftest import ApiWorld
 from tests.reliability.conftest import (
@@ -112,3 +114,28 @@ def test_the_secondary_provider_takes_over_when_the_primary_keeps_failing(
     assert chat_platform.posts() == {message_id: 3}
     lines = (world.app.extensions["hcs"].settings.outbox_dir / "chat.jsonl").read_text()
     assert [json.loads(line)["reference"] for line in lines.splitlines()] == [message_id]
+
+
+def test_a_sends_log_lines_name_the_message_but_no_personal_data(
+    world: ApiWorld, chat_platform: ChatPlatform, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The platform's refusal quotes the conversation and the person, as real APIs do.
+    chat_platform.script = lambda n, body: (
+        (400, f"conversation {body['conversation']} of Ana (ana@example.com) is closed")
+        if n == 1
+        else (200, "")
+    )
+    refused, delivered = accept(world, 1), accept(world, 1, start=1)
+    with caplog.at_level(logging.INFO):
+        dispatch_round(world, 0)
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    text = "\n".join(lines)
+    for message_id in refused + delivered:
+        assert message_id in text
+    sends = [json.loads(line) for line in lines if '"hcs.delivery"' in line]
+    assert {(s["outcome"], s.get("provider_status")) for s in sends} == {
+        ("failed", 400),
+        ("sent", None),
+    }
+    for personal in ("conv-0", "conv-1", "ana@example.com", "Ana", "A-0", "A-1", "is closed"):
+        assert personal not in text

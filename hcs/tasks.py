@@ -1,0 +1,223 @@
+"""Celery: the dispatch task on Redis or RabbitMQ, the sweep that loses nothing, `hcs worker`.
+
+The API enqueues `dispatch_entry` after its commit (`celery_init_app` sets the app's
+`hcs.dispatcher`). Tasks acknowledge late and are requeued when their worker dies; the outbox
+lease taken by `queueing.take` makes a second copy of a task send nothing. A sweep thread in
+each worker queues again what is due and held by nobody, and does the periodic housekeeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from celery import Celery, shared_task
+from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
+from flask import Flask
+from kombu.exceptions import OperationalError as BrokerError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hcs.config import Settings
+from hcs.db import make_engine, session_factory
+from hcs.delivery import queueing
+from hcs.delivery.archiving import archive_sent
+from hcs.delivery.dispatch import Outcome
+from hcs.delivery.finishing import close_renderers
+from hcs.delivery.providers import Providers, build_providers
+from hcs.delivery.worker import housekeeping, worker_name
+from hcs.logs import configure_logging
+
+log = logging.getLogger(__name__)
+DISPATCH = "hcs.tasks.dispatch_entry"
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app for `settings`: late acknowledgement, one task at a time per process."""
+    celery = Celery("hcs", broker=settings.broker_url, set_as_current=False)
+    celery.conf.update(
+        task_default_queue=settings.celery_queue,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout},
+        # A broker that is down must not hold an API request for long: the sweep catches up.
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        hcs_settings=settings,
+    )
+    return celery
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Wire Celery into the Flask app: accepted messages are enqueued after the commit."""
+    services = app.extensions["hcs"]
+    celery = make_celery(services.settings)
+    app.extensions["celery"] = celery
+    lease = timedelta(seconds=services.settings.dispatch_lease_seconds)
+    app.extensions["hcs.dispatcher"] = partial(enqueue, celery, services.sessions, lease)
+    return celery
+
+
+def enqueue(
+    celery: Celery, sessions: sessionmaker[Session], lease: timedelta, message_ids: Sequence[str]
+) -> int:
+    """Queue the open outbox entries of these messages; a broker failure is left to the sweep."""
+    with sessions.begin() as session:
+        entry_ids = queueing.hand_to_queue(session, message_ids, lease=lease)
+    return publish(celery, entry_ids)
+
+
+def publish(celery: Celery, entry_ids: Sequence[int], **options: Any) -> int:
+    """Send one `dispatch_entry` per entry over one broker connection; how many went out."""
+    task = celery.tasks[DISPATCH]
+    try:
+        with celery.producer_or_acquire() as producer:
+            for entry_id in entry_ids:
+                task.apply_async((entry_id,), producer=producer, **options)
+    except (BrokerError, OSError) as exc:
+        log.warning("broker unreachable; the sweep will queue these", extra={"error": str(exc)})
+        return 0
+    return len(entry_ids)
+
+
+def broker_problem(celery: Celery) -> str | None:
+    """None when the broker accepts a connection, else what went wrong (for /healthz)."""
+    try:
+        with celery.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except (BrokerError, OSError) as exc:
+        return type(exc).__name__
+    return None
+
+
+@dataclass
+class Runtime:
+    """What one worker process holds: its engine, sessions and providers."""
+
+    pid: int
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    providers: Providers
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.dispatch_lease_seconds)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        close_renderers()
+
+
+_runtime: Runtime | None = None
+
+
+def runtime(settings: Settings) -> Runtime:
+    """This process's runtime, built on first use (after a fork, built again)."""
+    global _runtime
+    if _runtime is not None and _runtime.pid != os.getpid():
+        _runtime.engine.dispose(close=False)  # the parent's connections stay the parent's
+        _runtime = None
+    if _runtime is None:
+        engine = make_engine(settings.database_url)
+        providers = build_providers(settings)
+        _runtime = Runtime(os.getpid(), settings, engine, session_factory(engine), providers)
+    return _runtime
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def close_runtime(**_: Any) -> None:
+    """Dispose of the engine and stop renderers when a worker process ends."""
+    global _runtime
+    if _runtime is not None and _runtime.pid == os.getpid():
+        _runtime.close()
+    _runtime = None
+
+
+class DispatchUnavailable(Exception):
+    """The database could not be reached; the sweep queues the entry again."""
+
+
+@shared_task(bind=True, name=DISPATCH, acks_late=True, reject_on_worker_lost=True)
+def dispatch_entry(self: Any, entry_id: int) -> str:
+    """Send one outbox entry; a transient failure comes back at its retry time."""
+    rt = runtime(self.app.conf.hcs_settings)
+    try:
+        outcome = _dispatch(rt, entry_id)
+    except SQLAlchemyError as exc:  # its text may quote parameters: report the kind only
+        raise DispatchUnavailable(type(exc).__name__) from None
+    if outcome is None:
+        return "skipped"
+    if outcome.status == "queued":
+        with rt.sessions.begin() as session:
+            delay = queueing.retry_in(session, entry_id, lease=rt.lease)
+        publish(self.app, [entry_id], countdown=delay)
+    return outcome.status
+
+
+def _dispatch(rt: Runtime, entry_id: int) -> Outcome | None:
+    return queueing.dispatch_one(
+        rt.sessions,
+        entry_id,
+        rt.providers,
+        owner=worker_name(),
+        lease=rt.lease,
+        on_sent=archive_sent,
+    )
+
+
+def sweep_once(celery: Celery) -> int:
+    """Queue what is due and held by nobody, then seal and purge; how many were queued."""
+    rt = runtime(celery.conf.hcs_settings)
+    with rt.sessions.begin() as session:
+        ids = queueing.sweep(session, lease=rt.lease)
+    published = publish(celery, ids)
+    housekeeping(rt.sessions)
+    return published
+
+
+class Sweeper:
+    """A thread in the worker's main process that runs `sweep_once` every few seconds."""
+
+    def __init__(self, celery: Celery, seconds: float) -> None:
+        self.celery, self.seconds = celery, seconds
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.seconds):
+            try:
+                if queued := sweep_once(self.celery):
+                    log.info("sweep queued entries", extra={"count": queued})
+            except Exception:  # a database or broker outage must not end the sweeping
+                log.exception("sweep failed; trying again")
+
+    def start(self, **_: Any) -> None:
+        threading.Thread(target=self.run, name="hcs-sweep", daemon=True).start()
+
+    def stop(self, **_: Any) -> None:
+        self.stopping.set()
+
+
+def run_celery_worker(settings: Settings, *options: str) -> None:
+    """`hcs worker` with a broker: a Celery worker on the HCS queue, and its sweeper."""
+    configure_logging()
+    celery = make_celery(settings)
+    sweeper = Sweeper(celery, settings.sweep_seconds)
+    worker_ready.connect(sweeper.start, weak=False)
+    worker_shutdown.connect(sweeper.stop, weak=False)
+    queue = f"--queues={settings.celery_queue}"
+    celery.worker_main(
+        ["worker", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle", *options]
+    )

@@ -1,0 +1,89 @@
+"""Operations: /metrics in Prometheus text format, /healthz naming what is down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from flask import Flask
+from prometheus_client.parser import text_string_to_metric_families
+
+from hcs.app import create_app
+from hcs.delivery.worker import build_worker
+from tests.api.conftest import ApiWorld
+from tests.api.test_messages import ORDER, published
+
+
+def scrape(world: ApiWorld) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = world.app.test_client().get("/metrics")
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for sample in family.samples
+    }
+
+
+def value(metrics: dict, name: str, **labels: str) -> float:
+    return metrics.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_metrics_count_accepts_renders_sends_archive_writes_and_the_queue(
+    world: ApiWorld,
+) -> None:
+    published(world)
+    before = scrape(world)
+    system = world.as_("system")
+    for _ in range(2):
+        assert system.post("/messages", ORDER).status_code == 202
+    queued = scrape(world)
+    assert value(queued, "hcs_queue_depth") == 2
+    services = world.app.extensions["hcs"]
+    assert build_worker(services.settings, services.sessions).run_once() == 2
+    after = scrape(world)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("hcs_messages_accepted_total", channel="email", status="accepted") == 2
+    assert grew("hcs_render_seconds_count", channel="email") == 2
+    sent = {"channel": "email", "provider": "outbox", "outcome": "sent"}
+    assert grew("hcs_sends_total", **sent) == 2
+    assert grew("hcs_send_seconds_count", **sent) == 2
+    assert grew("hcs_archive_writes_total", channel="email") == 2
+    accepts = {"endpoint": "messages.Messages", "method": "POST", "status": "202"}
+    assert grew("hcs_http_request_seconds_count", **accepts) == 2
+    assert value(after, "hcs_queue_depth") == 0
+
+
+@pytest.fixture
+def broker_app(world: ApiWorld, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    settings = replace(world.app.extensions["hcs"].settings, broker_url=request.param)
+    app = create_app(settings)
+    yield app
+    app.extensions["celery"].close()
+    app.extensions["hcs"].engine.dispose()
+
+
+@pytest.mark.parametrize("broker_app", ["redis://127.0.0.1:6379/0"], indirect=True)
+def test_healthz_checks_the_broker_when_one_is_configured(broker_app: Flask) -> None:
+    response = broker_app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+@pytest.mark.parametrize("broker_app", ["redis://127.0.0.1:1/0"], indirect=True)
+def test_a_broker_that_is_down_is_named_by_healthz_and_loses_no_send(
+    world: ApiWorld, broker_app: Flask
+) -> None:
+    response = broker_app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable" and body["down"] == ["broker"]
+    assert body["database"] == "ok" and body["broker"] != "ok"
+    published(world)
+    key = {"Authorization": f"Bearer {world.keys['system']}"}
+    accepted = broker_app.test_client().post("/api/v1/messages", json=ORDER, headers=key)
+    assert accepted.status_code == 202  # committed; the worker's sweep queues it later
+    assert value(scrape(world), "hcs_queue_depth") == 1

@@ -1,0 +1,100 @@
+"""The database goes away under the API: a 503 in the error shape, and nothing half-written."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from hcs.delivery.models import Message, OutboxEntry
+from tests.api.conftest import ApiWorld
+from tests.reliability.conftest import (
+    ChatPlatform,
+    accept,
+    chat_batch,
+    chat_settings,
+    close_world,
+    sending_world,
+)
+from tests.reliability.proxy import Proxy
+
+
+@contextmanager
+def sqlite_locked(path: str) -> Iterator[None]:
+    """Another process's exclusive lock on the file: every transaction waits, then gives up."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        yield
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+
+
+@contextmanager
+def proxy_cut(proxy: Proxy) -> Iterator[None]:
+    proxy.cut()
+    try:
+        yield
+    finally:
+        proxy.restore()
+
+
+@pytest.fixture
+def outage(
+    fresh_database_url: str, tmp_path: Path, chat_platform: ChatPlatform
+) -> Iterator[tuple[ApiWorld, AbstractContextManager[None]]]:
+    """A world on the database and a way to take that database away for a while."""
+    url = make_url(fresh_database_url)
+    proxy = None
+    if url.get_backend_name() == "postgresql":
+        proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
+        url = url.set(host="127.0.0.1", port=proxy.port)
+        down: AbstractContextManager[None] = proxy_cut(proxy)
+    else:
+        down = sqlite_locked(str(url.database))
+    settings = chat_settings(url.render_as_string(hide_password=False), tmp_path, chat_platform.url)
+    world = sending_world(settings)
+    yield world, down
+    close_world(world)
+    if proxy is not None:
+        proxy.close()
+
+
+def counts(world: ApiWorld) -> tuple[int, int]:
+    with world.app.extensions["hcs"].sessions() as session:
+        messages = session.scalar(select(func.count()).select_from(Message))
+        entries = session.scalar(select(func.count()).select_from(OutboxEntry))
+    return messages or 0, entries or 0
+
+
+def test_a_database_outage_is_a_503_and_writes_nothing(
+    outage: tuple[ApiWorld, AbstractContextManager[None]],
+) -> None:
+    world, down = outage
+    accept(world, 3)
+    assert counts(world) == (3, 3)
+    client = world.app.test_client()
+    with down:
+        refused = world.as_("system").post("/messages/batch", chat_batch(50, start=3))
+        health = client.get("/healthz")
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "5"
+    assert refused.get_json() == {
+        "code": 503,
+        "status": "Service Unavailable",
+        "message": "the database is unavailable; nothing was saved, try again",
+    }
+    assert health.status_code == 503
+    assert health.get_json()["status"] == "unavailable" and health.get_json()["down"] == [
+        "database"
+    ]
+    assert counts(world) == (3, 3)  # nothing of the refused batch, not even part of it
+    assert client.get("/healthz").status_code == 200
+    accept(world, 2, start=100)
+    assert counts(world) == (5, 5)
