@@ -11,11 +11,28 @@ from dotenv import load_dotenv
 
 DEFAULT_DATABASE_URL = "sqlite:///var/hcs.db"
 # One per process, not per call: the app, the worker and the archive must agree on it.
-_PROCESS_SECRET = secrets.token_urlsafe(32)
 
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
+
+
+def local_secret(var_dir: Path) -> str:
+    """Without HCS_SECRET_KEY: a secret kept in `<var>/secret_key` (made once, mode 0600).
+
+    Sessions, unsubscribe links and the archive's development key then survive a restart, and
+    every process of one installation (web, workers) agrees on them.
+    """
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,7 @@ PROVIDER_VARIABLES = (
     "HCS_SMTP_STARTTLS",
     "SENDGRID_API_KEY",
     "HCS_SENDGRID_HOST",
+    "SENDGRID_WEBHOOK_PUBLIC_KEY",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
     "HCS_TWILIO_FROM",
@@ -97,8 +115,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         load_dotenv(env_file, override=False)
     return Settings(
         database_url=_env("HCS_DATABASE_URL", DEFAULT_DATABASE_URL),
-        # Without a configured key, sessions last as long as the process.
-        secret_key=_env("HCS_SECRET_KEY") or _PROCESS_SECRET,
+        secret_key=_env("HCS_SECRET_KEY") or local_secret(Path(_env("HCS_VAR_DIR", "var"))),
         broker_url=_env("HCS_BROKER_URL"),
         celery_queue=_env("HCS_CELERY_QUEUE", "hcs"),
         broker_visibility_timeout=float(_env("HCS_BROKER_VISIBILITY_TIMEOUT", "3600")),

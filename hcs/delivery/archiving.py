@@ -1,18 +1,47 @@
-"""What a dispatcher does after a send: hand the exact output to the archive."""
+"""After a send: the exact output and its AI provenance go to the archive."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
+from hcs import archive
 from hcs.delivery import telemetry
 from hcs.delivery.finishing import Finished
 from hcs.delivery.models import Message
+from hcs.signoffs.gate import item_of
+from templates_store.closure import resolve_closure
+from templates_store.models import TemplateVersion
+
+DISCLOSURE_BLOCK = "ai-disclosure"
 
 
-def archive_sent(session: Session, message: Message, finished: Finished) -> None:
-    """Archive the output of a sent message (in the transaction that marks it sent)."""
-    from hcs import archive  # the archive package is optional until it lands
+def ai_provenance(session: Session, message: Message) -> dict[str, Any] | None:
+    """Who wrote the AI text and who signed it off: model, parameters, inputs, findings, edits."""
+    item = item_of(session, message.id)
+    if item is None:
+        return None
+    version = session.get_one(TemplateVersion, message.version_id)
+    disclosure = resolve_closure(session, version).blocks.get(DISCLOSURE_BLOCK)
+    return {
+        "slots": item.slots,
+        "signed_off_by": item.decided_by,
+        "signed_off_at": item.decided_at.isoformat() if item.decided_at else None,
+        "batch": item.batch,
+        "edits": item.edits,
+        "comment": item.comment,
+        "generated_at": item.created_at.isoformat(),
+        "disclosure": {"block": DISCLOSURE_BLOCK, "version": disclosure.number}
+        if disclosure
+        else None,
+    }
 
+
+def archive_sent(
+    session: Session, message: Message, finished: Finished, keys: archive.Keyring | None = None
+) -> None:
+    """Archive the output of a sent message, encrypted under `keys` (the worker's settings')."""
     archive.archive_output(
         session,
         message_id=message.id,
@@ -29,7 +58,8 @@ def archive_sent(session: Session, message: Message, finished: Finished) -> None
         content_type=finished.content_type,
         provider=message.provider or "",
         provider_message_id=message.provider_message_id,
-        ai=None,
+        ai=ai_provenance(session, message),
         sent_at=message.sent_at or message.created_at,
+        keys=keys,
     )
     telemetry.ARCHIVED.labels(message.channel).inc()

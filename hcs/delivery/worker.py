@@ -14,6 +14,7 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from hcs import archive
 from hcs.audit import AuditEntry
 from hcs.config import Settings
 from hcs.delivery import idempotency
@@ -103,4 +104,9 @@ class Worker:
 
 def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
     """A worker sending through the configured providers, archiving what it sends."""
-    return Worker(sessions, build_providers(settings), on_sent=archive_sent)
+    keys = archive.keyring(settings)
+    return Worker(
+        sessions,
+        build_providers(settings),
+        on_sent=lambda session, message, finished: archive_sent(session, message, finished, keys),
+    )

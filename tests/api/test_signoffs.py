@@ -12,6 +12,7 @@ from hcs.db import transaction
 from hcs.delivery.finishing import finish
 from hcs.delivery.models import Message
 from hcs.delivery.providers import build_providers
+from hcs.delivery.worker import build_worker
 from hcs.exceptions import SignoffRequired
 from hcs.signoffs.queue import expire
 from templates_store.orm import utcnow
@@ -217,3 +218,23 @@ def test_sensitive_templates_cannot_have_ai_slots(world: ApiWorld) -> None:
     assert refused.status_code == 422 and any(
         k.startswith("ai_slots") for k in refused.get_json()["errors"]
     )
+
+
+def test_the_archive_records_the_ai_provenance_and_sign_off(world: ApiWorld) -> None:
+    ai_template(world)
+    message_id = send(world)
+    dispatch(world)
+    sam = world.as_("sam@example.com")
+    sam.post(f"/signoffs/{sam.get('/signoffs').get_json()[0]['id']}/approve",
+             {"comment": "Reads well."})
+    services = world.app.extensions["hcs"]
+    build_worker(services.settings, services.sessions).run_once()
+    auditor = world.as_("aud@example.com")
+    found = auditor.get(f"/archive?message_id={message_id}").get_json()
+    assert len(found) == 1 and found[0]["has_ai"] is True
+    entry = auditor.get(f"/archive/{found[0]['id']}").get_json()
+    assert entry["ai"]["signed_off_by"] == "sam@example.com"
+    assert entry["ai"]["disclosure"] == {"block": "ai-disclosure", "version": 1}
+    slot = entry["ai"]["slots"]["opener"]
+    assert slot["provider"] == "offline" and list(slot["inputs"]) == ["first_name"]
+    assert {f["check"] for f in slot["findings"]} >= {"length", "personal_data"}
