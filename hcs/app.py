@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from hcs import api, auth, errors, extensions, metrics, ops
+from hcs import api, auth, errors, extensions, metrics, ops, webhooks
 from hcs.config import Settings, load_settings
 from hcs.web import auth as web_auth
 
@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(web_auth.bp)
+    app.register_blueprint(webhooks.bp)
     api.init_app(app)
     metrics.init_app(app)
     if settings.broker_url:
