@@ -35,7 +35,9 @@ LINK = re.compile(
     r"(?<![\w@.-])(?:[a-z][a-z0-9+.-]*://[^\s<>\"')\]]+"
     r"|(?:javascript|vbscript):\S+"
     r"|www\.[^\s<>\"')\]]+"
-    rf"|(?:[a-z0-9-]+\.)+(?:{_TLDS})(?![\w@-])(?:/[^\s<>\"')\]]*)?)",
+    rf"|(?:[a-z0-9-]+\.)+(?:{_TLDS})(?![\w@-])(?:/[^\s<>\"')\]]*)?"
+    # Any other lower-case dotted name is read as a host too: there are over a thousand TLDs.
+    r"|(?-i:(?:[a-z0-9-]+\.)+[a-z]{2,24})(?![\w@-])(?:/[^\s<>\"')\]]*)?)",
     re.IGNORECASE,
 )
 MARKUP = {

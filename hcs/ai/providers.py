@@ -29,6 +29,8 @@ GREETINGS = {
 _LOWER_AFTER_GREETING = frozenset(
     "a an as at it our thank thanks the there this we you your just here".split()
 )
+# What is kept of an answer: far above any slot's bound, far below what could swamp the archive.
+MAX_RAW_CHARS = 20_000
 _FIRST_NAME = re.compile(r"[^\W\d_](?:[^\W\d_]|['’ .-](?=[^\W\d_])){0,39}\Z")
 
 
@@ -176,7 +178,7 @@ class OpenAIProvider:
             raise AIUnavailable(_reason(exc, self.timeout)) from exc
         if not completion.choices:
             raise AIUnavailable("the model answered with no choices")
-        raw = completion.choices[0].message.content or ""
+        raw = (completion.choices[0].message.content or "")[:MAX_RAW_CHARS]
         return Generation(
             text=raw.strip(),
             provider=self.name,

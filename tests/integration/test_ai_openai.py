@@ -14,7 +14,13 @@ from werkzeug import Request, Response
 
 from hcs.ai.guardrails import passes, run_guardrails
 from hcs.ai.prompting import DATA_CLOSE, DATA_OPEN
-from hcs.ai.providers import AIUnavailable, Generation, OpenAIProvider, build_provider
+from hcs.ai.providers import (
+    MAX_RAW_CHARS,
+    AIUnavailable,
+    Generation,
+    OpenAIProvider,
+    build_provider,
+)
 from hcs.ai.slots import Slot
 from hcs.config import Settings
 
@@ -174,6 +180,16 @@ def test_bad_text_from_the_model_is_caught_by_the_right_guardrail(
     findings = run_guardrails(generation.text, SLOT, INPUTS, category="marketing")
     assert {f.check for f in findings if not f.passed} == {check}
     assert not passes(findings)
+
+
+def test_a_runaway_answer_is_kept_only_up_to_a_cap_and_fails_the_length_check(
+    server: HTTPServer, connect: Callable[..., OpenAIProvider]
+) -> None:
+    answer(server, "boots " * 50_000)
+    generation = generate(connect())
+    assert len(generation.raw) == MAX_RAW_CHARS
+    findings = run_guardrails(generation.text, SLOT, INPUTS, category="marketing")
+    assert {f.check for f in findings if not f.passed} == {"length"}
 
 
 def test_a_slow_model_raises_ai_unavailable_within_the_timeout(

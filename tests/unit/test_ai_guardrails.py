@@ -51,6 +51,8 @@ def test_the_length_check_refuses_empty_text_and_text_over_the_bound() -> None:
         "See https://evil.example/offer today.",
         "Visit www.evil.example now.",
         "Go to evil.com/offers for more.",
+        "Go to offers.evil.example for more.",
+        "Go to Offers.Evil.COM for more.",
         "Click javascript:alert(1) please.",
         "Our shop at ftp://files.shop.example is open.",
     ],
@@ -223,3 +225,31 @@ def test_a_check_that_cannot_run_fails_closed(monkeypatch: pytest.MonkeyPatch) -
     link = next(f for f in findings if f.check == "links")
     assert not link.passed and "could not run" in link.detail
     assert not passes(findings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your appointment with Dr Patel is confirmed for Tuesday at 10:30.",
+        "We look forward to seeing you at our Oxford Street store.",
+        "Your order #A12-3456 has shipped and should arrive by Friday.",
+        "Your subscription renews on 1 December for £9.99.",
+        "Your invoice of 49.90 EUR is due on 2026-12-01.",
+        "Your flight BA 2490 departs at 07:45 from Terminal 5.",
+        "Thank you for your payment of $120.00.",
+        "We're sorry for the delay with your order.",
+        "Please have your order number 784512 ready when you call.",
+        "Sie erhalten Ihre Rechnung per Post am 03.12.2026.",
+        "Votre commande sera livrée demain entre 8h et 12h.",
+        "Su pedido llegará el lunes 7 de diciembre.",
+        "I hope you enjoy your new boots!",
+        "The store on 5th Avenue opens at 9.",
+        "Your parcel 1Z999AA10123456784 is on its way.",
+        "Your contract number 5500 1234 7788 is confirmed.",
+        "Your booking for 2 adults on 12/24/2026 is confirmed. See you soon!",
+        "Version 2.0 of our app is out now.",
+        "We've received your return and will process it in 3-5 days.",
+    ],
+)
+def test_ordinary_customer_messages_pass_every_check(text: str) -> None:
+    assert failed(text, {"first_name": "Ann"}, locale="en-GB") == set()
