@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from hcs.archive import crypto
 from hcs.archive.crypto import Keyring
 from hcs.archive.models import ArchivePayload, SubjectKey
+from templates_store.orm import utcnow
 
-# Built once: the write path runs this for every archived output.
+# Built once: the write path runs these for every archived output. Mapped columns, not whole
+# objects: the write path keeps nothing in the session (see store.archive_output).
 _LIVE_KEY = (
-    select(SubjectKey)
+    select(SubjectKey.id, SubjectKey.wrapped_key)
     .where(
         SubjectKey.lookup == bindparam("lookup"),
         SubjectKey.wrapped_key.is_not(None),
@@ -20,21 +22,24 @@ _LIVE_KEY = (
     .order_by(SubjectKey.id)
     .limit(1)
 )
+_NEW_KEY = insert(SubjectKey.__table__)
 
 
-def subject_key(session: Session, keys: Keyring, lookup: str) -> tuple[SubjectKey, bytes]:
-    """The subject's live key (made on first use), as its row and its plain bytes."""
+def subject_key(session: Session, keys: Keyring, lookup: str) -> tuple[int, bytes]:
+    """The id and plain bytes of the subject's live key, made on first use."""
     # Two writers may each make one for a new subject: harmless, erasure destroys all of them.
-    params = {"lookup": lookup, "master_id": keys.master_id}
-    row = session.scalars(_LIVE_KEY, params).first()
-    if row is not None and row.wrapped_key is not None:
-        return row, keys.unwrap_subject_key(row.wrapped_key, lookup, row.master_id)
+    row = session.execute(_LIVE_KEY, {"lookup": lookup, "master_id": keys.master_id}).first()
+    if row is not None:
+        return row.id, keys.unwrap_subject_key(row.wrapped_key, lookup, keys.master_id)
     plain = crypto.new_key()
-    row = SubjectKey(
-        lookup=lookup, wrapped_key=keys.wrap_subject_key(plain, lookup), master_id=keys.master_id
-    )
-    session.add(row)
-    return row, plain
+    values = {
+        "lookup": lookup,
+        "wrapped_key": keys.wrap_subject_key(plain, lookup),
+        "master_id": keys.master_id,
+        "created_at": utcnow(),
+    }
+    (key_id,) = session.execute(_NEW_KEY, values).inserted_primary_key
+    return key_id, plain
 
 
 def entry_aad(message_id: str, part: str) -> str:

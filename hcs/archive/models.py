@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from sqlalchemy import ForeignKey, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from hcs.sealing import SealedMixin
 from templates_store.orm import Base, utcnow
@@ -88,8 +88,6 @@ class ArchiveEntry(SealedMixin, Base):
     sent_at: Mapped[datetime] = mapped_column(index=True)
     archived_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    subject_key: Mapped[SubjectKey] = relationship()
-
     def __repr__(self) -> str:
         return f"<ArchiveEntry {self.id} {self.template} v{self.version} {self.channel}>"
 
@@ -106,8 +104,6 @@ class ArchivePayload(Base):
     recipient: Mapped[bytes] = mapped_column(LargeBinary)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     ai: Mapped[bytes | None] = mapped_column(LargeBinary)
-
-    entry: Mapped[ArchiveEntry] = relationship()
 
     def stored(self) -> dict[str, bytes | None]:
         """The stored bytes the entry's payload digest covers."""
