@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select
+from typing import cast
+
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from hcs.archive import crypto
@@ -22,7 +24,8 @@ _LIVE_KEY = (
     .order_by(SubjectKey.id)
     .limit(1)
 )
-_NEW_KEY = insert(SubjectKey.__table__)
+_KEYS = cast(Table, SubjectKey.__table__)
+_NEW_KEY = insert(_KEYS).returning(_KEYS.c.id)
 
 
 def subject_key(session: Session, keys: Keyring, lookup: str) -> tuple[int, bytes]:
@@ -38,8 +41,7 @@ def subject_key(session: Session, keys: Keyring, lookup: str) -> tuple[int, byte
         "master_id": keys.master_id,
         "created_at": utcnow(),
     }
-    (key_id,) = session.execute(_NEW_KEY, values).inserted_primary_key
-    return key_id, plain
+    return session.execute(_NEW_KEY, values).scalar_one(), plain
 
 
 def entry_aad(message_id: str, part: str) -> str:

@@ -9,7 +9,7 @@ encrypted under that key, become unreadable with it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, false, not_, or_, select
@@ -59,7 +59,7 @@ def due_for_purge(
     return [(row.id, row.category) for row in session.execute(query)]
 
 
-def _any(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+def _any(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 

@@ -40,7 +40,7 @@ class ArchiveFilters:
     until: datetime | None = None
 
 
-def _query(filters: ArchiveFilters, keys: Keyring) -> Select[tuple[ArchiveEntry]]:
+def _query(filters: ArchiveFilters, keys: Keyring) -> Select[ArchiveEntry]:
     query = select(ArchiveEntry)
     if filters.recipient is not None:
         query = query.where(ArchiveEntry.recipient_lookup == keys.lookup(filters.recipient))

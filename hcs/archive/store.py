@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -98,8 +98,9 @@ def archive_output(
     return _insert(session, values, payload)
 
 
-_NEW_ENTRY = insert(ArchiveEntry.__table__)
-_NEW_PAYLOAD = insert(ArchivePayload.__table__)
+_ENTRIES = cast(Table, ArchiveEntry.__table__)
+_NEW_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_NEW_PAYLOAD = insert(cast(Table, ArchivePayload.__table__))
 
 
 def _insert(
@@ -110,7 +111,7 @@ def _insert(
     # exactly as the sealing guard hashes an ORM insert.
     values |= {"seq": None, "seal_id": None, "entry_hash": ArchiveEntry.hash_values(values)}
     try:
-        (entry_id,) = session.execute(_NEW_ENTRY, values).inserted_primary_key
+        entry_id = session.execute(_NEW_ENTRY, values).scalar_one()
     except IntegrityError as exc:
         if "message_id" in str(exc.orig):
             raise AlreadyArchived(f"message {values['message_id']} is archived already") from exc
