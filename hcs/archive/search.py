@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from tempfile import SpooledTemporaryFile
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, select
@@ -16,8 +18,9 @@ from sqlalchemy.sql import Select
 from hcs import audit
 from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.models import ArchiveEntry
-from hcs.archive.reading import describe, open_entry
+from hcs.archive.reading import OpenedEntry, describe, open_entry
 from hcs.sealing import jsonable
+from templates_store.orm import utcnow
 
 EXTENSIONS = {
     "message/rfc822": "eml",
@@ -101,21 +104,27 @@ def export_search(
     """Write a zip: `entries.jsonl` (one entry per line) and each output as a file. Audited."""
     keys = keys or default_keyring()
     count = 0
-    with zipfile.ZipFile(out, "w") as archive:
-        lines = []
+    # The JSON lines wait on disk past a few MB while the outputs stream into the zip.
+    with zipfile.ZipFile(out, "w") as archive, SpooledTemporaryFile(8 << 20) as lines:
         for entry in _all(session, filters, keys):
-            opened = open_entry(session, entry, keys)
-            record = {k: v for k, v in describe(opened).items() if k not in ("output",)}
-            del record["output_encoding"]
-            if opened.output is not None:
-                record["file"] = file_name(entry)
-                archive.writestr(_zip_info(record["file"], entry.sent_at), opened.output)
-            lines.append(json.dumps(jsonable(record), sort_keys=True, ensure_ascii=False))
+            record = _add_entry(archive, open_entry(session, entry, keys))
+            lines.write(json.dumps(record, sort_keys=True, ensure_ascii=False).encode() + b"\n")
             count += 1
-        jsonl = "".join(line + "\n" for line in lines).encode()
-        archive.writestr(_zip_info("entries.jsonl", datetime.now()), jsonl)
+        lines.seek(0)
+        with archive.open(_zip_info("entries.jsonl", utcnow()), "w") as target:
+            shutil.copyfileobj(lines, target)
     _record_export(session, filters, keys, actor, count)
     return count
+
+
+def _add_entry(archive: zipfile.ZipFile, opened: OpenedEntry) -> dict[str, Any]:
+    """Write the entry's output as a file; return its JSON line's object."""
+    record = describe(opened)
+    del record["output"], record["output_encoding"]
+    if opened.output is not None:
+        record["file"] = file_name(opened.entry)
+        archive.writestr(_zip_info(record["file"], opened.entry.sent_at), opened.output)
+    return jsonable(record)  # type: ignore[no-any-return]
 
 
 def _record_export(
