@@ -179,21 +179,17 @@ def check_markup(text: str) -> tuple[bool, str]:
     return (False, _found(found)) if found else (True, "plain text")
 
 
+def _echoed(words: Sequence[str], shingles: frozenset[str], size: int = 6) -> str | None:
+    runs = (" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
+    return next((run for run in runs if run in shingles), None)
+
+
 def check_instruction_leak(text: str) -> tuple[bool, str]:
     """No talk about being an AI, refusals, injected commands or the prompt's own phrases."""
     found = [f"{_clip(m.group())!r}" for m in LEAKS.finditer(text)]
     if DATA_OPEN in text or DATA_CLOSE in text:
         found.append("the data delimiter")
-    words = re.findall(r"\w+", text.casefold())
-    shingles = prompt_shingles()
-    echoed = next(
-        (
-            " ".join(words[i : i + 6])
-            for i in range(len(words) - 5)
-            if " ".join(words[i : i + 6]) in shingles
-        ),
-        None,
-    )
+    echoed = _echoed(re.findall(r"\w+", text.casefold()), prompt_shingles())
     if echoed:
         found.append(f"the system prompt's words ({_clip(echoed)!r})")
     return (False, _found(found)) if found else (True, "no instruction-following leaks")
