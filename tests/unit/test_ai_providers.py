@@ -9,7 +9,7 @@ import pytest
 from hcs.ai.guardrails import passes, run_guardrails
 from hcs.ai.providers import AIUnavailable, OfflineProvider, OpenAIProvider, build_provider
 from hcs.ai.slots import Slot
-from hcs.config import Settings
+from hcs.config import Settings, load_settings
 
 SLOT = Slot(
     name="intro",
@@ -76,3 +76,22 @@ def test_an_openai_provider_needs_a_model_and_a_key_or_an_endpoint() -> None:
         OpenAIProvider("http://127.0.0.1:9/v1", "k", "")
     with pytest.raises(AIUnavailable, match="OPENAI_API_KEY"):
         OpenAIProvider("", "", "gpt-4o-mini")
+
+
+def test_the_ai_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "HCS_AI_PROVIDER": "openai",
+        "HCS_AI_TIMEOUT": "4.5",
+        "HCS_AI_MAX_RETRIES": "1",
+        "HCS_AI_TEMPERATURE": "0",
+        "OPENAI_API_KEY": "sk-test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(None)
+    assert (settings.ai_provider, settings.ai_timeout, settings.ai_max_retries) == (
+        "openai",
+        4.5,
+        1,
+    )
+    assert settings.ai_temperature == 0.0 and settings.ai_api_key == "sk-test"
+    assert "sk-test" not in repr(settings)
