@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from hcs.archive.crypto import digest_bytes
-from hcs.archive.models import STORED, ArchiveEntry, ArchiveEvent, ArchivePayload
+from hcs.archive.models import PURGED, STORED, ArchiveEntry, ArchiveEvent, ArchivePayload
 from hcs.sealing import Seal, SealedMixin, seal_hash, seal_pending, verify
 
 
@@ -36,10 +36,8 @@ def verify_archive(session: Session) -> ArchiveVerification:
     """Recompute the entries' and events' chains and every payload against its entry's digest."""
     entries = verify(session, ArchiveEntry)
     if not entries.ok:
-        where = f"seq {entries.first_bad_seq}" if entries.first_bad_id is None else ""
-        reason = f"{where} {entries.reason}".strip()
         return ArchiveVerification(
-            False, entries.checked, 0, 0, entries.seals, entries.first_bad_id, reason
+            False, entries.checked, 0, 0, entries.seals, entries.first_bad_id, entries.reason
         )
     events = verify(session, ArchiveEvent)
     if not events.ok:
@@ -49,12 +47,29 @@ def verify_archive(session: Session) -> ArchiveVerification:
         return ArchiveVerification(False, entries.checked, events.checked, 0, 0, entry_id, reason)
     payloads, bad = _check_payloads(session)
     seals = entries.seals + events.seals
+    reason = "does not match its payload digest"
+    if bad is None:
+        bad, reason = _lost_payload(session), "has no payload and no purge recorded"
     if bad is not None:
-        reason = "does not match its payload digest"
         return ArchiveVerification(
             False, entries.checked, events.checked, payloads, seals, bad, reason
         )
     return ArchiveVerification(True, entries.checked, events.checked, payloads, seals)
+
+
+def _lost_payload(session: Session) -> int | None:
+    """The first entry whose payload is gone though no purge says so."""
+    purged = exists().where(
+        ArchiveEvent.archive_entry_id == ArchiveEntry.id, ArchiveEvent.kind == PURGED
+    )
+    query = (
+        select(ArchiveEntry.id)
+        .outerjoin(ArchivePayload, ArchivePayload.entry_id == ArchiveEntry.id)
+        .where(ArchivePayload.entry_id.is_(None), ~purged)
+        .order_by(ArchiveEntry.id)
+        .limit(1)
+    )
+    return session.scalar(query)
 
 
 def _check_payloads(session: Session, page: int = 200) -> tuple[int, int | None]:
@@ -96,8 +111,11 @@ def is_intact(session: Session, entry: ArchiveEntry) -> bool:
     """One entry's own check: its hash, its seal's leaf and hash, its payload, its events."""
     if not _row_is_sealed_intact(session, entry):
         return False
-    payload = session.get(ArchivePayload, entry.id)
-    if payload is not None and digest_bytes(payload.stored()) != entry.payload_digest:
+    query = select(ArchiveEvent).where(ArchiveEvent.archive_entry_id == entry.id)
+    events = list(session.scalars(query))
+    if not all(_row_is_sealed_intact(session, event) for event in events):
         return False
-    events = session.scalars(select(ArchiveEvent).where(ArchiveEvent.archive_entry_id == entry.id))
-    return all(_row_is_sealed_intact(session, event) for event in events)
+    payload = session.get(ArchivePayload, entry.id)
+    if payload is None:
+        return any(event.kind == PURGED for event in events)
+    return digest_bytes(payload.stored()) == entry.payload_digest

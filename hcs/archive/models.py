@@ -19,6 +19,8 @@ from templates_store.orm import Base, utcnow
 
 # The payload columns an entry's payload digest covers.
 STORED = ("wrapped_key", "output", "recipient", "data", "ai")
+# The event kind retention appends when it deletes an entry's payload.
+PURGED = "purged"
 
 
 class SubjectKey(Base):

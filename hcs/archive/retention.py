@@ -3,7 +3,8 @@
 The sealed entry stays, with its clear fields and the digest of the payload it had, so the chain
 still verifies and the entry still proves what was sent when, to whom (by lookup), from which
 version. Deleting the payload deletes the entry's wrapped key too: its delivery events' details,
-encrypted under that key, become unreadable with it.
+encrypted under that key, become unreadable with it. Each purge appends a sealed `purged` event
+to the entry, so a payload missing without one is tampering.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hcs import audit
 from hcs.archive.holds import is_held
-from hcs.archive.models import ArchiveEntry, ArchivePayload
+from hcs.archive.models import PURGED, ArchiveEntry, ArchiveEvent, ArchivePayload
 from hcs.exceptions import ValidationFailed
 from templates_store.orm import utcnow
 
@@ -63,6 +64,22 @@ def _any(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
+def _record_purged(session: Session, ids: list[int], now: datetime) -> None:
+    # A sealed event per entry: verify then tells a purge from a payload deleted behind our back.
+    session.add_all(
+        ArchiveEvent(
+            archive_entry_id=entry_id,
+            kind=PURGED,
+            at=now,
+            provider="hcs",
+            detail=None,
+            recorded_at=now,
+        )
+        for entry_id in ids
+    )
+    session.flush()
+
+
 def purge(
     session: Session,
     *,
@@ -78,6 +95,7 @@ def purge(
     while batch := due_for_purge(session, policy, now):
         ids = [entry_id for entry_id, _ in batch]
         session.execute(delete(ArchivePayload).where(ArchivePayload.entry_id.in_(ids)))
+        _record_purged(session, ids, now)
         purged.update(category for _, category in batch)
         first, last = first or ids[0], ids[-1]
     detail = {

@@ -97,7 +97,7 @@ def test_purge_honours_a_hold_until_it_is_released(url: str) -> None:
         "1 legal holds released"
     )
     assert _hcs(url, "archive", "purge")[1].strip() == "1 entries purged (marketing 1)"
-    assert _hcs(url, "archive", "verify")[1].startswith("4 entries, 0 events and 3 payloads")
+    assert _hcs(url, "archive", "verify")[1].startswith("4 entries, 1 events and 3 payloads")
 
 
 def test_a_hold_needs_an_entry_or_a_recipient(url: str) -> None:

@@ -27,7 +27,7 @@ from hcs.archive import (
 from hcs.audit import AuditEntry
 from hcs.exceptions import ValidationFailed
 from templates_store.orm import utcnow
-from tests.archive_support import EMAIL, KEYS, OUTPUT, make_entry
+from tests.archive_support import EMAIL, KEYS, OUTPUT, make_entry, raw
 
 PDF = b"%PDF-1.7\n\x00\xff binary letter for Ana Lopez\n%%EOF"
 
@@ -65,11 +65,11 @@ def test_purge_drops_payloads_past_retention_and_the_chain_still_verifies(
     assert purge(session, actor="system") == {"marketing": 1}
     opened = read_entry(session, old_marketing, actor="a", keys=KEYS)
     assert (opened.state, opened.output, opened.intact) == ("purged", None, True)
-    assert opened.events[0]["kind"] == "opened" and opened.events[0]["detail"] is None
+    assert [(e["kind"], e["detail"]) for e in opened.events] == [("opened", None), ("purged", None)]
     for kept in (young_marketing, old_transactional):
         assert read_entry(session, kept, actor="a", keys=KEYS).output == OUTPUT
     result = verify_archive(session)
-    assert result.ok and (result.entries, result.payloads) == (3, 2)
+    assert result.ok and (result.entries, result.events, result.payloads) == (3, 2, 2)
     audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "archive.purge")).one()
     assert audited.detail["by_category"] == {"marketing": 1}
 
@@ -129,3 +129,17 @@ def test_an_export_of_a_recipients_entries_does_not_audit_their_address(
     assert export_search(session, ArchiveFilters(recipient=EMAIL), out, actor="a", keys=KEYS) == 1
     audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "archive.export")).one()
     assert EMAIL not in json.dumps(audited.detail) and EMAIL not in audited.target
+
+
+def test_a_payload_deleted_without_a_purge_is_named_by_verify(session: Session) -> None:
+    entries = [make_entry(session, n) for n in (1, 2, 3)]
+    seal_archive(session)
+    raw(session, "DELETE FROM archive_payloads WHERE entry_id = :id", id=entries[1].id)
+    result = verify_archive(session)
+    assert (result.ok, result.first_bad_entry, result.reason) == (
+        False,
+        entries[1].id,
+        "has no payload and no purge recorded",
+    )
+    session.expire_all()
+    assert not read_entry(session, entries[1].id, actor="a", keys=KEYS).intact
