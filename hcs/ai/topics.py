@@ -70,6 +70,7 @@ TOPICS: dict[str, Topic] = {
                     r"promo(?:tion(?:al)?)? codes?",
                     r"\d+ ?% off",
                     r"special (?:price|offer)s?",
+                    r"free (?:shipping|delivery|upgrades?|gifts?|trials?)",
                 ),
                 "de": (r"rabatt\w*", r"gutschein\w*", r"preisnachlass\w*"),
                 "fr": (r"réduction\w*", r"remises?", r"bons? de réduction", r"code promo"),

@@ -148,6 +148,7 @@ def test_ordinary_sentences_with_numbers_are_not_personal_data() -> None:
         ("As a goodwill gesture we waive the fee.", "compensation"),
         ("Use code SAVE20 for 20% off.", "discounts"),
         ("Hier ist ein Gutschein für Sie.", "discounts"),
+        ("Enjoy free shipping on your next order.", "discounts"),
         ("We guarantee delivery by Friday.", "guarantees"),
         ("Our bank details have changed, please pay to this account.", "payment_changes"),
         ("Reply with your password to confirm.", "account_access"),
