@@ -12,6 +12,11 @@ from typing import Any
 import phonenumbers
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# "bob (at) example [dot] com": the usual ways of writing an address past a filter.
+SPELLED_EMAIL = re.compile(
+    r"(?<![\w.+-])([\w.+-]+) ?[(\[{]at[)\]}] ?([\w-]+(?:(?: ?[(\[{]dot[)\]}] ?|\.)[\w-]+)+)",
+    re.IGNORECASE,
+)
 CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 # Upper case, compact or in groups of four, as IBANs are written.
 IBAN = re.compile(
@@ -102,9 +107,16 @@ def _iban_valid(compact: str) -> bool:
     return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
 
 
-def _emails(text: str, known: Known) -> Iterator[str]:
+def _addresses_in(text: str) -> Iterator[str]:
     for match in EMAIL.finditer(text):
-        address = match.group().lower().rstrip(".")
+        yield match.group().lower().rstrip(".")
+    for match in SPELLED_EMAIL.finditer(text):
+        domain = re.sub(r" ?[(\[{]dot[)\]}] ?", ".", match.group(2), flags=re.IGNORECASE)
+        yield f"{match.group(1)}@{domain}".lower()
+
+
+def _emails(text: str, known: Known) -> Iterator[str]:
+    for address in _addresses_in(text):
         if address not in known.emails:
             yield f"an email address at {address.rpartition('@')[2]}"
 

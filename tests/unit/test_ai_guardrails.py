@@ -72,6 +72,8 @@ def test_links_pass_only_to_allowlisted_domains_and_their_subdomains() -> None:
 
 def test_an_email_address_not_among_the_inputs_is_personal_data() -> None:
     assert failed("Write to bob.smith@other.example for help.") == {"personal_data"}
+    assert failed("Write to bob (at) other [dot] example for help.") == {"personal_data"}
+    assert "personal_data" in failed("Write to bob[at]other.example for help.")
     text = "We will write to Ann@Example.com."
     assert failed(text, {"email": "ann@example.com"}) == set()
 
