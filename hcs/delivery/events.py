@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from channels.core import DeliveryEvent, EventKind
+from hcs import archive
 from hcs.delivery.models import Message, MessageEvent
 from hcs.delivery.optouts import apply_opt_event
 from templates_store.orm import utcnow
@@ -101,10 +102,10 @@ def _detail(event: DeliveryEvent, provider: str, key: str, moved: bool) -> dict[
     return detail
 
 
-def _archive(session: Session, message: Message, kind: str, at: datetime, detail: dict) -> None:
+def _archive(
+    session: Session, message: Message, kind: str, at: datetime, detail: dict[str, Any]
+) -> None:
     """Append the event to the message's archive entry, when it has one."""
-    from hcs import archive
-
     try:
         archive.add_delivery_event(
             session,
