@@ -133,12 +133,13 @@ class BatchApprove(MethodView):
     @blp.response(200, schemas.BatchSignoffOut)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Approve the rest of a campaign, once a sample and every flagged one were decided."""
-        session = db_session()
+        session, settings = db_session(), services().settings
         released = queue.batch_approve(
             session,
             body["template"],
             body["version"],
             reviewer=caller().email,
+            rule=queue.SampleRule(settings.signoff_sample_min, settings.signoff_sample_percent),
             comment=body["comment"],
         )
         session.commit()

@@ -169,7 +169,8 @@ def process(
     if isinstance(prepared, Outcome):
         return prepared
     if isinstance(prepared, NeedsText):
-        status = request_signoff(sessions, entry_id, prepared, providers.ai)
+        ttl = timedelta(hours=providers.settings.signoff_ttl_hours)
+        status = request_signoff(sessions, entry_id, prepared, providers.ai, ttl=ttl)
         return Outcome(prepared.message_id, status, "AI text generated; waiting for sign-off")
     provider, name = getattr(providers, channel), providers.name(channel)
     started = time.perf_counter()

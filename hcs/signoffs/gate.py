@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from hcs.delivery.models import Message, OutboxEntry
 from hcs.governance.policies import policy_for
 from hcs.signoffs.generation import generate_all
 from hcs.signoffs.models import APPROVED, SignoffItem
-from hcs.signoffs.queue import open_item
+from hcs.signoffs.queue import DEFAULT_TTL, open_item
 from templates_store.models import TemplateVersion
 from templates_store.orm import utcnow
 
@@ -56,7 +57,12 @@ def gate(session: Session, message: Message) -> dict[str, str] | NeedsText | str
 
 
 def request_signoff(
-    sessions: sessionmaker[Session], entry_id: int, needs: NeedsText, provider: AIProvider
+    sessions: sessionmaker[Session],
+    entry_id: int,
+    needs: NeedsText,
+    provider: AIProvider,
+    *,
+    ttl: timedelta = DEFAULT_TTL,
 ) -> str:
     """Generate the slot texts (the model call holds no transaction), then queue the message."""
     slots = generate_all(
@@ -71,6 +77,6 @@ def request_signoff(
         message = session.get_one(Message, needs.message_id)
         entry = session.get_one(OutboxEntry, entry_id)
         if message.status in ("accepted", "queued") and item_of(session, message.id) is None:
-            open_item(session, message, slots)
+            open_item(session, message, slots, ttl=ttl)
         entry.done_at, entry.leased_until = utcnow(), None
         return message.status
