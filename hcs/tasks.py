@@ -28,11 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from hcs.config import Settings
 from hcs.db import make_engine, session_factory
 from hcs.delivery import queueing
-from hcs.delivery.archiving import archive_sent
-from hcs.delivery.dispatch import Outcome
+from hcs.delivery.dispatch import Outcome, SentHook
 from hcs.delivery.finishing import close_renderers
-from hcs.delivery.providers import Providers, build_providers
-from hcs.delivery.worker import housekeeping, worker_name
+from hcs.delivery.providers import Providers
+from hcs.delivery.worker import build_worker, housekeeping, worker_name
 from hcs.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -110,6 +109,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     providers: Providers
+    on_sent: SentHook | None
 
     @property
     def lease(self) -> timedelta:
@@ -131,8 +131,12 @@ def runtime(settings: Settings) -> Runtime:
         _runtime = None
     if _runtime is None:
         engine = make_engine(settings.database_url)
-        providers = build_providers(settings)
-        _runtime = Runtime(os.getpid(), settings, engine, session_factory(engine), providers)
+        sessions = session_factory(engine)
+        # The in-process worker's providers and after-send step (the archive), reused as they are.
+        worker = build_worker(settings, sessions)
+        _runtime = Runtime(
+            os.getpid(), settings, engine, sessions, worker.providers, worker.on_sent
+        )
     return _runtime
 
 
@@ -174,7 +178,7 @@ def _dispatch(rt: Runtime, entry_id: int) -> Outcome | None:
         rt.providers,
         owner=worker_name(),
         lease=rt.lease,
-        on_sent=archive_sent,
+        on_sent=rt.on_sent,
     )
 
 

@@ -13,6 +13,7 @@ from hcs import migrate
 from hcs.config import Settings, load_settings
 from hcs.db import make_engine, session_factory, transaction
 from hcs.exceptions import DomainError
+from hcs.logs import configure_logging
 
 
 @contextmanager
@@ -60,6 +61,7 @@ def run(host: str, port: int) -> None:
     from hcs.delivery.worker import build_worker
 
     current = settings()
+    configure_logging()
     app = create_app(current)
     worker = None
     if not current.broker_url:
@@ -85,6 +87,7 @@ def worker() -> None:
 
         run_celery_worker(current)
         return
+    configure_logging()
     engine = make_engine(current.database_url)
     runner = build_worker(current, session_factory(engine))
     click.echo("HCS worker: dispatching (Ctrl-C stops it)")
