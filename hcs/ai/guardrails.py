@@ -32,7 +32,7 @@ _TLDS = (
     "|pl|pt|ie|us|ca|au|nz|ru|cn|jp|in|br|xyz|online|site|shop|link|click|top"
 )
 LINK = re.compile(
-    r"(?<![\w@.-])(?:[a-z][a-z0-9+.-]*://[^\s<>\"')\]]+"
+    r"(?<![\w@.+-])(?:[a-z][a-z0-9+.-]{0,30}://[^\s<>\"')\]]+"
     r"|(?:javascript|vbscript):\S+"
     r"|www\.[^\s<>\"')\]]+"
     rf"|(?:[a-z0-9-]+\.)+(?:{_TLDS})(?![\w@-])(?:/[^\s<>\"')\]]*)?"
@@ -44,8 +44,10 @@ MARKUP = {
     "template syntax": re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}|\$\{"),
     "an HTML tag": re.compile(r"</?[a-z!][^<>]*>", re.IGNORECASE),
     "an HTML entity": re.compile(r"&(?:[a-z]+|#\d+|#x[0-9a-f]+);", re.IGNORECASE),
-    "a Markdown link": re.compile(r"!?\[[^\]\n]*\]\([^)\n]*\)"),
-    "Markdown formatting": re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__|^#{1,6} |^```", re.MULTILINE),
+    "a Markdown link": re.compile(r"!?\[[^\[\]\n]{0,200}\]\([^)\n]{0,500}\)"),
+    "Markdown formatting": re.compile(
+        r"\*\*[^*\n]{1,200}\*\*|__[^_\n]{1,200}__|^#{1,6} |^```", re.MULTILINE
+    ),
 }
 # Bidi overrides and zero-width characters hide text from the person who signs it off.
 _HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")

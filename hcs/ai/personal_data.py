@@ -27,14 +27,15 @@ _SUFFIX = (
     r"(?i:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl"
     r"|square|sq|terrace|close|crescent|highway|hwy|parkway|pkwy)\b\.?"
 )
+# Every repetition is bounded, so a long hostile text costs linear time, never quadratic.
 ADDRESS = re.compile(
     "|".join(
         (
             # 221B Baker Street, 1600 Pennsylvania Ave
-            r"\b\d{1,5}[A-Za-z]?,? (?:[A-Z][\w'.-]* ){1,4}" + _SUFFIX,
+            r"\b\d{1,5}[A-Za-z]?,? (?:[A-Z][\w'.-]{0,30} ){1,4}" + _SUFFIX,
             # Hauptstraße 5, Lange Str. 7, Keizersgracht 123, Marktplatz 1
-            r"\b[\w'-]*(?i:straße|strasse|str\.)\s*\d{1,5}[a-z]?\b",
-            r"\b[\w'-]+(?i:weg|platz|allee|gasse|damm|straat|laan|gracht|plein|kade|gatan|vej)"
+            r"\b[\w'-]{0,40}(?i:straße|strasse|str\.)\s?\d{1,5}[a-z]?\b",
+            r"\b[\w'-]{1,40}(?i:weg|platz|allee|gasse|damm|straat|laan|gracht|plein|kade|gatan|vej)"
             r"\s+\d{1,5}[a-z]?\b",
             # 12 rue de la Paix, 5 bis avenue Foch
             r"\b\d{1,5}(?: ?(?:bis|ter))?,? (?i:rue|avenue|av\.|boulevard|bd|chemin|allée"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from hcs.ai.guardrails import GUARDRAILS, Finding, passes, run_guardrails
@@ -256,3 +258,16 @@ def test_a_check_that_cannot_run_fails_closed(monkeypatch: pytest.MonkeyPatch) -
 )
 def test_ordinary_customer_messages_pass_every_check(text: str) -> None:
     assert failed(text, {"first_name": "Ann"}, locale="en-GB") == set()
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["1-", "a+", "a.", "[", "[a](", "**a", "1 Abc ", "12 rue ", "aweg", "a(at)", "4111 ", "+1 ("],
+)
+def test_a_long_hostile_text_is_checked_in_bounded_time(unit: str) -> None:
+    # A runaway answer is kept up to 20,000 characters; no pattern may turn quadratic on it.
+    text = (unit * (20_000 // len(unit) + 1))[:20_000]
+    start = time.perf_counter()
+    findings = run_guardrails(text, SLOT, {}, category="service", locale="en-GB")
+    assert time.perf_counter() - start < 2.0
+    assert not passes(findings)
