@@ -28,7 +28,11 @@ class Message(Base):
     """One message to one recipient, from one template version, on one channel."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_recipient_key", "recipient_key"),)
+    __table_args__ = (
+        Index("ix_messages_recipient_key", "recipient_key"),
+        # Webhooks find a message by the provider's id (Twilio's MessageSid, SendGrid's).
+        Index("ix_messages_provider_message_id", "provider", "provider_message_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     template_key: Mapped[str] = mapped_column(String(100))
