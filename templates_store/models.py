@@ -116,6 +116,8 @@ class TemplateVersion(VersionMixin, Base):
     # Set by publishing; the version must be reviewed again by `review_due_at`.
     published_at: Mapped[datetime | None]
     review_due_at: Mapped[datetime | None]
+    # A recall: while set, the version sends nothing and its unsent messages are held.
+    suspended_at: Mapped[datetime | None]
 
     template: Mapped[Template] = relationship(back_populates="versions")
 

@@ -360,8 +360,11 @@ class SignoffOut(Schema):
 
 class SignoffDecision(Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
-    slots = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.Length(max=4000)),
-                        metadata={"description": "edited slot texts (pass the guardrails again)"})
+    slots = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=validate.Length(max=4000)),
+        metadata={"description": "edited slot texts (pass the guardrails again)"},
+    )
 
 
 class BatchSignoff(Schema):
@@ -372,3 +375,26 @@ class BatchSignoff(Schema):
 
 class BatchSignoffOut(Schema):
     approved = fields.Integer()
+
+
+class SuspendIn(Schema):
+    reason = fields.String(**Strict, validate=validate.Length(min=1, max=2000))
+
+
+class RecallOut(Schema):
+    held = fields.Integer(metadata={"description": "messages held by the suspension"})
+    released = fields.Integer(metadata={"description": "messages released by the resumption"})
+
+
+class ImpactQuery(Schema):
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime(metadata={"description": "exclusive"})
+
+
+class ImpactRow(Schema):
+    version = fields.Integer()
+    channel = fields.String()
+    messages = fields.Integer()
+    recipients = fields.List(fields.String())
+    first_sent_at = fields.DateTime()
+    last_sent_at = fields.DateTime()

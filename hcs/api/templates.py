@@ -12,6 +12,7 @@ from hcs.api.access import allow, caller
 from hcs.api.blueprint import Blueprint, ListPage
 from hcs.api.presenters import template
 from hcs.audit import record
+from hcs.delivery import recall
 from hcs.extensions import db_session
 from hcs.governance import workflow
 from hcs.governance.components import templates_needing_update
@@ -111,3 +112,15 @@ class Preview(MethodView):
             "output": result.output,
             "warnings": result.warnings,
         }
+
+
+@blp.route("/<key>/impact")
+class Impact(MethodView):
+    @allow("read", "auditor", "admin")
+    @blp.arguments(schemas.ImpactQuery, location="query")
+    @blp.response(200, schemas.ImpactRow(many=True))
+    @blp.paginate(ListPage)
+    def get(self, query: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        """Who received which version of this template, per channel, in a date range."""
+        get_template(db_session(), key)
+        return recall.impact(db_session(), key, **query)

@@ -11,7 +11,8 @@ from hcs.api.access import allow, caller
 from hcs.api.blueprint import Blueprint
 from hcs.api.presenters import version
 from hcs.audit import record
-from hcs.extensions import db_session
+from hcs.delivery import recall
+from hcs.extensions import db_session, notify_dispatcher
 from hcs.governance import workflow
 from hcs.governance.checks import run_checks
 from hcs.governance.policies import policy_for
@@ -152,3 +153,29 @@ class Checks(MethodView):
         session = db_session()
         item = get_version(session, key, number)
         return run_checks(session, item, policy_for(session, item.template.category))
+
+
+@blp.route("/<int:number>/suspend")
+class Suspend(MethodView):
+    @allow("review", "reviewer", "admin")
+    @blp.arguments(schemas.SuspendIn)
+    @blp.response(200, schemas.RecallOut)
+    def post(self, body: dict[str, Any], key: str, number: int) -> dict[str, Any]:
+        """Recall: the version sends nothing more and its unsent messages are held."""
+        session = db_session()
+        held = recall.suspend(session, key, number, actor=caller().email, reason=body["reason"])
+        session.commit()
+        return {"held": held}
+
+
+@blp.route("/<int:number>/resume")
+class Resume(MethodView):
+    @allow("review", "reviewer", "admin")
+    @blp.response(200, schemas.RecallOut)
+    def post(self, key: str, number: int) -> dict[str, Any]:
+        """Lift a recall: held messages are sent (or go back to their sign-off)."""
+        session = db_session()
+        released = recall.resume(session, key, number, actor=caller().email)
+        session.commit()
+        notify_dispatcher(released)
+        return {"released": len(released)}

@@ -45,10 +45,16 @@ def resolve_version(session: Session, key: str, number: int | None) -> TemplateV
         version = published_version(template)
         if version is None:
             raise Conflict(f"template {key!r} has no published version")
-        return version
+        return _not_suspended(version)
     version = get_version(session, key, number)
     if version.status not in SENDABLE:
         raise Conflict(f"version {number} of {key!r} is {version.status.value}; it cannot send")
+    return _not_suspended(version)
+
+
+def _not_suspended(version: TemplateVersion) -> TemplateVersion:
+    if version.suspended_at is not None:
+        raise Conflict(f"version {version.number} of {version.template.key!r} is suspended")
     return version
 
 

@@ -23,6 +23,7 @@ from hcs.delivery import telemetry
 from hcs.delivery.finishing import Finished, finish
 from hcs.delivery.models import Message, MessageEvent, OutboxEntry
 from hcs.delivery.providers import Providers
+from hcs.delivery.recall import hold
 from hcs.signoffs.gate import NeedsText, gate, request_signoff
 from templates_store.errors import TemplateStoreError
 from templates_store.models import TemplateVersion
@@ -113,6 +114,9 @@ def _prepare(
     if message.status not in ("accepted", "queued", "sending"):
         _close(session, entry)
         return Outcome(message.id, message.status, "already handled")
+    if session.get_one(TemplateVersion, message.version_id).suspended_at is not None:
+        hold(session, message, f"version {message.version_number} is suspended")
+        return Outcome(message.id, "held", "the version is suspended")
     reason = _blocked(message, session)
     slot_text = gate(session, message) if reason is None else None
     if isinstance(slot_text, NeedsText):
