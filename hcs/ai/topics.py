@@ -37,6 +37,7 @@ TOPICS: dict[str, Topic] = {
                 "fr": (r"rembours\w*",),
                 "es": (r"reembols\w*", r"devoluci[oó]n del dinero"),
                 "nl": (r"terugbetal\w*", r"restitutie"),
+                "it": (r"rimbors\w*", r"restituzione del denaro"),
             },
         ),
         Topic(
@@ -57,6 +58,7 @@ TOPICS: dict[str, Topic] = {
                 "fr": (r"indemni\w*", r"dédommag\w*", r"geste commercial", r"gratuit\w*"),
                 "es": (r"compensaci[oó]n\w*", r"indemniza\w*", r"gratis"),
                 "nl": (r"compensatie", r"schadevergoeding", r"gratis"),
+                "it": (r"risarciment\w*", r"indennizz\w*", r"gratuit\w*"),
             },
         ),
         Topic(
@@ -76,6 +78,7 @@ TOPICS: dict[str, Topic] = {
                 "fr": (r"réduction\w*", r"remises?", r"bons? de réduction", r"code promo"),
                 "es": (r"descuentos?", r"cupones?", r"cup[oó]n"),
                 "nl": (r"korting\w*", r"waardebon\w*"),
+                "it": (r"scont\w*", r"buoni? sconto", r"coupon"),
             },
         ),
         Topic(
@@ -94,6 +97,7 @@ TOPICS: dict[str, Topic] = {
                 "fr": (r"garanti\w*", r"promett\w*", r"promesse"),
                 "es": (r"garant[ií]\w*", r"prometemos", r"promesa"),
                 "nl": (r"garantie\w*", r"beloven", r"beloofd"),
+                "it": (r"garanzi\w*", r"garantiamo", r"promettiamo", r"promessa"),
             },
         ),
         Topic(
@@ -114,6 +118,7 @@ TOPICS: dict[str, Topic] = {
                 "fr": (r"coordonnées bancaires", r"virement\w*", r"\brib\b"),
                 "es": (r"datos bancarios", r"transferencia bancaria", r"cuenta bancaria"),
                 "nl": (r"bankgegevens", r"rekeningnummer", r"overschrijving"),
+                "it": (r"coordinate bancarie", r"bonifico\w*", r"conto corrente"),
             },
         ),
         Topic(
@@ -135,6 +140,7 @@ TOPICS: dict[str, Topic] = {
                 "fr": (r"mots? de passe", r"identifiants?", r"code de vérification"),
                 "es": (r"contraseñas?", r"credenciales", r"c[oó]digo de verificaci[oó]n"),
                 "nl": (r"wachtwoord\w*", r"inloggegevens", r"verificatiecode"),
+                "it": (r"password", r"credenziali", r"codice di verifica"),
             },
         ),
         Topic(
@@ -155,6 +161,7 @@ TOPICS: dict[str, Topic] = {
                 "fr": (r"conseil juridique", r"avocats?", r"responsabilité"),
                 "es": (r"asesor[ií]a legal", r"abogados?", r"responsabilidad legal"),
                 "nl": (r"juridisch advies", r"advocaat", r"aansprakelijk\w*"),
+                "it": (r"consulenza legale", r"avvocat\w*", r"responsabilità legale"),
             },
         ),
         Topic(
@@ -174,6 +181,7 @@ TOPICS: dict[str, Topic] = {
                 "fr": (r"diagnostic", r"médicament\w*", r"ordonnance", r"posologie"),
                 "es": (r"diagn[oó]stico", r"medicamentos?", r"receta médica", r"dosis"),
                 "nl": (r"diagnose", r"medicijn\w*", r"dosering"),
+                "it": (r"diagnosi", r"farmac[oi]", r"dosaggio", r"ricetta medica"),
             },
         ),
         Topic(
@@ -191,6 +199,7 @@ TOPICS: dict[str, Topic] = {
                 "fr": (r"conseil financier", r"investir", r"investissements?", r"placements?"),
                 "es": (r"asesoramiento financiero", r"inversi[oó]n\w*", r"invertir"),
                 "nl": (r"financieel advies", r"beleggen", r"investering\w*", r"investeren"),
+                "it": (r"consulenza finanziaria", r"investiment\w*", r"investire"),
             },
         ),
     )

@@ -161,6 +161,8 @@ def test_ordinary_sentences_with_numbers_are_not_personal_data() -> None:
         ("You should invest in our shares.", "financial_advice"),
         ("Vous recevrez un remboursement.", "refunds"),
         ("Le ofrecemos un descuento.", "discounts"),
+        ("Le offriamo uno sconto del dieci per cento.", "discounts"),
+        ("U ontvangt een terugbetaling.", "refunds"),
     ],
 )
 def test_forbidden_topics_are_caught_in_several_languages(text: str, topic: str) -> None:
