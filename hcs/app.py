@@ -7,6 +7,7 @@ from flask import Flask
 from hcs import api, auth, errors, extensions, metrics, ops, webhooks
 from hcs.config import Settings, load_settings
 from hcs.web import auth as web_auth
+from hcs.web import pages as web_pages
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(ops.bp)
     app.register_blueprint(web_auth.bp)
+    app.register_blueprint(web_pages.bp)
     app.register_blueprint(webhooks.bp)
     api.init_app(app)
     metrics.init_app(app)

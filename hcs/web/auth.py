@@ -17,6 +17,7 @@ from hcs.auth import limiter, sign_in, sign_out
 from hcs.exceptions import AuthenticationFailed
 from hcs.extensions import db_session
 from hcs.identity import authenticate_password, record_failed_login
+from hcs.worklist import waiting_for
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -86,10 +87,12 @@ def logout() -> ResponseReturnValue:
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    """Who you are and your roles; the sign-in form when you are not signed in."""
+    """Who you are, your roles and what waits for you; the sign-in form when not signed in."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.path))
-    return render_template("home.html", principal=current_user.principal)
+    principal = current_user.principal
+    work = waiting_for(db_session(), principal)
+    return render_template("home.html", principal=principal, work=work)
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -1,0 +1,72 @@
+// The editor's small amount of script: the CSRF header for htmx, tabs, and the preview frames.
+// Loaded as a static file: the pages' Content-Security-Policy allows no inline script.
+"use strict";
+
+document.addEventListener("htmx:configRequest", (event) => {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta) {
+    event.detail.headers["X-CSRFToken"] = meta.content;
+  }
+});
+
+// Emails and letters render in sandboxed frames served with their own, stricter policy: the
+// editor's unsaved form is posted into each frame (a srcdoc frame would inherit this page's
+// policy, which refuses the inline styles every email carries).
+function fillFrames(root) {
+  const editor = document.getElementById("editor");
+  if (!editor) {
+    return;
+  }
+  root.querySelectorAll("iframe[data-frame-url]").forEach((frame) => {
+    const post = document.createElement("form");
+    post.method = "post";
+    post.action = frame.dataset.frameUrl;
+    post.target = frame.name;
+    post.hidden = true;
+    for (const [name, value] of new FormData(editor)) {
+      const field = document.createElement("textarea");
+      field.name = name;
+      field.value = value;
+      post.appendChild(field);
+    }
+    document.body.appendChild(post);
+    post.submit();
+    setTimeout(() => post.remove(), 2000);
+  });
+}
+
+document.addEventListener("htmx:afterSettle", (event) => fillFrames(event.detail.elt));
+
+// Tabs: without script every panel shows; with it, one at a time, arrow keys move between tabs.
+function selectTab(tab) {
+  const list = tab.closest('[role="tablist"]');
+  list.querySelectorAll('[role="tab"]').forEach((other) => {
+    const chosen = other === tab;
+    other.setAttribute("aria-selected", String(chosen));
+    other.tabIndex = chosen ? 0 : -1;
+    document.getElementById(other.getAttribute("aria-controls")).hidden = !chosen;
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll('[role="tablist"]').forEach((list) => {
+    const tabs = Array.from(list.querySelectorAll('[role="tab"]'));
+    tabs.forEach((tab, index) => {
+      tab.addEventListener("click", () => selectTab(tab));
+      tab.addEventListener("keydown", (event) => {
+        const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+        if (step) {
+          const next = tabs[(index + step + tabs.length) % tabs.length];
+          selectTab(next);
+          next.focus();
+        }
+      });
+    });
+    const invalid = list.parentElement.querySelector('[aria-invalid="true"]');
+    const start = invalid ? tabs.find((t) => t.getAttribute("aria-controls") ===
+      invalid.closest('[role="tabpanel"]').id) : tabs[0];
+    if (start) {
+      selectTab(start);
+    }
+  });
+});

@@ -1,0 +1,209 @@
+"""The draft editor: a tab per channel and locale, save, submit, and the live preview."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from hcs.audit import record
+from hcs.draft_previews import preview_unsaved, render_unsaved
+from hcs.extensions import db_session
+from hcs.governance import workflow
+from hcs.web.pages import bp
+from hcs.web.pages.guard import person, roles
+from templates_store import versioning
+from templates_store.errors import ValidationFailed
+from templates_store.lookup import get_version
+from templates_store.models import TemplateVersion
+from templates_store.parts import PART_FIELDS, REQUIRED_FIELDS
+
+# What the rendered email or letter may do inside its sandboxed frame: show itself, nothing else.
+FRAME_POLICY = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+)
+JSON_FIELDS = {"variables": "[]", "sample_data": "{}"}
+
+
+def changes_from(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The draft's content as the form posts it, and the fields that are not valid JSON."""
+    parts: dict[str, Any] = {}
+    for name, text in form.items():
+        if not name.startswith("parts.") or name.count(".") != 3:
+            continue
+        _, channel, locale, field = name.split(".")
+        if field not in REQUIRED_FIELDS.get(channel, ()) and not text.strip():
+            continue  # an optional part left empty is no part
+        value: Any = text
+        if field == "quick_replies":
+            value = [line.strip() for line in text.splitlines() if line.strip()]
+        parts.setdefault(channel, {}).setdefault(locale, {})[field] = value
+    changes: dict[str, Any] = {"parts": parts}
+    errors: dict[str, list[str]] = {}
+    for field, empty in JSON_FIELDS.items():
+        try:
+            changes[field] = json.loads(form.get(field, "").strip() or empty)
+        except ValueError as exc:
+            errors[field] = [f"is not valid JSON: {exc}"]
+    return changes, errors
+
+
+def field_of(key: str) -> str:
+    """The form field an error key names: `parts.sms.body.en` → `parts.sms.en.body`."""
+    tokens = key.split(".")
+    if tokens[0] == "checks" and len(tokens) > 2:
+        tokens = ["parts", *tokens[2:]]
+    if tokens[0] != "parts" or len(tokens) < 3 or tokens[1] not in PART_FIELDS:
+        return tokens[0]
+    channel, rest = tokens[1], tokens[2:]
+    if rest[0] in PART_FIELDS[channel] and len(rest) > 1:
+        return f"parts.{channel}.{rest[1]}.{rest[0]}"
+    return ".".join(["parts", channel, *rest[:2]])
+
+
+def placed(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Errors grouped by the form field they belong to."""
+    grouped: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        grouped.setdefault(field_of(key), []).extend(messages)
+    return grouped
+
+
+def tabs(version: TemplateVersion) -> list[dict[str, Any]]:
+    """One tab per channel and locale, each with its fields and their current sources."""
+    template = version.template
+    shown = []
+    for channel in template.channels:
+        locales = sorted(version.parts.get(channel) or {template.default_locale: {}})
+        for locale in locales:
+            sources = (version.parts.get(channel) or {}).get(locale, {})
+            fields = [
+                {
+                    "field": f,
+                    "name": f"parts.{channel}.{locale}.{f}",
+                    "value": _text(sources.get(f)),
+                }
+                for f in PART_FIELDS[channel]
+            ]
+            shown.append(
+                {
+                    "id": f"{channel}-{locale}",
+                    "channel": channel,
+                    "locale": locale,
+                    "fields": fields,
+                }
+            )
+    return shown
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return "\n".join(value)
+    return value or ""
+
+
+def _page(
+    version: TemplateVersion,
+    errors: dict[str, list[str]],
+    status: int = 200,
+    posted: MultiDict[str, str] | None = None,
+) -> ResponseReturnValue:
+    grouped = placed(errors)
+    values = {
+        "variables": json.dumps(version.variables, indent=2, ensure_ascii=False),
+        "sample_data": json.dumps(version.sample_data, indent=2, ensure_ascii=False),
+    }
+    page_tabs = tabs(version)
+    if posted is not None:  # show what the author typed, not what is stored
+        values.update({k: posted.get(k, "") for k in JSON_FIELDS})
+        for tab in page_tabs:
+            for f in tab["fields"]:
+                f["value"] = posted.get(f["name"], f["value"])
+    known = {"variables", "sample_data"} | {f["name"] for t in page_tabs for f in t["fields"]}
+    general = {k: v for k, v in grouped.items() if k not in known}
+    return render_template(
+        "pages/editor.html",
+        version=version,
+        item=version.template,
+        tabs=page_tabs,
+        values=values,
+        errors=grouped,
+        general=general,
+    ), status
+
+
+def _draft(key: str, number: int) -> TemplateVersion:
+    return get_version(db_session(), key, number)
+
+
+@bp.get("/templates/<key>/versions/<int:number>/edit")
+@roles("author")
+def edit(key: str, number: int) -> ResponseReturnValue:
+    """The editor for a draft; a submitted version opens its review page instead."""
+    version = _draft(key, number)
+    if version.is_frozen:
+        flash(f"Version {number} is {version.status.value}: start a new draft to change it.")
+        return redirect(url_for("pages.review", key=key, number=number))
+    return _page(version, {})
+
+
+@bp.post("/templates/<key>/versions/<int:number>/edit")
+@roles("author")
+def save(key: str, number: int) -> ResponseReturnValue:
+    """Save the draft; with `action=submit`, also submit it for review."""
+    session = db_session()
+    changes, errors = changes_from(request.form)
+    try:
+        if errors:
+            raise ValidationFailed(errors)
+        versioning.update_draft(session, key, number, changes)
+        record(
+            session,
+            actor=person().email,
+            action="template.edit",
+            target_type="template",
+            target=f"{key} v{number}",
+            detail={"fields": sorted(changes)},
+        )
+        if request.form.get("action") == "submit":
+            workflow.submit(session, key, number, actor=person().email)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _page(_draft(key, number), exc.errors, 422, request.form)
+    session.commit()
+    if request.form.get("action") == "submit":
+        flash(f"Version {number} was submitted for review.")
+        return redirect(url_for("pages.template_page", key=key))
+    flash("Saved.")
+    return redirect(url_for("pages.edit", key=key, number=number))
+
+
+@bp.post("/templates/<key>/versions/<int:number>/preview")
+@roles("author")
+def live_preview(key: str, number: int) -> ResponseReturnValue:
+    """The preview panel for the posted, unsaved content (htmx swaps it in); nothing is kept."""
+    changes, errors = changes_from(request.form)
+    found = preview_unsaved(db_session(), key, number, changes) if not errors else None
+    return render_template(
+        "pages/_preview.html",
+        key=key,
+        number=number,
+        found=found,
+        errors=placed(found.errors if found else errors),
+    )
+
+
+@bp.post("/templates/<key>/versions/<int:number>/frame/<channel>/<locale>")
+@roles("author")
+def frame(key: str, number: int, channel: str, locale: str) -> ResponseReturnValue:
+    """The posted email or letter rendered alone, for a sandboxed frame with its own policy."""
+    changes, errors = changes_from(request.form)
+    shown = render_unsaved(db_session(), key, number, changes, channel, locale)
+    html = render_template("pages/_frame.html", shown=shown, errors=errors)
+    return Response(
+        html, headers={"Content-Security-Policy": FRAME_POLICY, "Cache-Control": "no-store"}
+    )

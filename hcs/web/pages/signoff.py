@@ -1,0 +1,71 @@
+"""The sign-off queue: AI text awaiting a person, with its inputs and guardrail findings."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from hcs.extensions import db_session
+from hcs.signoffs import queue
+from hcs.web.pages import bp
+from hcs.web.pages.guard import person, roles
+from templates_store.errors import Conflict, ValidationFailed
+
+
+def _page(error: str = "", status: int = 200) -> ResponseReturnValue:
+    items = queue.list_items(db_session())
+    return render_template("pages/signoffs.html", items=items, error=error), status
+
+
+@bp.get("/signoffs")
+@roles("signoff")
+def signoffs() -> ResponseReturnValue:
+    """The pending AI texts, oldest first."""
+    return _page()
+
+
+def _edits(item_id: int) -> dict[str, str]:
+    item = queue.get_item(db_session(), item_id)
+    edited = {name: request.form.get(f"slot.{name}", "") for name in item.slots}
+    return {name: text for name, text in edited.items() if text != item.slots[name].get("text")}
+
+
+@bp.post("/signoffs/<int:item_id>/approve")
+@roles("signoff")
+def approve_signoff(item_id: int) -> ResponseReturnValue:
+    """Approve the AI text, with the person's edits if any (they pass the guardrails again)."""
+    session = db_session()
+    try:
+        queue.approve(
+            session,
+            item_id,
+            reviewer=person().email,
+            edits=_edits(item_id),
+            comment=request.form.get("comment", "").strip(),
+        )
+    except (Conflict, ValidationFailed) as exc:
+        session.rollback()
+        return _page(str(exc), 409 if isinstance(exc, Conflict) else 422)
+    session.commit()
+    flash(f"Sign-off {item_id} approved.")
+    return redirect(url_for("pages.signoffs"))
+
+
+@bp.post("/signoffs/<int:item_id>/reject")
+@roles("signoff")
+def reject_signoff(item_id: int) -> ResponseReturnValue:
+    """Reject the AI text: the message is never sent."""
+    session = db_session()
+    try:
+        queue.reject(
+            session,
+            item_id,
+            reviewer=person().email,
+            comment=request.form.get("comment", "").strip(),
+        )
+    except (Conflict, ValidationFailed) as exc:
+        session.rollback()
+        return _page(str(exc), 409 if isinstance(exc, Conflict) else 422)
+    session.commit()
+    flash(f"Sign-off {item_id} rejected.")
+    return redirect(url_for("pages.signoffs"))

@@ -1,0 +1,79 @@
+"""What waits for one person, and the template catalogue with each template's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hcs.governance.reviews import PendingReview, overdue_versions, review_queue
+from hcs.identity.principal import Principal
+from hcs.signoffs.models import SignoffItem
+from hcs.signoffs.queue import list_items
+from templates_store.lookup import published_version, search_templates
+from templates_store.models import Template, TemplateVersion
+from templates_store.orm import utcnow
+from templates_store.status import Status
+
+
+@dataclass(frozen=True)
+class Worklist:
+    """A person's drafts, the reviews their roles decide, sign-offs and overdue re-reviews."""
+
+    drafts: list[TemplateVersion] = field(default_factory=list)
+    reviews: list[PendingReview] = field(default_factory=list)
+    signoffs: list[SignoffItem] = field(default_factory=list)
+    overdue: list[TemplateVersion] = field(default_factory=list)
+
+
+def drafts_by(session: Session, author: str) -> list[TemplateVersion]:
+    """Drafts `author` wrote, newest first."""
+    query = (
+        select(TemplateVersion)
+        .where(TemplateVersion.status == Status.DRAFT, TemplateVersion.author == author)
+        .order_by(TemplateVersion.updated_at.desc())
+    )
+    return list(session.scalars(query))
+
+
+def waiting_for(session: Session, principal: Principal) -> Worklist:
+    """What waits for `principal`, by the roles they hold."""
+    roles = principal.roles
+    return Worklist(
+        drafts=drafts_by(session, principal.email) if "author" in roles else [],
+        reviews=review_queue(session, roles) if "reviewer" in roles else [],
+        signoffs=list_items(session) if "signoff" in roles else [],
+        overdue=overdue_versions(session) if roles & {"reviewer", "admin"} else [],
+    )
+
+
+def catalogue(
+    session: Session,
+    *,
+    q: str = "",
+    category: str | None = None,
+    channel: str | None = None,
+    status: str | None = None,
+) -> list[dict[str, Any]]:
+    """Templates matching the filters, each with its newest status, owner and review date."""
+    rows = [
+        _row(item) for item in search_templates(session, q=q, category=category, channel=channel)
+    ]
+    return [row for row in rows if not status or row["status"] == status]
+
+
+def _row(item: Template) -> dict[str, Any]:
+    newest = item.versions[-1] if item.versions else None
+    published = published_version(item)
+    due = published.review_due_at if published else None
+    status = "retired" if item.retired_at else (newest.status.value if newest else "empty")
+    return {
+        "template": item,
+        "status": status,
+        "newest": newest,
+        "published": published,
+        "review_due_at": due,
+        "overdue": bool(due and due < utcnow()),
+    }

@@ -1,0 +1,71 @@
+"""An app on a migrated SQLite database of its own, with people, for the web pages' tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hcs import migrate
+from hcs.app import create_app
+from hcs.config import Settings
+from hcs.db import transaction
+from hcs.identity import create_user
+from templates_store import versioning
+
+PASSWORD = "a long passphrase"
+PEOPLE = {
+    "ana@example.com": ["author"],
+    "lee@example.com": ["reviewer"],
+    "max@example.com": ["reviewer", "author"],
+    "root@example.com": ["admin"],
+    "aud@example.com": ["auditor"],
+    "sam@example.com": ["signoff"],
+}
+SMS_PARTS = {"sms": {"en": {"body": "Order {{ order_id }} is confirmed."}}}
+VARIABLES = [{"name": "order_id", "type": "string", "required": True, "example": "A-1001"}]
+
+
+def make_app(directory: Path) -> Flask:
+    """A migrated database under `directory` and an app on it, with everyone in PEOPLE."""
+    url = f"sqlite:///{directory / 'hcs.db'}"
+    migrate.upgrade(url)
+    settings = Settings(
+        database_url=url, secret_key="test", insecure_cookies=True, var_dir=directory
+    )
+    app = create_app(settings)
+    with transaction(app.extensions["hcs"].sessions) as session:
+        for email, roles in PEOPLE.items():
+            create_user(session, email=email, roles=roles, password=PASSWORD, actor="t")
+    return app
+
+
+def make_draft(app: Flask, key: str, *, author: str = "ana@example.com", **content: Any) -> int:
+    """A transactional SMS template with one draft by `author`; the draft's number."""
+    with transaction(app.extensions["hcs"].sessions) as session:
+        versioning.create_template(
+            session, key=key, name=key.title(), category="transactional", channels=["sms"]
+        )
+        body = {"parts": SMS_PARTS, "variables": VARIABLES, "sample_data": {"order_id": "A-1"}}
+        draft = versioning.create_draft(session, key, author=author, content=body | content)
+        return draft.number
+
+
+def token(page_text: str) -> str:
+    """The CSRF token a page carries in its `<meta name="csrf-token">`."""
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page_text)
+    assert found, page_text
+    return found[1]
+
+
+def sign_in(client: FlaskClient, email: str) -> str:
+    """Sign `email` in on `client`; the session's CSRF token."""
+    page = client.get("/login")
+    answer = client.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token(page.text)}
+    )
+    assert answer.status_code == 302, answer.text
+    return token(client.get("/").text)

@@ -1,0 +1,248 @@
+"""The web editor's pages over the Flask test client: roles, CSRF, the editor's save and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hcs.db import transaction
+from templates_store import versioning
+from templates_store.lookup import get_version, search_templates
+from tests.web.support import make_app, make_draft, sign_in
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = make_app(tmp_path_factory.mktemp("web"))
+    yield app
+    app.extensions["hcs"].engine.dispose()
+
+
+class Person:
+    """A signed-in test client and its CSRF token."""
+
+    def __init__(self, app: Flask, email: str) -> None:
+        self.client: FlaskClient = app.test_client()
+        self.token = sign_in(self.client, email)
+
+    def get(self, path: str):  # type: ignore[no-untyped-def]
+        return self.client.get(path)
+
+    def post(self, path: str, data: dict | None = None, csrf: bool = True):  # type: ignore[no-untyped-def]
+        form = dict(data or {})
+        if csrf:
+            form["csrf_token"] = self.token
+        return self.client.post(path, data=form)
+
+
+@pytest.fixture(scope="module")
+def people(app: Flask) -> dict[str, Person]:
+    names = ["ana", "lee", "max", "root", "aud", "sam"]
+    return {name: Person(app, f"{name}@example.com") for name in names}
+
+
+def _stored(app: Flask, key: str, number: int):  # type: ignore[no-untyped-def]
+    with transaction(app.extensions["hcs"].sessions) as session:
+        version = get_version(session, key, number)
+        return version.status.value, version.parts
+
+
+def _form(body: str, sample: str = '{"order_id": "A-1"}') -> dict[str, str]:
+    variables = '[{"name": "order_id", "type": "string", "required": true}]'
+    return {"parts.sms.en.body": body, "variables": variables, "sample_data": sample}
+
+
+def test_pages_send_a_visitor_who_is_not_signed_in_to_the_sign_in_form(app: Flask) -> None:
+    client = app.test_client()
+    for path in ("/templates", "/templates/new", "/signoffs", "/templates/x/versions/1/edit"):
+        answer = client.get(path)
+        assert answer.status_code == 302 and answer.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path"),
+    [
+        ("lee", "get", "/templates/new"),
+        ("aud", "get", "/signoffs"),
+        ("ana", "get", "/signoffs"),
+        ("lee", "get", "/templates/roles-page/versions/1/edit"),
+        ("lee", "post", "/templates/roles-page/versions/1/edit"),
+        ("lee", "post", "/templates/roles-page/versions/1/preview"),
+        ("ana", "post", "/templates/roles-page/versions/1/approve"),
+        ("ana", "post", "/templates/roles-page/versions/1/publish"),
+        ("sam", "post", "/templates/roles-page/drafts"),
+    ],
+)
+def test_a_page_or_action_without_the_role_answers_403(
+    app: Flask, people: dict[str, Person], who: str, method: str, path: str
+) -> None:
+    if "roles-page" not in _keys(app):
+        make_draft(app, "roles-page")
+    person = people[who]
+    answer = person.get(path) if method == "get" else person.post(path, _form("x"))
+    assert answer.status_code == 403
+    assert answer.mimetype == "text/html" and 'id="page-error"' in answer.text
+
+
+def _keys(app: Flask) -> set[str]:
+    with transaction(app.extensions["hcs"].sessions) as session:
+        return {t.key for t in search_templates(session)}
+
+
+def test_each_role_reaches_its_pages(app: Flask, people: dict[str, Person]) -> None:
+    number = make_draft(app, "reach")
+    assert people["ana"].get("/templates/new").status_code == 200
+    assert people["ana"].get(f"/templates/reach/versions/{number}/edit").status_code == 200
+    assert people["sam"].get("/signoffs").status_code == 200
+    for name in ("ana", "lee", "aud"):
+        assert people[name].get("/templates?q=reach").status_code == 200
+        assert people[name].get("/templates/reach").status_code == 200
+        assert people[name].get(f"/templates/reach/versions/{number}").status_code == 200
+    assert people["lee"].get("/templates/nothing-here").status_code == 404
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    number = make_draft(app, "csrf-save")
+    path = f"/templates/csrf-save/versions/{number}/edit"
+    answer = people["ana"].post(path, _form("Changed {{ order_id }}"), csrf=False)
+    assert answer.status_code == 400 and "Form refused" in answer.text
+    assert _stored(app, "csrf-save", number)[1]["sms"]["en"]["body"].startswith("Order")
+    refused = people["ana"].post("/templates/new", {"key": "no-token"}, csrf=False)
+    assert refused.status_code == 400
+
+
+def test_htmx_requests_carry_the_token_in_a_header(app: Flask, people: dict[str, Person]) -> None:
+    number = make_draft(app, "csrf-htmx")
+    path = f"/templates/csrf-htmx/versions/{number}/preview"
+    ana = people["ana"]
+    assert ana.client.post(path, data=_form("Hi")).status_code == 400
+    answer = ana.client.post(path, data=_form("Hi"), headers={"X-CSRFToken": ana.token})
+    assert answer.status_code == 200
+
+
+def test_the_editor_saves_a_draft(app: Flask, people: dict[str, Person]) -> None:
+    number = make_draft(app, "saving")
+    path = f"/templates/saving/versions/{number}/edit"
+    answer = people["ana"].post(path, _form("Now {{ order_id }}!") | {"action": "save"})
+    assert answer.status_code == 302 and answer.headers["Location"] == path
+    assert _stored(app, "saving", number) == (
+        "draft",
+        {"sms": {"en": {"body": "Now {{ order_id }}!"}}},
+    )
+    assert "Saved." in people["ana"].get(path).text
+
+
+def test_a_template_syntax_error_shows_next_to_its_part_and_saves_nothing(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    number = make_draft(app, "bad-syntax")
+    path = f"/templates/bad-syntax/versions/{number}/edit"
+    answer = people["ana"].post(path, _form("Hello {{ order_id "))
+    assert answer.status_code == 422
+    assert 'id="f-sms-en-body-error"' in answer.text and 'aria-invalid="true"' in answer.text
+    assert "Hello {{ order_id </textarea>" in answer.text  # what was typed stays
+    assert _stored(app, "bad-syntax", number)[1]["sms"]["en"]["body"].startswith("Order")
+
+
+def test_sample_data_that_is_not_json_shows_next_to_its_field(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    number = make_draft(app, "bad-json")
+    answer = people["ana"].post(
+        f"/templates/bad-json/versions/{number}/edit", _form("Hi", sample="{order_id: 1")
+    )
+    assert answer.status_code == 422
+    assert 'id="f-sample_data-error"' in answer.text and "is not valid JSON" in answer.text
+
+
+def test_submitting_a_draft_whose_sample_data_breaks_its_schema_is_refused(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    number = make_draft(app, "bad-sample")
+    path = f"/templates/bad-sample/versions/{number}/edit"
+    answer = people["ana"].post(
+        path, _form("Hi {{ order_id }}", sample="{}") | {"action": "submit"}
+    )
+    assert answer.status_code == 422 and 'id="editor-errors"' in answer.text
+    assert _stored(app, "bad-sample", number)[0] == "draft"
+
+
+def test_the_live_preview_renders_unsaved_content_and_keeps_none_of_it(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    number = make_draft(app, "live")
+    ana = people["ana"]
+    answer = ana.post(f"/templates/live/versions/{number}/preview", _form("Héllo {{ order_id }} ✓"))
+    assert answer.status_code == 200
+    assert "Héllo A-1 ✓" in answer.text and "UCS-2" in answer.text and "1 segment" in answer.text
+    broken = ana.post(f"/templates/live/versions/{number}/preview", _form("{{ nope }}"))
+    assert 'id="preview-sms-en-problem"' in broken.text and "nope" in broken.text
+    assert _stored(app, "live", number)[1]["sms"]["en"]["body"].startswith("Order")
+
+
+def test_an_email_preview_frame_has_a_policy_of_its_own(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    with transaction(app.extensions["hcs"].sessions) as session:
+        versioning.create_template(
+            session, key="framed", name="Framed", category="service", channels=["email"]
+        )
+        number = versioning.create_draft(session, "framed", author="ana@example.com").number
+    form = {"parts.email.en.subject": "Hi", "parts.email.en.html": '<p style="color:red">Hi</p>'}
+    answer = people["ana"].post(f"/templates/framed/versions/{number}/frame/email/en", form)
+    assert answer.status_code == 200 and '<p style="color:red">Hi</p>' in answer.text
+    policy = answer.headers["Content-Security-Policy"]
+    assert policy.startswith("sandbox;") and "script-src" not in policy
+    assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy
+
+
+def test_the_review_flow_on_the_pages(app: Flask, people: dict[str, Person]) -> None:
+    created = people["ana"].post(
+        "/templates/new",
+        {"key": "flow", "name": "Flow", "category": "transactional", "channels": "sms"},
+    )
+    assert created.status_code == 302
+    edit = created.headers["Location"]
+    submitted = people["ana"].post(edit, _form("Order {{ order_id }}") | {"action": "submit"})
+    assert submitted.status_code == 302, submitted.text
+    assert "flow" in people["lee"].get("/").text  # waiting for the reviewer
+    assert people["lee"].get(edit).status_code == 403  # a reviewer cannot edit
+    page = people["lee"].get("/templates/flow/versions/1")
+    assert "Pre-submission checks" in page.text and 'id="approve"' in page.text
+    assert (
+        people["lee"].post("/templates/flow/versions/1/approve", {"comment": "ok"}).status_code
+        == 302
+    )
+    assert _stored(app, "flow", 1)[0] == "approved"
+    assert people["lee"].post("/templates/flow/versions/1/publish").status_code == 302
+    assert _stored(app, "flow", 1)[0] == "published"
+    assert "v1" in people["aud"].get("/templates?status=published").text
+
+
+def test_an_author_cannot_approve_her_own_version(app: Flask, people: dict[str, Person]) -> None:
+    make_draft(app, "own", author="max@example.com")
+    max_ = people["max"]
+    assert (
+        max_.post(
+            "/templates/own/versions/1/edit", _form("Hi {{ order_id }}") | {"action": "submit"}
+        ).status_code
+        == 302
+    )
+    answer = max_.post("/templates/own/versions/1/approve", {"comment": "mine"})
+    assert answer.status_code == 403 and 'id="refusal"' in answer.text
+    assert _stored(app, "own", 1)[0] == "in_review"
+
+
+def test_the_template_list_filters_by_status_channel_and_text(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    make_draft(app, "filter-me")
+    link = 'href="/templates/filter-me"'
+    assert link in people["aud"].get("/templates?q=filter-me&status=draft&channel=sms").text
+    assert link not in people["aud"].get("/templates?q=filter-me&status=published").text
+    assert link not in people["aud"].get("/templates?q=filter-me&channel=email").text
