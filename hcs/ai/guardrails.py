@@ -51,6 +51,11 @@ MARKUP = {
 }
 # Bidi overrides and zero-width characters hide text from the person who signs it off.
 _HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+# A word mixing Latin with Cyrillic or Greek letters ("rеfund" with a Cyrillic е) hides a word
+# from the patterns while it reads the same to a person.
+_MIXED_SCRIPT = re.compile(
+    r"(?<!\w)(?=\w{0,40}[A-Za-z])(?=\w{0,40}[\u0370-\u03ff\u0400-\u04ff])\w{2,40}"
+)
 LEAKS = re.compile(
     "|".join(
         (
@@ -171,13 +176,15 @@ def check_forbidden_topics(
 
 
 def check_markup(text: str) -> tuple[bool, str]:
-    """No template syntax, HTML, Markdown or hidden characters: slot text is plain text."""
+    """No template syntax, HTML, Markdown, hidden or look-alike characters: plain text only."""
     plain = normalised(text)
     found = [
         f"{kind} ({_clip(m.group())!r})" for kind, rx in MARKUP.items() if (m := rx.search(plain))
     ]
     if _HIDDEN.search(text):
         found.append("hidden characters")
+    if _MIXED_SCRIPT.search(plain):
+        found.append("look-alike letters from another script")
     return (False, _found(found)) if found else (True, "plain text")
 
 

@@ -183,6 +183,10 @@ def test_the_forbidden_list_is_configurable_and_an_unknown_topic_is_an_error() -
         failed(text, forbidden=["refund"])
 
 
+def test_text_in_one_non_latin_script_is_not_look_alike_letters() -> None:
+    assert failed("Спасибо за заказ, Ann! Ευχαριστούμε.") == set()
+
+
 def test_words_that_merely_contain_a_topic_are_not_flagged() -> None:
     assert failed("We are investigating the delay; free returns on all orders.") == set()
 
@@ -198,6 +202,7 @@ def test_words_that_merely_contain_a_topic_are_not_flagged() -> None:
         "This is **great** news.",
         "Hello ${name}.",
         "Hello \u202eAnn.",
+        "We will r\u0435fund you.",
     ],
 )
 def test_template_syntax_markup_and_hidden_characters_are_refused(text: str) -> None:
