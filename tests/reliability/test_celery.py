@@ -163,16 +163,20 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
 
 
 @pytest.mark.parametrize("fresh_database_url", ["sqlite"], indirect=True)
-def test_hcs_worker_runs_celery_on_rabbitmq(
+def test_hcs_worker_runs_celery_on_rabbitmq_and_retries_at_the_backoff_time(
     fresh_database_url: str, tmp_path: Path, chat_platform: ChatPlatform, queue: str
 ) -> None:
+    chat_platform.script = lambda n, body: (503, "busy") if n == 1 else (200, "")
     world = make_world(fresh_database_url, tmp_path / "var", chat_platform, RABBITMQ, queue)
     hcs = [sys.executable, "-c", "from hcs.cli import main; main(['worker'])"]
     try:
         ids = accept(world, 6)
         with celery_worker(env_for(world, chat_platform), tmp_path / "worker.log", hcs):
             wait_for(lambda: sent_count(world, ids) == len(ids), 30, "6 messages sent")
-        assert chat_platform.posts() == dict.fromkeys(ids, 1)
+        posts = chat_platform.posts()
+        # The first POST was refused with a 503; its task came back after the backoff.
+        assert set(posts) == set(ids) and sorted(posts.values()) == [1, 1, 1, 1, 1, 2]
+        assert sent_events(world, ids) == dict.fromkeys(ids, 1)
     finally:
         close_world(world)
         delete_amqp_queue(RABBITMQ, queue)
