@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -80,9 +81,10 @@ def test_a_database_outage_is_a_503_and_writes_nothing(
     accept(world, 3)
     assert counts(world) == (3, 3)
     client = world.app.test_client()
-    with down:
-        refused = world.as_("system").post("/messages/batch", chat_batch(50, start=3))
-        health = client.get("/healthz")
+    with down, ThreadPoolExecutor(2) as pool:  # together: on SQLite each waits out the lock
+        batch = pool.submit(world.as_("system").post, "/messages/batch", chat_batch(50, start=3))
+        healthz = pool.submit(world.app.test_client().get, "/healthz")
+        refused, health = batch.result(), healthz.result()
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == "5"
     assert refused.get_json() == {
