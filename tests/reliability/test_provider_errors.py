@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from hcs.config import load_settings
 from hcs.delivery.dispatch import Outcome, claim, process
 from hcs.delivery.models import Message, OutboxEntry
 from hcs.delivery.providers import build_providers
@@ -139,3 +140,18 @@ def test_a_sends_log_lines_name_the_message_but_no_personal_data(
     }
     for personal in ("conv-0", "conv-1", "ana@example.com", "Ana", "A-0", "A-1", "is closed"):
         assert personal not in text
+
+
+def test_the_secondary_provider_and_its_threshold_are_configuration(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HCS_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("HCS_CHAT_FALLBACK_PROVIDER", "outbox")
+    monkeypatch.setenv("HCS_FAILOVER_AFTER", "2")
+    monkeypatch.setenv("HCS_CHAT_PROVIDER", "webhook")
+    monkeypatch.setenv("HCS_CHAT_WEBHOOK_URL", "http://127.0.0.1:9/chat")
+    monkeypatch.setenv("HCS_CHAT_WEBHOOK_SECRET", "s")
+    providers = build_providers(load_settings(None))
+    assert providers.for_attempt("chat", 1) is providers
+    assert providers.for_attempt("chat", 2).name("chat") == "outbox"
+    assert providers.for_attempt("email", 5) is providers  # no secondary for email
