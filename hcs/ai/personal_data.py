@@ -51,6 +51,7 @@ ADDRESS = re.compile(
     )
 )
 _MIN_PHONE_DIGITS = 7
+_NOT_DIGIT = re.compile(r"\D")
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def _ibans(text: str, known: Known) -> Iterator[str]:
 
 
 def _phones(text: str, known: Known, region: str) -> Iterator[str]:
-    if sum(c.isdigit() for c in text) < _MIN_PHONE_DIGITS:
+    if len(_NOT_DIGIT.sub("", text)) < _MIN_PHONE_DIGITS:
         return
     for match in phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID):
         national = str(match.number.national_number)
