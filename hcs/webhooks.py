@@ -28,6 +28,7 @@ from channels.twilio_webhooks import (
     parse_inbound,
     parse_status_callback,
 )
+from hcs import archive
 from hcs.auth import csrf
 from hcs.delivery.events import record_delivery_event
 from hcs.delivery.optouts import (
@@ -75,8 +76,10 @@ def _unreadable(exc: ChannelError) -> ResponseReturnValue:
 def sendgrid() -> ResponseReturnValue:
     """SendGrid's signed event webhook: each event recorded on its message."""
     events = _sendgrid(_secret(SENDGRID_KEY)).events(request.get_data(), request.headers)
-    session = db_session()
-    matched = [record_delivery_event(session, event, provider="sendgrid") for event in events]
+    session, keys = db_session(), archive.keyring(services().settings)
+    matched = [
+        record_delivery_event(session, event, provider="sendgrid", keys=keys) for event in events
+    ]
     session.commit()
     return {"events": len(events), "matched": sum(m is not None for m in matched)}
 
@@ -95,7 +98,9 @@ def twilio_status() -> ResponseReturnValue:
     """A message status callback (SMS or WhatsApp), idempotent on (MessageSid, status)."""
     event = parse_status_callback(_twilio_params())
     session = db_session()
-    record_delivery_event(session, event, provider="twilio")
+    record_delivery_event(
+        session, event, provider="twilio", keys=archive.keyring(services().settings)
+    )
     session.commit()
     return "", 204
 

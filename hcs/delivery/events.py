@@ -103,7 +103,12 @@ def _detail(event: DeliveryEvent, provider: str, key: str, moved: bool) -> dict[
 
 
 def _archive(
-    session: Session, message: Message, kind: str, at: datetime, detail: dict[str, Any]
+    session: Session,
+    message: Message,
+    kind: str,
+    at: datetime,
+    detail: dict[str, Any],
+    keys: archive.Keyring | None,
 ) -> None:
     """Append the event to the message's archive entry, when it has one."""
     try:
@@ -114,37 +119,48 @@ def _archive(
             at=at,
             provider=detail["provider"],
             detail=detail,
+            keys=keys,
         )
     except archive.EntryNotFound:  # sent before the archive existed, or by an unarchived worker
         return
 
 
 def record_delivery_event(
-    session: Session, event: DeliveryEvent, *, provider: str
+    session: Session,
+    event: DeliveryEvent,
+    *,
+    provider: str,
+    keys: archive.Keyring | None = None,
 ) -> Message | None:
     """Record one provider report on its message (once), moving its status along `MOVES`.
 
-    Opt-out and opt-in reports also update consent, with or without a message. Returns the
-    message, or None when the report is about no message of ours.
+    The event is appended to the message's archive entry too, encrypted under `keys` (the
+    worker's keyring, i.e. the settings'). Opt-out and opt-in reports also update consent, with
+    or without a message. Returns the message, or None when it is about no message of ours.
     """
     message = find_message(session, event, provider=provider)
     if message is not None:
         key = event_key(event)
         if _seen(session, message.id, event.kind.value, provider, key):
             return message
-        _record(session, message, event, provider, key)
+        _record(session, message, event, provider, key, keys)
     apply_opt_event(session, event, message, provider=provider)
     return message
 
 
 def _record(
-    session: Session, message: Message, event: DeliveryEvent, provider: str, key: str
+    session: Session,
+    message: Message,
+    event: DeliveryEvent,
+    provider: str,
+    key: str,
+    keys: archive.Keyring | None,
 ) -> None:
     moved = _move(session, message, event, provider)
     at = event.occurred_at or utcnow()
     detail = _detail(event, provider, key, moved)
     session.add(MessageEvent(message_id=message.id, kind=event.kind.value, at=at, detail=detail))
-    _archive(session, message, event.kind.value, at, detail)
+    _archive(session, message, event.kind.value, at, detail, keys)
     session.flush()
     if moved:
         session.refresh(message)

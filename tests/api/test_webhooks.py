@@ -26,6 +26,7 @@ from werkzeug import Request, Response
 
 from channels.email.unsubscribe import make_unsubscribe_token
 from hcs.delivery.providers import unsubscribe_secret
+from hcs.delivery.worker import build_worker
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.test_lifecycle import PARTS, new_template, reviewed
 from tests.api.test_messages import dispatch, published
@@ -189,6 +190,24 @@ def test_a_bounce_fails_the_email_with_the_providers_reason(hooks: Hooks) -> Non
     after = hooks.message(message["id"])
     assert after["status"] == "failed"
     assert after["reason"] == "550 5.1.1 The email account does not exist"
+
+
+def test_reports_are_appended_to_the_archive_entry_of_the_email(hooks: Hooks) -> None:
+    published(hooks.world)
+    accepted = hooks.send("order-confirmation", "email", {"email": "ana@example.com"})
+    services = hooks.world.app.extensions["hcs"]
+    assert build_worker(services.settings, services.sessions).run_once() == 1
+    message = hooks.message(accepted["id"])
+    bounce = report(message, "bounce", reason="550 5.1.1 unknown user")
+    assert post_events(hooks, [report(message, "delivered"), bounce]).status_code == 200
+    auditor = hooks.world.as_("aud@example.com")
+    [entry] = auditor.get("/archive").get_json()
+    events = auditor.get(f"/archive/{entry['id']}").get_json()["events"]
+    assert [(e["kind"], e["provider"]) for e in events] == [
+        ("delivered", "sendgrid"),
+        ("bounced", "sendgrid"),
+    ]
+    assert events[1]["detail"]["reason"] == "550 5.1.1 unknown user"
 
 
 def _altered(body: bytes) -> tuple[bytes, dict[str, str]]:

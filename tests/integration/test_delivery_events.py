@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 from channels.core import DeliveryEvent, EventKind
 from channels.email.unsubscribe import UnsubscribeClaim
 from channels.twilio_webhooks import parse_inbound, parse_status_callback
+from hcs.archive import read_entry
 from hcs.audit import AuditEntry
 from hcs.delivery.consent import preferences, set_preference, suppression_reason
 from hcs.delivery.events import record_delivery_event
 from hcs.delivery.models import Message, MessageEvent
 from hcs.delivery.optouts import LINK_SOURCE, record_keyword, unsubscribe
+from tests.archive_support import KEYS, make_entry
 from tests.factories import make_draft, make_template
 
 PHONE = "+447400123456"
@@ -256,11 +258,10 @@ def test_an_unsubscribe_link_leaves_its_category_or_every_optional_one(session: 
 
 
 def test_an_event_is_appended_to_the_messages_archive_entry(session: Session) -> None:
-    from hcs.archive import ArchiveEvent
-    from tests.archive_support import make_entry
-
     message = make_message(session)
-    make_entry(session, message_id=message.id, keys=None)
-    record_delivery_event(session, sendgrid(EventKind.DELIVERED), provider="sendgrid")
-    [archived] = session.scalars(select(ArchiveEvent)).all()
-    assert (archived.kind, archived.provider) == ("delivered", "sendgrid")
+    entry = make_entry(session, message_id=message.id)
+    bounce = sendgrid(EventKind.BOUNCED, reason="550 no such user")
+    record_delivery_event(session, bounce, provider="sendgrid", keys=KEYS)
+    [archived] = read_entry(session, entry.id, actor="aud@example.com", keys=KEYS).events
+    assert (archived["kind"], archived["provider"]) == ("bounced", "sendgrid")
+    assert archived["detail"]["reason"] == "550 no such user"
