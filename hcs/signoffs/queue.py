@@ -15,6 +15,7 @@ from hcs.ai.guardrails import passes, run_guardrails
 from hcs.ai.slots import slot_from
 from hcs.audit import record
 from hcs.delivery.models import Message, MessageEvent, OutboxEntry
+from hcs.governance.policies import policy_for
 from hcs.signoffs.generation import allowed_inputs
 from hcs.signoffs.models import APPROVED, EXPIRED, PENDING, REJECTED, SignoffItem
 from templates_store.errors import Conflict, NotFound, ValidationFailed
@@ -98,13 +99,21 @@ def _apply_edits(
     message = session.get_one(Message, item.message_id)
     version = session.get_one(TemplateVersion, message.version_id)
     slots = {d["name"]: slot_from(d) for d in version.ai_slots}
+    domains = policy_for(session, message.category).link_domains
     updated, errors = dict(item.slots), {}
     for name, text in edits.items():
         if name not in slots:
             errors[f"slots.{name}"] = ["this message has no such slot"]
             continue
         inputs = allowed_inputs(slots[name], message.data)
-        findings = run_guardrails(text, slots[name], inputs, category=message.category)
+        findings = run_guardrails(
+            text,
+            slots[name],
+            inputs,
+            category=message.category,
+            link_domains=domains,
+            locale=message.locale or version.template.default_locale,
+        )
         if not passes(findings):
             errors[f"slots.{name}"] = [f"{f.check}: {f.detail}" for f in findings if not f.passed]
             continue
