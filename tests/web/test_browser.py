@@ -1,0 +1,214 @@
+"""The web editor in Debian's Chromium against a running server: the story and the refusals."""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from hcs.db import transaction
+from hcs.governance import workflow
+from tests.web.support import PASSWORD, make_app, make_draft
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is not installed"
+)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+expect = sync_api.expect
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+VARIABLES = '[{"name": "order_id", "type": "string", "required": true, "example": "A-1001"}]'
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = make_app(tmp_path_factory.mktemp("browser"))
+    yield app
+    app.extensions["hcs"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def base_url(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[sync_api.Browser]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield browser
+        browser.close()
+
+
+class People:
+    """One browser context per person; every console message about the CSP is kept."""
+
+    def __init__(self, browser: sync_api.Browser, base_url: str) -> None:
+        self.browser, self.base_url = browser, base_url
+        self.contexts: list[sync_api.BrowserContext] = []
+        self.pages: dict[str, sync_api.Page] = {}
+        self.violations: list[str] = []
+
+    def sign_in(self, email: str) -> sync_api.Page:
+        context = self.browser.new_context(base_url=self.base_url)
+        context.set_default_timeout(5_000)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("console", self._watch)
+        page.on("pageerror", lambda error: self.violations.append(f"page error: {error}"))
+        page.goto("/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text(f"Signed in as {email}", exact=True)).to_be_visible()
+        self.pages[email] = page
+        return page
+
+    def _watch(self, message: sync_api.ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(message.text)
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def people(
+    browser: sync_api.Browser, base_url: str, request: pytest.FixtureRequest
+) -> Iterator[People]:
+    crowd = People(browser, base_url)
+    yield crowd
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        folder = Path(tempfile.mkdtemp(prefix="hcs-browser-"))
+        for email, page in crowd.pages.items():
+            page.screenshot(path=str(folder / f"{request.node.name}-{email}.png"), full_page=True)
+        print(f"screenshots of the failed test are in {folder}", file=sys.stderr)
+    crowd.close()
+    assert not crowd.violations, crowd.violations
+
+
+def _preview(page: sync_api.Page, channel: str) -> sync_api.Locator:
+    return page.locator(f"#preview-{channel}-en")
+
+
+def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishes(
+    people: People,
+) -> None:
+    ana = people.sign_in("ana@example.com")
+    ana.get_by_role("link", name="New template").first.click()
+    ana.get_by_label("Key").fill("welcome")
+    ana.get_by_label("Name").fill("Welcome")
+    ana.get_by_label("Category").select_option("transactional")
+    ana.get_by_label("email").check()
+    ana.get_by_label("sms").check()
+    ana.get_by_role("button", name="Create and open the editor").click()
+    expect(ana.get_by_role("heading", name="Welcome: version 1")).to_be_visible()
+
+    ana.get_by_role("tab", name="Variables and sample data").click()
+    ana.get_by_label("Variables (JSON list)").fill(VARIABLES)
+    ana.get_by_label("Sample data (JSON object)").fill('{"order_id": "A-1001"}')
+    ana.get_by_role("tab", name="sms · en").click()
+    ana.get_by_label("sms body (en)").press_sequentially("Hello {{ order_id }}", delay=10)
+    expect(_preview(ana, "sms").locator(".bubble")).to_have_text("[DRAFT] Hello A-1001")
+    expect(_preview(ana, "sms")).to_contain_text("GSM-7 · 1 segment")
+    ana.get_by_label("sms body (en)").press_sequentially(" ✓")  # a UCS-2 character
+    expect(_preview(ana, "sms")).to_contain_text("UCS-2 · 1 segment")
+
+    ana.get_by_role("tab", name="email · en").click()
+    ana.get_by_label("email subject (en)").fill("Welcome {{ order_id }}")
+    ana.get_by_label("email html (en)").fill('<p style="color:#333">Order {{ order_id }}</p>')
+    email = ana.frame_locator('iframe[name="frame-email-en"]')
+    expect(email.locator("p").last).to_have_text("Order A-1001")
+    expect(_preview(ana, "email").locator(".subject")).to_have_text("[DRAFT] Welcome A-1001")
+    ana.get_by_role("button", name="Save and submit for review").click()
+    expect(ana.locator("#version-1")).to_contain_text("in_review")
+
+    lee = people.sign_in("lee@example.com")
+    lee.get_by_role("link", name=re.compile("welcome · version 1")).click()
+    expect(lee.locator("#findings")).to_be_visible()
+    lee.get_by_label("Comment (optional)").fill("Fine by legal.")
+    lee.get_by_role("button", name="Approve").click()
+    expect(lee.locator("#version-status")).to_have_text("approved")
+    lee.get_by_role("button", name="Publish version 1").click()
+    expect(lee.locator("#version-status")).to_have_text("published")
+
+    ana.goto("/templates/welcome")
+    ana.get_by_role("button", name="New draft from v1").click()
+    ana.get_by_role("tab", name="sms · en").click()
+    ana.get_by_label("sms body (en)").fill("Hi again {{ order_id }}")
+    expect(_preview(ana, "sms").locator(".bubble")).to_have_text("[DRAFT] Hi again A-1001")
+    ana.get_by_role("button", name="Save and submit for review").click()
+    expect(ana.locator("#version-2")).to_contain_text("in_review")
+
+    lee.goto("/templates/welcome/versions/2")
+    expect(lee.locator("#diff .add")).to_contain_text("+Hi again {{ order_id }}")
+    expect(lee.locator("#diff .del")).to_contain_text("-Hello {{ order_id }} ✓")
+    lee.get_by_role("button", name="Approve").click()
+    lee.get_by_role("button", name="Publish version 2").click()
+    expect(lee.locator("#version-status")).to_have_text("published")
+
+
+def _in_review(app: Flask, key: str, author: str) -> None:
+    number = make_draft(app, key, author=author)
+    with transaction(app.extensions["hcs"].sessions) as session:
+        workflow.submit(session, key, number, actor=author)
+
+
+def test_an_author_cannot_approve_her_own_version(app: Flask, people: People) -> None:
+    _in_review(app, "own-work", "max@example.com")
+    max_ = people.sign_in("max@example.com")
+    max_.goto("/templates/own-work/versions/1")
+    max_.get_by_role("button", name="Approve").click()
+    expect(max_.locator("#refusal")).to_contain_text("another reviewer must decide")
+    expect(max_.locator("#version-status")).to_have_text("in_review")
+
+
+def test_a_reviewer_cannot_edit_a_draft_and_a_page_without_the_role_answers_403(
+    app: Flask, people: People
+) -> None:
+    make_draft(app, "not-yours")
+    lee = people.sign_in("lee@example.com")
+    answer = lee.goto("/templates/not-yours/versions/1/edit")
+    assert answer is not None and answer.status == 403
+    expect(lee.locator("#page-error")).to_contain_text("author")
+    aud = people.sign_in("aud@example.com")
+    answer = aud.goto("/signoffs")
+    assert answer is not None and answer.status == 403
+
+
+def test_every_page_loads_without_breaking_its_content_security_policy(
+    app: Flask, people: People
+) -> None:
+    _in_review(app, "csp-check", "ana@example.com")
+    ana = people.sign_in("ana@example.com")
+    for path in ("/", "/templates", "/templates/new", "/templates/csp-check"):
+        ana.goto(path)
+    sam = people.sign_in("sam@example.com")
+    sam.goto("/signoffs")
+    lee = people.sign_in("lee@example.com")
+    lee.goto("/templates/csp-check/versions/1")
+    expect(lee.locator("#findings")).to_be_visible()
