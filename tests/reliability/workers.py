@@ -60,7 +60,8 @@ def purge_redis_queue(url: str, queue: str) -> None:
     """Delete a test queue and the unacknowledged copies of its tasks a killed worker left."""
     client = redis.Redis.from_url(url)
     try:
-        client.delete(queue)
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        client.zrem("_kombu.binding_deadlines", f"{queue}{queue}")
         for tag, payload in client.hgetall("unacked").items():
             if json.loads(payload)[2] == queue:
                 client.hdel("unacked", tag)
