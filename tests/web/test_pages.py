@@ -246,3 +246,44 @@ def test_the_template_list_filters_by_status_channel_and_text(
     assert link in people["aud"].get("/templates?q=filter-me&status=draft&channel=sms").text
     assert link not in people["aud"].get("/templates?q=filter-me&status=published").text
     assert link not in people["aud"].get("/templates?q=filter-me&channel=email").text
+
+
+def test_an_author_adds_a_locale_and_saves_its_translation(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    number = make_draft(app, "locales")
+    path = f"/templates/locales/versions/{number}/edit"
+    page = people["ana"].get(f"{path}?add_locale=fr")
+    assert 'name="parts.sms.fr.body"' in page.text
+    assert 'id="add-locale-error"' in people["ana"].get(f"{path}?add_locale=xx-nowhere!").text
+    form = _form("Order {{ order_id }}") | {"parts.sms.fr.body": "Commande {{ order_id }}"}
+    assert people["ana"].post(path, form).status_code == 302
+    assert _stored(app, "locales", number)[1]["sms"]["fr"]["body"] == "Commande {{ order_id }}"
+    assert 'name="parts.sms.fr.body"' in people["ana"].get(path).text
+
+
+def test_ai_slots_that_are_not_a_list_show_next_to_their_field(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    number = make_draft(app, "slots")
+    form = _form("Hi") | {"ai_slots": '{"name": "opener"}'}
+    answer = people["ana"].post(f"/templates/slots/versions/{number}/edit", form)
+    assert answer.status_code == 422 and 'id="f-ai_slots-error"' in answer.text
+
+
+def test_only_reviewers_and_admins_retire_a_template(app: Flask, people: dict[str, Person]) -> None:
+    make_draft(app, "to-retire")
+    assert people["ana"].post("/templates/to-retire/retire").status_code == 403
+    assert people["root"].post("/templates/to-retire/retire").status_code == 302
+    assert "retired" in people["aud"].get("/templates/to-retire").text
+    again = people["lee"].post("/templates/to-retire/retire")
+    assert again.status_code == 409 and "already retired" in again.text
+
+
+def test_the_audit_log_is_for_auditors_and_admins(app: Flask, people: dict[str, Person]) -> None:
+    make_draft(app, "audited")
+    people["ana"].post("/templates/audited/versions/1/edit", _form("Hi {{ order_id }}"))
+    assert people["ana"].get("/audit").status_code == 403
+    page = people["aud"].get("/audit?target=audited+v1&action=template.edit")
+    assert page.status_code == 200 and "ana@example.com" in page.text
+    assert "1 entry" in page.text

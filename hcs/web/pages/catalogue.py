@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from hcs.api.presenters import template as present_template
 from hcs.audit import record
 from hcs.extensions import db_session
+from hcs.governance import workflow
 from hcs.web.pages import bp
 from hcs.web.pages.guard import person, roles
 from hcs.worklist import catalogue
@@ -118,3 +119,14 @@ def new_draft(key: str) -> ResponseReturnValue:
     )
     session.commit()
     return redirect(url_for("pages.edit", key=key, number=draft.number))
+
+
+@bp.post("/templates/<key>/retire")
+@roles("reviewer", "admin")
+def retire(key: str) -> ResponseReturnValue:
+    """Retire a template: every send of it stops."""
+    session = db_session()
+    workflow.retire(session, key, actor=person().email)
+    session.commit()
+    flash(f"Template {key} is retired: nothing is sent from it any more.")
+    return redirect(url_for("pages.template_page", key=key))

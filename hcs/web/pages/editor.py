@@ -17,6 +17,7 @@ from hcs.web.pages import bp
 from hcs.web.pages.guard import person, roles
 from templates_store import versioning
 from templates_store.errors import ValidationFailed
+from templates_store.locales import normalize_locale
 from templates_store.lookup import get_version
 from templates_store.models import TemplateVersion
 from templates_store.parts import PART_FIELDS, REQUIRED_FIELDS
@@ -26,7 +27,7 @@ FRAME_POLICY = (
     "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
     "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 )
-JSON_FIELDS = {"variables": "[]", "sample_data": "{}"}
+JSON_FIELDS = {"variables": "[]", "sample_data": "{}", "ai_slots": "[]"}
 
 
 def changes_from(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -73,13 +74,13 @@ def placed(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     return grouped
 
 
-def tabs(version: TemplateVersion) -> list[dict[str, Any]]:
-    """One tab per channel and locale, each with its fields and their current sources."""
+def tabs(version: TemplateVersion, added: set[str]) -> list[dict[str, Any]]:
+    """One tab per channel and locale (plus the locales being `added`), with current sources."""
     template = version.template
     shown = []
     for channel in template.channels:
-        locales = sorted(version.parts.get(channel) or {template.default_locale: {}})
-        for locale in locales:
+        locales = set(version.parts.get(channel) or {template.default_locale: {}}) | added
+        for locale in sorted(locales):
             sources = (version.parts.get(channel) or {}).get(locale, {})
             fields = [
                 {
@@ -106,24 +107,37 @@ def _text(value: Any) -> str:
     return value or ""
 
 
+def _added_locales(posted: MultiDict[str, str] | None) -> tuple[set[str], dict[str, list[str]]]:
+    """Locales the author is adding: asked for in `?add_locale=`, or already typed into."""
+    added = {name.split(".")[2] for name in (posted or {}) if name.startswith("parts.")}
+    asked = request.args.get("add_locale", "").strip()
+    if not asked:
+        return added, {}
+    try:
+        return added | {normalize_locale(asked)}, {}
+    except ValidationFailed as exc:
+        return added, {"add_locale": list(exc.errors.values())[0]}
+
+
 def _page(
     version: TemplateVersion,
     errors: dict[str, list[str]],
     status: int = 200,
     posted: MultiDict[str, str] | None = None,
 ) -> ResponseReturnValue:
-    grouped = placed(errors)
+    added, locale_errors = _added_locales(posted)
+    grouped = placed(errors) | locale_errors
     values = {
-        "variables": json.dumps(version.variables, indent=2, ensure_ascii=False),
-        "sample_data": json.dumps(version.sample_data, indent=2, ensure_ascii=False),
+        field: json.dumps(getattr(version, field), indent=2, ensure_ascii=False)
+        for field in JSON_FIELDS
     }
-    page_tabs = tabs(version)
+    page_tabs = tabs(version, added)
     if posted is not None:  # show what the author typed, not what is stored
         values.update({k: posted.get(k, "") for k in JSON_FIELDS})
         for tab in page_tabs:
             for f in tab["fields"]:
                 f["value"] = posted.get(f["name"], f["value"])
-    known = {"variables", "sample_data"} | {f["name"] for t in page_tabs for f in t["fields"]}
+    known = set(JSON_FIELDS) | {"add_locale"} | {f["name"] for t in page_tabs for f in t["fields"]}
     general = {k: v for k, v in grouped.items() if k not in known}
     return render_template(
         "pages/editor.html",
