@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -11,6 +13,9 @@ from flask.testing import FlaskClient
 from hcs.db import transaction
 from templates_store import versioning
 from templates_store.lookup import get_version, search_templates
+from tests.api.conftest import ApiWorld, make_world
+from tests.api.test_messages import dispatch
+from tests.api.test_signoffs import ai_template, send, sent_bodies, status
 from tests.web.support import make_app, make_draft, sign_in
 
 
@@ -287,3 +292,31 @@ def test_the_audit_log_is_for_auditors_and_admins(app: Flask, people: dict[str, 
     page = people["aud"].get("/audit?target=audited+v1&action=template.edit")
     assert page.status_code == 200 and "ana@example.com" in page.text
     assert "1 entry" in page.text
+
+
+@pytest.fixture
+def ai_world(tmp_path: Path) -> Iterator[ApiWorld]:
+    world = make_world(f"sqlite:///{tmp_path / 'ai.db'}", tmp_path / "var")
+    yield world
+    world.app.extensions["hcs"].engine.dispose()
+
+
+def test_a_cx_agent_sees_the_ai_text_marked_and_approves_an_edit(ai_world: ApiWorld) -> None:
+    ai_template(ai_world)
+    message_id = send(ai_world, first_name="<b>Ana</b>")
+    dispatch(ai_world)
+    sam = Person(ai_world.app, "sam@example.com")
+    page = sam.get("/signoffs")
+    assert '<mark data-ai-slot="opener">' in page.text and "<b>Ana" not in page.text
+    assert (
+        "Order A-1 is confirmed." in page.text and "Inputs the model saw: first_name" in page.text
+    )
+    item_id = re.search(r'action="/signoffs/(\d+)/approve"', page.text)[1]  # type: ignore[index]
+    refused = sam.post(f"/signoffs/{item_id}/approve", {"slot.opener": "We refund it all!"})
+    assert refused.status_code == 422 and 'id="signoff-error"' in refused.text
+    approved = sam.post(f"/signoffs/{item_id}/approve", {"slot.opener": "Hi Ana, welcome back."})
+    assert approved.status_code == 302
+    dispatch(ai_world)
+    assert status(ai_world, message_id)["status"] == "sent"
+    assert "Hi Ana, welcome back." in sent_bodies(ai_world)[0]
+    assert Person(ai_world.app, "ana@example.com").get("/signoffs").status_code == 403

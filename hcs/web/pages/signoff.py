@@ -4,16 +4,45 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup, escape
 
-from hcs.extensions import db_session
+from hcs.delivery.finishing import render_message
+from hcs.delivery.models import Message
+from hcs.extensions import db_session, notify_dispatcher, services
 from hcs.signoffs import queue
+from hcs.signoffs.models import SignoffItem
 from hcs.web.pages import bp
 from hcs.web.pages.guard import person, roles
-from templates_store.errors import Conflict, ValidationFailed
+from templates_store.errors import Conflict, TemplateProblem, ValidationFailed
+
+BLOCKED = "[blocked by a guardrail]"
+
+
+def highlighted(item: SignoffItem) -> dict[str, Markup]:
+    """The message's text parts as they would go out, each AI text inside `<mark>`."""
+    session = db_session()
+    message = session.get_one(Message, item.message_id)
+    # Render with placeholders, escape everything, then put each slot's escaped text back marked.
+    tokens = {name: f"\x00{index}\x00" for index, name in enumerate(item.slots)}
+    try:
+        rendered = render_message(session, message, services().settings, slot_text=tokens)
+    except TemplateProblem:
+        return {}
+    shown = {}
+    for field, value in rendered.parts.items():
+        if isinstance(value, str) and field not in ("html", "css"):
+            text = escape(value)
+            for name, token in tokens.items():
+                slot = escape(item.slots[name].get("text") or BLOCKED)
+                text = text.replace(
+                    token, Markup(f'<mark data-ai-slot="{escape(name)}">{slot}</mark>')
+                )
+            shown[field] = text
+    return shown
 
 
 def _page(error: str = "", status: int = 200) -> ResponseReturnValue:
-    items = queue.list_items(db_session())
+    items = [(item, highlighted(item)) for item in queue.list_items(db_session())]
     return render_template("pages/signoffs.html", items=items, error=error), status
 
 
@@ -36,7 +65,7 @@ def approve_signoff(item_id: int) -> ResponseReturnValue:
     """Approve the AI text, with the person's edits if any (they pass the guardrails again)."""
     session = db_session()
     try:
-        queue.approve(
+        item = queue.approve(
             session,
             item_id,
             reviewer=person().email,
@@ -47,6 +76,7 @@ def approve_signoff(item_id: int) -> ResponseReturnValue:
         session.rollback()
         return _page(str(exc), 409 if isinstance(exc, Conflict) else 422)
     session.commit()
+    notify_dispatcher([item.message_id])
     flash(f"Sign-off {item_id} approved.")
     return redirect(url_for("pages.signoffs"))
 
