@@ -320,3 +320,25 @@ def test_a_cx_agent_sees_the_ai_text_marked_and_approves_an_edit(ai_world: ApiWo
     assert status(ai_world, message_id)["status"] == "sent"
     assert "Hi Ana, welcome back." in sent_bodies(ai_world)[0]
     assert Person(ai_world.app, "ana@example.com").get("/signoffs").status_code == 403
+
+
+def test_the_review_page_shows_source_and_rendered_diffs_against_the_published_version(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    make_draft(app, "diffed")
+    lee, ana = people["lee"], people["ana"]
+    ana.post(
+        "/templates/diffed/versions/1/edit", _form("Order {{ order_id }}") | {"action": "submit"}
+    )
+    lee.post("/templates/diffed/versions/1/approve")
+    lee.post("/templates/diffed/versions/1/publish")
+    ana.post("/templates/diffed/drafts")
+    ana.post("/templates/diffed/versions/2/edit", _form("Parcel {{ order_id }}"))
+    page = lee.get("/templates/diffed/versions/2").text
+    assert "Changes against version 1 (published)" in page
+    assert '<span class="add">+Parcel {{ order_id }}</span>' in page
+    assert '<span class="add">+Parcel A-1</span>' in page  # what customers see, no draft mark
+    assert '<span class="del">-Order A-1</span>' in page
+    side = lee.get("/templates/diffed/versions/2?view=side").text
+    assert '<span class="del">Order {{ order_id }}</span>' in side
+    assert '<span class="add">Parcel {{ order_id }}</span>' in side

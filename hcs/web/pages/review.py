@@ -13,6 +13,7 @@ from hcs.extensions import db_session
 from hcs.governance import workflow
 from hcs.governance.checks import run_checks
 from hcs.governance.policies import policy_for
+from hcs.rendered_diffs import diff_rendered
 from hcs.web.pages import bp
 from hcs.web.pages.guard import person, roles
 from templates_store.diffing import diff_versions
@@ -53,8 +54,10 @@ def _page(key: str, number: int, refusal: str = "", status: int = 200) -> Respon
         shown=present_version(session, version),
         baseline=baseline,
         diffs=diff_versions(baseline, version) if baseline else [],
+        seen=diff_rendered(session, baseline, version) if baseline else [],
         findings=_findings(version),
         refusal=refusal,
+        side=request.args.get("view") == "side",
     ), status
 
 
