@@ -20,12 +20,13 @@ from channels.core import DeliveryEvent, EventKind
 from channels.email.unsubscribe import UnsubscribeClaim
 from channels.errors import InvalidRecipient
 from channels.sms import normalise_phone
-from hcs.audit import record
+from hcs.audit import AuditEntry, record
 from hcs.delivery.consent import OPTIONAL, recipient_digest, set_preference
 from hcs.delivery.models import Consent, Message
 from hcs.delivery.recipients import lookup_key
 from templates_store.errors import ValidationFailed
 
+KEYWORD_ACTION = "consent.keyword"
 STOP_SOURCE = "STOP keyword"
 LINK_SOURCE = "one-click unsubscribe"
 PAGE_SOURCE = "unsubscribe page"
@@ -91,15 +92,37 @@ def keyword_channels(event: DeliveryEvent) -> tuple[str, ...]:
     return ("sms", "chat") if via_whatsapp else ("sms",)
 
 
+def _handled(session: Session, target: str) -> bool:
+    query = select(AuditEntry.id).where(
+        AuditEntry.action == KEYWORD_ACTION, AuditEntry.target == target
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
 def record_keyword(session: Session, event: DeliveryEvent, *, actor: str) -> tuple[str, ...]:
-    """An inbound STOP or START (see the module's note); the channels it changed."""
+    """An inbound STOP or START (see the module's note); the channels it changed.
+
+    Each inbound message counts once: Twilio signs no timestamp, so a replayed START must not
+    lift a STOP sent after it. The audit log, which records every keyword, is the memory.
+    """
     if event.kind not in (EventKind.OPTED_OUT, EventKind.OPTED_IN) or not event.recipient:
         return ()
     try:
         key = normalise_phone(event.recipient)
     except InvalidRecipient:  # a short code or a sender name: no consent of ours to change
         return ()
+    target = f"{event.provider}:{event.provider_message_id or ''}"
+    if event.provider_message_id and _handled(session, target):
+        return ()
     channels = keyword_channels(event)
+    record(
+        session,
+        actor=actor,
+        action=KEYWORD_ACTION,
+        target_type="inbound_message",
+        target=target,
+        detail={"keyword": event.kind.value, "channels": list(channels)},
+    )
     for channel in channels:
         if event.kind is EventKind.OPTED_OUT:
             opt_out(session, key, channel, OPTIONAL, source=STOP_SOURCE, actor=actor)

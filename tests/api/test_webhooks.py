@@ -318,10 +318,10 @@ def test_unsigned_altered_or_misaddressed_twilio_callbacks_are_refused(hooks: Ho
     assert hooks.message(message["id"]) == message
 
 
-def inbound(hooks: Hooks, body: str) -> Any:
+def inbound(hooks: Hooks, body: str, n: int) -> Any:
     params = {
         "AccountSid": ACCOUNT,
-        "MessageSid": "SM" + "7" * 32,
+        "MessageSid": f"SM{n:032d}",
         "From": PHONE,
         "To": "+447400000001",
         "Body": body,
@@ -332,21 +332,29 @@ def inbound(hooks: Hooks, body: str) -> Any:
 def test_a_stop_text_suppresses_later_optional_sms_and_start_lifts_it(hooks: Hooks) -> None:
     published(hooks.world)
     published(hooks.world, key="sms-news", category="service")
+    marketing_email(hooks)  # marketing on email and SMS
     hooks.opt_in(PHONE, "sms")
-    answer = inbound(hooks, "Stop ")
+    assert hooks.send("winter-sale", "sms", {"phone": PHONE})["status"] == "accepted"
+    answer = inbound(hooks, "Stop ", 1)
     assert answer.status_code == 200 and answer.mimetype == "text/xml"
     assert answer.get_data(as_text=True).endswith("<Response></Response>")
     service = hooks.send("sms-news", "sms", {"phone": PHONE})
     assert service["status"] == "suppressed"
     assert "STOP keyword" in hooks.message(service["id"])["reason"]
+    assert hooks.send("winter-sale", "sms", {"phone": PHONE})["status"] == "suppressed"
     transactional = hooks.send("order-confirmation", "sms", {"phone": PHONE})
     assert transactional["status"] == "accepted"
 
-    assert inbound(hooks, "START").status_code == 200
+    assert inbound(hooks, "START", 2).status_code == 200
     assert hooks.send("sms-news", "sms", {"phone": PHONE})["status"] == "accepted"
     choices = hooks.world.as_("system").get(f"/recipients/{PHONE}/preferences").get_json()
     # START lifts the STOP; it does not bring back (or create) a marketing opt-in.
     assert choices == []
+    assert hooks.send("winter-sale", "sms", {"phone": PHONE})["status"] == "suppressed"
+    # Twilio signs no timestamp: the START replayed after a later STOP counts for nothing.
+    inbound(hooks, "STOP", 3)
+    assert inbound(hooks, "START", 2).status_code == 200
+    assert hooks.send("sms-news", "sms", {"phone": PHONE})["status"] == "suppressed"
 
 
 def test_an_unsigned_stop_changes_nothing(hooks: Hooks) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -199,8 +200,14 @@ def test_a_spam_complaint_opts_out_and_is_not_lifted_by_a_resubscribe(session: S
     assert "spam complaint" in (suppression_reason(session, key, "email", "service") or "")
 
 
-def inbound(body: str, sender: str = PHONE, to: str = "+447400000001") -> DeliveryEvent:
-    return parse_inbound({"MessageSid": "SM" + "c" * 32, "From": sender, "To": to, "Body": body})
+INBOUND_SIDS = itertools.count()
+
+
+def inbound(
+    body: str, sender: str = PHONE, to: str = "+447400000001", sid: str = ""
+) -> DeliveryEvent:
+    sid = sid or f"SM{next(INBOUND_SIDS):032d}"
+    return parse_inbound({"MessageSid": sid, "From": sender, "To": to, "Body": body})
 
 
 def test_stop_suppresses_optional_sms_and_transactional_still_goes(session: Session) -> None:
@@ -211,7 +218,7 @@ def test_stop_suppresses_optional_sms_and_transactional_still_goes(session: Sess
     assert suppression_reason(session, PHONE, "sms", "transactional") is None
     assert suppression_reason(session, PHONE, "chat", "service") is None
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "webhook:twilio"))
-    assert sorted(actions) == ["consent.opted_out", "consent.opted_out"]
+    assert sorted(actions) == ["consent.keyword", "consent.opted_out", "consent.opted_out"]
 
 
 def test_a_stop_by_whatsapp_stops_chat_and_sms(session: Session) -> None:
@@ -238,6 +245,15 @@ def test_start_does_not_lift_an_opt_out_made_elsewhere(session: Session) -> None
     record_keyword(session, inbound("STOP"), actor="webhook:twilio")
     record_keyword(session, inbound("START"), actor="webhook:twilio")
     assert "(api)" in (suppression_reason(session, PHONE, "sms", "service") or "")
+
+
+def test_a_replayed_start_does_not_lift_a_later_stop(session: Session) -> None:
+    record_keyword(session, inbound("STOP", sid="SM" + "1" * 32), actor="webhook:twilio")
+    start = inbound("START", sid="SM" + "2" * 32)
+    assert record_keyword(session, start, actor="webhook:twilio") == ("sms",)
+    record_keyword(session, inbound("STOP", sid="SM" + "3" * 32), actor="webhook:twilio")
+    assert record_keyword(session, start, actor="webhook:twilio") == ()
+    assert suppression_reason(session, PHONE, "sms", "service") is not None
 
 
 def test_other_texts_and_odd_senders_change_no_consent(session: Session) -> None:
