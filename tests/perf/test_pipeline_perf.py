@@ -1,12 +1,13 @@
 """Benchmarks of the send pipeline, each against the raw cost of the same work in the same run.
 
-1. Acceptance over HTTP, gunicorn with two workers, 8 keep-alive connections from 127.0.0.1:
-   single sends and batches, against a bare validate-only Flask endpoint under the same gunicorn.
+1. Acceptance over HTTP, gunicorn with two sync workers, 8 client connections from 127.0.0.1
+   (sync workers close each connection after its answer; the client reconnects): single sends
+   and batches, against a bare validate-only Flask endpoint under the same gunicorn.
 2. Personalized emails end to end (accept, render, finish, outbox send, archive) with the
    in-process worker, against a plain Jinja render plus one bare INSERT per message.
 3. The same emails through django-post-office (`send_many`, a locmem backend, SQLite WAL).
 
-`HCS_BENCH_EMAILS` sets how many emails (default 2,000, a few minutes in all on two shared
+`HCS_BENCH_EMAILS` sets how many emails (default 1,000, a few minutes in all on two shared
 cores; the issue's figure is 100,000, and each row says what 100,000 would take).
 """
 
@@ -54,7 +55,7 @@ ROUNDS = 3
 SENDS = 1500  # single sends per round
 BATCH_SIZE = 500
 BATCHES = 16  # batch requests per round
-EMAILS = int(os.environ.get("HCS_BENCH_EMAILS", "2000"))
+EMAILS = int(os.environ.get("HCS_BENCH_EMAILS", "1000"))
 # Seconds per email end to end, by backend: what the django-post-office peer is compared with.
 RESULTS: dict[str, float] = {}
 
