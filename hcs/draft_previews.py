@@ -1,4 +1,4 @@
-"""Previews of a draft as the author is editing it: the unsaved content, rendered, never kept."""
+"""Previews of a whole version on every channel: saved, or unsaved as the author types."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from hcs.previews import PreviewResult, preview
 from templates_store import versioning
 from templates_store.errors import NotFound, TemplateProblem, ValidationFailed
+from templates_store.lookup import get_version
 from templates_store.parts import iter_parts
 
 
@@ -67,3 +68,17 @@ def render_unsaved(
         return ChannelPreview(channel, locale, problem=str(exc))
     finally:
         savepoint.rollback()
+
+
+def preview_saved(session: Session, key: str, number: int) -> DraftPreview:
+    """Every channel and locale of a saved version, rendered with its sample data."""
+    version = get_version(session, key, number)
+    pairs = sorted({(channel, locale) for channel, locale, _, _ in iter_parts(version.parts)})
+    return DraftPreview([_one(session, key, number, c, loc) for c, loc in pairs])
+
+
+def render_saved(
+    session: Session, key: str, number: int, channel: str, locale: str
+) -> ChannelPreview:
+    """One channel and locale of a saved version, rendered with its sample data."""
+    return _one(session, key, number, channel, locale)

@@ -342,3 +342,24 @@ def test_the_review_page_shows_source_and_rendered_diffs_against_the_published_v
     side = lee.get("/templates/diffed/versions/2?view=side").text
     assert '<span class="del">Order {{ order_id }}</span>' in side
     assert '<span class="add">Parcel {{ order_id }}</span>' in side
+
+
+def test_the_preview_grid_shows_a_version_on_every_channel(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    with transaction(app.extensions["hcs"].sessions) as session:
+        versioning.create_template(
+            session, key="grid", name="Grid", category="service", channels=["email", "sms"]
+        )
+        parts = {
+            "email": {"en": {"subject": "Hi", "html": '<p style="color:red">Hi there</p>'}},
+            "sms": {"en": {"body": "Hi there"}},
+        }
+        versioning.create_draft(session, "grid", author="ana@example.com", content={"parts": parts})
+    page = people["aud"].get("/templates/grid/versions/1/grid")
+    assert page.status_code == 200 and 'id="preview-sms-en"' in page.text
+    assert 'src="/templates/grid/versions/1/rendered/email/en"' in page.text
+    frame = people["aud"].get("/templates/grid/versions/1/rendered/email/en")
+    assert "Hi there" in frame.text and frame.headers["Content-Security-Policy"].startswith(
+        "sandbox;"
+    )

@@ -70,3 +70,18 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+// Email previews at desktop or mobile width.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-width]");
+  if (!button) {
+    return;
+  }
+  const section = button.closest("section");
+  const frame = section.querySelector("iframe");
+  frame.classList.toggle("width-mobile", button.dataset.width === "mobile");
+  frame.classList.toggle("width-desktop", button.dataset.width === "desktop");
+  section.querySelectorAll("button[data-width]").forEach((other) => {
+    other.setAttribute("aria-pressed", String(other === button));
+  });
+});
