@@ -219,3 +219,5 @@ def test_every_page_loads_without_breaking_its_content_security_policy(
     expect(lee.locator("#preview-sms-en .bubble")).to_contain_text("Order A-1 is confirmed.")
     aud.goto("/audit")
     expect(aud.locator("#audit")).to_contain_text("template.submit")
+    aud.goto("/archive")
+    expect(aud.locator("#archive")).to_contain_text("No entry matches.")

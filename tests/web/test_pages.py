@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hcs.db import transaction
+from hcs.delivery.worker import build_worker
 from templates_store import versioning
 from templates_store.lookup import get_version, search_templates
 from tests.api.conftest import ApiWorld, make_world
@@ -363,3 +364,25 @@ def test_the_preview_grid_shows_a_version_on_every_channel(
     assert "Hi there" in frame.text and frame.headers["Content-Security-Policy"].startswith(
         "sandbox;"
     )
+
+
+def test_an_auditor_finds_a_sent_message_in_the_archive(ai_world: ApiWorld) -> None:
+    ai_template(ai_world)
+    message_id = send(ai_world)
+    dispatch(ai_world)
+    sam = ai_world.as_("sam@example.com")
+    item_id = sam.get("/signoffs").get_json()[0]["id"]
+    assert sam.post(f"/signoffs/{item_id}/approve", {"comment": "ok"}).status_code == 200
+    services = ai_world.app.extensions["hcs"]
+    build_worker(services.settings, services.sessions).run_once()  # sends and archives
+    aud = Person(ai_world.app, "aud@example.com")
+    found = aud.get("/archive?template=order-thanks&channel=sms&since=2000-01-01")
+    assert found.status_code == 200 and message_id in found.text
+    entry_path = re.search(r'href="(/archive/\d+)"', found.text)[1]  # type: ignore[index]
+    entry = aud.get(entry_path)
+    assert 'id="integrity"' in entry.text and "AI provenance" in entry.text
+    assert "Order A-1 is confirmed." in entry.text
+    output = aud.get(f"{entry_path}/output")
+    assert output.status_code == 200 and b"Order A-1 is confirmed." in output.data
+    assert 'id="since-error"' in aud.get("/archive?since=yesterday").text
+    assert Person(ai_world.app, "ana@example.com").get("/archive").status_code == 403

@@ -33,4 +33,12 @@ def _expired_form(exc: CSRFError) -> ResponseReturnValue:
     return render_template("pages/error.html", title="Form refused", message=message), 400
 
 
-from hcs.web.pages import audit, catalogue, editor, grid, review, signoff  # noqa: E402, F401
+from hcs.web.pages import (  # noqa: E402, F401  (their routes)
+    archive,
+    audit,
+    catalogue,
+    editor,
+    grid,
+    review,
+    signoff,
+)

@@ -1,0 +1,94 @@
+"""The archive for auditors: search what was sent, read one entry as it went out, its seal."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import Response, render_template, request
+from flask.typing import ResponseReturnValue
+
+from hcs import archive
+from hcs.extensions import db_session, services
+from hcs.web.pages import bp
+from hcs.web.pages.guard import person, roles
+from templates_store.models import CHANNELS
+
+PAGE_SIZE = 50
+TEXT_FILTERS = ("recipient", "template", "channel")
+
+
+def _day(name: str, errors: dict[str, str]) -> date | None:
+    value = request.args.get(name, "").strip()
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        errors[name] = "use a date such as 2026-11-23"
+        return None
+
+
+def _filters() -> tuple[dict[str, str], archive.ArchiveFilters, dict[str, str]]:
+    args = {name: request.args.get(name, "").strip() for name in (*TEXT_FILTERS, "since", "until")}
+    errors: dict[str, str] = {}
+    since, until = _day("since", errors), _day("until", errors)
+    filters = archive.ArchiveFilters(
+        **{name: args[name] or None for name in TEXT_FILTERS},
+        since=datetime.combine(since, time(), UTC) if since else None,
+        # Until a day means up to the end of that day.
+        until=datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None,
+    )
+    return args, filters, errors
+
+
+@bp.get("/archive")
+@roles("auditor", "admin")
+def archive_search() -> ResponseReturnValue:
+    """Entries matching every filter, newest first; no personal data in the list."""
+    args, filters, errors = _filters()
+    entries: list[Any] = []
+    total = 0
+    if not errors:
+        keys = archive.keyring(services().settings)
+        found, total = archive.search(db_session(), filters, limit=PAGE_SIZE, offset=0, keys=keys)
+        entries = [archive.clear_fields(entry) for entry in found]
+    return render_template(
+        "pages/archive.html",
+        entries=entries,
+        total=total,
+        args=args,
+        errors=errors,
+        channels=CHANNELS,
+        export_query={k: v for k, v in args.items() if v and k in TEXT_FILTERS},
+    )
+
+
+@bp.get("/archive/<int:entry_id>")
+@roles("auditor", "admin")
+def archive_entry(entry_id: int) -> ResponseReturnValue:
+    """One entry: its exact output, delivery events, AI provenance and its seal. Audited."""
+    session = db_session()
+    keys = archive.keyring(services().settings)
+    opened = archive.read_entry(session, entry_id, actor=person().email, keys=keys)
+    session.commit()
+    return render_template("pages/archive_entry.html", entry=archive.describe(opened))
+
+
+@bp.get("/archive/<int:entry_id>/output")
+@roles("auditor", "admin")
+def archive_output(entry_id: int) -> ResponseReturnValue:
+    """The exact bytes that were sent, as a download. Audited."""
+    session = db_session()
+    keys = archive.keyring(services().settings)
+    shown = archive.describe(archive.read_entry(session, entry_id, actor=person().email, keys=keys))
+    session.commit()
+    if shown["output"] is None:
+        return render_template("pages/archive_entry.html", entry=shown), 410
+    raw = shown["output"]
+    body = base64.b64decode(raw) if shown["output_encoding"] == "base64" else raw.encode()
+    name = f"archive-{entry_id}"
+    return Response(
+        body,
+        mimetype="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
