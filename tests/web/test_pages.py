@@ -386,3 +386,14 @@ def test_an_auditor_finds_a_sent_message_in_the_archive(ai_world: ApiWorld) -> N
     assert output.status_code == 200 and b"Order A-1 is confirmed." in output.data
     assert 'id="since-error"' in aud.get("/archive?since=yesterday").text
     assert Person(ai_world.app, "ana@example.com").get("/archive").status_code == 403
+
+
+def test_batch_sign_off_waits_for_a_sample_decided_one_by_one(ai_world: ApiWorld) -> None:
+    ai_template(ai_world)
+    for name in ("Ana", "Bo"):
+        send(ai_world, first_name=name)
+    dispatch(ai_world)
+    sam = Person(ai_world.app, "sam@example.com")
+    assert "Approve the rest of order-thanks v1" in sam.get("/signoffs").text
+    refused = sam.post("/signoffs/batch", {"template": "order-thanks", "version": "1"})
+    assert refused.status_code == 409 and "one by one first" in refused.text

@@ -42,8 +42,12 @@ def highlighted(item: SignoffItem) -> dict[str, Markup]:
 
 
 def _page(error: str = "", status: int = 200) -> ResponseReturnValue:
-    items = [(item, highlighted(item)) for item in queue.list_items(db_session())]
-    return render_template("pages/signoffs.html", items=items, error=error), status
+    pending = queue.list_items(db_session())
+    items = [(item, highlighted(item)) for item in pending]
+    campaigns = sorted({(item.template_key, item.version_number) for item in pending})
+    return render_template(
+        "pages/signoffs.html", items=items, campaigns=campaigns, error=error
+    ), status
 
 
 @bp.get("/signoffs")
@@ -98,4 +102,29 @@ def reject_signoff(item_id: int) -> ResponseReturnValue:
         return _page(str(exc), 409 if isinstance(exc, Conflict) else 422)
     session.commit()
     flash(f"Sign-off {item_id} rejected.")
+    return redirect(url_for("pages.signoffs"))
+
+
+@bp.post("/signoffs/batch")
+@roles("signoff")
+def batch_signoff() -> ResponseReturnValue:
+    """Approve the rest of a campaign once its sample and every flagged message were decided."""
+    session, settings = db_session(), services().settings
+    template = request.form.get("template", "")
+    version = request.form.get("version", type=int) or 0
+    try:
+        released = queue.batch_approve(
+            session,
+            template,
+            version,
+            reviewer=person().email,
+            rule=queue.SampleRule(settings.signoff_sample_min, settings.signoff_sample_percent),
+            comment=request.form.get("comment", "").strip(),
+        )
+    except (Conflict, ValidationFailed) as exc:
+        session.rollback()
+        return _page(str(exc), 409 if isinstance(exc, Conflict) else 422)
+    session.commit()
+    notify_dispatcher([item.message_id for item in released])
+    flash(f"{len(released)} message(s) of {template} v{version} approved together.")
     return redirect(url_for("pages.signoffs"))
