@@ -1,0 +1,94 @@
+"""Screenshots of the editor, the review diff and the sign-off queue for the README.
+
+Run `python -m tests.web.make_screenshots docs/screenshots` (needs /usr/bin/chromium).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from hcs.db import transaction
+from hcs.governance import workflow
+from hcs.setup import load_demo
+from templates_store import versioning
+from tests.api.conftest import make_world
+from tests.api.test_messages import dispatch
+from tests.api.test_signoffs import ai_template, send
+from tests.web.support import PASSWORD
+from tests.web.test_browser import CHROMIUM, FLAGS
+
+
+def _second_version(session, key: str, old: str, new: str) -> int:  # type: ignore[no-untyped-def]
+    draft = versioning.create_draft(session, key, author="ana@example.com")
+    parts = {
+        channel: {
+            locale: {
+                field: value.replace(old, new) if isinstance(value, str) else value
+                for field, value in fields.items()
+            }
+            for locale, fields in locales.items()
+        }
+        for channel, locales in draft.parts.items()
+    }
+    versioning.update_draft(session, key, draft.number, {"parts": parts})
+    workflow.submit(session, key, draft.number, actor="ana@example.com")
+    return draft.number
+
+
+def _sign_in(browser: Browser, base_url: str, email: str) -> Page:
+    page = browser.new_page(base_url=base_url, viewport={"width": 1366, "height": 860})
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+    return page
+
+
+def main(out: Path) -> None:
+    """Seed a world with the demo set and AI messages, serve it, and take the screenshots."""
+    out.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp())
+    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
+    sessions = world.app.extensions["hcs"].sessions
+    with transaction(sessions) as session:
+        load_demo(session)
+    ai_template(world)
+    for name in ("Ana", "Bo"):
+        send(world, first_name=name)
+    dispatch(world)
+    with transaction(sessions) as session:
+        review = _second_version(session, "order-confirmation", "is confirmed", "is on its way")
+        draft = versioning.create_draft(session, "payment-due", author="ana@example.com").number
+    server = make_server("127.0.0.1", 0, world.app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+            ana = _sign_in(browser, base_url, "ana@example.com")
+            ana.goto(f"/templates/payment-due/versions/{draft}/edit")
+            ana.locator("iframe").first.wait_for()
+            ana.wait_for_timeout(1500)  # the frames load after the preview swaps in
+            ana.screenshot(path=str(out / "editor.png"))
+            lee = _sign_in(browser, base_url, "lee@example.com")
+            lee.goto(f"/templates/order-confirmation/versions/{review}?view=side")
+            lee.screenshot(path=str(out / "review.png"), full_page=True)
+            sam = _sign_in(browser, base_url, "sam@example.com")
+            sam.goto("/signoffs")
+            sam.screenshot(path=str(out / "signoff.png"))
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        world.app.extensions["hcs"].engine.dispose()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))
