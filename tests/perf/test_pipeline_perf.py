@@ -4,7 +4,8 @@
    (sync workers close each connection after its answer; the client reconnects): single sends
    and batches, against a bare validate-only Flask endpoint under the same gunicorn.
 2. Personalized emails end to end (accept, render, finish, outbox send, archive) with the
-   in-process worker, against a plain Jinja render plus one bare INSERT per message.
+   in-process worker and with Celery on Redis (two worker processes), against a plain Jinja
+   render plus one bare INSERT per message (one statement each, committed per 1,000).
 3. The same emails through django-post-office (`send_many`, a locmem backend, SQLite WAL).
 
 `HCS_BENCH_EMAILS` sets how many emails (default 1,000, a few minutes in all on two shared
@@ -20,9 +21,12 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
@@ -292,3 +296,82 @@ def test_personalized_emails_against_django_post_office(
     name = f"{EMAILS:,} emails vs django-post-office (send_many, locmem) [sqlite WAL]"
     bench_report(name, RESULTS["sqlite"] * EMAILS, peer["seconds"], unit="email", per=EMAILS)
     print(f"\n{name}: django-post-office {peer['seconds'] * 1e3 / EMAILS:.3f} ms/email")
+
+
+CELERY_WORKER = (
+    "from hcs.config import load_settings; from hcs.tasks import run_celery_worker; "
+    "run_celery_worker(load_settings(None), '--concurrency=2', '--loglevel=WARNING')"
+)
+REDIS_URL = os.environ.get("HCS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _sent(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        query = select(func.count()).select_from(Message).where(Message.status == "sent")
+        return int(session.scalar(query) or 0)
+
+
+def _wait_for_sent(sessions: sessionmaker[Session], count: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while _sent(sessions) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} sent after {seconds} s"
+        time.sleep(0.1)
+
+
+def _accept_and_enqueue(world: Any, celery: Any, start: int, stop: int) -> None:
+    from hcs.tasks import enqueue
+
+    services = world.app.extensions["hcs"]
+    lease = timedelta(seconds=services.settings.dispatch_lease_seconds)
+    for first in range(start, stop, MAX_BATCH):
+        requests = [SendRequest(**send(n)) for n in range(first, min(first + MAX_BATCH, stop))]
+        with transaction(services.sessions) as session:
+            ids = [
+                m.id for m in accept_batch(session, TEMPLATE, "email", requests, requested_by="b")
+            ]
+        enqueue(celery, services.sessions, lease, ids)
+
+
+@pytest.mark.perf
+def test_personalized_emails_end_to_end_with_celery_on_redis(
+    fresh_database_url: str, tmp_path: Path, bench_report: Callable[..., None]
+) -> None:
+    pytest.importorskip("hcs.tasks")
+    from hcs.tasks import make_celery
+    from tests.reliability.workers import celery_worker, purge_redis_queue, worker_env
+
+    world = ready_world(fresh_database_url, tmp_path / "var")
+    services = world.app.extensions["hcs"]
+    queue = f"hcs-bench-{uuid.uuid4().hex[:8]}"
+    settings = replace(services.settings, broker_url=REDIS_URL, celery_queue=queue)
+    celery = make_celery(settings)
+    env = worker_env(
+        {
+            "HCS_DATABASE_URL": fresh_database_url,
+            "HCS_SECRET_KEY": services.settings.secret_key,
+            "HCS_VAR_DIR": str(services.settings.var_dir),
+            "HCS_BROKER_URL": REDIS_URL,
+            "HCS_CELERY_QUEUE": queue,
+            "HCS_SWEEP_SECONDS": "3600",
+        }
+    )
+    try:
+        with celery_worker(env, tmp_path / "worker.log", [sys.executable, "-c", CELERY_WORKER]):
+            _accept_and_enqueue(world, celery, 0, 50)  # worker start-up and warm-up
+            _wait_for_sent(services.sessions, 50, 120)
+            start = time.perf_counter()
+            _accept_and_enqueue(world, celery, 50, EMAILS + 50)
+            _wait_for_sent(services.sessions, EMAILS + 50, 60 + EMAILS)
+            pipeline_s = time.perf_counter() - start
+    finally:
+        purge_redis_queue(REDIS_URL, queue)
+        celery.close()
+    with services.sessions() as session:
+        assert _archived(session) in (None, EMAILS + 50)
+    assert len(list((services.settings.outbox_dir / "email").iterdir())) == EMAILS + 50
+    raw_s = _median_raw(services.engine)
+    services.engine.dispose()
+    backend = services.engine.dialect.name
+    name = f"{EMAILS:,} emails end to end, Celery on Redis, 2 processes [{backend}]"
+    bench_report(name, pipeline_s, raw_s, unit="email", per=EMAILS)
+    print(f"\n{name}: 100,000 would take {pipeline_s / EMAILS * 100_000:,.0f} s")
