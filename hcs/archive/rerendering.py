@@ -13,6 +13,7 @@ from hcs.archive.reading import get_entry, open_entry
 from hcs.delivery.finishing import finish
 from hcs.delivery.models import Message
 from hcs.delivery.providers import Providers
+from hcs.signoffs.gate import signed_off_texts
 from templates_store.errors import Conflict, NotFound
 from templates_store.models import Template, TemplateVersion
 
@@ -84,7 +85,8 @@ def rerender(
 ) -> Rerendered:
     """Render an entry again from its pinned closure and data; compare bytes. Audited."""
     message, archived, closure_hash = _message(session, entry_id, keys or default_keyring())
-    finished = finish(session, message, providers)
+    slot_text = signed_off_texts(session, message)
+    finished = finish(session, message, providers, slot_text=slot_text)
     output = finished.output
     differs = _first_difference(archived, output)
     result = Rerendered(

@@ -34,9 +34,11 @@ def worker_name() -> str:
 
 
 def housekeeping(sessions: sessionmaker[Session]) -> None:
-    """Seal pending audit entries, expire stale sign-offs and purge old idempotency keys."""
+    """Seal the audit log and the archive, expire stale sign-offs, forget old idempotency keys."""
     with sessions.begin() as session:
         seal_pending(session, AuditEntry)
+    with sessions.begin() as session:
+        archive.seal_archive(session)
     with sessions.begin() as session:
         expire_signoffs(session)
     with sessions.begin() as session:

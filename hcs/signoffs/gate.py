@@ -80,3 +80,11 @@ def request_signoff(
             open_item(session, message, slots, ttl=ttl)
         entry.done_at, entry.leased_until = utcnow(), None
         return message.status
+
+
+def signed_off_texts(session: Session, message: Message) -> dict[str, str] | None:
+    """The slot texts a person approved for this message (None when it carries no AI text)."""
+    item = item_of(session, message.id)
+    if item is None or item.status != APPROVED:
+        return None
+    return {name: slot["text"] for name, slot in item.slots.items()}

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from hcs.archive import keyring as archive_keyring
+from hcs.archive.rerendering import rerender
 from hcs.db import transaction
 from hcs.delivery.finishing import finish
 from hcs.delivery.models import Message
@@ -238,3 +240,7 @@ def test_the_archive_records_the_ai_provenance_and_sign_off(world: ApiWorld) -> 
     slot = entry["ai"]["slots"]["opener"]
     assert slot["provider"] == "offline" and list(slot["inputs"]) == ["first_name"]
     assert {f["check"] for f in slot["findings"]} >= {"length", "personal_data"}
+    with transaction(services.sessions) as session:
+        again = rerender(session, found[0]["id"], providers=build_providers(services.settings),
+                         actor="aud@example.com", keys=archive_keyring(services.settings))
+    assert again.identical
