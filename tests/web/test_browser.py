@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tempfile
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +15,15 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from hcs.archive.models import ArchiveEntry
 from hcs.db import transaction
+from hcs.delivery.worker import build_worker
 from hcs.governance import workflow
-from tests.web.support import PASSWORD, make_app, make_draft
+from hcs.sealing import seal_pending
+from tests.api.conftest import ApiWorld, make_world
+from tests.api.test_messages import dispatch
+from tests.api.test_signoffs import ai_template
+from tests.web.support import PASSWORD, make_draft
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -37,10 +45,16 @@ VARIABLES = '[{"name": "order_id", "type": "string", "required": true, "example"
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = make_app(tmp_path_factory.mktemp("browser"))
-    yield app
-    app.extensions["hcs"].engine.dispose()
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
+    folder = tmp_path_factory.mktemp("browser")
+    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
+    yield world
+    world.app.extensions["hcs"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def app(world: ApiWorld) -> Flask:
+    return world.app
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +235,52 @@ def test_every_page_loads_without_breaking_its_content_security_policy(
     expect(aud.locator("#audit")).to_contain_text("template.submit")
     aud.goto("/archive")
     expect(aud.locator("#archive")).to_contain_text("No entry matches.")
+
+
+def _send(world: ApiWorld, base_url: str) -> str:
+    """A backend system sends through the API of the running server, with its key."""
+    body = {
+        "template": "order-thanks",
+        "channel": "sms",
+        "to": {"phone": "+447400123456"},
+        "data": {"order_id": "A-1", "first_name": "Ana"},
+    }
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/messages",
+        data=json.dumps(body).encode(),
+        headers={
+            "Authorization": f"Bearer {world.keys['system']}",
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 202
+        return str(json.load(answer)["id"])
+
+
+def test_a_system_sends_a_cx_agent_signs_off_and_an_auditor_sees_it_verified(
+    world: ApiWorld, base_url: str, people: People
+) -> None:
+    ai_template(world)  # a published template with an AI slot and its disclosure block
+    message_id = _send(world, base_url)
+    dispatch(world)  # the worker writes the AI text; the message waits for a person
+    sam = people.sign_in("sam@example.com")
+    sam.get_by_role("link", name="1 AI message waiting for sign-off").click()
+    expect(sam.locator('mark[data-ai-slot="opener"]').first).to_be_visible()
+    sam.get_by_role("button", name="Approve", exact=True).click()
+    expect(sam.get_by_text("approved.")).to_be_visible()
+    services = world.app.extensions["hcs"]
+    build_worker(services.settings, services.sessions).run_once()  # sends and archives
+    with transaction(services.sessions) as session:
+        seal_pending(session, ArchiveEntry)
+
+    aud = people.sign_in("aud@example.com")
+    aud.get_by_role("link", name="Archive").click()
+    aud.get_by_label("Template key").fill("order-thanks")
+    aud.get_by_role("button", name="Search").click()
+    expect(aud.locator("#archive")).to_contain_text(message_id)
+    aud.locator("#archive a").first.click()
+    expect(aud.locator("#integrity")).to_contain_text("Verified")
+    expect(aud.locator("#output")).to_contain_text("Order A-1 is confirmed.")
+    expect(aud.get_by_role("heading", name="AI provenance")).to_be_visible()
