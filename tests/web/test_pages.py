@@ -397,3 +397,36 @@ def test_batch_sign_off_waits_for_a_sample_decided_one_by_one(ai_world: ApiWorld
     assert "Approve the rest of order-thanks v1" in sam.get("/signoffs").text
     refused = sam.post("/signoffs/batch", {"template": "order-thanks", "version": "1"})
     assert refused.status_code == 409 and "one by one first" in refused.text
+
+
+def test_an_admin_adds_a_person_whose_password_is_shown_once(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    root = people["root"]
+    added = root.post("/admin/users", {"email": "new@example.com", "roles": "author"})
+    assert added.status_code == 200 and 'id="secret"' in added.text
+    assert added.headers["Cache-Control"] == "no-store"
+    assert 'id="secret"' not in root.get("/admin/users").text
+    refused = root.post("/admin/users", {"email": "not-an-email", "roles": "author"})
+    assert refused.status_code == 422 and 'id="new-email-error"' in refused.text
+    changed = root.post("/admin/users/new@example.com", {"roles": ["author", "reviewer"]})
+    assert changed.status_code == 302
+    assert root.post("/admin/users/new@example.com", {"action": "disable"}).status_code == 302
+    assert people["ana"].get("/admin/users").status_code == 403
+
+
+def test_an_admin_creates_an_api_key_shown_once_and_revokes_it(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    root = people["root"]
+    created = root.post("/admin/keys", {"name": "backend-web", "scopes": ["send", "read"]})
+    secret = re.search(r'<code id="secret">([^<]+)</code>', created.text)[1]  # type: ignore[index]
+    assert secret.startswith("hcs_") and secret not in root.get("/admin/keys").text
+    api = app.test_client().get("/api/v1/templates", headers={"Authorization": f"Bearer {secret}"})
+    assert api.status_code == 200
+    assert root.post("/admin/keys/backend-web/revoke").status_code == 302
+    api = app.test_client().get("/api/v1/templates", headers={"Authorization": f"Bearer {secret}"})
+    assert api.status_code == 401
+    assert 'id="key-scopes-error"' in root.post("/admin/keys", {"name": "none"}).text
+    assert people["lee"].get("/admin/policies").status_code == 200
+    assert people["lee"].post("/admin/keys", {"name": "x", "scopes": "read"}).status_code == 403

@@ -34,6 +34,7 @@ def _expired_form(exc: CSRFError) -> ResponseReturnValue:
 
 
 from hcs.web.pages import (  # noqa: E402, F401  (their routes)
+    admin,
     archive,
     audit,
     catalogue,
