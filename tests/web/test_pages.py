@@ -15,7 +15,7 @@ from hcs.delivery.worker import build_worker
 from templates_store import versioning
 from templates_store.lookup import get_version, search_templates
 from tests.api.conftest import ApiWorld, make_world
-from tests.api.test_messages import dispatch
+from tests.api.test_messages import ORDER, dispatch, published
 from tests.api.test_signoffs import ai_template, send, sent_bodies, status
 from tests.web.support import make_app, make_draft, sign_in
 
@@ -430,3 +430,17 @@ def test_an_admin_creates_an_api_key_shown_once_and_revokes_it(
     assert 'id="key-scopes-error"' in root.post("/admin/keys", {"name": "none"}).text
     assert people["lee"].get("/admin/policies").status_code == 200
     assert people["lee"].post("/admin/keys", {"name": "x", "scopes": "read"}).status_code == 403
+
+
+def test_an_archived_email_is_shown_rendered_in_a_sandboxed_frame(ai_world: ApiWorld) -> None:
+    published(ai_world)
+    assert ai_world.as_("system").post("/messages", ORDER).status_code == 202
+    services = ai_world.app.extensions["hcs"]
+    build_worker(services.settings, services.sessions).run_once()
+    aud = Person(ai_world.app, "aud@example.com")
+    listing = aud.get("/archive?channel=email").text
+    entry_path = re.search(r'href="(/archive/\d+)"', listing)[1]  # type: ignore[index]
+    assert f'src="{entry_path}/rendered"' in aud.get(entry_path).text
+    frame = aud.get(f"{entry_path}/rendered")
+    assert frame.status_code == 200 and "A-1001" in frame.text and "<" in frame.text
+    assert frame.headers["Content-Security-Policy"].startswith("sandbox;")

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
+from markupsafe import escape
 
 from hcs import archive
 from hcs.extensions import db_session, services
 from hcs.web.pages import bp
+from hcs.web.pages.editor import FRAME_POLICY
 from hcs.web.pages.guard import person, roles
 from templates_store.models import CHANNELS
 
 PAGE_SIZE = 50
 TEXT_FILTERS = ("recipient", "template", "channel")
+EMAIL_TYPE = "message/rfc822"
 
 
 def _day(name: str, errors: dict[str, str]) -> date | None:
@@ -92,3 +97,21 @@ def archive_output(entry_id: int) -> ResponseReturnValue:
         mimetype="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@bp.get("/archive/<int:entry_id>/rendered")
+@roles("auditor", "admin")
+def archive_rendered(entry_id: int) -> ResponseReturnValue:
+    """An archived email's HTML body, for a sandboxed frame with its own policy. Audited."""
+    session = db_session()
+    keys = archive.keyring(services().settings)
+    opened = archive.read_entry(session, entry_id, actor=person().email, keys=keys)
+    session.commit()
+    html = "<p>This output cannot be read any more.</p>"
+    if opened.output is not None and opened.entry.content_type.startswith(EMAIL_TYPE):
+        message = email.message_from_bytes(opened.output, policy=email.policy.default)
+        body = message.get_body(("html", "plain"))  # type: ignore[attr-defined]
+        if body is not None:
+            text = body.get_content()
+            html = text if body.get_content_subtype() == "html" else f"<pre>{escape(text)}</pre>"
+    return Response(html, headers={"Content-Security-Policy": FRAME_POLICY})
