@@ -13,7 +13,7 @@ from hcs.identity.principal import Principal
 from hcs.signoffs.models import SignoffItem
 from hcs.signoffs.queue import list_items
 from templates_store.lookup import published_version, search_templates
-from templates_store.models import Template, TemplateVersion
+from templates_store.models import ContentBlock, Template, TemplateVersion
 from templates_store.orm import utcnow
 from templates_store.status import Status
 
@@ -77,3 +77,8 @@ def _row(item: Template) -> dict[str, Any]:
         "review_due_at": due,
         "overdue": bool(due and due < utcnow()),
     }
+
+
+def block_catalogue(session: Session) -> list[ContentBlock]:
+    """Every content block an author may include, by key."""
+    return list(session.scalars(select(ContentBlock).order_by(ContentBlock.key)))

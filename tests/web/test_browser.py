@@ -288,3 +288,29 @@ def test_a_system_sends_a_cx_agent_signs_off_and_an_auditor_sees_it_verified(
     expect(aud.locator("#integrity")).to_contain_text("Verified")
     expect(aud.locator("#output")).to_contain_text("Order A-1 is confirmed.")
     expect(aud.get_by_role("heading", name="AI provenance")).to_be_visible()
+
+
+def _published_block(world: ApiWorld, key: str, text: str) -> None:
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    ana.post("/blocks", {"key": key, "name": key.title()})
+    content = {"text": {"en": text}, "html": {"en": f"<p>{text}</p>"}}
+    ana.post(f"/blocks/{key}/versions", {"content": content})
+    ana.post(f"/blocks/{key}/versions/1/submit")
+    lee.post(f"/blocks/{key}/versions/1/approve")
+    assert lee.post(f"/blocks/{key}/versions/1/publish").status_code == 200
+
+
+def test_an_author_inserts_a_content_block_and_the_preview_shows_it(
+    world: ApiWorld, people: People
+) -> None:
+    _published_block(world, "sign-off-line", "Kind regards, Northwind")
+    make_draft(world.app, "with-block")
+    ana = people.sign_in("ana@example.com")
+    ana.goto("/templates/with-block/versions/1/edit")
+    body = ana.get_by_label("sms body (en)")
+    body.click()
+    body.press("End")
+    ana.get_by_text("Content blocks to insert").click()
+    ana.get_by_role("button", name="Insert sign-off-line").click()
+    expect(body).to_have_value(re.compile(r"\{\{ block\('sign-off-line'\) \}\}$"))
+    expect(_preview(ana, "sms").locator(".bubble")).to_contain_text("Kind regards, Northwind")

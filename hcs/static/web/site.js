@@ -85,3 +85,25 @@ document.addEventListener("click", (event) => {
     other.setAttribute("aria-pressed", String(other === button));
   });
 });
+
+// Content blocks: insert `{{ block('key') }}` where the author's cursor was, then re-preview.
+let lastField = null;
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches("#editor textarea")) {
+    lastField = event.target;
+  }
+});
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-insert]");
+  if (!button) {
+    return;
+  }
+  const field = lastField || document.querySelector('#editor [role="tabpanel"]:not([hidden]) textarea');
+  if (!field) {
+    return;
+  }
+  const at = field.selectionStart ?? field.value.length;
+  field.setRangeText(button.dataset.insert, at, field.selectionEnd ?? at, "end");
+  field.dispatchEvent(new Event("input", { bubbles: true }));
+  field.focus();
+});

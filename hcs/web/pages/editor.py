@@ -15,6 +15,7 @@ from hcs.extensions import db_session
 from hcs.governance import workflow
 from hcs.web.pages import bp
 from hcs.web.pages.guard import person, roles
+from hcs.worklist import block_catalogue
 from templates_store import versioning
 from templates_store.errors import ValidationFailed
 from templates_store.locales import normalize_locale
@@ -147,6 +148,7 @@ def _page(
         values=values,
         errors=grouped,
         general=general,
+        blocks=block_catalogue(db_session()),
     ), status
 
 
