@@ -23,6 +23,7 @@ class ChannelPreview:
     locale: str
     result: PreviewResult | None = None
     problem: str = ""
+    part: str = ""  # the part that caused the problem, e.g. `sms.body.en`, when one did
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ class DraftPreview:
 def _one(session: Session, key: str, number: int, channel: str, locale: str) -> ChannelPreview:
     try:
         result = preview(session, key, channel, locale=locale, version=number)
-    except (TemplateProblem, ValidationFailed, NotFound) as exc:
+    except TemplateProblem as exc:
+        return ChannelPreview(channel, locale, problem=str(exc), part=exc.part)
+    except (ValidationFailed, NotFound) as exc:
         return ChannelPreview(channel, locale, problem=str(exc))
     return ChannelPreview(channel, locale, result=result)
 

@@ -314,3 +314,5 @@ def test_an_author_inserts_a_content_block_and_the_preview_shows_it(
     ana.get_by_role("button", name="Insert sign-off-line").click()
     expect(body).to_have_value(re.compile(r"\{\{ block\('sign-off-line'\) \}\}$"))
     expect(_preview(ana, "sms").locator(".bubble")).to_contain_text("Kind regards, Northwind")
+    body.press_sequentially(" {{ nope }}")
+    expect(ana.locator("#live-f-sms-en-body")).to_contain_text("'nope' is undefined")

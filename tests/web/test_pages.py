@@ -186,8 +186,13 @@ def test_the_live_preview_renders_unsaved_content_and_keeps_none_of_it(
     answer = ana.post(f"/templates/live/versions/{number}/preview", _form("Héllo {{ order_id }} ✓"))
     assert answer.status_code == 200
     assert "Héllo A-1 ✓" in answer.text and "UCS-2" in answer.text and "1 segment" in answer.text
-    broken = ana.post(f"/templates/live/versions/{number}/preview", _form("{{ nope }}"))
+    broken = ana.post(f"/templates/live/versions/{number}/preview", _form("Hi\n{{ nope }}"))
     assert 'id="preview-sms-en-problem"' in broken.text and "nope" in broken.text
+    beside = re.search(r'<span id="live-f-sms-en-body"[^>]*>([^<]*)</span>', broken.text)
+    assert beside and "sms.body.en, line 2" in beside[1]
+    assert re.search(r'<span id="live-f-variables"[^>]*></span>', broken.text)
+    unclosed = ana.post(f"/templates/live/versions/{number}/preview", _form("{{ order_id "))
+    assert re.search(r'<span id="live-f-sms-en-body"[^>]*>Preview: [^<]+</span>', unclosed.text)
     assert _stored(app, "live", number)[1]["sms"]["en"]["body"].startswith("Order")
 
 

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from hcs.audit import record
-from hcs.draft_previews import preview_unsaved, render_unsaved
+from hcs.draft_previews import DraftPreview, preview_unsaved, render_unsaved
 from hcs.extensions import db_session
 from hcs.governance import workflow
 from hcs.web.pages import bp
@@ -65,6 +65,25 @@ def field_of(key: str) -> str:
     if rest[0] in PART_FIELDS[channel] and len(rest) > 1:
         return f"parts.{channel}.{rest[1]}.{rest[0]}"
     return ".".join(["parts", channel, *rest[:2]])
+
+
+def field_id(name: str) -> str:
+    """The element id of a form field: `parts.sms.en.body` → `f-sms-en-body`."""
+    return "f-" + "-".join(name.split(".")[1:]) if name.startswith("parts.") else f"f-{name}"
+
+
+def live_problems(
+    form: MultiDict[str, str], errors: dict[str, list[str]], found: DraftPreview | None
+) -> dict[str, list[str]]:
+    """For every field of the form, what the preview found wrong with it (often nothing)."""
+    shown: dict[str, list[str]] = {name: [] for name in form}
+    for name, messages in errors.items():
+        shown.setdefault(name, []).extend(messages)
+    for channel in found.channels if found else []:
+        if channel.part:
+            shown.setdefault(field_of(f"parts.{channel.part}"), []).append(channel.problem)
+    fields = {name for name in form if name.startswith("parts.") or name in JSON_FIELDS}
+    return {name: messages for name, messages in shown.items() if name in fields}
 
 
 def placed(errors: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -149,6 +168,7 @@ def _page(
         errors=grouped,
         general=general,
         blocks=block_catalogue(db_session()),
+        field_id=field_id,
     ), status
 
 
@@ -204,12 +224,15 @@ def live_preview(key: str, number: int) -> ResponseReturnValue:
     """The preview panel for the posted, unsaved content (htmx swaps it in); nothing is kept."""
     changes, errors = changes_from(request.form)
     found = preview_unsaved(db_session(), key, number, changes) if not errors else None
+    grouped = placed(found.errors if found else errors)
     return render_template(
         "pages/_preview.html",
         key=key,
         number=number,
         found=found,
-        errors=placed(found.errors if found else errors),
+        errors=grouped,
+        live=live_problems(request.form, grouped, found),
+        field_id=field_id,
     )
 
 
