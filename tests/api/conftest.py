@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -15,7 +17,7 @@ from hcs import migrate
 from hcs.app import create_app
 from hcs.config import Settings
 from hcs.db import transaction
-from hcs.identity import create_api_key, create_user
+from hcs.identity import create_api_key, create_user, users
 
 PEOPLE = {
     "ana@example.com": ["author"],
@@ -27,6 +29,7 @@ PEOPLE = {
     "aud@example.com": ["auditor"],
     "sam@example.com": ["signoff"],
 }
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 ALL_SCOPES = ["read", "templates", "review", "signoff", "admin"]
 
 
@@ -65,7 +68,12 @@ def make_world(url: str, var_dir: Path) -> ApiWorld:
     settings = Settings(database_url=url, secret_key="test", insecure_cookies=True, var_dir=var_dir)
     app = create_app(settings)
     world = ApiWorld(app)
-    with transaction(app.extensions["hcs"].sessions) as session:
+    # Test accounts are hashed with cheap Argon2 parameters (tests/integration/test_identity.py
+    # covers the real ones; a sign-in rehashes to them); it saves seconds per test.
+    with (
+        transaction(app.extensions["hcs"].sessions) as session,
+        patch.object(users, "_hasher", CHEAP_HASHER),
+    ):
         for email, roles in PEOPLE.items():
             create_user(session, email=email, roles=roles, password="a long passphrase", actor="t")
             name = email.split("@")[0]
