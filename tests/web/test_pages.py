@@ -390,6 +390,10 @@ def test_an_auditor_finds_a_sent_message_in_the_archive(ai_world: ApiWorld) -> N
     output = aud.get(f"{entry_path}/output")
     assert output.status_code == 200 and b"Order A-1 is confirmed." in output.data
     assert 'id="since-error"' in aud.get("/archive?since=yesterday").text
+    export = re.search(r'href="(/api/v1/archive/export[^"]*)"', found.text)[1]  # type: ignore[index]
+    zipped = aud.get(export.replace("&amp;", "&"))
+    assert zipped.status_code == 200 and zipped.mimetype == "application/zip"
+    assert "since=2000-01-01T00:00:00%2B00:00" in export
     assert Person(ai_world.app, "ana@example.com").get("/archive").status_code == 403
 
 

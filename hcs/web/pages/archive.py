@@ -46,6 +46,14 @@ def _filters() -> tuple[dict[str, str], archive.ArchiveFilters, dict[str, str]]:
     return args, filters, errors
 
 
+def _export_query(filters: archive.ArchiveFilters) -> dict[str, str]:
+    """The same search for the API's export, its dates as ISO 8601 instants."""
+    query = {name: getattr(filters, name) for name in TEXT_FILTERS}
+    moments = {"since": filters.since, "until": filters.until}
+    query.update({name: at.isoformat() for name, at in moments.items() if at})
+    return {name: value for name, value in query.items() if value}
+
+
 @bp.get("/archive")
 @roles("auditor", "admin")
 def archive_search() -> ResponseReturnValue:
@@ -64,7 +72,7 @@ def archive_search() -> ResponseReturnValue:
         args=args,
         errors=errors,
         channels=CHANNELS,
-        export_query={k: v for k, v in args.items() if v and k in TEXT_FILTERS},
+        export_query=_export_query(filters),
     )
 
 
