@@ -453,3 +453,22 @@ def test_an_archived_email_is_shown_rendered_in_a_sandboxed_frame(ai_world: ApiW
     frame = aud.get(f"{entry_path}/rendered")
     assert frame.status_code == 200 and "A-1001" in frame.text and "<" in frame.text
     assert frame.headers["Content-Security-Policy"].startswith("sandbox;")
+
+
+def test_an_admin_changes_a_policy_and_a_bad_one_is_refused(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    root = people["root"]
+    assert 'id="stages"' in root.get("/admin/policies/sensitive").text
+    form = {
+        "stages": "legal: reviewer\nbrand: reviewer",
+        "review_days": "90",
+        "check.image_alt": "error",
+        "link_domains": "example.com",
+    }
+    assert root.post("/admin/policies/sensitive", form).status_code == 302
+    page = people["lee"].get("/admin/policies").text
+    assert "legal (reviewer) → brand (reviewer)" in page and "90 days" in page
+    refused = root.post("/admin/policies/sensitive", form | {"review_days": "soon"})
+    assert refused.status_code == 422 and 'id="review_days-error"' in refused.text
+    assert people["lee"].get("/admin/policies/sensitive").status_code == 403

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
 
 from hcs import identity
 from hcs.extensions import db_session
-from hcs.governance.policies import all_policies
+from hcs.governance.policies import SEVERITIES, all_policies, policy_for, update_policy
 from hcs.web.pages import bp
 from hcs.web.pages.guard import person, roles
 from templates_store.errors import Conflict, ValidationFailed
@@ -124,3 +127,51 @@ def revoke_key(name: str) -> ResponseReturnValue:
 def admin_policies() -> ResponseReturnValue:
     """Each category's approval stages, checks, link allowlist and re-review period."""
     return render_template("pages/admin_policies.html", policies=all_policies(db_session()))
+
+
+def _policy_changes(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The policy as the form posts it: one `name: role` stage a line, one domain a line."""
+    stages = []
+    for line in form.get("stages", "").splitlines():
+        name, _, role = line.partition(":")
+        if line.strip():
+            stages.append({"name": name.strip(), "role": role.strip()})
+    days = form.get("review_days", "").strip()
+    if not days.isdigit():
+        raise ValidationFailed({"review_days": ["must be a whole number of days, 1 to 3650"]})
+    checks = {
+        name[len("check.") :]: level for name, level in form.items() if name.startswith("check.")
+    }
+    domains = [line.strip() for line in form.get("link_domains", "").splitlines() if line.strip()]
+    return {"stages": stages, "review_days": int(days), "checks": checks, "link_domains": domains}
+
+
+def _policy_page(
+    category: str, errors: dict[str, list[str]] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    policy = policy_for(db_session(), category)
+    return render_template(
+        "pages/admin_policy.html", policy=policy, errors=errors or {}, severities=SEVERITIES
+    ), status
+
+
+@bp.get("/admin/policies/<category>")
+@roles("admin")
+def edit_policy(category: str) -> ResponseReturnValue:
+    """One category's policy as a form."""
+    return _policy_page(category)
+
+
+@bp.post("/admin/policies/<category>")
+@roles("admin")
+def save_policy(category: str) -> ResponseReturnValue:
+    """Change a category's stages, re-review period, checks and link allowlist (audited)."""
+    session = db_session()
+    try:
+        update_policy(session, category, _policy_changes(request.form), actor=person().email)
+    except ValidationFailed as exc:
+        session.rollback()
+        return _policy_page(category, exc.errors, 422)
+    session.commit()
+    flash(f"The {category} policy is saved.")
+    return redirect(url_for("pages.admin_policies"))
