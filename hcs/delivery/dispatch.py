@@ -56,7 +56,12 @@ def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
 
 
 def claim(
-    session: Session, *, owner: str, limit: int = 50, now: datetime | None = None
+    session: Session,
+    *,
+    owner: str,
+    limit: int = 50,
+    now: datetime | None = None,
+    lease: timedelta = LEASE,
 ) -> list[int]:
     """Lease up to `limit` due entries to `owner`; entries leased by others stay theirs."""
     moment = now or utcnow()
@@ -74,7 +79,7 @@ def claim(
         session.execute(
             update(OutboxEntry)
             .where(OutboxEntry.id.in_(ids))
-            .values(leased_until=moment + LEASE, lease_owner=owner)
+            .values(leased_until=moment + lease, lease_owner=owner)
         )
     return ids
 

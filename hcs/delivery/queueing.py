@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hcs.delivery.dispatch import Outcome, SentHook, process
+from hcs.delivery.dispatch import Outcome, SentHook, claim, process
 from hcs.delivery.models import OutboxEntry
 from hcs.delivery.providers import Providers
 from templates_store.orm import utcnow
@@ -44,24 +44,7 @@ def hand_to_queue(session: Session, message_ids: Sequence[str], *, lease: timede
 
 def sweep(session: Session, *, lease: timedelta, limit: int = 1000) -> list[int]:
     """Mark due entries nobody holds (never queued, lost, or due for a retry) as queued."""
-    moment = utcnow()
-    due = (
-        select(OutboxEntry.id)
-        .where(OutboxEntry.done_at.is_(None), OutboxEntry.available_at <= moment)
-        .where(_free(moment))
-        .order_by(OutboxEntry.available_at, OutboxEntry.id)
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list(session.scalars(due))
-    if ids:
-        session.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.id.in_(ids))
-            .values(leased_until=moment + lease, lease_owner=QUEUED)
-        )
-    return ids
+    return claim(session, owner=QUEUED, limit=limit, lease=lease)
 
 
 def take(session: Session, entry_id: int, *, owner: str, lease: timedelta) -> bool:
