@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,75 +20,59 @@ from templates_store.models import (
 from templates_store.status import Status
 
 V = TypeVar("V", bound=VersionMixin)
+Owner = TypeVar("Owner", Template, ContentBlock, Theme)
 # Version numbers are 32-bit integers in every database.
 MAX_NUMBER = 2**31 - 1
 
 
-def _number(number: int, what: str) -> int:
+def _by_key(session: Session, model: type[Owner], key: str, what: str) -> Owner:
+    found = session.scalar(select(model).where(model.key == key))
+    if found is None:
+        raise NotFound(f"no {what} with key {key!r}")
+    return found
+
+
+def _version(
+    session: Session, owner: type[Any], model: type[V], key: str, number: int, what: str
+) -> V:
     if not 1 <= number <= MAX_NUMBER:
-        raise NotFound(f"{what} has no version {number}")
-    return number
+        raise NotFound(f"{what} {key!r} has no version {number}")
+    version = session.scalar(
+        select(model).join(owner).where(owner.key == key, model.number == number)
+    )
+    if version is None:
+        raise NotFound(f"{what} {key!r} has no version {number}")
+    return version
 
 
 def get_template(session: Session, key: str) -> Template:
     """The template with `key`, or `NotFound`."""
-    template = session.scalar(select(Template).where(Template.key == key))
-    if template is None:
-        raise NotFound(f"no template with key {key!r}")
-    return template
+    return _by_key(session, Template, key, "template")
 
 
 def get_version(session: Session, key: str, number: int) -> TemplateVersion:
     """Version `number` of template `key`, or `NotFound`."""
-    _number(number, f"template {key!r}")
-    version = session.scalar(
-        select(TemplateVersion)
-        .join(Template)
-        .where(Template.key == key, TemplateVersion.number == number)
-    )
-    if version is None:
-        raise NotFound(f"template {key!r} has no version {number}")
-    return version
+    return _version(session, Template, TemplateVersion, key, number, "template")
 
 
 def get_block(session: Session, key: str) -> ContentBlock:
     """The content block with `key`, or `NotFound`."""
-    block = session.scalar(select(ContentBlock).where(ContentBlock.key == key))
-    if block is None:
-        raise NotFound(f"no content block with key {key!r}")
-    return block
+    return _by_key(session, ContentBlock, key, "content block")
 
 
 def get_block_version(session: Session, key: str, number: int) -> BlockVersion:
     """Version `number` of block `key`, or `NotFound`."""
-    _number(number, f"content block {key!r}")
-    version = session.scalar(
-        select(BlockVersion)
-        .join(ContentBlock)
-        .where(ContentBlock.key == key, BlockVersion.number == number)
-    )
-    if version is None:
-        raise NotFound(f"content block {key!r} has no version {number}")
-    return version
+    return _version(session, ContentBlock, BlockVersion, key, number, "content block")
 
 
 def get_theme(session: Session, key: str) -> Theme:
     """The brand theme with `key`, or `NotFound`."""
-    theme = session.scalar(select(Theme).where(Theme.key == key))
-    if theme is None:
-        raise NotFound(f"no theme with key {key!r}")
-    return theme
+    return _by_key(session, Theme, key, "theme")
 
 
 def get_theme_version(session: Session, key: str, number: int) -> ThemeVersion:
     """Version `number` of theme `key`, or `NotFound`."""
-    _number(number, f"theme {key!r}")
-    version = session.scalar(
-        select(ThemeVersion).join(Theme).where(Theme.key == key, ThemeVersion.number == number)
-    )
-    if version is None:
-        raise NotFound(f"theme {key!r} has no version {number}")
-    return version
+    return _version(session, Theme, ThemeVersion, key, number, "theme")
 
 
 def next_number(session: Session, model: type[VersionMixin], owner_id: int) -> int:
