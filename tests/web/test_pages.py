@@ -271,6 +271,9 @@ def test_an_author_adds_a_locale_and_saves_its_translation(
     assert people["ana"].post(path, form).status_code == 302
     assert _stored(app, "locales", number)[1]["sms"]["fr"]["body"] == "Commande {{ order_id }}"
     assert 'name="parts.sms.fr.body"' in people["ana"].get(path).text
+    form |= {"parts.sms.de.body": "  "}  # added, then left empty: not saved
+    assert people["ana"].post(path, form).status_code == 302
+    assert set(_stored(app, "locales", number)[1]["sms"]) == {"en", "fr"}
 
 
 def test_ai_slots_that_are_not_a_list_show_next_to_their_field(

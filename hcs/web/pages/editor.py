@@ -44,7 +44,10 @@ def changes_from(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, l
         if field == "quick_replies":
             value = [line.strip() for line in text.splitlines() if line.strip()]
         parts.setdefault(channel, {}).setdefault(locale, {})[field] = value
-    changes: dict[str, Any] = {"parts": parts}
+    for locales in parts.values():  # a locale added and left empty is no locale
+        for locale in [loc for loc, fields in locales.items() if _is_empty(fields)]:
+            del locales[locale]
+    changes: dict[str, Any] = {"parts": {c: locales for c, locales in parts.items() if locales}}
     errors: dict[str, list[str]] = {}
     for field, empty in JSON_FIELDS.items():
         try:
@@ -52,6 +55,10 @@ def changes_from(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, l
         except ValueError as exc:
             errors[field] = [f"is not valid JSON: {exc}"]
     return changes, errors
+
+
+def _is_empty(fields: dict[str, Any]) -> bool:
+    return not any(v.strip() if isinstance(v, str) else v for v in fields.values())
 
 
 def field_of(key: str) -> str:
