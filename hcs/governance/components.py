@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from hcs.audit import record
 from hcs.governance.policies import COMPONENTS, policy_for
-from hcs.governance.workflow import decide
+from hcs.governance.workflow import decide, swap_published
 from templates_store import blocks
-from templates_store.errors import Conflict
 from templates_store.lookup import get_block_version, get_theme_version
 from templates_store.models import BlockVersion, ContentBlock, TemplateVersion, VersionMixin
 from templates_store.status import Status
@@ -95,16 +94,8 @@ def reject(
 def publish(session: Session, kind: str, key: str, number: int, *, actor: str) -> VersionMixin:
     """Make an approved block or theme version the one new template versions pin."""
     version = _version(session, kind, key, number)
-    if version.status not in (Status.APPROVED, Status.SUPERSEDED):
-        raise Conflict(
-            f"version {number} is {version.status.value}; only approved versions can be published"
-        )
     owner = version.block if isinstance(version, BlockVersion) else version.theme  # type: ignore[attr-defined]
-    current = next((v for v in owner.versions if v.status is Status.PUBLISHED), None)
-    if current is not None:
-        current.move_to(Status.SUPERSEDED)
-        session.flush()
-    version.move_to(Status.PUBLISHED)
+    current = swap_published(session, owner.versions, version)
     session.flush()
     record(
         session,

@@ -5,7 +5,7 @@ Every function takes primitives, never commits, and appends its audit entry.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from hcs.governance.policies import Policy, policy_for
 from templates_store import versioning
 from templates_store.closure import resolve_closure
 from templates_store.errors import Conflict, ValidationFailed
-from templates_store.lookup import get_template, get_version, published_version
+from templates_store.lookup import get_template, get_version
 from templates_store.models import Template, TemplateVersion, VersionMixin
 from templates_store.orm import utcnow
 from templates_store.status import SENDABLE, Status
@@ -222,22 +222,32 @@ def reject(
     return version
 
 
+def swap_published(
+    session: Session, versions: Sequence[VersionMixin], version: VersionMixin
+) -> VersionMixin | None:
+    """Publish an approved (or superseded) version; the one published before is superseded."""
+    if version.status not in (Status.APPROVED, Status.SUPERSEDED):
+        raise Conflict(
+            f"version {version.number} is {version.status.value}; "
+            "only approved versions can be published"
+        )
+    current = next((v for v in versions if v.status is Status.PUBLISHED), None)
+    if current is not None:
+        current.move_to(Status.SUPERSEDED)
+        session.flush()  # one published version at a time, even inside the transaction
+    version.move_to(Status.PUBLISHED)
+    return current
+
+
 def publish(session: Session, key: str, number: int, *, actor: str) -> TemplateVersion:
     """Make an approved version the one that sends; publishing an older one is a rollback."""
     template = get_template(session, key)
     if template.retired_at is not None:
         raise Conflict(f"template {key!r} is retired")
     version = get_version(session, key, number)
-    if version.status not in (Status.APPROVED, Status.SUPERSEDED):
-        raise Conflict(
-            f"version {number} is {version.status.value}; only approved versions can be published"
-        )
-    current = published_version(template)
-    is_rollback = version.status is Status.SUPERSEDED or bool(current and current.number > number)
-    if current is not None:
-        current.move_to(Status.SUPERSEDED)
-        session.flush()
-    version.move_to(Status.PUBLISHED)
+    was_superseded = version.status is Status.SUPERSEDED
+    current = swap_published(session, template.versions, version)
+    is_rollback = was_superseded or bool(current and current.number > number)
     now = utcnow()
     version.published_at = now
     version.review_due_at = now + timedelta(days=policy_for(session, template.category).review_days)
