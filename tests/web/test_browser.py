@@ -236,7 +236,13 @@ def test_every_page_loads_without_breaking_its_content_security_policy(
     aud.goto("/archive")
     expect(aud.locator("#archive")).to_be_visible()
     root = people.sign_in("root@example.com")
-    for path in ("/admin/users", "/admin/keys", "/admin/policies", "/admin/policies/marketing"):
+    for path in (
+        "/admin/users",
+        "/admin/keys",
+        "/admin/policies",
+        "/admin/policies/marketing",
+        "/admin/providers",
+    ):
         root.goto(path)
         expect(root.locator("main h1")).to_be_visible()
 

@@ -475,3 +475,16 @@ def test_an_admin_changes_a_policy_and_a_bad_one_is_refused(
     refused = root.post("/admin/policies/sensitive", form | {"review_days": "soon"})
     assert refused.status_code == 422 and 'id="review_days-error"' in refused.text
     assert people["lee"].get("/admin/policies/sensitive").status_code == 403
+
+
+def test_an_admin_sees_each_channels_provider_and_its_recent_outcomes(
+    ai_world: ApiWorld,
+) -> None:
+    published(ai_world)
+    assert ai_world.as_("system").post("/messages", ORDER).status_code == 202
+    dispatch(ai_world)
+    root = Person(ai_world.app, "root@example.com")
+    page = root.get("/admin/providers").text
+    row = re.search(r"<tr><td>email</td>(.*?)</tr>", page, re.S)
+    assert row and "outbox" in row[1] and "sent: 1" in row[1]
+    assert Person(ai_world.app, "lee@example.com").get("/admin/providers").status_code == 403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -9,11 +10,13 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from hcs import identity
-from hcs.extensions import db_session
+from hcs.extensions import db_session, services
 from hcs.governance.policies import SEVERITIES, all_policies, policy_for, update_policy
+from hcs.provider_status import channel_status
 from hcs.web.pages import bp
 from hcs.web.pages.guard import person, roles
 from templates_store.errors import Conflict, ValidationFailed
+from templates_store.orm import utcnow
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -175,3 +178,17 @@ def save_policy(category: str) -> ResponseReturnValue:
     session.commit()
     flash(f"The {category} policy is saved.")
     return redirect(url_for("pages.admin_policies"))
+
+
+@bp.get("/admin/providers")
+@roles("admin")
+def admin_providers() -> ResponseReturnValue:
+    """Each channel's provider and fallback, what its messages became in the last day, the AI."""
+    settings = services().settings
+    since = utcnow() - timedelta(days=1)
+    return render_template(
+        "pages/admin_providers.html",
+        channels=channel_status(db_session(), settings, since),
+        settings=settings,
+        worker="Celery" if settings.broker_url else "in-process",
+    )
