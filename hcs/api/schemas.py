@@ -189,6 +189,9 @@ class PolicyOut(Schema):
     review_days = fields.Integer()
     checks = fields.Dict(keys=fields.String(), values=fields.String())
     link_domains = fields.List(fields.String())
+    forbidden_topics = fields.List(
+        fields.String(), allow_none=True, metadata={"description": "null: the built-in defaults"}
+    )
 
 
 class PolicyPatch(Schema):
@@ -196,6 +199,7 @@ class PolicyPatch(Schema):
     review_days = fields.Integer(validate=validate.Range(min=1, max=3650))
     checks = fields.Dict(keys=fields.String(), values=fields.String())
     link_domains = fields.List(fields.String())
+    forbidden_topics = fields.List(fields.String(), allow_none=True)
 
 
 class PendingReview(Schema):

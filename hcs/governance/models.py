@@ -43,5 +43,7 @@ class ApprovalPolicy(Base):
     # {check name: "error" | "warning" | "off"}
     checks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     link_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The AI guardrail's forbidden topics for this category; NULL keeps the built-in defaults.
+    forbidden_topics: Mapped[list[str] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(254), default="system")

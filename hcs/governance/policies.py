@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hcs.ai.topics import TOPICS
 from hcs.audit import record
 from hcs.governance.models import ApprovalPolicy
 from hcs.identity.models import ROLES
@@ -38,6 +39,11 @@ class Policy:
     review_days: int
     checks: dict[str, str] = field(default_factory=dict)
     link_domains: list[str] = field(default_factory=list)
+    forbidden_topics: list[str] | None = None
+
+    def guardrail_options(self) -> dict[str, Any]:
+        """What AI text of this category is checked against: link allowlist, forbidden topics."""
+        return {"link_domains": self.link_domains, "forbidden": self.forbidden_topics}
 
     @property
     def stage_names(self) -> list[str]:
@@ -79,7 +85,14 @@ DEFAULTS: dict[str, Policy] = {
 
 
 def _from_row(row: ApprovalPolicy) -> Policy:
-    return Policy(row.category, row.stages, row.review_days, row.checks, row.link_domains)
+    return Policy(
+        row.category,
+        row.stages,
+        row.review_days,
+        row.checks,
+        row.link_domains,
+        row.forbidden_topics,
+    )
 
 
 def policy_for(session: Session, category: str) -> Policy:
@@ -123,6 +136,16 @@ def _check_checks(checks: Any) -> dict[str, str]:
     return dict(checks)
 
 
+def _check_topics(topics: Any) -> list[str] | None:
+    if topics is None:
+        return None
+    if not isinstance(topics, list) or any(t not in TOPICS for t in topics):
+        raise ValidationFailed(
+            {"forbidden_topics": [f"must be a list of topics among {', '.join(TOPICS)}"]}
+        )
+    return sorted(set(topics))
+
+
 def update_policy(
     session: Session, category: str, changes: Mapping[str, Any], *, actor: str
 ) -> Policy:
@@ -136,6 +159,7 @@ def update_policy(
             review_days=before.review_days,
             checks=before.checks,
             link_domains=before.link_domains,
+            forbidden_topics=before.forbidden_topics,
         )
         session.add(row)
     if "stages" in changes:
@@ -152,6 +176,8 @@ def update_policy(
         if not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains):
             raise ValidationFailed({"link_domains": ["must be a list of domain names"]})
         row.link_domains = sorted({d.lower().strip(".") for d in domains})
+    if "forbidden_topics" in changes:
+        row.forbidden_topics = _check_topics(changes["forbidden_topics"])
     row.updated_by = actor
     session.flush()
     after = _from_row(row)
@@ -173,4 +199,5 @@ def _as_dict(policy: Policy) -> dict[str, Any]:
         "review_days": policy.review_days,
         "checks": policy.checks,
         "link_domains": policy.link_domains,
+        "forbidden_topics": policy.forbidden_topics,
     }

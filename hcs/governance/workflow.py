@@ -150,7 +150,7 @@ def submit(session: Session, key: str, number: int, *, actor: str) -> TemplateVe
         version.ai_slots,
         version.variables,
         version.template.category,
-        link_domains=policy.link_domains,
+        **policy.guardrail_options(),
     )
     errors = blocking(run_checks(session, version, policy))
     if errors:

@@ -28,7 +28,7 @@ class NeedsText:
     data: dict[str, Any]
     category: str
     locale: str
-    link_domains: list[str]
+    guardrails: dict[str, Any]
 
 
 def item_of(session: Session, message_id: str) -> SignoffItem | None:
@@ -49,7 +49,7 @@ def gate(session: Session, message: Message) -> dict[str, str] | NeedsText | str
             dict(message.data),
             message.category,
             message.locale or version.template.default_locale,
-            policy_for(session, message.category).link_domains,
+            policy_for(session, message.category).guardrail_options(),
         )
     if item.status == APPROVED:
         return {name: slot["text"] for name, slot in item.slots.items()}
@@ -71,7 +71,7 @@ def request_signoff(
         provider,
         category=needs.category,
         locale=needs.locale,
-        link_domains=needs.link_domains,
+        guardrails=needs.guardrails,
     )
     with sessions.begin() as session:
         message = session.get_one(Message, needs.message_id)

@@ -34,7 +34,7 @@ def generate_slot(
     *,
     category: str,
     locale: str,
-    link_domains: list[str],
+    guardrails: Mapping[str, Any],
 ) -> dict[str, Any]:
     """One slot's text: generated, checked, and replaced or blocked when a guardrail fails."""
     inputs = allowed_inputs(slot, data)
@@ -54,8 +54,8 @@ def generate_slot(
             slot,
             inputs,
             category=category,
-            link_domains=link_domains,
             locale=locale,
+            **guardrails,
         )
         record.update(
             provider=generation.provider,
@@ -82,7 +82,7 @@ def generate_all(
     *,
     category: str,
     locale: str,
-    link_domains: list[str],
+    guardrails: Mapping[str, Any],
 ) -> dict[str, dict[str, Any]]:
     """Every slot of a version, by name."""
     return {
@@ -92,7 +92,7 @@ def generate_all(
             provider,
             category=category,
             locale=locale,
-            link_domains=link_domains,
+            guardrails=guardrails,
         )
         for definition in slots
     }

@@ -99,7 +99,7 @@ def _apply_edits(
     message = session.get_one(Message, item.message_id)
     version = session.get_one(TemplateVersion, message.version_id)
     slots = {d["name"]: slot_from(d) for d in version.ai_slots}
-    domains = policy_for(session, message.category).link_domains
+    options = policy_for(session, message.category).guardrail_options()
     updated, errors = dict(item.slots), {}
     for name, text in edits.items():
         if name not in slots:
@@ -111,7 +111,7 @@ def _apply_edits(
             slots[name],
             inputs,
             category=message.category,
-            link_domains=domains,
+            **options,
             locale=message.locale or version.template.default_locale,
         )
         if not passes(findings):

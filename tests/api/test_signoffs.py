@@ -227,8 +227,9 @@ def test_the_archive_records_the_ai_provenance_and_sign_off(world: ApiWorld) -> 
     message_id = send(world)
     dispatch(world)
     sam = world.as_("sam@example.com")
-    sam.post(f"/signoffs/{sam.get('/signoffs').get_json()[0]['id']}/approve",
-             {"comment": "Reads well."})
+    sam.post(
+        f"/signoffs/{sam.get('/signoffs').get_json()[0]['id']}/approve", {"comment": "Reads well."}
+    )
     services = world.app.extensions["hcs"]
     build_worker(services.settings, services.sessions).run_once()
     auditor = world.as_("aud@example.com")
@@ -241,6 +242,33 @@ def test_the_archive_records_the_ai_provenance_and_sign_off(world: ApiWorld) -> 
     assert slot["provider"] == "offline" and list(slot["inputs"]) == ["first_name"]
     assert {f["check"] for f in slot["findings"]} >= {"length", "personal_data"}
     with transaction(services.sessions) as session:
-        again = rerender(session, found[0]["id"], providers=build_providers(services.settings),
-                         actor="aud@example.com", keys=archive_keyring(services.settings))
+        again = rerender(
+            session,
+            found[0]["id"],
+            providers=build_providers(services.settings),
+            actor="aud@example.com",
+            keys=archive_keyring(services.settings),
+        )
     assert again.identical
+
+
+def test_the_category_policy_decides_which_topics_ai_text_may_not_touch(world: ApiWorld) -> None:
+    root = world.as_("root@example.com")
+    assert root.patch("/policies/service", {"forbidden_topics": ["nope"]}).status_code == 422
+    changed = root.patch("/policies/service", {"forbidden_topics": ["discounts"]})
+    assert changed.status_code == 200 and changed.get_json()["forbidden_topics"] == ["discounts"]
+    ai_template(world)
+    send(world)
+    dispatch(world)
+    sam = world.as_("sam@example.com")
+    item_id = sam.get("/signoffs").get_json()[0]["id"]
+    discount = sam.post(
+        f"/signoffs/{item_id}/approve",
+        {"slots": {"opener": "Hi Ana, enjoy 10% discount on your next order."}},
+    )
+    assert discount.status_code == 422
+    refund = sam.post(
+        f"/signoffs/{item_id}/approve",
+        {"slots": {"opener": "Hi Ana, refunds are explained on your receipt."}},
+    )
+    assert refund.status_code == 200
