@@ -32,24 +32,16 @@ class PreviewResult:
     warnings: list[Issue]
 
 
-def _unwatermarked(text: str) -> str:
-    return text.removeprefix("[DRAFT] ")
-
-
 def channel_issues(channel: str, category: str, parts: Mapping[str, Any]) -> list[Issue]:
     """The channel adapter's validation of rendered parts."""
     kind = Category(category)
     if channel == "email":
-        content = EmailContent(
-            subject=_unwatermarked(parts["subject"]), html=parts["html"], text=parts.get("text")
-        )
+        content = EmailContent(subject=parts["subject"], html=parts["html"], text=parts.get("text"))
         return validate_email(PREVIEW_SENDER, content, kind)
     if channel == "sms":
-        return validate_sms(SmsSettings(), SmsContent(_unwatermarked(parts["body"])), kind)
+        return validate_sms(SmsSettings(), SmsContent(parts["body"]), kind)
     if channel == "chat":
-        content = ChatContent(
-            _unwatermarked(parts["body"]), tuple(parts.get("quick_replies") or ())
-        )
+        content = ChatContent(parts["body"], tuple(parts.get("quick_replies") or ()))
         return validate_chat(ChatSettings(), content)
     return []
 
@@ -57,7 +49,7 @@ def channel_issues(channel: str, category: str, parts: Mapping[str, Any]) -> lis
 def _output(rendered: Rendered) -> dict[str, Any]:
     output = dict(rendered.parts)
     if rendered.channel == "sms":
-        analysis = analyse_sms(_unwatermarked(output["body"]))
+        analysis = analyse_sms(rendered.unmarked["body"])
         output.update(
             encoding=analysis.encoding.value,
             segments=analysis.segments,
@@ -93,5 +85,5 @@ def preview(
     rendered = render_channel(
         session, chosen, channel, locale, payload, extra=preview_extras(chosen)
     )
-    issues = channel_issues(channel, chosen.template.category, rendered.parts)
+    issues = channel_issues(channel, chosen.template.category, rendered.unmarked)
     return PreviewResult(rendered=rendered, output=_output(rendered), warnings=issues)

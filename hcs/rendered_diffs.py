@@ -8,7 +8,7 @@ from typing import Any
 from inscriptis import get_text
 from sqlalchemy.orm import Session
 
-from templates_store.composing import DRAFT_BANNER, preview_extras, render_channel
+from templates_store.composing import preview_extras, render_channel
 from templates_store.diffing import PartDiff, diff_part
 from templates_store.errors import NotFound, TemplateProblem, ValidationFailed
 from templates_store.models import TemplateVersion
@@ -16,19 +16,13 @@ from templates_store.parts import PART_FIELDS, part_name
 from templates_store.variables import load_payload
 
 
-def _unmarked(value: str, version: TemplateVersion) -> str:
-    banner = DRAFT_BANNER.format(n=version.number, status=version.status.value)
-    return value.replace(banner, "", 1).removeprefix("[DRAFT] ")
-
-
-def _seen(channel: str, field: str, value: Any, version: TemplateVersion) -> str | None:
+def _seen(channel: str, field: str, value: Any) -> str | None:
     kind = PART_FIELDS[channel][field]
     if kind == "css":
         return None  # styles show in the rendered page, not as text
     if kind == "list":
         return "\n".join(value)
-    text = _unmarked(value, version)
-    return get_text(text).strip() if kind == "html" else text
+    return get_text(value).strip() if kind == "html" else str(value)
 
 
 def rendered_text(
@@ -45,8 +39,8 @@ def rendered_text(
             except (TemplateProblem, ValidationFailed, NotFound) as exc:
                 seen[f"{channel}.{locale}"] = f"(does not render: {exc})"
                 continue
-            for field, value in rendered.parts.items():
-                text = _seen(channel, field, value, version)
+            for field, value in rendered.unmarked.items():
+                text = _seen(channel, field, value)
                 if text is not None:
                     seen[part_name(channel, field, locale)] = text
     return seen

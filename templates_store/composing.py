@@ -35,6 +35,8 @@ class Rendered:
     parts: dict[str, Any]
     closure_hash: str | None
     is_preview: bool
+    # The parts without the draft watermark: what checks and channel validation read.
+    unmarked: dict[str, Any]
 
 
 def brand_of(closure: Closure) -> dict[str, Any]:
@@ -136,6 +138,7 @@ def render_channel(
         parts=_watermark(parts, version) if is_preview else parts,
         closure_hash=version.closure_hash,
         is_preview=is_preview,
+        unmarked=parts,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hcs.governance.policies import COMPONENTS, policy_for
+from hcs.governance.policies import policy_of
 from hcs.governance.workflow import approvals_of, next_stage
 from templates_store.lookup import published_version
 from templates_store.models import (
@@ -58,10 +58,9 @@ def template(item: Template) -> dict[str, Any]:
 
 def _approvals(session: Session, kind: str, version: VersionMixin) -> tuple[list[dict], str | None]:
     decided = approvals_of(session, kind, version.id)
-    category = version.template.category if kind == "template" else COMPONENTS  # type: ignore[attr-defined]
     pending = None
     if version.status is Status.IN_REVIEW:
-        pending = next_stage(policy_for(session, category), decided)
+        pending = next_stage(policy_of(session, kind, version), decided)
     shown = [
         {
             "stage": a.stage,

@@ -65,8 +65,8 @@ def _rendered(session: Session, version: TemplateVersion) -> Iterator[Rendered]:
 
 def _html_parts(rendered: list[Rendered]) -> Iterator[tuple[str, str]]:
     for item in rendered:
-        if "html" in item.parts:
-            yield f"{item.channel}.html.{item.locale}", item.parts["html"]
+        if "html" in item.unmarked:
+            yield f"{item.channel}.html.{item.locale}", item.unmarked["html"]
 
 
 def check_required_blocks(
@@ -91,7 +91,7 @@ def check_link_domains(
     if not policy.link_domains:
         return
     for item in rendered:
-        for field, value in item.parts.items():
+        for field, value in item.unmarked.items():
             urls = URL_IN_TEXT.findall(value if isinstance(value, str) else " ".join(value))
             for url in sorted(set(urls)):
                 host = (urlsplit(url).hostname or "").lower()
@@ -117,7 +117,7 @@ def check_sms_segments(
 ) -> Findings:
     for item in rendered:
         if item.channel == "sms":
-            for issue in channel_issues("sms", version.template.category, item.parts):
+            for issue in channel_issues("sms", version.template.category, item.unmarked):
                 if issue.code == "too_many_segments":
                     yield f"sms.body.{item.locale}", issue.message
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs.audit import record
-from hcs.governance.policies import COMPONENTS, policy_for
+from hcs.governance.policies import policy_of
 from hcs.governance.workflow import decide, swap_published
 from templates_store import blocks
 from templates_store.lookup import get_block_version, get_theme_version
@@ -47,20 +47,7 @@ def approve(
     stage: str | None = None,
 ) -> VersionMixin:
     """One stage of the component policy approves a block or theme version."""
-    version = _version(session, kind, key, number)
-    decide(
-        session,
-        kind,
-        key,
-        version,
-        policy_for(session, COMPONENTS),
-        reviewer=reviewer,
-        roles=roles,
-        approve=True,
-        comment=comment,
-        stage=stage,
-    )
-    return version
+    return _decide(session, kind, key, number, reviewer, roles, comment, stage, approve=True)
 
 
 def reject(
@@ -75,16 +62,31 @@ def reject(
     stage: str | None = None,
 ) -> VersionMixin:
     """The current stage rejects a block or theme version."""
+    return _decide(session, kind, key, number, reviewer, roles, comment, stage, approve=False)
+
+
+def _decide(
+    session: Session,
+    kind: str,
+    key: str,
+    number: int,
+    reviewer: str,
+    roles: Collection[str],
+    comment: str,
+    stage: str | None,
+    *,
+    approve: bool,
+) -> VersionMixin:
     version = _version(session, kind, key, number)
     decide(
         session,
         kind,
         key,
         version,
-        policy_for(session, COMPONENTS),
+        policy_of(session, kind, version),
         reviewer=reviewer,
         roles=roles,
-        approve=False,
+        approve=approve,
         comment=comment,
         stage=stage,
     )

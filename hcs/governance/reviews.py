@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hcs.governance.policies import COMPONENTS, policy_for
+from hcs.governance.policies import policy_of
 from hcs.governance.workflow import approvals_of, next_stage
 from templates_store.models import BlockVersion, TemplateVersion, ThemeVersion, VersionMixin
 from templates_store.orm import utcnow
@@ -47,8 +47,7 @@ def review_queue(session: Session, roles: Collection[str] | None = None) -> list
         ("theme", ThemeVersion),
     ):
         for version in session.scalars(select(model).where(model.status == Status.IN_REVIEW)):
-            category = version.template.category if kind == "template" else COMPONENTS
-            policy = policy_for(session, category)
+            policy = policy_of(session, kind, version)
             stage = next_stage(policy, approvals_of(session, kind, version.id))
             if stage is None:
                 continue

@@ -17,7 +17,7 @@ from hcs.audit import record
 from hcs.exceptions import PermissionDenied, SeparationOfDuties
 from hcs.governance.checks import blocking, run_checks
 from hcs.governance.models import Approval
-from hcs.governance.policies import Policy, policy_for
+from hcs.governance.policies import Policy, policy_for, policy_of
 from templates_store import versioning
 from templates_store.closure import resolve_closure
 from templates_store.errors import Conflict, ValidationFailed
@@ -185,7 +185,7 @@ def approve(
         "template",
         key,
         version,
-        policy_for(session, version.template.category),
+        policy_of(session, "template", version),
         reviewer=reviewer,
         roles=roles,
         approve=True,
@@ -212,7 +212,7 @@ def reject(
         "template",
         key,
         version,
-        policy_for(session, version.template.category),
+        policy_of(session, "template", version),
         reviewer=reviewer,
         roles=roles,
         approve=False,
