@@ -1,18 +1,14 @@
 """Templates, blocks and themes as files, for review in git: export, and import as drafts.
 
-Layout of a folder::
-
-    <template-key>/template.yaml            the manifest: metadata, variables, samples, AI slots
-    <template-key>/email.subject.en.txt     one file per part: <channel>.<field>.<locale>.<ext>
-    _blocks/<block-key>/block.yaml          a content block: name, description
-    _blocks/<block-key>/html.en.j2          one file per format and locale
-    _themes/<theme-key>/theme.yaml          a brand theme: name, settings, asset content types
-    _themes/<theme-key>/assets/<name>       its files, byte for byte
+The layout is described in `templates_store.folders`; writing it is `templates_store.exporting`.
+An import reads every folder and creates a draft for each one that changed; a bad file anywhere
+refuses the whole import, with every problem named by its file.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,13 +19,11 @@ from sqlalchemy.orm import Session
 
 from templates_store import blocks as block_store
 from templates_store import versioning
-from templates_store.errors import TemplateStoreError, ValidationFailed
+from templates_store.errors import Conflict, TemplateStoreError, ValidationFailed
+from templates_store.exporting import export_all
+from templates_store.folders import BLOCK_EXTENSIONS, MANIFEST_FIELDS, Item, items_in
 from templates_store.models import ContentBlock, Template, Theme
-from templates_store.parts import PART_FIELDS, iter_parts
-
-EXTENSIONS = {"html": "j2", "text": "txt", "css": "css", "list": "yaml"}
-BLOCK_EXTENSIONS = {"html": "j2", "text": "txt"}
-MANIFEST_FIELDS = ("name", "description", "category", "channels", "default_locale", "owner_team")
+from templates_store.parts import PART_FIELDS
 
 
 @dataclass
@@ -38,152 +32,189 @@ class ImportReport:
 
     drafts: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # Templates, blocks and themes that did not exist before (their folders).
+    created: list[str] = field(default_factory=list)
 
 
-def _dump_yaml(path: Path, data: Any) -> None:
-    path.write_text(
-        yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8"
-    )
+@dataclass(frozen=True)
+class Folder:
+    """One item as read from its files: its manifest and its content, not yet checked."""
+
+    item: Item
+    manifest: dict[str, Any]
+    content: dict[str, Any]
+    files: tuple[str, ...]
 
 
-def _write(path: Path, text: str) -> None:
-    path.write_bytes(text.encode("utf-8"))
-
-
-def _read(path: Path) -> str:
-    return path.read_bytes().decode("utf-8")
-
-
-def export_all(session: Session, target: Path) -> list[str]:
-    """Write the newest version of every template, block and theme under `target`."""
-    written = []
-    for theme in session.scalars(select(Theme).order_by(Theme.key)):
-        if theme.versions:
-            _export_theme(theme, target / "_themes" / theme.key)
-            written.append(f"_themes/{theme.key}")
-    for block in session.scalars(select(ContentBlock).order_by(ContentBlock.key)):
-        if block.versions:
-            _export_block(block, target / "_blocks" / block.key)
-            written.append(f"_blocks/{block.key}")
-    for template in session.scalars(select(Template).order_by(Template.key)):
-        if template.versions:
-            _export_template(template, target / template.key)
-            written.append(template.key)
-    return written
-
-
-def _fresh_dir(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.rglob("*"):
-        if stale.is_file():
-            stale.unlink()
-
-
-def _export_template(template: Template, folder: Path) -> None:
-    _fresh_dir(folder)
-    version = template.versions[-1]
-    manifest: dict[str, Any] = {"key": template.key}
-    manifest.update({name: getattr(template, name) for name in MANIFEST_FIELDS})
-    manifest["theme"] = template.theme_key
-    manifest["variables"] = version.variables
-    manifest["sample_data"] = version.sample_data
-    manifest["ai_slots"] = version.ai_slots
-    _dump_yaml(folder / "template.yaml", manifest)
-    for channel, locale, name, value in iter_parts(version.parts):
-        kind = PART_FIELDS[channel][name]
-        path = folder / f"{channel}.{name}.{locale}.{EXTENSIONS[kind]}"
-        if kind == "list":
-            _dump_yaml(path, value)
-        else:
-            _write(path, value)
-
-
-def _export_block(block: ContentBlock, folder: Path) -> None:
-    _fresh_dir(folder)
-    _dump_yaml(
-        folder / "block.yaml",
-        {"key": block.key, "name": block.name, "description": block.description},
-    )
-    for fmt, locales in sorted(block.versions[-1].content.items()):
-        for locale, source in sorted(locales.items()):
-            _write(folder / f"{fmt}.{locale}.{BLOCK_EXTENSIONS[fmt]}", source)
-
-
-def _export_theme(theme: Theme, folder: Path) -> None:
-    _fresh_dir(folder)
-    version = theme.versions[-1]
-    types = {name: asset["content_type"] for name, asset in sorted(version.assets.items())}
-    _dump_yaml(
-        folder / "theme.yaml",
-        {"key": theme.key, "name": theme.name, "settings": version.settings, "assets": types},
-    )
-    (folder / "assets").mkdir(exist_ok=True)
-    for name, asset in version.assets.items():
-        (folder / "assets" / name).write_bytes(base64.b64decode(asset["data"]))
-
-
-def _load_manifest(path: Path) -> dict[str, Any]:
+def _read(path: Path, name: str) -> str:
     try:
-        data = yaml.safe_load(_read(path))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ValidationFailed({str(path): [f"cannot be read as YAML: {exc}"]}) from exc
-    if not isinstance(data, dict) or data.get("key") != path.parent.name:
-        raise ValidationFailed({str(path): ["needs a 'key' equal to its folder's name"]})
-    return data
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed({name: [f"is not UTF-8 text: {exc.reason}"]}) from exc
 
 
-def import_all(session: Session, source: Path, *, author: str) -> ImportReport:
-    """Read a folder written by `export_all`; every change becomes a draft, never approved."""
-    if not source.is_dir():
-        raise ValidationFailed({"directory": [f"{source} is not a directory"]})
-    report = ImportReport()
-    for folder in sorted((source / "_themes").glob("*/theme.yaml")):
-        _import_theme(session, folder, author, report)
-    for folder in sorted((source / "_blocks").glob("*/block.yaml")):
-        _import_block(session, folder, author, report)
-    for manifest in sorted(source.glob("*/template.yaml")):
-        try:
-            _import_template(session, manifest, author, report)
-        except ValidationFailed as exc:
-            raise ValidationFailed(
-                {f"{manifest.parent.name}/{k}": v for k, v in exc.errors.items()}
-            ) from exc
-    return report
+def _yaml(path: Path, name: str) -> Any:
+    try:
+        return yaml.safe_load(_read(path, name))
+    except yaml.YAMLError as exc:
+        raise ValidationFailed({name: [f"cannot be read as YAML: {exc}"]}) from exc
 
 
-def _read_parts(folder: Path) -> dict[str, Any]:
+def read_folder(source: Path, item: Item) -> Folder:
+    """Read one item's files; a file that cannot be read is named, relative to `source`."""
+    root = source / item.folder
+    name = f"{item.folder}/{item.manifest}"
+    manifest = _yaml(root / item.manifest, name)
+    if not isinstance(manifest, dict) or manifest.get("key") != item.key:
+        raise ValidationFailed({name: ["needs a 'key' equal to its folder's name"]})
+    files = tuple(sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()))
+    readers = {"template": _template_content, "block": _block_content, "theme": _theme_content}
+    content = readers[item.kind](root, item.folder, manifest)
+    return Folder(item, manifest, content, files)
+
+
+def _template_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict[str, Any]:
     parts: dict[str, Any] = {}
-    for path in sorted(folder.iterdir()):
-        if path.name == "template.yaml":
-            continue
+
+    def read_part(path: Path, name: str) -> None:
         pieces = path.name.split(".")
         if len(pieces) != 4 or pieces[1] not in PART_FIELDS.get(pieces[0], {}):
-            raise ValidationFailed({path.name: ["is not <channel>.<field>.<locale>.<ext>"]})
-        channel, name, locale, _ = pieces
-        value = yaml.safe_load(_read(path)) if path.suffix == ".yaml" else _read(path)
-        parts.setdefault(channel, {}).setdefault(locale, {})[name] = value
-    return parts
+            raise ValidationFailed({name: ["is not named <channel>.<field>.<locale>.<ext>"]})
+        channel, part, locale, _ = pieces
+        value = _yaml(path, name) if path.suffix == ".yaml" else _read(path, name)
+        parts.setdefault(channel, {}).setdefault(locale, {})[part] = value
 
-
-def _import_template(session: Session, path: Path, author: str, report: ImportReport) -> None:
-    manifest = _load_manifest(path)
-    key = manifest["key"]
-    content = {
-        "parts": _read_parts(path.parent),
+    _read_each(root, folder, "template.yaml", read_part)
+    return {
+        "parts": parts,
         "variables": manifest.get("variables") or [],
         "sample_data": manifest.get("sample_data") or {},
         "ai_slots": manifest.get("ai_slots") or [],
     }
+
+
+def _block_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+
+    def read_source(path: Path, name: str) -> None:
+        pieces = path.name.split(".")
+        if len(pieces) != 3 or BLOCK_EXTENSIONS.get(pieces[0]) != pieces[2]:
+            raise ValidationFailed({name: ["is not named html.<locale>.j2 or text.<locale>.txt"]})
+        content.setdefault(pieces[0], {})[pieces[1]] = _read(path, name)
+
+    _read_each(root, folder, "block.yaml", read_source)
+    return content
+
+
+def _read_each(root: Path, folder: str, manifest: str, read: Callable[[Path, str], None]) -> None:
+    """`read` each file beside the manifest; a bad file does not hide the ones after it."""
+    errors: dict[str, list[str]] = {}
+    for path in sorted(p for p in root.iterdir() if p.is_file() and p.name != manifest):
+        try:
+            read(path, f"{folder}/{path.name}")
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _theme_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    types = manifest.get("assets") or {}
+    settings = manifest.get("settings") or {}
+    if not isinstance(types, dict) or not isinstance(settings, dict):
+        raise ValidationFailed({f"{folder}/theme.yaml": ["settings and assets must be mappings"]})
+    assets = {}
+    for asset, content_type in types.items():
+        path = root / "assets" / str(asset)
+        if not path.is_file() or path.parent != root / "assets":
+            raise ValidationFailed({f"{folder}/assets/{asset}": ["is listed but missing"]})
+        data = base64.b64encode(path.read_bytes()).decode()
+        assets[asset] = {"content_type": content_type, "data": data}
+    return {"settings": settings, "assets": assets}
+
+
+def check_folder(folder: Folder) -> None:
+    """The checks an import makes that need no database, with errors named by file."""
+    item = folder.item
+    try:
+        if item.kind == "template":
+            # The channels served are the database's business: an existing template keeps its.
+            versioning.clean_content(folder.content, list(folder.content["parts"]))
+        elif item.kind == "block":
+            block_store.clean_block_content(folder.content)
+        else:
+            block_store.clean_assets(folder.content["assets"])
+    except ValidationFailed as exc:
+        raise ValidationFailed(by_file(folder, exc.errors)) from exc
+
+
+def by_file(folder: Folder, errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Errors keyed by the file they come from (`payment-due/sms.body.en.txt`)."""
+    named: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        file = _file_of(folder, key)
+        shown = messages if file != folder.item.manifest else [f"{key}: {m}" for m in messages]
+        named.setdefault(f"{folder.item.folder}/{file}", []).extend(shown)
+    return named
+
+
+def _file_of(folder: Folder, key: str) -> str:
+    """The file an error key points at: `parts.sms.body.en` or `parts.sms.en.body` → the part."""
+    tokens = key.split(".")
+    if tokens[0] in ("parts", "content") and len(tokens) >= 4:
+        wanted = ([tokens[1], tokens[2], tokens[3]], [tokens[1], tokens[3], tokens[2]])
+        for name in folder.files:
+            if name.split(".")[:3] in wanted:
+                return name
+    if tokens[0] == "content" and len(tokens) == 3:
+        return next((n for n in folder.files if n.split(".")[:2] == tokens[1:]), key)
+    if tokens[0] == "assets" and len(tokens) > 1:
+        return f"assets/{key.removeprefix('assets.')}"
+    return folder.item.manifest
+
+
+def import_all(session: Session, source: Path, *, author: str) -> ImportReport:
+    """Read a folder written by `export_all`; every change becomes a draft, never approved.
+
+    Every folder is tried; when any fails, ValidationFailed names each bad file and the caller
+    rolls back, so nothing is imported.
+    """
+    report, errors = ImportReport(), {}
+    for item in items_in(source):
+        try:
+            folder = read_folder(source, item)
+            with session.begin_nested():
+                _import_folder(session, folder, author, report)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+        except Conflict as exc:
+            errors[f"{item.folder}/{item.manifest}"] = [str(exc)]
+    if errors:
+        raise ValidationFailed(errors)
+    return report
+
+
+def _import_folder(session: Session, folder: Folder, author: str, report: ImportReport) -> None:
+    importers = {"template": _import_template, "block": _import_block, "theme": _import_theme}
+    try:
+        importers[folder.item.kind](session, folder, author, report)
+    except ValidationFailed as exc:
+        raise ValidationFailed(by_file(folder, exc.errors)) from exc
+
+
+def _import_template(session: Session, folder: Folder, author: str, report: ImportReport) -> None:
+    manifest, key = folder.manifest, folder.item.key
     template = session.scalar(select(Template).where(Template.key == key))
     if template is None:
         fields = {name: manifest[name] for name in MANIFEST_FIELDS if name in manifest}
         versioning.create_template(
             session, key=key, theme_key=manifest.get("theme", "default"), **fields
         )
-    elif template.versions and _same_content(template.versions[-1], content):
+        report.created.append(key)
+    elif template.versions and _same_content(template.versions[-1], folder.content):
         report.unchanged.append(key)
         return
-    draft = versioning.create_draft(session, key, author=author, content=content)
+    draft = versioning.create_draft(session, key, author=author, content=folder.content)
     report.drafts.append(f"{key} v{draft.number}")
 
 
@@ -191,14 +222,8 @@ def _same_content(version: Any, content: dict[str, Any]) -> bool:
     return all(getattr(version, name) == value for name, value in content.items())
 
 
-def _import_block(session: Session, path: Path, author: str, report: ImportReport) -> None:
-    manifest = _load_manifest(path)
-    content: dict[str, Any] = {}
-    for file in sorted(path.parent.iterdir()):
-        if file.name != "block.yaml":
-            fmt, locale, _ = file.name.split(".")
-            content.setdefault(fmt, {})[locale] = _read(file)
-    key = manifest["key"]
+def _import_block(session: Session, folder: Folder, author: str, report: ImportReport) -> None:
+    manifest, key = folder.manifest, folder.item.key
     block = session.scalar(select(ContentBlock).where(ContentBlock.key == key))
     if block is None:
         block_store.create_block(
@@ -207,37 +232,37 @@ def _import_block(session: Session, path: Path, author: str, report: ImportRepor
             name=manifest.get("name", key),
             description=manifest.get("description", ""),
         )
-    elif block.versions and block.versions[-1].content == content:
-        report.unchanged.append(f"_blocks/{key}")
+        report.created.append(folder.item.folder)
+    elif block.versions and block.versions[-1].content == folder.content:
+        report.unchanged.append(folder.item.folder)
         return
-    draft = block_store.create_block_draft(session, key, author=author, content=content)
-    report.drafts.append(f"_blocks/{key} v{draft.number}")
+    draft = block_store.create_block_draft(session, key, author=author, content=folder.content)
+    report.drafts.append(f"{folder.item.folder} v{draft.number}")
 
 
-def _import_theme(session: Session, path: Path, author: str, report: ImportReport) -> None:
-    manifest = _load_manifest(path)
-    key = manifest["key"]
-    assets = {
-        name: {
-            "content_type": ctype,
-            "data": base64.b64encode((path.parent / "assets" / name).read_bytes()).decode(),
-        }
-        for name, ctype in (manifest.get("assets") or {}).items()
-    }
-    settings = manifest.get("settings") or {}
+def _import_theme(session: Session, folder: Folder, author: str, report: ImportReport) -> None:
+    key, settings, assets = folder.item.key, folder.content["settings"], folder.content["assets"]
     theme = session.scalar(select(Theme).where(Theme.key == key))
     if theme is None:
-        block_store.create_theme(session, key=key, name=manifest.get("name", key))
+        block_store.create_theme(session, key=key, name=folder.manifest.get("name", key))
+        report.created.append(folder.item.folder)
     elif theme.versions and (theme.versions[-1].settings, theme.versions[-1].assets) == (
         settings,
         assets,
     ):
-        report.unchanged.append(f"_themes/{key}")
+        report.unchanged.append(folder.item.folder)
         return
     draft = block_store.create_theme_draft(
         session, key, author=author, settings=settings, assets=assets
     )
-    report.drafts.append(f"_themes/{key} v{draft.number}")
+    report.drafts.append(f"{folder.item.folder} v{draft.number}")
 
 
-__all__ = ["ImportReport", "TemplateStoreError", "export_all", "import_all"]
+__all__ = [
+    "ImportReport",
+    "TemplateStoreError",
+    "check_folder",
+    "export_all",
+    "import_all",
+    "read_folder",
+]

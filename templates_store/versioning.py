@@ -118,26 +118,35 @@ def create_draft(
     return draft
 
 
-def _apply(draft: TemplateVersion, changes: Mapping[str, Any]) -> None:
+def clean_content(changes: Mapping[str, Any], channels: list[str]) -> dict[str, Any]:
+    """A version's editable content checked for a template serving `channels`; no database."""
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise ValidationFailed({field: ["cannot be edited in a version"] for field in unknown})
-    template = draft.template
+    cleaned: dict[str, Any] = {}
     if "parts" in changes:
-        parts = clean_parts(changes["parts"], template.channels)
-        checks.check_part_syntax(parts)
-        draft.translation_sources = track_translations(
-            draft.parts, parts, draft.translation_sources, template.default_locale
-        )
-        draft.parts = parts
+        cleaned["parts"] = clean_parts(changes["parts"], channels)
+        checks.check_part_syntax(cleaned["parts"])
     if "variables" in changes:
-        draft.variables = check_declarations(changes["variables"])
+        cleaned["variables"] = check_declarations(changes["variables"])
     if "sample_data" in changes:
         if not isinstance(changes["sample_data"], dict):
             raise ValidationFailed({"sample_data": ["must be an object"]})
-        draft.sample_data = dict(changes["sample_data"])
+        cleaned["sample_data"] = dict(changes["sample_data"])
     if "ai_slots" in changes:
-        draft.ai_slots = checks.check_slot_shapes(changes["ai_slots"])
+        cleaned["ai_slots"] = checks.check_slot_shapes(changes["ai_slots"])
+    return cleaned
+
+
+def _apply(draft: TemplateVersion, changes: Mapping[str, Any]) -> None:
+    template = draft.template
+    cleaned = clean_content(changes, template.channels)
+    if "parts" in cleaned:
+        draft.translation_sources = track_translations(
+            draft.parts, cleaned["parts"], draft.translation_sources, template.default_locale
+        )
+    for field, value in cleaned.items():
+        setattr(draft, field, value)
 
 
 def update_draft(

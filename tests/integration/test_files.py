@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs.setup import demo_directory, load_demo
 from templates_store.errors import ValidationFailed
-from templates_store.files import export_all, import_all
+from templates_store.exporting import export_items, folder_files
+from templates_store.files import check_folder, export_all, import_all, read_folder
+from templates_store.folders import items_in
 from templates_store.lookup import get_template
+from templates_store.models import Template
 from templates_store.status import Status
 
 
@@ -75,4 +79,77 @@ def test_a_broken_file_is_refused_by_name(session: Session, tmp_path: Path) -> N
     (tmp_path / "order-confirmation" / "sms.body.en.txt").write_text("{{ order_id ", "utf-8")
     with pytest.raises(ValidationFailed) as caught:
         import_all(session, tmp_path, author="ci@example.com")
-    assert "order-confirmation/parts.sms.body.en" in caught.value.errors
+    assert "order-confirmation/sms.body.en.txt" in caught.value.errors
+
+
+def test_an_import_names_every_bad_file_and_keeps_nothing(session: Session, tmp_path: Path) -> None:
+    load_demo(session)
+    export_all(session, tmp_path)
+    (tmp_path / "order-confirmation" / "sms.body.en.txt").write_text("{{ order_id ", "utf-8")
+    (tmp_path / "payment-due" / "letter.html.en.j2").write_bytes(b"\xff\xfe not text")
+    (tmp_path / "payment-due" / "notes.md").write_text("a stray file", "utf-8")
+    (tmp_path / "_blocks" / "footer" / "html.en.j2").write_text("{% if %}", "utf-8")
+    fresh = tmp_path / "brand-new"
+    fresh.mkdir()
+    (fresh / "template.yaml").write_text(
+        "key: brand-new\nname: New\ncategory: transactional\nchannels: [sms]\n", "utf-8"
+    )
+    (fresh / "sms.body.en.txt").write_text("Fine.", "utf-8")
+    with pytest.raises(ValidationFailed) as caught:
+        import_all(session, tmp_path, author="ci@example.com")
+    assert set(caught.value.errors) == {
+        "order-confirmation/sms.body.en.txt",
+        "payment-due/letter.html.en.j2",
+        "payment-due/notes.md",
+        "_blocks/footer/html.en.j2",
+    }
+    assert "is not UTF-8 text" in caught.value.errors["payment-due/letter.html.en.j2"][0]
+    session.rollback()
+    assert session.scalar(select(Template.id).where(Template.key == "brand-new")) is None
+
+
+def test_a_theme_asset_outside_its_folder_is_refused(session: Session, tmp_path: Path) -> None:
+    load_demo(session)
+    export_all(session, tmp_path)
+    manifest = tmp_path / "_themes" / "default" / "theme.yaml"
+    manifest.write_text(
+        manifest.read_text("utf-8").replace("logo.svg:", "../../../secret.txt:"), "utf-8"
+    )
+    (tmp_path / "secret.txt").write_text("not for a theme", "utf-8")
+    with pytest.raises(ValidationFailed) as caught:
+        import_all(session, tmp_path, author="ci@example.com")
+    assert list(caught.value.errors) == ["_themes/default/assets/../../../secret.txt"]
+
+
+def test_a_new_template_is_reported_created(session: Session, tmp_path: Path) -> None:
+    fresh = tmp_path / "brand-new"
+    fresh.mkdir()
+    (fresh / "template.yaml").write_text(
+        "key: brand-new\nname: New\ncategory: transactional\nchannels: [sms]\n", "utf-8"
+    )
+    (fresh / "sms.body.en.txt").write_text("Fine.", "utf-8")
+    report = import_all(session, tmp_path, author="ci@example.com")
+    assert report.created == ["brand-new"] and report.drafts == ["brand-new v1"]
+
+
+def test_the_checks_without_a_database_name_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "template.yaml").write_text("key: broken\nvariables: {}\n", "utf-8")
+    (folder / "sms.body.en.txt").write_text("{{ x ", "utf-8")
+    [item] = items_in(tmp_path)
+    with pytest.raises(ValidationFailed) as caught:
+        check_folder(read_folder(tmp_path, item))
+    assert list(caught.value.errors) == ["broken/sms.body.en.txt"]
+
+
+def test_one_template_exports_with_its_theme_and_the_blocks_it_includes(
+    session: Session,
+) -> None:
+    load_demo(session)
+    folders = [item.folder for item in export_items(session, "order-confirmation")]
+    assert folders == ["_themes/default", "_blocks/footer", "order-confirmation"]
+    files = folder_files(session, export_items(session, "order-confirmation")[-1])
+    body = get_template(session, "order-confirmation").versions[-1].parts["sms"]["en"]["body"]
+    assert files["sms.body.en.txt"] == body.encode()
+    assert "email.html.en.j2" in files and "template.yaml" in files

@@ -1,0 +1,112 @@
+"""Templates, blocks and themes written as files (see `templates_store.folders`), for git."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from templates_store.closure import referenced_blocks
+from templates_store.folders import (
+    BLOCK_EXTENSIONS,
+    EXTENSIONS,
+    MANIFEST_FIELDS,
+    Item,
+    dump_yaml,
+)
+from templates_store.lookup import get_block, get_template, get_theme
+from templates_store.models import ContentBlock, Template, Theme
+from templates_store.parts import PART_FIELDS, iter_parts
+
+
+def export_items(session: Session, key: str | None = None) -> list[Item]:
+    """What an export holds: everything with a version, or one template with what it uses."""
+    if key is not None:
+        return _template_with_parts(session, key)
+    themes = session.scalars(select(Theme).order_by(Theme.key))
+    blocks = session.scalars(select(ContentBlock).order_by(ContentBlock.key))
+    templates = session.scalars(select(Template).order_by(Template.key))
+    found = [Item("theme", t.key) for t in themes if t.versions]
+    found += [Item("block", b.key) for b in blocks if b.versions]
+    return found + [Item("template", t.key) for t in templates if t.versions]
+
+
+def _template_with_parts(session: Session, key: str) -> list[Item]:
+    """The template's theme and the blocks its newest version includes, when they exist."""
+    template = get_template(session, key)
+    if not template.versions:
+        return []
+    theme = session.scalar(select(Theme).where(Theme.key == template.theme_key))
+    found = [Item("theme", theme.key)] if theme is not None and theme.versions else []
+    used = sorted(referenced_blocks(template.versions[-1]))
+    blocks = session.scalars(
+        select(ContentBlock).where(ContentBlock.key.in_(used)).order_by(ContentBlock.key)
+    )
+    found += [Item("block", b.key) for b in blocks if b.versions]
+    return [*found, Item("template", key)]
+
+
+def folder_files(session: Session, item: Item) -> dict[str, bytes]:
+    """The files of one item's newest version, by their path inside its folder."""
+    if item.kind == "theme":
+        return _theme_files(get_theme(session, item.key))
+    if item.kind == "block":
+        return _block_files(get_block(session, item.key))
+    return _template_files(get_template(session, item.key))
+
+
+def _template_files(template: Template) -> dict[str, bytes]:
+    version = template.versions[-1]
+    manifest = {"key": template.key, **{name: getattr(template, name) for name in MANIFEST_FIELDS}}
+    manifest["theme"] = template.theme_key
+    manifest["variables"] = version.variables
+    manifest["sample_data"] = version.sample_data
+    manifest["ai_slots"] = version.ai_slots
+    files = {"template.yaml": dump_yaml(manifest)}
+    for channel, locale, name, value in iter_parts(version.parts):
+        kind = PART_FIELDS[channel][name]
+        path = f"{channel}.{name}.{locale}.{EXTENSIONS[kind]}"
+        files[path] = dump_yaml(value) if kind == "list" else value.encode("utf-8")
+    return files
+
+
+def _block_files(block: ContentBlock) -> dict[str, bytes]:
+    manifest = {"key": block.key, "name": block.name, "description": block.description}
+    files = {"block.yaml": dump_yaml(manifest)}
+    for fmt, locales in sorted(block.versions[-1].content.items()):
+        for locale, source in sorted(locales.items()):
+            files[f"{fmt}.{locale}.{BLOCK_EXTENSIONS[fmt]}"] = source.encode("utf-8")
+    return files
+
+
+def _theme_files(theme: Theme) -> dict[str, bytes]:
+    version = theme.versions[-1]
+    types = {name: asset["content_type"] for name, asset in sorted(version.assets.items())}
+    manifest = {"key": theme.key, "name": theme.name, "settings": version.settings, "assets": types}
+    files = {"theme.yaml": dump_yaml(manifest)}
+    for name, asset in sorted(version.assets.items()):
+        files[f"assets/{name}"] = base64.b64decode(asset["data"])
+    return files
+
+
+def write_folder(folder: Path, files: dict[str, bytes]) -> None:
+    """Replace what `folder` holds with `files` (a file gone from the version goes from disk)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.rglob("*"):
+        if stale.is_file():
+            stale.unlink()
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def export_all(session: Session, target: Path) -> list[str]:
+    """Write the newest version of every template, block and theme under `target`."""
+    written = []
+    for item in export_items(session):
+        write_folder(target / item.folder, folder_files(session, item))
+        written.append(item.folder)
+    return written
