@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from channels.chat import ChatContent, prepare_chat
 from channels.core import Category
 from channels.email import EmailContent, prepare_email, to_eml
 from channels.email.unsubscribe import unsubscribe_url
-from channels.letter import LetterChannel, LetterContent, LetterRenderer
+from channels.letter import LetterChannel, LetterContent, LetterRenderer, LetterSettings
 from channels.sms import SmsContent, prepare_sms
 from hcs.config import Settings
 from hcs.delivery.models import Message
@@ -81,26 +82,48 @@ def render_message(
     return render_channel(session, version, message.channel, message.locale, data, extra=extra)
 
 
-_RENDERERS: dict[tuple[int | None, str], LetterRenderer] = {}
+_RENDERERS: dict[tuple[str, int | None, str], LetterRenderer] = {}
+_RENDERERS_LOCK = threading.Lock()
+
+
+def brand_letter(
+    session: Session,
+    version: TemplateVersion,
+    settings: LetterSettings,
+    *,
+    purpose: str = "send",
+) -> tuple[LetterSettings, LetterRenderer]:
+    """The version's brand files in `settings`, and the renderer process its letters share.
+
+    Previews (`purpose="preview"`) get processes of their own: a draft that times out or
+    crashes its renderer must not hold up letters being sent.
+    """
+    theme = resolve_closure(session, version).theme
+    assets = {n: base64.b64decode(a["data"]) for n, a in (theme.assets if theme else {}).items()}
+    settings = replace(settings, brand_assets=assets)
+    key = (purpose, theme.id if theme else None, settings.page_size)
+    with _RENDERERS_LOCK:
+        if key not in _RENDERERS:
+            _RENDERERS[key] = LetterRenderer(settings)
+        return settings, _RENDERERS[key]
 
 
 def _letter(session: Session, message: Message, rendered: Rendered, providers: Providers) -> Any:
     version = session.get_one(TemplateVersion, message.version_id)
-    theme = resolve_closure(session, version).theme
-    assets = {n: base64.b64decode(a["data"]) for n, a in (theme.assets if theme else {}).items()}
-    settings = providers.letter_settings(assets, rendered.locale)
-    key = (theme.id if theme else None, settings.page_size)
-    if key not in _RENDERERS:
-        _RENDERERS[key] = LetterRenderer(settings)
-    channel = LetterChannel(settings, providers.letter, _RENDERERS[key])
+    paper = providers.letter_settings({}, rendered.locale)
+    settings, renderer = brand_letter(session, version, paper)
+    channel = LetterChannel(settings, providers.letter, renderer)
     content = LetterContent(rendered.parts["html"], rendered.parts.get("css", ""))
     return channel.prepare(content, address_lines(message.to), reference=message.id)
 
 
 def close_renderers() -> None:
     """Stop every letter renderer process (at worker shutdown)."""
-    while _RENDERERS:
-        _RENDERERS.popitem()[1].close()
+    with _RENDERERS_LOCK:
+        renderers = list(_RENDERERS.values())
+        _RENDERERS.clear()
+    for renderer in renderers:
+        renderer.close()
 
 
 def finish(

@@ -126,10 +126,15 @@ class Providers:
 
     def letter_settings(self, assets: dict[str, bytes], language: str) -> LetterSettings:
         """Paper and the brand's files for one letter."""
-        page = self.settings.provider_options.get("HCS_LETTER_PAGE_SIZE", "A4")
-        return LetterSettings(
-            page_size=page, pdf_variant="pdf/a-3b", brand_assets=assets, language=language
-        )
+        return letter_settings(self.settings, assets, language)
+
+
+def letter_settings(settings: Settings, assets: dict[str, bytes], language: str) -> LetterSettings:
+    """Paper and the brand's files for one letter."""
+    page = settings.provider_options.get("HCS_LETTER_PAGE_SIZE", "A4")
+    return LetterSettings(
+        page_size=page, pdf_variant="pdf/a-3b", brand_assets=assets, language=language
+    )
 
 
 def build_providers(settings: Settings) -> Providers:

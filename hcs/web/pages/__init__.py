@@ -40,6 +40,7 @@ from hcs.web.pages import (  # noqa: E402, F401  (their routes)
     catalogue,
     editor,
     grid,
+    letters,
     review,
     signoff,
 )

@@ -14,14 +14,17 @@ from markupsafe import escape
 
 from hcs import archive
 from hcs.extensions import db_session, services
+from hcs.letter_previews import archived_pages
 from hcs.web.pages import bp
 from hcs.web.pages.editor import FRAME_POLICY
 from hcs.web.pages.guard import person, roles
+from hcs.web.pages.letters import letter_frame
 from templates_store.models import CHANNELS
 
 PAGE_SIZE = 50
 TEXT_FILTERS = ("recipient", "template", "channel")
 EMAIL_TYPE = "message/rfc822"
+LETTER_TYPE = "application/pdf"
 
 
 def _day(name: str, errors: dict[str, str]) -> date | None:
@@ -110,11 +113,13 @@ def archive_output(entry_id: int) -> ResponseReturnValue:
 @bp.get("/archive/<int:entry_id>/rendered")
 @roles("auditor", "admin")
 def archive_rendered(entry_id: int) -> ResponseReturnValue:
-    """An archived email's HTML body, for a sandboxed frame with its own policy. Audited."""
+    """An archived email's HTML body or letter's pages, for a sandboxed frame. Audited."""
     session = db_session()
     keys = archive.keyring(services().settings)
     opened = archive.read_entry(session, entry_id, actor=person().email, keys=keys)
     session.commit()
+    if opened.output is not None and opened.entry.content_type.startswith(LETTER_TYPE):
+        return letter_frame(archived_pages(opened.output), f"Letter {entry_id} as sent")
     html = "<p>This output cannot be read any more.</p>"
     if opened.output is not None and opened.entry.content_type.startswith(EMAIL_TYPE):
         message = email.message_from_bytes(opened.output, policy=email.policy.default)
