@@ -129,6 +129,18 @@ def _preview(page: sync_api.Page, channel: str) -> sync_api.Locator:
     return page.locator(f"#preview-{channel}-en")
 
 
+def _code(page: sync_api.Page, label: str) -> sync_api.Locator:
+    """A template field's code editor, found by its label as a person's screen reader finds it."""
+    return page.get_by_role("textbox", name=label, exact=True)
+
+
+def _rewrite(page: sync_api.Page, label: str, text: str) -> None:
+    """Select all of a code editor's text and type `text` over it."""
+    editor = _code(page, label)
+    editor.press("ControlOrMeta+a")
+    editor.press_sequentially(text)
+
+
 def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishes(
     people: People,
 ) -> None:
@@ -146,15 +158,15 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     ana.get_by_label("Variables (JSON list)").fill(VARIABLES)
     ana.get_by_label("Sample data (JSON object)").fill('{"order_id": "A-1001"}')
     ana.get_by_role("tab", name="sms · en").click()
-    ana.get_by_label("sms body (en)").press_sequentially("Hello {{ order_id }}", delay=10)
+    _code(ana, "sms body (en)").press_sequentially("Hello {{ order_id }}", delay=10)
     expect(_preview(ana, "sms").locator(".bubble")).to_have_text("[DRAFT] Hello A-1001")
     expect(_preview(ana, "sms")).to_contain_text("GSM-7 · 1 segment")
-    ana.get_by_label("sms body (en)").press_sequentially(" ✓")  # a UCS-2 character
+    _code(ana, "sms body (en)").press_sequentially(" ✓")  # a UCS-2 character
     expect(_preview(ana, "sms")).to_contain_text("UCS-2 · 1 segment")
 
     ana.get_by_role("tab", name="email · en").click()
-    ana.get_by_label("email subject (en)").fill("Welcome {{ order_id }}")
-    ana.get_by_label("email html (en)").fill('<p style="color:#333">Order {{ order_id }}</p>')
+    _rewrite(ana, "email subject (en)", "Welcome {{ order_id }}")
+    _rewrite(ana, "email html (en)", '<p style="color:#333">Order {{ order_id }}</p>')
     email = ana.frame_locator('iframe[name="frame-email-en"]')
     expect(email.locator("p").last).to_have_text("Order A-1001")
     expect(_preview(ana, "email").locator(".subject")).to_have_text("[DRAFT] Welcome A-1001")
@@ -175,7 +187,7 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     ana.goto("/templates/welcome")
     ana.get_by_role("button", name="New draft from v1").click()
     ana.get_by_role("tab", name="sms · en").click()
-    ana.get_by_label("sms body (en)").fill("Hi again {{ order_id }}")
+    _rewrite(ana, "sms body (en)", "Hi again {{ order_id }}")
     expect(_preview(ana, "sms").locator(".bubble")).to_have_text("[DRAFT] Hi again A-1001")
     ana.get_by_role("button", name="Save and submit for review").click()
     expect(ana.locator("#version-2")).to_contain_text("in_review")
@@ -313,12 +325,44 @@ def test_an_author_inserts_a_content_block_and_the_preview_shows_it(
     make_draft(world.app, "with-block")
     ana = people.sign_in("ana@example.com")
     ana.goto("/templates/with-block/versions/1/edit")
-    body = ana.get_by_label("sms body (en)")
-    body.click()
-    body.press("End")
+    body = _code(ana, "sms body (en)")
+    body.press("ControlOrMeta+End")
     ana.get_by_text("Content blocks to insert").click()
     ana.get_by_role("button", name="Insert sign-off-line").click()
-    expect(body).to_have_value(re.compile(r"\{\{ block\('sign-off-line'\) \}\}$"))
+    field = ana.locator("#f-sms-en-body")  # the form's own field, kept in step with the editor
+    expect(field).to_have_value(re.compile(r"\{\{ block\('sign-off-line'\) \}\}$"))
     expect(_preview(ana, "sms").locator(".bubble")).to_contain_text("Kind regards, Northwind")
     body.press_sequentially(" {{ nope }}")
     expect(ana.locator("#live-f-sms-en-body")).to_contain_text("'nope' is undefined")
+
+
+def test_a_syntax_error_marks_its_line_in_the_code_editor_until_it_is_fixed(
+    app: Flask, people: People
+) -> None:
+    make_draft(app, "marked-line")
+    ana = people.sign_in("ana@example.com")
+    ana.goto("/templates/marked-line/versions/1/edit")
+    body = _code(ana, "sms body (en)")
+    body.press("ControlOrMeta+End")
+    body.press_sequentially("\nThanks.\n{{ order_id ")
+    editor = ana.locator(".field", has=ana.locator("#f-sms-en-body")).locator(".CodeMirror")
+    expect(editor.locator(".cm-jinja-tag").first).to_have_text("{{")
+    expect(ana.locator("#live-f-sms-en-body")).to_contain_text("sms.body.en, line 3")
+    marked = editor.locator(".line-problem")
+    expect(marked).to_have_count(1)
+    expect(marked.locator(".CodeMirror-linenumber")).to_have_text("3")
+    expect(marked.locator("pre")).to_have_text("{{ order_id ")
+    marker = marked.locator(".problem-marker")
+    expect(marker).to_have_attribute("title", re.compile(r"^sms\.body\.en, line 3: "))
+    expect(marker).to_have_attribute("aria-label", re.compile(r"^Line 3: sms\.body\.en"))
+    expect(body).to_have_attribute("aria-invalid", "true")
+
+    body.press_sequentially("}}")
+    expect(_preview(ana, "sms").locator(".bubble")).to_contain_text("Thanks.\nA-1")
+    expect(ana.locator("#live-f-sms-en-body")).to_be_empty()
+    expect(editor.locator(".line-problem")).to_have_count(0)
+    expect(editor.locator(".problem-marker")).to_have_count(0)
+    expect(body).to_have_attribute("aria-invalid", "false")
+    body.press("Tab")  # Tab leaves the editor and types nothing into it
+    expect(body).not_to_be_focused()
+    expect(ana.locator("#f-sms-en-body")).to_have_value(re.compile(r"\{\{ order_id \}\}$"))

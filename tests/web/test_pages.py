@@ -152,6 +152,7 @@ def test_a_template_syntax_error_shows_next_to_its_part_and_saves_nothing(
     assert answer.status_code == 422
     assert 'id="f-sms-en-body-error"' in answer.text and 'aria-invalid="true"' in answer.text
     assert "Hello {{ order_id </textarea>" in answer.text  # what was typed stays
+    assert re.search(r'id="f-sms-en-body-error" data-line="1">sms.body.en, line 1: ', answer.text)
     assert _stored(app, "bad-syntax", number)[1]["sms"]["en"]["body"].startswith("Order")
 
 
@@ -188,11 +189,15 @@ def test_the_live_preview_renders_unsaved_content_and_keeps_none_of_it(
     assert "Héllo A-1 ✓" in answer.text and "UCS-2" in answer.text and "1 segment" in answer.text
     broken = ana.post(f"/templates/live/versions/{number}/preview", _form("Hi\n{{ nope }}"))
     assert 'id="preview-sms-en-problem"' in broken.text and "nope" in broken.text
-    beside = re.search(r'<span id="live-f-sms-en-body"[^>]*>([^<]*)</span>', broken.text)
+    beside = re.search(
+        r'<span id="live-f-sms-en-body"[^>]*>Preview: <span data-line="2">([^<]*)</span></span>',
+        broken.text,
+    )
     assert beside and "sms.body.en, line 2" in beside[1]
     assert re.search(r'<span id="live-f-variables"[^>]*></span>', broken.text)
-    unclosed = ana.post(f"/templates/live/versions/{number}/preview", _form("{{ order_id "))
-    assert re.search(r'<span id="live-f-sms-en-body"[^>]*>Preview: [^<]+</span>', unclosed.text)
+    unclosed = ana.post(f"/templates/live/versions/{number}/preview", _form("Hi\n\n{{ order_id "))
+    marked = r'<span id="live-f-sms-en-body"[^>]*>Preview: <span data-line="3">'
+    assert re.search(marked, unclosed.text)  # for the code editor to mark line 3
     assert _stored(app, "live", number)[1]["sms"]["en"]["body"].startswith("Order")
 
 

@@ -87,10 +87,13 @@ document.addEventListener("click", (event) => {
 });
 
 // Content blocks: insert `{{ block('key') }}` where the author's cursor was, then re-preview.
+// A field's code editor (editor.js) has an input of its own: focus in a field means that field.
 let lastField = null;
 document.addEventListener("focusin", (event) => {
-  if (event.target.matches("#editor textarea")) {
-    lastField = event.target;
+  const field = event.target.closest("#editor .field");
+  const area = field && field.querySelector("textarea[name]");
+  if (area) {
+    lastField = area;
   }
 });
 document.addEventListener("click", (event) => {
@@ -98,9 +101,13 @@ document.addEventListener("click", (event) => {
   if (!button) {
     return;
   }
-  const field = lastField || document.querySelector('#editor [role="tabpanel"]:not([hidden]) textarea');
+  const field = lastField || document.querySelector('#editor [role="tabpanel"]:not([hidden]) textarea[name]');
   if (!field) {
     return;
+  }
+  const ask = new CustomEvent("hcs:insert", { cancelable: true, detail: button.dataset.insert });
+  if (!field.dispatchEvent(ask)) {
+    return; // a code editor over the field inserted it at its own cursor
   }
   const at = field.selectionStart ?? field.value.length;
   field.setRangeText(button.dataset.insert, at, field.selectionEnd ?? at, "end");

@@ -15,6 +15,7 @@ from hcs.extensions import db_session
 from hcs.governance import workflow
 from hcs.web.pages import bp
 from hcs.web.pages.guard import person, roles
+from hcs.web.pages.marks import line_of
 from hcs.worklist import block_catalogue
 from templates_store import versioning
 from templates_store.errors import ValidationFailed
@@ -176,6 +177,7 @@ def _page(
         general=general,
         blocks=block_catalogue(db_session()),
         field_id=field_id,
+        line_of=line_of,
     ), status
 
 
@@ -239,7 +241,9 @@ def live_preview(key: str, number: int) -> ResponseReturnValue:
         found=found,
         errors=grouped,
         live=live_problems(request.form, grouped, found),
+        posted=request.form,
         field_id=field_id,
+        line_of=line_of,
     )
 
 
