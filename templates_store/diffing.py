@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from templates_store.models import TemplateVersion
+from templates_store.models import BlockVersion, TemplateVersion, ThemeVersion
 from templates_store.parts import iter_parts, part_name
 
 
@@ -82,6 +83,37 @@ def diff_part(name: str, old: str | None, new: str | None, labels: tuple[str, st
 def diff_versions(old: TemplateVersion, new: TemplateVersion) -> list[PartDiff]:
     """The per-part diff from `old` to `new`, in a stable order of part names."""
     before, after = flatten(old), flatten(new)
+    labels = (f"v{old.number}", f"v{new.number}")
+    return [
+        diff_part(name, before.get(name), after.get(name), labels)
+        for name in sorted(before.keys() | after.keys())
+    ]
+
+
+def flatten_component(version: BlockVersion | ThemeVersion) -> dict[str, str]:
+    """A block's sources by `format.locale`, or a theme's settings and its assets, as text."""
+    if isinstance(version, BlockVersion):
+        return {
+            f"{fmt}.{locale}": source
+            for fmt, locales in sorted(version.content.items())
+            for locale, source in sorted(locales.items())
+        }
+    assets = [
+        f"{name} ({asset['content_type']}, sha256:{_digest(asset['data'])})"
+        for name, asset in sorted(version.assets.items())
+    ]
+    return {"settings": _as_text(version.settings), "assets": "\n".join(assets)}
+
+
+def _digest(data: str) -> str:
+    return hashlib.sha256(data.encode()).hexdigest()[:12]
+
+
+def diff_components(
+    old: BlockVersion | ThemeVersion, new: BlockVersion | ThemeVersion
+) -> list[PartDiff]:
+    """The diff from one block (or theme) version to another, per source."""
+    before, after = flatten_component(old), flatten_component(new)
     labels = (f"v{old.number}", f"v{new.number}")
     return [
         diff_part(name, before.get(name), after.get(name), labels)

@@ -69,3 +69,24 @@ def sign_in(client: FlaskClient, email: str) -> str:
     )
     assert answer.status_code == 302, answer.text
     return token(client.get("/").text)
+
+
+class Person:
+    """A signed-in test client and its CSRF token, for the pages' tests."""
+
+    def __init__(self, app: Flask, email: str) -> None:
+        self.email = email
+        self.client: FlaskClient = app.test_client()
+        self.token = sign_in(self.client, email)
+
+    def get(self, path: str) -> Any:
+        return self.client.get(path)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, csrf: bool = True) -> Any:
+        """A form post; a value `(BytesIO, filename)` uploads a file (multipart)."""
+        form = dict(data or {})
+        if csrf:
+            form["csrf_token"] = self.token
+        files = any(isinstance(v, tuple) for v in form.values())
+        kind = "multipart/form-data" if files else "application/x-www-form-urlencoded"
+        return self.client.post(path, data=form, content_type=kind)

@@ -38,6 +38,8 @@ from hcs.web.pages import (  # noqa: E402, F401  (their routes)
     archive,
     audit,
     catalogue,
+    component_editor,
+    components,
     editor,
     grid,
     letters,
