@@ -103,15 +103,17 @@ class Entries(MethodView):
     @blp.response(200, ArchiveEntryOut(many=True))
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Any]:
-        """Entries matching every filter, newest first (no personal data in the list)."""
-        _auditor()
+        """Entries matching every filter, newest first (no personal data in the list). Audited."""
+        session, actor = db_session(), _auditor()
         entries, total = archive.search(
-            db_session(),
+            session,
             archive.ArchiveFilters(**query),
+            actor=actor,
             limit=pagination_parameters.page_size,
             offset=min(pagination_parameters.first_item, 2**31 - 1),
             keys=_keys(),
         )
+        session.commit()
         pagination_parameters.item_count = total
         return [archive.clear_fields(entry) for entry in entries]
 

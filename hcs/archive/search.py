@@ -62,15 +62,20 @@ def search(
     session: Session,
     filters: ArchiveFilters,
     *,
+    actor: str,
     limit: int = 50,
     offset: int = 0,
     keys: Keyring | None = None,
 ) -> tuple[list[ArchiveEntry], int]:
-    """Entries matching `filters`, newest first, and how many match in all."""
-    query = _query(filters, keys or default_keyring())
+    """Entries matching `filters`, newest first, and how many match in all. Audited."""
+    keys = keys or default_keyring()
+    query = _query(filters, keys)
     total = session.scalar(query.with_only_columns(func.count(ArchiveEntry.id))) or 0
     page = query.order_by(ArchiveEntry.id.desc()).limit(limit).offset(offset)
-    return list(session.scalars(page)), total
+    entries = list(session.scalars(page))
+    detail = {"results": total, "offset": offset, "shown": len(entries)}
+    _record(session, "archive.search", filters, keys, actor, detail)
+    return entries, total
 
 
 def _all(session: Session, filters: ArchiveFilters, keys: Keyring) -> Iterator[ArchiveEntry]:
@@ -113,7 +118,7 @@ def export_search(
         lines.seek(0)
         with archive.open(_zip_info("entries.jsonl", utcnow()), "w") as target:
             shutil.copyfileobj(lines, target)
-    _record_export(session, filters, keys, actor, count)
+    _record(session, "archive.export", filters, keys, actor, {"entries": count})
     return count
 
 
@@ -127,17 +132,28 @@ def _add_entry(archive: zipfile.ZipFile, opened: OpenedEntry) -> dict[str, Any]:
     return jsonable(record)  # type: ignore[no-any-return]
 
 
-def _record_export(
-    session: Session, filters: ArchiveFilters, keys: Keyring, actor: str, count: int
+def criteria(session: Session, filters: ArchiveFilters, keys: Keyring) -> dict[str, Any]:
+    """The filters given, as JSON; the recipient by its lookup, never its address."""
+    given: dict[str, Any] = {k: v for k, v in asdict(filters).items() if v is not None}
+    if "recipient" in given:
+        given["recipient"] = keys.lookup(given.pop("recipient"))
+    return jsonable(given)  # type: ignore[no-any-return]
+
+
+def _record(
+    session: Session,
+    action: str,
+    filters: ArchiveFilters,
+    keys: Keyring,
+    actor: str,
+    detail: dict[str, Any],
 ) -> None:
-    criteria: dict[str, Any] = {k: v for k, v in asdict(filters).items() if v is not None}
-    if "recipient" in criteria:
-        criteria["recipient"] = keys.lookup(criteria.pop("recipient"))
+    given = criteria(session, filters, keys)
     audit.record(
         session,
         actor=actor,
-        action="archive.export",
+        action=action,
         target_type="archive_search",
-        target=json.dumps(jsonable(criteria), sort_keys=True)[:300],
-        detail={"entries": count, "filters": criteria},
+        target=json.dumps(given, sort_keys=True)[:300],
+        detail={**detail, "filters": given},
     )

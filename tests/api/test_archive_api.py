@@ -52,6 +52,33 @@ def test_an_auditor_searches_by_recipient_and_sees_no_personal_data(world: ApiWo
     assert {e["id"] for e in channel} == {ids["email"], ids["other"]}
 
 
+def test_searches_and_exports_are_audited_without_the_recipients_address(
+    world: ApiWorld,
+) -> None:
+    _seed(world)
+    auditor = world.as_("aud@example.com")
+    assert auditor.get(f"/archive?recipient={EMAIL}&page=2&page_size=1").status_code == 200
+    assert auditor.get(f"/archive/export?recipient={EMAIL}&channel=email").status_code == 200
+    lookup = archive.keyring(world.app.extensions["hcs"].settings).lookup(EMAIL)
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        logged = session.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("archive.%")).order_by(AuditEntry.id)
+        ).all()
+    assert [(a.action, a.actor, a.detail) for a in logged] == [
+        (
+            "archive.search",
+            "aud@example.com",
+            {"filters": {"recipient": lookup}, "results": 2, "offset": 1, "shown": 1},
+        ),
+        (
+            "archive.export",
+            "aud@example.com",
+            {"filters": {"recipient": lookup, "channel": "email"}, "entries": 1},
+        ),
+    ]
+    assert all(EMAIL not in a.target and EMAIL not in json.dumps(a.detail) for a in logged)
+
+
 def test_an_auditor_reads_an_entry_with_its_exact_output_and_events(world: ApiWorld) -> None:
     ids = _seed(world)
     body = world.as_("aud@example.com").get(f"/archive/{ids['email']}").get_json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from hcs.archive import (
     AlreadyArchived,
+    ArchiveEntry,
     ArchiveFilters,
     ArchiveKeyError,
     EntryNotFound,
@@ -112,16 +114,45 @@ def test_an_event_for_a_message_never_archived_is_refused(session: Session) -> N
         )
 
 
+def find(session: Session, **filters: Any) -> tuple[list[ArchiveEntry], int]:
+    return search(session, ArchiveFilters(**filters), actor="aud@example.com", keys=KEYS)
+
+
 def test_search_finds_a_recipients_entries_without_their_address(session: Session) -> None:
     make_entry(session, 1)
     make_entry(session, 2, recipient_key="bo@example.com", recipient={"email": "bo@example.com"})
     make_entry(session, 3, channel="sms", template="otp", content_type="text/plain; charset=utf-8")
-    found, total = search(session, ArchiveFilters(recipient=EMAIL), keys=KEYS)
+    found, total = find(session, recipient=EMAIL)
     assert total == 2 and [e.message_id for e in found] == ["msg-000003", "msg-000001"]
-    found, total = search(session, ArchiveFilters(recipient=EMAIL, channel="sms"), keys=KEYS)
+    found, total = find(session, recipient=EMAIL, channel="sms")
     assert [e.template for e in found] == ["otp"]
-    assert search(session, ArchiveFilters(template="order-confirmation"), keys=KEYS)[1] == 2
-    assert search(session, ArchiveFilters(until=found[0].sent_at), keys=KEYS)[1] == 2
+    assert find(session, template="order-confirmation")[1] == 2
+    assert find(session, until=found[0].sent_at)[1] == 2
+
+
+def test_a_search_is_audited_with_its_filters_and_the_recipient_only_hashed(
+    session: Session,
+) -> None:
+    make_entry(session, 1)
+    make_entry(session, 2)
+    make_entry(session, 3, recipient_key="bo@example.com")
+    search(session, ArchiveFilters(recipient=EMAIL), actor="aud@example.com", limit=1, keys=KEYS)
+    find(session, channel="sms")
+    audited = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "archive.search").order_by(AuditEntry.id)
+    ).all()
+    assert [a.actor for a in audited] == ["aud@example.com", "aud@example.com"]
+    by_recipient, by_channel = audited
+    assert by_recipient.detail == {
+        "filters": {"recipient": KEYS.lookup(EMAIL)},
+        "results": 2,
+        "offset": 0,
+        "shown": 1,
+    }
+    assert by_channel.detail["filters"] == {"channel": "sms"}
+    assert by_channel.detail["results"] == 0
+    for entry in audited:
+        assert EMAIL not in entry.target and EMAIL not in json.dumps(entry.detail)
 
 
 def test_erasure_makes_entries_unreadable_and_the_archive_still_verifies(

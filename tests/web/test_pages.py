@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from hcs.audit import AuditEntry
 from hcs.db import transaction
 from hcs.delivery.worker import build_worker
 from templates_store import versioning
@@ -403,6 +405,13 @@ def test_an_auditor_finds_a_sent_message_in_the_archive(ai_world: ApiWorld) -> N
     assert zipped.status_code == 200 and zipped.mimetype == "application/zip"
     assert "since=2000-01-01T00:00:00%2B00:00" in export
     assert Person(ai_world.app, "ana@example.com").get("/archive").status_code == 403
+    with transaction(services.sessions) as session:
+        searched = select(AuditEntry).where(AuditEntry.action == "archive.search")
+        logged = [(a.actor, a.detail) for a in session.scalars(searched)]
+    # The search with a bad date ran no query and is not in the log.
+    assert [(actor, d["filters"]["template"], d["results"]) for actor, d in logged] == [
+        ("aud@example.com", "order-thanks", 1)
+    ]
 
 
 def test_batch_sign_off_waits_for_a_sample_decided_one_by_one(ai_world: ApiWorld) -> None:

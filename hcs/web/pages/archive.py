@@ -60,13 +60,16 @@ def _export_query(filters: archive.ArchiveFilters) -> dict[str, str]:
 @bp.get("/archive")
 @roles("auditor", "admin")
 def archive_search() -> ResponseReturnValue:
-    """Entries matching every filter, newest first; no personal data in the list."""
+    """Entries matching every filter, newest first; no personal data in the list. Audited."""
     args, filters, errors = _filters()
     entries: list[Any] = []
     total = 0
     if not errors:
-        keys = archive.keyring(services().settings)
-        found, total = archive.search(db_session(), filters, limit=PAGE_SIZE, offset=0, keys=keys)
+        session, keys = db_session(), archive.keyring(services().settings)
+        found, total = archive.search(
+            session, filters, actor=person().email, limit=PAGE_SIZE, offset=0, keys=keys
+        )
+        session.commit()
         entries = [archive.clear_fields(entry) for entry in found]
     return render_template(
         "pages/archive.html",
