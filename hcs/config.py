@@ -67,6 +67,9 @@ class Settings:
     ratelimit_storage_url: str = "memory://"
     # Base64 of 32 bytes; unset, the archive derives a development key from secret_key.
     archive_master_key: str = field(default="", repr=False)
+    # Earlier master keys, comma-separated and newest first: they only read, until
+    # `hcs archive rotate-key` has re-wrapped everything under the current one.
+    archive_previous_master_keys: str = field(default="", repr=False)
     # `category=days,...` over the archive's default retention periods.
     archive_retention: str = ""
     public_url: str = "http://127.0.0.1:5000"
@@ -143,6 +146,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),
         ratelimit_storage_url=_env("HCS_RATELIMIT_STORAGE_URL", "memory://"),
         archive_master_key=_env("HCS_ARCHIVE_MASTER_KEY"),
+        archive_previous_master_keys=_env("HCS_ARCHIVE_PREVIOUS_MASTER_KEYS"),
         archive_retention=_env("HCS_ARCHIVE_RETENTION"),
         public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),

@@ -5,6 +5,7 @@ from hcs.archive.models import (  # noqa: F401
     ArchiveEvent,
     ArchivePayload,
     LegalHold,
+    LookupKey,
     SubjectKey,
 )
 from hcs.audit import AuditEntry  # noqa: F401

@@ -9,7 +9,15 @@ from hcs.archive.crypto import Keyring, default_keyring, keyring
 from hcs.archive.errors import AlreadyArchived, ArchiveKeyError, EntryNotFound, OnLegalHold
 from hcs.archive.holds import place_hold, release_hold
 from hcs.archive.integrity import ArchiveVerification, is_intact, seal_archive, verify_archive
-from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload, LegalHold, SubjectKey
+from hcs.archive.lookups import archive_keyring, recipient_lookup
+from hcs.archive.models import (
+    ArchiveEntry,
+    ArchiveEvent,
+    ArchivePayload,
+    LegalHold,
+    LookupKey,
+    SubjectKey,
+)
 from hcs.archive.reading import (
     OpenedEntry,
     clear_fields,
@@ -19,6 +27,7 @@ from hcs.archive.reading import (
     read_entry,
 )
 from hcs.archive.retention import purge, retention_policy
+from hcs.archive.rotation import finish_rotation, rewrap_batch, start_rotation
 from hcs.archive.search import ArchiveFilters, export_search, search
 from hcs.archive.store import (
     add_delivery_event,
@@ -39,10 +48,12 @@ __all__ = [
     "EntryNotFound",
     "Keyring",
     "LegalHold",
+    "LookupKey",
     "OnLegalHold",
     "OpenedEntry",
     "SubjectKey",
     "add_delivery_event",
+    "archive_keyring",
     "archive_output",
     "clear_fields",
     "data_digest",
@@ -51,6 +62,7 @@ __all__ = [
     "entry_for_message",
     "erase_recipient",
     "export_search",
+    "finish_rotation",
     "get_entry",
     "is_intact",
     "keyring",
@@ -58,9 +70,12 @@ __all__ = [
     "place_hold",
     "purge",
     "read_entry",
+    "recipient_lookup",
     "release_hold",
     "retention_policy",
+    "rewrap_batch",
     "search",
     "seal_archive",
+    "start_rotation",
     "verify_archive",
 ]

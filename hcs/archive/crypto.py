@@ -5,6 +5,9 @@ subject's key wraps one key per entry; an entry's key encrypts its output, recip
 provenance and delivery events. Destroying a subject's wrapped key makes every entry of that
 subject unreadable (erasure); deleting an entry's wrapped key makes that entry unreadable
 (retention). Each ciphertext is bound to what it belongs to by its associated data.
+
+The master key also wraps the key of recipient lookups (`hcs.archive.lookups`). Rotating the
+master key (`hcs.archive.rotation`) re-wraps those two kinds of key and nothing else.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -69,22 +72,58 @@ def decrypt_json(key: bytes, sealed: bytes, aad: str) -> Any:
     return json.loads(decrypt(key, sealed, aad))
 
 
+def key_id(master: bytes) -> str:
+    """A master key's id: a short SHA-256 fingerprint, stored next to what it wraps."""
+    return hashlib.sha256(b"hcs.archive.master-id\0" + master).hexdigest()[:16]
+
+
+def derived_lookup_key(master: bytes) -> bytes:
+    """The recipient lookup key a master key gives an archive that has stored none."""
+    return _derive(master, "hcs.archive.recipient-lookup")
+
+
+LOOKUP_KEY_AAD = "hcs.archive:lookup-key"
+
+
 @dataclass(frozen=True)
 class Keyring:
-    """The master key and what derives from it: the recipient lookup key and the key's id."""
+    """The current master key, earlier ones kept for reading, and the recipient lookup key."""
 
     master: bytes = field(repr=False)
     lookup_key: bytes = field(repr=False)
-    # Stored next to each wrapped key: a different master key then fails with a clear message.
+    # Stored next to each wrapped key: the master key that opens it is found by this id.
     master_id: str
+    # Earlier master keys, newest first: they only unwrap, until `hcs archive rotate-key`.
+    previous: tuple[bytes, ...] = field(default=(), repr=False)
 
     @classmethod
-    def from_master(cls, master: bytes) -> Keyring:
-        """A keyring around a 32-byte master key."""
-        if len(master) != KEY_BYTES:
-            raise ArchiveKeyError(f"the archive master key must be {KEY_BYTES} bytes")
-        ident = hashlib.sha256(b"hcs.archive.master-id\0" + master).hexdigest()[:16]
-        return cls(master, _derive(master, "hcs.archive.recipient-lookup"), ident)
+    def from_master(cls, master: bytes, previous: tuple[bytes, ...] = ()) -> Keyring:
+        """A keyring around a 32-byte master key (and earlier ones, for reading)."""
+        for key in (master, *previous):
+            if len(key) != KEY_BYTES:
+                raise ArchiveKeyError(f"the archive master key must be {KEY_BYTES} bytes")
+        return cls(master, derived_lookup_key(master), key_id(master), previous)
+
+    @property
+    def master_ids(self) -> tuple[str, ...]:
+        """The ids of every configured master key, the current one first."""
+        return (self.master_id, *(key_id(key) for key in self.previous))
+
+    def master_for(self, master_id: str) -> bytes:
+        """The configured master key with that id; ArchiveKeyError naming it when there is none."""
+        if master_id == self.master_id:
+            return self.master
+        for key in self.previous:
+            if key_id(key) == master_id:
+                return key
+        raise ArchiveKeyError(
+            f"this key was wrapped under master key {master_id}, which is not configured "
+            f"(current {self.master_id}); add it to HCS_ARCHIVE_PREVIOUS_MASTER_KEYS"
+        )
+
+    def with_lookup_key(self, lookup_key: bytes) -> Keyring:
+        """The same master keys with the archive's own lookup key."""
+        return replace(self, lookup_key=lookup_key)
 
     def lookup(self, recipient_key: str) -> str:
         """The keyed hash that finds a recipient's entries without storing the address."""
@@ -94,27 +133,55 @@ class Keyring:
         return hmac.new(self.lookup_key, normal.encode(), hashlib.sha256).hexdigest()
 
     def wrap_subject_key(self, key: bytes, lookup: str) -> bytes:
-        """A data subject's key, encrypted under the master key."""
+        """A data subject's key, encrypted under the current master key."""
         return encrypt(self.master, key, f"subject:{lookup}")
 
     def unwrap_subject_key(self, wrapped: bytes, lookup: str, master_id: str) -> bytes:
-        """A data subject's key; refuses one wrapped under another master key."""
-        if master_id != self.master_id:
-            raise ArchiveKeyError(
-                f"this key was wrapped under master key {master_id}, not {self.master_id}"
-            )
-        return decrypt(self.master, wrapped, f"subject:{lookup}")
+        """A data subject's key, opened by the master key that wrapped it."""
+        return decrypt(self.master_for(master_id), wrapped, f"subject:{lookup}")
+
+    def wrap_lookup_key(self, key: bytes) -> bytes:
+        """The lookup key, encrypted under the current master key."""
+        return encrypt(self.master, key, LOOKUP_KEY_AAD)
+
+    def unwrap_lookup_key(self, wrapped: bytes, master_id: str) -> bytes:
+        """The stored lookup key, opened by the master key that wrapped it."""
+        return decrypt(self.master_for(master_id), wrapped, LOOKUP_KEY_AAD)
+
+
+def _decode_key(value: str, name: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ArchiveKeyError(f"{name} is not valid base64") from exc
+
+
+def _development_key(settings: Settings) -> bytes:
+    return _derive(settings.secret_key.encode(), "hcs.archive.development-master-key")
 
 
 def master_key(settings: Settings) -> bytes:
     """`HCS_ARCHIVE_MASTER_KEY` (base64), or a development key derived from the secret key."""
     if settings.archive_master_key:
-        try:
-            return base64.b64decode(settings.archive_master_key, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ArchiveKeyError("HCS_ARCHIVE_MASTER_KEY is not valid base64") from exc
+        return _decode_key(settings.archive_master_key, "HCS_ARCHIVE_MASTER_KEY")
     _warn_development_key()
-    return _derive(settings.secret_key.encode(), "hcs.archive.development-master-key")
+    return _development_key(settings)
+
+
+def previous_master_keys(settings: Settings) -> tuple[bytes, ...]:
+    """`HCS_ARCHIVE_PREVIOUS_MASTER_KEYS`: comma-separated base64 keys, newest first.
+
+    `development` stands for the development key derived from `HCS_SECRET_KEY`, so an archive
+    begun without a master key can be rotated onto one.
+    """
+    values = [value.strip() for value in settings.archive_previous_master_keys.split(",")]
+    return tuple(
+        _development_key(settings)
+        if value == "development"
+        else _decode_key(value, f"HCS_ARCHIVE_PREVIOUS_MASTER_KEYS (key {n})")
+        for n, value in enumerate(values, 1)
+        if value
+    )
 
 
 @lru_cache(maxsize=1)
@@ -126,13 +193,13 @@ def _warn_development_key() -> None:
 
 
 @lru_cache(maxsize=8)
-def _keyring(master: bytes) -> Keyring:
-    return Keyring.from_master(master)
+def _keyring(master: bytes, previous: tuple[bytes, ...]) -> Keyring:
+    return Keyring.from_master(master, previous)
 
 
 def keyring(settings: Settings) -> Keyring:
     """The archive's keyring for `settings`."""
-    return _keyring(master_key(settings))
+    return _keyring(master_key(settings), previous_master_keys(settings))
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from hcs import audit
 from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.errors import EntryNotFound
+from hcs.archive.lookups import recipient_lookup
 from hcs.archive.models import ArchiveEntry, LegalHold
 from hcs.exceptions import ValidationFailed
 from templates_store.orm import utcnow
@@ -37,7 +38,9 @@ def _target(
         if session.get(ArchiveEntry, entry_id) is None:
             raise EntryNotFound(f"archive entry {entry_id} does not exist")
         return "entry_id", entry_id
-    return "recipient_lookup", (keys or default_keyring()).lookup(str(recipient_key))
+    return "recipient_lookup", recipient_lookup(
+        session, keys or default_keyring(), str(recipient_key)
+    )
 
 
 def place_hold(

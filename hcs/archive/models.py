@@ -42,6 +42,21 @@ class SubjectKey(Base):
         return self.wrapped_key is None
 
 
+class LookupKey(Base):
+    """The key of recipient lookups, wrapped under the master key; one row, re-wrapped on rotation.
+
+    Entries seal their recipient's lookup, so this key outlives every master key: an archive
+    that has stored none derives it from the master key of its first subject key.
+    """
+
+    __tablename__ = "archive_lookup_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    master_id: Mapped[str] = mapped_column(String(16))
+    wrapped_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ArchiveEntry(SealedMixin, Base):
     """One output exactly as sent: what it was made from in clear, personal data encrypted."""
 

@@ -17,6 +17,7 @@ from sqlalchemy.sql import Select
 
 from hcs import audit
 from hcs.archive.crypto import Keyring, default_keyring
+from hcs.archive.lookups import recipient_lookup
 from hcs.archive.models import ArchiveEntry
 from hcs.archive.reading import OpenedEntry, describe, open_entry
 from hcs.sealing import jsonable
@@ -43,10 +44,11 @@ class ArchiveFilters:
     until: datetime | None = None
 
 
-def _query(filters: ArchiveFilters, keys: Keyring) -> Select[ArchiveEntry]:
+def _query(session: Session, filters: ArchiveFilters, keys: Keyring) -> Select[ArchiveEntry]:
     query = select(ArchiveEntry)
     if filters.recipient is not None:
-        query = query.where(ArchiveEntry.recipient_lookup == keys.lookup(filters.recipient))
+        lookup = recipient_lookup(session, keys, filters.recipient)
+        query = query.where(ArchiveEntry.recipient_lookup == lookup)
     for name in ("template", "channel", "category", "message_id"):
         value = getattr(filters, name)
         if value is not None:
@@ -69,7 +71,7 @@ def search(
 ) -> tuple[list[ArchiveEntry], int]:
     """Entries matching `filters`, newest first, and how many match in all. Audited."""
     keys = keys or default_keyring()
-    query = _query(filters, keys)
+    query = _query(session, filters, keys)
     total = session.scalar(query.with_only_columns(func.count(ArchiveEntry.id))) or 0
     page = query.order_by(ArchiveEntry.id.desc()).limit(limit).offset(offset)
     entries = list(session.scalars(page))
@@ -80,7 +82,7 @@ def search(
 
 def _all(session: Session, filters: ArchiveFilters, keys: Keyring) -> Iterator[ArchiveEntry]:
     after = 0
-    query = _query(filters, keys).order_by(ArchiveEntry.id).limit(200)
+    query = _query(session, filters, keys).order_by(ArchiveEntry.id).limit(200)
     while entries := list(session.scalars(query.where(ArchiveEntry.id > after))):
         yield from entries
         after = entries[-1].id
@@ -136,7 +138,7 @@ def criteria(session: Session, filters: ArchiveFilters, keys: Keyring) -> dict[s
     """The filters given, as JSON; the recipient by its lookup, never its address."""
     given: dict[str, Any] = {k: v for k, v in asdict(filters).items() if v is not None}
     if "recipient" in given:
-        given["recipient"] = keys.lookup(given.pop("recipient"))
+        given["recipient"] = recipient_lookup(session, keys, given.pop("recipient"))
     return jsonable(given)  # type: ignore[no-any-return]
 
 

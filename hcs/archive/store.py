@@ -16,6 +16,7 @@ from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.errors import AlreadyArchived, EntryNotFound, OnLegalHold
 from hcs.archive.holds import held_entries
 from hcs.archive.keys import entry_aad, live_subject_keys, open_entry_key, subject_key
+from hcs.archive.lookups import recipient_lookup
 from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload
 from hcs.sealing import digest, jsonable
 from templates_store.orm import utcnow
@@ -71,7 +72,7 @@ def archive_output(
 ) -> ArchiveEntry:
     """Archive one sent output in the caller's transaction; personal data is encrypted."""
     keys = keys or default_keyring()
-    lookup = keys.lookup(recipient_key)
+    lookup = recipient_lookup(session, keys, recipient_key)
     subject_id, plain = subject_key(session, keys, lookup)
     who = {"key": recipient_key, "to": jsonable(dict(recipient))}
     payload = _payload(plain, message_id, who, data, output, ai)
@@ -173,7 +174,7 @@ def erase_recipient(
     session: Session, recipient_key: str, *, actor: str, keys: Keyring | None = None
 ) -> int:
     """Destroy a data subject's keys; returns how many entries became unreadable. Audited."""
-    lookup = (keys or default_keyring()).lookup(recipient_key)
+    lookup = recipient_lookup(session, keys or default_keyring(), recipient_key)
     held = session.scalar(
         select(func.count()).select_from(held_entries(ArchiveEntry.recipient_lookup == lookup))
     )

@@ -1,4 +1,4 @@
-"""`hcs archive`: seal and verify the archive, erase a data subject, retention, holds, export."""
+"""`hcs archive`: seal and verify, erase a data subject, retention, holds, export, key rotation."""
 
 from __future__ import annotations
 
@@ -63,6 +63,29 @@ def erase(recipient: str) -> None:
     with unit_of_work(settings()) as session:
         count = archive.erase_recipient(session, recipient, actor=cli_actor(), keys=_keys())
     click.echo(f"{count} entries became unreadable")
+
+
+@archive_group.command("rotate-key")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(min=1))
+def rotate_key(batch_size: int) -> None:
+    """Re-wrap every subject's key under HCS_ARCHIVE_MASTER_KEY, one committed batch at a time.
+
+    The earlier master keys must be in HCS_ARCHIVE_PREVIOUS_MASTER_KEYS until this has run.
+    """
+    current, actor = settings(), cli_actor()
+    with unit_of_work(current) as session:
+        keys = _keys()  # a malformed key is refused here, in one line
+        archive.start_rotation(session, keys, actor=actor)
+    rewrapped = 0
+    while True:
+        with unit_of_work(current) as session:
+            done = archive.rewrap_batch(session, keys, limit=batch_size)
+        if not done:
+            break
+        rewrapped += done
+    with unit_of_work(current) as session:
+        archive.finish_rotation(session, keys, rewrapped, actor=actor)
+    click.echo(f"{rewrapped} subject keys re-wrapped under master key {keys.master_id}")
 
 
 @archive_group.command()

@@ -23,8 +23,18 @@ MASTER = hashlib.sha256(b"cli master").digest()
 KEYS = Keyring.from_master(MASTER)
 
 
-def _hcs(url: str, *args: str, master: bytes = MASTER) -> tuple[int, str]:
-    env = {"HCS_DATABASE_URL": url, "HCS_ARCHIVE_MASTER_KEY": base64.b64encode(master).decode()}
+def _b64(key: bytes) -> str:
+    return base64.b64encode(key).decode()
+
+
+def _hcs(
+    url: str, *args: str, master: bytes = MASTER, previous: tuple[bytes, ...] = ()
+) -> tuple[int, str]:
+    env = {
+        "HCS_DATABASE_URL": url,
+        "HCS_ARCHIVE_MASTER_KEY": _b64(master),
+        "HCS_ARCHIVE_PREVIOUS_MASTER_KEYS": ",".join(_b64(key) for key in previous),
+    }
     result = CliRunner().invoke(main, list(args), env=env)
     return result.exit_code, result.output
 
@@ -118,3 +128,38 @@ def test_another_master_key_is_refused_in_one_line(url: str, tmp_path: Path) -> 
     out = tmp_path / "evidence.zip"
     code, output = _hcs(url, "archive", "export", "--out", str(out), master=b"\x02" * 32)
     assert code == 1 and output.startswith("Error: this key was wrapped under master key")
+
+
+NEW_MASTER = hashlib.sha256(b"cli master, rotated").digest()
+
+
+def test_rotate_key_rewraps_in_batches_then_the_old_key_can_go(url: str, tmp_path: Path) -> None:
+    new_id = Keyring.from_master(NEW_MASTER).master_id
+    rotate = ("archive", "rotate-key", "--batch-size", "1")
+    code, output = _hcs(url, *rotate, master=NEW_MASTER, previous=(MASTER,))
+    assert (code, output.strip()) == (0, f"2 subject keys re-wrapped under master key {new_id}")
+    code, output = _hcs(url, *rotate, master=NEW_MASTER, previous=(MASTER,))
+    assert (code, output.strip()) == (0, f"0 subject keys re-wrapped under master key {new_id}")
+    # The old key is gone from the configuration: everything verifies, reads and is found.
+    assert _hcs(url, "archive", "verify", master=NEW_MASTER)[0] == 0
+    out = tmp_path / "evidence.zip"
+    args = ("archive", "export", "--recipient", EMAIL, "--out", str(out))
+    assert _hcs(url, *args, master=NEW_MASTER) == (0, f"3 entries exported to {out}\n")
+    with zipfile.ZipFile(out) as archive:
+        assert sum(name.endswith(".eml") for name in archive.namelist()) == 3
+    # Rotated keys no longer open with the old master key alone.
+    code, output = _hcs(url, "archive", "export", "--out", str(out))
+    assert code == 1 and f"wrapped under master key {new_id}" in output
+
+
+def test_rotate_key_without_the_old_key_exits_with_one_line(url: str, tmp_path: Path) -> None:
+    code, output = _hcs(url, "archive", "rotate-key", master=NEW_MASTER)
+    assert code == 1 and len(output.strip().splitlines()) == 1
+    assert output.startswith(
+        f"Error: 2 subject keys are wrapped under master key {KEYS.master_id}, which is not "
+        "configured: add it to HCS_ARCHIVE_PREVIOUS_MASTER_KEYS"
+    )
+    # Nothing changed: the old key alone still opens every entry.
+    out = tmp_path / "evidence.zip"
+    args = ("archive", "export", "--recipient", EMAIL, "--out", str(out))
+    assert _hcs(url, *args) == (0, f"3 entries exported to {out}\n")
