@@ -19,7 +19,7 @@ from hcs.config import Settings
 from hcs.errors import error_body
 from hcs.exceptions import AuthenticationFailed, PermissionDenied
 from hcs.extensions import db_session
-from hcs.identity import Principal, User, authenticate_key, principal_for
+from hcs.identity import Principal, User, authenticate, principal_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,8 +114,9 @@ def _principal_from_request() -> Principal | None:
     token = _bearer_token()
     if token is not None:
         sessions = db_session()
-        principal = authenticate_key(sessions, token)
-        sessions.commit()  # last_used_at
+        principal, wrote = authenticate(sessions, token)
+        if wrote:
+            sessions.commit()  # last_used_at, whatever becomes of the request
         return principal
     if current_user.is_authenticated:
         return current_user.principal  # type: ignore[no-any-return]

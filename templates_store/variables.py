@@ -197,18 +197,33 @@ def _schema(canonical: str) -> Schema:
     return schema
 
 
-def load_payload(variables: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate and convert a payload against the declarations; errors name each field."""
+def payload_loader(
+    variables: Sequence[Mapping[str, Any]],
+) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A function that validates and converts payloads against these declarations.
+
+    For callers that check many payloads against one schema: the declarations are checked and
+    compiled once, here.
+    """
     if isinstance(variables, str | bytes) or not isinstance(variables, Sequence):
         raise ValidationFailed({"variables": ["Must be a list of variable declarations."]})
     schema = _schema(json.dumps(list(variables), sort_keys=True, default=str))
-    if not isinstance(data, Mapping):
-        raise ValidationFailed({"data": ["Must be an object."]})
-    try:
-        loaded: dict[str, Any] = schema.load(dict(data))
-    except ValidationError as exc:
-        raise ValidationFailed(_flatten("data", exc.messages)) from None
-    return loaded
+
+    def load(data: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(data, Mapping):
+            raise ValidationFailed({"data": ["Must be an object."]})
+        try:
+            loaded: dict[str, Any] = schema.load(dict(data))
+        except ValidationError as exc:
+            raise ValidationFailed(_flatten("data", exc.messages)) from None
+        return loaded
+
+    return load
+
+
+def load_payload(variables: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate and convert a payload against the declarations; errors name each field."""
+    return payload_loader(variables)(data)
 
 
 def _messages(messages: Any) -> list[str]:

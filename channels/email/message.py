@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 
 import css_inline
 from inscriptis import get_text  # type: ignore[import-untyped]
@@ -156,6 +157,11 @@ def to_mime(prepared: PreparedEmail) -> EmailMessage:
     return message
 
 
+@lru_cache(maxsize=64)
 def to_eml(prepared: PreparedEmail) -> bytes:
-    """The message as .eml bytes, exactly as archived and sent over SMTP."""
+    """The message as .eml bytes, exactly as archived and sent over SMTP.
+
+    Remembered for the last few messages: the pipeline archives the bytes the provider sends,
+    and building MIME is the costliest step of finishing an email.
+    """
     return to_mime(prepared).as_bytes()

@@ -61,11 +61,16 @@ def _idempotent(work: Any) -> tuple[dict[str, Any], int]:
     return body, 202
 
 
+# Instances, not classes: webargs would build a schema on every request.
+SEND_IN, BATCH_IN = schemas.SendIn(), schemas.BatchIn()
+ACCEPTED, BATCH_ACCEPTED = schemas.Accepted(), schemas.BatchAccepted()
+
+
 @blp.route("")
 class Messages(MethodView):
     @allow("send", "admin")
-    @blp.arguments(schemas.SendIn)
-    @blp.response(202, schemas.Accepted)
+    @blp.arguments(SEND_IN)
+    @blp.response(202, ACCEPTED)
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Accept one message; it is rendered from the published version and sent once."""
@@ -90,8 +95,8 @@ class Messages(MethodView):
 @blp.route("/batch")
 class Batch(MethodView):
     @allow("send", "admin")
-    @blp.arguments(schemas.BatchIn)
-    @blp.response(202, schemas.BatchAccepted)
+    @blp.arguments(BATCH_IN)
+    @blp.response(202, BATCH_ACCEPTED)
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Accept up to 1,000 messages of one template, all or none."""

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.errors import ChannelError, TransientChannelError
@@ -26,7 +28,7 @@ from hcs.delivery.providers import Providers
 from hcs.delivery.recall import hold
 from hcs.signoffs.gate import NeedsText, gate, request_signoff
 from templates_store.errors import TemplateStoreError
-from templates_store.models import TemplateVersion
+from templates_store.models import Template, TemplateVersion
 from templates_store.orm import utcnow
 from templates_store.status import SENDABLE
 
@@ -38,6 +40,33 @@ LEASE = timedelta(minutes=2)
 
 # Called after a message is sent, inside the same transaction (the archive hooks in here).
 SentHook = Callable[[Session, Message, Finished], None]
+
+
+class Transactions(Protocol):
+    """Where `process` opens its transactions: a session factory, or one `Batch`."""
+
+    def begin(self) -> Any: ...
+
+
+class Batch:
+    """Transactions for a batch of entries, one after another on one session.
+
+    What a sendable version holds never changes (the flush guard refuses it), so the version,
+    its template and its pinned closure are read once per batch and stay in the session between
+    transactions. Everything that can change under a worker (entries, messages, a version's
+    status or suspension, a template's retirement) is read fresh in every transaction.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.session = sessions()
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self.session.begin():
+            yield self.session
+
+    def close(self) -> None:
+        self.session.close()
 
 
 @dataclass(frozen=True)
@@ -104,25 +133,38 @@ def _close(session: Session, entry: OutboxEntry, error: str = "") -> None:
     entry.done_at, entry.leased_until, entry.last_error = utcnow(), None, error
 
 
-def _blocked(message: Message, session: Session) -> str | None:
-    version = session.get_one(TemplateVersion, message.version_id)
-    if version.template.retired_at is not None or version.status not in SENDABLE:
-        return f"version {version.number} of {message.template_key!r} is {version.status.value}"
-    return None
+_V, _T = TemplateVersion.__table__.c, Template.__table__.c
+_STATE = (
+    select(_V.status, _V.suspended_at, _T.retired_at)
+    .select_from(TemplateVersion.__table__.join(Template.__table__, _T.id == _V.template_id))
+    .where(_V.id == bindparam("version_id"))
+)
+
+
+def _fresh(session: Session, model: type[Any], key: object) -> Any:
+    """A row as the database holds it now, whatever the session remembers."""
+    return session.get_one(model, key, populate_existing=True)
 
 
 def _prepare(
-    session: Session, entry: OutboxEntry, providers: Providers
+    session: Session, entry: OutboxEntry, message: Message, providers: Providers
 ) -> Finished | Outcome | NeedsText:
     """Finish the message and take it into `sending`; an Outcome when it must not be sent."""
-    message = session.get_one(Message, entry.message_id)
     if message.status not in ("accepted", "queued", "sending"):
         _close(session, entry)
         return Outcome(message.id, message.status, "already handled")
-    if session.get_one(TemplateVersion, message.version_id).suspended_at is not None:
+    status, suspended_at, retired_at = session.execute(
+        _STATE, {"version_id": message.version_id}
+    ).one()
+    if suspended_at is not None:
         hold(session, message, f"version {message.version_number} is suspended")
         return Outcome(message.id, "held", "the version is suspended")
-    reason = _blocked(message, session)
+    # Held for the session's life: its identity map alone would let the version go.
+    kept = session.info.setdefault("hcs.versions", {})
+    kept[message.version_id] = session.get_one(TemplateVersion, message.version_id)
+    reason = None
+    if retired_at is not None or status not in SENDABLE:
+        reason = f"version {message.version_number} of {message.template_key!r} is {status.value}"
     slot_text = gate(session, message) if reason is None else None
     if isinstance(slot_text, NeedsText):
         return slot_text
@@ -161,25 +203,26 @@ def _retry_or_fail(session: Session, entry: OutboxEntry, exc: ChannelError) -> O
 
 
 def process(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session] | Transactions,
     entry_id: int,
     providers: Providers,
     on_sent: SentHook | None = None,
 ) -> Outcome:
     """Send one outbox entry: finish and claim it, call the provider, record what it said."""
     with sessions.begin() as session:
-        entry = session.get_one(OutboxEntry, entry_id)
+        entry = _fresh(session, OutboxEntry, entry_id)
         if entry.done_at is not None:
             return Outcome(entry.message_id, "done", "already done")
         # After repeated failures the channel's secondary provider, when there is one, takes over.
-        channel = session.get_one(Message, entry.message_id).channel
+        message = _fresh(session, Message, entry.message_id)
+        channel = message.channel
         providers = providers.for_attempt(channel, entry.attempts)
-        prepared = _prepare(session, entry, providers)
+        prepared = _prepare(session, entry, message, providers)
     if isinstance(prepared, Outcome):
         return prepared
     if isinstance(prepared, NeedsText):
         ttl = timedelta(hours=providers.settings.signoff_ttl_hours)
-        status = request_signoff(sessions, entry_id, prepared, providers.ai, ttl=ttl)
+        status = request_signoff(sessions, entry_id, prepared, providers.ai, ttl=ttl)  # type: ignore[arg-type]
         return Outcome(prepared.message_id, status, "AI text generated; waiting for sign-off")
     provider, name = getattr(providers, channel), providers.name(channel)
     started = time.perf_counter()
@@ -187,7 +230,7 @@ def process(
         result = provider.send(prepared.prepared)
     except ChannelError as exc:
         with sessions.begin() as session:
-            outcome = _retry_or_fail(session, session.get_one(OutboxEntry, entry_id), exc)
+            outcome = _retry_or_fail(session, _fresh(session, OutboxEntry, entry_id), exc)
         kind = "retry" if outcome.status == "queued" else "failed"
         telemetry.sent(outcome.message_id, channel, name, kind, started, exc)
         return outcome
@@ -195,7 +238,7 @@ def process(
     # The provider has it: record `sent` first, in a transaction of its own, so that nothing
     # after this point (archiving included) can roll it back and cause a second send.
     with sessions.begin() as session:
-        entry = session.get_one(OutboxEntry, entry_id)
+        entry = _fresh(session, OutboxEntry, entry_id)
         moved = _move(
             session,
             entry.message_id,
@@ -214,11 +257,14 @@ def process(
 
 
 def _after_send(
-    sessions: sessionmaker[Session], message_id: str, prepared: Finished, on_sent: SentHook
+    sessions: sessionmaker[Session] | Transactions,
+    message_id: str,
+    prepared: Finished,
+    on_sent: SentHook,
 ) -> None:
     try:
         with sessions.begin() as session:
-            on_sent(session, session.get_one(Message, message_id), prepared)
+            on_sent(session, _fresh(session, Message, message_id), prepared)
     except Exception as exc:  # the send stands; the failure is recorded for an operator
         log.exception("after-send step failed for %s", message_id)
         with sessions.begin() as session:
@@ -236,4 +282,10 @@ def run_due(
     """Claim a batch of due entries and process each; the outcomes, none when idle."""
     with sessions.begin() as session:
         ids = claim(session, owner=owner, limit=limit)
-    return [process(sessions, entry_id, providers, on_sent) for entry_id in ids]
+    if not ids:
+        return []
+    batch = Batch(sessions)
+    try:
+        return [process(batch, entry_id, providers, on_sent) for entry_id in ids]
+    finally:
+        batch.close()

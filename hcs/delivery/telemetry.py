@@ -16,7 +16,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.errors import ChannelError
-from hcs.delivery.models import Message
 
 log = logging.getLogger("hcs.delivery")
 
@@ -71,12 +70,10 @@ def sent(
     log.info("send %s", outcome, extra=fields)
 
 
-def _note_accepts(session: Session, flush_context: object) -> None:
-    for obj in session.new:
-        if isinstance(obj, Message):
-            counts = session.info.setdefault("hcs.accepted", {})
-            key = (obj.channel, obj.status)
-            counts[key] = counts.get(key, 0) + 1
+def note_accepted(session: Session, channel: str, status: str, count: int = 1) -> None:
+    """Count `count` messages accepted in this session's transaction, once it commits."""
+    counts = session.info.setdefault("hcs.accepted", {})
+    counts[(channel, status)] = counts.get((channel, status), 0) + count
 
 
 def _count_accepts(session: Session) -> None:
@@ -90,6 +87,5 @@ def _forget_accepts(session: Session, *_: object) -> None:
 
 def watch_accepts(sessions: sessionmaker[Session]) -> None:
     """Count messages by channel and status when the transaction that accepted them commits."""
-    event.listen(sessions, "after_flush", _note_accepts)
     event.listen(sessions, "after_commit", _count_accepts)
     event.listen(sessions, "after_soft_rollback", _forget_accepts)

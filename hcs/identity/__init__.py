@@ -1,6 +1,7 @@
 """Identity: people and their roles, API keys and their scopes, and who is acting."""
 
 from hcs.identity.keys import (
+    authenticate,
     authenticate_key,
     create_api_key,
     get_api_key,
@@ -29,6 +30,7 @@ __all__ = [
     "ApiKey",
     "Principal",
     "User",
+    "authenticate",
     "authenticate_key",
     "authenticate_password",
     "create_api_key",

@@ -9,12 +9,12 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from hcs import audit
 from hcs.exceptions import AuthenticationFailed, Conflict, NotFound, ValidationFailed
-from hcs.identity.models import PERSONAL_SCOPES, SCOPES, ApiKey
+from hcs.identity.models import PERSONAL_SCOPES, SCOPES, ApiKey, User
 from hcs.identity.principal import Principal
 from hcs.identity.users import get_user
 from templates_store.orm import utcnow
@@ -122,25 +122,65 @@ def revoke_api_key(session: Session, name: str, *, actor: str) -> ApiKey:
     return key
 
 
+_keys, _users = ApiKey.__table__.c, User.__table__.c
+# Built once: every API request runs it.
+_KEY_AND_PERSON = (
+    select(
+        _keys.id,
+        _keys.name,
+        _keys.key_hash,
+        _keys.scopes,
+        _keys.revoked_at,
+        _keys.last_used_at,
+        _users.id,
+        _users.email,
+        _users.roles,
+        _users.is_active,
+    )
+    .select_from(ApiKey.__table__.outerjoin(User.__table__, _users.id == _keys.user_id))
+    .where(_keys.prefix == bindparam("prefix"))
+)
+
+
+_TOUCH = (
+    update(ApiKey.__table__)
+    .where(_keys.id == bindparam("key_id"))
+    .values(last_used_at=bindparam("now"))
+)
+
+
 def authenticate_key(session: Session, presented: str) -> Principal:
     """The principal a presented key stands for; AuthenticationFailed for any bad key."""
+    return authenticate(session, presented)[0]
+
+
+def authenticate(session: Session, presented: str) -> tuple[Principal, bool]:
+    """The principal a presented key stands for, and whether its last-used time was written.
+
+    AuthenticationFailed for any bad key. One statement reads the key and its person; the
+    last-used time is written at most once a minute (`LAST_USED_RESOLUTION`), by the caller's
+    transaction, so most API calls stay reads here.
+    """
     match = KEY_PATTERN.fullmatch(presented.strip())
     if match is None:
         raise AuthenticationFailed(BAD_KEY)
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == match[1]))
+    session.flush()  # a plain SQL read does not autoflush; this is free when nothing changed
+    row = session.execute(_KEY_AND_PERSON, {"prefix": match[1]}).first()
     digest = _digest(presented.strip())
-    if key is None or not hmac.compare_digest(key.key_hash, digest) or key.is_revoked:
+    if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
         raise AuthenticationFailed(BAD_KEY)
-    user = key.user
-    if user is not None and not user.is_active:
+    key_id, name, _, scopes, _, last_used_at, user_id, email, roles, is_active = row
+    if user_id is not None and not is_active:
         raise AuthenticationFailed(BAD_KEY)
     now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        key.last_used_at = now
-    return Principal(
-        email=user.email if user else f"apikey:{key.name}",
-        user_id=user.id if user else None,
-        roles=frozenset(user.roles) if user else frozenset(),
-        scopes=frozenset(key.scopes),
-        key_name=key.name,
+    stale = last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
+    if stale:
+        session.execute(_TOUCH, {"key_id": key_id, "now": now})
+    principal = Principal(
+        email=email if user_id is not None else f"apikey:{name}",
+        user_id=user_id,
+        roles=frozenset(roles) if user_id is not None else frozenset(),
+        scopes=frozenset(scopes),
+        key_name=name,
     )
+    return principal, stale
