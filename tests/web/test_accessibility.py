@@ -1,0 +1,233 @@
+"""Every main page, as the person who uses it, has no serious or critical axe-core violation.
+
+axe-core (tests/web/vendor/axe-core, MPL-2.0) is injected into each page in Debian's Chromium
+and run with the WCAG 2.0, 2.1 and 2.2 level A and AA rules. The pages' Content-Security-Policy
+refuses injected scripts, so these browser contexts (and only these) bypass it; the other
+browser tests check that no page breaks its policy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from hcs.archive.models import ArchiveEntry
+from hcs.db import transaction
+from hcs.delivery.finishing import close_renderers
+from hcs.delivery.worker import build_worker
+from hcs.governance import workflow
+from hcs.setup import load_demo
+from templates_store import versioning
+from tests.api.conftest import ApiWorld, make_world
+from tests.api.test_messages import dispatch
+from tests.api.test_signoffs import ai_template, send
+from tests.web.support import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is not installed"
+)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+SERIOUS = {"serious", "critical"}
+LETTER_TO = ["Claire Martin", "12 rue des Lilas", "69003 Lyon", "France"]
+PAYMENT = {
+    "customer_name": "Claire Martin",
+    "invoice_number": "INV-2026-0457",
+    "amount_due": {"amount": "1249.90", "currency": "EUR"},
+    "due_date": "2026-12-15",
+    "iban": "GB33 BUKB 2020 1555 5555 55",
+}
+
+
+def _content(world: ApiWorld) -> int:
+    """The demo set; a draft in the editor, one in review, an AI message, an archived letter."""
+    services = world.app.extensions["hcs"]
+    with transaction(services.sessions) as session:
+        load_demo(session)
+        versioning.create_draft(session, "order-confirmation", author="ana@example.com")
+        versioning.create_draft(session, "payment-due", author="ana@example.com")
+        workflow.submit(session, "payment-due", 2, actor="ana@example.com")
+        versioning.create_draft(session, "payment-due", author="ana@example.com")  # a letter
+    ai_template(world)
+    send(world)
+    dispatch(world)  # the AI text now waits for a person
+    body = {
+        "template": "payment-due",
+        "channel": "letter",
+        "to": {"address": LETTER_TO},
+        "data": PAYMENT,
+        "locale": "fr-FR",
+    }
+    answer = world.as_("system").post("/messages", body)
+    assert answer.status_code == 202, answer.get_json()
+    build_worker(services.settings, services.sessions).run_once()  # sends and archives
+    with transaction(services.sessions) as session:
+        query = select(ArchiveEntry.id).where(ArchiveEntry.channel == "letter")
+        return int(session.execute(query).scalar_one())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    folder = tmp_path_factory.mktemp("a11y")
+    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
+    entry = _content(world)
+    server = make_server("127.0.0.1", 0, world.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", entry
+    server.shutdown()
+    server.server_close()
+    thread.join()
+    close_renderers()
+    world.app.extensions["hcs"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def _signed_in(browser: Any, base_url: str, email: str | None) -> Any:
+    context = browser.new_context(base_url=base_url, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    if email:
+        page.goto("/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        sync_api.expect(page.get_by_text(f"Signed in as {email}", exact=True)).to_be_visible()
+    return page
+
+
+def _violations(page: Any) -> list[str]:
+    """The serious and critical WCAG A/AA violations axe finds on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    options = {"runOnly": {"type": "tag", "values": WCAG_AA}, "resultTypes": ["violations"]}
+    found = page.evaluate("options => axe.run(document, options)", options)
+    return [
+        f"{page.url} [{v['impact']}] {v['id']}: {v['help']} — "
+        + json.dumps([node["target"] for node in v["nodes"]][:5])
+        + f" — {v['nodes'][0]['failureSummary']}"
+        for v in found["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+PAGES = {
+    None: ["/login"],
+    "ana@example.com": [
+        "/",
+        "/templates",
+        "/templates/new",
+        "/templates/order-confirmation",
+        "/templates/order-confirmation/versions/2/edit",
+        "/templates/payment-due/versions/3/edit",
+    ],
+    "lee@example.com": [
+        "/templates/payment-due/versions/2",
+        "/templates/payment-due/versions/2/grid",
+        "/templates/payment-due/versions/2/letter/fr-FR",  # what the grid's letter frame shows
+        "/templates/order-confirmation/versions/2/grid",
+    ],
+    "sam@example.com": ["/signoffs"],
+    "aud@example.com": ["/archive", "/archive/{entry}", "/archive/{entry}/rendered", "/audit"],
+    "root@example.com": [
+        "/admin/users",
+        "/admin/keys",
+        "/admin/policies",
+        "/admin/policies/marketing",
+        "/admin/providers",
+    ],
+}
+
+
+def _settled(page: Any, path: str) -> None:
+    """Wait for what the page loads after itself: the editor's live preview."""
+    if path == "/templates/order-confirmation/versions/2/edit":
+        sync_api.expect(page.locator("#preview-sms-en .bubble")).to_be_visible()
+    elif path.endswith("/edit"):
+        letter = page.frame_locator('iframe[name="frame-letter-en"]')
+        sync_api.expect(letter.get_by_alt_text("Page 1 of 1")).to_be_visible()
+
+
+def test_the_main_pages_have_no_serious_accessibility_violations(
+    browser: Any, site: tuple[str, int]
+) -> None:
+    base_url, entry = site
+    problems: list[str] = []
+    for person, paths in PAGES.items():
+        page = _signed_in(browser, base_url, person)
+        for path in paths:
+            answer = page.goto(path.format(entry=entry))
+            assert answer is not None and answer.status == 200, (person, path)
+            _settled(page, path)
+            problems += _violations(page)
+        page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_check_finds_a_violation_when_there_is_one(browser: Any, site: tuple[str, int]) -> None:
+    page = _signed_in(browser, site[0], None)
+    page.goto("/login")
+    page.evaluate("document.querySelector('label[for]').remove()")  # a field without its label
+    problems = _violations(page)
+    page.context.close()
+    assert any(re.search(r"\] label: ", problem) for problem in problems), problems
+
+
+def test_pages_showing_errors_have_no_serious_accessibility_violations(
+    browser: Any, site: tuple[str, int]
+) -> None:
+    visitor = _signed_in(browser, site[0], None)
+    visitor.goto("/login")
+    visitor.get_by_label("Email").fill("ana@example.com")
+    visitor.get_by_label("Password").fill("not the password")
+    visitor.get_by_role("button", name="Sign in").click()
+    sync_api.expect(visitor.get_by_role("alert")).to_be_visible()
+    problems = _violations(visitor)
+    ana = _signed_in(browser, site[0], "ana@example.com")
+    ana.goto("/templates/new")
+    ana.get_by_label("Key").fill("no-channels")
+    ana.get_by_label("Name").fill("No channels")
+    ana.get_by_label("Category").select_option("transactional")
+    ana.get_by_role("button", name="Create and open the editor").click()  # without a channel
+    sync_api.expect(ana.locator("#channels-error")).to_be_visible()
+    problems += _violations(ana)
+    ana.goto("/templates/order-confirmation/versions/2/edit")
+    ana.get_by_role("tab", name="Variables and sample data").click()
+    ana.get_by_label("Sample data (JSON object)").fill("{not json")
+    sync_api.expect(ana.locator("#live-f-sample_data")).to_contain_text("not valid JSON")
+    problems += _violations(ana)  # the live preview's error, next to its field
+    ana.get_by_role("button", name="Save", exact=True).click()
+    sync_api.expect(ana.locator("#editor-errors")).to_be_visible()
+    problems += _violations(ana)  # the form sent back with its errors
+    aud = _signed_in(browser, site[0], "aud@example.com")
+    aud.goto("/archive?since=yesterday")
+    sync_api.expect(aud.locator("#since-error")).to_be_visible()
+    problems += _violations(aud)
+    for page in (visitor, ana, aud):
+        page.context.close()
+    assert not problems, "\n".join(problems)
