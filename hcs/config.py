@@ -78,6 +78,9 @@ class Settings:
     signoff_sample_min: int = 5
     signoff_sample_percent: float = 5.0
     signoff_ttl_hours: float = 72.0
+    # Imports, exports and batch approvals of more items than this run as jobs in the background,
+    # their progress on the page.
+    jobs_inline_limit: int = 50
     # Each provider's settings and credentials, under their usual names (PROVIDER_VARIABLES).
     provider_options: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -152,5 +155,6 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),
         signoff_sample_percent=float(_env("HCS_SIGNOFF_SAMPLE_PERCENT", "5")),
         signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
+        jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),
         provider_options={name: _env(name) for name in PROVIDER_VARIABLES if _env(name)},
     )
