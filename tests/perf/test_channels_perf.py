@@ -182,3 +182,30 @@ def test_email_finishing_per_second_against_raw(bench_report: Callable[..., None
     pipeline_s = median_seconds(pipeline, repeat=7, number=200)
     raw_s = median_seconds(lambda: raw_email(html, content.subject), repeat=7, number=200)
     bench_report("email finishing (pipeline vs raw)", pipeline_s, raw_s, unit="email")
+
+
+@pytest.mark.parametrize("css", ["", "h1 { color: #0b4f9c }"], ids=["black", "colour"])
+def test_letter_pages_as_images_against_rasterizing_alone(
+    bench_report: Callable[..., None], tmp_path: Path, css: str
+) -> None:
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+
+    from channels.letter.pages import SCREEN_DPI, page_images
+
+    three_pages = LetterContent(LETTER.html * 6, css)
+    with LetterRenderer(SETTINGS) as renderer:
+        letters = LetterChannel(SETTINGS, OutboxLetter(tmp_path), renderer)
+        pdf = letters.prepare(three_pages, ADDRESS, reference="bench").pdf
+
+    def raw() -> None:
+        document = pdfium.PdfDocument(pdf)
+        for page in document:
+            page.render(scale=SCREEN_DPI / 72).to_pil()
+        document.close()
+
+    pages = page_images(pdf).total
+    pipeline_s = median_seconds(lambda: page_images(pdf), repeat=7, number=5)
+    raw_s = median_seconds(raw, repeat=7, number=5)
+    name = f"letter page as PNG, {'in colour' if css else 'black'} (vs PDFium render)"
+    bench_report(name, pipeline_s, raw_s, unit="page", per=pages)
+    print(f"\nletter pages: {pipeline_s * 1e3 / pages:.1f} ms a page as PNG at {SCREEN_DPI} dpi")
