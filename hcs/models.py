@@ -15,7 +15,6 @@ from hcs.delivery.models import (  # noqa: F401
     Message,
     MessageEvent,
     OutboxEntry,
-    ParkedEvent,
 )
 from hcs.governance.models import Approval, ApprovalPolicy  # noqa: F401
 from hcs.identity import ApiKey, User  # noqa: F401
