@@ -44,6 +44,8 @@ class Folder:
     manifest: dict[str, Any]
     content: dict[str, Any]
     files: tuple[str, ...]
+    # Files that could not be read, by name: the rest is read (and checked) all the same.
+    problems: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _read(path: Path, name: str) -> str:
@@ -61,7 +63,10 @@ def _yaml(path: Path, name: str) -> Any:
 
 
 def read_folder(source: Path, item: Item) -> Folder:
-    """Read one item's files; a file that cannot be read is named, relative to `source`."""
+    """Read one item's files; a file that cannot be read is named in `problems`.
+
+    Only a manifest that cannot be read raises: without it nothing else can be.
+    """
     root = source / item.folder
     name = f"{item.folder}/{item.manifest}"
     manifest = _yaml(root / item.manifest, name)
@@ -69,11 +74,14 @@ def read_folder(source: Path, item: Item) -> Folder:
         raise ValidationFailed({name: ["needs a 'key' equal to its folder's name"]})
     files = tuple(sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()))
     readers = {"template": _template_content, "block": _block_content, "theme": _theme_content}
-    content = readers[item.kind](root, item.folder, manifest)
-    return Folder(item, manifest, content, files)
+    problems: dict[str, list[str]] = {}
+    content = readers[item.kind](root, item.folder, manifest, problems)
+    return Folder(item, manifest, content, files, problems)
 
 
-def _template_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict[str, Any]:
+def _template_content(
+    root: Path, folder: str, manifest: dict[str, Any], problems: dict[str, list[str]]
+) -> dict[str, Any]:
     parts: dict[str, Any] = {}
 
     def read_part(path: Path, name: str) -> None:
@@ -84,7 +92,7 @@ def _template_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict
         value = _yaml(path, name) if path.suffix == ".yaml" else _read(path, name)
         parts.setdefault(channel, {}).setdefault(locale, {})[part] = value
 
-    _read_each(root, folder, "template.yaml", read_part)
+    _read_each(root, folder, "template.yaml", read_part, problems)
     return {
         "parts": parts,
         "variables": manifest.get("variables") or [],
@@ -93,7 +101,9 @@ def _template_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict
     }
 
 
-def _block_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict[str, Any]:
+def _block_content(
+    root: Path, folder: str, manifest: dict[str, Any], problems: dict[str, list[str]]
+) -> dict[str, Any]:
     content: dict[str, Any] = {}
 
     def read_source(path: Path, name: str) -> None:
@@ -102,23 +112,28 @@ def _block_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict[st
             raise ValidationFailed({name: ["is not named html.<locale>.j2 or text.<locale>.txt"]})
         content.setdefault(pieces[0], {})[pieces[1]] = _read(path, name)
 
-    _read_each(root, folder, "block.yaml", read_source)
+    _read_each(root, folder, "block.yaml", read_source, problems)
     return content
 
 
-def _read_each(root: Path, folder: str, manifest: str, read: Callable[[Path, str], None]) -> None:
-    """`read` each file beside the manifest; a bad file does not hide the ones after it."""
-    errors: dict[str, list[str]] = {}
+def _read_each(
+    root: Path,
+    folder: str,
+    manifest: str,
+    read: Callable[[Path, str], None],
+    problems: dict[str, list[str]],
+) -> None:
+    """`read` each file beside the manifest; a bad file goes to `problems`, the rest is read."""
     for path in sorted(p for p in root.iterdir() if p.is_file() and p.name != manifest):
         try:
             read(path, f"{folder}/{path.name}")
         except ValidationFailed as exc:
-            errors.update(exc.errors)
-    if errors:
-        raise ValidationFailed(errors)
+            problems.update(exc.errors)
 
 
-def _theme_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict[str, Any]:
+def _theme_content(
+    root: Path, folder: str, manifest: dict[str, Any], problems: dict[str, list[str]]
+) -> dict[str, Any]:
     types = manifest.get("assets") or {}
     settings = manifest.get("settings") or {}
     if not isinstance(types, dict) or not isinstance(settings, dict):
@@ -127,7 +142,8 @@ def _theme_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict[st
     for asset, content_type in types.items():
         path = root / "assets" / str(asset)
         if not path.is_file() or path.parent != root / "assets":
-            raise ValidationFailed({f"{folder}/assets/{asset}": ["is listed but missing"]})
+            problems[f"{folder}/assets/{asset}"] = ["is listed but missing"]
+            continue
         data = base64.b64encode(path.read_bytes()).decode()
         assets[asset] = {"content_type": content_type, "data": data}
     return {"settings": settings, "assets": assets}
@@ -135,7 +151,7 @@ def _theme_content(root: Path, folder: str, manifest: dict[str, Any]) -> dict[st
 
 def check_folder(folder: Folder) -> None:
     """The checks an import makes that need no database, with errors named by file."""
-    item = folder.item
+    item, errors = folder.item, dict(folder.problems)
     try:
         if item.kind == "template":
             # The channels served are the database's business: an existing template keeps its.
@@ -145,7 +161,9 @@ def check_folder(folder: Folder) -> None:
         else:
             block_store.clean_assets(folder.content["assets"])
     except ValidationFailed as exc:
-        raise ValidationFailed(by_file(folder, exc.errors)) from exc
+        errors.update(by_file(folder, exc.errors))
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def by_file(folder: Folder, errors: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -183,8 +201,11 @@ def import_all(session: Session, source: Path, *, author: str) -> ImportReport:
     for item in items_in(source):
         try:
             folder = read_folder(source, item)
+            errors.update(folder.problems)
             with session.begin_nested():
                 _import_folder(session, folder, author, report)
+                if folder.problems:  # checked all the same; now undo this folder
+                    raise ValidationFailed(folder.problems)
         except ValidationFailed as exc:
             errors.update(exc.errors)
         except Conflict as exc:

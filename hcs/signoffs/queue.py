@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -212,24 +212,24 @@ def _close_message(session: Session, message_id: str, reason: str, kind: str) ->
 def _campaign(session: Session, template: str, version: int) -> list[SignoffItem]:
     return list(
         session.scalars(
-            select(SignoffItem).where(
-                SignoffItem.template_key == template, SignoffItem.version_number == version
-            )
+            select(SignoffItem)
+            .where(SignoffItem.template_key == template, SignoffItem.version_number == version)
+            .order_by(SignoffItem.id)
         )
     )
 
 
-def batch_approve(
-    session: Session,
-    template: str,
-    version: int,
-    *,
-    reviewer: str,
-    rule: SampleRule = SampleRule(),
-    comment: str = "",
-) -> list[SignoffItem]:
-    """Approve a campaign's remaining messages, once its sample and flagged ones were decided."""
-    items = _campaign(session, template, version)
+def check_batch(
+    session: Session, template: str, version: int, *, reviewer: str, rule: SampleRule = SampleRule()
+) -> int:
+    """Refuse a batch approval before its sample and flagged messages were decided one by one.
+
+    Returns the size of the sample the rule asks for.
+    """
+    return _check_sample(_campaign(session, template, version), reviewer, rule)
+
+
+def _check_sample(items: list[SignoffItem], reviewer: str, rule: SampleRule) -> int:
     decided_by_me = [i for i in items if i.decided_by == reviewer and not i.batch]
     needed = rule.required(len(items))
     flagged_open = [i.id for i in items if i.is_flagged and i.status == PENDING]
@@ -240,7 +240,26 @@ def batch_approve(
         )
     if flagged_open:
         raise Conflict(f"decide the flagged message(s) one by one first: items {flagged_open}")
-    released = [i for i in items if i.status == PENDING]
+    return needed
+
+
+def batch_approve(
+    session: Session,
+    template: str,
+    version: int,
+    *,
+    reviewer: str,
+    rule: SampleRule = SampleRule(),
+    comment: str = "",
+    only: Collection[int] | None = None,
+) -> list[SignoffItem]:
+    """Approve a campaign's remaining messages, once its sample and flagged ones were decided.
+
+    With `only`, just those of the remaining items: a job approves a large campaign in slices.
+    """
+    items = _campaign(session, template, version)
+    needed = _check_sample(items, reviewer, rule)
+    released = [i for i in items if i.status == PENDING and (only is None or i.id in only)]
     for item in released:
         _release(session, item, reviewer, comment, batch=True)
     session.flush()

@@ -42,7 +42,9 @@ from hcs.web.pages import (  # noqa: E402, F401  (their routes)
     components,
     editor,
     grid,
+    jobs,
     letters,
     review,
     signoff,
+    transfers,
 )

@@ -13,6 +13,7 @@ from hcs.signoffs import queue
 from hcs.signoffs.models import SignoffItem
 from hcs.web.pages import bp
 from hcs.web.pages.guard import person, roles
+from hcs.web.pages.signoff_jobs import start_batch_job
 from templates_store.errors import Conflict, TemplateProblem, ValidationFailed
 
 BLOCKED = "[blocked by a guardrail]"
@@ -113,6 +114,9 @@ def batch_signoff() -> ResponseReturnValue:
     template = request.form.get("template", "")
     version = request.form.get("version", type=int) or 0
     try:
+        job = start_batch_job(template, version, request.form.get("comment", "").strip())
+        if job is not None:
+            return job
         released = queue.batch_approve(
             session,
             template,

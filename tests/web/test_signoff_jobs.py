@@ -1,0 +1,73 @@
+"""Approving the rest of a large campaign on the sign-off page runs as a job with its progress."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hcs.audit import AuditEntry
+from hcs.db import transaction
+from tests.api.conftest import ApiWorld, make_world
+from tests.api.test_messages import dispatch
+from tests.api.test_signoffs import ai_template, send, status
+from tests.web.support import Person
+
+
+@pytest.fixture
+def ai_world(tmp_path: Path) -> Iterator[ApiWorld]:
+    world = make_world(f"sqlite:///{tmp_path / 'ai.db'}", tmp_path / "var")
+    services = world.app.extensions["hcs"]
+    # A sample of one; more than two messages left run as a job.
+    services.settings = replace(
+        services.settings, jobs_inline_limit=2, signoff_sample_min=1, signoff_sample_percent=1
+    )
+    yield world
+    assert world.app.extensions["hcs.jobs"].wait(30)
+    services.engine.dispose()
+
+
+def _campaign(world: ApiWorld, size: int) -> list[str]:
+    ai_template(world)
+    sent = [send(world, first_name=f"Person {n}") for n in range(size)]
+    dispatch(world)
+    return sent
+
+
+def test_the_rest_of_a_large_campaign_is_approved_by_a_job_and_the_page_says_how_many(
+    ai_world: ApiWorld,
+) -> None:
+    sent = _campaign(ai_world, 6)
+    api = ai_world.as_("sam@example.com")
+    first = api.get("/signoffs").get_json()[0]["id"]
+    assert api.post(f"/signoffs/{first}/approve", {"comment": "sampled"}).status_code == 200
+    sam = Person(ai_world.app, "sam@example.com")
+    started = sam.post("/signoffs/batch", {"template": "order-thanks", "version": "1"})
+    job = started.headers["Location"]
+    assert re.fullmatch(r"/jobs/\d+", job)
+    assert ai_world.app.extensions["hcs.jobs"].wait(30)
+    page = sam.get(job)
+    assert 'data-status="succeeded"' in page.text
+    assert "5 messages of order-thanks v1 approved together." in page.text
+    assert {status(ai_world, m)["status"] for m in sent} == {"queued"}
+    assert "Nothing waits for sign-off." in sam.get("/signoffs").text
+    assert Person(ai_world.app, "aud@example.com").get(job).status_code == 404
+    with transaction(ai_world.app.extensions["hcs"].sessions) as session:
+        batches = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "signoff.batch_approve")
+        )
+        assert [(e.actor, e.detail["approved"]) for e in batches] == [("sam@example.com", 5)]
+
+
+def test_a_large_campaign_before_its_sample_is_refused_on_the_page_without_a_job(
+    ai_world: ApiWorld,
+) -> None:
+    _campaign(ai_world, 4)
+    sam = Person(ai_world.app, "sam@example.com")
+    refused = sam.post("/signoffs/batch", {"template": "order-thanks", "version": "1"})
+    assert refused.status_code == 409 and "one by one first" in refused.text
+    assert 'id="signoff-error"' in refused.text
