@@ -8,7 +8,9 @@ import sys
 import tempfile
 import threading
 import urllib.request
+import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -366,3 +368,33 @@ def test_a_syntax_error_marks_its_line_in_the_code_editor_until_it_is_fixed(
     body.press("Tab")  # Tab leaves the editor and types nothing into it
     expect(body).not_to_be_focused()
     expect(ana.locator("#f-sms-en-body")).to_have_value(re.compile(r"\{\{ order_id \}\}$"))
+
+
+def test_a_large_import_shows_its_progress_and_then_the_drafts_it_made(
+    app: Flask, people: People, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = app.extensions["hcs"]
+    monkeypatch.setattr(services, "settings", replace(services.settings, jobs_inline_limit=10))
+    upload, count = tmp_path / "many.zip", 600
+    with zipfile.ZipFile(upload, "w") as archive:
+        for n in range(count):
+            key = f"bulk-{n:04d}"
+            manifest = f"key: {key}\nname: Bulk {n}\ncategory: transactional\nchannels: [sms]\n"
+            archive.writestr(f"{key}/template.yaml", manifest)
+            archive.writestr(f"{key}/sms.body.en.txt", f"Notice {n} {{{{ brand.company_name }}}}.")
+    ana = people.sign_in("ana@example.com")
+    ana.goto("/templates")
+    ana.get_by_role("link", name="Import from files").click()
+    ana.get_by_label("Zip file (up to 8 MB)").set_input_files(upload)
+    ana.get_by_role("button", name="Import as drafts").click()
+    expect(ana.get_by_role("heading", name="Import of many.zip")).to_be_visible()
+    progress = ana.get_by_role("progressbar", name=re.compile(r"of 600"))
+    expect(progress).to_have_attribute("max", str(count))
+    # While it runs: how far it got, as text and as a bar; htmx then swaps in the result.
+    label = ana.locator("#job-progress-label")
+    expect(label).to_have_text(re.compile(r"Checking files: [1-9]\d* of 600 \(\d+%\)"))
+    expect(ana.locator("#import-result")).to_contain_text("600 drafts created", timeout=60_000)
+    expect(progress).to_have_count(0)
+    ana.get_by_role("link", name="bulk-0599 v1").click()
+    expect(ana).to_have_url(re.compile(r"/templates/bulk-0599/versions/1/edit$"))
+    assert app.extensions["hcs.jobs"].wait(30)
