@@ -3,7 +3,8 @@
 axe-core (tests/web/vendor/axe-core, MPL-2.0) is injected into each page in Debian's Chromium
 and run with the WCAG 2.0, 2.1 and 2.2 level A and AA rules. The pages' Content-Security-Policy
 refuses injected scripts, so these browser contexts (and only these) bypass it; the other
-browser tests check that no page breaks its policy.
+browser tests check that no page breaks its policy, and so does the last test here, for the
+letters shown as page images in their frames.
 """
 
 from __future__ import annotations
@@ -109,8 +110,8 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def _signed_in(browser: Any, base_url: str, email: str | None) -> Any:
-    context = browser.new_context(base_url=base_url, bypass_csp=True)
+def _signed_in(browser: Any, base_url: str, email: str | None, *, bypass_csp: bool = True) -> Any:
+    context = browser.new_context(base_url=base_url, bypass_csp=bypass_csp)
     context.set_default_timeout(10_000)
     page = context.new_page()
     if email:
@@ -231,3 +232,29 @@ def test_pages_showing_errors_have_no_serious_accessibility_violations(
     for page in (visitor, ana, aud):
         page.context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_letter_pages_show_in_their_frames_under_the_real_policy(
+    browser: Any, site: tuple[str, int]
+) -> None:
+    base_url, entry = site
+    refusals: list[str] = []
+    shown = []
+    for person, path, frame in (
+        (
+            "ana@example.com",
+            "/templates/payment-due/versions/3/edit",
+            'iframe[name="frame-letter-en"]',
+        ),
+        ("lee@example.com", "/templates/payment-due/versions/2/grid", "iframe.letter >> nth=0"),
+        ("aud@example.com", f"/archive/{entry}", "iframe.letter"),
+    ):
+        page = _signed_in(browser, base_url, person, bypass_csp=False)
+        page.on("console", lambda m: refusals.append(m.text))
+        page.goto(path)
+        image = page.frame_locator(frame).get_by_role("img", name="Page 1 of 1")
+        sync_api.expect(image).to_be_visible()
+        shown.append(image.evaluate("img => img.naturalWidth"))
+        page.context.close()
+    refusals = [text for text in refusals if "Content Security Policy" in text]
+    assert shown == [827, 827, 827] and not refusals, (shown, refusals)
