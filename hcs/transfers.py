@@ -131,7 +131,7 @@ def unpack(data: bytes, target: Path) -> Path:
 
 
 def _root(target: Path) -> Path:
-    tops = [p for p in target.iterdir()] if target.is_dir() else []
+    tops = list(target.iterdir())
     if items_in(target) or len(tops) != 1 or not tops[0].is_dir():
         return target
     return tops[0]

@@ -1,5 +1,4 @@
-"""The draft editors of a content block (a source per format and locale) and of a brand theme
-(its settings as JSON, its files): save, and save and submit for review, like templates."""
+"""The draft editors of blocks (a source per format and locale) and themes (settings, files)."""
 
 from __future__ import annotations
 

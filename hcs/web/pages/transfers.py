@@ -34,13 +34,12 @@ def _zip_name(key: str) -> str:
 @bp.post("/templates/export")
 @roles()
 def export_templates() -> ResponseReturnValue:
-    """The newest version of every template, block and theme (or of one template, `key`, with
-    its theme and blocks) as a zip of the files `hcs templates export` writes."""
+    """The files `hcs templates export` writes, zipped: all, or template `key` with what it uses."""
     session, key = db_session(), request.form.get("key", "").strip()
     items = export_items(session, key or None)
     what, name = key or "all", _zip_name(key)
     if len(items) > services().settings.jobs_inline_limit:
-        title = f"Export {'of ' + key if key else 'of every template'}"
+        title = f"Export of {key}" if key else "Export of every template"
         return start(
             "export",
             title,
