@@ -16,10 +16,11 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from hcs.config import Settings
+from hcs.db import begin_read, end_read
 from hcs.errors import error_body
 from hcs.exceptions import AuthenticationFailed, PermissionDenied
 from hcs.extensions import db_session
-from hcs.identity import Principal, User, authenticate, principal_for
+from hcs.identity import Principal, User, authenticate, principal_for, touch_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,8 +115,11 @@ def _principal_from_request() -> Principal | None:
     token = _bearer_token()
     if token is not None:
         sessions = db_session()
-        principal, wrote = authenticate(sessions, token)
-        if wrote:
+        begin_read(sessions)
+        principal, stale = authenticate(sessions, token)
+        end_read(sessions)
+        if stale:
+            touch_key(sessions, principal)
             sessions.commit()  # last_used_at, whatever becomes of the request
         return principal
     if current_user.is_authenticated:

@@ -25,10 +25,33 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+READ = "hcs_read"
+
+
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock up front: a transaction that read and then writes can never
     # fail half-way on a snapshot another writer moved (SQLite has one writer at a time anyway).
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A transaction opened by `begin_read` only reads: a plain BEGIN, a snapshot and no lock.
+    if connection.get_execution_options().get(READ):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def begin_read(session: Session) -> None:
+    """Open the session's next transaction for reading only; `end_read` closes it.
+
+    On SQLite it takes no write lock, so a request's lookups and validation do not keep other
+    writers waiting; writing inside it is a mistake (end it first). Elsewhere it changes nothing.
+    """
+    if not session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={READ: True})
+
+
+def end_read(session: Session) -> None:
+    """Close a transaction `begin_read` opened, so that the next one may write."""
+    if session.in_transaction() and session.connection().get_execution_options().get(READ):
+        session.commit()
 
 
 def make_engine(url: str, **options: Any) -> Engine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from hcs.api import schemas
 from hcs.api.access import allow, caller
 from hcs.api.blueprint import Blueprint
+from hcs.db import begin_read, end_read
 from hcs.delivery import accepting, idempotency
 from hcs.delivery.models import Message
 from hcs.extensions import db_session, notify_dispatcher
@@ -35,29 +37,46 @@ IDEMPOTENCY_DOC = {
 }
 
 
-def _idempotent(work: Any) -> tuple[dict[str, Any], int]:
-    """Run `work()` once per Idempotency-Key: replay the first answer, refuse another body."""
+def _answer(planned: accepting.Plan, accepted: list[accepting.Accepted]) -> dict[str, Any]:
+    if planned.batch_id is None:
+        return {"id": accepted[0].id, "status": accepted[0].status}
+    return {
+        "batch_id": planned.batch_id,
+        "messages": [{"id": m.id, "status": m.status} for m in accepted],
+    }
+
+
+def _send(planning: Callable[[], accepting.Plan]) -> tuple[dict[str, Any], int]:
+    """Plan the messages in a read, then write them, once per Idempotency-Key.
+
+    The same key with the same body replays the first answer; another body is refused. On
+    SQLite the reads take no write lock: only the INSERTs and the commit hold it.
+    """
     session, who = db_session(), caller().email
     key = request.headers.get("Idempotency-Key")
-    if key is None:
-        body = work()
-        session.commit()
-        return body, 202
-    idempotency.check_key(key)
-    digest = idempotency.request_hash(request.method, request.path, request.get_json())
-    replay = idempotency.find(session, who, key, digest)
-    if replay is not None:
-        return replay.body, replay.status_code
-    body = work()
+    digest = ""
+    begin_read(session)
+    if key is not None:
+        idempotency.check_key(key)
+        digest = idempotency.request_hash(request.method, request.path, request.get_json())
+        replay = idempotency.find(session, who, key, digest)
+        if replay is not None:
+            return replay.body, replay.status_code
+    planned = planning()
+    end_read(session)
+    accepted = accepting.write(session, planned)
+    body = _answer(planned, accepted)
     try:
-        idempotency.remember(session, who, key, digest, 202, body)
+        if key is not None:
+            idempotency.remember(session, who, key, digest, 202, body)
         session.commit()
     except IntegrityError:  # the same key, at the same moment: the first one wins
         session.rollback()
-        replay = idempotency.find(session, who, key, digest)
+        replay = idempotency.find(session, who, key, digest) if key is not None else None
         if replay is None:
             raise
         return replay.body, replay.status_code
+    notify_dispatcher([m.id for m in accepted])
     return body, 202
 
 
@@ -75,21 +94,16 @@ class Messages(MethodView):
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Accept one message; it is rendered from the published version and sent once."""
         send = accepting.SendRequest(body["to"], body["data"], body.get("locale"))
-
-        def work() -> dict[str, Any]:
-            message = accepting.accept(
+        return _send(
+            lambda: accepting.plan(
                 db_session(),
                 body["template"],
                 body["channel"],
-                send,
+                [send],
                 version=body.get("version"),
                 requested_by=caller().email,
             )
-            return {"id": message.id, "status": message.status}
-
-        answer, status = _idempotent(work)
-        notify_dispatcher([answer["id"]])
-        return answer, status
+        )
 
 
 @blp.route("/batch")
@@ -103,24 +117,17 @@ class Batch(MethodView):
         sends = [
             accepting.SendRequest(m["to"], m["data"], m.get("locale")) for m in body["messages"]
         ]
-
-        def work() -> dict[str, Any]:
-            accepted = accepting.accept_batch(
+        return _send(
+            lambda: accepting.plan(
                 db_session(),
                 body["template"],
                 body["channel"],
                 sends,
                 version=body.get("version"),
                 requested_by=caller().email,
+                batch=True,
             )
-            return {
-                "batch_id": accepted[0].batch_id,
-                "messages": [{"id": m.id, "status": m.status} for m in accepted],
-            }
-
-        answer, status = _idempotent(work)
-        notify_dispatcher([m["id"] for m in answer["messages"]])
-        return answer, status
+        )
 
 
 @blp.route("/<message_id>")

@@ -183,13 +183,53 @@ def _rows(
     }
 
 
-def _write(session: Session, channel: str, category: str, rows: list[dict[str, Any]]) -> None:
-    """Check consent, then INSERT the messages, their first events and their outbox entries."""
-    if category in OPTIONAL:
+@dataclass(frozen=True)
+class Plan:
+    """Messages checked and ready to write: everything a send reads is read by now."""
+
+    channel: str
+    rows: list[dict[str, Any]]
+    batch_id: str | None = None
+
+
+def plan(
+    session: Session,
+    key: str,
+    channel: str,
+    requests: Sequence[SendRequest],
+    *,
+    version: int | None = None,
+    requested_by: str,
+    batch: bool = False,
+) -> Plan:
+    """Resolve the version, validate every message and check consent; nothing is written.
+
+    Errors name the message (`messages.3.data.total`) when `batch` is set.
+    """
+    if batch and not 1 <= len(requests) <= MAX_BATCH:
+        raise ValidationFailed({"messages": [f"send between 1 and {MAX_BATCH} messages"]})
+    chosen = sendable_version(session, key, version)
+    _check_channel(chosen, channel)
+    batch_id = "bat_" + uuid.uuid4().hex if batch else None
+    rows, errors = [], {}
+    for index, request in enumerate(requests):
+        try:
+            rows.append(_rows(chosen, channel, request, requested_by, batch_id))
+        except ValidationFailed as exc:
+            errors.update(_prefixed(f"messages.{index}." if batch else "", exc).errors)
+    if errors:
+        raise ValidationFailed(errors)
+    if chosen.category in OPTIONAL:
         for row in rows:
-            reason = suppression_reason(session, row["recipient_key"], channel, category)
+            reason = suppression_reason(session, row["recipient_key"], channel, chosen.category)
             if reason:
                 row["status"], row["reason"] = "suppressed", reason
+    return Plan(channel, rows, batch_id)
+
+
+def write(session: Session, planned: Plan) -> list[Accepted]:
+    """INSERT the messages, their first events and their outbox entries; what was accepted."""
+    rows = planned.rows
     session.execute(_INSERT_MESSAGES, rows)
     session.execute(
         _INSERT_EVENTS,
@@ -211,7 +251,8 @@ def _write(session: Session, channel: str, category: str, rows: list[dict[str, A
     if queued:
         session.execute(_INSERT_OUTBOX, queued)
     for status in {r["status"] for r in rows}:
-        note_accepted(session, channel, status, sum(r["status"] == status for r in rows))
+        note_accepted(session, planned.channel, status, sum(r["status"] == status for r in rows))
+    return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]
 
 
 def accept(
@@ -224,11 +265,8 @@ def accept(
     requested_by: str,
 ) -> Accepted:
     """Accept one message: it and its outbox entry join the caller's transaction."""
-    chosen = sendable_version(session, key, version)
-    _check_channel(chosen, channel)
-    row = _rows(chosen, channel, request, requested_by, None)
-    _write(session, channel, chosen.category, [row])
-    return Accepted(row["id"], row["status"])
+    planned = plan(session, key, channel, [request], version=version, requested_by=requested_by)
+    return write(session, planned)[0]
 
 
 def accept_batch(
@@ -241,18 +279,7 @@ def accept_batch(
     requested_by: str,
 ) -> list[Accepted]:
     """Accept up to 1,000 messages of one template, all or none; errors name the message."""
-    if not 1 <= len(requests) <= MAX_BATCH:
-        raise ValidationFailed({"messages": [f"send between 1 and {MAX_BATCH} messages"]})
-    chosen = sendable_version(session, key, version)
-    _check_channel(chosen, channel)
-    batch_id = "bat_" + uuid.uuid4().hex
-    rows, errors = [], {}
-    for index, request in enumerate(requests):
-        try:
-            rows.append(_rows(chosen, channel, request, requested_by, batch_id))
-        except ValidationFailed as exc:
-            errors.update(_prefixed(f"messages.{index}.", exc).errors)
-    if errors:
-        raise ValidationFailed(errors)
-    _write(session, channel, chosen.category, rows)
-    return [Accepted(r["id"], r["status"], batch_id) for r in rows]
+    planned = plan(
+        session, key, channel, requests, version=version, requested_by=requested_by, batch=True
+    )
+    return write(session, planned)

@@ -7,6 +7,7 @@ from hcs.identity.keys import (
     get_api_key,
     list_api_keys,
     revoke_api_key,
+    touch_key,
 )
 from hcs.identity.models import PERSONAL_SCOPES, ROLES, SCOPES, ApiKey, User
 from hcs.identity.principal import Principal, principal_for
@@ -32,6 +33,7 @@ __all__ = [
     "User",
     "authenticate",
     "authenticate_key",
+    "touch_key",
     "authenticate_password",
     "create_api_key",
     "create_user",

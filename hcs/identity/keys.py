@@ -144,22 +144,30 @@ _KEY_AND_PERSON = (
 
 _TOUCH = (
     update(ApiKey.__table__)
-    .where(_keys.id == bindparam("key_id"))
+    .where(_keys.name == bindparam("key_name"))
     .values(last_used_at=bindparam("now"))
 )
 
 
 def authenticate_key(session: Session, presented: str) -> Principal:
     """The principal a presented key stands for; AuthenticationFailed for any bad key."""
-    return authenticate(session, presented)[0]
+    principal, stale = authenticate(session, presented)
+    if stale:
+        touch_key(session, principal)
+    return principal
+
+
+def touch_key(session: Session, principal: Principal) -> None:
+    """Record that the principal's key was used just now."""
+    session.execute(_TOUCH, {"key_name": principal.key_name, "now": utcnow()})
 
 
 def authenticate(session: Session, presented: str) -> tuple[Principal, bool]:
-    """The principal a presented key stands for, and whether its last-used time was written.
+    """The principal a presented key stands for, and whether its last-used time is stale.
 
-    AuthenticationFailed for any bad key. One statement reads the key and its person; the
-    last-used time is written at most once a minute (`LAST_USED_RESOLUTION`), by the caller's
-    transaction, so most API calls stay reads here.
+    AuthenticationFailed for any bad key. One statement reads the key and its person, nothing
+    is written: the caller records the use (`touch_key`) when it is stale, at most once a
+    minute (`LAST_USED_RESOLUTION`), so most API calls only read here.
     """
     match = KEY_PATTERN.fullmatch(presented.strip())
     if match is None:
@@ -169,13 +177,10 @@ def authenticate(session: Session, presented: str) -> tuple[Principal, bool]:
     digest = _digest(presented.strip())
     if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
         raise AuthenticationFailed(BAD_KEY)
-    key_id, name, _, scopes, _, last_used_at, user_id, email, roles, is_active = row
+    _, name, _, scopes, _, last_used_at, user_id, email, roles, is_active = row
     if user_id is not None and not is_active:
         raise AuthenticationFailed(BAD_KEY)
-    now = utcnow()
-    stale = last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
-    if stale:
-        session.execute(_TOUCH, {"key_id": key_id, "now": now})
+    stale = last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
     principal = Principal(
         email=email if user_id is not None else f"apikey:{name}",
         user_id=user_id,
