@@ -15,6 +15,7 @@ from hcs.delivery.models import (  # noqa: F401
     Message,
     MessageEvent,
     OutboxEntry,
+    ParkedEvent,
 )
 from hcs.governance.models import Approval, ApprovalPolicy  # noqa: F401
 from hcs.identity import ApiKey, User  # noqa: F401

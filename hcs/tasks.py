@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hcs import archive
 from hcs.config import Settings
 from hcs.db import make_engine, session_factory
 from hcs.delivery import queueing
@@ -188,7 +189,7 @@ def sweep_once(celery: Celery) -> int:
     with rt.sessions.begin() as session:
         ids = queueing.sweep(session, lease=rt.lease)
     published = publish(celery, ids)
-    housekeeping(rt.sessions)
+    housekeeping(rt.sessions, archive.keyring(rt.settings))
     return published
 
 

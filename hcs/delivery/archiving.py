@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs import archive
 from hcs.delivery import telemetry
 from hcs.delivery.finishing import Finished
-from hcs.delivery.models import Message
+from hcs.delivery.models import Message, MessageEvent
 from hcs.signoffs.gate import item_of
 from templates_store.closure import resolve_closure
 from templates_store.models import TemplateVersion
@@ -62,4 +63,34 @@ def archive_sent(
         sent_at=message.sent_at or message.created_at,
         keys=keys,
     )
+    archive_earlier_reports(session, message.id, keys)
     telemetry.ARCHIVED.labels(message.channel).inc()
+
+
+def archive_earlier_reports(
+    session: Session, message_id: str, keys: archive.Keyring | None = None
+) -> None:
+    """Copy into the new entry the provider reports recorded before it existed.
+
+    Reports parked before `sent`, and any that came between `sent` and this transaction, found
+    no entry to append to. The message's row lock makes a report arriving now wait for this
+    entry, so each report is in the entry once.
+    """
+    recorded = session.scalars(
+        select(MessageEvent)
+        .join(Message, Message.id == MessageEvent.message_id)
+        .where(MessageEvent.message_id == message_id)
+        .order_by(MessageEvent.id)
+        .with_for_update(of=Message)
+    )
+    for event in recorded:
+        if "event_key" in event.detail:  # a provider's report, not one of the worker's own
+            archive.add_delivery_event(
+                session,
+                message_id=message_id,
+                kind=event.kind,
+                at=event.at,
+                provider=event.detail["provider"],
+                detail=event.detail,
+                keys=keys,
+            )

@@ -24,6 +24,7 @@ from channels.errors import ChannelError, TransientChannelError
 from hcs.delivery import telemetry
 from hcs.delivery.finishing import Finished, finish
 from hcs.delivery.models import Message, MessageEvent, OutboxEntry
+from hcs.delivery.parking import apply_parked
 from hcs.delivery.providers import Providers
 from hcs.delivery.recall import hold
 from hcs.signoffs.gate import NeedsText, gate, request_signoff
@@ -250,6 +251,7 @@ def process(
         )
         if moved:
             _event(session, entry.message_id, "sent", provider=name, id=result.message_id)
+            apply_parked(session, entry.message_id, name, result.message_id)
         _close(session, entry)
     if moved and on_sent is not None:
         _after_send(sessions, entry.message_id, prepared, on_sent)

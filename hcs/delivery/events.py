@@ -6,9 +6,9 @@ Moves are conditional updates, so a message never goes backwards and two concurr
 of one event move it once. A report seen before (SendGrid's `sg_event_id`; Twilio's
 (MessageSid, status), as Twilio signs no timestamp) is not recorded twice.
 
-A report that arrives while the message is still `sending` (the provider called back before the
-worker committed `sent`) is recorded as an event but moves nothing: the worker's own move to
-`sent` must stay possible, since the archive entry is written with it.
+A report that arrives before the worker committed `sent` (the provider called back first) finds
+no message by the provider's id, or finds it still `sending`: it is parked (`ParkedEvent`) under
+the provider and its message id, and applied when `sent` records that id (`hcs.delivery.parking`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from channels.core import DeliveryEvent, EventKind
 from hcs import archive
-from hcs.delivery.models import Message, MessageEvent
+from hcs.delivery.models import Message, MessageEvent, ParkedEvent
 from hcs.delivery.optouts import apply_opt_event
 from templates_store.orm import utcnow
 
@@ -139,13 +139,46 @@ def record_delivery_event(
     or without a message. Returns the message, or None when it is about no message of ours.
     """
     message = find_message(session, event, provider=provider)
-    if message is not None:
-        key = event_key(event)
-        if _seen(session, message.id, event.kind.value, provider, key):
-            return message
-        _record(session, message, event, provider, key, keys)
+    if event.provider_message_id and (message is None or message.status == "sending"):
+        _park(session, event, provider, event.provider_message_id)
+    elif message is not None:
+        record_on(session, message, event, provider=provider, keys=keys)
     apply_opt_event(session, event, message, provider=provider)
     return message
+
+
+def record_on(
+    session: Session,
+    message: Message,
+    event: DeliveryEvent,
+    *,
+    provider: str,
+    keys: archive.Keyring | None = None,
+    received_at: datetime | None = None,
+) -> None:
+    """Record one report on its message, unless it was recorded before.
+
+    :param received_at: when a report that carries no time of its own (Twilio's) came in
+    """
+    key = event_key(event)
+    if not _seen(session, message.id, event.kind.value, provider, key):
+        at = event.occurred_at or received_at or utcnow()
+        _record(session, message, event, provider, key, keys, at)
+
+
+def _park(session: Session, event: DeliveryEvent, provider: str, provider_message_id: str) -> None:
+    """Keep a report about a message whose `sent` is not recorded yet, by the provider's id."""
+    parked = ParkedEvent(
+        provider=provider,
+        provider_message_id=provider_message_id,
+        kind=event.kind.value,
+        occurred_at=event.occurred_at,
+        reason=event.reason,
+        data=dict(event.data),
+        received_at=utcnow(),
+    )
+    session.add(parked)
+    session.flush()
 
 
 def _record(
@@ -155,9 +188,9 @@ def _record(
     provider: str,
     key: str,
     keys: archive.Keyring | None,
+    at: datetime,
 ) -> None:
     moved = _move(session, message, event, provider)
-    at = event.occurred_at or utcnow()
     detail = _detail(event, provider, key, moved)
     session.add(MessageEvent(message_id=message.id, kind=event.kind.value, at=at, detail=detail))
     _archive(session, message, event.kind.value, at, detail, keys)

@@ -90,6 +90,24 @@ class MessageEvent(Base):
     message: Mapped[Message] = relationship(back_populates="events")
 
 
+class ParkedEvent(Base):
+    """A provider report that came before its message's `sent`: kept until `sent` names its id."""
+
+    __tablename__ = "parked_delivery_events"
+    __table_args__ = (
+        Index("ix_parked_delivery_events_provider_message_id", "provider", "provider_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    provider_message_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    occurred_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class IdempotencyRecord(Base):
     """The first answer to a request with an `Idempotency-Key`, replayed for 24 hours or more."""
 

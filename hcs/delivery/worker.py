@@ -21,6 +21,7 @@ from hcs.delivery import idempotency
 from hcs.delivery.archiving import archive_sent
 from hcs.delivery.dispatch import SentHook, run_due
 from hcs.delivery.finishing import close_renderers
+from hcs.delivery.parking import settle_parked
 from hcs.delivery.providers import Providers, build_providers
 from hcs.sealing import seal_pending
 from hcs.signoffs.queue import expire as expire_signoffs
@@ -33,10 +34,16 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def housekeeping(sessions: sessionmaker[Session]) -> None:
-    """Seal the audit log and the archive, expire stale sign-offs, forget old idempotency keys."""
+def housekeeping(sessions: sessionmaker[Session], keys: archive.Keyring | None = None) -> None:
+    """Seal the audit log and the archive, expire stale sign-offs, forget old idempotency keys.
+
+    Provider reports parked while their `sent` was being committed are applied too (their
+    archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
+    """
     with sessions.begin() as session:
         seal_pending(session, AuditEntry)
+    with sessions.begin() as session:
+        settle_parked(session, keys=keys)
     with sessions.begin() as session:
         archive.seal_archive(session)
     with sessions.begin() as session:
@@ -56,8 +63,10 @@ class Worker:
         on_sent: SentHook | None = None,
         idle_seconds: float = 0.5,
         housekeeping_seconds: float = 5.0,
+        keys: archive.Keyring | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
+        self.keys = keys
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
         self._wake = threading.Event()
@@ -75,7 +84,7 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 if time.monotonic() - last_housekeeping > self.housekeeping_seconds:
-                    housekeeping(self.sessions)
+                    housekeeping(self.sessions, self.keys)
                     last_housekeeping = time.monotonic()
                 handled = self.run_once()
             except Exception:  # a database hiccup must not kill the worker
@@ -111,4 +120,5 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
         sessions,
         build_providers(settings),
         on_sent=lambda session, message, finished: archive_sent(session, message, finished, keys),
+        keys=keys,
     )

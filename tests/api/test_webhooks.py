@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,8 @@ class Loopback:
     server: HTTPServer
     mails: list[dict[str, Any]] = field(default_factory=list)
     ids: Iterator[int] = field(default_factory=itertools.count)
+    # Called with a new SID before Twilio answers: a status callback can beat the answer.
+    before_answer: Callable[[str], None] | None = None
 
     def mail_send(self, request: Request) -> Response:
         self.mails.append(json.loads(request.get_data()))
@@ -58,6 +60,8 @@ class Loopback:
 
     def twilio_create(self, request: Request) -> Response:
         sid = f"SM{next(self.ids):032d}"
+        if self.before_answer is not None:
+            self.before_answer(sid)
         return Response(
             json.dumps({"sid": sid, "status": "queued"}), 201, {"Content-Type": "application/json"}
         )
@@ -284,6 +288,30 @@ def test_a_signed_status_callback_updates_the_sms_once(hooks: Hooks) -> None:
     assert after["status"] == "delivered"
     # (MessageSid, status) is recorded once; the late "sent" did not move it back.
     assert [e["kind"] for e in after["events"]] == ["accepted", "sent", "sent", "delivered"]
+
+
+def test_a_status_callback_that_beats_sent_is_applied_when_sent_is_recorded(
+    hooks: Hooks,
+) -> None:
+    published(hooks.world)
+    answers: list[int] = []
+
+    def delivered_at_once(sid: str) -> None:
+        params = {"AccountSid": ACCOUNT, "MessageSid": sid, "MessageStatus": "delivered"}
+        answers.append(twilio_post(hooks, "/webhooks/twilio/status", params).status_code)
+
+    hooks.loopback.before_answer = delivered_at_once
+    accepted = hooks.send("order-confirmation", "sms", {"phone": PHONE})
+    services = hooks.world.app.extensions["hcs"]
+    assert build_worker(services.settings, services.sessions).run_once() == 1
+    assert answers == [204]
+    message = hooks.message(accepted["id"])
+    assert message["status"] == "delivered"
+    assert [e["kind"] for e in message["events"]] == ["accepted", "sent", "delivered"]
+    auditor = hooks.world.as_("aud@example.com")
+    [entry] = auditor.get("/archive").get_json()
+    events = auditor.get(f"/archive/{entry['id']}").get_json()["events"]
+    assert [(e["kind"], e["provider"]) for e in events] == [("delivered", "twilio")]
 
 
 def test_an_undelivered_sms_fails_with_twilios_error_code(hooks: Hooks) -> None:

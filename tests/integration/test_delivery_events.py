@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from channels.core import DeliveryEvent, EventKind
@@ -15,10 +15,13 @@ from channels.email.unsubscribe import UnsubscribeClaim
 from channels.twilio_webhooks import parse_inbound, parse_status_callback
 from hcs.archive import read_entry
 from hcs.audit import AuditEntry
+from hcs.delivery.archiving import archive_earlier_reports
 from hcs.delivery.consent import preferences, set_preference, suppression_reason
 from hcs.delivery.events import record_delivery_event
-from hcs.delivery.models import Message, MessageEvent
+from hcs.delivery.models import Message, MessageEvent, ParkedEvent
 from hcs.delivery.optouts import LINK_SOURCE, record_keyword, unsubscribe
+from hcs.delivery.parking import PARKED_FOR, apply_parked, settle_parked
+from templates_store.orm import utcnow
 from tests.archive_support import KEYS, make_entry
 from tests.factories import make_draft, make_template
 
@@ -149,10 +152,111 @@ def test_opens_and_clicks_are_events_only(session: Session) -> None:
     assert message.status == "delivered" and kinds(session, message) == ["opened", "clicked"]
 
 
-def test_a_report_while_the_worker_is_still_sending_moves_nothing(session: Session) -> None:
-    message = make_message(session, status="sending", provider=None, provider_message_id=None)
-    record_delivery_event(session, sendgrid(EventKind.DELIVERED), provider="sendgrid")
-    assert message.status == "sending" and kinds(session, message) == ["delivered"]
+def record_sent(session: Session, message: Message, provider_message_id: str) -> int:
+    """What the worker does once the provider took the message: `sent`, then parked reports."""
+    session.execute(
+        update(Message)
+        .where(Message.id == message.id)
+        .values(status="sent", provider=message.provider, provider_message_id=provider_message_id)
+    )
+    return apply_parked(session, message.id, message.provider or "", provider_message_id)
+
+
+def parked(session: Session) -> list[tuple[str, str, str]]:
+    rows = session.scalars(select(ParkedEvent).order_by(ParkedEvent.id))
+    return [(p.provider, p.provider_message_id, p.kind) for p in rows]
+
+
+def test_a_report_while_the_worker_is_still_sending_waits_for_sent(session: Session) -> None:
+    message = make_message(session, status="sending", provider_message_id=None)
+    assert record_delivery_event(session, sendgrid(EventKind.DELIVERED), provider="sendgrid")
+    # Never `delivered` before `sent`: the report waits, under SendGrid's id.
+    assert message.status == "sending" and kinds(session, message) == []
+    assert parked(session) == [("sendgrid", "sg-1", "delivered")]
+    assert record_sent(session, message, "sg-1") == 1
+    session.refresh(message)
+    assert message.status == "delivered" and kinds(session, message) == ["delivered"]
+    assert parked(session) == []
+
+
+def test_a_twilio_callback_before_sent_is_applied_when_sent_records_the_sid(
+    session: Session,
+) -> None:
+    message = make_message(session, status="sending", provider="twilio", provider_message_id=None)
+    for status in ("delivered", "sent", "delivered"):  # Twilio's callbacks, out of order
+        assert record_delivery_event(session, twilio(status), provider="twilio") is None
+    received = session.scalars(select(ParkedEvent.received_at)).first()
+    assert record_sent(session, message, SID) == 3
+    session.refresh(message)
+    assert message.status == "delivered"
+    [delivered, sent] = session.scalars(
+        select(MessageEvent).where(MessageEvent.message_id == message.id).order_by(MessageEvent.id)
+    )
+    assert (delivered.kind, delivered.detail["moved"], sent.kind) == ("delivered", True, "sent")
+    assert delivered.at == received  # Twilio sends no time: the callback's arrival stands in
+
+
+def test_a_parked_report_waits_for_its_own_providers_id(session: Session) -> None:
+    record_delivery_event(session, twilio("delivered"), provider="twilio")
+    other = make_message(session, 2, status="sending", provider_message_id=None)
+    assert record_sent(session, other, SID) == 0  # the same id, but from SendGrid
+    assert parked(session) == [("twilio", SID, "delivered")]
+
+
+def test_a_parked_failure_fails_the_message_once_it_is_sent(session: Session) -> None:
+    message = make_message(session, status="sending", provider="twilio", provider_message_id=None)
+    record_delivery_event(session, twilio("undelivered", ErrorCode="30003"), provider="twilio")
+    record_delivery_event(session, twilio("delivered"), provider="twilio")
+    record_sent(session, message, SID)
+    session.refresh(message)
+    assert (message.status, message.reason) == ("failed", "Twilio error 30003")
+
+
+def test_a_report_parked_while_sent_was_committed_is_settled_by_housekeeping(
+    session: Session,
+) -> None:
+    message = make_message(session, status="sending", provider="twilio", provider_message_id=None)
+    record_delivery_event(session, twilio("delivered"), provider="twilio")
+    # The worker's `sent` did not see the report (committed at the same moment).
+    sent = update(Message).where(Message.id == message.id)
+    session.execute(sent.values(status="sent", provider_message_id=SID))
+    entry = make_entry(session, message_id=message.id)
+    assert settle_parked(session, keys=KEYS) == 1
+    session.refresh(message)
+    assert message.status == "delivered" and parked(session) == []
+    [archived] = read_entry(session, entry.id, actor="aud@example.com", keys=KEYS).events
+    assert (archived["kind"], archived["provider"]) == ("delivered", "twilio")
+
+
+def test_reports_no_sent_claims_within_the_bound_are_dropped(session: Session) -> None:
+    stray = sendgrid(EventKind.DELIVERED, 42)
+    assert record_delivery_event(session, stray, provider="sendgrid") is None
+    assert parked(session) == [("sendgrid", "sg-42", "delivered")]
+    assert settle_parked(session) == 0 and len(parked(session)) == 1  # not yet
+    long_ago = utcnow() - PARKED_FOR - timedelta(minutes=1)
+    session.execute(update(ParkedEvent).values(received_at=long_ago))
+    message = make_message(session, 42, status="sending", provider_message_id=None)
+    assert record_sent(session, message, "sg-42") == 0
+    assert settle_parked(session) == 0 and parked(session) == []
+    assert kinds(session, message) == []
+
+
+def test_reports_recorded_before_the_archive_entry_are_copied_into_it(session: Session) -> None:
+    message = make_message(session, status="sending", provider="twilio", provider_message_id=None)
+    record_delivery_event(session, twilio("delivered"), provider="twilio")
+    record_sent(session, message, SID)
+    record_delivery_event(session, twilio("read"), provider="twilio")  # before the entry, too
+    entry = make_entry(session, message_id=message.id)
+    archive_earlier_reports(session, message.id, KEYS)
+    events = read_entry(session, entry.id, actor="aud@example.com", keys=KEYS).events
+    assert [(e["kind"], e["detail"]["provider_status"]) for e in events] == [
+        ("delivered", "delivered"),
+        ("read", "read"),
+    ]
+    # A report after the entry is appended once, by itself.
+    record_delivery_event(session, twilio("failed"), provider="twilio", keys=KEYS)
+    events = read_entry(session, entry.id, actor="aud@example.com", keys=KEYS).events
+    assert [e["kind"] for e in events] == ["delivered", "read", "failed"]
 
 
 def test_a_report_about_no_message_of_ours_changes_nothing(session: Session) -> None:
