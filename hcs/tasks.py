@@ -29,7 +29,7 @@ from hcs import archive
 from hcs.config import Settings
 from hcs.db import make_engine, session_factory
 from hcs.delivery import queueing
-from hcs.delivery.dispatch import Outcome, SentHook
+from hcs.delivery.dispatch import Outcome, SentHook, SharedSession
 from hcs.delivery.finishing import close_renderers
 from hcs.delivery.providers import Providers
 from hcs.delivery.worker import build_worker, housekeeping, worker_name
@@ -111,12 +111,21 @@ class Runtime:
     sessions: sessionmaker[Session]
     providers: Providers
     on_sent: SentHook | None
+    # One session for every task of this process: versions and closures are read once.
+    shared: SharedSession | None = None
 
     @property
     def lease(self) -> timedelta:
         return timedelta(seconds=self.settings.dispatch_lease_seconds)
 
+    def transactions(self) -> SharedSession:
+        if self.shared is None:
+            self.shared = SharedSession(self.sessions)
+        return self.shared
+
     def close(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
         self.engine.dispose()
         close_renderers()
 
@@ -174,7 +183,7 @@ def dispatch_entry(self: Any, entry_id: int) -> str:
 
 def _dispatch(rt: Runtime, entry_id: int) -> Outcome | None:
     return queueing.dispatch_one(
-        rt.sessions,
+        rt.transactions(),
         entry_id,
         rt.providers,
         owner=worker_name(),

@@ -44,16 +44,16 @@ SentHook = Callable[[Session, Message, Finished], None]
 
 
 class Transactions(Protocol):
-    """Where `process` opens its transactions: a session factory, or one `Batch`."""
+    """Where `process` opens its transactions: a session factory, or a `SharedSession`."""
 
     def begin(self) -> Any: ...
 
 
-class Batch:
-    """Transactions for a batch of entries, one after another on one session.
+class SharedSession:
+    """Transactions one after another on one session: a batch's, or a Celery process's.
 
     What a sendable version holds never changes (the flush guard refuses it), so the version,
-    its template and its pinned closure are read once per batch and stay in the session between
+    its template and its pinned closure are read once and stay in the session between
     transactions. Everything that can change under a worker (entries, messages, a version's
     status or suspension, a template's retirement) is read fresh in every transaction.
     """
@@ -286,7 +286,7 @@ def run_due(
         ids = claim(session, owner=owner, limit=limit)
     if not ids:
         return []
-    batch = Batch(sessions)
+    batch = SharedSession(sessions)
     try:
         return [process(batch, entry_id, providers, on_sent) for entry_id in ids]
     finally:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hcs.delivery.dispatch import Outcome, SentHook, claim, process
+from hcs.delivery.dispatch import Outcome, SentHook, Transactions, claim, process
 from hcs.delivery.models import OutboxEntry
 from hcs.delivery.providers import Providers
 from templates_store.orm import utcnow
@@ -69,7 +69,7 @@ def retry_in(session: Session, entry_id: int, *, lease: timedelta) -> float:
 
 
 def dispatch_one(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session] | Transactions,
     entry_id: int,
     providers: Providers,
     *,
