@@ -18,15 +18,17 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from hcs import jobs
 from hcs.archive.models import ArchiveEntry
 from hcs.db import transaction
 from hcs.delivery.finishing import close_renderers
 from hcs.delivery.worker import build_worker
-from hcs.governance import workflow
+from hcs.governance import components, workflow
 from hcs.setup import load_demo
-from templates_store import versioning
+from templates_store import blocks, versioning
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.test_messages import dispatch
 from tests.api.test_signoffs import ai_template, send
@@ -49,6 +51,7 @@ FLAGS = [
 ]
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 SERIOUS = {"serious", "critical"}
+Site = tuple[str, dict[str, int]]  # the base URL; the ids of the archived letter and the jobs
 LETTER_TO = ["Claire Martin", "12 rue des Lilas", "69003 Lyon", "France"]
 PAYMENT = {
     "customer_name": "Claire Martin",
@@ -59,8 +62,8 @@ PAYMENT = {
 }
 
 
-def _content(world: ApiWorld) -> int:
-    """The demo set; a draft in the editor, one in review, an AI message, an archived letter."""
+def _content(world: ApiWorld) -> dict[str, int]:
+    """The demo set; drafts in the editors and in review, an AI message, a letter, jobs."""
     services = world.app.extensions["hcs"]
     with transaction(services.sessions) as session:
         load_demo(session)
@@ -68,6 +71,8 @@ def _content(world: ApiWorld) -> int:
         versioning.create_draft(session, "payment-due", author="ana@example.com")
         workflow.submit(session, "payment-due", 2, actor="ana@example.com")
         versioning.create_draft(session, "payment-due", author="ana@example.com")  # a letter
+        _components(session)
+        ids = _jobs(session)
     ai_template(world)
     send(world)
     dispatch(world)  # the AI text now waits for a person
@@ -83,18 +88,45 @@ def _content(world: ApiWorld) -> int:
     build_worker(services.settings, services.sessions).run_once()  # sends and archives
     with transaction(services.sessions) as session:
         query = select(ArchiveEntry.id).where(ArchiveEntry.channel == "letter")
-        return int(session.execute(query).scalar_one())
+        return ids | {"entry": int(session.execute(query).scalar_one())}
+
+
+def _components(session: Session) -> None:
+    """A block and a theme each with a changed version in review (v2) and a draft (v3)."""
+    ana = "ana@example.com"
+    footer = blocks.create_block_draft(session, "footer", author=ana)
+    footer.content = footer.content | {"text": {"en": "Northwind Goods · 12 Harbour Street"}}
+    components.submit(session, "block", "footer", 2, actor=ana)
+    blocks.create_block_draft(session, "footer", author=ana)
+    theme = blocks.create_theme_draft(session, "default", author=ana)
+    theme.settings = theme.settings | {"support_phone": "+44 20 7946 0000"}
+    components.submit(session, "theme", "default", 2, actor=ana)
+    blocks.create_theme_draft(session, "default", author=ana)
+
+
+def _jobs(session: Session) -> dict[str, int]:
+    """Ana's jobs: an import running, one that made drafts, one a bad file stopped."""
+    ana = "ana@example.com"
+    running = jobs.start_job(session, kind="import", owner=ana, title="Import of a.zip", total=600)
+    jobs.advance(session, running.id, 120, step="Checking files")
+    done = jobs.start_job(session, kind="import", owner=ana, title="Import of b.zip", total=3)
+    report = {"drafts": ["order-confirmation v2", "_blocks/footer v3"], "created": []}
+    jobs.succeed(session, done.id, report | {"unchanged": ["password-reset"]})
+    failed = jobs.start_job(session, kind="import", owner=ana, title="Import of c.zip", total=2)
+    errors = {"bad/sms.body.en.txt": ["line 1: unexpected end of template"]}
+    jobs.fail(session, failed.id, "2 problems", result={"errors": errors})
+    return {"running": running.id, "imported": done.id, "failed": failed.id}
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("a11y")
     world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
-    entry = _content(world)
+    ids = _content(world)
     server = make_server("127.0.0.1", 0, world.app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", entry
+    yield f"http://127.0.0.1:{server.server_port}", ids
     server.shutdown()
     server.server_close()
     thread.join()
@@ -146,8 +178,20 @@ PAGES = {
         "/templates/order-confirmation",
         "/templates/order-confirmation/versions/2/edit",
         "/templates/payment-due/versions/3/edit",
+        "/templates/import",
+        "/jobs/{running}",
+        "/jobs/{imported}",
+        "/jobs/{failed}",
+        "/blocks",
+        "/themes",
+        "/blocks/footer",
+        "/themes/default",
+        "/blocks/footer/versions/3/edit",
+        "/themes/default/versions/3/edit",
     ],
     "lee@example.com": [
+        "/blocks/footer/versions/2",
+        "/themes/default/versions/2",
         "/templates/payment-due/versions/2",
         "/templates/payment-due/versions/2/grid",
         "/templates/payment-due/versions/2/letter/fr-FR",  # what the grid's letter frame shows
@@ -169,20 +213,18 @@ def _settled(page: Any, path: str) -> None:
     """Wait for what the page loads after itself: the editor's live preview."""
     if path == "/templates/order-confirmation/versions/2/edit":
         sync_api.expect(page.locator("#preview-sms-en .bubble")).to_be_visible()
-    elif path.endswith("/edit"):
+    elif path.startswith("/templates/") and path.endswith("/edit"):
         letter = page.frame_locator('iframe[name="frame-letter-en"]')
         sync_api.expect(letter.get_by_alt_text("Page 1 of 1")).to_be_visible()
 
 
-def test_the_main_pages_have_no_serious_accessibility_violations(
-    browser: Any, site: tuple[str, int]
-) -> None:
-    base_url, entry = site
+def test_the_main_pages_have_no_serious_accessibility_violations(browser: Any, site: Site) -> None:
+    base_url, ids = site
     problems: list[str] = []
     for person, paths in PAGES.items():
         page = _signed_in(browser, base_url, person)
         for path in paths:
-            answer = page.goto(path.format(entry=entry))
+            answer = page.goto(path.format(**ids))
             assert answer is not None and answer.status == 200, (person, path)
             _settled(page, path)
             problems += _violations(page)
@@ -190,7 +232,7 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     assert not problems, "\n".join(problems)
 
 
-def test_the_check_finds_a_violation_when_there_is_one(browser: Any, site: tuple[str, int]) -> None:
+def test_the_check_finds_a_violation_when_there_is_one(browser: Any, site: Site) -> None:
     page = _signed_in(browser, site[0], None)
     page.goto("/login")
     page.evaluate("document.querySelector('label[for]').remove()")  # a field without its label
@@ -200,7 +242,7 @@ def test_the_check_finds_a_violation_when_there_is_one(browser: Any, site: tuple
 
 
 def test_pages_showing_errors_have_no_serious_accessibility_violations(
-    browser: Any, site: tuple[str, int]
+    browser: Any, site: Site
 ) -> None:
     visitor = _signed_in(browser, site[0], None)
     visitor.goto("/login")
@@ -225,6 +267,17 @@ def test_pages_showing_errors_have_no_serious_accessibility_violations(
     ana.get_by_role("button", name="Save", exact=True).click()
     sync_api.expect(ana.locator("#editor-errors")).to_be_visible()
     problems += _violations(ana)  # the form sent back with its errors
+    ana.goto("/blocks/footer/versions/3/edit")
+    ana.get_by_label("HTML (en)").fill("<p>{% if %}</p>")
+    ana.get_by_role("button", name="Save", exact=True).click()
+    sync_api.expect(ana.locator("#f-html-en-error")).to_be_visible()
+    problems += _violations(ana)  # a block's syntax error next to its field
+    ana.goto("/templates/import")
+    upload = {"name": "t.zip", "mimeType": "application/zip", "buffer": b"not a zip"}
+    ana.get_by_label("Zip file (up to 8 MB)").set_input_files(upload)
+    ana.get_by_role("button", name="Import as drafts").click()
+    sync_api.expect(ana.locator("#import-errors")).to_be_visible()
+    problems += _violations(ana)
     aud = _signed_in(browser, site[0], "aud@example.com")
     aud.goto("/archive?since=yesterday")
     sync_api.expect(aud.locator("#since-error")).to_be_visible()
@@ -234,10 +287,9 @@ def test_pages_showing_errors_have_no_serious_accessibility_violations(
     assert not problems, "\n".join(problems)
 
 
-def test_letter_pages_show_in_their_frames_under_the_real_policy(
-    browser: Any, site: tuple[str, int]
-) -> None:
-    base_url, entry = site
+def test_letter_pages_show_in_their_frames_under_the_real_policy(browser: Any, site: Site) -> None:
+    base_url, ids = site
+    entry = ids["entry"]
     refusals: list[str] = []
     shown = []
     for person, path, frame in (
