@@ -124,6 +124,26 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
     assert refused.status_code == 400
 
 
+def test_a_template_without_channels_marks_the_channels_group_invalid_and_describes_it(
+    people: dict[str, Person],
+) -> None:
+    form = {"key": "no-channel", "name": "No channel", "category": "transactional"}
+    answer = people["ana"].post("/templates/new", form)
+    assert answer.status_code == 422
+    group = re.search(
+        r"<fieldset([^>]*)><legend>Channels</legend>(.*?)</fieldset>", answer.text, re.S
+    )
+    assert group, answer.text
+    assert 'aria-describedby="channels-error"' in group[1] and 'aria-invalid="true"' in group[1]
+    boxes = re.findall(r'<input type="checkbox" name="channels"[^>]*>', group[2])
+    assert boxes and all('aria-invalid="true"' in box for box in boxes)
+    error = re.findall(r'<(\w+) class="error" id="channels-error">([^<]+)</\1>', group[2])
+    assert [tag for tag, _ in error] == ["p"] and "must be distinct channels" in error[0][1]
+    assert re.search(r"</label>\s*<p class=\"error\"", group[2])  # after the labels, not in one
+    fine = people["ana"].get("/templates/new").text
+    assert "aria-invalid" not in fine and "channels-error" not in fine
+
+
 def test_htmx_requests_carry_the_token_in_a_header(app: Flask, people: dict[str, Person]) -> None:
     number = make_draft(app, "csrf-htmx")
     path = f"/templates/csrf-htmx/versions/{number}/preview"
