@@ -17,10 +17,12 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from hcs import jobs
 from hcs.archive.models import ArchiveEntry
 from hcs.db import transaction
 from hcs.delivery.worker import build_worker
 from hcs.governance import workflow
+from hcs.identity import create_user, set_roles
 from hcs.sealing import seal_pending
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.test_messages import dispatch
@@ -398,3 +400,45 @@ def test_a_large_import_shows_its_progress_and_then_the_drafts_it_made(
     ana.get_by_role("link", name="bulk-0599 v1").click()
     expect(ana).to_have_url(re.compile(r"/templates/bulk-0599/versions/1/edit$"))
     assert app.extensions["hcs.jobs"].wait(30)
+
+
+def test_a_job_page_whose_session_ended_goes_to_sign_in_and_back(
+    app: Flask, people: People
+) -> None:
+    with transaction(app.extensions["hcs"].sessions) as session:
+        job = jobs.start_job(
+            session, kind="export", owner="ana@example.com", title="Export of all", total=40
+        )
+        jobs.advance(session, job.id, 10, step="Reading versions")  # and it never moves on
+    ana = people.sign_in("ana@example.com")
+    ana.goto(f"/jobs/{job.id}")
+    expect(ana.get_by_role("progressbar")).to_have_attribute("value", "10")
+    ana.context.clear_cookies()  # the session expired
+    # The next poll's answer takes the whole page to the sign-in form, not into the panel.
+    expect(ana).to_have_url(re.compile(rf"/login\?next=/jobs/{job.id}$"))
+    expect(ana.get_by_role("progressbar")).to_have_count(0)
+    ana.get_by_label("Email").fill("ana@example.com")
+    ana.get_by_label("Password").fill(PASSWORD)
+    ana.get_by_role("button", name="Sign in").click()
+    expect(ana).to_have_url(re.compile(rf"/jobs/{job.id}$"))
+    expect(ana.get_by_role("progressbar")).to_have_attribute("value", "10")
+
+
+def test_a_live_preview_refused_for_a_lost_role_says_so_on_the_page(
+    app: Flask, people: People
+) -> None:
+    with transaction(app.extensions["hcs"].sessions) as session:
+        create_user(
+            session, email="dee@example.com", roles=["author"], password=PASSWORD, actor="t"
+        )
+    number = make_draft(app, "role-lost", author="dee@example.com")
+    dee = people.sign_in("dee@example.com")
+    dee.goto(f"/templates/role-lost/versions/{number}/edit")
+    expect(_preview(dee, "sms").locator(".bubble")).to_contain_text("Order A-1 is confirmed.")
+    expect(dee.get_by_role("alert")).to_have_count(0)
+    with transaction(app.extensions["hcs"].sessions) as session:
+        set_roles(session, "dee@example.com", ["reviewer"], actor="root@example.com")
+    _rewrite(dee, "sms body (en)", "Order {{ order_id }} is on its way.")
+    alert = dee.get_by_role("alert")
+    expect(alert).to_have_text("Not allowed: This page needs author.")
+    expect(_preview(dee, "sms").locator(".bubble")).to_contain_text("Order A-1 is confirmed.")

@@ -9,6 +9,37 @@ document.addEventListener("htmx:configRequest", (event) => {
   }
 });
 
+// htmx swaps no 4xx or 5xx answer: say what was refused (the server's own words when it sent its
+// refusal) in the page's alert. A request that needs a sign-in never gets here: its answer's
+// HX-Redirect header takes the whole page to the sign-in form.
+function showRefusal(text) {
+  const alert = document.getElementById("request-error");
+  if (alert && alert.textContent !== text) {
+    alert.textContent = text; // a poll repeating the same refusal is not announced again
+    alert.hidden = false;
+  }
+}
+
+document.addEventListener("htmx:responseError", (event) => {
+  const xhr = event.detail.xhr;
+  const sent = new DOMParser().parseFromString(xhr.responseText, "text/html");
+  const message = sent.getElementById("page-error");
+  showRefusal(message ? message.textContent.trim()
+    : `The server could not do this (${xhr.status} ${xhr.statusText}). Reload the page and try again.`);
+});
+
+document.addEventListener("htmx:sendError", () => {
+  showRefusal("The server could not be reached. Check the connection, then reload the page.");
+});
+
+document.addEventListener("htmx:afterRequest", (event) => {
+  const alert = document.getElementById("request-error");
+  if (alert && event.detail.successful) {
+    alert.hidden = true; // the next request went through: the refusal no longer holds
+    alert.textContent = "";
+  }
+});
+
 // Emails and letters render in sandboxed frames served with their own, stricter policy: the
 // editor's unsaved form is posted into each frame (a srcdoc frame would inherit this page's
 // policy, which refuses the inline styles every email carries).
