@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select
+from sqlalchemy import and_, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from hcs.delivery.consent import OPTIONAL, suppression_reason
@@ -32,6 +32,46 @@ MAX_BATCH = 1000
 _INSERT_MESSAGES = insert(Message.__table__)
 _INSERT_EVENTS = insert(MessageEvent.__table__)
 _INSERT_OUTBOX = insert(OutboxEntry.__table__)
+
+
+def _one_statement() -> Any:
+    """PostgreSQL: a message, its first event and its outbox entry in one statement (one trip)."""
+    messages, events, outbox = Message.__table__, MessageEvent.__table__, OutboxEntry.__table__
+    columns = [
+        c for c in messages.c if c.name not in ("provider", "provider_message_id", "sent_at")
+    ]
+    written = (
+        insert(messages)
+        .values({c.name: bindparam(c.name, type_=c.type) for c in columns})
+        .returning(messages.c.id, messages.c.status, messages.c.created_at, messages.c.reason)
+        .cte("written")
+    )
+    first_event = (
+        insert(events)
+        .from_select(
+            ["message_id", "kind", "at", "detail"],
+            select(
+                written.c.id,
+                written.c.status,
+                written.c.created_at,
+                func.json_build_object("reason", written.c.reason),
+            ),
+        )
+        .cte("first_event")
+    )
+    return (
+        insert(outbox)
+        .from_select(
+            ["message_id", "available_at", "attempts", "last_error"],
+            select(written.c.id, written.c.created_at, literal(0), literal("")).where(
+                written.c.status == "accepted"
+            ),
+        )
+        .add_cte(first_event)
+    )
+
+
+_INSERT_ONE_PG = _one_statement()
 
 
 @dataclass(frozen=True)
@@ -230,6 +270,16 @@ def plan(
 def write(session: Session, planned: Plan) -> list[Accepted]:
     """INSERT the messages, their first events and their outbox entries; what was accepted."""
     rows = planned.rows
+    if len(rows) == 1 and session.get_bind().dialect.name == "postgresql":
+        session.execute(_INSERT_ONE_PG, rows[0])
+    else:
+        _write_many(session, rows)
+    for status in {r["status"] for r in rows}:
+        note_accepted(session, planned.channel, status, sum(r["status"] == status for r in rows))
+    return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]
+
+
+def _write_many(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(_INSERT_MESSAGES, rows)
     session.execute(
         _INSERT_EVENTS,
@@ -250,9 +300,6 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
     ]
     if queued:
         session.execute(_INSERT_OUTBOX, queued)
-    for status in {r["status"] for r in rows}:
-        note_accepted(session, planned.channel, status, sum(r["status"] == status for r in rows))
-    return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]
 
 
 def accept(
