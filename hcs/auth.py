@@ -117,7 +117,8 @@ def _principal_from_request() -> Principal | None:
         sessions = db_session()
         begin_read(sessions)
         principal, stale = authenticate(sessions, token)
-        end_read(sessions)
+        if stale or request.endpoint not in READS_ON:
+            end_read(sessions)
         if stale:
             touch_key(sessions, principal)
             sessions.commit()  # last_used_at, whatever becomes of the request
@@ -125,6 +126,11 @@ def _principal_from_request() -> Principal | None:
     if current_user.is_authenticated:
         return current_user.principal  # type: ignore[no-any-return]
     return None
+
+
+# Endpoints whose views go on reading in the key check's read transaction, and end it
+# themselves (`hcs.db.end_read`) before they write. Every other view starts fresh.
+READS_ON: set[str] = set()
 
 
 def current_principal() -> Principal | None:

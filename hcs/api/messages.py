@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from hcs.api import schemas
 from hcs.api.access import allow, caller
 from hcs.api.blueprint import Blueprint
+from hcs.auth import READS_ON
 from hcs.db import begin_read, end_read
 from hcs.delivery import accepting, idempotency
 from hcs.delivery.models import Message
@@ -79,6 +80,9 @@ def _send(planning: Callable[[], accepting.Plan]) -> tuple[dict[str, Any], int]:
     notify_dispatcher([m.id for m in accepted])
     return body, 202
 
+
+# The send views read on in the key check's transaction (one read, then the write).
+READS_ON.update({"messages.Messages", "messages.Batch"})
 
 # Instances, not classes: webargs would build a schema on every request.
 SEND_IN, BATCH_IN = schemas.SendIn(), schemas.BatchIn()
