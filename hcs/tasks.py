@@ -3,7 +3,8 @@
 The API enqueues `dispatch_entry` after its commit (`celery_init_app` sets the app's
 `hcs.dispatcher`). Tasks acknowledge late and are requeued when their worker dies; the outbox
 lease taken by `queueing.take` makes a second copy of a task send nothing. A sweep thread in
-each worker queues again what is due and held by nobody, and does the periodic housekeeping.
+each worker queues again what is due and held by nobody, does the periodic housekeeping, and
+archives sent messages whose entry was never written.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -111,6 +112,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     providers: Providers
     on_sent: SentHook | None
+    # Archives sent messages whose entry is missing, at most about once a minute.
+    archive_late: Callable[[], int] | None = None
     # One session for every task of this process: versions and closures are read once.
     shared: SharedSession | None = None
 
@@ -145,7 +148,13 @@ def runtime(settings: Settings) -> Runtime:
         # The in-process worker's providers and after-send step (the archive), reused as they are.
         worker = build_worker(settings, sessions)
         _runtime = Runtime(
-            os.getpid(), settings, engine, sessions, worker.providers, worker.on_sent
+            os.getpid(),
+            settings,
+            engine,
+            sessions,
+            worker.providers,
+            worker.on_sent,
+            worker.archive_late,
         )
     return _runtime
 
@@ -193,12 +202,17 @@ def _dispatch(rt: Runtime, entry_id: int) -> Outcome | None:
 
 
 def sweep_once(celery: Celery) -> int:
-    """Queue what is due and held by nobody, then seal and purge; how many were queued."""
+    """Queue what is due and held by nobody, then seal, purge and archive what was missed.
+
+    :returns: how many entries were queued.
+    """
     rt = runtime(celery.conf.hcs_settings)
     with rt.sessions.begin() as session:
         ids = queueing.sweep(session, lease=rt.lease)
     published = publish(celery, ids)
     housekeeping(rt.sessions, archive.keyring(rt.settings))
+    if rt.archive_late is not None:  # throttled to about once a minute per process
+        rt.archive_late()
     return published
 
 

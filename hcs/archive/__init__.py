@@ -9,6 +9,7 @@ from hcs.archive.crypto import Keyring, default_keyring, keyring
 from hcs.archive.errors import AlreadyArchived, ArchiveKeyError, EntryNotFound, OnLegalHold
 from hcs.archive.holds import place_hold, release_hold
 from hcs.archive.integrity import ArchiveVerification, is_intact, seal_archive, verify_archive
+from hcs.archive.keys import erased_since
 from hcs.archive.lookups import archive_keyring, recipient_lookup
 from hcs.archive.models import (
     ArchiveEntry,
@@ -61,6 +62,7 @@ __all__ = [
     "describe",
     "entry_for_message",
     "erase_recipient",
+    "erased_since",
     "export_search",
     "finish_rotation",
     "get_entry",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select
@@ -58,6 +59,12 @@ def open_entry_key(
         return None
     plain = keys.unwrap_subject_key(subject.wrapped_key, subject.lookup, subject.master_id)
     return crypto.decrypt(plain, payload.wrapped_key, entry_aad(message_id, "key"))
+
+
+def erased_since(session: Session, lookup: str, moment: datetime) -> bool:
+    """Whether a key of this subject was erased at or after `moment`."""
+    query = select(SubjectKey.id).where(SubjectKey.lookup == lookup, SubjectKey.erased_at >= moment)
+    return session.scalar(query.limit(1)) is not None
 
 
 def live_subject_keys(session: Session, lookup: str) -> list[SubjectKey]:

@@ -17,7 +17,7 @@ from hcs.archive.errors import AlreadyArchived, EntryNotFound, OnLegalHold
 from hcs.archive.holds import held_entries
 from hcs.archive.keys import entry_aad, live_subject_keys, open_entry_key, subject_key
 from hcs.archive.lookups import recipient_lookup
-from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload
+from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload, SubjectKey
 from hcs.sealing import digest, jsonable
 from templates_store.orm import utcnow
 
@@ -174,7 +174,8 @@ def erase_recipient(
     session: Session, recipient_key: str, *, actor: str, keys: Keyring | None = None
 ) -> int:
     """Destroy a data subject's keys; returns how many entries became unreadable. Audited."""
-    lookup = recipient_lookup(session, keys or default_keyring(), recipient_key)
+    keys = keys or default_keyring()
+    lookup = recipient_lookup(session, keys, recipient_key)
     held = session.scalar(
         select(func.count()).select_from(held_entries(ArchiveEntry.recipient_lookup == lookup))
     )
@@ -189,6 +190,10 @@ def erase_recipient(
     now = utcnow()
     for subject in subjects:
         subject.wrapped_key, subject.erased_at, subject.erased_by = None, now, actor
+    if not subjects:  # nothing archived yet: the erasure is still kept, for late archiving
+        erased = SubjectKey(lookup=lookup, master_id=keys.master_id)
+        erased.erased_at, erased.erased_by = now, actor
+        session.add(erased)
     detail = {"entries": count, "keys": len(ids)}
     audit.record(
         session,

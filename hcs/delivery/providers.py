@@ -112,6 +112,13 @@ class Providers:
         name, provider = self.fallbacks[channel]
         return replace(self, **{channel: provider}, names={**self.names, channel: name})
 
+    def as_sent(self, channel: str, name: str | None) -> Providers:
+        """These providers, or with the channel's secondary when `name` (the sender) is it."""
+        secondary = self.fallbacks.get(channel)
+        if secondary is None or name == self.name(channel) or name != secondary[0]:
+            return self
+        return self.for_attempt(channel, self.failover_after)
+
     def email_settings(self, brand: dict[str, Any]) -> EmailSettings:
         """The sender of a brand, with the platform's one-click unsubscribe endpoint."""
         o = self.settings.provider_options

@@ -1,7 +1,8 @@
 """The in-process worker: the same dispatch a Celery worker runs, on a thread of `hcs run`.
 
 Besides sending, it does the periodic work that must stay off the request path: sealing new
-audit entries into the hash chain and forgetting expired idempotency keys.
+audit entries into the hash chain, forgetting expired idempotency keys, and (about once a
+minute) archiving sent messages whose archive entry was never written (`hcs.delivery.backfill`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +21,7 @@ from hcs.audit import AuditEntry
 from hcs.config import Settings
 from hcs.delivery import idempotency
 from hcs.delivery.archiving import archive_sent
+from hcs.delivery.backfill import LateArchiver
 from hcs.delivery.dispatch import SentHook, run_due
 from hcs.delivery.finishing import close_renderers
 from hcs.delivery.parking import settle_parked
@@ -64,9 +67,10 @@ class Worker:
         idle_seconds: float = 0.5,
         housekeeping_seconds: float = 5.0,
         keys: archive.Keyring | None = None,
+        archive_late: Callable[[], int] | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
-        self.keys = keys
+        self.keys, self.archive_late = keys, archive_late
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
         self._wake = threading.Event()
@@ -86,6 +90,8 @@ class Worker:
                 if time.monotonic() - last_housekeeping > self.housekeeping_seconds:
                     housekeeping(self.sessions, self.keys)
                     last_housekeeping = time.monotonic()
+                    if self.archive_late is not None:  # throttled to about once a minute
+                        self.archive_late()
                 handled = self.run_once()
             except Exception:  # a database hiccup must not kill the worker
                 log.exception("dispatch round failed; retrying")
@@ -115,10 +121,11 @@ class Worker:
 
 def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
     """A worker sending through the configured providers, archiving what it sends."""
-    keys = archive.keyring(settings)
+    keys, providers = archive.keyring(settings), build_providers(settings)
     return Worker(
         sessions,
-        build_providers(settings),
+        providers,
         on_sent=lambda session, message, finished: archive_sent(session, message, finished, keys),
         keys=keys,
+        archive_late=LateArchiver(sessions, providers, keys),
     )

@@ -155,3 +155,7 @@ def test_the_secondary_provider_and_its_threshold_are_configuration(
     assert providers.for_attempt("chat", 1) is providers
     assert providers.for_attempt("chat", 2).name("chat") == "outbox"
     assert providers.for_attempt("email", 5) is providers  # no secondary for email
+    # Finishing a message again (late archiving) uses the provider that sent it.
+    assert providers.as_sent("chat", "outbox").name("chat") == "outbox"
+    assert providers.as_sent("chat", "webhook") is providers
+    assert providers.as_sent("email", "smtp") is providers
