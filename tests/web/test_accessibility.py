@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
+from hcs.auth import limiter
 from hcs.db import transaction
 from hcs.delivery.finishing import close_renderers
 from hcs.delivery.worker import build_worker
@@ -147,6 +148,7 @@ def _signed_in(browser: Any, base_url: str, email: str | None, *, bypass_csp: bo
     context.set_default_timeout(10_000)
     page = context.new_page()
     if email:
+        limiter.reset()  # the login limit is for attackers, not for a module of quick tests
         page.goto("/login")
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(PASSWORD)

@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
+from hcs.auth import limiter
 from hcs.db import transaction
 from hcs.delivery.worker import build_worker
 from hcs.governance import workflow
@@ -117,6 +118,9 @@ class People:
 def people(
     browser: sync_api.Browser, base_url: str, request: pytest.FixtureRequest
 ) -> Iterator[People]:
+    # Each test signs its people in afresh: the login limit (5 a minute per address and
+    # person) is for attackers, not for a module of tests that runs in seconds.
+    limiter.reset()
     crowd = People(browser, base_url)
     yield crowd
     report = getattr(request.node, "report_call", None)
