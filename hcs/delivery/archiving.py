@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hcs import archive
@@ -67,6 +67,17 @@ def archive_sent(
     telemetry.ARCHIVED.labels(message.channel).inc()
 
 
+_EVENTS, _MESSAGES = MessageEvent.__table__, Message.__table__
+# Built once: it runs for every message archived.
+_RECORDED = (
+    select(_EVENTS.c.kind, _EVENTS.c.at, _EVENTS.c.detail)
+    .join(_MESSAGES, _MESSAGES.c.id == _EVENTS.c.message_id)
+    .where(_EVENTS.c.message_id == bindparam("message_id"))
+    .order_by(_EVENTS.c.id)
+    .with_for_update(of=_MESSAGES)
+)
+
+
 def archive_earlier_reports(
     session: Session, message_id: str, keys: archive.Keyring | None = None
 ) -> None:
@@ -76,13 +87,7 @@ def archive_earlier_reports(
     no entry to append to. The message's row lock makes a report arriving now wait for this
     entry, so each report is in the entry once.
     """
-    recorded = session.scalars(
-        select(MessageEvent)
-        .join(Message, Message.id == MessageEvent.message_id)
-        .where(MessageEvent.message_id == message_id)
-        .order_by(MessageEvent.id)
-        .with_for_update(of=Message)
-    )
+    recorded = session.execute(_RECORDED, {"message_id": message_id})
     for event in recorded:
         if "event_key" in event.detail:  # a provider's report, not one of the worker's own
             archive.add_delivery_event(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select, update
@@ -114,15 +115,28 @@ def claim(
     return ids
 
 
+@lru_cache(maxsize=32)
+def _move_statement(sources: tuple[str, ...], fields: tuple[str, ...]) -> Any:
+    table = Message.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.status.in_(sources))
+        .values(
+            status=bindparam("b_status"),
+            updated_at=bindparam("b_now"),
+            **{field: bindparam(f"b_{field}") for field in fields},
+        )
+    )
+
+
 def _move(
     session: Session, message_id: str, sources: tuple[str, ...], target: str, **values: object
 ) -> bool:
     """A conditional status change: true only for the one caller that made it."""
-    result = session.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.status.in_(sources))
-        .values(status=target, updated_at=utcnow(), **values)
-    )
+    statement = _move_statement(sources, tuple(sorted(values)))
+    params = {"b_id": message_id, "b_status": target, "b_now": utcnow()}
+    params |= {f"b_{field}": value for field, value in values.items()}
+    result = session.execute(statement, params)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

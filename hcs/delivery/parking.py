@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from channels.core import DeliveryEvent, EventKind
@@ -47,12 +47,27 @@ def _apply(
     session.flush()
 
 
+_PARKED = ParkedEvent.__table__.c
+_ANY_PARKED = (
+    select(_PARKED.id)
+    .where(
+        _PARKED.provider == bindparam("provider"),
+        _PARKED.provider_message_id == bindparam("id"),
+        _PARKED.received_at >= bindparam("since"),
+    )
+    .limit(1)
+)
+
+
 def apply_parked(
     session: Session, message_id: str, provider: str, provider_message_id: str | None
 ) -> int:
     """Apply the reports parked under the provider's id `sent` just recorded; how many."""
     if not provider_message_id:
         return 0
+    arguments = {"provider": provider, "id": provider_message_id, "since": utcnow() - PARKED_FOR}
+    if session.execute(_ANY_PARKED, arguments).first() is None:
+        return 0  # the usual case, in one cheap statement on every send
     parked = session.scalars(
         select(ParkedEvent)
         .where(
