@@ -32,6 +32,8 @@ class Message(Base):
         Index("ix_messages_recipient_key", "recipient_key"),
         # Webhooks find a message by the provider's id (Twilio's MessageSid, SendGrid's).
         Index("ix_messages_provider_message_id", "provider", "provider_message_id"),
+        # Late archiving looks at the sends since its last look (hcs.delivery.backfill).
+        Index("ix_messages_sent_at", "sent_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

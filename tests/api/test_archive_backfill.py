@@ -258,16 +258,48 @@ def test_the_late_archiver_runs_at_most_once_a_minute(world: ApiWorld) -> None:
     services = world.app.extensions["hcs"]
     keys = archive.keyring(services.settings)
     providers = build_providers(services.settings)
-    late = LateArchiver(services.sessions, providers, keys, seconds=1.0)
+    late = LateArchiver(services.sessions, providers, keys, seconds=1.0, grace=timedelta(0))
     first = sent_unarchived(world)
-    sent_long_ago(world, first)
     assert late() == 1
     second = sent_unarchived_after(world, first)
-    sent_long_ago(world, second)
     assert late() == 0 and list(entries(world)) == [first]
     time.sleep(1.0)
     assert late() == 1 and len(entries(world)) == 2
     assert LateArchiver(services.sessions, providers, keys).seconds == 60
+    assert second in entries(world)
+
+
+def sent_at(world: ApiWorld, message_id: str) -> Any:
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        return session.get_one(Message, message_id).sent_at
+
+
+def test_later_looks_start_at_the_oldest_send_still_missing_its_entry(world: ApiWorld) -> None:
+    published(world)
+    services = world.app.extensions["hcs"]
+    keys, providers = archive.keyring(services.settings), build_providers(services.settings)
+    late = LateArchiver(services.sessions, providers, keys, seconds=0, grace=timedelta(0))
+    waiting = sent_unarchived(world)
+    with transaction(services.sessions) as session:  # its late archiving failed a moment ago
+        session.add(MessageEvent(message_id=waiting, kind="archive_failed", detail={}))
+    assert late() == 0 and entries(world) == {}
+    # The one waiting out its pause holds the watermark: it will be looked at again.
+    assert late.since == sent_at(world, waiting)
+    with transaction(services.sessions) as session:
+        session.execute(
+            update(MessageEvent)
+            .where(MessageEvent.message_id == waiting, MessageEvent.kind == "archive_failed")
+            .values(at=utcnow() - timedelta(minutes=11))
+        )
+    assert late() == 1 and list(entries(world)) == [waiting]
+    # Nothing missing: the next look starts where this one ended, not at the first send.
+    assert late.since is not None and late.since > sent_at(world, waiting)
+    before = sent_unarchived_after(world, waiting)
+    sent_long_ago(world, before)  # a send older than the watermark is not looked at again...
+    assert late() == 0 and before not in entries(world)
+    newer = sent_unarchived_after(world, waiting)
+    assert late() == 1 and newer in entries(world)  # ...one after it is
+    assert backfill(world) == 1 and before in entries(world)  # a full look still finds it
 
 
 def test_the_in_process_worker_archives_what_was_missed(world: ApiWorld) -> None:
