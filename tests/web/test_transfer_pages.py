@@ -168,6 +168,7 @@ def test_an_import_with_a_bad_file_names_it_and_imports_nothing(
     files["bad-one/notes.md"] = "stray"
     answer = people["ana"].post("/templates/import", {"file": _zipped(files)})
     assert answer.status_code == 422 and 'id="import-errors"' in answer.text
+    assert 'aria-invalid="true" aria-describedby="import-errors"' in answer.text  # the file field
     assert "Nothing was imported: 2 problems" in answer.text
     assert "<strong>bad-one/sms.body.en.txt</strong>" in answer.text
     assert "<strong>bad-one/notes.md</strong>" in answer.text
