@@ -10,7 +10,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from werkzeug.serving import make_server
 
 from hcs.db import transaction
@@ -20,8 +20,7 @@ from templates_store import versioning
 from tests.api.conftest import make_world
 from tests.api.test_messages import dispatch
 from tests.api.test_signoffs import ai_template, send
-from tests.web.support import PASSWORD
-from tests.web.test_browser import CHROMIUM, FLAGS
+from tests.web.support import PASSWORD, chromium
 
 
 def _second_version(session, key: str, old: str, new: str) -> int:  # type: ignore[no-untyped-def]
@@ -70,8 +69,7 @@ def main(out: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base_url = f"http://127.0.0.1:{server.server_port}"
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        with chromium() as browser:
             ana = _sign_in(browser, base_url, "ana@example.com")
             ana.goto(f"/templates/payment-due/versions/{draft}/edit")
             ana.locator("iframe").first.wait_for()
@@ -83,7 +81,6 @@ def main(out: Path) -> None:
             sam = _sign_in(browser, base_url, "sam@example.com")
             sam.goto("/signoffs")
             sam.screenshot(path=str(out / "signoff.png"))
-            browser.close()
     finally:
         server.shutdown()
         server.server_close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +92,42 @@ class Person:
         files = any(isinstance(v, tuple) for v in form.values())
         kind = "multipart/form-data" if files else "application/x-www-form-urlencoded"
         return self.client.post(path, data=form, content_type=kind)
+
+
+# Debian's Chromium, never a browser a tool downloads; the flags the project runs it with.
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+NO_CHROMIUM = "Debian's Chromium (/usr/bin/chromium) is not installed"
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, closed afterwards."""
+    from playwright.sync_api import sync_playwright  # only the browser tests need it
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+# The demo payment-due letter's recipient and data.
+LETTER_ADDRESS = ["Claire Martin", "12 rue des Lilas", "69003 Lyon", "France"]
+PAYMENT = {
+    "customer_name": "Claire Martin",
+    "invoice_number": "INV-2026-0457",
+    "amount_due": {"amount": "1249.90", "currency": "EUR"},
+    "due_date": "2026-12-15",
+    "iban": "GB33 BUKB 2020 1555 5555 55",
+}

@@ -33,34 +33,21 @@ from templates_store import blocks, versioning
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.test_messages import dispatch
 from tests.api.test_signoffs import ai_template, send
-from tests.web.support import PASSWORD
-
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is not installed"
+from tests.web.support import (
+    CHROMIUM,
+    LETTER_ADDRESS,
+    NO_CHROMIUM,
+    PASSWORD,
+    PAYMENT,
+    chromium,
 )
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 SERIOUS = {"serious", "critical"}
 Site = tuple[str, dict[str, int]]  # the base URL; the ids of the archived letter and the jobs
-LETTER_TO = ["Claire Martin", "12 rue des Lilas", "69003 Lyon", "France"]
-PAYMENT = {
-    "customer_name": "Claire Martin",
-    "invoice_number": "INV-2026-0457",
-    "amount_due": {"amount": "1249.90", "currency": "EUR"},
-    "due_date": "2026-12-15",
-    "iban": "GB33 BUKB 2020 1555 5555 55",
-}
 
 
 def _content(world: ApiWorld) -> dict[str, int]:
@@ -80,7 +67,7 @@ def _content(world: ApiWorld) -> dict[str, int]:
     body = {
         "template": "payment-due",
         "channel": "letter",
-        "to": {"address": LETTER_TO},
+        "to": {"address": LETTER_ADDRESS},
         "data": PAYMENT,
         "locale": "fr-FR",
     }
@@ -137,10 +124,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _signed_in(browser: Any, base_url: str, email: str | None, *, bypass_csp: bool = True) -> Any:

@@ -28,24 +28,11 @@ from hcs.sealing import seal_pending
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.test_messages import dispatch
 from tests.api.test_signoffs import ai_template
-from tests.web.support import PASSWORD, make_draft
+from tests.web.support import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium, make_draft
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's Chromium (/usr/bin/chromium) is not installed"
-)
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 VARIABLES = '[{"name": "order_id", "type": "string", "required": true, "example": "A-1001"}]'
 
 
@@ -75,10 +62,8 @@ def base_url(app: Flask) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 class People:

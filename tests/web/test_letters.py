@@ -22,7 +22,7 @@ from hcs.web.pages.editor import FRAME_POLICY
 from templates_store import versioning
 from templates_store.lookup import get_version
 from tests.api.conftest import make_world
-from tests.web.support import make_app
+from tests.web.support import LETTER_ADDRESS, PAYMENT, make_app
 from tests.web.test_pages import Person
 
 VARIABLES = '[{"name": "order_id", "type": "string", "required": true}]'
@@ -131,16 +131,6 @@ def test_only_authors_preview_unsaved_letters_and_everyone_sees_the_grids(
     assert alt == "Page 1 of 1" and _has_draft_banner(page)
 
 
-ADDRESS = ["Claire Martin", "12 rue des Lilas", "69003 Lyon", "France"]
-PAYMENT = {
-    "customer_name": "Claire Martin",
-    "invoice_number": "INV-2026-0457",
-    "amount_due": {"amount": "1249.90", "currency": "EUR"},
-    "due_date": "2026-12-15",
-    "iban": "GB33 BUKB 2020 1555 5555 55",
-}
-
-
 def _reads(app: Flask) -> int:
     with transaction(app.extensions["hcs"].sessions) as session:
         query = select(func.count()).where(AuditEntry.action == "archive.read")
@@ -156,7 +146,7 @@ def test_an_archived_letter_is_shown_as_the_pages_it_was_sent_as(tmp_path: Path)
         body = {
             "template": "payment-due",
             "channel": "letter",
-            "to": {"address": ADDRESS},
+            "to": {"address": LETTER_ADDRESS},
             "data": PAYMENT,
             "locale": "fr-FR",
         }
