@@ -20,10 +20,11 @@ DISCLOSURE_BLOCK = "ai-disclosure"
 
 def ai_provenance(session: Session, message: Message) -> dict[str, Any] | None:
     """Who wrote the AI text and who signed it off: model, parameters, inputs, findings, edits."""
-    item = item_of(session, message.id)
+    version = session.get_one(TemplateVersion, message.version_id)
+    # Only a version with AI slots has sign-offs; the worker's session already holds it.
+    item = item_of(session, message.id) if version.ai_slots else None
     if item is None:
         return None
-    version = session.get_one(TemplateVersion, message.version_id)
     disclosure = resolve_closure(session, version).blocks.get(DISCLOSURE_BLOCK)
     return {
         "slots": item.slots,

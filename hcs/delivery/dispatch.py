@@ -4,6 +4,10 @@ A message moves `accepted`/`queued` → `sending` → `sent` by conditional upda
 can never both send it. 429, 5xx and timeouts are retried with exponential backoff and jitter
 up to `MAX_ATTEMPTS`; other provider refusals fail the message with the provider's reason. An
 entry whose worker died keeps its lease until it expires, then another worker takes it.
+
+A claimed batch costs few transactions: its messages are finished and taken into `sending`
+several at a time (`hcs.delivery.preparing`), each `sent` is recorded alone, right after its
+provider call, and what a round sent is archived together.
 """
 
 from __future__ import annotations
@@ -11,28 +15,43 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.errors import ChannelError, TransientChannelError
 from hcs.delivery import telemetry
-from hcs.delivery.finishing import Finished, finish
-from hcs.delivery.models import Message, MessageEvent, OutboxEntry
+from hcs.delivery.finishing import Finished
+from hcs.delivery.models import Message, OutboxEntry
 from hcs.delivery.parking import apply_parked
+from hcs.delivery.preparing import (
+    PREPARE_BUDGET,
+    Prepared,
+    Ready,
+    Waiting,
+    current,
+    fresh,
+    prepare_some,
+)
 from hcs.delivery.providers import Providers
-from hcs.delivery.recall import hold
-from hcs.signoffs.gate import NeedsText, gate, request_signoff
-from templates_store.errors import TemplateStoreError
-from templates_store.models import Template, TemplateVersion
+from hcs.delivery.transitions import Outcome, close, mark_done, move, record_event
+from hcs.signoffs.gate import request_signoff
 from templates_store.orm import utcnow
-from templates_store.status import SENDABLE
+
+__all__ = [
+    "Outcome",
+    "SentHook",
+    "SharedSession",
+    "Transactions",
+    "claim",
+    "process",
+    "process_many",
+    "run_due",
+]
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -40,7 +59,7 @@ BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=10)
 LEASE = timedelta(minutes=2)
 
-# Called after a message is sent, inside the same transaction (the archive hooks in here).
+# Called for each message sent, in the transaction that archives a round's sends.
 SentHook = Callable[[Session, Message, Finished], None]
 
 
@@ -69,15 +88,6 @@ class SharedSession:
 
     def close(self) -> None:
         self.session.close()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one outbox entry."""
-
-    message_id: str
-    status: str
-    detail: str = ""
 
 
 def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
@@ -115,106 +125,113 @@ def claim(
     return ids
 
 
-@lru_cache(maxsize=32)
-def _move_statement(sources: tuple[str, ...], fields: tuple[str, ...]) -> Any:
-    table = Message.__table__
-    return (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.status.in_(sources))
-        .values(
-            status=bindparam("b_status"),
-            updated_at=bindparam("b_now"),
-            **{field: bindparam(f"b_{field}") for field in fields},
-        )
-    )
-
-
-def _move(
-    session: Session, message_id: str, sources: tuple[str, ...], target: str, **values: object
-) -> bool:
-    """A conditional status change: true only for the one caller that made it."""
-    statement = _move_statement(sources, tuple(sorted(values)))
-    params = {"b_id": message_id, "b_status": target, "b_now": utcnow()}
-    params |= {f"b_{field}": value for field, value in values.items()}
-    result = session.execute(statement, params)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _event(session: Session, message_id: str, kind: str, **detail: object) -> None:
-    session.add(MessageEvent(message_id=message_id, kind=kind, detail=detail))
-
-
-def _close(session: Session, entry: OutboxEntry, error: str = "") -> None:
-    entry.done_at, entry.leased_until, entry.last_error = utcnow(), None, error
-
-
-_V, _T = TemplateVersion.__table__.c, Template.__table__.c
-_STATE = (
-    select(_V.status, _V.suspended_at, _T.retired_at)
-    .select_from(TemplateVersion.__table__.join(Template.__table__, _T.id == _V.template_id))
-    .where(_V.id == bindparam("version_id"))
-)
-
-
-def _fresh(session: Session, model: type[Any], key: object) -> Any:
-    """A row as the database holds it now, whatever the session remembers."""
-    return session.get_one(model, key, populate_existing=True)
-
-
-def _prepare(
-    session: Session, entry: OutboxEntry, message: Message, providers: Providers
-) -> Finished | Outcome | NeedsText:
-    """Finish the message and take it into `sending`; an Outcome when it must not be sent."""
-    if message.status not in ("accepted", "queued", "sending"):
-        _close(session, entry)
-        return Outcome(message.id, message.status, "already handled")
-    status, suspended_at, retired_at = session.execute(
-        _STATE, {"version_id": message.version_id}
-    ).one()
-    if suspended_at is not None:
-        hold(session, message, f"version {message.version_number} is suspended")
-        return Outcome(message.id, "held", "the version is suspended")
-    # Held for the session's life: its identity map alone would let the version go.
-    kept = session.info.setdefault("hcs.versions", {})
-    kept[message.version_id] = session.get_one(TemplateVersion, message.version_id)
-    reason = None
-    if retired_at is not None or status not in SENDABLE:
-        reason = f"version {message.version_number} of {message.template_key!r} is {status.value}"
-    slot_text = gate(session, message) if reason is None else None
-    if isinstance(slot_text, NeedsText):
-        return slot_text
-    if isinstance(slot_text, str):
-        _close(session, entry)
-        return Outcome(message.id, message.status, slot_text)
-    try:
-        if reason is None:
-            with telemetry.rendering(message.channel):
-                finished = finish(session, message, providers, slot_text=slot_text)
-    except (TemplateStoreError, ChannelError) as exc:
-        reason = f"cannot be finished: {exc}"
-    if reason is not None:
-        _move(session, message.id, ("accepted", "queued", "sending"), "failed", reason=reason)
-        _event(session, message.id, "failed", reason=reason)
-        _close(session, entry, reason)
-        return Outcome(message.id, "failed", reason)
-    # A message still `sending` was taken by a worker that died before it recorded the outcome.
-    _move(session, message.id, ("accepted", "queued"), "sending")
-    return finished
-
-
 def _retry_or_fail(session: Session, entry: OutboxEntry, exc: ChannelError) -> Outcome:
     entry.attempts += 1
     detail = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, TransientChannelError) and entry.attempts < MAX_ATTEMPTS:
         entry.available_at = utcnow() + backoff(entry.attempts)
         entry.leased_until, entry.last_error = None, detail
-        _move(session, entry.message_id, ("sending",), "queued", reason=detail)
-        _event(session, entry.message_id, "retry", attempt=entry.attempts, reason=detail)
+        move(session, entry.message_id, ("sending",), "queued", reason=detail)
+        record_event(session, entry.message_id, "retry", attempt=entry.attempts, reason=detail)
         return Outcome(entry.message_id, "queued", detail)
-    _move(session, entry.message_id, ("sending",), "failed", reason=detail)
-    _event(session, entry.message_id, "failed", reason=detail)
-    _close(session, entry, detail)
+    move(session, entry.message_id, ("sending",), "failed", reason=detail)
+    record_event(session, entry.message_id, "failed", reason=detail)
+    close(session, entry, detail)
     return Outcome(entry.message_id, "failed", detail)
+
+
+def _record_sent(
+    session: Session, ready: Ready, provider: str, provider_message_id: str | None
+) -> bool:
+    moved = move(
+        session,
+        ready.message_id,
+        ("sending",),
+        "sent",
+        provider=provider,
+        provider_message_id=provider_message_id,
+        sent_at=utcnow(),
+    )
+    if moved:
+        record_event(session, ready.message_id, "sent", provider=provider, id=provider_message_id)
+        apply_parked(session, ready.message_id, provider, provider_message_id)
+    mark_done(session, ready.entry_id)
+    return moved
+
+
+def _send(sessions: Transactions, ready: Ready) -> tuple[Outcome, bool]:
+    """Hand one message to its provider and record what it said; true when `sent` was new."""
+    channel, providers = ready.channel, ready.providers
+    provider, name = getattr(providers, channel), providers.name(channel)
+    started = time.perf_counter()
+    try:
+        result = provider.send(ready.finished.prepared)
+    except ChannelError as exc:
+        with sessions.begin() as session:
+            outcome = _retry_or_fail(session, fresh(session, OutboxEntry, ready.entry_id), exc)
+        kind = "retry" if outcome.status == "queued" else "failed"
+        telemetry.sent(outcome.message_id, channel, name, kind, started, exc)
+        return outcome, False
+    telemetry.sent(ready.message_id, channel, name, "sent", started)
+    # The provider has it: record `sent` first, in a transaction of its own, so that nothing
+    # after this point (archiving included) can roll it back and cause a second send.
+    with sessions.begin() as session:
+        moved = _record_sent(session, ready, name, result.message_id)
+    return Outcome(ready.message_id, "sent", result.message_id), moved
+
+
+def _deliver(sessions: Transactions, prepared: Prepared) -> tuple[Outcome, bool]:
+    if isinstance(prepared, Outcome):
+        return prepared, False
+    if isinstance(prepared, Waiting):
+        ttl = timedelta(hours=prepared.providers.settings.signoff_ttl_hours)
+        ai = prepared.providers.ai
+        status = request_signoff(sessions, prepared.entry_id, prepared.needs, ai, ttl=ttl)  # type: ignore[arg-type]
+        waiting = "AI text generated; waiting for sign-off"
+        return Outcome(prepared.needs.message_id, status, waiting), False
+    return _send(sessions, prepared)
+
+
+def process_many(
+    sessions: sessionmaker[Session] | Transactions,
+    entry_ids: Sequence[int],
+    providers: Providers,
+    on_sent: SentHook | None = None,
+) -> list[Outcome]:
+    """Send claimed entries, an outcome each, in order.
+
+    Entries are finished and taken into `sending` several to a transaction, for at most
+    `PREPARE_BUDGET` seconds of it (SQLite's write lock, PostgreSQL's row locks); each is then
+    sent and its `sent` recorded in a transaction of its own; what a round sent is archived in
+    one transaction (one at a time when that fails). When preparing several at once fails, they
+    are prepared one at a time: an entry that still fails is skipped (and logged) and keeps its
+    lease, so the rest of the batch goes out.
+    """
+    outcomes: list[Outcome] = []
+    rest, budget = list(entry_ids), PREPARE_BUDGET
+    while rest:
+        try:
+            with sessions.begin() as session:
+                prepared = prepare_some(session, rest, providers, budget)
+        except Exception:
+            if len(entry_ids) == 1:
+                raise
+            if budget > 0:
+                log.warning("preparing a batch failed; one entry at a time", exc_info=True)
+                budget = 0
+            else:  # left leased: tried again when the lease ends, as if its worker had died
+                log.exception("outbox entry %s could not be prepared", rest.pop(0))
+            continue
+        rest = rest[len(prepared) :]
+        sent = []
+        for item in prepared:
+            outcome, moved = _deliver(sessions, item)
+            outcomes.append(outcome)
+            if moved and isinstance(item, Ready):
+                sent.append(item)
+        if sent and on_sent is not None:
+            _after_send(sessions, sent, on_sent)
+    return outcomes
 
 
 def process(
@@ -224,67 +241,28 @@ def process(
     on_sent: SentHook | None = None,
 ) -> Outcome:
     """Send one outbox entry: finish and claim it, call the provider, record what it said."""
-    with sessions.begin() as session:
-        entry = _fresh(session, OutboxEntry, entry_id)
-        if entry.done_at is not None:
-            return Outcome(entry.message_id, "done", "already done")
-        # After repeated failures the channel's secondary provider, when there is one, takes over.
-        message = _fresh(session, Message, entry.message_id)
-        channel = message.channel
-        providers = providers.for_attempt(channel, entry.attempts)
-        prepared = _prepare(session, entry, message, providers)
-    if isinstance(prepared, Outcome):
-        return prepared
-    if isinstance(prepared, NeedsText):
-        ttl = timedelta(hours=providers.settings.signoff_ttl_hours)
-        status = request_signoff(sessions, entry_id, prepared, providers.ai, ttl=ttl)  # type: ignore[arg-type]
-        return Outcome(prepared.message_id, status, "AI text generated; waiting for sign-off")
-    provider, name = getattr(providers, channel), providers.name(channel)
-    started = time.perf_counter()
-    try:
-        result = provider.send(prepared.prepared)
-    except ChannelError as exc:
-        with sessions.begin() as session:
-            outcome = _retry_or_fail(session, _fresh(session, OutboxEntry, entry_id), exc)
-        kind = "retry" if outcome.status == "queued" else "failed"
-        telemetry.sent(outcome.message_id, channel, name, kind, started, exc)
-        return outcome
-    telemetry.sent(entry.message_id, channel, name, "sent", started)
-    # The provider has it: record `sent` first, in a transaction of its own, so that nothing
-    # after this point (archiving included) can roll it back and cause a second send.
-    with sessions.begin() as session:
-        entry = _fresh(session, OutboxEntry, entry_id)
-        moved = _move(
-            session,
-            entry.message_id,
-            ("sending",),
-            "sent",
-            provider=name,
-            provider_message_id=result.message_id,
-            sent_at=utcnow(),
-        )
-        if moved:
-            _event(session, entry.message_id, "sent", provider=name, id=result.message_id)
-            apply_parked(session, entry.message_id, name, result.message_id)
-        _close(session, entry)
-    if moved and on_sent is not None:
-        _after_send(sessions, entry.message_id, prepared, on_sent)
-    return Outcome(entry.message_id, "sent", result.message_id)
+    [outcome] = process_many(sessions, [entry_id], providers, on_sent)
+    return outcome
 
 
-def _after_send(
-    sessions: sessionmaker[Session] | Transactions,
-    message_id: str,
-    prepared: Finished,
-    on_sent: SentHook,
-) -> None:
+def _after_send(sessions: Transactions, sent: Sequence[Ready], on_sent: SentHook) -> None:
+    """Archive what was sent, together; when that fails, each alone, recording any failure."""
     try:
         with sessions.begin() as session:
-            on_sent(session, _fresh(session, Message, message_id), prepared)
-    except Exception as exc:  # the send stands; the failure is recorded for an operator
-        log.exception("after-send step failed for %s", message_id)
+            messages = current(session, Message, [ready.message_id for ready in sent])
+            for ready in sent:
+                on_sent(session, messages[ready.message_id], ready.finished)
+    except Exception as exc:  # the send stands; a failure is recorded for an operator
+        if len(sent) > 1:
+            log.warning("after-send step failed for a round; one at a time", exc_info=True)
+            for ready in sent:
+                _after_send(sessions, [ready], on_sent)
+            return
+        log.exception("after-send step failed for %s", sent[0].message_id)
         with sessions.begin() as session:
-            _event(session, message_id, "archive_failed", reason=f"{type(exc).__name__}: {exc}")
+            record_event(
+                session, sent[0].message_id, "archive_failed", reason=f"{type(exc).__name__}: {exc}"
+            )
 
 
 def run_due(
@@ -302,6 +280,6 @@ def run_due(
         return []
     batch = SharedSession(sessions)
     try:
-        return [process(batch, entry_id, providers, on_sent) for entry_id in ids]
+        return process_many(batch, ids, providers, on_sent)
     finally:
         batch.close()
