@@ -1,10 +1,10 @@
 """Celery: the dispatch task on Redis or RabbitMQ, the sweep that loses nothing, `hcs worker`.
 
-The API enqueues `dispatch_entry` after its commit (`celery_init_app` sets the app's
-`hcs.dispatcher`). Tasks acknowledge late and are requeued when their worker dies; the outbox
-lease taken by `queueing.take` makes a second copy of a task send nothing. A sweep thread in
-each worker queues again what is due and held by nobody, does the periodic housekeeping, and
-archives sent messages whose entry was never written.
+The API enqueues `dispatch_entry` tasks, a few entries each, after its commit (`celery_init_app`
+sets the app's `hcs.dispatcher`). Tasks acknowledge late and are requeued when their worker dies;
+the outbox lease taken by `queueing.take` makes a second copy of a task send nothing. A sweep
+thread in each worker queues again what is due and held by nobody, does the periodic
+housekeeping, and archives sent messages whose entry was never written.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ from hcs.logs import configure_logging
 
 log = logging.getLogger(__name__)
 DISPATCH = "hcs.tasks.dispatch_entry"
+# Entries per task: a batch's messages are finished and archived together, while a large
+# batch still spreads over every worker process.
+TASK_ENTRIES = 20
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -80,12 +83,13 @@ def enqueue(
 
 
 def publish(celery: Celery, entry_ids: Sequence[int], **options: Any) -> int:
-    """Send one `dispatch_entry` per entry over one broker connection; how many went out."""
+    """Queue these entries, `TASK_ENTRIES` to a task, over one connection; how many went out."""
     task = celery.tasks[DISPATCH]
     try:
         with celery.producer_or_acquire() as producer:
-            for entry_id in entry_ids:
-                task.apply_async((entry_id,), producer=producer, **options)
+            for start in range(0, len(entry_ids), TASK_ENTRIES):
+                chunk = list(entry_ids[start : start + TASK_ENTRIES])
+                task.apply_async((chunk,), producer=producer, **options)
     except (BrokerError, OSError) as exc:
         log.warning("broker unreachable; the sweep will queue these", extra={"error": str(exc)})
         return 0
@@ -174,26 +178,29 @@ class DispatchUnavailable(Exception):
 
 
 @shared_task(bind=True, name=DISPATCH, acks_late=True, reject_on_worker_lost=True)
-def dispatch_entry(self: Any, entry_id: int) -> str:
-    """Send one outbox entry; a transient failure comes back at its retry time."""
+def dispatch_entry(self: Any, entry_ids: int | list[int]) -> str:
+    """Send a few outbox entries; one that failed for now comes back at its retry time.
+
+    A single id is accepted too: tasks queued before tasks carried several.
+    """
+    ids = [entry_ids] if isinstance(entry_ids, int) else [int(i) for i in entry_ids]
     rt = runtime(self.app.conf.hcs_settings)
     try:
-        outcome = _dispatch(rt, entry_id)
+        outcomes = _dispatch(rt, ids)
     except SQLAlchemyError as exc:  # its text may quote parameters: report the kind only
         raise DispatchUnavailable(type(exc).__name__) from None
-    if outcome is None:
-        return "skipped"
-    if outcome.status == "queued":
+    if any(outcome.status == "queued" for outcome in outcomes):
         with rt.sessions.begin() as session:
-            delay = queueing.retry_in(session, entry_id, lease=rt.lease)
-        publish(self.app, [entry_id], countdown=delay)
-    return outcome.status
+            delays = queueing.requeue_retries(session, ids, lease=rt.lease)
+        for entry_id, delay in delays.items():
+            publish(self.app, [entry_id], countdown=delay)
+    return ", ".join(outcome.status for outcome in outcomes) or "skipped"
 
 
-def _dispatch(rt: Runtime, entry_id: int) -> Outcome | None:
-    return queueing.dispatch_one(
+def _dispatch(rt: Runtime, entry_ids: list[int]) -> list[Outcome]:
+    return queueing.dispatch(
         rt.transactions(),
-        entry_id,
+        entry_ids,
         rt.providers,
         owner=worker_name(),
         lease=rt.lease,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hcs.delivery.dispatch import Outcome, SentHook, Transactions, claim, process
+from hcs.delivery.dispatch import Outcome, SentHook, Transactions, claim, process_many
 from hcs.delivery.models import OutboxEntry
 from hcs.delivery.providers import Providers
 from templates_store.orm import utcnow
@@ -47,41 +47,53 @@ def sweep(session: Session, *, lease: timedelta, limit: int = 1000) -> list[int]
     return claim(session, owner=QUEUED, limit=limit, lease=lease)
 
 
-def take(session: Session, entry_id: int, *, owner: str, lease: timedelta) -> bool:
-    """Lease one due entry to `owner` when it is free or only queued; false for the losers."""
+def take(session: Session, entry_ids: Sequence[int], *, owner: str, lease: timedelta) -> list[int]:
+    """Lease the due entries among these to `owner` when free or only queued; those it took."""
     moment = utcnow()
     result = session.execute(
         update(OutboxEntry)
-        .where(OutboxEntry.id == entry_id, OutboxEntry.done_at.is_(None))
+        .where(OutboxEntry.id.in_(entry_ids), OutboxEntry.done_at.is_(None))
         .where(OutboxEntry.available_at <= moment)
         .where(or_(_free(moment), OutboxEntry.lease_owner == QUEUED))
         .values(leased_until=moment + lease, lease_owner=owner)
+        .returning(OutboxEntry.id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    taken = set(result.scalars())
+    return [entry_id for entry_id in entry_ids if entry_id in taken]
 
 
-def retry_in(session: Session, entry_id: int, *, lease: timedelta) -> float:
-    """Queue an entry again for its retry time; the seconds until then."""
-    entry = session.get_one(OutboxEntry, entry_id)
-    at = entry.available_at.replace(tzinfo=entry.available_at.tzinfo or UTC)
-    entry.leased_until, entry.lease_owner = at + lease, QUEUED
-    return max((at - datetime.now(UTC)).total_seconds(), 0.0)
+def requeue_retries(
+    session: Session, entry_ids: Sequence[int], *, lease: timedelta
+) -> dict[int, float]:
+    """Queue again those of these entries that wait for a retry; the seconds until each is due."""
+    waiting = session.scalars(
+        select(OutboxEntry).where(
+            OutboxEntry.id.in_(entry_ids),
+            OutboxEntry.done_at.is_(None),
+            OutboxEntry.leased_until.is_(None),
+        )
+    )
+    now, delays = datetime.now(UTC), {}
+    for entry in waiting:
+        at = entry.available_at.replace(tzinfo=entry.available_at.tzinfo or UTC)
+        entry.leased_until, entry.lease_owner = at + lease, QUEUED
+        delays[entry.id] = max((at - now).total_seconds(), 0.0)
+    return delays
 
 
-def dispatch_one(
+def dispatch(
     sessions: sessionmaker[Session] | Transactions,
-    entry_id: int,
+    entry_ids: Sequence[int],
     providers: Providers,
     *,
     owner: str,
     lease: timedelta,
     on_sent: SentHook | None = None,
-) -> Outcome | None:
-    """Take one entry and send it (`dispatch.process`); None when another worker has it."""
+) -> list[Outcome]:
+    """Take these entries and send them; any that another worker holds is left to it."""
     with sessions.begin() as session:
-        if not take(session, entry_id, owner=owner, lease=lease):
-            return None
-    return process(sessions, entry_id, providers, on_sent)
+        taken = take(session, entry_ids, owner=owner, lease=lease)
+    return process_many(sessions, taken, providers, on_sent) if taken else []
 
 
 def queue_depth(session: Session) -> int:

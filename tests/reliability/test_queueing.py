@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import select, update
 
+from hcs.config import load_settings
 from hcs.delivery import queueing
 from hcs.delivery.models import OutboxEntry
 from hcs.delivery.providers import build_providers
+from hcs.tasks import make_celery, publish
 from tests.api.conftest import ApiWorld
 from tests.reliability.conftest import (
     ChatPlatform,
@@ -20,6 +27,8 @@ from tests.reliability.conftest import (
     close_world,
     sending_world,
 )
+from tests.reliability.test_celery import REDIS
+from tests.reliability.workers import purge_redis_queue
 
 LEASE = timedelta(seconds=30)
 
@@ -50,11 +59,11 @@ def test_a_queued_entry_is_sent_by_one_task_however_many_copies_run(
         assert queueing.hand_to_queue(session, ids, lease=LEASE) == []  # queued once
     assert queued == entries(world, ids)
     with sessions.begin() as session:
-        assert queueing.take(session, queued[0], owner="w1", lease=LEASE)
-        assert not queueing.take(session, queued[0], owner="w2", lease=LEASE)  # w1 holds it
-    first = queueing.dispatch_one(sessions, queued[1], providers, owner="w1", lease=LEASE)
-    again = queueing.dispatch_one(sessions, queued[1], providers, owner="w2", lease=LEASE)
-    assert first is not None and first.status == "sent" and again is None
+        assert queueing.take(session, queued[:1], owner="w1", lease=LEASE) == queued[:1]
+        assert queueing.take(session, queued[:1], owner="w2", lease=LEASE) == []  # w1 holds it
+    first = queueing.dispatch(sessions, queued, providers, owner="w1", lease=LEASE)
+    again = queueing.dispatch(sessions, queued, providers, owner="w2", lease=LEASE)
+    assert [o.status for o in first] == ["sent"] and again == []  # the held one stays held
     assert chat_platform.posts() == {ids[1]: 1}
 
 
@@ -79,10 +88,30 @@ def test_a_transient_failure_is_queued_again_for_its_retry_time(
     sessions = world.app.extensions["hcs"].sessions
     providers = build_providers(world.app.extensions["hcs"].settings)
     [entry_id] = entries(world, accept(world, 1))
-    outcome = queueing.dispatch_one(sessions, entry_id, providers, owner="w1", lease=LEASE)
-    assert outcome is not None and outcome.status == "queued"
+    [outcome] = queueing.dispatch(sessions, [entry_id], providers, owner="w1", lease=LEASE)
+    assert outcome.status == "queued"
     with sessions.begin() as session:
-        delay = queueing.retry_in(session, entry_id, lease=LEASE)
-        assert 0.5 <= delay <= 2.0
-        assert not queueing.take(session, entry_id, owner="w2", lease=LEASE)  # not due yet
+        delays = queueing.requeue_retries(session, [entry_id], lease=LEASE)
+        assert list(delays) == [entry_id] and 0.5 <= delays[entry_id] <= 2.0
+        assert queueing.requeue_retries(session, [entry_id], lease=LEASE) == {}  # queued once
+        assert queueing.take(session, [entry_id], owner="w2", lease=LEASE) == []  # not due yet
         assert queueing.sweep(session, lease=LEASE) == []
+
+
+def test_entries_go_to_the_broker_twenty_to_a_task(tmp_path: Path) -> None:
+    queue = f"hcs-test-{uuid.uuid4().hex[:10]}"
+    settings = replace(load_settings(), broker_url=REDIS, celery_queue=queue, var_dir=tmp_path)
+    celery = make_celery(settings)
+    try:
+        assert publish(celery, list(range(1, 46))) == 45
+        client = redis.Redis.from_url(REDIS)
+        bodies = [
+            json.loads(base64.b64decode(json.loads(raw)["body"]))
+            for raw in client.lrange(queue, 0, -1)
+        ]
+        client.close()
+        # Each body is (args, kwargs, embed); the one argument is the task's entry ids.
+        assert sorted(len(args[0]) for args, _, _ in bodies) == [5, 20, 20]
+        assert sorted(i for args, _, _ in bodies for i in args[0]) == list(range(1, 46))
+    finally:
+        purge_redis_queue(REDIS, queue)
