@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.errors import ChannelError, TransientChannelError
+from hcs.db import begin_read
 from hcs.delivery import telemetry
 from hcs.delivery.finishing import Finished
 from hcs.delivery.models import Message, OutboxEntry
@@ -33,9 +33,10 @@ from hcs.delivery.preparing import (
     Prepared,
     Ready,
     Waiting,
+    apply_all,
     current,
     fresh,
-    prepare_some,
+    plan_some,
 )
 from hcs.delivery.providers import Providers
 from hcs.delivery.transitions import Outcome, close, mark_done, move, record_event
@@ -46,7 +47,6 @@ __all__ = [
     "Outcome",
     "SentHook",
     "SharedSession",
-    "Transactions",
     "claim",
     "process",
     "process_many",
@@ -61,12 +61,6 @@ LEASE = timedelta(minutes=2)
 
 # Called for each message sent, in the transaction that archives a round's sends.
 SentHook = Callable[[Session, Message, Finished], None]
-
-
-class Transactions(Protocol):
-    """Where `process` opens its transactions: a session factory, or a `SharedSession`."""
-
-    def begin(self) -> Any: ...
 
 
 class SharedSession:
@@ -85,6 +79,17 @@ class SharedSession:
     def begin(self) -> Iterator[Session]:
         with self.session.begin():
             yield self.session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite a snapshot, with the write lock left free."""
+        begin_read(self.session)
+        try:
+            yield self.session
+        except BaseException:
+            self.session.rollback()
+            raise
+        self.session.commit()
 
     def close(self) -> None:
         self.session.close()
@@ -159,7 +164,7 @@ def _record_sent(
     return moved
 
 
-def _send(sessions: Transactions, ready: Ready) -> tuple[Outcome, bool]:
+def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
     """Hand one message to its provider and record what it said; true when `sent` was new."""
     channel, providers = ready.channel, ready.providers
     provider, name = getattr(providers, channel), providers.name(channel)
@@ -180,7 +185,7 @@ def _send(sessions: Transactions, ready: Ready) -> tuple[Outcome, bool]:
     return Outcome(ready.message_id, "sent", result.message_id), moved
 
 
-def _deliver(sessions: Transactions, prepared: Prepared) -> tuple[Outcome, bool]:
+def _deliver(sessions: SharedSession, prepared: Prepared) -> tuple[Outcome, bool]:
     if isinstance(prepared, Outcome):
         return prepared, False
     if isinstance(prepared, Waiting):
@@ -193,26 +198,31 @@ def _deliver(sessions: Transactions, prepared: Prepared) -> tuple[Outcome, bool]
 
 
 def process_many(
-    sessions: sessionmaker[Session] | Transactions,
+    sessions: sessionmaker[Session] | SharedSession,
     entry_ids: Sequence[int],
     providers: Providers,
     on_sent: SentHook | None = None,
 ) -> list[Outcome]:
     """Send claimed entries, an outcome each, in order.
 
-    Entries are finished and taken into `sending` several to a transaction, for at most
-    `PREPARE_BUDGET` seconds of it (SQLite's write lock, PostgreSQL's row locks); each is then
-    sent and its `sent` recorded in a transaction of its own; what a round sent is archived in
-    one transaction (one at a time when that fails). When preparing several at once fails, they
-    are prepared one at a time: an entry that still fails is skipped (and logged) and keeps its
-    lease, so the rest of the batch goes out.
+    A round finishes several messages while only reading, for at most `PREPARE_BUDGET`
+    seconds, and takes them into `sending` in one short transaction (`hcs.delivery.preparing`);
+    each is then sent and its `sent` recorded in a transaction of its own; what the round sent
+    is archived in one transaction (one at a time when that fails). When preparing several at
+    once fails, they are prepared one at a time: an entry that still fails is skipped (and
+    logged) and keeps its lease, so the rest of the batch goes out.
     """
+    if not isinstance(sessions, SharedSession):
+        shared = SharedSession(sessions)
+        try:
+            return process_many(shared, entry_ids, providers, on_sent)
+        finally:
+            shared.close()
     outcomes: list[Outcome] = []
     rest, budget = list(entry_ids), PREPARE_BUDGET
     while rest:
         try:
-            with sessions.begin() as session:
-                prepared = prepare_some(session, rest, providers, budget)
+            prepared = _prepare(sessions, rest, providers, budget)
         except Exception:
             if len(entry_ids) == 1:
                 raise
@@ -234,8 +244,17 @@ def process_many(
     return outcomes
 
 
+def _prepare(
+    sessions: SharedSession, entry_ids: Sequence[int], providers: Providers, budget: float
+) -> list[Prepared]:
+    with sessions.reading() as session:
+        plans = plan_some(session, entry_ids, providers, budget)
+    with sessions.begin() as session:
+        return apply_all(session, plans)
+
+
 def process(
-    sessions: sessionmaker[Session] | Transactions,
+    sessions: sessionmaker[Session] | SharedSession,
     entry_id: int,
     providers: Providers,
     on_sent: SentHook | None = None,
@@ -245,7 +264,7 @@ def process(
     return outcome
 
 
-def _after_send(sessions: Transactions, sent: Sequence[Ready], on_sent: SentHook) -> None:
+def _after_send(sessions: SharedSession, sent: Sequence[Ready], on_sent: SentHook) -> None:
     """Archive what was sent, together; when that fails, each alone, recording any failure."""
     try:
         with sessions.begin() as session:
@@ -278,8 +297,4 @@ def run_due(
         ids = claim(session, owner=owner, limit=limit)
     if not ids:
         return []
-    batch = SharedSession(sessions)
-    try:
-        return process_many(batch, ids, providers, on_sent)
-    finally:
-        batch.close()
+    return process_many(sessions, ids, providers, on_sent)

@@ -1,6 +1,10 @@
 """Preparing claimed entries: each message finished and taken into `sending`, or stopped.
 
-Several entries are prepared in one transaction, for at most `PREPARE_BUDGET` seconds of it.
+Two steps, so that finishing (rendering, MIME, PDF) never holds a write lock: `plan_some`
+reads and finishes several entries in a transaction that only reads (on SQLite a snapshot that
+leaves the write lock free), then `apply_all` writes what was decided in one short transaction,
+after checking that no message changed in between (a recall, a sign-off): one that did is left
+for the next round.
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ from templates_store.errors import TemplateStoreError
 from templates_store.models import Template, TemplateVersion
 from templates_store.status import SENDABLE
 
-# How long one transaction may spend finishing messages: it holds SQLite's write lock (and
-# PostgreSQL's row locks), so acceptance waits for it at most this long.
+# How long one round may spend finishing messages before it sends them.
 PREPARE_BUDGET = 0.05
+UNSENT = ("accepted", "queued", "sending")
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,18 @@ class Waiting:
 Prepared = Ready | Waiting | Outcome
 
 
-def current(session: Session, model: type[Any], keys: Sequence[object]) -> dict[Any, Any]:
-    """Rows as the database holds them now, whatever the session remembers, by primary key."""
-    query = select(model).where(model.id.in_(keys)).execution_options(populate_existing=True)
-    return {row.id: row for row in session.scalars(query)}
+@dataclass(frozen=True)
+class Plan:
+    """What reading decided for one entry: `action` is send, wait, hold, fail or close."""
+
+    entry: OutboxEntry
+    message: Message
+    status: str  # the message's status when it was read
+    providers: Providers
+    action: str
+    finished: Finished | None = None
+    needs: NeedsText | None = None
+    reason: str = ""
 
 
 _V, _T = TemplateVersion.__table__.c, Template.__table__.c
@@ -72,72 +84,101 @@ def fresh(session: Session, model: type[Any], key: object) -> Any:
     return session.get_one(model, key, populate_existing=True)
 
 
-def _prepare_message(
-    session: Session, entry: OutboxEntry, message: Message, providers: Providers
-) -> Finished | Outcome | NeedsText:
-    """Finish the message and take it into `sending`; an Outcome when it must not be sent."""
-    if message.status not in ("accepted", "queued", "sending"):
-        close(session, entry)
-        return Outcome(message.id, message.status, "already handled")
-    status, suspended_at, retired_at = session.execute(
-        _STATE, {"version_id": message.version_id}
-    ).one()
+def current(session: Session, model: type[Any], keys: Sequence[object]) -> dict[Any, Any]:
+    """Rows as the database holds them now, whatever the session remembers, by primary key."""
+    query = select(model).where(model.id.in_(keys)).execution_options(populate_existing=True)
+    return {row.id: row for row in session.scalars(query)}
+
+
+def _state(session: Session, version_id: int, states: dict[int, Any]) -> Any:
+    """A version's status, suspension and retirement, read once per round."""
+    if version_id not in states:
+        states[version_id] = session.execute(_STATE, {"version_id": version_id}).one()
+    return states[version_id]
+
+
+def _decide(
+    session: Session,
+    entry: OutboxEntry,
+    message: Message,
+    providers: Providers,
+    states: dict[int, Any],
+) -> dict[str, Any]:
+    """Read and finish one message; what to do with it, as `Plan` fields. Writes nothing."""
+    if entry.done_at is not None:
+        return {"action": "done"}
+    if message.status not in UNSENT:
+        return {"action": "close", "reason": "already handled"}
+    status, suspended_at, retired_at = _state(session, message.version_id, states)
     if suspended_at is not None:
-        hold(session, message, f"version {message.version_number} is suspended")
-        return Outcome(message.id, "held", "the version is suspended")
+        return {"action": "hold", "reason": f"version {message.version_number} is suspended"}
     # Held for the session's life: its identity map alone would let the version go.
     kept = session.info.setdefault("hcs.versions", {})
     kept[message.version_id] = session.get_one(TemplateVersion, message.version_id)
-    reason = None
     if retired_at is not None or status not in SENDABLE:
         reason = f"version {message.version_number} of {message.template_key!r} is {status.value}"
-    slot_text = gate(session, message) if reason is None else None
+        return {"action": "fail", "reason": reason}
+    slot_text = gate(session, message)
     if isinstance(slot_text, NeedsText):
-        return slot_text
+        return {"action": "wait", "needs": slot_text}
     if isinstance(slot_text, str):
-        close(session, entry)
-        return Outcome(message.id, message.status, slot_text)
+        return {"action": "close", "reason": slot_text}
     try:
-        if reason is None:
-            with telemetry.rendering(message.channel):
-                finished = finish(session, message, providers, slot_text=slot_text)
+        with telemetry.rendering(message.channel):
+            finished = finish(session, message, providers, slot_text=slot_text)
     except (TemplateStoreError, ChannelError) as exc:
-        reason = f"cannot be finished: {exc}"
-    if reason is not None:
-        move(session, message.id, ("accepted", "queued", "sending"), "failed", reason=reason)
-        record_event(session, message.id, "failed", reason=reason)
-        close(session, entry, reason)
-        return Outcome(message.id, "failed", reason)
-    # A message still `sending` was taken by a worker that died before it recorded the outcome.
-    move(session, message.id, ("accepted", "queued"), "sending")
-    return finished
+        return {"action": "fail", "reason": f"cannot be finished: {exc}"}
+    return {"action": "send", "finished": finished}
 
 
-def _prepare_entry(
-    session: Session, entry: OutboxEntry, message: Message, providers: Providers
-) -> Prepared:
-    if entry.done_at is not None:
-        return Outcome(entry.message_id, "done", "already done")
-    # After repeated failures the channel's secondary provider, when there is one, takes over.
-    chosen = providers.for_attempt(message.channel, entry.attempts)
-    prepared = _prepare_message(session, entry, message, chosen)
-    if isinstance(prepared, NeedsText):
-        return Waiting(entry.id, chosen, prepared)
-    if isinstance(prepared, Outcome):
-        return prepared
-    return Ready(entry.id, message.id, message.channel, chosen, prepared)
-
-
-def prepare_some(
+def plan_some(
     session: Session, entry_ids: Sequence[int], providers: Providers, budget: float
-) -> list[Prepared]:
-    """Prepare entries in order until `budget` seconds are spent (at least one)."""
+) -> list[Plan]:
+    """Decide for entries in order until `budget` seconds are spent (at least one)."""
     entries = current(session, OutboxEntry, entry_ids)
     messages = current(session, Message, [entry.message_id for entry in entries.values()])
-    started, prepared = time.perf_counter(), []
+    started, plans, states = time.perf_counter(), [], {}
     for entry_id in entry_ids:
         entry = entries[entry_id]
-        prepared.append(_prepare_entry(session, entry, messages[entry.message_id], providers))
+        message = messages[entry.message_id]
+        # After repeated failures the channel's secondary provider, when there is one, takes over.
+        chosen = providers.for_attempt(message.channel, entry.attempts)
+        decided = _decide(session, entry, message, chosen, states)
+        plans.append(Plan(entry, message, message.status, chosen, **decided))
         if time.perf_counter() - started >= budget:
             break
-    return prepared
+    return plans
+
+
+def _apply(session: Session, plan: Plan) -> Prepared:
+    entry, message, action = plan.entry, plan.message, plan.action
+    if action == "done":
+        return Outcome(message.id, "done", "already done")
+    if entry.done_at is not None or message.status != plan.status:
+        entry.leased_until = None  # changed while it was read: the next round decides again
+        return Outcome(message.id, message.status, "changed while it was prepared")
+    if action == "hold":
+        hold(session, message, plan.reason)
+        return Outcome(message.id, "held", "the version is suspended")
+    if action == "close":
+        close(session, entry)
+        return Outcome(message.id, message.status, plan.reason)
+    if action == "fail":
+        move(session, message.id, UNSENT, "failed", reason=plan.reason)
+        record_event(session, message.id, "failed", reason=plan.reason)
+        close(session, entry, plan.reason)
+        return Outcome(message.id, "failed", plan.reason)
+    if action == "wait":
+        assert plan.needs is not None
+        return Waiting(entry.id, plan.providers, plan.needs)
+    assert plan.finished is not None
+    # A message still `sending` was taken by a worker that died before it recorded the outcome.
+    move(session, message.id, ("accepted", "queued"), "sending")
+    return Ready(entry.id, message.id, message.channel, plan.providers, plan.finished)
+
+
+def apply_all(session: Session, plans: Sequence[Plan]) -> list[Prepared]:
+    """Write what was decided, for entries and messages as they are now; what to do next."""
+    current(session, OutboxEntry, [plan.entry.id for plan in plans])
+    current(session, Message, [plan.message.id for plan in plans])
+    return [_apply(session, plan) for plan in plans]

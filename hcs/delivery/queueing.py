@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hcs.delivery.dispatch import Outcome, SentHook, Transactions, claim, process_many
+from hcs.delivery.dispatch import Outcome, SentHook, SharedSession, claim, process_many
 from hcs.delivery.models import OutboxEntry
 from hcs.delivery.providers import Providers
 from templates_store.orm import utcnow
@@ -82,7 +82,7 @@ def requeue_retries(
 
 
 def dispatch(
-    sessions: sessionmaker[Session] | Transactions,
+    sessions: sessionmaker[Session] | SharedSession,
     entry_ids: Sequence[int],
     providers: Providers,
     *,

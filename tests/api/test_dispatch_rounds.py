@@ -6,12 +6,13 @@ import logging
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import create_engine, event, select, update
 
 from hcs import archive
 from hcs.db import transaction
-from hcs.delivery import preparing
+from hcs.delivery import dispatch, preparing
 from hcs.delivery.models import Message, MessageEvent, OutboxEntry
+from hcs.delivery.providers import build_providers
 from hcs.delivery.worker import build_worker
 from tests.api.conftest import ApiWorld
 from tests.api.test_messages import ORDER, published
@@ -44,8 +45,9 @@ def kinds(world: ApiWorld, message_id: str) -> list[str]:
 
 
 def test_a_batch_is_sent_and_archived_with_one_commit_per_message_and_a_few_more(
-    world: ApiWorld,
+    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however slow the machine
     published(world)
     ids = send(world, 12)
     services = world.app.extensions["hcs"]
@@ -60,8 +62,8 @@ def test_a_batch_is_sent_and_archived_with_one_commit_per_message_and_a_few_more
         assert worker.run_once() == 12
     finally:
         event.remove(services.engine, "commit", count)
-    # One claim, the preparing (a budget's worth at a time), a `sent` each, one archiving.
-    assert 12 + 3 <= len(commits) <= 12 + 5
+    # The claim, the reading and the taking into `sending`, a `sent` each, the archiving.
+    assert len(commits) == 12 + 4
     assert set(statuses(world).values()) == {"sent"} and archived(world) == set(ids)
     assert kinds(world, ids[0]) == ["accepted", "sent"]
 
@@ -111,3 +113,59 @@ def test_an_archive_write_that_fails_for_one_message_archives_the_rest_of_the_ro
     assert archived(world) == {first, last}
     assert kinds(world, broken) == ["accepted", "sent", "archive_failed"]
     assert kinds(world, first) == ["accepted", "sent"]
+
+
+def test_a_message_recalled_while_it_was_being_finished_is_not_sent(
+    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published(world)
+    first, second = send(world, 2)
+    plan_some = preparing.plan_some
+
+    def recalled_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        plans = plan_some(*args, **kwargs)
+        lee = world.as_("lee@example.com")
+        reason = {"reason": "Wrong delivery date in the copy"}
+        answer = lee.post("/templates/order-confirmation/versions/1/suspend", reason)
+        assert answer.status_code == 200 and answer.get_json() == {"held": 2}
+        return plans
+
+    monkeypatch.setattr(dispatch, "plan_some", recalled_meanwhile)
+    services = world.app.extensions["hcs"]
+    outcomes = dispatch.run_due(services.sessions, build_providers(services.settings), owner="w")
+    assert [(o.status, o.detail) for o in outcomes] == [
+        ("held", "changed while it was prepared")
+    ] * 2
+    assert statuses(world) == {first: "held", second: "held"}
+    assert not (services.settings.outbox_dir / "email").exists()
+
+
+def test_finishing_a_message_keeps_no_other_writer_waiting(
+    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published(world)
+    [message_id] = send(world, 1)
+    services = world.app.extensions["hcs"]
+    finish, written = preparing.finish, []
+
+    def write_meanwhile(session: Any, message: Message, *args: Any, **kwargs: Any) -> Any:
+        sqlite = services.engine.dialect.name == "sqlite"
+        # Another connection, which gives up at once when it would wait for a lock.
+        other = create_engine(
+            services.settings.database_url, connect_args={"timeout": 0} if sqlite else {}
+        )
+        try:
+            with other.begin() as connection:
+                if not sqlite:
+                    connection.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
+                touched = connection.execute(
+                    update(Message).where(Message.id == message.id).values(reason="touched")
+                )
+                written.append(touched.rowcount)
+        finally:
+            other.dispose()
+        return finish(session, message, *args, **kwargs)
+
+    monkeypatch.setattr(preparing, "finish", write_meanwhile)
+    assert build_worker(services.settings, services.sessions).run_once() == 1
+    assert written == [1] and statuses(world) == {message_id: "sent"}
