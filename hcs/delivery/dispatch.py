@@ -27,7 +27,7 @@ from hcs.db import begin_read
 from hcs.delivery import telemetry
 from hcs.delivery.finishing import Finished
 from hcs.delivery.models import Message, OutboxEntry
-from hcs.delivery.parking import apply_parked
+from hcs.delivery.parking import PARKED_FOR, apply_parked
 from hcs.delivery.preparing import (
     PREPARE_BUDGET,
     Prepared,
@@ -39,7 +39,14 @@ from hcs.delivery.preparing import (
     plan_some,
 )
 from hcs.delivery.providers import Providers
-from hcs.delivery.transitions import Outcome, close, mark_done, move, record_event
+from hcs.delivery.transitions import (
+    Outcome,
+    close,
+    mark_done,
+    move,
+    record_event,
+    record_sent_at_once,
+)
 from hcs.signoffs.gate import request_signoff
 from templates_store.orm import utcnow
 
@@ -50,6 +57,7 @@ __all__ = [
     "claim",
     "process",
     "process_many",
+    "record_sent",
     "run_due",
 ]
 
@@ -145,12 +153,27 @@ def _retry_or_fail(session: Session, entry: OutboxEntry, exc: ChannelError) -> O
     return Outcome(entry.message_id, "failed", detail)
 
 
-def _record_sent(
-    session: Session, ready: Ready, provider: str, provider_message_id: str | None
+def record_sent(
+    session: Session, entry_id: int, message_id: str, provider: str, provider_message_id: str | None
 ) -> bool:
+    """The provider took a message: `sent` (once), its event, the reports parked for it, and
+    its entry closed; true when `sent` was new."""
+    if session.get_bind().dialect.name == "postgresql":
+        since = utcnow() - PARKED_FOR
+        moved, parked = record_sent_at_once(
+            session,
+            entry_id,
+            message_id,
+            provider,
+            provider_message_id,
+            parked_since=since,
+        )
+        if moved and parked:
+            apply_parked(session, message_id, provider, provider_message_id)
+        return moved
     moved = move(
         session,
-        ready.message_id,
+        message_id,
         ("sending",),
         "sent",
         provider=provider,
@@ -158,9 +181,9 @@ def _record_sent(
         sent_at=utcnow(),
     )
     if moved:
-        record_event(session, ready.message_id, "sent", provider=provider, id=provider_message_id)
-        apply_parked(session, ready.message_id, provider, provider_message_id)
-    mark_done(session, ready.entry_id)
+        record_event(session, message_id, "sent", provider=provider, id=provider_message_id)
+        apply_parked(session, message_id, provider, provider_message_id)
+    mark_done(session, entry_id)
     return moved
 
 
@@ -181,7 +204,7 @@ def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
     # The provider has it: record `sent` first, in a transaction of its own, so that nothing
     # after this point (archiving included) can roll it back and cause a second send.
     with sessions.begin() as session:
-        moved = _record_sent(session, ready, name, result.message_id)
+        moved = record_sent(session, ready.entry_id, ready.message_id, name, result.message_id)
     return Outcome(ready.message_id, "sent", result.message_id), moved
 
 

@@ -15,12 +15,13 @@ from channels.email.unsubscribe import UnsubscribeClaim
 from channels.twilio_webhooks import parse_inbound, parse_status_callback
 from hcs.archive import read_entry
 from hcs.audit import AuditEntry
+from hcs.delivery import dispatch
 from hcs.delivery.archiving import archive_earlier_reports
 from hcs.delivery.consent import preferences, set_preference, suppression_reason
 from hcs.delivery.events import record_delivery_event
 from hcs.delivery.models import Message, MessageEvent, ParkedEvent
 from hcs.delivery.optouts import LINK_SOURCE, record_keyword, unsubscribe
-from hcs.delivery.parking import PARKED_FOR, apply_parked, settle_parked
+from hcs.delivery.parking import PARKED_FOR, settle_parked
 from templates_store.orm import utcnow
 from tests.archive_support import KEYS, make_entry
 from tests.factories import make_draft, make_template
@@ -153,13 +154,12 @@ def test_opens_and_clicks_are_events_only(session: Session) -> None:
 
 
 def record_sent(session: Session, message: Message, provider_message_id: str) -> int:
-    """What the worker does once the provider took the message: `sent`, then parked reports."""
-    session.execute(
-        update(Message)
-        .where(Message.id == message.id)
-        .values(status="sent", provider=message.provider, provider_message_id=provider_message_id)
-    )
-    return apply_parked(session, message.id, message.provider or "", provider_message_id)
+    """What the worker records once the provider took the message; how many parked reports
+    that applied."""
+    waiting = len(parked(session))
+    provider = message.provider or ""
+    assert dispatch.record_sent(session, 0, message.id, provider, provider_message_id)
+    return waiting - len(parked(session))
 
 
 def parked(session: Session) -> list[tuple[str, str, str]]:
@@ -175,7 +175,7 @@ def test_a_report_while_the_worker_is_still_sending_waits_for_sent(session: Sess
     assert parked(session) == [("sendgrid", "sg-1", "delivered")]
     assert record_sent(session, message, "sg-1") == 1
     session.refresh(message)
-    assert message.status == "delivered" and kinds(session, message) == ["delivered"]
+    assert message.status == "delivered" and kinds(session, message) == ["sent", "delivered"]
     assert parked(session) == []
 
 
@@ -189,9 +189,10 @@ def test_a_twilio_callback_before_sent_is_applied_when_sent_records_the_sid(
     assert record_sent(session, message, SID) == 3
     session.refresh(message)
     assert message.status == "delivered"
-    [delivered, sent] = session.scalars(
+    [ours, delivered, sent] = session.scalars(
         select(MessageEvent).where(MessageEvent.message_id == message.id).order_by(MessageEvent.id)
     )
+    assert (ours.kind, ours.detail) == ("sent", {"provider": "twilio", "id": SID})
     assert (delivered.kind, delivered.detail["moved"], sent.kind) == ("delivered", True, "sent")
     assert delivered.at == received  # Twilio sends no time: the callback's arrival stands in
 
@@ -238,7 +239,7 @@ def test_reports_no_sent_claims_within_the_bound_are_dropped(session: Session) -
     message = make_message(session, 42, status="sending", provider_message_id=None)
     assert record_sent(session, message, "sg-42") == 0
     assert settle_parked(session) == 0 and parked(session) == []
-    assert kinds(session, message) == []
+    assert kinds(session, message) == ["sent"]
 
 
 def test_reports_recorded_before_the_archive_entry_are_copied_into_it(session: Session) -> None:
