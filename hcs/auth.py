@@ -63,6 +63,12 @@ csrf = _CSRF()
 limiter = Limiter(key_func=get_remote_address)
 
 
+@limiter.request_filter
+def _unlimited() -> bool:
+    """The REST API has no limits (only the sign-in form has): skip the per-request lookup."""
+    return request.path.startswith("/api/")
+
+
 class SessionUser(UserMixin):  # type: ignore[misc]
     """A signed-in person as Flask-Login holds them: their id and their principal."""
 
