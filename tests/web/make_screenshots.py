@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page
-from werkzeug.serving import make_server
 
 from hcs.db import transaction
 from hcs.governance import workflow
@@ -20,7 +18,7 @@ from templates_store import versioning
 from tests.api.conftest import make_world
 from tests.api.test_messages import dispatch
 from tests.api.test_signoffs import ai_template, send
-from tests.web.support import PASSWORD, chromium
+from tests.web.support import PASSWORD, chromium, live_server
 
 
 def _second_version(session, key: str, old: str, new: str) -> int:  # type: ignore[no-untyped-def]
@@ -65,11 +63,8 @@ def main(out: Path) -> None:
     with transaction(sessions) as session:
         review = _second_version(session, "order-confirmation", "is confirmed", "is on its way")
         draft = versioning.create_draft(session, "payment-due", author="ana@example.com").number
-    server = make_server("127.0.0.1", 0, world.app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base_url = f"http://127.0.0.1:{server.server_port}"
     try:
-        with chromium() as browser:
+        with live_server(world.app) as base_url, chromium() as browser:
             ana = _sign_in(browser, base_url, "ana@example.com")
             ana.goto(f"/templates/payment-due/versions/{draft}/edit")
             ana.locator("iframe").first.wait_for()
@@ -82,8 +77,6 @@ def main(out: Path) -> None:
             sam.goto("/signoffs")
             sam.screenshot(path=str(out / "signoff.png"))
     finally:
-        server.shutdown()
-        server.server_close()
         world.app.extensions["hcs"].engine.dispose()
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
@@ -40,6 +38,7 @@ from tests.web.support import (
     PASSWORD,
     PAYMENT,
     chromium,
+    live_server,
 )
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -111,13 +110,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("a11y")
     world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
     ids = _content(world)
-    server = make_server("127.0.0.1", 0, world.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", ids
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with live_server(world.app) as url:
+        yield url, ids
     close_renderers()
     world.app.extensions["hcs"].engine.dispose()
 

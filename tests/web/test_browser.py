@@ -6,7 +6,6 @@ import json
 import re
 import sys
 import tempfile
-import threading
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
@@ -28,7 +26,7 @@ from hcs.sealing import seal_pending
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.test_messages import dispatch
 from tests.api.test_signoffs import ai_template
-from tests.web.support import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium, make_draft
+from tests.web.support import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium, live_server, make_draft
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -51,13 +49,8 @@ def app(world: ApiWorld) -> Flask:
 
 @pytest.fixture(scope="module")
 def base_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +182,7 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     expect(lee.locator("#diff .add")).to_contain_text("+Hi again {{ order_id }}")
     expect(lee.locator("#diff .del")).to_contain_text("-Hello {{ order_id }} ✓")
     lee.get_by_role("button", name="Approve").click()
+    expect(lee.locator("#version-status")).to_have_text("approved")
     lee.get_by_role("button", name="Publish version 2").click()
     expect(lee.locator("#version-status")).to_have_text("published")
 
