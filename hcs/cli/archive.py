@@ -1,4 +1,4 @@
-"""`hcs archive`: seal and verify, erase a data subject, retention, holds, export, key rotation."""
+"""`hcs archive`: seal and verify, erase, retention, holds, export, key rotation, backfill."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 from hcs import archive
 from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
+from hcs.db import make_engine, session_factory
+from hcs.delivery.backfill import archive_missed
+from hcs.delivery.providers import build_providers
 
 
 @click.group("archive")
@@ -86,6 +89,23 @@ def rotate_key(batch_size: int) -> None:
     with unit_of_work(current) as session:
         archive.finish_rotation(session, keys, rewrapped, actor=actor)
     click.echo(f"{rewrapped} subject keys re-wrapped under master key {keys.master_id}")
+
+
+@archive_group.command()
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1))
+def backfill(batch_size: int) -> None:
+    """Archive sent messages whose entry is missing, now (the workers do it about once a minute)."""
+    current = settings()
+    engine = make_engine(current.database_url)
+    try:
+        sessions, providers = session_factory(engine), build_providers(current)
+        archived = 0
+        # Each call skips what failed (paused for ten minutes), so this ends.
+        while written := archive_missed(sessions, providers, keys=_keys(), limit=batch_size):
+            archived += written
+    finally:
+        engine.dispose()
+    click.echo(f"{archived} sent message{'' if archived == 1 else 's'} archived late")
 
 
 @archive_group.command()

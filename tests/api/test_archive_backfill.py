@@ -332,3 +332,22 @@ def test_the_celery_sweep_archives_what_was_missed(world: ApiWorld) -> None:
     with transaction(services.sessions) as session:
         late = select(func.count()).where(MessageEvent.kind == "archived_late")
         assert session.scalar(late) == 1
+
+
+def test_hcs_archive_backfill_archives_what_was_missed_now(world: ApiWorld) -> None:
+    published(world)
+    message_id = sent_unarchived(world)
+    sent_long_ago(world, message_id)
+    settings = world.app.extensions["hcs"].settings
+    env = {
+        "HCS_DATABASE_URL": settings.database_url,
+        "HCS_SECRET_KEY": settings.secret_key,
+        "HCS_VAR_DIR": str(settings.var_dir),
+    }
+    done = CliRunner().invoke(main, ["archive", "backfill"], env=env)
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == "1 sent message archived late"
+    assert list(entries(world)) == [message_id]
+    assert opened(world, message_id).state == "readable"
+    again = CliRunner().invoke(main, ["archive", "backfill"], env=env)
+    assert again.output.strip() == "0 sent messages archived late"
