@@ -31,8 +31,10 @@ from hcs.archive.retention import purge, retention_policy
 from hcs.archive.rotation import finish_rotation, rewrap_batch, start_rotation
 from hcs.archive.search import ArchiveFilters, export_search, search
 from hcs.archive.store import (
+    Output,
     add_delivery_event,
     archive_output,
+    archive_outputs,
     data_digest,
     entry_for_message,
     erase_recipient,
@@ -53,9 +55,11 @@ __all__ = [
     "OnLegalHold",
     "OpenedEntry",
     "SubjectKey",
+    "Output",
     "add_delivery_event",
     "archive_keyring",
     "archive_output",
+    "archive_outputs",
     "clear_fields",
     "data_digest",
     "default_keyring",

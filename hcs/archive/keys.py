@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
@@ -15,34 +16,46 @@ from templates_store.orm import utcnow
 
 # Built once: the write path runs these for every archived output. Mapped columns, not whole
 # objects: the write path keeps nothing in the session (see store.archive_output).
-_LIVE_KEY = (
-    select(SubjectKey.id, SubjectKey.wrapped_key)
+_LIVE_KEYS = (
+    select(SubjectKey.id, SubjectKey.lookup, SubjectKey.wrapped_key)
     .where(
-        SubjectKey.lookup == bindparam("lookup"),
+        SubjectKey.lookup.in_(bindparam("lookups", expanding=True)),
         SubjectKey.wrapped_key.is_not(None),
         SubjectKey.master_id == bindparam("master_id"),
     )
     .order_by(SubjectKey.id)
-    .limit(1)
 )
 _KEYS = cast(Table, SubjectKey.__table__)
-_NEW_KEY = insert(_KEYS).returning(_KEYS.c.id)
+_NEW_KEYS = insert(_KEYS).returning(_KEYS.c.id, _KEYS.c.lookup, sort_by_parameter_order=True)
 
 
-def subject_key(session: Session, keys: Keyring, lookup: str) -> tuple[int, bytes]:
-    """The id and plain bytes of the subject's live key, made on first use."""
+def subject_keys(
+    session: Session, keys: Keyring, lookups: Sequence[str]
+) -> dict[str, tuple[int, bytes]]:
+    """The live key of each subject (id and plain bytes), the missing ones made: two statements."""
     # Two writers may each make one for a new subject: harmless, erasure destroys all of them.
-    row = session.execute(_LIVE_KEY, {"lookup": lookup, "master_id": keys.master_id}).first()
-    if row is not None:
-        return row.id, keys.unwrap_subject_key(row.wrapped_key, lookup, keys.master_id)
-    plain = crypto.new_key()
-    values = {
-        "lookup": lookup,
-        "wrapped_key": keys.wrap_subject_key(plain, lookup),
-        "master_id": keys.master_id,
-        "created_at": utcnow(),
-    }
-    return session.execute(_NEW_KEY, values).scalar_one(), plain
+    found: dict[str, tuple[int, bytes]] = {}
+    live = session.execute(_LIVE_KEYS, {"lookups": list(set(lookups)), "master_id": keys.master_id})
+    for row in live:
+        if row.lookup not in found:  # the oldest, as one at a time would find it
+            plain = keys.unwrap_subject_key(row.wrapped_key, row.lookup, keys.master_id)
+            found[row.lookup] = row.id, plain
+    missing = sorted(set(lookups) - set(found))
+    if missing:
+        plains = {lookup: crypto.new_key() for lookup in missing}
+        now = utcnow()
+        rows = [
+            {
+                "lookup": lookup,
+                "wrapped_key": keys.wrap_subject_key(plains[lookup], lookup),
+                "master_id": keys.master_id,
+                "created_at": now,
+            }
+            for lookup in missing
+        ]
+        made = session.execute(_NEW_KEYS, rows).all()
+        found |= {lookup: (key_id, plains[lookup]) for key_id, lookup in made}
+    return found
 
 
 def entry_aad(message_id: str, part: str) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -15,7 +16,7 @@ from hcs.archive import crypto
 from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.errors import AlreadyArchived, EntryNotFound, OnLegalHold
 from hcs.archive.holds import held_entries
-from hcs.archive.keys import entry_aad, live_subject_keys, open_entry_key, subject_key
+from hcs.archive.keys import entry_aad, live_subject_keys, open_entry_key, subject_keys
 from hcs.archive.lookups import recipient_lookup
 from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload, SubjectKey
 from hcs.sealing import digest, jsonable
@@ -49,79 +50,108 @@ def _payload(
     }
 
 
-def archive_output(
-    session: Session,
-    *,
-    message_id: str,
-    template: str,
-    version: int,
-    closure_hash: str,
-    channel: str,
-    locale: str,
-    category: str,
-    recipient_key: str,
-    recipient: Mapping[str, Any],
-    data: Mapping[str, Any],
-    output: bytes,
-    content_type: str,
-    provider: str,
-    provider_message_id: str | None,
-    ai: Mapping[str, Any] | None = None,
-    sent_at: datetime,
-    keys: Keyring | None = None,
-) -> ArchiveEntry:
-    """Archive one sent output in the caller's transaction; personal data is encrypted."""
+@dataclass(frozen=True)
+class Output:
+    """One sent output to archive, with what the entry records about it."""
+
+    message_id: str
+    template: str
+    version: int
+    closure_hash: str
+    channel: str
+    locale: str
+    category: str
+    recipient_key: str
+    recipient: Mapping[str, Any]
+    data: Mapping[str, Any]
+    output: bytes
+    content_type: str
+    provider: str
+    provider_message_id: str | None
+    sent_at: datetime
+    ai: Mapping[str, Any] | None = None
+
+
+def archive_output(session: Session, *, keys: Keyring | None = None, **fields: Any) -> ArchiveEntry:
+    """Archive one sent output (the fields of `Output`) in the caller's transaction."""
+    return archive_outputs(session, [Output(**fields)], keys)[0]
+
+
+def archive_outputs(
+    session: Session, outputs: Sequence[Output], keys: Keyring | None = None
+) -> list[ArchiveEntry]:
+    """Archive sent outputs in the caller's transaction, personal data encrypted.
+
+    A few statements for them all: the subjects' keys, the entries, the payloads.
+    """
     keys = keys or default_keyring()
-    lookup = recipient_lookup(session, keys, recipient_key)
-    subject_id, plain = subject_key(session, keys, lookup)
-    who = {"key": recipient_key, "to": jsonable(dict(recipient))}
-    payload = _payload(plain, message_id, who, data, output, ai)
-    values: dict[str, Any] = {
-        "message_id": message_id,
-        "template": template,
-        "version": version,
-        "closure_hash": closure_hash,
-        "channel": channel,
-        "locale": locale,
-        "category": category,
+    lookups = [recipient_lookup(session, keys, output.recipient_key) for output in outputs]
+    subjects = subject_keys(session, keys, lookups)
+    rows, payloads = [], []
+    for output, lookup in zip(outputs, lookups, strict=True):
+        subject_id, plain = subjects[lookup]
+        who = {"key": output.recipient_key, "to": jsonable(dict(output.recipient))}
+        payload = _payload(plain, output.message_id, who, output.data, output.output, output.ai)
+        rows.append(_entry_values(output, lookup, subject_id, payload))
+        payloads.append(payload)
+    return _insert(session, rows, payloads)
+
+
+def _entry_values(
+    output: Output, lookup: str, subject_id: int, payload: dict[str, bytes | None]
+) -> dict[str, Any]:
+    values = {
+        "message_id": output.message_id,
+        "template": output.template,
+        "version": output.version,
+        "closure_hash": output.closure_hash,
+        "channel": output.channel,
+        "locale": output.locale,
+        "category": output.category,
         "recipient_lookup": lookup,
         "subject_key_id": subject_id,
-        "data_digest": data_digest(data),
+        "data_digest": data_digest(output.data),
         "payload_digest": crypto.digest_bytes(payload),
-        "content_type": content_type,
-        "output_size": len(output),
-        "provider": provider,
-        "provider_message_id": provider_message_id,
-        "has_ai": ai is not None,
-        "sent_at": sent_at,
+        "content_type": output.content_type,
+        "output_size": len(output.output),
+        "provider": output.provider,
+        "provider_message_id": output.provider_message_id,
+        "has_ai": output.ai is not None,
+        "sent_at": output.sent_at,
         "archived_at": utcnow(),
+        "seq": None,
+        "seal_id": None,
     }
-    return _insert(session, values, payload)
+    # Hashed exactly as the sealing guard hashes an ORM insert.
+    return values | {"entry_hash": ArchiveEntry.hash_values(values)}
 
 
 _ENTRIES = cast(Table, ArchiveEntry.__table__)
-_NEW_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_NEW_ENTRIES = insert(_ENTRIES).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
 _NEW_PAYLOAD = insert(cast(Table, ArchivePayload.__table__))
 
 
 def _insert(
-    session: Session, values: dict[str, Any], payload: dict[str, bytes | None]
-) -> ArchiveEntry:
-    # Core INSERTs, not the unit of work: this runs once per message sent, inside the
-    # dispatcher's transaction, and ORM flushes cost several times the SQL. The entry is hashed
-    # exactly as the sealing guard hashes an ORM insert.
-    values |= {"seq": None, "seal_id": None, "entry_hash": ArchiveEntry.hash_values(values)}
+    session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, bytes | None]]
+) -> list[ArchiveEntry]:
+    # Core INSERTs, not the unit of work: this runs for every message sent, inside the
+    # dispatcher's transaction, and ORM flushes cost several times the SQL.
     try:
-        entry_id = session.execute(_NEW_ENTRY, values).scalar_one()
+        ids = list(session.execute(_NEW_ENTRIES, rows).scalars())
     except IntegrityError as exc:
         if "message_id" in str(exc.orig):
-            raise AlreadyArchived(f"message {values['message_id']} is archived already") from exc
+            which = rows[0]["message_id"] if len(rows) == 1 else "of this batch"
+            raise AlreadyArchived(f"message {which} is archived already") from exc
         raise
-    session.execute(_NEW_PAYLOAD, {"entry_id": entry_id, **payload})
-    entry = ArchiveEntry(id=entry_id, **values)
-    make_transient_to_detached(entry)
-    session.add(entry)  # persistent as inserted, with no further SQL
-    return entry
+    paid = [{"entry_id": entry_id, **p} for entry_id, p in zip(ids, payloads, strict=True)]
+    session.execute(_NEW_PAYLOAD, paid)
+    entries = []
+    for entry_id, values in zip(ids, rows, strict=True):
+        entry = ArchiveEntry(id=entry_id, **values)
+        make_transient_to_detached(entry)
+        session.add(entry)  # persistent as inserted, with no further SQL
+        entries.append(entry)
+    return entries
 
 
 def entry_for_message(session: Session, message_id: str) -> ArchiveEntry:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -44,8 +45,24 @@ def archive_sent(
     session: Session, message: Message, finished: Finished, keys: archive.Keyring | None = None
 ) -> None:
     """Archive the output of a sent message, encrypted under `keys` (the worker's settings')."""
-    archive.archive_output(
-        session,
+    archive_round(session, [(message, finished)], keys)
+
+
+def archive_round(
+    session: Session,
+    sent: Sequence[tuple[Message, Finished]],
+    keys: archive.Keyring | None = None,
+) -> None:
+    """Archive the outputs of messages sent together, in a few statements for them all."""
+    outputs = [_output(session, message, finished) for message, finished in sent]
+    archive.archive_outputs(session, outputs, keys)
+    archive_earlier_reports(session, [message.id for message, _ in sent], keys)
+    for message, _ in sent:
+        telemetry.ARCHIVED.labels(message.channel).inc()
+
+
+def _output(session: Session, message: Message, finished: Finished) -> archive.Output:
+    return archive.Output(
         message_id=message.id,
         template=message.template_key,
         version=message.version_number,
@@ -62,38 +79,35 @@ def archive_sent(
         provider_message_id=message.provider_message_id,
         ai=ai_provenance(session, message),
         sent_at=message.sent_at or message.created_at,
-        keys=keys,
     )
-    archive_earlier_reports(session, message.id, keys)
-    telemetry.ARCHIVED.labels(message.channel).inc()
 
 
 _EVENTS, _MESSAGES = MessageEvent.__table__, Message.__table__
-# Built once: it runs for every message archived.
+# Built once: it runs for every round archived.
 _RECORDED = (
-    select(_EVENTS.c.kind, _EVENTS.c.at, _EVENTS.c.detail)
+    select(_EVENTS.c.message_id, _EVENTS.c.kind, _EVENTS.c.at, _EVENTS.c.detail)
     .join(_MESSAGES, _MESSAGES.c.id == _EVENTS.c.message_id)
-    .where(_EVENTS.c.message_id == bindparam("message_id"))
+    .where(_EVENTS.c.message_id.in_(bindparam("message_ids", expanding=True)))
     .order_by(_EVENTS.c.id)
     .with_for_update(of=_MESSAGES)
 )
 
 
 def archive_earlier_reports(
-    session: Session, message_id: str, keys: archive.Keyring | None = None
+    session: Session, message_ids: Sequence[str], keys: archive.Keyring | None = None
 ) -> None:
-    """Copy into the new entry the provider reports recorded before it existed.
+    """Copy into the new entries the provider reports recorded before they existed.
 
     Reports parked before `sent`, and any that came between `sent` and this transaction, found
-    no entry to append to. The message's row lock makes a report arriving now wait for this
-    entry, so each report is in the entry once.
+    no entry to append to. The messages' row locks make a report arriving now wait for these
+    entries, so each report is in its entry once.
     """
-    recorded = session.execute(_RECORDED, {"message_id": message_id})
+    recorded = session.execute(_RECORDED, {"message_ids": list(message_ids)})
     for event in recorded:
         if "event_key" in event.detail:  # a provider's report, not one of the worker's own
             archive.add_delivery_event(
                 session,
-                message_id=message_id,
+                message_id=event.message_id,
                 kind=event.kind,
                 at=event.at,
                 provider=event.detail["provider"],

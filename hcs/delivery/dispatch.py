@@ -67,8 +67,8 @@ BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=10)
 LEASE = timedelta(minutes=2)
 
-# Called for each message sent, in the transaction that archives a round's sends.
-SentHook = Callable[[Session, Message, Finished], None]
+# Called with the messages a round sent, in the transaction that archives them.
+SentHook = Callable[[Session, Sequence[tuple[Message, Finished]]], None]
 
 
 class SharedSession:
@@ -292,8 +292,7 @@ def _after_send(sessions: SharedSession, sent: Sequence[Ready], on_sent: SentHoo
     try:
         with sessions.begin() as session:
             messages = current(session, Message, [ready.message_id for ready in sent])
-            for ready in sent:
-                on_sent(session, messages[ready.message_id], ready.finished)
+            on_sent(session, [(messages[ready.message_id], ready.finished) for ready in sent])
     except Exception as exc:  # the send stands; a failure is recorded for an operator
         if len(sent) > 1:
             log.warning("after-send step failed for a round; one at a time", exc_info=True)

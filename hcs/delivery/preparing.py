@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from channels.errors import ChannelError
@@ -27,6 +27,7 @@ from hcs.delivery.transitions import Outcome, close, move, record_event
 from hcs.signoffs.gate import NeedsText, gate
 from templates_store.errors import TemplateStoreError
 from templates_store.models import Template, TemplateVersion
+from templates_store.orm import utcnow
 from templates_store.status import SENDABLE
 
 # How long one round may spend finishing messages before it sends them.
@@ -76,6 +77,14 @@ _STATE = (
     select(_V.status, _V.suspended_at, _T.retired_at)
     .select_from(TemplateVersion.__table__.join(Template.__table__, _T.id == _V.template_id))
     .where(_V.id == bindparam("version_id"))
+)
+
+
+_M = Message.__table__.c
+_SENDING = (
+    update(Message.__table__)
+    .where(_M.id.in_(bindparam("ids", expanding=True)), _M.status.in_(("accepted", "queued")))
+    .values(status="sending", updated_at=bindparam("now"))
 )
 
 
@@ -172,8 +181,6 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         assert plan.needs is not None
         return Waiting(entry.id, plan.providers, plan.needs)
     assert plan.finished is not None
-    # A message still `sending` was taken by a worker that died before it recorded the outcome.
-    move(session, message.id, ("accepted", "queued"), "sending")
     return Ready(entry.id, message.id, message.channel, plan.providers, plan.finished)
 
 
@@ -181,4 +188,10 @@ def apply_all(session: Session, plans: Sequence[Plan]) -> list[Prepared]:
     """Write what was decided, for entries and messages as they are now; what to do next."""
     current(session, OutboxEntry, [plan.entry.id for plan in plans])
     current(session, Message, [plan.message.id for plan in plans])
-    return [_apply(session, plan) for plan in plans]
+    prepared = [_apply(session, plan) for plan in plans]
+    ready = [item.message_id for item in prepared if isinstance(item, Ready)]
+    if ready:
+        # One statement for the round. A message still `sending` was taken by a worker that
+        # died before it recorded the outcome: it stays `sending` and goes out again.
+        session.execute(_SENDING, {"ids": ready, "now": utcnow()})
+    return prepared

@@ -20,7 +20,7 @@ from hcs import archive
 from hcs.audit import AuditEntry
 from hcs.config import Settings
 from hcs.delivery import idempotency
-from hcs.delivery.archiving import archive_sent
+from hcs.delivery.archiving import archive_round
 from hcs.delivery.backfill import LateArchiver
 from hcs.delivery.dispatch import SentHook, run_due
 from hcs.delivery.finishing import close_renderers
@@ -125,7 +125,7 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
     return Worker(
         sessions,
         providers,
-        on_sent=lambda session, message, finished: archive_sent(session, message, finished, keys),
+        on_sent=lambda session, sent: archive_round(session, sent, keys),
         keys=keys,
         archive_late=LateArchiver(sessions, providers, keys),
     )

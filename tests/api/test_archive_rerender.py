@@ -9,7 +9,7 @@ from hcs import archive
 from hcs.archive.rerendering import rerender
 from hcs.cli import main
 from hcs.db import transaction
-from hcs.delivery.archiving import archive_sent
+from hcs.delivery.archiving import archive_round
 from hcs.delivery.finishing import close_renderers
 from hcs.delivery.providers import build_providers
 from hcs.delivery.worker import Worker
@@ -59,7 +59,7 @@ def _send_and_archive(world: ApiWorld) -> dict[str, int]:
         body = {"template": template, "channel": channel, "to": to, "data": data}
         answer = world.as_("system").post("/messages", body)
         assert answer.status_code == 202, answer.get_json()
-    worker = Worker(services.sessions, build_providers(services.settings), on_sent=archive_sent)
+    worker = Worker(services.sessions, build_providers(services.settings), on_sent=archive_round)
     while worker.run_once():
         pass
     with transaction(services.sessions) as session:

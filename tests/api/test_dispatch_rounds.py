@@ -99,13 +99,13 @@ def test_an_archive_write_that_fails_for_one_message_archives_the_rest_of_the_ro
     first, broken, last = send(world, 3)
     services = world.app.extensions["hcs"]
     worker = build_worker(services.settings, services.sessions)
-    archive_one = worker.on_sent
-    assert archive_one is not None
+    archive_all = worker.on_sent
+    assert archive_all is not None
 
-    def on_sent(session: Any, message: Message, finished: Any) -> None:
-        if message.id == broken:
+    def on_sent(session: Any, sent: Any) -> None:
+        if broken in [message.id for message, _ in sent]:
             raise RuntimeError("disk full")
-        archive_one(session, message, finished)
+        archive_all(session, sent)
 
     worker.on_sent = on_sent
     assert worker.run_once() == 3

@@ -18,7 +18,10 @@ from hcs.archive import (
     EntryNotFound,
     Keyring,
     OnLegalHold,
+    Output,
+    SubjectKey,
     add_delivery_event,
+    archive_outputs,
     erase_recipient,
     is_intact,
     place_hold,
@@ -182,6 +185,48 @@ def test_a_recipient_archived_again_after_erasure_gets_a_new_key(session: Sessio
     later = make_entry(session, 2)
     assert read_entry(session, later.id, actor="a", keys=KEYS).output == OUTPUT
     assert erase_recipient(session, EMAIL, actor="dpo", keys=KEYS) == 1
+
+
+def test_outputs_archived_together_share_their_subjects_keys_and_read_back(
+    session: Session,
+) -> None:
+    make_entry(session, 1)  # Ana already has a key
+    bo = "bo@example.com"
+    outputs = [
+        Output(**{**_fields(2), "recipient_key": EMAIL}),
+        Output(**{**_fields(3), "recipient_key": bo, "recipient": {"email": bo}}),
+        Output(**{**_fields(4), "recipient_key": bo, "recipient": {"email": bo}, "output": b"x"}),
+    ]
+    entries = archive_outputs(session, outputs, KEYS)
+    assert [e.message_id for e in entries] == ["msg-000002", "msg-000003", "msg-000004"]
+    keys = session.scalars(select(SubjectKey.lookup)).all()
+    assert len(keys) == len(set(keys)) == 2  # Ana's kept, one made for Bo
+    assert entries[1].subject_key_id == entries[2].subject_key_id != entries[0].subject_key_id
+    opened = [read_entry(session, e.id, actor="aud", keys=KEYS) for e in entries]
+    assert [o.output for o in opened] == [OUTPUT, OUTPUT, b"x"]
+    assert opened[2].recipient == {"key": bo, "to": {"email": bo}}
+    assert verify_archive(session).ok
+    assert erase_recipient(session, bo, actor="dpo", keys=KEYS) == 2
+
+
+def _fields(n: int) -> dict[str, Any]:
+    return {
+        "message_id": f"msg-{n:06d}",
+        "template": "order-confirmation",
+        "version": 3,
+        "closure_hash": "sha256:" + "ab" * 32,
+        "channel": "email",
+        "locale": "en",
+        "category": "transactional",
+        "recipient_key": EMAIL,
+        "recipient": {"email": EMAIL},
+        "data": {"order_id": f"A-{n}"},
+        "output": OUTPUT,
+        "content_type": "message/rfc822",
+        "provider": "outbox",
+        "provider_message_id": f"prov-{n}",
+        "sent_at": utcnow(),
+    }
 
 
 def test_erasure_is_refused_while_the_recipient_is_on_legal_hold(session: Session) -> None:

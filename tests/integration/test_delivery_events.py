@@ -248,7 +248,7 @@ def test_reports_recorded_before_the_archive_entry_are_copied_into_it(session: S
     record_sent(session, message, SID)
     record_delivery_event(session, twilio("read"), provider="twilio")  # before the entry, too
     entry = make_entry(session, message_id=message.id)
-    archive_earlier_reports(session, message.id, KEYS)
+    archive_earlier_reports(session, [message.id], KEYS)
     events = read_entry(session, entry.id, actor="aud@example.com", keys=KEYS).events
     assert [(e["kind"], e["detail"]["provider_status"]) for e in events] == [
         ("delivered", "delivered"),
