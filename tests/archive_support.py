@@ -19,8 +19,8 @@ OUTPUT = (
 )
 
 
-def make_entry(session: Session, n: int = 1, **overrides: Any) -> ArchiveEntry:
-    """Archive one email with defaults; any argument of `archive_output` can be overridden."""
+def entry_fields(n: int = 1, **overrides: Any) -> dict[str, Any]:
+    """The fields of one archived email (those of `archive.Output`), with defaults."""
     values: dict[str, Any] = {
         "message_id": f"msg-{n:06d}",
         "template": "order-confirmation",
@@ -38,10 +38,13 @@ def make_entry(session: Session, n: int = 1, **overrides: Any) -> ArchiveEntry:
         "provider_message_id": f"prov-{n}",
         "ai": None,
         "sent_at": utcnow(),
-        "keys": KEYS,
     }
-    values.update(overrides)
-    return archive_output(session, **values)
+    return values | overrides
+
+
+def make_entry(session: Session, n: int = 1, **overrides: Any) -> ArchiveEntry:
+    """Archive one email with defaults; any argument of `archive_output` can be overridden."""
+    return archive_output(session, **entry_fields(n, **{"keys": KEYS, **overrides}))
 
 
 def raw_rows(session: Session, table: str) -> bytes:

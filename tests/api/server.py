@@ -14,10 +14,29 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 
+def _buffered(app: Flask) -> Any:
+    """The app with each answer read whole and closed before it is written.
+
+    Werkzeug's development server skips closing an answer when the client drops the connection
+    while it is still being read (a browser leaving a page mid-load), so a static file would stay
+    open and its ResourceWarning fail whichever test happened to be running.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+
+    return wsgi
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """Serve `app` on a free port with one thread per request; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -32,7 +32,7 @@ from hcs.archive import (
 )
 from hcs.audit import AuditEntry
 from templates_store.orm import utcnow
-from tests.archive_support import EMAIL, KEYS, OUTPUT, make_entry, raw, raw_rows
+from tests.archive_support import EMAIL, KEYS, OUTPUT, entry_fields, make_entry, raw, raw_rows
 
 
 def test_an_archived_output_reads_back_byte_identical(session: Session) -> None:
@@ -193,9 +193,9 @@ def test_outputs_archived_together_share_their_subjects_keys_and_read_back(
     make_entry(session, 1)  # Ana already has a key
     bo = "bo@example.com"
     outputs = [
-        Output(**{**_fields(2), "recipient_key": EMAIL}),
-        Output(**{**_fields(3), "recipient_key": bo, "recipient": {"email": bo}}),
-        Output(**{**_fields(4), "recipient_key": bo, "recipient": {"email": bo}, "output": b"x"}),
+        Output(**entry_fields(2)),
+        Output(**entry_fields(3, recipient_key=bo, recipient={"email": bo})),
+        Output(**entry_fields(4, recipient_key=bo, recipient={"email": bo}, output=b"x")),
     ]
     entries = archive_outputs(session, outputs, KEYS)
     assert [e.message_id for e in entries] == ["msg-000002", "msg-000003", "msg-000004"]
@@ -207,26 +207,6 @@ def test_outputs_archived_together_share_their_subjects_keys_and_read_back(
     assert opened[2].recipient == {"key": bo, "to": {"email": bo}}
     assert verify_archive(session).ok
     assert erase_recipient(session, bo, actor="dpo", keys=KEYS) == 2
-
-
-def _fields(n: int) -> dict[str, Any]:
-    return {
-        "message_id": f"msg-{n:06d}",
-        "template": "order-confirmation",
-        "version": 3,
-        "closure_hash": "sha256:" + "ab" * 32,
-        "channel": "email",
-        "locale": "en",
-        "category": "transactional",
-        "recipient_key": EMAIL,
-        "recipient": {"email": EMAIL},
-        "data": {"order_id": f"A-{n}"},
-        "output": OUTPUT,
-        "content_type": "message/rfc822",
-        "provider": "outbox",
-        "provider_message_id": f"prov-{n}",
-        "sent_at": utcnow(),
-    }
 
 
 def test_erasure_is_refused_while_the_recipient_is_on_legal_hold(session: Session) -> None:

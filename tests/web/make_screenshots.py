@@ -16,9 +16,10 @@ from hcs.governance import workflow
 from hcs.setup import load_demo
 from templates_store import versioning
 from tests.api.conftest import make_world
+from tests.api.server import serving
 from tests.api.test_messages import dispatch
 from tests.api.test_signoffs import ai_template, send
-from tests.web.support import PASSWORD, chromium, live_server
+from tests.web.support import PASSWORD, chromium
 
 
 def _second_version(session, key: str, old: str, new: str) -> int:  # type: ignore[no-untyped-def]
@@ -64,7 +65,7 @@ def main(out: Path) -> None:
         review = _second_version(session, "order-confirmation", "is confirmed", "is on its way")
         draft = versioning.create_draft(session, "payment-due", author="ana@example.com").number
     try:
-        with live_server(world.app) as base_url, chromium() as browser:
+        with serving(world.app) as base_url, chromium() as browser:
             ana = _sign_in(browser, base_url, "ana@example.com")
             ana.goto(f"/templates/payment-due/versions/{draft}/edit")
             ana.locator("iframe").first.wait_for()

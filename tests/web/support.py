@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from hcs import migrate
 from hcs.app import create_app
@@ -122,39 +120,6 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
-
-
-def _buffered(app: Flask) -> Any:
-    """The app with each answer read whole and closed before it is written.
-
-    Werkzeug's development server skips closing an answer when the browser drops the connection
-    while it is still being read (a page left mid-load), so a static file would stay open and
-    its ResourceWarning fail the test that happened to be running.
-    """
-
-    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        answer = app(environ, start_response)
-        try:
-            return [b"".join(answer)]
-        finally:
-            if hasattr(answer, "close"):
-                answer.close()
-
-    return wsgi
-
-
-@contextmanager
-def live_server(app: Flask) -> Iterator[str]:
-    """The app served on 127.0.0.1 from a thread; its base URL."""
-    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 # The demo payment-due letter's recipient and data.

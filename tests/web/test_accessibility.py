@@ -29,6 +29,7 @@ from hcs.governance import components, workflow
 from hcs.setup import load_demo
 from templates_store import blocks, versioning
 from tests.api.conftest import ApiWorld, make_world
+from tests.api.server import serving
 from tests.api.test_messages import dispatch
 from tests.api.test_signoffs import ai_template, send
 from tests.web.support import (
@@ -38,7 +39,6 @@ from tests.web.support import (
     PASSWORD,
     PAYMENT,
     chromium,
-    live_server,
 )
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -110,7 +110,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("a11y")
     world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
     ids = _content(world)
-    with live_server(world.app) as url:
+    with serving(world.app) as url:
         yield url, ids
     close_renderers()
     world.app.extensions["hcs"].engine.dispose()

@@ -24,9 +24,10 @@ from hcs.governance import workflow
 from hcs.identity import create_user, set_roles
 from hcs.sealing import seal_pending
 from tests.api.conftest import ApiWorld, make_world
+from tests.api.server import serving
 from tests.api.test_messages import dispatch
 from tests.api.test_signoffs import ai_template
-from tests.web.support import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium, live_server, make_draft
+from tests.web.support import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium, make_draft
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -49,7 +50,7 @@ def app(world: ApiWorld) -> Flask:
 
 @pytest.fixture(scope="module")
 def base_url(app: Flask) -> Iterator[str]:
-    with live_server(app) as url:
+    with serving(app) as url:
         yield url
 
 
