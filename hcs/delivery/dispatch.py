@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.errors import ChannelError, TransientChannelError
@@ -246,6 +247,8 @@ def process_many(
     while rest:
         try:
             prepared = _prepare(sessions, rest, providers, budget)
+        except OperationalError:
+            raise  # the database, not an entry: the whole round waits for the next
         except Exception:
             if len(entry_ids) == 1:
                 raise

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, event, select, update
+from sqlalchemy.exc import OperationalError
 
 from hcs import archive
 from hcs.db import transaction
@@ -169,3 +170,20 @@ def test_finishing_a_message_keeps_no_other_writer_waiting(
     monkeypatch.setattr(preparing, "finish", write_meanwhile)
     assert build_worker(services.settings, services.sessions).run_once() == 1
     assert written == [1] and statuses(world) == {message_id: "sent"}
+
+
+def test_a_database_that_fails_under_a_round_stops_the_round_not_its_entries(
+    world: ApiWorld, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    published(world)
+    ids = send(world, 3)
+
+    def unreachable(*_: Any) -> Any:
+        raise OperationalError("UPDATE messages ...", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(dispatch, "apply_all", unreachable)
+    services = world.app.extensions["hcs"]
+    with pytest.raises(OperationalError):  # the worker's loop logs it and tries again later
+        build_worker(services.settings, services.sessions).run_once()
+    assert statuses(world) == dict.fromkeys(ids, "accepted")
+    assert not any("could not be prepared" in r.getMessage() for r in caplog.records)
