@@ -15,7 +15,7 @@ from hcs.archive.models import ArchivePayload, SubjectKey
 from templates_store.orm import utcnow
 
 # Built once: the write path runs these for every archived output. Mapped columns, not whole
-# objects: the write path keeps nothing in the session (see store.archive_output).
+# objects: the write path keeps nothing in the session (see store.archive_outputs).
 _LIVE_KEYS = (
     select(SubjectKey.id, SubjectKey.lookup, SubjectKey.wrapped_key)
     .where(

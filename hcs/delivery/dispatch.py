@@ -36,7 +36,6 @@ from hcs.delivery.preparing import (
     Waiting,
     apply_all,
     current,
-    fresh,
     plan_some,
 )
 from hcs.delivery.providers import Providers
@@ -78,7 +77,8 @@ class SharedSession:
     What a sendable version holds never changes (the flush guard refuses it), so the version,
     its template and its pinned closure are read once and stay in the session between
     transactions. Everything that can change under a worker (entries, messages, a version's
-    status or suspension, a template's retirement) is read fresh in every transaction.
+    status or suspension, a template's retirement) is read fresh in every round, and a round's
+    write checks again that its messages did not change.
     """
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
@@ -197,7 +197,8 @@ def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
         result = provider.send(ready.finished.prepared)
     except ChannelError as exc:
         with sessions.begin() as session:
-            outcome = _retry_or_fail(session, fresh(session, OutboxEntry, ready.entry_id), exc)
+            entry = session.get_one(OutboxEntry, ready.entry_id, populate_existing=True)
+            outcome = _retry_or_fail(session, entry, exc)
         kind = "retry" if outcome.status == "queued" else "failed"
         telemetry.sent(outcome.message_id, channel, name, kind, started, exc)
         return outcome, False

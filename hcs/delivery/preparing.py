@@ -88,11 +88,6 @@ _SENDING = (
 )
 
 
-def fresh(session: Session, model: type[Any], key: object) -> Any:
-    """A row as the database holds it now, whatever the session remembers."""
-    return session.get_one(model, key, populate_existing=True)
-
-
 def current(session: Session, model: type[Any], keys: Sequence[object]) -> dict[Any, Any]:
     """Rows as the database holds them now, whatever the session remembers, by primary key."""
     query = select(model).where(model.id.in_(keys)).execution_options(populate_existing=True)
