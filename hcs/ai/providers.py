@@ -49,6 +49,7 @@ class Generation:
     prompt_digest: str
     raw: str
     latency_ms: int
+    finish_reason: str | None = None
 
 
 class AIProvider(Protocol):
@@ -104,6 +105,7 @@ class OfflineProvider:
             prompt_digest=prompt_digest(messages),
             raw=text,
             latency_ms=_elapsed_ms(start),
+            finish_reason="stop",
         )
 
 
@@ -192,6 +194,7 @@ class OpenAIProvider:
             prompt_digest=prompt_digest(messages),
             raw=raw,
             latency_ms=_elapsed_ms(start),
+            finish_reason=str(completion.choices[0].finish_reason or "unknown"),
         )
 
 

@@ -55,6 +55,7 @@ def generate_slot(
             inputs,
             category=category,
             locale=locale,
+            finish_reason=generation.finish_reason,
             **guardrails,
         )
         record.update(
@@ -65,6 +66,7 @@ def generate_slot(
             raw=generation.raw,
             generated=generation.text,
             latency_ms=generation.latency_ms,
+            finish_reason=generation.finish_reason,
         )
     ok = passes(findings)
     record["findings"] = _shown(findings)

@@ -1,0 +1,95 @@
+"""Promises only approved text may make: refunds, compensation, discounts, guarantees.
+
+A mention is not a promise: "our returns page explains how refunds work" names refunds and
+commits to nothing. A promise pairs the benefit with a commitment or a grant ("we'll put the
+money back on your card", "your reimbursement has been approved", "enjoy 20% off").
+"""
+
+from __future__ import annotations
+
+from hcs.ai.intents import Intent
+
+_COMMIT = (
+    r"will|'ll|shall|going to|are (?:happy|glad|pleased) to|(?:we |i )?(?:can|could) offer|"
+    r"offer\w*|giv(?:e|ing)|grant\w*|(?:has|have|'ve) (?:been )?(?:\w+ )?(?:approved|issued|"
+    r"processed|arranged|added|applied|credited|authori[sz]ed|sent|initiated|started)|"
+    r"(?:is|are) (?:being|on (?:its|their) way)|approved|eligible|qualif\w*|entitled|"
+    r"you(?:'ll| will)? (?:get|receive|be (?:refunded|reimbursed|compensated|credited|paid))|"
+    r"enjoy|here(?:'s| is| are)|use (?:the )?code|on us|as a (?:thank you|gesture|goodwill)|"
+    r"make (?:it|this) up to you|take care of|cover|covering|promis\w*|guarantee\w*|"
+    r"werden|wird|erhalten|bekommen|erstatten|schenken|gewähren|bieten|genießen|"
+    r"allons|recevrez|recevez|offrons|offert|accord\w*|bénéficiez|bénéficier|profitez|"
+    r"vamos a|recibir[aá]\w*|le devolveremos|te devolveremos|ofrecemos|regalamos|disfrute|"
+    r"disfruta|aprobad[oa]|concedid[oa]|krijgt|ontvangt|riceverà|riceverai|hier ist|"
+    r"voici|aquí tiene|aquí está|ecco|offriamo|ofrecemos|le ofrecemos|bieten ihnen"
+)
+# A first-person verb of paying back is a commitment by itself ("nous vous remboursons").
+_WE_PAY_BACK = (
+    r"we(?: will|'ll)? (?:\w+ )?(?:refund|reimburse|compensate|credit|repay)\w*|"
+    r"nous (?:vous )?(?:\w+ )?(?:rembours|dédommag|indemnis|recrédit)\w*|rembourserons|"
+    r"wir (?:\w+ )?(?:erstatten|entschädigen|vergüten|zahlen \w+ zurück|schreiben \w+ gut)|"
+    r"(?:le|te|les|os) (?:reembols|devolve|compens|abon)\w*|reembolsaremos|"
+    r"vi rimbors\w*|rimborseremo|wij (?:\w+ )?(?:terugbetal|vergoed)\w*"
+)
+COMMITMENTS = (
+    Intent(
+        "refunds",
+        "refunds, money back or reimbursements",
+        objects=(
+            r"refund\w*|reimburs\w*|money back|(?:every|each) (?:cent|penny)|"
+            r"(?:back|returned) (?:to|on|onto|into) your (?:card|account|bank|wallet)|"
+            r"(?:put|send|return|pay|give) (?:the |your |it )?(?:money|amount|payment|it)? ?back|"
+            r"full amount|the amount you paid|what you paid|rückerstatt\w*|erstatt\w*|"
+            r"geld zurück|rembours\w*|argent|reembols\w*|devol\w*|dinero|terugbetal\w*|"
+            r"rimbors\w*",
+        ),
+        cues=(_COMMIT,),
+        phrases=(_WE_PAY_BACK,),
+    ),
+    Intent(
+        "compensation",
+        "compensation, credits, waived fees or goodwill gestures",
+        objects=(
+            r"compensat\w*|goodwill|waiv\w*|account credit|(?:store |a |some )?credit|"
+            r"credited|free of charge|at no (?:extra )?(?:cost|charge)|no charge|on the house|"
+            r"cover the (?:cost|costs|fee|fees|shipping)|for free|entschädig\w*|kulanz\w*|"
+            r"gutschrift\w*|kostenlos\w*|gratis|indemni\w*|dédommag\w*|geste commercial|"
+            r"avoir|gratuit\w*|compensaci[oó]n\w*|indemniza\w*|sin coste|sin cargo|"
+            r"schadevergoeding|risarciment\w*",
+        ),
+        cues=(_COMMIT,),
+    ),
+    Intent(
+        "discounts",
+        "discounts, vouchers, coupons or special prices",
+        objects=(
+            r"discount\w*|vouchers?|coupons?|promo(?:tion(?:al)?)? codes?|\d+ ?% off|"
+            r"\d+ ?(?:percent|per cent) off|special (?:price|offer|deal)s?|"
+            r"free (?:shipping|delivery|upgrades?|gifts?|trials?|month|returns)|"
+            r"(?:half|50 ?%) price|rabatt\w*|gutschein\w*|preisnachlass\w*|prozent|réduction\w*|"
+            r"remises?|bons? de réduction|code promo|descuentos?|cupones?|cup[oó]n|"
+            r"korting\w*|scont\w*",
+        ),
+        cues=(_COMMIT, r"\d+ ?%|save|sparen|économisez|ahorre|ahorra"),
+    ),
+    Intent(
+        "guarantees",
+        "guarantees or promises about outcomes",
+        objects=(
+            r"guarant\w*|warrant(?:y|ies)|promise[ds]?|100 ?% (?:sure|certain|guaranteed)|"
+            r"rest assured|you have my word|definitely|certainly|garant\w*|versprech\w*|"
+            r"zusicher\w*|promett\w*|promesse|prometemos|prometo|promesa|beloof\w*",
+        ),
+        cues=(
+            r"we|i|will|'ll|wir|ich|nous|je|le|te|ser[aá]|estar[aá]|arrive\w*|deliver\w*|"
+            r"work|fix\w*|solve\w*|resolv\w*|approv\w*",
+        ),
+        phrases=(
+            r"we guarantee|i guarantee|guaranteed to|is guaranteed|we promise|i promise|"
+            r"rest assured|you have my word|will definitely|will certainly|"
+            r"wir garantieren|ich verspreche|garantiert|nous garantissons|je vous (?:le )?promets|"
+            r"garanti(?:e)? (?:de|que)|garantizamos|le prometo|te prometo|garantizado",
+        ),
+        window=40,
+    ),
+)

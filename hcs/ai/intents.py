@@ -1,0 +1,108 @@
+"""Matching what a sentence does: a cue and an object near each other, not negated, in a clause."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from hcs.ai.unicode import skeleton
+
+# Said before a cue, these turn a request into its opposite ("we will never ask for your PIN").
+NEGATIONS = (
+    r"never|not|n't|cannot|unable|no one|nobody|no|none|neither|nor|without",
+    r"nie|niemals|nicht|kein\w*|niemand",
+    r"jamais|ne|n'|pas|aucun\w*|personne",
+    r"nunca|jamás|ningun\w*|nadie",
+    r"nooit|niet|geen|mai|non|nessun\w*",
+)
+_NEGATION = re.compile(r"(?:(?<!\w)|(?='))(?:" + "|".join(NEGATIONS) + r")(?!\w)")
+_CLAUSES = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+[-–—]\s+|,\s+(?:but|aber|mais|pero|maar|ma)\s+")
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+_LEET_WORD = re.compile(r"\b(?=\w*[a-z])(?=\w*[0-9@$])[\w@$]{3,}\b")
+_SPACED = re.compile(r"(?<!\w)(?:\w[ .\-_*/|]){3,}\w(?!\w)")
+
+
+def _unleet(match: re.Match[str]) -> str:
+    return match.group().translate(_LEET)
+
+
+def _unspace(match: re.Match[str]) -> str:
+    return re.sub(r"[ .\-_*/|]", "", match.group())
+
+
+def plain_forms(text: str) -> tuple[str, ...]:
+    """The text as it reads to a person: look-alikes folded, letters re-joined, leet undone."""
+    base = " ".join(skeleton(text).casefold().replace("’", "'").split())
+    joined = _SPACED.sub(_unspace, base)
+    unleet = _LEET_WORD.sub(_unleet, joined)
+    return tuple(dict.fromkeys((base, joined, unleet)))
+
+
+def _alternation(parts: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(r"(?:(?<!\w)|(?='))(?:" + "|".join(parts) + r")(?!\w)")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A named thing a text must not do: cue + object in one clause, or a phrase on its own."""
+
+    name: str
+    description: str
+    objects: tuple[str, ...]
+    cues: tuple[str, ...]
+    phrases: tuple[str, ...] = ()
+    window: int = 80
+    negatable: bool = True
+
+    @cached_property
+    def object_rx(self) -> re.Pattern[str]:
+        """The objects of every language as one expression."""
+        return _alternation(self.objects)
+
+    @cached_property
+    def cue_rx(self) -> re.Pattern[str]:
+        """The cues of every language as one expression."""
+        return _alternation(self.cues)
+
+    @cached_property
+    def phrase_rx(self) -> re.Pattern[str] | None:
+        """Phrases that do the thing on their own."""
+        return _alternation(self.phrases) if self.phrases else None
+
+    def found_in(self, clause: str) -> bool:
+        """Whether one (normalised) clause does this."""
+        if self.phrase_rx is not None and (m := self.phrase_rx.search(clause)):
+            if not (self.negatable and _negated(clause, m.start())):
+                return True
+        for obj in self.object_rx.finditer(clause):
+            for cue in self.cue_rx.finditer(clause):
+                near = abs(cue.start() - obj.start()) <= self.window
+                if near and not (
+                    self.negatable and _negated(clause, min(cue.start(), obj.start()))
+                ):
+                    return True
+        return False
+
+
+def _negated(clause: str, position: int) -> bool:
+    before = re.split(r"[,;:]", clause[max(0, position - 40) : position])[-1]
+    return bool(_NEGATION.search(before))
+
+
+def clauses(text: str) -> Iterator[str]:
+    """Each clause of each plain form of the text."""
+    for form in plain_forms(text):
+        yield from (c for c in _CLAUSES.split(form) if c.strip())
+
+
+def intents_in(text: str, intents: Sequence[Intent], approved: str = "") -> list[str]:
+    """The names of the intents the text carries out that the approved text does not."""
+    parts = list(dict.fromkeys(clauses(text)))
+    allowed = {
+        i.name for i in intents if approved and any(i.found_in(c) for c in clauses(approved))
+    }
+    return [i.name for i in intents if i.name not in allowed and any(i.found_in(c) for c in parts)]
