@@ -16,6 +16,13 @@ NEGATIONS = (
     r"jamais|ne|n'|pas|aucun\w*|personne",
     r"nunca|jamás|ningun\w*|nadie",
     r"nooit|niet|geen|mai|non|nessun\w*",
+    # Protective and third-party framings: "keep your PIN to yourself", "if anyone asks for".
+    r"keep|protect|behalten|schützen|gardez|protégez|guarde|proteja",
+)
+# Said anywhere before the object, these make the whole sentence about someone else's request.
+_THIRD_PARTY = re.compile(
+    r"\b(?:if (?:someone|anyone|a caller|a stranger|you are asked|you get asked)|should anyone|"
+    r"wenn (?:jemand|sie jemand)|falls jemand|si quelqu'un|si on vous|si alguien|si le piden)\b"
 )
 _NEGATION = re.compile(r"(?:(?<!\w)|(?='))(?:" + "|".join(NEGATIONS) + r")(?!\w)")
 _CLAUSES = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+[-–—]\s+|,\s+(?:but|aber|mais|pero|maar|ma)\s+")
@@ -23,7 +30,8 @@ _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
 _LEET_WORD = re.compile(r"\b(?=\w*[a-z])(?=\w*[0-9@$])[\w@$]{3,}\b")
-_SPACED = re.compile(r"(?<!\w)(?:\w[ .\-_*/|]){3,}\w(?!\w)")
+_SPACED = re.compile(r"(?<!\w)(?:\w[ .\-_*/|]){2,}\w(?!\w)")
+_ONE_LETTER_WORDS = frozenset("a i y o e à".split())
 
 
 def _unleet(match: re.Match[str]) -> str:
@@ -34,12 +42,21 @@ def _unspace(match: re.Match[str]) -> str:
     return re.sub(r"[ .\-_*/|]", "", match.group())
 
 
+def _unspace_after_word(match: re.Match[str]) -> str:
+    # "a d i s c o u n t": a one-letter word may stand before the spelled-out one.
+    letters = _unspace(match)
+    if letters[0] in _ONE_LETTER_WORDS and len(letters) > 4:
+        return letters[0] + " " + letters[1:]
+    return letters
+
+
 def plain_forms(text: str) -> tuple[str, ...]:
     """The text as it reads to a person: look-alikes folded, letters re-joined, leet undone."""
     base = " ".join(skeleton(text).casefold().replace("’", "'").split())
     joined = _SPACED.sub(_unspace, base)
     unleet = _LEET_WORD.sub(_unleet, joined)
-    return tuple(dict.fromkeys((base, joined, unleet)))
+    split = _LEET_WORD.sub(_unleet, _SPACED.sub(_unspace_after_word, base))
+    return tuple(dict.fromkeys((base, joined, unleet, split)))
 
 
 def _alternation(parts: Sequence[str]) -> re.Pattern[str]:
@@ -76,21 +93,20 @@ class Intent:
     def found_in(self, clause: str) -> bool:
         """Whether one (normalised) clause does this."""
         if self.phrase_rx is not None and (m := self.phrase_rx.search(clause)):
-            if not (self.negatable and _negated(clause, m.start())):
+            if not (self.negatable and _negated(clause, m.start(), m.start())):
                 return True
         for obj in self.object_rx.finditer(clause):
             for cue in self.cue_rx.finditer(clause):
                 near = abs(cue.start() - obj.start()) <= self.window
-                if near and not (
-                    self.negatable and _negated(clause, min(cue.start(), obj.start()))
-                ):
+                if near and not (self.negatable and _negated(clause, cue.start(), obj.start())):
                     return True
         return False
 
 
-def _negated(clause: str, position: int) -> bool:
-    before = re.split(r"[,;:]", clause[max(0, position - 40) : position])[-1]
-    return bool(_NEGATION.search(before))
+def _negated(clause: str, cue: int, obj: int) -> bool:
+    position = max(cue, obj)
+    before = re.split(r"[,;:]", clause[max(0, position - 60) : position])[-1]
+    return bool(_NEGATION.search(before) or _THIRD_PARTY.search(clause[:obj]))
 
 
 def clauses(text: str) -> Iterator[str]:

@@ -93,10 +93,17 @@ def _is_initial(text: str, start: int) -> bool:
     return bool(_SENTENCE_END.search(text[:start]))
 
 
+_INFLECTIONS = ("", "en", "n", "e", "s", "er", "es", "ern")
+
+
 def _compound_of_common(word: str, language: str) -> bool:
-    # German writes nouns together: a rare compound that ends in a common noun is no name.
+    # German writes nouns together and inflects them: a rare compound that ends in a common
+    # noun (Rückgabeseite), or an inflected common noun (Erstattungen), is no name.
     lower = word.casefold()
-    return any(zipf(lower[i:], language) >= 3.0 for i in range(1, len(lower) - 3))
+    stems = [lower[: len(lower) - len(e)] for e in _INFLECTIONS if lower.endswith(e)]
+    if any(zipf(stem, language) >= 2.0 for stem in stems if len(stem) > 3):
+        return True
+    return any(zipf(stem[i:], language) >= 3.0 for stem in stems for i in range(1, len(stem) - 3))
 
 
 def _reason(word: str, previous: str, initial: bool, language: str) -> str | None:

@@ -31,7 +31,9 @@ REQUESTS = (
         objects=(
             r"pass(?:word|code|phrase)s?|pwd|log-?in(?: details| credentials| data| info\w*)?|"
             r"sign-?in details|user ?names?|credentials|security (?:questions?|answers?)|"
-            r"memorable (?:word|information|date)|mots? de passe|mdp|identifiants?|"
+            r"memorable (?:word|information|date)|secret (?:word|answer|phrase)|"
+            r"(?:word|code|phrase|details) you use to (?:sign|log) ?in|mots? de passe|mdp|"
+            r"identifiants?|mot secret|geheimwort|palabra secreta|"
             r"passw[oö]rt\w*|kennw[oö]rt\w*|zugangsdaten|anmeldedaten|login-?daten|"
             r"contraseñas?|claves? de acceso|datos de acceso|credenciales|usuario y clave|"
             r"wachtwoord\w*|inloggegevens|credenziali",
@@ -43,7 +45,9 @@ REQUESTS = (
         "one-time, verification or SMS codes and PINs",
         objects=(
             rf"(?:{_CODE_KIND}) ?(?:pass)?codes?|otp|m?tan(?:-?nummer)?|pin(?:-?code|-?nummer)?|"
-            r"codes? (?:that |which )?(?:we |you )?(?:just )?(?:sent|texted|received|got)|"
+            r"codes? (?:that |which )?(?:we |you )?(?:just )?(?:sent|texted|received|got|arrived|"
+            r"came|appears?|popped up)|codes? (?:\w+ ){0,4}(?:on|in|to|from) (?:your|the) "
+            r"(?:phone|mobile|sms|text|app|inbox|email|device)|"
             r"codes? (?:in|from|on) (?:the|your|this) (?:sms|text|message|phone|app)|"
             r"code (?:de |à )?(?:vérification|confirmation|sécurité|usage unique|validation)|"
             r"code (?:reçu|envoyé|par sms)|code pin|code secret|"
@@ -106,7 +110,9 @@ REQUESTS = (
         ),
         phrases=(
             r"anydesk|teamviewer|rustdesk|supremo|ultraviewer|quick ?assist|logmein|"
-            r"screenconnect|splashtop|ammyy|remote ?pc",
+            r"screenconnect|splashtop|ammyy|remote ?pc|share (?:your|the) screen|screen ?shar\w*|"
+            r"partag\w* (?:votre|ton) écran|bildschirm (?:teilen|freigeben)|"
+            r"compart\w* (?:su|tu) pantalla",
         ),
         window=60,
     ),
