@@ -31,7 +31,34 @@ _WE_PAY_BACK = (
     r"(?:le|te|les|os) (?:reembols|devolve|compens|abon)\w*|reembolsaremos|"
     r"vi rimbors\w*|rimborseremo|wij (?:\w+ )?(?:terugbetal|vergoed)\w*"
 )
+# Money going back to the customer, in other words: "the charge will be reversed", "you won't
+# pay a penny", "den Kaufpreis bekommen Sie zurück".
+_MONEY = (
+    r"cost|costs|charge[ds]?|price|amount|money|payment|what you paid|the sum|fee|fees|"
+    r"purchase price|kaufpreis|betrag|geld|preis|kosten|argent|montant|prix|paiement|frais|"
+    r"dinero|importe|precio|coste|pago|cargo"
+)
+_BACK = (
+    r"return\w*|revers\w*|sen(?:d|ding) back|giv(?:e|ing) back|pa(?:y|ying) back|back to you|"
+    r"cancel\w*|void\w*|waiv\w*|cover\w*|absorb\w*|zurück\w*|storn\w*|rendr\w*|"
+    r"restitu\w*|annul\w*|reintegr\w*|devolv\w*|anul\w*|reponemos|bekommen sie"
+)
+_NOT_PAYING = (
+    r"(?:won't|will not|don't|do not|never) (?:have to )?(?:pay|be charged)|not (?:be )?charged|"
+    r"out of pocket|(?:a|one) (?:penny|cent|dime)|at our expense|on our dime|free of charge|"
+    r"müssen (?:sie )?nichts (?:bezahlen|zahlen)|kostet sie nichts|vous ne paierez rien|"
+    r"à nos frais|no (?:pagará|tendrá que pagar) nada|corre de nuestra cuenta"
+)
 COMMITMENTS = (
+    Intent(
+        "refunds",
+        "refunds, money back or reimbursements",
+        objects=(_MONEY,),
+        cues=(_BACK,),
+        phrases=(_NOT_PAYING,),
+        window=50,
+        negatable=False,
+    ),
     Intent(
         "refunds",
         "refunds, money back or reimbursements",
@@ -41,7 +68,7 @@ COMMITMENTS = (
             r"(?:put|send|return|pay|give) (?:the |your |it )?(?:money|amount|payment|it)? ?back|"
             r"full amount|the amount you paid|what you paid|rückerstatt\w*|erstatt\w*|"
             r"geld zurück|rembours\w*|argent|reembols\w*|devol\w*|dinero|terugbetal\w*|"
-            r"rimbors\w*",
+            r"rimbors\w*|reintegr\w*|rendr\w* l'argent|credited|recrédit\w*",
         ),
         cues=(_COMMIT,),
         phrases=(_WE_PAY_BACK,),

@@ -80,8 +80,10 @@ def load_cases(path: Path | str) -> list[Case]:
     """Every case of a JSON Lines file; UnreadableEvaluation names the first bad line."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise UnreadableEvaluation(f"{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UnreadableEvaluation(f"{path}: not UTF-8 text") from None
     cases = [_case(n, raw) for n, raw in enumerate(lines, start=1) if raw.strip()]
     if not cases:
         raise UnreadableEvaluation(f"{path}: no cases")

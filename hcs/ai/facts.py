@@ -34,6 +34,7 @@ POSTAL = re.compile(
     r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b|\b[A-Z]\d[A-Z] ?\d[A-Z]\d\b|\b\d{4} ?[A-Z]{2}\b"
     r"|\b(?:[A-Z]{2}) \d{5}(?:-\d{4})?\b|\b(?:[A-Z]{1,2}-)?\d{4,5}(?= [A-ZÀ-Þ][a-zà-ÿ]{2,})"
 )
+_PHONE_LIKE = re.compile(r"\+?[\d\s()./-]{7,}")
 CODE = re.compile(r"(?<![\w-])[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[ -][A-Za-z]{0,4}\d[A-Za-z0-9]*){0,8}")
 NUMBER_WORDS = {
     w: n
@@ -111,7 +112,9 @@ def sources(texts: Iterable[str], domains: Sequence[str] = ()) -> Sources:
     """The normalised facts of every source text."""
     texts = [plain(t) for t in texts if t]
     joined = "\n".join(texts)
-    numbers = {v for m in NUMBER.finditer(joined) for v in numeric_values(m.group())}
+    # A phone number's groups are not numbers of their own ("20" in "+44 20 7946 0958").
+    counted = "\n".join(t for t in texts if not _PHONE_LIKE.fullmatch(t.strip()))
+    numbers = {v for m in NUMBER.finditer(counted) for v in numeric_values(m.group())}
     numbers |= {str(NUMBER_WORDS[w]) for w in _NUMBER_WORD.findall(joined.casefold())}
     pairs, weekdays, times = known_moments(joined)
     return Sources(

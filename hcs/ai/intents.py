@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from hcs.ai.unicode import skeleton
 
 # Said before a cue, these turn a request into its opposite ("we will never ask for your PIN").
 NEGATIONS = (
-    r"never|not|n't|cannot|unable|no one|nobody|no|none|neither|nor|without",
+    r"never|not|\w*n't|cannot|unable|no one|nobody|no|none|neither|nor|without",
     r"nie|niemals|nicht|kein\w*|niemand",
     r"jamais|ne|n'|pas|aucun\w*|personne",
     r"nunca|jamás|ningun\w*|nadie",
@@ -109,16 +109,20 @@ def _negated(clause: str, cue: int, obj: int) -> bool:
     return bool(_NEGATION.search(before) or _THIRD_PARTY.search(clause[:obj]))
 
 
-def clauses(text: str) -> Iterator[str]:
-    """Each clause of each plain form of the text."""
-    for form in plain_forms(text):
-        yield from (c for c in _CLAUSES.split(form) if c.strip())
+@lru_cache(maxsize=512)
+def clauses(text: str) -> tuple[str, ...]:
+    """Each clause of each plain form of the text, once."""
+    found = (c for form in plain_forms(text) for c in _CLAUSES.split(form) if c.strip())
+    return tuple(dict.fromkeys(found))
+
+
+@lru_cache(maxsize=512)
+def _done_by(text: str, intents: tuple[Intent, ...]) -> tuple[str, ...]:
+    parts = clauses(text)
+    return tuple(dict.fromkeys(i.name for i in intents if any(i.found_in(c) for c in parts)))
 
 
 def intents_in(text: str, intents: Sequence[Intent], approved: str = "") -> list[str]:
     """The names of the intents the text carries out that the approved text does not."""
-    parts = list(dict.fromkeys(clauses(text)))
-    allowed = {
-        i.name for i in intents if approved and any(i.found_in(c) for c in clauses(approved))
-    }
-    return [i.name for i in intents if i.name not in allowed and any(i.found_in(c) for c in parts)]
+    allowed = set(_done_by(approved, tuple(intents))) if approved else set()
+    return [name for name in _done_by(text, tuple(intents)) if name not in allowed]

@@ -49,8 +49,14 @@ def policy() -> str:
     )
 
 
+def _boolean(value: Any) -> None:
+    # JSON true or false only: "no", 0 or null are not a verdict.
+    if not isinstance(value, bool):
+        raise ValidationError("must be true or false")
+
+
 class _Verdict(Schema):
-    flagged = fields.Raw(required=True, validate=lambda value: isinstance(value, bool))
+    flagged = fields.Raw(required=True, validate=_boolean)
     reason = fields.String(required=True)
 
 

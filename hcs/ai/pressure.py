@@ -7,7 +7,9 @@ from hcs.ai.intents import Intent
 _CONSEQUENCE = (
     r"(?:will|would|may|might|could|shall|is going to|are going to|'ll) (?:be |get )?"
     r"(?:closed|suspended|blocked|frozen|terminated|cancell?ed|deleted|locked|disabled|"
-    r"deactivated|seized|reported|charged|fined|restricted|lost|removed|passed to)|"
+    r"deactivated|seized|reported|charged|fined|restricted|lost|removed|passed to|voided|void|"
+    r"forfeited|invalidated|released|annulled|withdrawn|revoked)|forfeit\w*|"
+    r"(?:to )?avoid (?:losing|cancellation|suspension|a fee|fees|charges|penalt\w*|closure)|"
     r"lose (?:access|your|all|everything)|legal action|legal steps|court|police|arrest\w*|"
     r"bailiffs?|debt collect\w*|collection agency|penalt\w*|late fees?|surcharge|"
     r"prosecut\w*|consequences|wird (?:\w+ )?(?:gesperrt|geschlossen|gelöscht|gekündigt|"
@@ -19,7 +21,8 @@ _CONSEQUENCE = (
     r"recargo|consecuencias|geblokkeerd|incasso|bloccat\w*"
 )
 _DEADLINE = (
-    r"or|otherwise|if you (?:don't|do not|fail)|unless|failure to|failing|within|by|before|"
+    r"or|otherwise|if (?:you|we) (?:don't|do not|fail|haven't)|unless|failure to|failing|"
+    r"within|by|before|"
     r"today|tonight|tomorrow|immediately|now|right away|hours?|minutes?|deadline|"
     r"sonst|andernfalls|wenn sie nicht|falls sie nicht|innerhalb|bis|vor|sofort|heute|"
     r"morgen|stunden|frist|sinon|faute de|si vous ne|dans les|avant|immédiatement|"
@@ -34,7 +37,8 @@ _ACT = (
 )
 _URGENT = (
     r"now|immediately|right away|today|tonight|urgently|without delay|asap|at once|"
-    r"within \d+ ?(?:hours?|minutes?|h|days?)|before it(?:'s| is) too late|sofort|umgehend|"
+    r"within \d+ ?(?:hours?|minutes?|h|days?)|within the (?:hour|day)|before it(?:'s| is) too "
+    r"late|straight away|right now|promptly|as soon as possible|sofort|umgehend|"
     r"unverzüglich|heute noch|dringend|immédiatement|sans délai|aujourd'hui même|d'urgence|"
     r"dès maintenant|inmediatamente|de inmediato|urgentemente|hoy mismo|sin demora|"
     r"cuanto antes|subito|onmiddellijk"
@@ -68,6 +72,7 @@ PRESSURE = (
 )
 
 _ADVISE = (
+    r"put|move|switch|open|halve|double|reduce|increase|lower|skip|stop|threaten\w*|"
     r"should|recommend\w*|advis\w*|suggest\w*|best (?:to|option|choice|move|thing)|i'?d|"
     r"you (?:must|need to|ought to|have to)|consider|make sure|good idea|worth|"
     r"sollten|solltest|empfehl\w*|rate\w*|raten|am besten|lohnt sich|devriez|devez|conseill\w*|"
@@ -81,7 +86,8 @@ ADVICE = (
         objects=(
             r"invest\w*|stocks?|shares|bonds|crypto\w*|bitcoin|etfs?|index funds?|funds?|"
             r"pensions?|retirement|mortgages?|loans?|refinanc\w*|tax(?:es)?|savings|portfolio|"
-            r"interest rates?|anleg\w*|aktien|fonds|investier\w*|geldanlage|kredit\w*|hypothek\w*|"
+            r"interest rates?|isas?|high-interest|savings accounts?|"
+            r"anleg\w*|aktien|fonds|investier\w*|geldanlage|kredit\w*|hypothek\w*|"
             r"steuer\w*|rente|sparen|investir|actions|placements?|crédits?|prêts?|hypothèque|"
             r"impôts?|épargne|retraite|invertir|inversi[oó]n\w*|acciones|bolsa|préstamos?|"
             r"hipoteca|impuestos|ahorros|jubilaci[oó]n|beleggen|investire|azioni|mutuo",
@@ -92,7 +98,7 @@ ADVICE = (
         "legal_advice",
         "legal advice: rights, claims, lawsuits",
         objects=(
-            r"sue|suing|lawsuit|court|lawyer|attorney|solicitor|legal action|small claims|"
+            r"sue|suing|lawsuit|court|small claims|lawyer|attorney|solicitor|legal action|"
             r"ombudsman|file a (?:claim|complaint)|take (?:us|them|legal)|klagen|klage|"
             r"anwalt|rechtsanwalt|gericht|schlichtungsstelle|poursuivre|avocat|tribunal|"
             r"médiateur|porter plainte|demandar|demanda|abogado|tribunal|denunciar|"
@@ -105,7 +111,11 @@ ADVICE = (
             r"(?:sie haben|haben sie) (?:einen )?(?:rechts)?anspruch auf|gesetzlich\w* "
             r"(?:anspruch|recht)|vous avez (?:le )?droit (?:à|de)|selon la loi,? vous|"
             r"tiene(?:s)? derecho a|seg[uú]n la ley,? (?:usted|tú)|u heeft recht op|"
-            r"ha diritto a|the contract is (?:void|invalid|unenforceable)",
+            r"ha diritto a|the contract is (?:void|invalid|unenforceable)|"
+            r"legally,? (?:the|they|you|we|it|this)|by law,? (?:the|they|it)|"
+            r"(?:has|have) to (?:replace|refund|repair) it by law|"
+            r"rechtlich (?:muss|müssen|sind)|légalement,? (?:le|ils|vous)|"
+            r"legalmente,? (?:el|ellos|usted)",
         ),
     ),
     Intent(

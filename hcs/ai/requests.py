@@ -15,7 +15,7 @@ ASK = (
     r"send\w*|schick\w*|teil\w* (?:sie )?(?:uns )?mit|geben sie|gib|nenn\w*|übermittel\w*|"
     r"eingeb\w*|bestätig\w*|antwort\w*|benötig\w*|brauch\w*|bitte|verifizier\w*|aktualisier\w*|"
     r"tipp\w*|angeben|an ?geben|env[ií]\w*|mand\w*|compart\w*|d[ée]nos|facilit\w*|"
-    r"proporcion\w*|confirm\w*|respond\w*|introduzca|introduce|ingres\w*|escrib\w*|necesit\w*|"
+    r"proporcion\w*|ind[ií]qu\w*|confirm\w*|respond\w*|introduzca|introduce|ingres\w*|escrib\w*|necesit\w*|"
     r"por favor|actualic\w*|actualiz\w*|d[ií]ganos|dinos|stuur\w*|geef|deel|vul\w* in|"
     r"invia\w*|comunica\w*|inserisc\w*|conferm\w*|fornisc\w*|abbiamo bisogno"
 )
@@ -27,13 +27,16 @@ _CODE_KIND = (
 REQUESTS = (
     Intent(
         "credentials",
-        "passwords, log-in details or security answers",
+        "passwords, log-in details, security answers or identity data",
         objects=(
             r"pass(?:word|code|phrase)s?|pwd|log-?in(?: details| credentials| data| info\w*)?|"
             r"sign-?in details|user ?names?|credentials|security (?:questions?|answers?)|"
             r"memorable (?:word|information|date)|secret (?:word|answer|phrase)|"
             r"(?:word|code|phrase|details) you use to (?:sign|log) ?in|mots? de passe|mdp|"
-            r"identifiants?|mot secret|geheimwort|palabra secreta|"
+            r"identifiants?|mot secret|geheimwort|palabra secreta|(?:mother's )?maiden name|"
+            r"date of birth|social security(?: number)?|national insurance(?: number)?|ssn|"
+            r"passport number|geburtsdatum|mädchenname|date de naissance|nom de jeune fille|"
+            r"fecha de nacimiento|apellido de soltera|"
             r"passw[oö]rt\w*|kennw[oö]rt\w*|zugangsdaten|anmeldedaten|login-?daten|"
             r"contraseñas?|claves? de acceso|datos de acceso|credenciales|usuario y clave|"
             r"wachtwoord\w*|inloggegevens|credenziali",
@@ -46,9 +49,9 @@ REQUESTS = (
         objects=(
             rf"(?:{_CODE_KIND}) ?(?:pass)?codes?|otp|m?tan(?:-?nummer)?|pin(?:-?code|-?nummer)?|"
             r"codes? (?:that |which )?(?:we |you )?(?:just )?(?:sent|texted|received|got|arrived|"
-            r"came|appears?|popped up)|codes? (?:\w+ ){0,4}(?:on|in|to|from) (?:your|the) "
-            r"(?:phone|mobile|sms|text|app|inbox|email|device)|"
-            r"codes? (?:in|from|on) (?:the|your|this) (?:sms|text|message|phone|app)|"
+            r"came|appears?|popped up)|codes? (?:\w+ ){0,4}(?:on|in|to|from|by|via) "
+            r"(?:your|the|our|this|that|a|an) (?:\w+ )?(?:phone|mobile|sms|text|app|inbox|email|"
+            r"device|message)|"
             r"code (?:de |à )?(?:vérification|confirmation|sécurité|usage unique|validation)|"
             r"code (?:reçu|envoyé|par sms)|code pin|code secret|"
             r"(?:bestätigungs|sicherheits|verifizierungs|einmal|sms|freigabe)-?(?:code|passwort)|"
@@ -68,7 +71,8 @@ REQUESTS = (
             r"cvv2?|cvc2?|cv2|csc|security code(?: on| of)? (?:the |your )?(?:back|card)|"
             r"three[- ]digit code|3[- ]digit code|expir\w* date|(?:three |3 )?digits on the back|"
             r"back of (?:your|the) card|numbers? on (?:your|the) card|"
-            r"numéro de (?:votre |ta )?carte|"
+            r"numéro de (?:votre |ta )?carte|code (?:de (?:votre |la )?)?carte|carte bleue|"
+            r"code confidentiel|pin de (?:su |tu |la )?tarjeta|karten-?pin|"
             r"cryptogramme|date d'expiration|kartennummer|kreditkarten\w*|kartendaten|"
             r"prüfnummer|prüfziffer|ablaufdatum|n[uú]mero de (?:su |tu |la )?tarjeta|"
             r"datos de (?:su |tu |la )?tarjeta|fecha de (?:caducidad|vencimiento)|"
@@ -111,6 +115,8 @@ REQUESTS = (
         phrases=(
             r"anydesk|teamviewer|rustdesk|supremo|ultraviewer|quick ?assist|logmein|"
             r"screenconnect|splashtop|ammyy|remote ?pc|share (?:your|the) screen|screen ?shar\w*|"
+            r"(?:connect|log ?in|dial in|get in)(?:to)? (?:to )?your (?:computer|laptop|pc|mac|"
+            r"device|phone|tablet|screen)|take (?:control|over) (?:of )?your|"
             r"partag\w* (?:votre|ton) écran|bildschirm (?:teilen|freigeben)|"
             r"compart\w* (?:su|tu) pantalla",
         ),

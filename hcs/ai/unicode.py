@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from confusable_homoglyphs import categories
@@ -106,10 +106,15 @@ def _homoglyphs() -> dict[str, str]:
 def skeleton(text: str) -> str:
     """NFKC, hidden characters removed, other spaces as spaces, and look-alikes as Latin letters."""
     folded = _SPACES.sub(" ", unicodedata.normalize("NFKC", strip_hidden(text)))
-    table = _homoglyphs()
-    return "".join(table.get(c, c) if not c.isascii() else c for c in folded)
+    return folded if folded.isascii() else folded.translate(_translation())
 
 
+@cache
+def _translation() -> dict[int, str]:
+    return str.maketrans(_homoglyphs())
+
+
+@lru_cache(maxsize=4096)
 def script_of(char: str) -> str:
     """The script alias of one letter (LATIN, CYRILLIC, GREEK...), COMMON for digits and marks."""
     return str(categories.alias(char))
@@ -120,6 +125,8 @@ _FOREIGN_SCRIPTS = frozenset({"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPT
 
 
 def _scripts(word: str) -> set[str]:
+    if word.isascii():
+        return {"LATIN"}
     return {s for c in word if c.isalpha() and (s := script_of(c)) not in ("COMMON", "INHERITED")}
 
 
