@@ -58,6 +58,8 @@ DATE_FORMS = (
     re.compile(rf"\b{_M} {_Y}\b", re.IGNORECASE),
     re.compile(rf"\b(?P<m>{_LONG_MONTHS})\b", re.IGNORECASE),
 )
+_NEEDS = ("digit", "digit", "digit", "both", "both", "both", "month")
+_WORDS = re.compile(r"[^\W\d_]+")
 WEEKDAY = re.compile(rf"\b(?:{_DAYS})\b", re.IGNORECASE)
 TIME_FORMS = (
     re.compile(
@@ -96,7 +98,10 @@ def _date_values(match: re.Match[str]) -> set[tuple[int, int]]:
 def dates_in(text: str) -> Iterator[Moment]:
     """Every date and weekday, longest form first, never two over the same characters."""
     taken: list[tuple[int, int]] = []
-    for form in DATE_FORMS:
+    words = set(_WORDS.findall(text.lower()))
+    # The forms are costly to scan: run only those the text can hold (digits, month names).
+    forms = [f for f, needs in zip(DATE_FORMS, _NEEDS, strict=True) if _has(needs, text, words)]
+    for form in forms:
         for match in form.finditer(text):
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue
@@ -111,15 +116,21 @@ def dates_in(text: str) -> Iterator[Moment]:
             if values:
                 taken.append(match.span())
                 yield Moment("date", match.start(), match.end(), frozenset(values))
-    for match in WEEKDAY.finditer(text):
+    for match in WEEKDAY.finditer(text) if words & WEEKDAYS.keys() else ():
         day = WEEKDAYS[match.group().lower()]
         yield Moment("date", match.start(), match.end(), frozenset(), weekday=day)
+
+
+def _has(needs: str, text: str, words: set[str]) -> bool:
+    digits = any(c.isdigit() for c in text)
+    months = bool(words & MONTHS.keys())
+    return {"digit": digits, "month": months, "both": digits and months}[needs]
 
 
 def times_in(text: str) -> Iterator[Moment]:
     """Every clock time, as (hour on a 24-hour clock, minute), both readings of 1-12 a.m./p.m."""
     taken: list[tuple[int, int]] = []
-    for form in TIME_FORMS:
+    for form in TIME_FORMS if any(c.isdigit() for c in text) else ():
         for match in form.finditer(text):
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from hcs.ai.dates import dates_in, known_moments, times_in
@@ -21,7 +22,7 @@ from hcs.ai.names import guess_language, names_in
 from hcs.ai.personal_data import EMAIL, addresses_in, phone_matches, scalars
 from hcs.ai.unicode import skeleton
 
-NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,' ]\d{3})*(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+")
+NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,' ]\d{3}(?!\d))*(?:[.,]\d+)?(?![\w])|(?<![\w.,])\d+")
 _CURRENCY = r"[$€£¥₹₽]|\b(?:eur|euros?|usd|gbp|chf|dollars?|pounds?|francs?|pesos?|cents?|p)\b"
 _PERCENT = r"\s?(?:%|‰|percent\b|per ?cent\b|pour ?cent\b|prozent\b|por ?ciento\b)"
 _UNITS = (
@@ -88,6 +89,11 @@ def plain(text: str) -> str:
     return refanged("".join(_DIGITS.get(c, c) for c in skeleton(text)))
 
 
+def _phone_like(text: str) -> bool:
+    value = text.strip()
+    return bool(_PHONE_LIKE.fullmatch(value)) and not any(True for _ in dates_in(value))
+
+
 def numeric_values(token: str) -> set[str]:
     """Each value a written number may stand for ("1,500" is 1500 or 1.5)."""
     token = token.replace("'", "").replace(" ", "")
@@ -110,10 +116,15 @@ def _compact(text: str) -> str:
 
 def sources(texts: Iterable[str], domains: Sequence[str] = ()) -> Sources:
     """The normalised facts of every source text."""
-    texts = [plain(t) for t in texts if t]
+    return _sources(tuple(texts), tuple(domains))
+
+
+@lru_cache(maxsize=256)
+def _sources(raw: tuple[str, ...], domains: tuple[str, ...]) -> Sources:
+    texts = [plain(t) for t in raw if t]
     joined = "\n".join(texts)
     # A phone number's groups are not numbers of their own ("20" in "+44 20 7946 0958").
-    counted = "\n".join(t for t in texts if not _PHONE_LIKE.fullmatch(t.strip()))
+    counted = "\n".join(t for t in texts if not _phone_like(t))
     numbers = {v for m in NUMBER.finditer(counted) for v in numeric_values(m.group())}
     numbers |= {str(NUMBER_WORDS[w]) for w in _NUMBER_WORD.findall(joined.casefold())}
     pairs, weekdays, times = known_moments(joined)
