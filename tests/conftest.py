@@ -13,8 +13,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from hcs import migrate
-from hcs.db import make_engine, session_factory
+import hcs.schema  # noqa: F401  (every table mapped before the first query)
+from hcs.infrastructure import migrate
+from hcs.infrastructure.db import make_engine, session_factory
 
 PG_URL = os.environ.get("HCS_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -45,7 +46,7 @@ def database_url(
 ) -> Iterator[str]:
     """A migrated database per backend: a SQLite file, or a private PostgreSQL schema."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hcs.db'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hcs.infrastructure.db'}"
         migrate.upgrade(url)
         yield url
         return

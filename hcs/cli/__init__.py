@@ -9,11 +9,12 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from hcs import migrate
-from hcs.config import Settings, load_settings
-from hcs.db import make_engine, session_factory, transaction
-from hcs.exceptions import DomainError
-from hcs.logs import configure_logging
+import hcs.schema  # noqa: F401  (every table mapped before the first query)
+from hcs.errors import DomainError
+from hcs.infrastructure import migrate
+from hcs.infrastructure.config import Settings, load_settings
+from hcs.infrastructure.db import make_engine, session_factory, transaction
+from hcs.infrastructure.logs import configure_logging
 
 
 @contextmanager
@@ -41,12 +42,12 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Also load the demo templates (once).")
 def init(demo: bool) -> None:
     """Migrate the database, then load the demo set when asked."""
-    from hcs import setup
+    from hcs.cli import demo
 
     current = settings()
     migrate.upgrade(current.database_url)
     with unit_of_work(current) as session:
-        for line in setup.initialise(session, demo=demo):
+        for line in demo.initialise(session, demo=demo):
             click.echo(line)
 
 
@@ -57,8 +58,8 @@ def run(host: str, port: int) -> None:
     """Serve the web app and the API; with no broker, dispatch on an in-process worker too."""
     from waitress import serve
 
-    from hcs.app import create_app
-    from hcs.delivery.worker import build_worker
+    from hcs.http.app import create_app
+    from hcs.worker.runtime import build_worker
 
     current = settings()
     configure_logging()
@@ -79,11 +80,11 @@ def run(host: str, port: int) -> None:
 @main.command()
 def worker() -> None:
     """Dispatch messages: a Celery worker when HCS_BROKER_URL is set, else the in-process one."""
-    from hcs.delivery.worker import build_worker
+    from hcs.worker.runtime import build_worker
 
     current = settings()
     if current.broker_url:
-        from hcs.tasks import run_celery_worker
+        from hcs.worker.tasks import run_celery_worker
 
         run_celery_worker(current)
         return

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from hcs.db import transaction
+from hcs.cli.demo import load_demo
 from hcs.governance import workflow
-from hcs.setup import load_demo
+from hcs.infrastructure.db import transaction
 from templates_store import versioning
 from tests.api.conftest import make_world
 from tests.api.server import serving
@@ -53,7 +53,7 @@ def main(out: Path) -> None:
     """Seed a world with the demo set and AI messages, serve it, and take the screenshots."""
     out.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp())
-    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
+    world = make_world(f"sqlite:///{folder / 'hcs.infrastructure.db'}", folder / "var")
     sessions = world.app.extensions["hcs"].sessions
     with transaction(sessions) as session:
         load_demo(session)

@@ -11,11 +11,11 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hcs import migrate
-from hcs.app import create_app
-from hcs.config import Settings
-from hcs.db import transaction
+from hcs.http.app import create_app
 from hcs.identity import create_user
+from hcs.infrastructure import migrate
+from hcs.infrastructure.config import Settings
+from hcs.infrastructure.db import transaction
 from templates_store import versioning
 
 PASSWORD = "a long passphrase"
@@ -33,7 +33,7 @@ VARIABLES = [{"name": "order_id", "type": "string", "required": True, "example":
 
 def make_app(directory: Path) -> Flask:
     """A migrated database under `directory` and an app on it, with everyone in PEOPLE."""
-    url = f"sqlite:///{directory / 'hcs.db'}"
+    url = f"sqlite:///{directory / 'hcs.infrastructure.db'}"
     migrate.upgrade(url)
     settings = Settings(
         database_url=url, secret_key="test", insecure_cookies=True, var_dir=directory

@@ -17,12 +17,12 @@ from flask import Flask
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
-from hcs.auth import limiter
-from hcs.db import transaction
-from hcs.delivery.worker import build_worker
 from hcs.governance import workflow
+from hcs.http.auth import limiter
 from hcs.identity import create_user, set_roles
+from hcs.infrastructure.db import transaction
 from hcs.sealing import seal_pending
+from hcs.worker.runtime import build_worker
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.server import serving
 from tests.api.test_messages import dispatch
@@ -38,7 +38,7 @@ VARIABLES = '[{"name": "order_id", "type": "string", "required": true, "example"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
     folder = tmp_path_factory.mktemp("browser")
-    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
+    world = make_world(f"sqlite:///{folder / 'hcs.infrastructure.db'}", folder / "var")
     yield world
     world.app.extensions["hcs"].engine.dispose()
 

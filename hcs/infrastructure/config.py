@@ -1,0 +1,160 @@
+"""Settings from the environment (`HCS_` prefix; a `.env` file is read if present)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+DEFAULT_DATABASE_URL = "sqlite:///var/hcs.infrastructure.db"
+# One per process, not per call: the app, the worker and the archive must agree on it.
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def local_secret(var_dir: Path) -> str:
+    """Without HCS_SECRET_KEY: a secret kept in `<var>/secret_key` (made once, mode 0600).
+
+    Sessions, unsubscribe links and the archive's development key then survive a restart, and
+    every process of one installation (web, workers) agrees on them.
+    """
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything HCS reads from its environment, resolved once."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = field(default="", repr=False)
+    broker_url: str = ""
+    # Celery: the queue dispatch tasks go to, and how long an unacknowledged task stays invisible
+    # on Redis before it is handed out again (longer than the longest retry delay).
+    celery_queue: str = "hcs"
+    broker_visibility_timeout: float = 3600.0
+    # How long a dispatcher holds an outbox entry, and how often the sweep re-queues due ones.
+    dispatch_lease_seconds: float = 120.0
+    sweep_seconds: float = 10.0
+    var_dir: Path = Path("var")
+    email_provider: str = "outbox"
+    sms_provider: str = "outbox"
+    chat_provider: str = "outbox"
+    letter_provider: str = "outbox"
+    ai_provider: str = "offline"
+    ai_base_url: str = ""
+    ai_model: str = ""
+    # Per request, and how often the SDK retries a transient error (timeouts, 429, 5xx).
+    ai_timeout: float = 10.0
+    ai_max_retries: int = 2
+    ai_temperature: float = 0.3
+    ai_api_key: str = field(default="", repr=False)
+    session_hours: float = 8.0
+    insecure_cookies: bool = False
+    ratelimit_storage_url: str = "memory://"
+    # Base64 of 32 bytes; unset, the archive derives a development key from secret_key.
+    archive_master_key: str = field(default="", repr=False)
+    # Earlier master keys, comma-separated and newest first: they only read, until
+    # `hcs archive rotate-key` has re-wrapped everything under the current one.
+    archive_previous_master_keys: str = field(default="", repr=False)
+    # `category=days,...` over the archive's default retention periods.
+    archive_retention: str = ""
+    public_url: str = "http://127.0.0.1:5000"
+    # Sign-off: batch approval needs a sample of max(min, percent of the campaign); pending
+    # messages expire after `signoff_ttl_hours`.
+    signoff_sample_min: int = 5
+    signoff_sample_percent: float = 5.0
+    signoff_ttl_hours: float = 72.0
+    # Imports, exports and batch approvals of more items than this run as jobs in the background,
+    # their progress on the page.
+    jobs_inline_limit: int = 50
+    # Each provider's settings and credentials, under their usual names (PROVIDER_VARIABLES).
+    provider_options: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where the `outbox` providers write what they would have sent."""
+        return self.var_dir / "outbox"
+
+
+PROVIDER_VARIABLES = (
+    "HCS_EMAIL_FROM",
+    "HCS_EMAIL_FROM_NAME",
+    "HCS_SMTP_HOST",
+    "HCS_SMTP_PORT",
+    "HCS_SMTP_USERNAME",
+    "HCS_SMTP_PASSWORD",
+    "HCS_SMTP_STARTTLS",
+    "SENDGRID_API_KEY",
+    "HCS_SENDGRID_HOST",
+    "SENDGRID_WEBHOOK_PUBLIC_KEY",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "HCS_TWILIO_FROM",
+    "HCS_TWILIO_BASE_URL",
+    "HCS_WHATSAPP_FROM",
+    "HCS_CHAT_WEBHOOK_URL",
+    "HCS_CHAT_WEBHOOK_SECRET",
+    "HCS_LETTER_FOLDER",
+    "HCS_LETTER_PAGE_SIZE",
+    "HCS_SMS_REGION",
+    # A secondary provider per channel, used once the primary failed a message this many times.
+    "HCS_EMAIL_FALLBACK_PROVIDER",
+    "HCS_SMS_FALLBACK_PROVIDER",
+    "HCS_CHAT_FALLBACK_PROVIDER",
+    "HCS_LETTER_FALLBACK_PROVIDER",
+    "HCS_FAILOVER_AFTER",
+)
+
+
+def load_settings(env_file: str | None = ".env") -> Settings:
+    """Read settings from `HCS_*` variables, after loading `.env` when there is one."""
+    if env_file and Path(env_file).is_file():
+        load_dotenv(env_file, override=False)
+    return Settings(
+        database_url=_env("HCS_DATABASE_URL", DEFAULT_DATABASE_URL),
+        secret_key=_env("HCS_SECRET_KEY") or local_secret(Path(_env("HCS_VAR_DIR", "var"))),
+        broker_url=_env("HCS_BROKER_URL"),
+        celery_queue=_env("HCS_CELERY_QUEUE", "hcs"),
+        broker_visibility_timeout=float(_env("HCS_BROKER_VISIBILITY_TIMEOUT", "3600")),
+        dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
+        sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
+        var_dir=Path(_env("HCS_VAR_DIR", "var")),
+        email_provider=_env("HCS_EMAIL_PROVIDER", "outbox"),
+        sms_provider=_env("HCS_SMS_PROVIDER", "outbox"),
+        chat_provider=_env("HCS_CHAT_PROVIDER", "outbox"),
+        letter_provider=_env("HCS_LETTER_PROVIDER", "outbox"),
+        ai_provider=_env("HCS_AI_PROVIDER", "offline"),
+        ai_base_url=_env("HCS_AI_BASE_URL"),
+        ai_model=_env("HCS_AI_MODEL"),
+        ai_timeout=float(_env("HCS_AI_TIMEOUT", "10")),
+        ai_max_retries=int(_env("HCS_AI_MAX_RETRIES", "2")),
+        ai_temperature=float(_env("HCS_AI_TEMPERATURE", "0.3")),
+        ai_api_key=_env("OPENAI_API_KEY"),
+        session_hours=float(_env("HCS_SESSION_HOURS", "8")),
+        # For plain http beyond loopback: Chromium and Firefox keep Secure cookies on 127.0.0.1.
+        insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),
+        ratelimit_storage_url=_env("HCS_RATELIMIT_STORAGE_URL", "memory://"),
+        archive_master_key=_env("HCS_ARCHIVE_MASTER_KEY"),
+        archive_previous_master_keys=_env("HCS_ARCHIVE_PREVIOUS_MASTER_KEYS"),
+        archive_retention=_env("HCS_ARCHIVE_RETENTION"),
+        public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),
+        signoff_sample_percent=float(_env("HCS_SIGNOFF_SAMPLE_PERCENT", "5")),
+        signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
+        jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),
+        provider_options={name: _env(name) for name in PROVIDER_VARIABLES if _env(name)},
+    )
