@@ -42,12 +42,12 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Also load the demo templates (once).")
 def init(demo: bool) -> None:
     """Migrate the database, then load the demo set when asked."""
-    from hcs.cli import demo
+    from hcs.cli import seeding
 
     current = settings()
     migrate.upgrade(current.database_url)
     with unit_of_work(current) as session:
-        for line in demo.initialise(session, demo=demo):
+        for line in seeding.initialise(session, demo=demo):
             click.echo(line)
 
 
