@@ -30,7 +30,11 @@ def unit_of_work(settings: Settings) -> Iterator[Session]:
 
 
 def settings() -> Settings:
-    return click.get_current_context().ensure_object(dict).setdefault("settings", load_settings())
+    """The settings of this invocation, read from the environment once."""
+    found: Settings = (
+        click.get_current_context().ensure_object(dict).setdefault("settings", load_settings())
+    )
+    return found
 
 
 @click.group()
