@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import click
 from sqlalchemy.orm import Session
 
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs.errors import DomainError
-from hcs.infrastructure import migrate
 from hcs.infrastructure.config import Settings, load_settings
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from hcs.infrastructure.logs import configure_logging
@@ -47,6 +45,7 @@ def main() -> None:
 def init(demo: bool) -> None:
     """Migrate the database, then load the demo set when asked."""
     from hcs.cli import seeding
+    from hcs.infrastructure import migrate
 
     current = settings()
     migrate.upgrade(current.database_url)
@@ -109,9 +108,11 @@ def db() -> None:
     """Schema migrations (Alembic)."""
 
 
-def _alembic(action: Callable[..., Any], *args: str) -> None:
+def _alembic(name: str, *args: str) -> None:
+    from hcs.infrastructure import migrate  # Alembic loads only for the commands that use it
+
     try:
-        action(settings().database_url, *args)
+        getattr(migrate, name)(settings().database_url, *args)
     except Exception as exc:  # Alembic raises plain errors for a bad revision name
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
 
@@ -120,21 +121,21 @@ def _alembic(action: Callable[..., Any], *args: str) -> None:
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    _alembic(migrate.upgrade, revision)
+    _alembic("upgrade", revision)
 
 
 @db.command()
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     """Undo migrations down to REVISION (`base` undoes all)."""
-    _alembic(migrate.downgrade, revision)
+    _alembic("downgrade", revision)
 
 
 @db.command()
 @click.option("-m", "--message", required=True)
 def revision(message: str) -> None:
     """Write a new revision from the difference between the models and the database."""
-    _alembic(migrate.revision, message)
+    _alembic("revision", message)
 
 
 def _register() -> None:

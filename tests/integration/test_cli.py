@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,16 @@ def test_bad_input_exits_non_zero_with_one_line(
     assert code == 1
     assert output.startswith("Error: ") and message in output
     assert len(output.strip().splitlines()) == 1
+
+
+def test_help_loads_none_of_the_heavy_libraries() -> None:
+    """`hcs --help` and light commands answer fast: PDF, AI, Alembic and Celery load on use."""
+    probe = (
+        "import sys; from hcs.cli import main; main(['--help'], standalone_mode=False);"
+        "print(sorted(m for m in ('weasyprint', 'openai', 'alembic', 'celery', 'flask_smorest')"
+        " if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
