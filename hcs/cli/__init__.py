@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import click
 from sqlalchemy.orm import Session
@@ -64,7 +66,7 @@ def run(host: str, port: int) -> None:
     from hcs.http.app import create_app
     from hcs.worker.runtime import build_worker
 
-    current = settings()
+    current = served_at(settings(), host, port)
     configure_logging()
     app = create_app(current)
     worker = None
@@ -73,11 +75,21 @@ def run(host: str, port: int) -> None:
         app.extensions["hcs.dispatcher"] = worker.wake
         worker.start()
     click.echo(f"HCS is serving on http://{host}:{port}/ (Ctrl-C stops it)")
+    click.echo(f"Links in messages and provider callbacks point to {current.public_url}")
     try:
         serve(app, host=host, port=port, threads=8, ident="hcs")
     finally:
         if worker is not None:
             worker.stop()
+
+
+def served_at(current: Settings, host: str, port: int) -> Settings:
+    """Links and callbacks follow the served host and port, unless HCS_PUBLIC_URL is set."""
+    if os.environ.get("HCS_PUBLIC_URL", "").strip():
+        return current
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return replace(current, public_url=f"http://{shown}:{port}")
 
 
 @main.command()
