@@ -11,7 +11,7 @@ from typing import Any
 
 from hcs.ai.guardrails import Finding, run_guardrails
 from hcs.ai.slots import Slot
-from hcs.exceptions import HcsError
+from hcs.errors import HcsError
 
 INSTRUCTION = "Write one short, friendly passage to the customer about their order."
 FALLBACK = "Thank you for your message."
@@ -192,6 +192,6 @@ def table(report: Report) -> list[str]:
     for outcome in report.misses:
         lines.append(f"missed line {outcome.case.line} ({outcome.case.kind}): {outcome.case.text}")
     for outcome in report.false_flags:
-        checks = ", ".join(outcome.flagged_by)
-        lines.append(f"false flag line {outcome.case.line} ({checks}): {outcome.case.text}")
+        names = ", ".join(outcome.flagged_by)
+        lines.append(f"false flag line {outcome.case.line} ({names}): {outcome.case.text}")
     return lines

@@ -18,7 +18,7 @@ from hcs.ai.conduct import POLICIES
 from hcs.ai.guardrails import Finding
 from hcs.ai.prompting import data_block
 from hcs.ai.slots import Slot
-from hcs.config import Settings
+from hcs.infrastructure.config import Settings
 
 CATEGORIES = {
     "requests": "asks the customer for something they must never give",
@@ -103,9 +103,9 @@ class Judge:
     def verdicts(self, text: str, slot: Slot, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """The validated verdict per category; raises JudgeFailed on anything else."""
         try:
-            completion = self._client.chat.completions.create(
+            completion = self._client.chat.completions.create(  # type: ignore[call-overload]
                 model=self.model,
-                messages=self.messages(text, slot, inputs),  # type: ignore[arg-type]
+                messages=self.messages(text, slot, inputs),
                 temperature=0,
                 response_format={"type": "json_object"},
             )

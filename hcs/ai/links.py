@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 _TLDS = (
@@ -22,7 +22,7 @@ LINK = re.compile(
     re.IGNORECASE,
 )
 # The ways a link is written past a filter: hxxp, example[.]com, example (dot) com, ://, 。
-_DEFANGED = (
+_DEFANGED: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"\bh(?:xx|\*\*|tt|xt|tx)p(s?)\b", re.IGNORECASE), r"http\1"),
     (re.compile(r"\s?[\[({<]\s?(?:\.|dot|punkt|point|punto)\s?[\])}>]\s?", re.IGNORECASE), "."),
     (re.compile(r"\[:\]|\(:\)|\[://\]"), lambda m: m.group().strip("[]()")),
@@ -38,7 +38,7 @@ _SCHEMES = ("http://", "https://")
 def refanged(text: str) -> str:
     """The text with defanged links written out, so they are seen as links."""
     for pattern, replacement in _DEFANGED:
-        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+        text = pattern.sub(replacement, text)
     return text
 
 

@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 from hcs.ai.judge import CATEGORIES, Judge, build_judge
 from hcs.ai.providers import OfflineProvider, OpenAIProvider, build_provider
 from hcs.ai.slots import Slot
-from hcs.config import Settings
+from hcs.infrastructure.config import Settings
 from hcs.signoffs.generation import generate_slot
 
 PATH = "/v1/chat/completions"
