@@ -25,7 +25,11 @@ _COMMIT = (
 )
 # A first-person verb of paying back is a commitment by itself ("nous vous remboursons").
 _WE_PAY_BACK = (
-    r"we(?: will|'ll)? (?:\w+ )?(?:refund|reimburse|compensate|credit|repay)\w*|"
+    r"we(?: will|'ll|'ve| have)?(?: (?!not\b|never\b|cannot\b|unable\b)\w+){0,3} "
+    r"(?:refund|reimburs|compensat|credit|repa[iy])\w*|"
+    r"(?:serez|sera|seront|êtes|est) (?:\w+ )?rembours\w*|(?:wird|werden) (?:\w+ )?"
+    r"(?:zurück)?erstattet|ser[aá]n? (?:\w+ )?reembolsad\w*|(?:le |te )?abonaremos|"
+    r"(?:will|'ll) be (?:\w+ )?(?:refunded|reimbursed|credited)|"
     r"nous (?:vous )?(?:\w+ )?(?:rembours|dédommag|indemnis|recrédit)\w*|rembourserons|"
     r"wir (?:\w+ )?(?:erstatten|entschädigen|vergüten|zahlen \w+ zurück|schreiben \w+ gut)|"
     r"(?:le|te|les|os) (?:reembols|devolve|compens|abon)\w*|reembolsaremos|"
@@ -36,10 +40,12 @@ _WE_PAY_BACK = (
 _MONEY = (
     r"cost|costs|charge[ds]?|price|amount|money|payment|what you paid|the sum|fee|fees|"
     r"purchase price|kaufpreis|betrag|geld|preis|kosten|argent|montant|prix|paiement|frais|"
-    r"dinero|importe|precio|coste|pago|cargo"
+    r"dinero|importe|precio|coste|pago|cargo|"
+    r"\d+(?:[.,]\d+)? ?(?:gbp|eur|usd|chf|euros?|pounds?|dollars?)|[€£$] ?\d+"
 )
 _BACK = (
     r"return\w*|revers\w*|sen(?:d|ding) back|giv(?:e|ing) back|pa(?:y|ying) back|back to you|"
+    r"back (?:in|into|on|onto|to) your|"
     r"cancel\w*|void\w*|waiv\w*|cover\w*|absorb\w*|zurück\w*|storn\w*|rendr\w*|"
     r"restitu\w*|annul\w*|reintegr\w*|devolv\w*|anul\w*|reponemos|bekommen sie"
 )
@@ -47,7 +53,8 @@ _NOT_PAYING = (
     r"(?:won't|will not|don't|do not|never) (?:have to )?(?:pay|be charged)|not (?:be )?charged|"
     r"out of pocket|(?:a|one) (?:penny|cent|dime)|at our expense|on our dime|free of charge|"
     r"müssen (?:sie )?nichts (?:bezahlen|zahlen)|kostet sie nichts|vous ne paierez rien|"
-    r"à nos frais|no (?:pagará|tendrá que pagar) nada|corre de nuestra cuenta"
+    r"à nos frais|no (?:pagará|tendrá que pagar) nada|corre de nuestra cuenta|"
+    r"no need to pay|nothing to pay|(?:this|it)(?:'s| is) on us|on the house"
 )
 COMMITMENTS = (
     Intent(
@@ -92,12 +99,14 @@ COMMITMENTS = (
         objects=(
             r"discount\w*|vouchers?|coupons?|promo(?:tion(?:al)?)? codes?|\d+ ?% off|"
             r"\d+ ?(?:percent|per cent) off|special (?:price|offer|deal)s?|"
-            r"free (?:shipping|delivery|upgrades?|gifts?|trials?|month|returns)|"
+            r"free (?:shipping|delivery|upgrades?|gifts?|trials?|month|returns)|ships? free|"
+            r"\d+ (?:off|de descuento|de réduction|rabatt)|"
             r"(?:half|50 ?%) price|rabatt\w*|gutschein\w*|preisnachlass\w*|prozent|réduction\w*|"
             r"remises?|bons? de réduction|code promo|descuentos?|cupones?|cup[oó]n|"
             r"korting\w*|scont\w*",
         ),
         cues=(_COMMIT, r"\d+ ?%|save|sparen|économisez|ahorre|ahorra"),
+        phrases=(r"ships? (?:for )?free|(?:delivery|shipping) (?:is|will be) (?:free|on us)",),
     ),
     Intent(
         "guarantees",

@@ -8,15 +8,16 @@ from hcs.ai.intents import Intent
 ASK = (
     r"send\w*|share|sharing|give|giving|provide|tell|enter|type|key in|reply|respond|text|"
     r"confirm\w*|verif\w*|submit|update|read (?:out|back|us)|forward|let us (?:know|have)|"
-    r"need|needs|needed|require\w*|requested|must|please|what(?:'s| is| are)|fill in|input|"
+    r"need|needs|needed|require\w*|requested|must|please|what|which|fill in|input|"
     r"upload|re-?enter|validate|email us|write (?:down|back)|call us with|hand over|state|quote|"
     r"envoy\w*|transmett\w*|communiqu\w*|donn\w*|indiqu\w*|fourni\w*|saisi\w*|entrez|tapez|"
     r"répond\w*|partag\w*|besoin|merci de|veuillez|renseign\w*|mett\w* à jour|précis\w*|"
     r"send\w*|schick\w*|teil\w* (?:sie )?(?:uns )?mit|geben sie|gib|nenn\w*|übermittel\w*|"
     r"eingeb\w*|bestätig\w*|antwort\w*|benötig\w*|brauch\w*|bitte|verifizier\w*|aktualisier\w*|"
     r"tipp\w*|angeben|an ?geben|env[ií]\w*|mand\w*|compart\w*|d[ée]nos|facilit\w*|"
-    r"proporcion\w*|ind[ií]qu\w*|confirm\w*|respond\w*|introduzca|introduce|ingres\w*|escrib\w*|necesit\w*|"
-    r"por favor|actualic\w*|actualiz\w*|d[ií]ganos|dinos|stuur\w*|geef|deel|vul\w* in|"
+    r"proporcion\w*|ind[ií]qu\w*|confirm\w*|respond\w*|introduzca|introduce|ingres\w*|"
+    r"escrib\w*|necesit\w*|por favor|actualic\w*|actualiz\w*|d[ií]ganos|dinos|d[ií]game|dime|"
+    r"stuur\w*|geef|deel|vul\w* in|"
     r"invia\w*|comunica\w*|inserisc\w*|conferm\w*|fornisc\w*|abbiamo bisogno"
 )
 _CODE_KIND = (
@@ -29,7 +30,7 @@ REQUESTS = (
         "credentials",
         "passwords, log-in details, security answers or identity data",
         objects=(
-            r"pass(?:word|code|phrase)s?|pwd|log-?in(?: details| credentials| data| info\w*)?|"
+            r"pass(?:word|code|phrase)s?|pwd|log[- ]?in(?: details| credentials| data| info\w*)?|"
             r"sign-?in details|user ?names?|credentials|security (?:questions?|answers?)|"
             r"memorable (?:word|information|date)|secret (?:word|answer|phrase)|"
             r"(?:word|code|phrase|details) you use to (?:sign|log) ?in|mots? de passe|mdp|"
@@ -57,7 +58,9 @@ REQUESTS = (
             r"(?:bestätigungs|sicherheits|verifizierungs|einmal|sms|freigabe)-?(?:code|passwort)|"
             r"geheimzahl|"
             r"c[oó]digo(?: de)? (?:verificaci[oó]n|seguridad|confirmaci[oó]n|acceso|sms)|"
-            r"c[oó]digo (?:que|recibido|enviado)|clave (?:de un solo uso|pin|sms)|"
+            r"c[oó]digo (?:que|recibido|enviado)|clave (?:de un solo uso|pin|sms|que)|"
+            r"(?:texted|sent|messaged|emailed|sms'd) you (?:a|the|an) (?:\w+ )?(?:number|code|pin|"
+            r"digits|password)|"
             r"codice (?:di verifica|otp|sms)|verificatiecode|sms-code",
         ),
         cues=(ASK,),
@@ -117,6 +120,7 @@ REQUESTS = (
             r"screenconnect|splashtop|ammyy|remote ?pc|share (?:your|the) screen|screen ?shar\w*|"
             r"(?:connect|log ?in|dial in|get in)(?:to)? (?:to )?your (?:computer|laptop|pc|mac|"
             r"device|phone|tablet|screen)|take (?:control|over) (?:of )?your|"
+            r"remote (?:in)?to your|remote in\b|dial into your|give (?:them|us|him|her) control|"
             r"partag\w* (?:votre|ton) écran|bildschirm (?:teilen|freigeben)|"
             r"compart\w* (?:su|tu) pantalla",
         ),
@@ -129,13 +133,16 @@ REQUESTS = (
             r"(?:your |the |all )?(?:money|funds|savings|balance|amount|sum|outstanding \w+)|"
             r"safe account|secure account|holding account|new account|account below|"
             r"following account|this account|gift ?cards?|vouchers? codes?|bitcoin|crypto\w*|"
+            r"the account (?:we|i|below|above)\w*|bank transfer|\d+(?:[.,]\d+)? ?(?:gbp|eur|usd)|"
+            r"(?:le|un|au|vers le|sur le) compte|compte indiqué|"
             r"western union|moneygram|geld|ersparnisse|guthaben|sicheres konto|betrag|"
             r"gutscheinkarten|argent|fonds|épargne|compte sécurisé|cartes? cadeaux?|montant|"
             r"nouveau compte|dinero|ahorros|fondos|cuenta segura|tarjetas? regalo|importe|"
             r"nueva cuenta|cuenta (?:siguiente|indicada)|geld overmaken|denaro",
         ),
         cues=(
-            r"transfer\w*|move|moving|send\w*|wire|pay|paying|deposit|withdraw|buy|purchase|"
+            r"transfer\w*|move|moving|send\w*|wire|pay|paying|deposit|withdraw|buy|purchase|settle|"
+            r"effectu\w*|"
             r"überweis\w*|transferier\w*|zahlen|einzahl\w*|kauf\w*|abheb\w*|verschieb\w*|"
             r"vir\w*|transfér\w*|payer|payez|achet\w*|retir\w*|déplac\w*|dépos\w*|"
             r"transfier\w*|transferencia|pague|pagar|compre|comprar|mueva|mover|deposit\w*|"
