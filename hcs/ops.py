@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from hcs.db import begin_read
 from hcs.extensions import db_session
 
 bp = Blueprint("ops", __name__)
@@ -14,6 +15,8 @@ bp = Blueprint("ops", __name__)
 
 def _database() -> str:
     try:
+        # A read transaction: on SQLite a health check never queues behind a writer.
+        begin_read(db_session())
         db_session().execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         return type(exc).__name__

@@ -12,6 +12,7 @@ from hcs.api.access import allow, caller
 from hcs.api.blueprint import Blueprint, ListPage
 from hcs.api.presenters import template
 from hcs.audit import record
+from hcs.auth import READS_ON
 from hcs.delivery import recall
 from hcs.extensions import db_session
 from hcs.governance import workflow
@@ -85,6 +86,11 @@ class Retire(MethodView):
         retired = workflow.retire(session, key, actor=caller().email)
         session.commit()
         return template(retired)
+
+
+# A preview only reads: it keeps the key check's read transaction, so a slow render holds no
+# write lock (on SQLite) while it runs.
+READS_ON.add("templates.Preview")
 
 
 @blp.route("/<key>/preview")

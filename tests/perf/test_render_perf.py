@@ -10,7 +10,8 @@ from typing import Any
 import jinja2
 import pytest
 
-from templates_store.rendering import render
+from templates_store.isolation import PartJob, RenderPool, render_jobs
+from templates_store.rendering import Limits, render
 from templates_store.variables import Money
 from tests.perf.timing import median_seconds
 
@@ -101,3 +102,27 @@ def test_render_costs_little_more_than_plain_jinja(
     pipeline, raw = min(r[0] for r in rounds), min(r[1] for r in rounds)
     bench_report("render 35-line email (cached)", pipeline, raw, unit="render")
     assert pipeline < raw * 5
+
+
+@pytest.mark.perf
+def test_isolated_render_costs_a_round_trip_to_a_child_process(
+    bench_report: Callable[..., None],
+) -> None:
+    pool = RenderPool(size=1)
+    jobs = [PartJob(EMAIL, "email.html.fr", "html", "fr-FR", DATA, BRAND, {})]
+    try:
+        assert pool.render(jobs) == render_jobs(jobs, Limits())
+        rounds = [
+            (
+                median_seconds(lambda: pool.render(jobs), number=50),
+                median_seconds(lambda: render_jobs(jobs, Limits()), number=50),
+            )
+            for _ in range(3)
+        ]
+    finally:
+        pool.close()
+    isolated, in_process = min(r[0] for r in rounds), min(r[1] for r in rounds)
+    bench_report(
+        "render 35-line email, isolated vs in-process", isolated, in_process, unit="render"
+    )
+    assert isolated < 0.05  # a preview or a letter waits for it: well under an author's notice
