@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from channels.core import Category, Issue, error, warning
 from channels.errors import InvalidContent
+from channels.invisible import strip_invisible
 from channels.sms.numbers import normalise_phone
 from channels.sms.segments import Encoding, SmsAnalysis, analyse_sms
 
@@ -99,10 +100,11 @@ def prepare_sms(
 ) -> PreparedSms:
     """The number in E.164 and the analysed body; refuses empty or over-long messages."""
     number = normalise_phone(recipient, settings.default_region)
-    if not content.body.strip():
+    body = strip_invisible(content.body)  # bidi controls and zero-width text never go out
+    if not body.strip():
         raise InvalidContent("the SMS body is empty")
-    analysis = analyse_sms(content.body)
+    analysis = analyse_sms(body)
     limit = max_segments or settings.max_segments
     if analysis.segments > limit:
         raise InvalidContent(f"the SMS needs {analysis.segments} segments; at most {limit}")
-    return PreparedSms(reference, number, content.body, analysis)
+    return PreparedSms(reference, number, body, analysis)
