@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from templates_store.closure import Closure, resolve_closure
 from templates_store.errors import NotFound, TemplateProblem
 from templates_store.isolation import PartJob, render_isolated, render_jobs
-from templates_store.locales import resolve_locale
+from templates_store.locales import formatting_locale, resolve_locale
 from templates_store.models import TemplateVersion
 from templates_store.parts import PART_FIELDS, part_name
 from templates_store.rendering import BlockSource, Limits
@@ -78,11 +78,15 @@ def _jobs(
     closure: Closure,
     sources: Mapping[str, Any],
     channel: str,
-    locale: str,
+    locales: tuple[str, str],
     default_locale: str,
     context: Mapping[str, Any],
 ) -> tuple[list[PartJob], dict[str, int | None]]:
-    """The parts to render, and each field's shape (None: one text, n: a list of n texts)."""
+    """The parts to render, and each field's shape (None: one text, n: a list of n texts).
+
+    `locales` is the content's locale (part names, blocks) and the one that formats values.
+    """
+    locale, formats = locales
     brand = brand_of(closure)
     blocks = block_sources(closure, locale, default_locale)
     jobs: list[PartJob] = []
@@ -96,7 +100,7 @@ def _jobs(
             items = [(name, source, kind if kind in ("html", "css") else "text")]
             shape[field] = None
         for part, text, how in items:
-            jobs.append(PartJob(text, part, how, locale, context, brand, blocks))
+            jobs.append(PartJob(text, part, how, formats, context, brand, blocks))
     return jobs, shape
 
 
@@ -125,7 +129,9 @@ def render_channel(
     closure = closure or resolve_closure(session, version)
     context = {**data, **(extra or {})}
     sources, default = available[chosen], template.default_locale
-    jobs, shape = _jobs(closure, sources, channel, chosen, default, context)
+    # blocks in the chosen locale's language; numbers and dates in the asked-for locale's format
+    formats = formatting_locale(locale, chosen)
+    jobs, shape = _jobs(closure, sources, channel, (chosen, formats), default, context)
     outputs = iter(render_isolated(jobs, limits) if isolated else render_jobs(jobs, limits))
     parts: dict[str, Any] = {
         field: [next(outputs) for _ in range(count)] if count is not None else next(outputs)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from hcs import audit
 from hcs.archive.holds import is_held
 from hcs.archive.models import PURGED, ArchiveEntry, ArchiveEvent, ArchivePayload
-from hcs.exceptions import ValidationFailed
+from hcs.errors import ValidationFailed
 from templates_store.orm import utcnow
 
 DEFAULT_RETENTION_DAYS = {

@@ -9,11 +9,12 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from hcs import migrate
-from hcs.config import Settings, load_settings
-from hcs.db import make_engine, session_factory, transaction
-from hcs.exceptions import DomainError
-from hcs.logs import configure_logging
+import hcs.schema  # noqa: F401  (every table mapped before the first query)
+from hcs.errors import DomainError
+from hcs.infrastructure import migrate
+from hcs.infrastructure.config import Settings, load_settings
+from hcs.infrastructure.db import make_engine, session_factory, transaction
+from hcs.infrastructure.logs import configure_logging
 
 
 @contextmanager
@@ -29,7 +30,11 @@ def unit_of_work(settings: Settings) -> Iterator[Session]:
 
 
 def settings() -> Settings:
-    return click.get_current_context().ensure_object(dict).setdefault("settings", load_settings())
+    """The settings of this invocation, read from the environment once."""
+    found: Settings = (
+        click.get_current_context().ensure_object(dict).setdefault("settings", load_settings())
+    )
+    return found
 
 
 @click.group()
@@ -41,12 +46,12 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Also load the demo templates (once).")
 def init(demo: bool) -> None:
     """Migrate the database, then load the demo set when asked."""
-    from hcs import setup
+    from hcs.cli import seeding
 
     current = settings()
     migrate.upgrade(current.database_url)
     with unit_of_work(current) as session:
-        for line in setup.initialise(session, demo=demo):
+        for line in seeding.initialise(session, demo=demo):
             click.echo(line)
 
 
@@ -57,8 +62,8 @@ def run(host: str, port: int) -> None:
     """Serve the web app and the API; with no broker, dispatch on an in-process worker too."""
     from waitress import serve
 
-    from hcs.app import create_app
-    from hcs.delivery.worker import build_worker
+    from hcs.http.app import create_app
+    from hcs.worker.runtime import build_worker
 
     current = settings()
     configure_logging()
@@ -79,11 +84,11 @@ def run(host: str, port: int) -> None:
 @main.command()
 def worker() -> None:
     """Dispatch messages: a Celery worker when HCS_BROKER_URL is set, else the in-process one."""
-    from hcs.delivery.worker import build_worker
+    from hcs.worker.runtime import build_worker
 
     current = settings()
     if current.broker_url:
-        from hcs.tasks import run_celery_worker
+        from hcs.worker.tasks import run_celery_worker
 
         run_celery_worker(current)
         return

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from hcs import archive
 from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
-from hcs.db import make_engine, session_factory
-from hcs.delivery.backfill import archive_missed
-from hcs.delivery.providers import build_providers
+from hcs.dispatch.backfill import archive_missed
+from hcs.dispatch.providers import build_providers
+from hcs.infrastructure.db import make_engine, session_factory
 
 
 @click.group("archive")
@@ -173,9 +173,9 @@ def _utc(value: datetime | None) -> datetime | None:
 @click.argument("entry_id", type=int)
 def rerender(entry_id: int) -> None:
     """Render an entry again from its pinned closure and data; exit 1 unless byte-identical."""
-    from hcs.archive.rerendering import rerender as render_again
-    from hcs.delivery.finishing import close_renderers
-    from hcs.delivery.providers import build_providers
+    from hcs.dispatch.finishing import close_renderers
+    from hcs.dispatch.providers import build_providers
+    from hcs.dispatch.rerendering import rerender as render_again
 
     current = settings()
     try:

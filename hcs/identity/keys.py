@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from hcs import audit
-from hcs.exceptions import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from hcs.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from hcs.identity.models import PERSONAL_SCOPES, SCOPES, ApiKey, User
 from hcs.identity.principal import Principal
 from hcs.identity.users import get_user

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from hcs.setup import load_demo
-from hcs.transfers import pack, unpack
+from hcs.cli.seeding import load_demo
+from hcs.governance.transfers import pack, unpack
 from templates_store import blocks
 from templates_store.errors import ValidationFailed
 from templates_store.files import export_all, import_all

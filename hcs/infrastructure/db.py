@@ -1,0 +1,79 @@
+"""Engines and sessions, usable from Flask, the CLI, workers and tests alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, issue BEGIN: savepoints and locking then behave.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+READ = "hcs_read"
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front: a transaction that read and then writes can never
+    # fail half-way on a snapshot another writer moved (SQLite has one writer at a time anyway).
+    # A transaction opened by `begin_read` only reads: a plain BEGIN, a snapshot and no lock.
+    if connection.get_execution_options().get(READ):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def begin_read(session: Session) -> None:
+    """Open the session's next transaction for reading only; `end_read` closes it.
+
+    On SQLite it takes no write lock, so a request's lookups and validation do not keep other
+    writers waiting; writing inside it is a mistake (end it first). Elsewhere it changes nothing.
+    """
+    if not session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={READ: True})
+
+
+def end_read(session: Session) -> None:
+    """Close a transaction `begin_read` opened, so that the next one may write."""
+    if session.in_transaction() and session.connection().get_execution_options().get(READ):
+        session.commit()
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for `url`: SQLite with WAL and foreign keys on, PostgreSQL through psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True, **options)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to `engine`; objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises."""
+    with factory() as session, session.begin():
+        yield session
