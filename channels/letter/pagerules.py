@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import tinycss2  # type: ignore[import-untyped]
+import tinycss2
 
 _GROUPING = frozenset({"media", "supports", "layer", "document", "container", "scope"})
 #: every page-margin box: the platform owns the margins and what they show

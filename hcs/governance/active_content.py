@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import nh3
-from lxml import html as lxml_html  # type: ignore[import-untyped]
-from lxml.etree import ParserError  # type: ignore[import-untyped]
+from lxml import html as lxml_html
+from lxml.etree import ParserError
 
 ACTIVE_TAGS = frozenset(
     {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "form", "input"}
