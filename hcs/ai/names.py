@@ -27,6 +27,12 @@ TITLES = frozenset(
     "mr mrs ms miss dr prof sir madam herr herrn frau monsieur madame m mme mlle señor señora "
     "señorita sr sra srta don doña dott sig".split()
 )
+# Greetings name holidays; they are proper nouns that state no fact about anyone.
+HOLIDAYS = frozenset(
+    "christmas xmas easter hanukkah chanukah diwali eid ramadan thanksgiving halloween "
+    "valentine valentine's navidad pascua reyes nochebuena noël noel pâques toussaint "
+    "weihnachten ostern pfingsten silvester neujahr advent".split()
+)
 _TOKEN = re.compile(r"[^\W\d_][^\W\d_'’-]*[^\W\d_]|[^\W\d_]")
 _SENTENCE_END = re.compile(r"(?:^|[.!?:;…\n\"“”«»()\[\]•*-]|\s-)\s*$")
 # Popularity of a first name in gender-guesser's dictionary: a hex digit per country, 1 to D.
@@ -144,6 +150,7 @@ def names_in(text: str, language: str = "en") -> Iterator[Name]:
             or lower in MONTHS
             or lower in WEEKDAYS
             or lower in TITLES
+            or lower in HOLIDAYS
         )
         if not skip:
             reason = _reason(word, previous, _is_initial(text, match.start()), language)

@@ -110,6 +110,7 @@ NAMED = [
     ("We hope the Walking Boots keep you comfortable. Our Customer Care team is here.", set()),
     ("Unsere Rückgabeseite erklärt, wie Erstattungen funktionieren.", set()),
     ("The Weather looks Good for your Walk.", set()),
+    ("Merry Christmas, Ann! Feliz Navidad y Frohe Weihnachten.", set()),
 ]
 
 
