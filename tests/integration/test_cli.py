@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from hcs.cli import main
 from templates_store.models import Template, TemplateVersion
 from templates_store.status import Status
-from tests.conftest import committed_session
+from tests.support.databases import committed_session
 
 
 def _hcs(url: str, *args: str) -> tuple[int, str]:
