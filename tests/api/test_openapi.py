@@ -14,7 +14,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.identity import ROLES, create_api_key, create_user
 from hcs.infrastructure.db import transaction
 from tests.support.databases import Databases
