@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hcs.governance.policies import policy_of
+from hcs.governance.kinds import policy_of
 from hcs.governance.workflow import approvals_of, next_stage
 from templates_store.lookup import published_version
 from templates_store.models import (
