@@ -48,8 +48,8 @@ class Kind:
     """One kind of reviewed thing: its models, the repository's functions, its audit facts."""
 
     name: str
-    model: type[Owner]
-    version_model: type[Version]
+    model: type[Any]  # the ORM class: Template, ContentBlock or Theme
+    version_model: type[Any]  # TemplateVersion, BlockVersion or ThemeVersion
     get: Callable[[Session, str], Owner]
     get_version: Callable[[Session, str, int], Version]
     owner_of: Callable[[Any], Owner]

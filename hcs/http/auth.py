@@ -172,7 +172,7 @@ def allow(scope: str, *roles: str) -> Callable[[F], F]:
                 raise MissingRole(scope, roles)
             return view(*args, **kwargs)
 
-        guarded.allows = (scope, permitted)  # type: ignore[attr-defined]  (who may: for tests)
+        guarded.allows = (scope, permitted)  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
 
     return decorate

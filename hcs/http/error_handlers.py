@@ -63,7 +63,9 @@ def message_of(exc: BaseException) -> str:
     return str(exc)
 
 
-def error_body(code: int, errors: dict[str, list[str]] | None = None, message: str = "") -> dict:
+def error_body(
+    code: int, errors: dict[str, list[str]] | None = None, message: str = ""
+) -> dict[str, Any]:
     """`{"code", "status", "errors"?, "message"?}`, as flask-smorest answers."""
     body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase}
     if errors:

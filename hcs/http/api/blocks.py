@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
+from marshmallow import Schema
 from sqlalchemy import select
 
 from hcs.governance import authoring
@@ -16,7 +17,7 @@ from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session
 
 
-def component_blueprint(kind: str, version_in: type[schemas.Schema]) -> Blueprint:
+def component_blueprint(kind: str, version_in: type[Schema]) -> Blueprint:
     """The same endpoints for blocks and themes."""
     blp = Blueprint(
         f"{kind}s",

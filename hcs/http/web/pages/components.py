@@ -21,7 +21,7 @@ from hcs.http.web.pages import bp
 from hcs.http.web.pages.guard import person
 from templates_store.diffing import diff_components
 from templates_store.errors import Conflict, ValidationFailed
-from templates_store.models import BlockVersion, ThemeVersion
+from templates_store.models import BlockVersion, TemplateVersion, ThemeVersion
 from templates_store.status import Status
 
 KINDS = "<any(blocks, themes):plural>"
@@ -34,7 +34,9 @@ def kind_of(plural: str) -> Kind:
 
 def version_of(plural: str, key: str, number: int) -> BlockVersion | ThemeVersion:
     """One version of a block or theme, or NotFound."""
-    return kind_of(plural).get_version(db_session(), key, number)  # type: ignore[return-value]
+    version = kind_of(plural).get_version(db_session(), key, number)
+    assert not isinstance(version, TemplateVersion)  # COMPONENT_KINDS holds blocks and themes
+    return version
 
 
 @bp.get(f"/{KINDS}")
@@ -109,7 +111,7 @@ def component_draft(plural: str, key: str) -> ResponseReturnValue:
 def _baseline(
     kind: Kind, version: BlockVersion | ThemeVersion
 ) -> BlockVersion | ThemeVersion | None:
-    versions = kind.owner_of(version).versions
+    versions: list[BlockVersion] | list[ThemeVersion] = kind.owner_of(version).versions  # type: ignore[assignment]
     published = next((v for v in versions if v.status is Status.PUBLISHED), None)
     if published is not None and published.number != version.number:
         return published
