@@ -5,7 +5,13 @@
 
 from __future__ import annotations
 
-from templates_store.errors import Conflict, NotFound, TemplateStoreError, ValidationFailed
+from templates_store.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    TemplateStoreError,
+    ValidationFailed,
+)
 
 
 class HcsError(Exception):
@@ -35,6 +41,7 @@ __all__ = [
     "Conflict",
     "DomainError",
     "HcsError",
+    "InvalidTransition",
     "NotFound",
     "PermissionDenied",
     "SeparationOfDuties",

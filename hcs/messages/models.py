@@ -10,19 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from templates_store.orm import Base, utcnow
 
-STATUSES = (
-    "accepted",
-    "awaiting_signoff",
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "failed",
-    "rejected",
-    "suppressed",
-    "held",
-)
-
 
 class Message(Base):
     """One message to one recipient, from one template version, on one channel."""
@@ -46,6 +33,7 @@ class Message(Base):
     recipient_key: Mapped[str] = mapped_column(String(320))
     to: Mapped[dict[str, Any]] = mapped_column(JSON)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # One of `hcs.messages.status.MessageStatus`, changed only by `hcs.messages.moves.move`.
     status: Mapped[str] = mapped_column(String(20), default="accepted")
     reason: Mapped[str] = mapped_column(Text, default="")
     provider: Mapped[str | None] = mapped_column(String(40))

@@ -1,0 +1,89 @@
+"""Changing a message's status: the one function that makes the moves of `hcs.messages.status`."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from hcs.messages.models import Message, MessageEvent
+from hcs.messages.status import TRANSITIONS, MessageStatus, Move, sources_of
+from templates_store.orm import utcnow
+
+_NEW_EVENT = insert(MessageEvent.__table__)
+
+
+def record_event(session: Session, message_id: str, kind: str, **detail: object) -> None:
+    """Add one event to a message's history (an INSERT, not the unit of work)."""
+    session.execute(_NEW_EVENT, {"message_id": message_id, "kind": kind, "detail": detail})
+
+
+@lru_cache(maxsize=64)
+def _statement(sources: tuple[str, ...], target: str, fields: tuple[str, ...], many: bool) -> Any:
+    """The conditional UPDATE of one move, built once per sources, target and fields set."""
+    table = Message.__table__
+    if many:
+        which = table.c.id.in_(bindparam("b_ids", expanding=True))
+    else:
+        which = table.c.id == bindparam("b_id")
+    statement = (
+        update(table)
+        .where(which, table.c.status.in_(sources))
+        .values(
+            status=target,
+            updated_at=bindparam("b_now"),
+            **{field: bindparam(f"b_{field}") for field in fields},
+        )
+    )
+    return statement.returning(table.c.id) if many else statement
+
+
+def move(
+    session: Session,
+    messages: str | Sequence[str],
+    which: Move,
+    *,
+    sources: Collection[MessageStatus] | None = None,
+    detail: Mapping[str, object] | None = None,
+    **values: object,
+) -> int:
+    """Make one move of the table, for one message or many, as one conditional UPDATE.
+
+    Only a message in one of the move's statuses (or of the narrower `sources`) moves, so of
+    concurrent callers one makes it. Each message moved gets the move's event, with `detail`
+    (a provider's report is recorded by `hcs.messages.events` instead). `values` are further
+    columns set by the same UPDATE. Returns how many messages this caller moved; raises
+    `InvalidTransition` when the table has no such move from `sources`.
+    """
+    row = TRANSITIONS[which]
+    start = tuple(sorted(status.value for status in sources_of(which, sources)))
+    many = not isinstance(messages, str)
+    statement = _statement(start, row.target.value, tuple(sorted(values)), many)
+    params: dict[str, object] = {f"b_{field}": value for field, value in values.items()}
+    params["b_now"] = utcnow()
+    if isinstance(messages, str):
+        result = session.execute(statement, params | {"b_id": messages})
+        moved = [messages] if result.rowcount else []  # type: ignore[attr-defined]
+    elif messages:
+        moved = list(session.scalars(statement, params | {"b_ids": list(messages)}))
+    else:
+        return 0
+    if moved and row.event is not None and not row.reported:
+        kind, shown = row.event, dict(detail or {})
+        session.execute(
+            _NEW_EVENT, [{"message_id": m, "kind": kind, "detail": shown} for m in moved]
+        )
+    _forget(session, moved, ("status", "updated_at", *values))
+    return len(moved)
+
+
+def _forget(session: Session, message_ids: Sequence[str], fields: Sequence[str]) -> None:
+    """Expire what the session holds of moved messages, so it reads their new status."""
+    for message_id in message_ids:
+        held = session.identity_map.get(identity_key(Message, message_id))
+        if held is not None:
+            session.expire(held, list(fields))
