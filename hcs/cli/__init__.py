@@ -30,7 +30,11 @@ def unit_of_work(settings: Settings) -> Iterator[Session]:
 
 
 def settings() -> Settings:
-    return click.get_current_context().ensure_object(dict).setdefault("settings", load_settings())
+    """The settings of this invocation, read from the environment once."""
+    found: Settings = (
+        click.get_current_context().ensure_object(dict).setdefault("settings", load_settings())
+    )
+    return found
 
 
 @click.group()
@@ -42,12 +46,12 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Also load the demo templates (once).")
 def init(demo: bool) -> None:
     """Migrate the database, then load the demo set when asked."""
-    from hcs.cli import demo
+    from hcs.cli import seeding
 
     current = settings()
     migrate.upgrade(current.database_url)
     with unit_of_work(current) as session:
-        for line in demo.initialise(session, demo=demo):
+        for line in seeding.initialise(session, demo=demo):
             click.echo(line)
 
 

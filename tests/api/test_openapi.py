@@ -14,7 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.http.app import create_app
 from hcs.identity import ROLES, create_api_key, create_user
 from hcs.infrastructure import migrate

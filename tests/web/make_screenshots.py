@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.governance import workflow
 from hcs.infrastructure.db import transaction
 from templates_store import versioning

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.dispatch.finishing import close_renderers
 from hcs.governance import components, workflow
 from hcs.http.auth import limiter
