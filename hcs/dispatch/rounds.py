@@ -180,7 +180,7 @@ def record_sent(
         if moved and parked:
             apply_parked(session, message_id, provider, provider_message_id)
         return moved
-    moved = move(
+    made = move(
         session,
         message_id,
         Move.SEND,
@@ -189,10 +189,10 @@ def record_sent(
         provider_message_id=provider_message_id,
         sent_at=utcnow(),
     )
-    if moved:
+    if made:
         apply_parked(session, message_id, provider, provider_message_id)
     mark_done(session, entry_id)
-    return bool(moved)
+    return bool(made)
 
 
 def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:

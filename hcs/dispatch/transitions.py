@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import Table, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from hcs.messages.models import Message, MessageEvent, OutboxEntry, ParkedEvent
@@ -34,7 +34,7 @@ def close(session: Session, entry: OutboxEntry, error: str = "") -> None:
     entry.done_at, entry.leased_until, entry.last_error = utcnow(), None, error
 
 
-_ENTRIES = OutboxEntry.__table__
+_ENTRIES = cast(Table, OutboxEntry.__table__)
 _DONE = (
     update(_ENTRIES)
     .where(_ENTRIES.c.id == bindparam("b_id"))
@@ -53,8 +53,8 @@ def _sent_statement() -> Any:
 
     The one move not made by `hcs.messages.moves.move`, for speed; its statuses and event are
     still the table's (`Move.SEND`)."""
-    messages, events, outbox = Message.__table__, MessageEvent.__table__, OutboxEntry.__table__
-    parked = ParkedEvent.__table__
+    messages, events = cast(Table, Message.__table__), cast(Table, MessageEvent.__table__)
+    outbox, parked = cast(Table, OutboxEntry.__table__), ParkedEvent.__table__
     row = TRANSITIONS[Move.SEND]
     moved = (
         update(messages)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import ColumnElement, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -14,7 +14,8 @@ from hcs.messages.models import Message, MessageEvent
 from hcs.messages.status import TRANSITIONS, MessageStatus, Move, sources_of
 from templates_store.orm import utcnow
 
-_NEW_EVENT = insert(MessageEvent.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_NEW_EVENT = insert(cast(Table, MessageEvent.__table__))
 
 
 def record_event(session: Session, message_id: str, kind: str, **detail: object) -> None:
@@ -25,7 +26,8 @@ def record_event(session: Session, message_id: str, kind: str, **detail: object)
 @lru_cache(maxsize=64)
 def _statement(sources: tuple[str, ...], target: str, fields: tuple[str, ...], many: bool) -> Any:
     """The conditional UPDATE of one move, built once per sources, target and fields set."""
-    table = Message.__table__
+    table = _MESSAGES
+    which: ColumnElement[bool]
     if many:
         which = table.c.id.in_(bindparam("b_ids", expanding=True))
     else:
