@@ -60,7 +60,7 @@ def _sent_statement() -> Any:
         update(messages)
         .where(
             messages.c.id == bindparam("b_id"),
-            messages.c.status.in_(sorted(status.value for status in row.sources)),
+            messages.c.status.in_([literal(status.value) for status in sorted(row.sources)]),
         )
         .values(
             status=row.target.value,

@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, insert, update
+from sqlalchemy import ColumnElement, Table, bindparam, insert, literal, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -23,20 +23,27 @@ def record_event(session: Session, message_id: str, kind: str, **detail: object)
     session.execute(_NEW_EVENT, {"message_id": message_id, "kind": kind, "detail": detail})
 
 
-@lru_cache(maxsize=64)
-def _statement(sources: tuple[str, ...], target: str, fields: tuple[str, ...], many: bool) -> Any:
-    """The conditional UPDATE of one move, built once per sources, target and fields set."""
+@lru_cache(maxsize=128)
+def _statement(
+    which: Move, asked: tuple[MessageStatus, ...] | None, fields: tuple[str, ...], many: bool
+) -> Any:
+    """The conditional UPDATE of one move, checked and built once per sources, target and fields.
+
+    Raises `InvalidTransition` (never cached) when the table does not allow the move.
+    """
+    sources = sorted(str(status) for status in sources_of(which, asked))
     table = _MESSAGES
-    which: ColumnElement[bool]
+    where: ColumnElement[bool]
     if many:
-        which = table.c.id.in_(bindparam("b_ids", expanding=True))
+        where = table.c.id.in_(bindparam("b_ids", expanding=True))
     else:
-        which = table.c.id == bindparam("b_id")
+        where = table.c.id == bindparam("b_id")
     statement = (
         update(table)
-        .where(which, table.c.status.in_(sources))
+        # Each status its own bound value: no expanding IN to rewrite on every execution.
+        .where(where, table.c.status.in_([literal(status) for status in sources]))
         .values(
-            status=target,
+            status=TRANSITIONS[which].target.value,
             updated_at=bindparam("b_now"),
             **{field: bindparam(f"b_{field}") for field in fields},
         )
@@ -62,9 +69,9 @@ def move(
     `InvalidTransition` when the table has no such move from `sources`.
     """
     row = TRANSITIONS[which]
-    start = tuple(sorted(status.value for status in sources_of(which, sources)))
+    asked = None if sources is None else tuple(sources)
     many = not isinstance(messages, str)
-    statement = _statement(start, row.target.value, tuple(sorted(values)), many)
+    statement = _statement(which, asked, tuple(sorted(values)), many)
     params: dict[str, object] = {f"b_{field}": value for field, value in values.items()}
     params["b_now"] = utcnow()
     if isinstance(messages, str):
