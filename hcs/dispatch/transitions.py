@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hcs.messages.models import Message, MessageEvent, OutboxEntry, ParkedEvent
 from hcs.messages.moves import move, record_event
-from hcs.messages.status import TRANSITIONS, Move
+from hcs.messages.status import Move
 from templates_store.orm import utcnow
 
 __all__ = ["Outcome", "close", "mark_done", "move", "record_event", "record_sent_at_once"]
@@ -55,7 +55,7 @@ def _sent_statement() -> Any:
     still the table's (`Move.SEND`)."""
     messages, events = cast(Table, Message.__table__), cast(Table, MessageEvent.__table__)
     outbox, parked = cast(Table, OutboxEntry.__table__), ParkedEvent.__table__
-    row = TRANSITIONS[Move.SEND]
+    row = Move.SEND.value
     moved = (
         update(messages)
         .where(

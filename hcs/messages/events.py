@@ -25,7 +25,7 @@ from hcs import archive
 from hcs.messages.models import Message, MessageEvent, ParkedEvent
 from hcs.messages.moves import move
 from hcs.messages.optouts import apply_opt_event
-from hcs.messages.status import REPORTED, TRANSITIONS, MessageStatus
+from hcs.messages.status import REPORTED, MessageStatus
 from templates_store.orm import utcnow
 
 
@@ -75,7 +75,7 @@ def _move(session: Session, message: Message, event: DeliveryEvent, provider: st
     if which is None:
         return False
     values: dict[str, Any] = {}
-    if TRANSITIONS[which].target is MessageStatus.FAILED:
+    if which.value.target is MessageStatus.FAILED:
         values["reason"] = _reason(event, provider)
     return bool(move(session, message.id, which, **values))
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from hcs.messages.models import Message, MessageEvent
-from hcs.messages.status import TRANSITIONS, MessageStatus, Move, sources_of
+from hcs.messages.status import MessageStatus, Move, sources_of
 from templates_store.orm import utcnow
 
 _MESSAGES = cast(Table, Message.__table__)
@@ -43,7 +43,7 @@ def _statement(
         # Each status its own bound value: no expanding IN to rewrite on every execution.
         .where(where, table.c.status.in_([literal(status) for status in sources]))
         .values(
-            status=TRANSITIONS[which].target.value,
+            status=which.value.target.value,
             updated_at=bindparam("b_now"),
             **{field: bindparam(f"b_{field}") for field in fields},
         )
@@ -68,7 +68,7 @@ def move(
     columns set by the same UPDATE. Returns how many messages this caller moved; raises
     `InvalidTransition` when the table has no such move from `sources`.
     """
-    row = TRANSITIONS[which]
+    row = which.value
     asked = None if sources is None else tuple(sources)
     many = not isinstance(messages, str)
     statement = _statement(which, asked, tuple(sorted(values)), many)

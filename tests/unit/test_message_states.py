@@ -18,6 +18,7 @@ from hcs.messages.status import (
 
 S = MessageStatus
 
+
 def test_the_statuses_keep_the_strings_the_database_and_the_api_hold() -> None:
     assert [s.value for s in MessageStatus] == [
         "accepted",
@@ -32,10 +33,6 @@ def test_the_statuses_keep_the_strings_the_database_and_the_api_hold() -> None:
         "held",
     ]
     assert MessageStatus.SENT == "sent" and f"{MessageStatus.HELD}" == "held"
-
-
-def test_every_move_has_one_row_and_every_row_is_a_move() -> None:
-    assert set(TRANSITIONS) == set(Move)
 
 
 def test_messages_start_accepted_or_suppressed_and_nothing_moves_into_those() -> None:
