@@ -82,10 +82,8 @@ def move(
     else:
         return 0
     if moved and row.event is not None and not row.reported:
-        kind, shown = row.event, dict(detail or {})
-        session.execute(
-            _NEW_EVENT, [{"message_id": m, "kind": kind, "detail": shown} for m in moved]
-        )
+        events = [{"message_id": m, "kind": row.event, "detail": dict(detail or {})} for m in moved]
+        session.execute(_NEW_EVENT, events[0] if len(events) == 1 else events)
     _forget(session, moved, ("status", "updated_at", *values))
     return len(moved)
 
