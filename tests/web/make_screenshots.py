@@ -53,7 +53,7 @@ def main(out: Path) -> None:
     """Seed a world with the demo set and AI messages, serve it, and take the screenshots."""
     out.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp())
-    world = make_world(f"sqlite:///{folder / 'hcs.infrastructure.db'}", folder / "var")
+    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
     sessions = world.app.extensions["hcs"].sessions
     with transaction(sessions) as session:
         load_demo(session)

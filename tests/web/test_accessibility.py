@@ -108,7 +108,7 @@ def _jobs(session: Session) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("a11y")
-    world = make_world(f"sqlite:///{folder / 'hcs.infrastructure.db'}", folder / "var")
+    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
     ids = _content(world)
     with serving(world.app) as url:
         yield url, ids
