@@ -146,7 +146,8 @@ def plan_some(
     """Decide for entries in order until `budget` seconds are spent (at least one)."""
     entries = current(session, OutboxEntry, entry_ids)
     messages = current(session, Message, [entry.message_id for entry in entries.values()])
-    started, plans, states = time.perf_counter(), [], {}
+    started, plans = time.perf_counter(), []
+    states: dict[int, Any] = {}
     for entry_id in entry_ids:
         entry = entries[entry_id]
         message = messages[entry.message_id]
