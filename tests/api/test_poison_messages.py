@@ -16,13 +16,13 @@ from hcs.infrastructure.db import transaction
 from hcs.messages.models import Message, OutboxEntry
 from hcs.worker.runtime import build_worker
 from templates_store.orm import utcnow
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import ORDER, published
+from tests.support.flows import ORDER, published
+from tests.support.world import World
 
 CRASH = "cannot render {email}: SELECT * FROM messages WHERE id = '{id}'"
 
 
-def send(world: ApiWorld, count: int) -> list[str]:
+def send(world: World, count: int) -> list[str]:
     ids = []
     for n in range(count):
         body = {**ORDER, "to": {"email": f"customer{n}@example.com"}}
@@ -44,7 +44,7 @@ def crash_for(monkeypatch: pytest.MonkeyPatch, poison: str) -> None:
     monkeypatch.setattr(preparing, "finish", crashing)
 
 
-def end_lease(world: ApiWorld, message_id: str) -> None:
+def end_lease(world: World, message_id: str) -> None:
     """As if the entry's lease had run out: the next round may take it again."""
     with transaction(world.app.extensions["hcs"].sessions) as session:
         session.execute(
@@ -54,14 +54,14 @@ def end_lease(world: ApiWorld, message_id: str) -> None:
         )
 
 
-def entry_of(world: ApiWorld, message_id: str) -> OutboxEntry:
+def entry_of(world: World, message_id: str) -> OutboxEntry:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         query = select(OutboxEntry).where(OutboxEntry.message_id == message_id)
         return session.scalars(query).one()
 
 
 def test_a_poison_message_ends_failed_with_its_event_while_the_rest_of_its_batch_is_sent(
-    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     published(world)
     ids = send(world, 4)
@@ -105,7 +105,7 @@ def test_a_poison_message_ends_failed_with_its_event_while_the_rest_of_its_batch
 
 
 def test_a_poison_message_is_tried_again_until_the_bound_not_failed_at_once(
-    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     published(world)
     [poison] = send(world, 1)

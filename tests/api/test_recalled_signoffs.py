@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import dispatch
-from tests.api.test_signoffs import ai_template, send, sent_bodies, status
+from tests.support.flows import ai_template, dispatch, send_ai, sent_bodies, status
+from tests.support.world import World
 
 VERSION = "/templates/order-thanks/versions/1"
 
 
-def recalled_while_waiting(world: ApiWorld) -> tuple[str, int]:
+def recalled_while_waiting(world: World) -> tuple[str, int]:
     """A message in the sign-off queue whose version is then suspended: its id and item."""
     ai_template(world)
-    message_id = send(world)
+    message_id = send_ai(world)
     dispatch(world)
     lee = world.as_("lee@example.com")
     held = lee.post(f"{VERSION}/suspend", {"reason": "Wrong claim in the copy"})
@@ -21,12 +20,12 @@ def recalled_while_waiting(world: ApiWorld) -> tuple[str, int]:
     return message_id, int(item_id)
 
 
-def kinds(world: ApiWorld, message_id: str) -> list[str]:
+def kinds(world: World, message_id: str) -> list[str]:
     return [event["kind"] for event in status(world, message_id)["events"]]
 
 
 def test_rejecting_a_recalled_message_ends_it_and_resuming_does_not_bring_it_back(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     message_id, item_id = recalled_while_waiting(world)
     comment = {"comment": "Too familiar for this customer."}
@@ -47,7 +46,7 @@ def test_rejecting_a_recalled_message_ends_it_and_resuming_does_not_bring_it_bac
 
 
 def test_approving_a_recalled_message_keeps_it_held_until_the_version_resumes(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     message_id, item_id = recalled_while_waiting(world)
     assert world.as_("sam@example.com").post(f"/signoffs/{item_id}/approve", {}).status_code == 200

@@ -12,7 +12,7 @@ from hcs.errors import InvalidTransition
 from hcs.messages.models import Message, MessageEvent
 from hcs.messages.moves import move
 from hcs.messages.status import TRANSITIONS, MessageStatus, Move
-from tests.factories import make_draft, make_template
+from tests.support.factories import make_draft, make_template
 
 S = MessageStatus
 
