@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from hcs.db import is_conflict
 from hcs.exceptions import AuthenticationFailed, PermissionDenied
 from templates_store import errors as store
 
@@ -40,10 +41,18 @@ def _handle(exc: Exception) -> ResponseReturnValue:
     return jsonify(error_body(code, message=str(exc))), code
 
 
+DOWN = "the database is unavailable and this request did not complete; try again"
+CONFLICT = (
+    "this request's transaction kept conflicting with concurrent work and was rolled back, "
+    "so nothing of it was saved; try again"
+)
+
+
 def _database_down(exc: Exception) -> ResponseReturnValue:
-    # The request's transaction never committed, so nothing of it was written; the error's text
-    # (which may quote the statement's parameters) is not echoed.
-    body = error_body(503, message="the database is unavailable; nothing was saved, try again")
+    # A lost connection may have taken a commit with it, so an outage claims nothing about what
+    # was saved; a deadlock or serialization failure is known to have rolled everything back.
+    # The error's own text (which may quote the statement's parameters) is not echoed.
+    body = error_body(503, message=CONFLICT if is_conflict(exc) else DOWN)
     return jsonify(body), 503, {"Retry-After": "5"}
 
 
