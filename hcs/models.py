@@ -20,6 +20,7 @@ from hcs.delivery.models import (  # noqa: F401
 from hcs.governance.models import Approval, ApprovalPolicy  # noqa: F401
 from hcs.identity import ApiKey, User  # noqa: F401
 from hcs.jobs.models import Job  # noqa: F401
+from hcs.sealing.checkpoints import Checkpoint  # noqa: F401
 from hcs.signoffs.models import SignoffItem  # noqa: F401
 from templates_store.models import (  # noqa: F401
     BlockVersion,

@@ -35,6 +35,7 @@ from hcs.delivery.finishing import close_renderers
 from hcs.delivery.providers import Providers
 from hcs.delivery.worker import build_worker, housekeeping, worker_name
 from hcs.logs import configure_logging
+from hcs.sealing.witness import checkpointing
 
 log = logging.getLogger(__name__)
 DISPATCH = "hcs.tasks.dispatch_entry"
@@ -217,7 +218,7 @@ def sweep_once(celery: Celery) -> int:
     with rt.sessions.begin() as session:
         ids = queueing.sweep(session, lease=rt.lease)
     published = publish(celery, ids)
-    housekeeping(rt.sessions, archive.keyring(rt.settings))
+    housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
     if rt.archive_late is not None:  # throttled to about once a minute per process
         rt.archive_late()
     return published

@@ -8,7 +8,13 @@ key per data subject, wrapped under the master key (`hcs.archive.crypto`).
 from hcs.archive.crypto import Keyring, default_keyring, keyring
 from hcs.archive.errors import AlreadyArchived, ArchiveKeyError, EntryNotFound, OnLegalHold
 from hcs.archive.holds import place_hold, release_hold
-from hcs.archive.integrity import ArchiveVerification, is_intact, seal_archive, verify_archive
+from hcs.archive.integrity import (
+    SIGNED_LOGS,
+    ArchiveVerification,
+    is_intact,
+    seal_archive,
+    verify_archive,
+)
 from hcs.archive.keys import erased_since
 from hcs.archive.lookups import archive_keyring, recipient_lookup
 from hcs.archive.models import (
@@ -81,6 +87,7 @@ __all__ = [
     "retention_policy",
     "rewrap_batch",
     "search",
+    "SIGNED_LOGS",
     "seal_archive",
     "start_rotation",
     "verify_archive",

@@ -20,3 +20,7 @@ class OnLegalHold(Conflict):
 
 class AlreadyArchived(Conflict):
     """A second archive entry for a message that already has one."""
+
+
+class NoCheckpoint(NotFound):
+    """No signed checkpoint yet (no signing key configured, or nothing sealed)."""

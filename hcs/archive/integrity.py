@@ -25,6 +25,10 @@ class ArchiveVerification:
     reason: str = ""
 
 
+# The archive's checkpoint signs the entries' tree, and the delivery events' tree along.
+SIGNED_LOGS: tuple[type[SealedMixin], ...] = (ArchiveEntry, ArchiveEvent)
+
+
 def seal_archive(session: Session, *, batch_size: int = 500) -> int:
     """Seal every pending entry and event; returns how many rows were sealed."""
     return seal_pending(session, ArchiveEntry, batch_size=batch_size) + seal_pending(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,11 +10,14 @@ import click
 from sqlalchemy.orm import Session
 
 from hcs import archive
+from hcs.cli import checkpoints as evidence
 from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
 from hcs.db import make_engine, session_factory
 from hcs.delivery.backfill import archive_missed
 from hcs.delivery.providers import build_providers
+from hcs.sealing import checkpoints
+from hcs.sealing.notes import NoteError
 
 
 @click.group("archive")
@@ -35,19 +39,48 @@ def seal(batch_size: int) -> None:
 
 
 @archive_group.command("verify")
-def verify_archive() -> None:
+@click.option(
+    "--checkpoint",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also prove the archive extends this signed checkpoint.",
+)
+@click.option("--public-key", help=evidence.PUBLIC_KEY_HELP)
+def verify_archive(checkpoint: Path | None, public_key: str | None) -> None:
     """Seal pending entries, then recompute everything; name the first entry that does not match."""
     current = settings()
+    key = evidence.verifier(public_key) if checkpoint else None
     with unit_of_work(current) as session:
         archive.seal_archive(session)
     with unit_of_work(current) as session:
         result = archive.verify_archive(session)
         if not result.ok:
             raise click.ClickException(describe(session, result))
+        proven = evidence.check_file(session, archive.SIGNED_LOGS, checkpoint, key) if key else ""
     click.echo(
         f"{result.entries} entries, {result.events} events and {result.payloads} payloads "
         f"verified, {result.seals} seals"
     )
+    if proven:
+        click.echo(f"consistent with {checkpoint}: {proven}")
+
+
+@archive_group.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def checkpoint(out: Path) -> None:
+    """Seal, sign the archive's new head, and write the latest signed checkpoint to a file."""
+    evidence.write_latest(archive.SIGNED_LOGS, archive.seal_archive, out)
+
+
+@archive_group.command()
+@click.argument("entry_id", type=int)
+def prove(entry_id: int) -> None:
+    """Print an RFC 9162 inclusion proof of one entry in the latest signed checkpoint (JSON)."""
+    with unit_of_work(settings()) as session:
+        try:
+            proof = checkpoints.prove_inclusion(session, archive.ArchiveEntry, entry_id)
+        except NoteError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(proof.as_json(), indent=2))
 
 
 def describe(session: Session, result: archive.ArchiveVerification) -> str:
