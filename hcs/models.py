@@ -6,6 +6,7 @@ from hcs.archive.models import (  # noqa: F401
     ArchivePayload,
     LegalHold,
     LookupKey,
+    RetentionRule,
     SubjectKey,
 )
 from hcs.audit import AuditEntry  # noqa: F401

@@ -33,7 +33,13 @@ from hcs.archive.reading import (
     open_entry,
     read_entry,
 )
-from hcs.archive.retention import purge, retention_policy
+from hcs.archive.retention import (
+    policy_in_force,
+    purge,
+    retention_policy,
+    seed_retention,
+    set_retention,
+)
 from hcs.archive.rotation import finish_rotation, rewrap_batch, start_rotation
 from hcs.archive.search import ArchiveFilters, export_search, search
 from hcs.archive.store import (
@@ -85,6 +91,9 @@ __all__ = [
     "recipient_lookup",
     "release_hold",
     "retention_policy",
+    "policy_in_force",
+    "seed_retention",
+    "set_retention",
     "rewrap_batch",
     "search",
     "SIGNED_LOGS",

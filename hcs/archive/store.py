@@ -19,6 +19,7 @@ from hcs.archive.holds import held_entries
 from hcs.archive.keys import entry_aad, live_subject_keys, open_entry_key, subject_keys
 from hcs.archive.lookups import recipient_lookup
 from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload, SubjectKey
+from hcs.archive.retention import policy_in_force, retain_until
 from hcs.sealing import digest, jsonable
 from templates_store.orm import utcnow
 
@@ -87,12 +88,15 @@ def archive_outputs(
     keys = keys or default_keyring()
     lookups = [recipient_lookup(session, keys, output.recipient_key) for output in outputs]
     subjects = subject_keys(session, keys, lookups)
+    periods = policy_in_force(session)
     rows, payloads = [], []
     for output, lookup in zip(outputs, lookups, strict=True):
         subject_id, plain = subjects[lookup]
         who = {"key": output.recipient_key, "to": jsonable(dict(output.recipient))}
         payload = _payload(plain, output.message_id, who, output.data, output.output, output.ai)
-        rows.append(_entry_values(output, lookup, subject_id, payload))
+        values = _entry_values(output, lookup, subject_id, payload)
+        values["retain_until"] = retain_until(periods, output.category, output.sent_at)
+        rows.append(values | {"entry_hash": ArchiveEntry.hash_values(values)})
         payloads.append(payload)
     return _insert(session, rows, payloads)
 
@@ -122,8 +126,7 @@ def _entry_values(
         "seq": None,
         "seal_id": None,
     }
-    # Hashed exactly as the sealing guard hashes an ORM insert.
-    return values | {"entry_hash": ArchiveEntry.hash_values(values)}
+    return values  # hashed by the caller (as the sealing guard hashes an ORM insert)
 
 
 _ENTRIES = cast(Table, ArchiveEntry.__table__)

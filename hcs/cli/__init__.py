@@ -42,12 +42,15 @@ def main() -> None:
 def init(demo: bool) -> None:
     """Migrate the database, then load the demo set when asked."""
     from hcs import setup
+    from hcs.archive import seed_retention
 
     current = settings()
     migrate.upgrade(current.database_url)
     with unit_of_work(current) as session:
         for line in setup.initialise(session, demo=demo):
             click.echo(line)
+        if seed_retention(session, current.archive_retention, actor="hcs init"):
+            click.echo(f"archive retention: {current.archive_retention} (HCS_ARCHIVE_RETENTION)")
 
 
 @main.command()

@@ -143,13 +143,21 @@ def backfill(batch_size: int) -> None:
 
 @archive_group.command()
 def purge() -> None:
-    """Delete the payloads of entries past their category's retention, except those on hold."""
-    current = settings()
-    policy = archive.retention_policy(current.archive_retention)
-    with unit_of_work(current) as session:
-        purged = archive.purge(session, actor=cli_actor(), policy=policy)
+    """Delete the payloads of entries past their own retention date, except those on hold."""
+    with unit_of_work(settings()) as session:
+        purged = archive.purge(session, actor=cli_actor())
     detail = ", ".join(f"{category} {n}" for category, n in sorted(purged.items()))
     click.echo(f"{sum(purged.values())} entries purged" + (f" ({detail})" if detail else ""))
+
+
+@archive_group.command()
+@click.argument("category")
+@click.argument("days", type=click.IntRange(min=0))
+def retention(category: str, days: int) -> None:
+    """Keep CATEGORY's entries archived from now on for DAYS days (earlier ones keep theirs)."""
+    with unit_of_work(settings()) as session:
+        archive.set_retention(session, category, days, actor=cli_actor())
+    click.echo(f"{category}: entries archived from now on are kept {days} days")
 
 
 @archive_group.command()
