@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from hcs.db import make_engine
-from hcs.models import metadata
+from hcs.infrastructure.db import make_engine
+from hcs.schema import metadata
 from templates_store.orm import UTCDateTime
 
 config = context.config

@@ -13,8 +13,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from hcs import migrate
-from hcs.db import make_engine, session_factory
+import hcs.schema  # noqa: F401  (every table mapped before the first query)
+from hcs.infrastructure import migrate
+from hcs.infrastructure.db import make_engine, session_factory
 
 PG_URL = os.environ.get("HCS_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -13,8 +13,8 @@ import openai
 
 from hcs.ai.prompting import build_messages, prompt_digest
 from hcs.ai.slots import Slot
-from hcs.config import Settings
-from hcs.exceptions import HcsError
+from hcs.errors import HcsError
+from hcs.infrastructure.config import Settings
 
 GREETINGS = {
     "en": "Hi",

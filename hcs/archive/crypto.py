@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hcs.archive.errors import ArchiveKeyError
-from hcs.config import Settings, load_settings
+from hcs.infrastructure.config import Settings, load_settings
 
 log = logging.getLogger("hcs.archive")
 KEY_BYTES = 32

@@ -1,8 +1,8 @@
-"""The archive's errors; `hcs.errors` maps their bases (not found, conflict) to HTTP."""
+"""The archive's errors; `hcs.http.error_handlers` maps their bases to HTTP."""
 
 from __future__ import annotations
 
-from hcs.exceptions import HcsError
+from hcs.errors import HcsError
 from templates_store.errors import Conflict, NotFound
 
 

@@ -12,7 +12,7 @@ from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.errors import EntryNotFound
 from hcs.archive.lookups import recipient_lookup
 from hcs.archive.models import ArchiveEntry, LegalHold
-from hcs.exceptions import ValidationFailed
+from hcs.errors import ValidationFailed
 from templates_store.orm import utcnow
 
 

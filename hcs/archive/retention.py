@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from hcs import audit
 from hcs.archive.holds import is_held
 from hcs.archive.models import PURGED, ArchiveEntry, ArchiveEvent, ArchivePayload, RetentionRule
-from hcs.exceptions import ValidationFailed
+from hcs.errors import ValidationFailed
 from templates_store.models import CATEGORIES
 from templates_store.orm import utcnow
 

@@ -13,9 +13,7 @@ from hcs import archive
 from hcs.cli import checkpoints as evidence
 from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
-from hcs.db import make_engine, session_factory
-from hcs.delivery.backfill import archive_missed
-from hcs.delivery.providers import build_providers
+from hcs.infrastructure.db import make_engine, session_factory
 from hcs.sealing import checkpoints
 from hcs.sealing.notes import NoteError
 
@@ -55,7 +53,9 @@ def verify_archive(checkpoint: Path | None, public_key: str | None) -> None:
         result = archive.verify_archive(session)
         if not result.ok:
             raise click.ClickException(describe(session, result))
-        proven = evidence.check_file(session, archive.SIGNED_LOGS, checkpoint, key) if key else ""
+        proven = ""
+        if key and checkpoint:
+            proven = evidence.check_file(session, archive.SIGNED_LOGS, checkpoint, key)
     click.echo(
         f"{result.entries} entries, {result.events} events and {result.payloads} payloads "
         f"verified, {result.seals} seals"
@@ -128,6 +128,10 @@ def rotate_key(batch_size: int) -> None:
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1))
 def backfill(batch_size: int) -> None:
     """Archive sent messages whose entry is missing, now (the workers do it about once a minute)."""
+    # The pipeline (PDF and AI libraries) loads only for the commands that render.
+    from hcs.dispatch.backfill import archive_missed
+    from hcs.dispatch.providers import build_providers
+
     current = settings()
     engine = make_engine(current.database_url)
     try:
@@ -214,9 +218,9 @@ def _utc(value: datetime | None) -> datetime | None:
 @click.argument("entry_id", type=int)
 def rerender(entry_id: int) -> None:
     """Render an entry again from its pinned closure and data; exit 1 unless byte-identical."""
-    from hcs.archive.rerendering import rerender as render_again
-    from hcs.delivery.finishing import close_renderers
-    from hcs.delivery.providers import build_providers
+    from hcs.dispatch.finishing import close_renderers
+    from hcs.dispatch.providers import build_providers
+    from hcs.dispatch.rerendering import rerender as render_again
 
     current = settings()
     try:

@@ -44,7 +44,9 @@ def verify_log(checkpoint: Path | None, public_key: str | None) -> None:
         result = verify(session, AuditEntry)
         if not result.ok:
             raise click.ClickException(describe(session, result))
-        proven = evidence.check_file(session, [AuditEntry], checkpoint, key) if key else ""
+        proven = ""
+        if key and checkpoint:
+            proven = evidence.check_file(session, [AuditEntry], checkpoint, key)
     click.echo(f"{result.checked} entries verified, {result.seals} seals")
     if proven:
         click.echo(f"consistent with {checkpoint}: {proven}")

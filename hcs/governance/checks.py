@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from hcs.governance.policies import Policy
-from hcs.previews import channel_issues
+from hcs.previews.channel import channel_issues
 from templates_store.closure import referenced_blocks
 from templates_store.composing import Rendered, preview_extras, render_channel
 from templates_store.errors import TemplateProblem, ValidationFailed

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hcs.ai.slots import check_slots
 from hcs.audit import record
-from hcs.exceptions import PermissionDenied, SeparationOfDuties
+from hcs.errors import PermissionDenied, SeparationOfDuties
 from hcs.governance.checks import blocking, run_checks
 from hcs.governance.models import Approval
 from hcs.governance.policies import Policy, policy_for, policy_of

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs import audit
-from hcs.exceptions import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from hcs.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from hcs.identity.models import ROLES, User
 from templates_store.orm import utcnow
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import jobs
-from hcs.db import transaction
-from hcs.exceptions import DomainError
+from hcs.errors import DomainError
+from hcs.infrastructure.db import transaction
 from templates_store.errors import ValidationFailed
 
 log = logging.getLogger(__name__)

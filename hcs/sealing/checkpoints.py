@@ -77,7 +77,7 @@ def recomputed_leaves(session: Session, model: type[SealedMixin]) -> list[tuple[
     columns = [table.c.id, table.c.seq, *(table.c[name] for name in model.hashed_columns)]
     query = select(*columns).where(table.c.seq.is_not(None)).order_by(table.c.seq)
     rows = session.execute(query).mappings()
-    return [(row["seq"], row["id"], bytes.fromhex(model.hash_values(row))) for row in rows]
+    return [(row["seq"], row["id"], bytes.fromhex(model.hash_values(dict(row)))) for row in rows]
 
 
 def head_of(log: str, leaves: Sequence[bytes]) -> Head:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from hcs.exceptions import HcsError
+from hcs.errors import HcsError
 from hcs.sealing.hashing import digest, merkle_root
 from templates_store.orm import Base, utcnow
 

@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from hcs.exceptions import HcsError
+from hcs.errors import HcsError
 
 ED25519 = b"\x01"
 DASH = "\u2014 "

@@ -28,8 +28,9 @@ from hcs.sealing.models import GENESIS, SEAL_FIELDS, Seal, SealedMixin, make_sea
 
 def lock_log(session: Session, log: str) -> None:
     """Wait until no other transaction seals or verifies `log`, then hold it until commit."""
-    # SQLite transactions begin IMMEDIATE (hcs.db), so sealers there queue already. PostgreSQL
-    # (read committed) sees what the sealer before us committed from the next statement on.
+    # SQLite transactions begin IMMEDIATE (hcs.infrastructure.db), so sealers there queue
+    # already. PostgreSQL (read committed) sees what the sealer before us committed from the next
+    # statement on.
     if session.connection().dialect.name == "postgresql":
         key = int.from_bytes(hashlib.sha256(f"hcs.seal:{log}".encode()).digest()[:8], signed=True)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

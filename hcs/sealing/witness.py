@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from hcs.config import Settings
+from hcs.infrastructure.config import Settings
 from hcs.sealing.checkpoints import Checkpoint, sign_heads
 from hcs.sealing.models import SealedMixin
 from hcs.sealing.notes import NoteError, Signer, load_key_file

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from hcs import jobs
-from hcs.db import transaction
+from hcs.infrastructure.db import transaction
 from hcs.jobs.runner import JobContext, Work
 from hcs.signoffs import queue
 from hcs.signoffs.models import PENDING

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs.ai.providers import AIProvider
-from hcs.delivery.models import Message, OutboxEntry
 from hcs.governance.policies import policy_for
+from hcs.messages.models import Message, OutboxEntry
 from hcs.signoffs.generation import generate_all
 from hcs.signoffs.models import APPROVED, SignoffItem
 from hcs.signoffs.queue import DEFAULT_TTL, open_item

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from hcs.ai.guardrails import passes, run_guardrails
 from hcs.ai.slots import slot_from
 from hcs.audit import record
-from hcs.delivery.models import Message, MessageEvent, OutboxEntry
 from hcs.governance.policies import policy_for
+from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.signoffs.generation import allowed_inputs
 from hcs.signoffs.models import APPROVED, EXPIRED, PENDING, REJECTED, SignoffItem
 from templates_store.errors import Conflict, NotFound, ValidationFailed

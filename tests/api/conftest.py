@@ -13,11 +13,11 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hcs import migrate
-from hcs.app import create_app
-from hcs.config import Settings
-from hcs.db import transaction
+from hcs.http.app import create_app
 from hcs.identity import create_api_key, create_user, users
+from hcs.infrastructure import migrate
+from hcs.infrastructure.config import Settings
+from hcs.infrastructure.db import transaction
 
 PEOPLE = {
     "ana@example.com": ["author"],

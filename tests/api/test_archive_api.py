@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from hcs import archive
 from hcs.audit import AuditEntry
-from hcs.db import transaction
+from hcs.infrastructure.db import transaction
 from templates_store.orm import utcnow
 from tests.api.conftest import ApiWorld
 from tests.archive_support import EMAIL, OUTPUT, make_entry

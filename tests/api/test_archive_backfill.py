@@ -16,16 +16,16 @@ from sqlalchemy import func, select, text, update
 
 from hcs import archive
 from hcs.cli import main
-from hcs.db import transaction
-from hcs.delivery.archiving import archive_sent
-from hcs.delivery.backfill import LateArchiver, archive_missed
-from hcs.delivery.finishing import finish
-from hcs.delivery.models import Message, MessageEvent
-from hcs.delivery.providers import build_providers
-from hcs.delivery.worker import build_worker
-from hcs.logs import JsonFormatter
+from hcs.dispatch.archiving import archive_sent
+from hcs.dispatch.backfill import LateArchiver, archive_missed
+from hcs.dispatch.finishing import finish
+from hcs.dispatch.providers import build_providers
+from hcs.infrastructure.db import transaction
+from hcs.infrastructure.logs import JsonFormatter
+from hcs.messages.models import Message, MessageEvent
 from hcs.signoffs.gate import signed_off_texts
-from hcs.tasks import close_runtime, make_celery, sweep_once
+from hcs.worker.runtime import build_worker
+from hcs.worker.tasks import close_runtime, make_celery, sweep_once
 from templates_store.orm import utcnow
 from tests.api.conftest import ApiWorld
 from tests.api.test_messages import ORDER, dispatch, published
@@ -205,7 +205,7 @@ def test_one_message_that_cannot_be_archived_does_not_stop_the_others(
     with transaction(world.app.extensions["hcs"].sessions) as session:
         # Data its version's schema refuses: finishing it again fails.
         session.execute(update(Message).where(Message.id == broken).values(data={"x": "y"}))
-    with caplog.at_level(logging.ERROR, logger="hcs.delivery.backfill"):
+    with caplog.at_level(logging.ERROR, logger="hcs.dispatch.backfill"):
         assert backfill(world) == 1
     assert list(entries(world)) == [other]
     [failed] = [d for kind, d in events(world, broken) if kind == "archive_failed"]

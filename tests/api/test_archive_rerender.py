@@ -6,14 +6,14 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from hcs import archive
-from hcs.archive.rerendering import rerender
 from hcs.cli import main
-from hcs.db import transaction
-from hcs.delivery.archiving import archive_round
-from hcs.delivery.finishing import close_renderers
-from hcs.delivery.providers import build_providers
-from hcs.delivery.worker import Worker
-from hcs.setup import load_demo
+from hcs.cli.seeding import load_demo
+from hcs.dispatch.archiving import archive_round
+from hcs.dispatch.finishing import close_renderers
+from hcs.dispatch.providers import build_providers
+from hcs.dispatch.rerendering import rerender
+from hcs.infrastructure.db import transaction
+from hcs.worker.runtime import Worker
 from tests.api.conftest import ApiWorld
 
 ADDRESS = ["Claire Martin", "12 rue des Lilas", "69003 Lyon", "France"]

@@ -6,15 +6,19 @@ import io
 
 from pypdf import PdfReader
 
-from hcs.db import transaction
-from hcs.setup import load_demo
+from hcs.cli.seeding import load_demo
+from hcs.infrastructure.db import transaction
 from tests.api.conftest import ApiWorld
 from tests.api.test_messages import dispatch
 
 ADDRESS = ["Claire Martin", "12 rue des Lilas", "69003 Lyon", "France"]
-PAYMENT = {"customer_name": "Claire Martin", "invoice_number": "INV-2026-0457",
-           "amount_due": {"amount": "1249.90", "currency": "EUR"}, "due_date": "2026-12-15",
-           "iban": "GB33 BUKB 2020 1555 5555 55"}
+PAYMENT = {
+    "customer_name": "Claire Martin",
+    "invoice_number": "INV-2026-0457",
+    "amount_due": {"amount": "1249.90", "currency": "EUR"},
+    "due_date": "2026-12-15",
+    "iban": "GB33 BUKB 2020 1555 5555 55",
+}
 
 
 def test_every_demo_template_sends_on_its_channels(world: ApiWorld) -> None:
@@ -22,17 +26,39 @@ def test_every_demo_template_sends_on_its_channels(world: ApiWorld) -> None:
         load_demo(session)
     system = world.as_("system")
     sends = [
-        ("order-confirmation", "email", {"email": "ana@example.com"},
-         {"first_name": "Ana", "order_id": "A-1001",
-          "order_total": {"amount": "84.50", "currency": "GBP"},
-          "items": [{"name": "Linen shirt", "quantity": 1}], "delivery_date": "2026-12-02"}),
-        ("appointment-reminder", "chat", {"chat": "conv-42"},
-         {"first_name": "Sam", "appointment_at": "2026-12-03T14:30:00+00:00",
-          "store_name": "Bristol Harbourside"}),
+        (
+            "order-confirmation",
+            "email",
+            {"email": "ana@example.com"},
+            {
+                "first_name": "Ana",
+                "order_id": "A-1001",
+                "order_total": {"amount": "84.50", "currency": "GBP"},
+                "items": [{"name": "Linen shirt", "quantity": 1}],
+                "delivery_date": "2026-12-02",
+            },
+        ),
+        (
+            "appointment-reminder",
+            "chat",
+            {"chat": "conv-42"},
+            {
+                "first_name": "Sam",
+                "appointment_at": "2026-12-03T14:30:00+00:00",
+                "store_name": "Bristol Harbourside",
+            },
+        ),
         ("payment-due", "letter", {"address": ADDRESS}, PAYMENT),
-        ("password-reset", "sms", {"phone": "+447400123456"},
-         {"reset_url": "https://www.northwind.example/reset/x", "code": "482913",
-          "expires_minutes": 30}),
+        (
+            "password-reset",
+            "sms",
+            {"phone": "+447400123456"},
+            {
+                "reset_url": "https://www.northwind.example/reset/x",
+                "code": "482913",
+                "expires_minutes": 30,
+            },
+        ),
     ]
     ids = {}
     for template, channel, to, data in sends:

@@ -10,11 +10,12 @@ from sqlalchemy import create_engine, event, select, update
 from sqlalchemy.exc import OperationalError
 
 from hcs import archive
-from hcs.db import transaction
-from hcs.delivery import dispatch, preparing
-from hcs.delivery.models import Message, MessageEvent, OutboxEntry
-from hcs.delivery.providers import build_providers
-from hcs.delivery.worker import build_worker
+from hcs.dispatch import preparing
+from hcs.dispatch import rounds as dispatch
+from hcs.dispatch.providers import build_providers
+from hcs.infrastructure.db import transaction
+from hcs.messages.models import Message, MessageEvent, OutboxEntry
+from hcs.worker.runtime import build_worker
 from tests.api.conftest import ApiWorld
 from tests.api.test_messages import ORDER, published
 
@@ -83,7 +84,7 @@ def test_a_message_that_breaks_finishing_leaves_the_rest_of_its_batch_to_go_out(
 
     monkeypatch.setattr(preparing, "finish", failing)
     services = world.app.extensions["hcs"]
-    with caplog.at_level(logging.ERROR, logger="hcs.delivery.dispatch"):
+    with caplog.at_level(logging.ERROR, logger="hcs.dispatch.rounds"):
         assert build_worker(services.settings, services.sessions).run_once() == 2
     assert statuses(world) == {first: "sent", broken: "accepted", last: "sent"}
     assert archived(world) == {first, last}

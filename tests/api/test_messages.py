@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hcs.delivery.providers import build_providers
-from hcs.delivery.worker import Worker
+from hcs.dispatch.providers import build_providers
+from hcs.worker.runtime import Worker
 from tests.api.conftest import ApiWorld
 from tests.api.test_lifecycle import new_template, reviewed
 

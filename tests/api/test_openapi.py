@@ -14,12 +14,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from hcs import migrate
-from hcs.app import create_app
-from hcs.config import Settings
-from hcs.db import transaction
+from hcs.cli.seeding import load_demo
+from hcs.http.app import create_app
 from hcs.identity import ROLES, create_api_key, create_user
-from hcs.setup import load_demo
+from hcs.infrastructure import migrate
+from hcs.infrastructure.config import Settings
+from hcs.infrastructure.db import transaction
 
 
 @pytest.fixture(scope="module")

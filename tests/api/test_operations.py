@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
-from hcs.app import create_app
-from hcs.delivery.worker import build_worker
+from hcs.http.app import create_app
+from hcs.worker.runtime import build_worker
 from tests.api.conftest import ApiWorld
 from tests.api.test_messages import ORDER, published
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hcs.db import transaction
 from hcs.identity import create_api_key, revoke_api_key
+from hcs.infrastructure.db import transaction
 from tests.api.conftest import ApiWorld
 from tests.api.test_lifecycle import PARTS, new_template, reviewed
 

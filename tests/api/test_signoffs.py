@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from hcs.archive import keyring as archive_keyring
-from hcs.archive.rerendering import rerender
-from hcs.db import transaction
-from hcs.delivery.finishing import finish
-from hcs.delivery.models import Message
-from hcs.delivery.providers import build_providers
-from hcs.delivery.worker import build_worker
-from hcs.exceptions import SignoffRequired
+from hcs.dispatch.finishing import finish
+from hcs.dispatch.providers import build_providers
+from hcs.dispatch.rerendering import rerender
+from hcs.errors import SignoffRequired
+from hcs.infrastructure.db import transaction
+from hcs.messages.models import Message
 from hcs.signoffs.queue import expire
+from hcs.worker.runtime import build_worker
 from templates_store.orm import utcnow
 from tests.api.conftest import ApiWorld
 from tests.api.test_messages import dispatch

@@ -25,8 +25,8 @@ from twilio.request_validator import RequestValidator
 from werkzeug import Request, Response
 
 from channels.email.unsubscribe import make_unsubscribe_token
-from hcs.delivery.providers import unsubscribe_secret
-from hcs.delivery.worker import build_worker
+from hcs.dispatch.providers import unsubscribe_secret
+from hcs.worker.runtime import build_worker
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.test_lifecycle import PARTS, new_template, reviewed
 from tests.api.test_messages import dispatch, published

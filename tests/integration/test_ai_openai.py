@@ -22,7 +22,7 @@ from hcs.ai.providers import (
     build_provider,
 )
 from hcs.ai.slots import Slot
-from hcs.config import Settings
+from hcs.infrastructure.config import Settings
 
 PATH = "/v1/chat/completions"
 MODEL = "acme-small"

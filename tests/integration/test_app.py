@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 from flask import Flask
 
-from hcs import migrate
-from hcs.app import create_app
-from hcs.config import Settings
+from hcs.http.app import create_app
+from hcs.infrastructure import migrate
+from hcs.infrastructure.config import Settings
 
 
 @contextmanager

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from hcs import migrate
 from hcs.archive import Keyring
 from hcs.cli import main
-from hcs.db import make_engine, session_factory, transaction
+from hcs.infrastructure import migrate
+from hcs.infrastructure.db import make_engine, session_factory, transaction
 from templates_store.orm import utcnow
 from tests.archive_support import EMAIL, make_entry
 

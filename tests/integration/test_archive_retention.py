@@ -25,7 +25,7 @@ from hcs.archive import (
     verify_archive,
 )
 from hcs.audit import AuditEntry
-from hcs.exceptions import ValidationFailed
+from hcs.errors import ValidationFailed
 from templates_store.orm import utcnow
 from tests.archive_support import EMAIL, KEYS, OUTPUT, make_entry, raw
 

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from hcs import migrate
 from hcs.audit import AuditEntry, list_entries, record
 from hcs.cli import main
-from hcs.db import make_engine
+from hcs.infrastructure import migrate
+from hcs.infrastructure.db import make_engine
 from hcs.sealing import Seal
 from tests.conftest import committed_session
 

@@ -15,12 +15,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 from werkzeug.test import TestResponse
 
-from hcs import migrate
-from hcs.app import create_app
 from hcs.audit import AuditEntry
-from hcs.auth import require
-from hcs.config import Settings
-from hcs.db import transaction
+from hcs.http.app import create_app
+from hcs.http.auth import require
+from hcs.http.web.auth import LOGIN_FAILED
 from hcs.identity import (
     ApiKey,
     create_api_key,
@@ -29,7 +27,9 @@ from hcs.identity import (
     revoke_api_key,
     set_password,
 )
-from hcs.web.auth import LOGIN_FAILED
+from hcs.infrastructure import migrate
+from hcs.infrastructure.config import Settings
+from hcs.infrastructure.db import transaction
 
 PASSWORD = "a long passphrase"
 PEOPLE = {"ana@example.com": ["author"], "lee@example.com": ["reviewer"]}

@@ -24,16 +24,16 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, text
 from werkzeug import Request, Response
 
-from hcs import migrate
+from hcs.infrastructure import migrate
 from hcs.archive import ArchiveEntry, add_delivery_event
 from hcs.audit import AuditEntry, record
 from hcs.cli import main
-from hcs.db import make_engine, session_factory, transaction
-from hcs.delivery.worker import housekeeping
+from hcs.infrastructure.db import make_engine, session_factory, transaction
 from hcs.sealing import Seal, merkle_root, seal_hash
 from hcs.sealing.models import SealedMixin
 from hcs.sealing.notes import load_key_file
 from hcs.sealing.witness import Checkpointing
+from hcs.worker.runtime import housekeeping
 from tests.api.conftest import make_world
 from tests.archive_support import KEYS, make_entry
 from tests.unit.test_merkle_proofs import rfc_verify_inclusion

@@ -15,13 +15,13 @@ from channels.email.unsubscribe import UnsubscribeClaim
 from channels.twilio_webhooks import parse_inbound, parse_status_callback
 from hcs.archive import read_entry
 from hcs.audit import AuditEntry
-from hcs.delivery import dispatch
-from hcs.delivery.archiving import archive_earlier_reports
-from hcs.delivery.consent import preferences, set_preference, suppression_reason
-from hcs.delivery.events import record_delivery_event
-from hcs.delivery.models import Message, MessageEvent, ParkedEvent
-from hcs.delivery.optouts import LINK_SOURCE, record_keyword, unsubscribe
-from hcs.delivery.parking import PARKED_FOR, settle_parked
+from hcs.dispatch import rounds as dispatch
+from hcs.dispatch.archiving import archive_earlier_reports
+from hcs.messages.consent import preferences, set_preference, suppression_reason
+from hcs.messages.events import record_delivery_event
+from hcs.messages.models import Message, MessageEvent, ParkedEvent
+from hcs.messages.optouts import LINK_SOURCE, record_keyword, unsubscribe
+from hcs.messages.parking import PARKED_FOR, settle_parked
 from templates_store.orm import utcnow
 from tests.archive_support import KEYS, make_entry
 from tests.factories import make_draft, make_template

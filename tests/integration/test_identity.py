@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs.audit import AuditEntry
-from hcs.exceptions import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from hcs.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from hcs.identity import (
     ApiKey,
     Principal,

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from hcs import jobs
-from hcs.db import session_factory, transaction
+from hcs.infrastructure.db import session_factory, transaction
 from hcs.jobs.runner import JobContext, JobRunner
 from templates_store.errors import NotFound, ValidationFailed
 from templates_store.orm import utcnow

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from hcs.models import metadata
+from hcs.schema import metadata
 
 
 def test_the_models_and_the_migrations_agree(engine: Engine) -> None:

@@ -13,9 +13,9 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hcs import migrate
 from hcs.audit import AuditEntry, record
-from hcs.db import make_engine, session_factory, transaction
+from hcs.infrastructure import migrate
+from hcs.infrastructure.db import make_engine, session_factory, transaction
 from hcs.sealing import (
     GENESIS,
     AppendOnlyViolation,

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import Column, Engine, Integer, LargeBinary, MetaData, String, Table, insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from hcs import migrate
 from hcs.archive import ArchiveEntry, Keyring, archive_output, seal_archive, verify_archive
-from hcs.db import make_engine, session_factory, transaction
+from hcs.infrastructure import migrate
+from hcs.infrastructure.db import make_engine, session_factory, transaction
 from templates_store.orm import UTCDateTime, utcnow
 from tests.perf.timing import median_seconds
 

@@ -44,12 +44,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from hcs.config import Settings
-from hcs.db import transaction
-from hcs.delivery.accepting import MAX_BATCH, SendRequest, accept_batch
-from hcs.delivery.models import Message
-from hcs.delivery.providers import build_providers
-from hcs.delivery.worker import Worker, build_worker
+from hcs.dispatch.providers import build_providers
+from hcs.infrastructure.config import Settings
+from hcs.infrastructure.db import transaction
+from hcs.messages.accepting import MAX_BATCH, SendRequest, accept_batch
+from hcs.messages.models import Message
+from hcs.worker.runtime import Worker, build_worker
 from tests.perf.pipeline_world import HTML, SUBJECT, TEMPLATE, data, ready_world, send
 from tests.perf.serving import ROOT, Load, gunicorn, percentile, request_bytes, run_load
 from tests.perf.timing import median_seconds
@@ -136,7 +136,7 @@ def test_accepting_over_http_against_a_bare_endpoint(
     single = _single_requests(key, 0)
     batches = _batch_requests(key)
     with (
-        gunicorn("hcs.app:create_app()", env) as pipeline,
+        gunicorn("hcs.http.app:create_app()", env) as pipeline,
         gunicorn("tests.perf.bare_app:create_app()") as bare,
     ):
         ports = {"pipeline": pipeline, "raw": bare}
@@ -299,7 +299,8 @@ def test_personalized_emails_against_django_post_office(
 
 
 CELERY_WORKER = (
-    "from hcs.config import load_settings; from hcs.tasks import run_celery_worker; "
+    "from hcs.infrastructure.config import load_settings; "
+    "from hcs.worker.tasks import run_celery_worker; "
     "run_celery_worker(load_settings(None), '--concurrency=2', '--loglevel=WARNING')"
 )
 REDIS_URL = os.environ.get("HCS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -319,7 +320,7 @@ def _wait_for_sent(sessions: sessionmaker[Session], count: int, seconds: float) 
 
 
 def _accept_and_enqueue(world: Any, celery: Any, start: int, stop: int) -> None:
-    from hcs.tasks import enqueue
+    from hcs.worker.tasks import enqueue
 
     services = world.app.extensions["hcs"]
     lease = timedelta(seconds=services.settings.dispatch_lease_seconds)
@@ -336,8 +337,8 @@ def _accept_and_enqueue(world: Any, celery: Any, start: int, stop: int) -> None:
 def test_personalized_emails_end_to_end_with_celery_on_redis(
     fresh_database_url: str, tmp_path: Path, bench_report: Callable[..., None]
 ) -> None:
-    pytest.importorskip("hcs.tasks")
-    from hcs.tasks import make_celery
+    pytest.importorskip("hcs.worker.tasks")
+    from hcs.worker.tasks import make_celery
     from tests.reliability.workers import celery_worker, purge_redis_queue, worker_env
 
     world = ready_world(fresh_database_url, tmp_path / "var")

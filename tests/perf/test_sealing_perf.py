@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Column, Engine, Index, MetaData, Table, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from hcs import migrate
 from hcs.audit import AuditEntry, record
-from hcs.db import make_engine, session_factory, transaction
+from hcs.infrastructure import migrate
+from hcs.infrastructure.db import make_engine, session_factory, transaction
 from hcs.sealing import seal_pending, verify
 from templates_store.orm import utcnow
 from tests.perf.timing import median_seconds

@@ -14,11 +14,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from hcs import migrate
-from hcs.app import create_app
-from hcs.config import Settings
-from hcs.db import transaction
+from hcs.http.app import create_app
 from hcs.identity import create_api_key, create_user
+from hcs.infrastructure import migrate
+from hcs.infrastructure.config import Settings
+from hcs.infrastructure.db import transaction
 from tests.api.conftest import ApiWorld
 
 SECRET = "chat-secret"

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from hcs.delivery.models import Message, MessageEvent
+from hcs.messages.models import Message, MessageEvent
 from tests.api.conftest import ApiWorld
 from tests.conftest import PG_URL
 from tests.reliability.conftest import (

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from hcs.db import committed_with_retries, is_conflict, make_engine, session_factory
-from hcs.errors import CONFLICT, DOWN, init_app
+from hcs.http.error_handlers import CONFLICT, DOWN, init_app
+from hcs.infrastructure.db import committed_with_retries, is_conflict, make_engine, session_factory
 
 
 @pytest.fixture

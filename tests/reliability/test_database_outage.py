@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from hcs.delivery.models import Message, OutboxEntry
+from hcs.messages.models import Message, OutboxEntry
 from tests.api.conftest import ApiWorld
 from tests.reliability.conftest import (
     ChatPlatform,

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from hcs.config import load_settings
-from hcs.delivery.dispatch import Outcome, claim, process
-from hcs.delivery.models import Message, OutboxEntry
-from hcs.delivery.providers import build_providers
-from hcs.logs import JsonFormatter
+from hcs.dispatch.providers import build_providers
+from hcs.dispatch.rounds import Outcome, claim, process
+from hcs.infrastructure.config import load_settings
+from hcs.infrastructure.logs import JsonFormatter
+from hcs.messages.models import Message, OutboxEntry
 from templates_store.orm import utcnow
 from tests.api.conftest import ApiWorld
 from tests.reliability.conftest import (

@@ -14,11 +14,11 @@ import pytest
 import redis
 from sqlalchemy import select, update
 
-from hcs.config import load_settings
-from hcs.delivery import queueing
-from hcs.delivery.models import OutboxEntry
-from hcs.delivery.providers import build_providers
-from hcs.tasks import make_celery, publish
+from hcs.dispatch import queueing
+from hcs.dispatch.providers import build_providers
+from hcs.infrastructure.config import load_settings
+from hcs.messages.models import OutboxEntry
+from hcs.worker.tasks import make_celery, publish
 from tests.api.conftest import ApiWorld
 from tests.reliability.conftest import (
     ChatPlatform,

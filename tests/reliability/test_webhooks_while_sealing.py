@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from hcs import archive
 from hcs.archive import ArchiveEvent
-from hcs.db import transaction
-from hcs.delivery.models import Message, MessageEvent
+from hcs.infrastructure.db import transaction
+from hcs.messages.models import Message, MessageEvent
 from templates_store.models import TemplateVersion
 from templates_store.orm import utcnow
 from tests.api.conftest import ApiWorld, make_world

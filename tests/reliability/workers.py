@@ -17,7 +17,8 @@ from kombu import Connection
 
 # `hcs worker` itself, with the solo pool the tests want (one process to SIGKILL).
 SOLO_WORKER = (
-    "from hcs.config import load_settings; from hcs.tasks import run_celery_worker; "
+    "from hcs.infrastructure.config import load_settings; "
+    "from hcs.worker.tasks import run_celery_worker; "
     "run_celery_worker(load_settings(None), '--pool=solo')"
 )
 

@@ -9,7 +9,7 @@ import pytest
 from hcs.ai.guardrails import passes, run_guardrails
 from hcs.ai.providers import AIUnavailable, OfflineProvider, OpenAIProvider, build_provider
 from hcs.ai.slots import Slot
-from hcs.config import Settings, load_settings
+from hcs.infrastructure.config import Settings, load_settings
 
 SLOT = Slot(
     name="intro",

@@ -9,7 +9,7 @@ import pytest
 from hcs.archive import crypto
 from hcs.archive.crypto import Keyring, keyring, master_key, previous_master_keys
 from hcs.archive.errors import ArchiveKeyError
-from hcs.config import Settings
+from hcs.infrastructure.config import Settings
 
 KEYS = Keyring.from_master(b"\x05" * 32)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from hcs.db import transaction
+from hcs.cli.seeding import load_demo
 from hcs.governance import workflow
-from hcs.setup import load_demo
+from hcs.infrastructure.db import transaction
 from templates_store import versioning
 from tests.api.conftest import make_world
 from tests.api.server import serving

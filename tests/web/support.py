@@ -11,11 +11,11 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hcs import migrate
-from hcs.app import create_app
-from hcs.config import Settings
-from hcs.db import transaction
+from hcs.http.app import create_app
 from hcs.identity import create_user
+from hcs.infrastructure import migrate
+from hcs.infrastructure.config import Settings
+from hcs.infrastructure.db import transaction
 from templates_store import versioning
 
 PASSWORD = "a long passphrase"

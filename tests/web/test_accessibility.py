@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
-from hcs.auth import limiter
-from hcs.db import transaction
-from hcs.delivery.finishing import close_renderers
-from hcs.delivery.worker import build_worker
+from hcs.cli.seeding import load_demo
+from hcs.dispatch.finishing import close_renderers
 from hcs.governance import components, workflow
-from hcs.setup import load_demo
+from hcs.http.auth import limiter
+from hcs.infrastructure.db import transaction
+from hcs.worker.runtime import build_worker
 from templates_store import blocks, versioning
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.server import serving

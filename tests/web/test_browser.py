@@ -17,12 +17,12 @@ from flask import Flask
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
-from hcs.auth import limiter
-from hcs.db import transaction
-from hcs.delivery.worker import build_worker
 from hcs.governance import workflow
+from hcs.http.auth import limiter
 from hcs.identity import create_user, set_roles
+from hcs.infrastructure.db import transaction
 from hcs.sealing import seal_pending
+from hcs.worker.runtime import build_worker
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.server import serving
 from tests.api.test_messages import dispatch

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from hcs.audit import AuditEntry
-from hcs.db import transaction
+from hcs.infrastructure.db import transaction
 from templates_store.lookup import get_block_version, get_theme_version
 from tests.web.support import Person, make_app
 

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 
 from hcs import jobs
-from hcs.db import transaction
+from hcs.infrastructure.db import transaction
 from tests.web.support import Person, make_app, make_draft
 
 HTMX = {"HX-Request": "true"}

@@ -14,11 +14,11 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from hcs.audit import AuditEntry
-from hcs.db import transaction
-from hcs.delivery.finishing import close_renderers
-from hcs.delivery.worker import build_worker
-from hcs.setup import load_demo
-from hcs.web.pages.editor import FRAME_POLICY
+from hcs.cli.seeding import load_demo
+from hcs.dispatch.finishing import close_renderers
+from hcs.http.web.pages.editor import FRAME_POLICY
+from hcs.infrastructure.db import transaction
+from hcs.worker.runtime import build_worker
 from templates_store import versioning
 from templates_store.lookup import get_version
 from tests.api.conftest import make_world

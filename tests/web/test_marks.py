@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hcs.web.pages.marks import line_of
+from hcs.http.web.pages.marks import line_of
 from templates_store.analysis import check_syntax
 from templates_store.errors import TemplateProblem
 

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from hcs.audit import AuditEntry
-from hcs.db import transaction
-from hcs.delivery.worker import build_worker
+from hcs.infrastructure.db import transaction
+from hcs.worker.runtime import build_worker
 from templates_store import versioning
 from templates_store.lookup import get_version, search_templates
 from tests.api.conftest import ApiWorld, make_world

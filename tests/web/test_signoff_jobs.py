@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from hcs.audit import AuditEntry
-from hcs.db import transaction
+from hcs.infrastructure.db import transaction
 from tests.api.conftest import ApiWorld, make_world
 from tests.api.test_messages import dispatch
 from tests.api.test_signoffs import ai_template, send, status

@@ -1,1 +1,0 @@
-"""Delivery: accepting messages, consent, the outbox, workers and providers."""

@@ -1,0 +1,1 @@
+"""The dispatch pipeline: outbox rounds, finishing a message for its channel, providers."""

@@ -1,0 +1,116 @@
+"""After a send: the exact output and its AI provenance go to the archive."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from hcs import archive
+from hcs.dispatch.finishing import Finished
+from hcs.messages import telemetry
+from hcs.messages.models import Message, MessageEvent
+from hcs.signoffs.gate import item_of
+from templates_store.closure import resolve_closure
+from templates_store.models import TemplateVersion
+
+DISCLOSURE_BLOCK = "ai-disclosure"
+
+
+def ai_provenance(session: Session, message: Message) -> dict[str, Any] | None:
+    """Who wrote the AI text and who signed it off: model, parameters, inputs, findings, edits."""
+    version = session.get_one(TemplateVersion, message.version_id)
+    # Only a version with AI slots has sign-offs; the worker's session already holds it.
+    item = item_of(session, message.id) if version.ai_slots else None
+    if item is None:
+        return None
+    disclosure = resolve_closure(session, version).blocks.get(DISCLOSURE_BLOCK)
+    return {
+        "slots": item.slots,
+        "signed_off_by": item.decided_by,
+        "signed_off_at": item.decided_at.isoformat() if item.decided_at else None,
+        "batch": item.batch,
+        "edits": item.edits,
+        "comment": item.comment,
+        "generated_at": item.created_at.isoformat(),
+        "disclosure": {"block": DISCLOSURE_BLOCK, "version": disclosure.number}
+        if disclosure
+        else None,
+    }
+
+
+def archive_sent(
+    session: Session, message: Message, finished: Finished, keys: archive.Keyring | None = None
+) -> None:
+    """Archive the output of a sent message, encrypted under `keys` (the worker's settings')."""
+    archive_round(session, [(message, finished)], keys)
+
+
+def archive_round(
+    session: Session,
+    sent: Sequence[tuple[Message, Finished]],
+    keys: archive.Keyring | None = None,
+) -> None:
+    """Archive the outputs of messages sent together, in a few statements for them all."""
+    outputs = [_output(session, message, finished) for message, finished in sent]
+    archive.archive_outputs(session, outputs, keys)
+    archive_earlier_reports(session, [message.id for message, _ in sent], keys)
+    for message, _ in sent:
+        telemetry.ARCHIVED.labels(message.channel).inc()
+
+
+def _output(session: Session, message: Message, finished: Finished) -> archive.Output:
+    return archive.Output(
+        message_id=message.id,
+        template=message.template_key,
+        version=message.version_number,
+        closure_hash=finished.rendered.closure_hash or "",
+        channel=message.channel,
+        locale=finished.rendered.locale,
+        category=message.category,
+        recipient_key=message.recipient_key,
+        recipient=message.to,
+        data=message.data,
+        output=finished.output,
+        content_type=finished.content_type,
+        provider=message.provider or "",
+        provider_message_id=message.provider_message_id,
+        ai=ai_provenance(session, message),
+        sent_at=message.sent_at or message.created_at,
+    )
+
+
+_EVENTS, _MESSAGES = MessageEvent.__table__, Message.__table__
+# Built once: it runs for every round archived.
+_RECORDED = (
+    select(_EVENTS.c.message_id, _EVENTS.c.kind, _EVENTS.c.at, _EVENTS.c.detail)
+    .join(_MESSAGES, _MESSAGES.c.id == _EVENTS.c.message_id)
+    .where(_EVENTS.c.message_id.in_(bindparam("message_ids", expanding=True)))
+    .order_by(_EVENTS.c.id)
+    .with_for_update(of=_MESSAGES)
+)
+
+
+def archive_earlier_reports(
+    session: Session, message_ids: Sequence[str], keys: archive.Keyring | None = None
+) -> None:
+    """Copy into the new entries the provider reports recorded before they existed.
+
+    Reports parked before `sent`, and any that came between `sent` and this transaction, found
+    no entry to append to. The messages' row locks make a report arriving now wait for these
+    entries, so each report is in its entry once.
+    """
+    recorded = session.execute(_RECORDED, {"message_ids": list(message_ids)})
+    for event in recorded:
+        if "event_key" in event.detail:  # a provider's report, not one of the worker's own
+            archive.add_delivery_event(
+                session,
+                message_id=event.message_id,
+                kind=event.kind,
+                at=event.at,
+                provider=event.detail["provider"],
+                detail=event.detail,
+                keys=keys,
+            )

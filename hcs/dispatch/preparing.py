@@ -1,0 +1,192 @@
+"""Preparing claimed entries: each message finished and taken into `sending`, or stopped.
+
+Two steps, so that finishing (rendering, MIME, PDF) never holds a write lock: `plan_some`
+reads and finishes several entries in a transaction that only reads (on SQLite a snapshot that
+leaves the write lock free), then `apply_all` writes what was decided in one short transaction,
+after checking that no message changed in between (a recall, a sign-off): one that did is left
+for the next round.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from channels.errors import ChannelError
+from hcs.dispatch.finishing import Finished, finish
+from hcs.dispatch.providers import Providers
+from hcs.dispatch.recall import hold
+from hcs.dispatch.transitions import Outcome, close, move, record_event
+from hcs.messages import telemetry
+from hcs.messages.models import Message, OutboxEntry
+from hcs.signoffs.gate import NeedsText, gate
+from templates_store.errors import TemplateStoreError
+from templates_store.models import Template, TemplateVersion
+from templates_store.orm import utcnow
+from templates_store.status import SENDABLE
+
+# How long one round may spend finishing messages before it sends them.
+PREPARE_BUDGET = 0.05
+UNSENT = ("accepted", "queued", "sending")
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A message finished and taken into `sending`: what is left is to send it."""
+
+    entry_id: int
+    message_id: str
+    channel: str
+    providers: Providers
+    finished: Finished
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A message whose AI slots need texts generated before a person can sign them off."""
+
+    entry_id: int
+    providers: Providers
+    needs: NeedsText
+
+
+Prepared = Ready | Waiting | Outcome
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What reading decided for one entry: `action` is send, wait, hold, fail or close."""
+
+    entry: OutboxEntry
+    message: Message
+    status: str  # the message's status when it was read
+    providers: Providers
+    action: str
+    finished: Finished | None = None
+    needs: NeedsText | None = None
+    reason: str = ""
+
+
+_V, _T = TemplateVersion.__table__.c, Template.__table__.c
+_STATE = (
+    select(_V.status, _V.suspended_at, _T.retired_at)
+    .select_from(TemplateVersion.__table__.join(Template.__table__, _T.id == _V.template_id))
+    .where(_V.id == bindparam("version_id"))
+)
+
+
+_M = Message.__table__.c
+_SENDING = (
+    update(Message.__table__)
+    .where(_M.id.in_(bindparam("ids", expanding=True)), _M.status.in_(("accepted", "queued")))
+    .values(status="sending", updated_at=bindparam("now"))
+)
+
+
+def current(session: Session, model: type[Any], keys: Sequence[object]) -> dict[Any, Any]:
+    """Rows as the database holds them now, whatever the session remembers, by primary key."""
+    query = select(model).where(model.id.in_(keys)).execution_options(populate_existing=True)
+    return {row.id: row for row in session.scalars(query)}
+
+
+def _state(session: Session, version_id: int, states: dict[int, Any]) -> Any:
+    """A version's status, suspension and retirement, read once per round."""
+    if version_id not in states:
+        states[version_id] = session.execute(_STATE, {"version_id": version_id}).one()
+    return states[version_id]
+
+
+def _decide(
+    session: Session,
+    entry: OutboxEntry,
+    message: Message,
+    providers: Providers,
+    states: dict[int, Any],
+) -> dict[str, Any]:
+    """Read and finish one message; what to do with it, as `Plan` fields. Writes nothing."""
+    if entry.done_at is not None:
+        return {"action": "done"}
+    if message.status not in UNSENT:
+        return {"action": "close", "reason": "already handled"}
+    status, suspended_at, retired_at = _state(session, message.version_id, states)
+    if suspended_at is not None:
+        return {"action": "hold", "reason": f"version {message.version_number} is suspended"}
+    # Held for the session's life: its identity map alone would let the version go.
+    kept = session.info.setdefault("hcs.versions", {})
+    kept[message.version_id] = session.get_one(TemplateVersion, message.version_id)
+    if retired_at is not None or status not in SENDABLE:
+        reason = f"version {message.version_number} of {message.template_key!r} is {status.value}"
+        return {"action": "fail", "reason": reason}
+    slot_text = gate(session, message)
+    if isinstance(slot_text, NeedsText):
+        return {"action": "wait", "needs": slot_text}
+    if isinstance(slot_text, str):
+        return {"action": "close", "reason": slot_text}
+    try:
+        with telemetry.rendering(message.channel):
+            finished = finish(session, message, providers, slot_text=slot_text)
+    except (TemplateStoreError, ChannelError) as exc:
+        return {"action": "fail", "reason": f"cannot be finished: {exc}"}
+    return {"action": "send", "finished": finished}
+
+
+def plan_some(
+    session: Session, entry_ids: Sequence[int], providers: Providers, budget: float
+) -> list[Plan]:
+    """Decide for entries in order until `budget` seconds are spent (at least one)."""
+    entries = current(session, OutboxEntry, entry_ids)
+    messages = current(session, Message, [entry.message_id for entry in entries.values()])
+    started, plans, states = time.perf_counter(), [], {}
+    for entry_id in entry_ids:
+        entry = entries[entry_id]
+        message = messages[entry.message_id]
+        # After repeated failures the channel's secondary provider, when there is one, takes over.
+        chosen = providers.for_attempt(message.channel, entry.attempts)
+        decided = _decide(session, entry, message, chosen, states)
+        plans.append(Plan(entry, message, message.status, chosen, **decided))
+        if time.perf_counter() - started >= budget:
+            break
+    return plans
+
+
+def _apply(session: Session, plan: Plan) -> Prepared:
+    entry, message, action = plan.entry, plan.message, plan.action
+    if action == "done":
+        return Outcome(message.id, "done", "already done")
+    if entry.done_at is not None or message.status != plan.status:
+        entry.leased_until = None  # changed while it was read: the next round decides again
+        return Outcome(message.id, message.status, "changed while it was prepared")
+    if action == "hold":
+        hold(session, message, plan.reason)
+        return Outcome(message.id, "held", "the version is suspended")
+    if action == "close":
+        close(session, entry)
+        return Outcome(message.id, message.status, plan.reason)
+    if action == "fail":
+        move(session, message.id, UNSENT, "failed", reason=plan.reason)
+        record_event(session, message.id, "failed", reason=plan.reason)
+        close(session, entry, plan.reason)
+        return Outcome(message.id, "failed", plan.reason)
+    if action == "wait":
+        assert plan.needs is not None
+        return Waiting(entry.id, plan.providers, plan.needs)
+    assert plan.finished is not None
+    return Ready(entry.id, message.id, message.channel, plan.providers, plan.finished)
+
+
+def apply_all(session: Session, plans: Sequence[Plan]) -> list[Prepared]:
+    """Write what was decided, for entries and messages as they are now; what to do next."""
+    current(session, OutboxEntry, [plan.entry.id for plan in plans])
+    current(session, Message, [plan.message.id for plan in plans])
+    prepared = [_apply(session, plan) for plan in plans]
+    ready = [item.message_id for item in prepared if isinstance(item, Ready)]
+    if ready:
+        # One statement for the round. A message still `sending` was taken by a worker that
+        # died before it recorded the outcome: it stays `sending` and goes out again.
+        session.execute(_SENDING, {"ids": ready, "now": utcnow()})
+    return prepared

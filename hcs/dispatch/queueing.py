@@ -1,0 +1,106 @@
+"""Outbox entries handed to a broker: marked when queued, taken by one worker, swept when lost.
+
+The outbox stays the source of truth. An entry handed to the queue is leased to `QUEUED`; the
+worker that runs its task takes the lease with a conditional update, so duplicate tasks (a
+sweep and the API's enqueue, a redelivery after a worker died) send nothing twice: the loser
+finds the entry done or leased. An entry whose task was lost is due again once its lease ends,
+and the sweep queues it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from hcs.dispatch.providers import Providers
+from hcs.dispatch.rounds import Outcome, SentHook, SharedSession, claim, process_many
+from hcs.messages.models import OutboxEntry
+from templates_store.orm import utcnow
+
+QUEUED = "queue"  # the lease owner of entries waiting in the broker for a worker
+
+
+def _free(moment: datetime) -> ColumnElement[bool]:
+    return or_(OutboxEntry.leased_until.is_(None), OutboxEntry.leased_until < moment)
+
+
+def hand_to_queue(session: Session, message_ids: Sequence[str], *, lease: timedelta) -> list[int]:
+    """Mark the open entries of these messages as queued; their ids, to enqueue after commit."""
+    if not message_ids:
+        return []
+    moment = utcnow()
+    result = session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.message_id.in_(message_ids), OutboxEntry.done_at.is_(None))
+        .where(_free(moment))
+        .values(leased_until=moment + lease, lease_owner=QUEUED)
+        .returning(OutboxEntry.id)
+    )
+    return sorted(result.scalars())
+
+
+def sweep(session: Session, *, lease: timedelta, limit: int = 1000) -> list[int]:
+    """Mark due entries nobody holds (never queued, lost, or due for a retry) as queued."""
+    return claim(session, owner=QUEUED, limit=limit, lease=lease)
+
+
+def take(session: Session, entry_ids: Sequence[int], *, owner: str, lease: timedelta) -> list[int]:
+    """Lease the due entries among these to `owner` when free or only queued; those it took."""
+    moment = utcnow()
+    result = session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.id.in_(entry_ids), OutboxEntry.done_at.is_(None))
+        .where(OutboxEntry.available_at <= moment)
+        .where(or_(_free(moment), OutboxEntry.lease_owner == QUEUED))
+        .values(leased_until=moment + lease, lease_owner=owner)
+        .returning(OutboxEntry.id)
+    )
+    taken = set(result.scalars())
+    return [entry_id for entry_id in entry_ids if entry_id in taken]
+
+
+def requeue_retries(
+    session: Session, entry_ids: Sequence[int], *, lease: timedelta
+) -> dict[int, float]:
+    """Queue again those of these entries that wait for a retry; the seconds until each is due."""
+    waiting = session.scalars(
+        select(OutboxEntry).where(
+            OutboxEntry.id.in_(entry_ids),
+            OutboxEntry.done_at.is_(None),
+            OutboxEntry.leased_until.is_(None),
+        )
+    )
+    now, delays = datetime.now(UTC), {}
+    for entry in waiting:
+        at = entry.available_at.replace(tzinfo=entry.available_at.tzinfo or UTC)
+        entry.leased_until, entry.lease_owner = at + lease, QUEUED
+        delays[entry.id] = max((at - now).total_seconds(), 0.0)
+    return delays
+
+
+def dispatch(
+    sessions: sessionmaker[Session] | SharedSession,
+    entry_ids: Sequence[int],
+    providers: Providers,
+    *,
+    owner: str,
+    lease: timedelta,
+    on_sent: SentHook | None = None,
+) -> list[Outcome]:
+    """Take these entries and send them; any that another worker holds is left to it."""
+    with sessions.begin() as session:
+        taken = take(session, entry_ids, owner=owner, lease=lease)
+    return process_many(sessions, taken, providers, on_sent) if taken else []
+
+
+def queue_depth(session: Session) -> int:
+    """Outbox entries not done yet: accepted or retrying, queued or not."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.done_at.is_(None))
+        )
+        or 0
+    )

@@ -1,0 +1,124 @@
+"""Plain dicts of what the API shows; the views build them, the schemas dump them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hcs.governance.policies import policy_of
+from hcs.governance.workflow import approvals_of, next_stage
+from templates_store.lookup import published_version
+from templates_store.models import (
+    BlockVersion,
+    ContentBlock,
+    Template,
+    TemplateVersion,
+    Theme,
+    ThemeVersion,
+    VersionMixin,
+)
+from templates_store.orm import utcnow
+from templates_store.parts import stale_translations
+from templates_store.status import Status
+
+
+def summary(version: VersionMixin) -> dict[str, Any]:
+    """The few fields a version shows in a list."""
+    return {
+        "number": version.number,
+        "status": version.status.value,
+        "author": version.author,
+        "created_at": version.created_at,
+        "submitted_at": version.submitted_at,
+        "published_at": getattr(version, "published_at", None),
+    }
+
+
+def template(item: Template) -> dict[str, Any]:
+    """A template with its published version and its versions."""
+    published = published_version(item)
+    due = published.review_due_at if published else None
+    return {
+        "key": item.key,
+        "name": item.name,
+        "description": item.description,
+        "category": item.category,
+        "channels": item.channels,
+        "default_locale": item.default_locale,
+        "owner_team": item.owner_team,
+        "theme": item.theme_key,
+        "published_version": published.number if published else None,
+        "retired": item.retired_at is not None,
+        "review_due_at": due,
+        "overdue": bool(due and due < utcnow()),
+        "versions": [summary(v) for v in item.versions],
+    }
+
+
+def _approvals(
+    session: Session, kind: str, version: VersionMixin
+) -> tuple[list[dict[str, Any]], str | None]:
+    decided = approvals_of(session, kind, version.id)
+    pending = None
+    if version.status is Status.IN_REVIEW:
+        pending = next_stage(policy_of(session, kind, version), decided)
+    shown = [
+        {
+            "stage": a.stage,
+            "by": a.reviewer,
+            "decision": a.decision,
+            "comment": a.comment,
+            "at": a.at,
+        }
+        for a in decided
+    ]
+    return shown, pending
+
+
+def version(session: Session, item: TemplateVersion) -> dict[str, Any]:
+    """A template version in full, with its approvals and stale translations."""
+    approvals, pending = _approvals(session, "template", item)
+    return {
+        **summary(item),
+        "based_on": item.based_on,
+        "updated_at": item.updated_at,
+        "review_due_at": item.review_due_at,
+        "parts": item.parts,
+        "variables": item.variables,
+        "sample_data": item.sample_data,
+        "ai_slots": item.ai_slots,
+        "approvals": approvals,
+        "next_stage": pending,
+        "closure": item.closure,
+        "closure_hash": item.closure_hash,
+        "stale_translations": stale_translations(
+            item.parts, item.translation_sources, item.template.default_locale
+        ),
+    }
+
+
+def component(item: ContentBlock | Theme) -> dict[str, Any]:
+    """A block or theme with its versions."""
+    published = next((v for v in item.versions if v.status is Status.PUBLISHED), None)
+    return {
+        "key": item.key,
+        "name": item.name,
+        "description": getattr(item, "description", ""),
+        "published_version": published.number if published else None,
+        "versions": [summary(v) for v in item.versions],
+    }
+
+
+def component_version(
+    session: Session, kind: str, item: BlockVersion | ThemeVersion
+) -> dict[str, Any]:
+    """A block or theme version in full."""
+    approvals, pending = _approvals(session, kind, item)
+    shown: dict[str, Any] = {**summary(item), "approvals": approvals, "next_stage": pending}
+    if isinstance(item, BlockVersion):
+        shown["content"] = item.content
+    else:
+        shown["settings"] = item.settings
+        shown["assets"] = sorted(item.assets)
+    return shown

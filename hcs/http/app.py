@@ -1,0 +1,32 @@
+"""The application factory: it wires parts together and does no work itself."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+import hcs.schema  # noqa: F401  (every table mapped before the first query)
+from hcs.http import api, auth, error_handlers, extensions, metrics, ops, webhooks
+from hcs.http.web import auth as web_auth
+from hcs.http.web import pages as web_pages
+from hcs.infrastructure.config import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the HCS web app and API for `settings` (default: the environment)."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=8 * 1024 * 1024)
+    extensions.init_app(app, settings)
+    auth.init_app(app, settings)
+    error_handlers.init_app(app)
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(web_auth.bp)
+    app.register_blueprint(web_pages.bp)
+    app.register_blueprint(webhooks.bp)
+    api.init_app(app)
+    metrics.init_app(app)
+    if settings.broker_url:
+        from hcs.worker.tasks import celery_init_app  # Celery is imported only when configured
+
+        celery_init_app(app)
+    return app

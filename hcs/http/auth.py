@@ -1,0 +1,204 @@
+"""Who is calling: API keys and web sessions, CSRF, login rate limits, cookies and the CSP."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, Response, g, jsonify, request, session
+from flask.typing import ResponseReturnValue
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from hcs.errors import AuthenticationFailed, PermissionDenied
+from hcs.http.error_handlers import error_body
+from hcs.http.extensions import db_session
+from hcs.identity import Principal, User, authenticate, principal_for, touch_key
+from hcs.infrastructure.config import Settings
+from hcs.infrastructure.db import begin_read, end_read
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Pages carry no inline script or style; previews that need more set their own header.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# flask-smorest's Swagger UI page loads its assets from a CDN and starts with an inline script.
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+PAGE_POLICIES = {"/api/docs": DOCS_POLICY}
+
+
+def _sends_bearer() -> bool:
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+
+
+class _CSRF(CSRFProtect):
+    """CSRF checks on every form, except for calls authenticated by an API key.
+
+    A browser never adds an `Authorization` header by itself, so a key-authenticated call cannot
+    be forged cross-site; the web editor's own API calls send the token in `X-CSRFToken`.
+    """
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        if apply_exemptions and _sends_bearer():
+            return
+        # An API call from nobody signed in carries no session to forge: it gets its 401.
+        if request.path.startswith("/api/") and not current_user.is_authenticated:
+            return
+        super().protect(apply_exemptions=apply_exemptions)
+
+
+login_manager = LoginManager()
+csrf = _CSRF()
+limiter = Limiter(key_func=get_remote_address)
+
+
+@limiter.request_filter
+def _unlimited() -> bool:
+    """The REST API has no limits (only the sign-in form has): skip the per-request lookup."""
+    return request.path.startswith("/api/")
+
+
+class SessionUser(UserMixin):  # type: ignore[misc]
+    """A signed-in person as Flask-Login holds them: their id and their principal."""
+
+    def __init__(self, user: User) -> None:
+        self.principal = principal_for(user)
+        self.session_id = f"{user.id}:{_fingerprint(user)}"
+
+    def get_id(self) -> str:
+        return self.session_id
+
+
+def _fingerprint(user: User) -> str:
+    # Part of the session id: a new password ends every session signed in with the old one.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> SessionUser | None:
+    user_id, _, fingerprint = session_id.partition(":")
+    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.is_active or fingerprint != _fingerprint(user):
+        return None
+    return SessionUser(user)
+
+
+def sign_in(user: User) -> None:
+    """Start a fresh web session for `user` (the old session's contents are dropped)."""
+    session.clear()
+    login_user(SessionUser(user))
+    session.permanent = True
+
+
+def sign_out() -> None:
+    """End the web session."""
+    logout_user()
+    session.clear()
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("send the API key as 'Authorization: Bearer <key>'")
+    return token.strip()
+
+
+def _principal_from_request() -> Principal | None:
+    token = _bearer_token()
+    if token is not None:
+        sessions = db_session()
+        begin_read(sessions)
+        principal, stale = authenticate(sessions, token)
+        if stale or request.endpoint not in READS_ON:
+            end_read(sessions)
+        if stale:
+            touch_key(sessions, principal)
+            sessions.commit()  # last_used_at, whatever becomes of the request
+        return principal
+    if current_user.is_authenticated:
+        return current_user.principal  # type: ignore[no-any-return]
+    return None
+
+
+# Endpoints whose views go on reading in the key check's read transaction, and end it
+# themselves (`hcs.infrastructure.db.end_read`) before they write. Every other view starts fresh.
+READS_ON: set[str] = set()
+
+
+def current_principal() -> Principal | None:
+    """The caller: an API key's principal, the signed-in person's, or None.
+
+    Raises AuthenticationFailed when an `Authorization` header is present but not a valid key.
+    """
+    if "principal" not in g:
+        g.principal = _principal_from_request()
+    return g.principal  # type: ignore[no-any-return]
+
+
+def require(role: str, scope: str) -> Callable[[F], F]:
+    """Let a view run only for a caller who `may(role, scope)`: 401 without one, 403 without it."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if principal is None:
+                raise AuthenticationFailed("sign in, or send an API key as a Bearer token")
+            if not principal.may(role, scope):
+                raise PermissionDenied(f"this needs the {role} role and the {scope} scope")
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def _csrf_refused(exc: CSRFError) -> ResponseReturnValue:
+    return jsonify(error_body(400, message=exc.description)), 400
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "text/html":
+        policy = PAGE_POLICIES.get(request.path, CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.status_code == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="hcs"')
+    return response
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Sessions, CSRF, login rate limits and security headers for `app`."""
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not settings.insecure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=not settings.insecure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # The token lives as long as the session, which expires on its own.
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+    )
+    login_manager.login_view = "auth.login"
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.register_error_handler(CSRFError, _csrf_refused)
+    app.after_request(_security_headers)

@@ -1,0 +1,64 @@
+"""The one place domain errors become HTTP answers, in flask-smorest's JSON shape."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from hcs.errors import AuthenticationFailed, PermissionDenied
+from hcs.infrastructure.db import is_conflict
+from templates_store import errors as store
+
+STATUS_FOR: list[tuple[type[Exception], int]] = [
+    (AuthenticationFailed, 401),
+    (PermissionDenied, 403),
+    (store.NotFound, 404),
+    (store.Conflict, 409),
+    (store.ValidationFailed, 422),
+    (store.TemplateProblem, 422),
+]
+
+
+def error_body(code: int, errors: dict[str, list[str]] | None = None, message: str = "") -> dict:
+    """`{"code", "status", "errors"?, "message"?}`, as flask-smorest answers."""
+    body: dict = {"code": code, "status": HTTPStatus(code).phrase}
+    if errors:
+        body["errors"] = errors
+    if message:
+        body["message"] = message
+    return body
+
+
+def _handle(exc: Exception) -> ResponseReturnValue:
+    code = next(status for kind, status in STATUS_FOR if isinstance(exc, kind))
+    if isinstance(exc, store.ValidationFailed):
+        return jsonify(error_body(code, exc.errors)), code
+    if isinstance(exc, store.TemplateProblem):
+        return jsonify(error_body(code, {f"parts.{exc.part}": [str(exc)]})), code
+    return jsonify(error_body(code, message=str(exc))), code
+
+
+DOWN = "the database is unavailable and this request did not complete; try again"
+CONFLICT = (
+    "this request's transaction kept conflicting with concurrent work and was rolled back, "
+    "so nothing of it was saved; try again"
+)
+
+
+def _database_down(exc: Exception) -> ResponseReturnValue:
+    # A lost connection may have taken a commit with it, so an outage claims nothing about what
+    # was saved; a deadlock or serialization failure is known to have rolled everything back.
+    # The error's own text (which may quote the statement's parameters) is not echoed.
+    body = error_body(503, message=CONFLICT if is_conflict(exc) else DOWN)
+    return jsonify(body), 503, {"Retry-After": "5"}
+
+
+def init_app(app: Flask) -> None:
+    """Register the domain error handlers, and 503 for a database that cannot be reached."""
+    for kind, _ in STATUS_FOR:
+        app.register_error_handler(kind, _handle)
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(InterfaceError, _database_down)

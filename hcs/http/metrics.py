@@ -1,0 +1,78 @@
+"""`/metrics`: Prometheus text format, with request latency and the outbox depth at scrape time.
+
+Counters of accepts, renders, sends, retries and archive writes live in
+`hcs.messages.telemetry`. With several processes on one host (gunicorn, Celery workers), set
+`PROMETHEUS_MULTIPROC_DIR` for all of them and this endpoint adds them up.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from hcs.dispatch.queueing import queue_depth
+from hcs.http.extensions import services
+from hcs.messages import telemetry
+
+bp = Blueprint("metrics", __name__)
+
+REQUEST_SECONDS = Histogram(
+    "hcs_http_request_seconds",
+    "HTTP requests by endpoint, method and status (accepts: messages.Messages, messages.Batch)",
+    ["endpoint", "method", "status"],
+)
+
+
+class _Scrape:
+    """The process's (or every process's) metrics plus the queue depth, read now."""
+
+    def collect(self) -> Iterator[Metric]:
+        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            yield from registry.collect()
+        else:
+            yield from REGISTRY.collect()
+        with services().sessions() as session:
+            depth = queue_depth(session)
+        yield GaugeMetricFamily("hcs_queue_depth", "Outbox entries not done yet", value=depth)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Every metric in Prometheus text format."""
+    return Response(generate_latest(_Scrape()), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _start() -> None:
+    g.hcs_started = time.perf_counter()
+
+
+def _observe(response: Response) -> Response:
+    started = g.pop("hcs_started", None)
+    if started is not None:
+        endpoint = request.endpoint or "unmatched"
+        REQUEST_SECONDS.labels(endpoint, request.method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Serve /metrics, time every request and count accepted messages."""
+    app.register_blueprint(bp)
+    app.before_request(_start)
+    app.after_request(_observe)
+    telemetry.watch_accepts(app.extensions["hcs"].sessions)

@@ -1,0 +1,174 @@
+"""The draft editors of blocks (a source per format and locale) and themes (settings, files)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+from werkzeug.utils import secure_filename
+
+from hcs.audit import record
+from hcs.governance import components
+from hcs.http.extensions import db_session
+from hcs.http.web.pages import bp
+from hcs.http.web.pages.components import KINDS, kind_of, version_of
+from hcs.http.web.pages.guard import person, roles
+from templates_store import blocks as store
+from templates_store.errors import Conflict, ValidationFailed
+from templates_store.locales import normalize_locale
+from templates_store.models import BlockVersion, ThemeVersion
+
+
+def block_content(form: MultiDict[str, str]) -> dict[str, Any]:
+    """`{"html": {locale: source}, "text": {...}}` from fields `content.<format>.<locale>`."""
+    content: dict[str, Any] = {}
+    for name, source in form.items():
+        pieces = name.split(".")
+        if len(pieces) == 3 and pieces[0] == "content" and source.strip():
+            content.setdefault(pieces[1], {})[pieces[2]] = source
+    return content
+
+
+def block_tabs(
+    version: BlockVersion, posted: MultiDict[str, str] | None, added: set[str]
+) -> list[dict[str, Any]]:
+    """One tab per locale with an HTML and a text field: what was posted, else what is stored."""
+    values = {
+        f"content.{fmt}.{locale}": source
+        for fmt, locales in version.content.items()
+        for locale, source in locales.items()
+    } | (posted.to_dict() if posted is not None else {})
+    fields = [name.split(".") for name in values if name.startswith("content.")]
+    locales = added | {pieces[2] for pieces in fields if len(pieces) == 3}
+    return [
+        {
+            "locale": locale,
+            "fields": [
+                {
+                    "format": fmt,
+                    "name": f"content.{fmt}.{locale}",
+                    "id": f"f-{fmt}-{locale}",
+                    "value": values.get(f"content.{fmt}.{locale}", ""),
+                }
+                for fmt in store.BLOCK_FORMATS
+            ],
+        }
+        for locale in sorted(locales or {"en"})
+    ]
+
+
+def _added_locale() -> tuple[set[str], dict[str, list[str]]]:
+    asked = request.args.get("add_locale", "").strip()
+    if not asked:
+        return set(), {}
+    try:
+        return {normalize_locale(asked)}, {}
+    except ValidationFailed as exc:
+        return set(), {"add_locale": list(exc.errors.values())[0]}
+
+
+def _editor(
+    plural: str,
+    key: str,
+    version: BlockVersion | ThemeVersion,
+    errors: dict[str, list[str]],
+    status: int = 200,
+    posted: MultiDict[str, str] | None = None,
+) -> ResponseReturnValue:
+    added, locale_errors = _added_locale()
+    errors = errors | locale_errors
+    shown: dict[str, Any] = {}
+    if isinstance(version, BlockVersion):
+        shown["tabs"] = block_tabs(version, posted, added)
+    else:
+        stored = json.dumps(version.settings, indent=2, ensure_ascii=False)
+        shown["settings"] = posted.get("settings", stored) if posted is not None else stored
+    return render_template(
+        "pages/component_editor.html",
+        plural=plural,
+        kind=kind_of(plural),
+        key=key,
+        version=version,
+        errors=errors,
+        **shown,
+    ), status
+
+
+@bp.get(f"/{KINDS}/<key>/versions/<int:number>/edit")
+@roles("author")
+def component_edit(plural: str, key: str, number: int) -> ResponseReturnValue:
+    """The editor for a draft; a submitted version opens its review page instead."""
+    version = version_of(kind_of(plural), key, number)
+    if version.is_frozen:
+        flash(f"Version {number} is {version.status.value}: start a new draft to change it.")
+        return redirect(url_for("pages.component_review", plural=plural, key=key, number=number))
+    return _editor(plural, key, version, {})
+
+
+def theme_changes(version: ThemeVersion) -> dict[str, Any]:
+    """The posted settings (a JSON object) and the assets after removals and an upload."""
+    try:
+        settings = json.loads(request.form.get("settings", "").strip() or "{}")
+    except ValueError as exc:
+        raise ValidationFailed({"settings": [f"is not valid JSON: {exc}"]}) from exc
+    if not isinstance(settings, dict):
+        raise ValidationFailed({"settings": ["must be a JSON object"]})
+    removed = set(request.form.getlist("remove_asset"))
+    assets = {name: a for name, a in version.assets.items() if name not in removed}
+    upload = request.files.get("asset")
+    if upload is not None and upload.filename:
+        name = secure_filename(upload.filename)
+        if not name:
+            raise ValidationFailed({"asset": ["needs a file name of letters, digits and dots"]})
+        data = base64.b64encode(upload.read()).decode()
+        assets[name] = {"content_type": upload.mimetype or "application/octet-stream", "data": data}
+    return {"settings": settings, "assets": assets}
+
+
+def _save(kind: str, key: str, number: int) -> None:
+    session = db_session()
+    version = version_of(kind, key, number)
+    if isinstance(version, BlockVersion):
+        store.update_block_draft(session, key, number, block_content(request.form))
+    else:
+        store.update_theme_draft(session, key, number, **theme_changes(version))
+    record(
+        session,
+        actor=person().email,
+        action=f"{kind}.edit",
+        target_type=kind,
+        target=f"{key} v{number}",
+    )
+    if request.form.get("action") == "submit":
+        components.submit(session, kind, key, number, actor=person().email)
+
+
+@bp.post(f"/{KINDS}/<key>/versions/<int:number>/edit")
+@roles("author")
+def component_save(plural: str, key: str, number: int) -> ResponseReturnValue:
+    """Save the draft; with `action=submit`, also submit it for review."""
+    session, kind = db_session(), kind_of(plural)
+    try:
+        _save(kind, key, number)
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"version": [str(exc)]}
+        version = version_of(kind, key, number)
+        return _editor(
+            plural,
+            key,
+            version,
+            errors,
+            422 if isinstance(exc, ValidationFailed) else 409,
+            request.form,
+        )
+    session.commit()
+    if request.form.get("action") == "submit":
+        flash(f"Version {number} was submitted for review.")
+        return redirect(url_for("pages.component_review", plural=plural, key=key, number=number))
+    flash("Saved.")
+    return redirect(url_for("pages.component_edit", plural=plural, key=key, number=number))

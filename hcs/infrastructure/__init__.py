@@ -1,0 +1,1 @@
+"""What every layer stands on: settings, database engines and sessions, logging, migrations."""

@@ -1,0 +1,117 @@
+"""Engines and sessions, usable from Flask, the CLI, workers and tests alike."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, issue BEGIN: savepoints and locking then behave.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+READ = "hcs_read"
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front: a transaction that read and then writes can never
+    # fail half-way on a snapshot another writer moved (SQLite has one writer at a time anyway).
+    # A transaction opened by `begin_read` only reads: a plain BEGIN, a snapshot and no lock.
+    if connection.get_execution_options().get(READ):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def begin_read(session: Session) -> None:
+    """Open the session's next transaction for reading only; `end_read` closes it.
+
+    On SQLite it takes no write lock, so a request's lookups and validation do not keep other
+    writers waiting; writing inside it is a mistake (end it first). Elsewhere it changes nothing.
+    """
+    if not session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={READ: True})
+
+
+def end_read(session: Session) -> None:
+    """Close a transaction `begin_read` opened, so that the next one may write."""
+    if session.in_transaction() and session.connection().get_execution_options().get(READ):
+        session.commit()
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for `url`: SQLite with WAL and foreign keys on, PostgreSQL through psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True, **options)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to `engine`; objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises."""
+    with factory() as session, session.begin():
+        yield session
+
+
+# SQLSTATE of a transaction PostgreSQL rolled back to break a conflict: serialization failure,
+# deadlock. Running the whole transaction again is the documented remedy.
+RETRYABLE = frozenset({"40001", "40P01"})
+T = TypeVar("T")
+
+
+def sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE of a database error (psycopg's), or "" when it carries none."""
+    return str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether the database rolled the transaction back for a conflict worth running again."""
+    return isinstance(exc, DBAPIError) and sqlstate(exc) in RETRYABLE
+
+
+def committed_with_retries(session: Session, work: Callable[[], T], *, attempts: int = 5) -> T:
+    """Run `work` and commit; run both again after a deadlock or serialization failure.
+
+    At most `attempts` times, with a short random pause between tries; the last conflict is
+    raised (its transaction rolled back, nothing of it saved).
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except DBAPIError as exc:
+            session.rollback()
+            if attempt == attempts or not is_conflict(exc):
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover

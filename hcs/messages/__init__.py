@@ -1,0 +1,1 @@
+"""Messages as the API accepts them: the model, acceptance, consent, idempotency, events."""

@@ -1,0 +1,332 @@
+"""Accepting sends: resolve the version, validate the data, check consent, write the outbox.
+
+This is the API's hot path, so it speaks SQL directly: one statement finds the template and the
+version that sends, a sendable version's schema is kept in memory (it is immutable: the flush
+guard refuses any change to a version past draft), and each message is three INSERTs (message,
+its `accepted` event, its outbox entry) in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from hcs.messages.consent import OPTIONAL, suppression_reason
+from hcs.messages.models import Message, MessageEvent, OutboxEntry
+from hcs.messages.recipients import recipient_key
+from hcs.messages.telemetry import note_accepted
+from templates_store.errors import Conflict, NotFound, ValidationFailed
+from templates_store.locales import normalize_locale
+from templates_store.lookup import MAX_NUMBER
+from templates_store.models import Template, TemplateVersion
+from templates_store.orm import utcnow
+from templates_store.status import SENDABLE, Status
+from templates_store.variables import payload_loader
+
+MAX_BATCH = 1000
+_INSERT_MESSAGES = insert(Message.__table__)
+_INSERT_EVENTS = insert(MessageEvent.__table__)
+_INSERT_OUTBOX = insert(OutboxEntry.__table__)
+
+
+def _one_statement() -> Any:
+    """PostgreSQL: a message, its first event and its outbox entry in one statement (one trip)."""
+    messages, events, outbox = Message.__table__, MessageEvent.__table__, OutboxEntry.__table__
+    columns = [
+        c for c in messages.c if c.name not in ("provider", "provider_message_id", "sent_at")
+    ]
+    written = (
+        insert(messages)
+        .values({c.name: bindparam(c.name, type_=c.type) for c in columns})
+        .returning(messages.c.id, messages.c.status, messages.c.created_at, messages.c.reason)
+        .cte("written")
+    )
+    first_event = (
+        insert(events)
+        .from_select(
+            ["message_id", "kind", "at", "detail"],
+            select(
+                written.c.id,
+                written.c.status,
+                written.c.created_at,
+                func.json_build_object("reason", written.c.reason),
+            ),
+        )
+        .cte("first_event")
+    )
+    return (
+        insert(outbox)
+        .from_select(
+            ["message_id", "available_at", "attempts", "last_error"],
+            select(written.c.id, written.c.created_at, literal(0), literal("")).where(
+                written.c.status == "accepted"
+            ),
+        )
+        .add_cte(first_event)
+    )
+
+
+_INSERT_ONE_PG = _one_statement()
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One message as a backend asked for it."""
+
+    to: Mapping[str, Any]
+    data: Mapping[str, Any]
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What the caller learns of an accepted message."""
+
+    id: str
+    status: str
+    batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Sendable:
+    """A version that may send right now, and what a send needs to know of it."""
+
+    template_key: str
+    category: str
+    template_channels: tuple[str, ...]
+    version_id: int
+    number: int
+    part_channels: frozenset[str]
+    load: Any  # validates and converts a payload against the version's variable schema
+
+
+def new_message_id() -> str:
+    """A fresh, unguessable message id."""
+    return "msg_" + uuid.uuid4().hex
+
+
+_CONTENT_OF = select(
+    TemplateVersion.__table__.c.parts, TemplateVersion.__table__.c.variables
+).where(TemplateVersion.__table__.c.id == bindparam("id"))
+_CONTENT: dict[tuple[int, str], tuple[frozenset[str], Any]] = {}
+_CONTENT_LIMIT = 512
+
+
+def _version_content(session: Session, version_id: int, closure_hash: str | None) -> Any:
+    """The parts' channels and payload loader of a sendable version, read once per process.
+
+    Keyed by id *and* closure hash: the hash names the content, so a cache never serves one
+    database's version for another's row with the same id.
+    """
+    cache_key = (version_id, closure_hash or "")
+    found = _CONTENT.get(cache_key)
+    if found is None:
+        parts, variables = session.execute(_CONTENT_OF, {"id": version_id}).one()
+        found = (frozenset(parts), payload_loader(variables))
+        if closure_hash:  # a version without a hash is not final: never cache it
+            if len(_CONTENT) >= _CONTENT_LIMIT:
+                _CONTENT.clear()
+            _CONTENT[cache_key] = found
+    return found
+
+
+def _lookup(published: bool) -> Any:
+    t, v = Template.__table__.c, TemplateVersion.__table__.c
+    which = v.status == Status.PUBLISHED if published else v.number == bindparam("number")
+    return (
+        select(
+            t.retired_at,
+            t.category,
+            t.channels,
+            v.id,
+            v.number,
+            v.status,
+            v.suspended_at,
+            v.closure_hash,
+        )
+        .select_from(
+            Template.__table__.outerjoin(
+                TemplateVersion.__table__, and_(v.template_id == t.id, which)
+            )
+        )
+        .where(t.key == bindparam("key"))
+    )
+
+
+# Built once: a statement costs more to build than to run on this path.
+_PUBLISHED, _PINNED = _lookup(published=True), _lookup(published=False)
+
+
+def sendable_version(session: Session, key: str, number: int | None) -> Sendable:
+    """The published version, or the pinned approved one; drafts and retired ones never send."""
+    if number is None:
+        row = session.execute(_PUBLISHED, {"key": key}).first()
+    else:  # a number no version can have matches nothing (and never overflows the column)
+        pinned = number if 1 <= number <= MAX_NUMBER else 0
+        row = session.execute(_PINNED, {"key": key, "number": pinned}).first()
+    if row is None:
+        raise NotFound(f"no template with key {key!r}")
+    retired_at, category, channels, version_id, found, status, suspended_at, closure_hash = row
+    if retired_at is not None:
+        raise Conflict(f"template {key!r} is retired")
+    if version_id is None:
+        if number is None:
+            raise Conflict(f"template {key!r} has no published version")
+        raise NotFound(f"template {key!r} has no version {number}")
+    if status not in SENDABLE:
+        raise Conflict(f"version {number} of {key!r} is {status.value}; it cannot send")
+    if suspended_at is not None:
+        raise Conflict(f"version {found} of {key!r} is suspended")
+    part_channels, load = _version_content(session, version_id, closure_hash)
+    return Sendable(key, category, tuple(channels), version_id, found, part_channels, load)
+
+
+def _check_channel(version: Sendable, channel: str) -> None:
+    if channel not in version.template_channels or channel not in version.part_channels:
+        served = ", ".join(version.template_channels)
+        raise ValidationFailed({"channel": [f"{version.template_key!r} sends on {served}"]})
+
+
+def _prefixed(prefix: str, exc: ValidationFailed) -> ValidationFailed:
+    return ValidationFailed({f"{prefix}{field}": msgs for field, msgs in exc.errors.items()})
+
+
+def _rows(
+    version: Sendable, channel: str, request: SendRequest, requested_by: str, batch_id: str | None
+) -> dict[str, Any]:
+    """The message row for one request, validated (not yet checked against consent)."""
+    key = recipient_key(channel, request.to)
+    version.load(request.data)
+    now = utcnow()
+    return {
+        "id": new_message_id(),
+        "template_key": version.template_key,
+        "version_id": version.version_id,
+        "version_number": version.number,
+        "channel": channel,
+        "category": version.category,
+        "locale": normalize_locale(request.locale) if request.locale else None,
+        "recipient_key": key,
+        "to": dict(request.to),
+        "data": dict(request.data),
+        "requested_by": requested_by,
+        "batch_id": batch_id,
+        "status": "accepted",
+        "reason": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Messages checked and ready to write: everything a send reads is read by now."""
+
+    channel: str
+    rows: list[dict[str, Any]]
+    batch_id: str | None = None
+
+
+def plan(
+    session: Session,
+    key: str,
+    channel: str,
+    requests: Sequence[SendRequest],
+    *,
+    version: int | None = None,
+    requested_by: str,
+    batch: bool = False,
+) -> Plan:
+    """Resolve the version, validate every message and check consent; nothing is written.
+
+    Errors name the message (`messages.3.data.total`) when `batch` is set.
+    """
+    if batch and not 1 <= len(requests) <= MAX_BATCH:
+        raise ValidationFailed({"messages": [f"send between 1 and {MAX_BATCH} messages"]})
+    chosen = sendable_version(session, key, version)
+    _check_channel(chosen, channel)
+    batch_id = "bat_" + uuid.uuid4().hex if batch else None
+    rows, errors = [], {}
+    for index, request in enumerate(requests):
+        try:
+            rows.append(_rows(chosen, channel, request, requested_by, batch_id))
+        except ValidationFailed as exc:
+            errors.update(_prefixed(f"messages.{index}." if batch else "", exc).errors)
+    if errors:
+        raise ValidationFailed(errors)
+    if chosen.category in OPTIONAL:
+        for row in rows:
+            reason = suppression_reason(session, row["recipient_key"], channel, chosen.category)
+            if reason:
+                row["status"], row["reason"] = "suppressed", reason
+    return Plan(channel, rows, batch_id)
+
+
+def write(session: Session, planned: Plan) -> list[Accepted]:
+    """INSERT the messages, their first events and their outbox entries; what was accepted."""
+    rows = planned.rows
+    if len(rows) == 1 and session.get_bind().dialect.name == "postgresql":
+        session.execute(_INSERT_ONE_PG, rows[0])
+    else:
+        _write_many(session, rows)
+    for status in {r["status"] for r in rows}:
+        note_accepted(session, planned.channel, status, sum(r["status"] == status for r in rows))
+    return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]
+
+
+def _write_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.execute(_INSERT_MESSAGES, rows)
+    session.execute(
+        _INSERT_EVENTS,
+        [
+            {
+                "message_id": r["id"],
+                "kind": r["status"],
+                "at": r["created_at"],
+                "detail": {"reason": r["reason"]},
+            }
+            for r in rows
+        ],
+    )
+    queued = [
+        {"message_id": r["id"], "available_at": r["created_at"], "attempts": 0, "last_error": ""}
+        for r in rows
+        if r["status"] == "accepted"
+    ]
+    if queued:
+        session.execute(_INSERT_OUTBOX, queued)
+
+
+def accept(
+    session: Session,
+    key: str,
+    channel: str,
+    request: SendRequest,
+    *,
+    version: int | None = None,
+    requested_by: str,
+) -> Accepted:
+    """Accept one message: it and its outbox entry join the caller's transaction."""
+    planned = plan(session, key, channel, [request], version=version, requested_by=requested_by)
+    return write(session, planned)[0]
+
+
+def accept_batch(
+    session: Session,
+    key: str,
+    channel: str,
+    requests: Sequence[SendRequest],
+    *,
+    version: int | None = None,
+    requested_by: str,
+) -> list[Accepted]:
+    """Accept up to 1,000 messages of one template, all or none; errors name the message."""
+    planned = plan(
+        session, key, channel, requests, version=version, requested_by=requested_by, batch=True
+    )
+    return write(session, planned)

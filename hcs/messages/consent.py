@@ -1,0 +1,103 @@
+"""Consent per recipient, channel and category: marketing needs an opt-in, opt-outs suppress."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hcs.audit import record
+from hcs.messages.models import Consent
+from templates_store.errors import ValidationFailed
+from templates_store.models import CATEGORIES, CHANNELS
+
+# Transactional and sensitive messages (a receipt, a password reset) go through regardless.
+OPTIONAL = ("marketing", "service")
+STATUSES = ("opted_in", "opted_out")
+
+
+def recipient_digest(key: str) -> str:
+    """A stable pseudonym for a recipient in logs that cannot be erased."""
+    return "r:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _row(session: Session, key: str, channel: str, category: str) -> Consent | None:
+    return session.scalar(
+        select(Consent).where(
+            Consent.recipient_key == key, Consent.channel == channel, Consent.category == category
+        )
+    )
+
+
+def set_preference(
+    session: Session,
+    key: str,
+    channel: str,
+    category: str,
+    status: str,
+    *,
+    source: str,
+    actor: str,
+) -> Consent:
+    """Record an opt-in or opt-out (from the API, a STOP text, a one-click unsubscribe)."""
+    errors = {}
+    if channel not in CHANNELS:
+        errors["channel"] = [f"must be one of {', '.join(CHANNELS)}"]
+    if category not in CATEGORIES:
+        errors["category"] = [f"must be one of {', '.join(CATEGORIES)}"]
+    if status not in STATUSES:
+        errors["status"] = ["must be opted_in or opted_out"]
+    if errors:
+        raise ValidationFailed(errors)
+    row = _row(session, key, channel, category)
+    before = row.status if row else None
+    if row is None:
+        row = Consent(
+            recipient_key=key, channel=channel, category=category, status=status, source=source
+        )
+        session.add(row)
+    row.status, row.source = status, source
+    session.flush()
+    # The audit log is sealed and never erased: it names the recipient by a digest only.
+    record(
+        session,
+        actor=actor,
+        action=f"consent.{status}",
+        target_type="recipient",
+        target=f"{recipient_digest(key)} {channel}:{category}",
+        before={"status": before},
+        after={"status": status},
+        detail={"source": source},
+    )
+    return row
+
+
+def opt_out_everywhere(session: Session, key: str, channel: str, *, source: str, actor: str) -> int:
+    """A STOP: every optional category on that channel is opted out."""
+    for category in OPTIONAL:
+        set_preference(session, key, channel, category, "opted_out", source=source, actor=actor)
+    return len(OPTIONAL)
+
+
+def preferences(session: Session, key: str) -> list[Consent]:
+    """Everything a recipient chose, by channel and category."""
+    return list(
+        session.scalars(
+            select(Consent)
+            .where(Consent.recipient_key == key)
+            .order_by(Consent.channel, Consent.category)
+        )
+    )
+
+
+def suppression_reason(session: Session, key: str, channel: str, category: str) -> str | None:
+    """Why a send must not happen, or None when it may."""
+    if category not in OPTIONAL:
+        return None
+    row = _row(session, key, channel, category)
+    if row is not None and row.status == "opted_out":
+        return f"the recipient opted out of {category} on {channel} ({row.source})"
+    if category == "marketing" and (row is None or row.status != "opted_in"):
+        return f"no recorded opt-in to marketing on {channel}"
+    return None

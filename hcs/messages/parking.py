@@ -1,0 +1,111 @@
+"""Reports that came before `sent`: applied once `sent` records the provider's id, else dropped.
+
+A provider may call back before the worker has committed `sent` with the provider's message id
+(Twilio's status callbacks do, within milliseconds). `hcs.messages.events` parks such a report;
+the worker applies it in the transaction that records `sent` (`apply_parked`), so the message
+moves on in order (`sent`, then `delivered`) and the event joins its history, and the archive
+entry written just after takes it from there (`hcs.dispatch.archiving`). A report parked while
+`sent` was being committed is applied by the housekeeping round (`settle_parked`). Reports that
+no `sent` claims within `PARKED_FOR` (about no message of ours) are dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy.orm import Session
+
+from channels.core import DeliveryEvent, EventKind
+from hcs.archive import Keyring
+from hcs.messages.events import record_on
+from hcs.messages.models import Message, ParkedEvent
+from templates_store.orm import utcnow
+
+PARKED_FOR = timedelta(hours=1)
+
+
+def _as_event(parked: ParkedEvent) -> DeliveryEvent:
+    return DeliveryEvent(
+        kind=EventKind(parked.kind),
+        provider=parked.provider,
+        provider_message_id=parked.provider_message_id,
+        recipient=None,
+        occurred_at=parked.occurred_at,
+        reason=parked.reason,
+        data=parked.data,
+    )
+
+
+def _apply(
+    session: Session, message: Message, parked: list[ParkedEvent], keys: Keyring | None
+) -> None:
+    for report in parked:
+        event, at = _as_event(report), report.received_at
+        record_on(session, message, event, provider=report.provider, keys=keys, received_at=at)
+        session.delete(report)
+    session.flush()
+
+
+_PARKED = ParkedEvent.__table__.c
+_ANY_PARKED = (
+    select(_PARKED.id)
+    .where(
+        _PARKED.provider == bindparam("provider"),
+        _PARKED.provider_message_id == bindparam("id"),
+        _PARKED.received_at >= bindparam("since"),
+    )
+    .limit(1)
+)
+
+
+def apply_parked(
+    session: Session, message_id: str, provider: str, provider_message_id: str | None
+) -> int:
+    """Apply the reports parked under the provider's id `sent` just recorded; how many."""
+    if not provider_message_id:
+        return 0
+    arguments = {"provider": provider, "id": provider_message_id, "since": utcnow() - PARKED_FOR}
+    if session.execute(_ANY_PARKED, arguments).first() is None:
+        return 0  # the usual case, in one cheap statement on every send
+    parked = session.scalars(
+        select(ParkedEvent)
+        .where(
+            ParkedEvent.provider == provider,
+            ParkedEvent.provider_message_id == provider_message_id,
+            ParkedEvent.received_at >= utcnow() - PARKED_FOR,
+        )
+        .order_by(ParkedEvent.id)
+    ).all()
+    if parked:
+        # `sent` was an UPDATE statement: the session may still hold the message as `sending`.
+        message = session.get_one(Message, message_id, populate_existing=True)
+        # No archive entry yet: the archiving step copies these events into it.
+        _apply(session, message, list(parked), None)
+    return len(parked)
+
+
+def settle_parked(
+    session: Session, *, keys: Keyring | None = None, now: datetime | None = None
+) -> int:
+    """Apply parked reports whose message has recorded `sent` since; drop expired ones.
+
+    :param keys: the archive's keyring, for the events appended to archive entries
+    """
+    cutoff = (now or utcnow()) - PARKED_FOR
+    session.execute(delete(ParkedEvent).where(ParkedEvent.received_at < cutoff))
+    claimed = session.execute(
+        select(ParkedEvent, Message)
+        .join(
+            Message,
+            and_(
+                Message.provider == ParkedEvent.provider,
+                Message.provider_message_id == ParkedEvent.provider_message_id,
+            ),
+        )
+        .order_by(ParkedEvent.id)
+        .with_for_update(of=Message)
+    ).all()
+    for report, message in claimed:
+        _apply(session, message, [report], keys)
+    return len(claimed)

@@ -1,0 +1,1 @@
+"""Previews of template versions: rendered outputs per channel, drafts, and rendered diffs."""

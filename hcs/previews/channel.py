@@ -1,0 +1,93 @@
+"""Previews: a version rendered with sample or given data, and what each channel warns about."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from channels.chat import ChatContent, ChatSettings, validate_chat
+from channels.core import Category, Issue
+from channels.email import EmailContent, EmailSettings, validate_email
+from channels.sms import SmsContent, SmsSettings, analyse_sms, gsm_safe, validate_sms
+from templates_store.composing import Rendered, preview_extras, render_channel
+from templates_store.errors import ValidationFailed
+from templates_store.lookup import get_template, get_version
+from templates_store.models import TemplateVersion
+from templates_store.variables import load_payload
+
+PREVIEW_SENDER = EmailSettings(
+    from_address="preview@hcs.invalid", unsubscribe_base_url="https://unsubscribe.invalid/"
+)
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    """One channel's rendered output and the warnings an author should see."""
+
+    rendered: Rendered
+    output: dict[str, Any]
+    warnings: list[Issue]
+
+
+def channel_issues(channel: str, category: str, parts: Mapping[str, Any]) -> list[Issue]:
+    """The channel adapter's validation of rendered parts."""
+    kind = Category(category)
+    if channel == "email":
+        content = EmailContent(subject=parts["subject"], html=parts["html"], text=parts.get("text"))
+        return validate_email(PREVIEW_SENDER, content, kind)
+    if channel == "sms":
+        return validate_sms(SmsSettings(), SmsContent(parts["body"]), kind)
+    if channel == "chat":
+        content = ChatContent(parts["body"], tuple(parts.get("quick_replies") or ()))
+        return validate_chat(ChatSettings(), content)
+    return []
+
+
+def _output(rendered: Rendered) -> dict[str, Any]:
+    output = dict(rendered.parts)
+    if rendered.channel == "sms":
+        # What a send would send: typography with a GSM-7 equivalent replaced (channels.sms).
+        safe = gsm_safe(rendered.unmarked["body"])
+        analysis = analyse_sms(safe.text)
+        output.update(
+            body=gsm_safe(output["body"]).text,
+            gsm_substitutions=[f"U+{ord(c):04X}" for c in safe.replaced],
+            encoding=analysis.encoding.value,
+            segments=analysis.segments,
+            ucs2_characters=list(analysis.ucs2_characters),
+        )
+    return output
+
+
+def pick_version(session: Session, key: str, number: int | None) -> TemplateVersion:
+    """The version asked for, else the newest."""
+    if number is not None:
+        return get_version(session, key, number)
+    template = get_template(session, key)
+    if not template.versions:
+        raise ValidationFailed({"version": [f"template {key!r} has no versions yet"]})
+    return template.versions[-1]
+
+
+def preview(
+    session: Session,
+    key: str,
+    channel: str,
+    *,
+    locale: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    version: int | None = None,
+) -> PreviewResult:
+    """Render one channel of a version with `data` (default: its sample data)."""
+    chosen = pick_version(session, key, version)
+    if channel not in chosen.template.channels:
+        raise ValidationFailed({"channel": [f"template {key!r} does not serve {channel}"]})
+    payload = load_payload(chosen.variables, chosen.sample_data if data is None else data)
+    rendered = render_channel(
+        session, chosen, channel, locale, payload, extra=preview_extras(chosen)
+    )
+    issues = channel_issues(channel, chosen.template.category, rendered.unmarked)
+    return PreviewResult(rendered=rendered, output=_output(rendered), warnings=issues)

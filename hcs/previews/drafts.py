@@ -1,0 +1,87 @@
+"""Previews of a whole version on every channel: saved, or unsaved as the author types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hcs.previews.channel import PreviewResult, preview
+from templates_store import versioning
+from templates_store.errors import NotFound, TemplateProblem, ValidationFailed
+from templates_store.lookup import get_version
+from templates_store.parts import iter_parts
+
+
+@dataclass(frozen=True)
+class ChannelPreview:
+    """One channel and locale of an unsaved draft: its output, or why it did not render."""
+
+    channel: str
+    locale: str
+    result: PreviewResult | None = None
+    problem: str = ""
+    part: str = ""  # the part that caused the problem, e.g. `sms.body.en`, when one did
+
+
+@dataclass(frozen=True)
+class DraftPreview:
+    """Every channel and locale of an unsaved draft, or the errors that stop rendering it."""
+
+    channels: list[ChannelPreview] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _one(session: Session, key: str, number: int, channel: str, locale: str) -> ChannelPreview:
+    try:
+        result = preview(session, key, channel, locale=locale, version=number)
+    except TemplateProblem as exc:
+        return ChannelPreview(channel, locale, problem=str(exc), part=exc.part)
+    except (ValidationFailed, NotFound) as exc:
+        return ChannelPreview(channel, locale, problem=str(exc))
+    return ChannelPreview(channel, locale, result=result)
+
+
+def preview_unsaved(
+    session: Session, key: str, number: int, changes: Mapping[str, Any]
+) -> DraftPreview:
+    """Render draft `number` as if `changes` were saved, then undo them (a savepoint)."""
+    savepoint = session.begin_nested()
+    try:
+        draft = versioning.update_draft(session, key, number, changes)
+        pairs = sorted({(channel, locale) for channel, locale, _, _ in iter_parts(draft.parts)})
+        return DraftPreview([_one(session, key, number, c, loc) for c, loc in pairs])
+    except ValidationFailed as exc:
+        return DraftPreview(errors=exc.errors)
+    finally:
+        savepoint.rollback()
+
+
+def render_unsaved(
+    session: Session, key: str, number: int, changes: Mapping[str, Any], channel: str, locale: str
+) -> ChannelPreview:
+    """One channel and locale of draft `number` as if `changes` were saved; nothing is kept."""
+    savepoint = session.begin_nested()
+    try:
+        versioning.update_draft(session, key, number, changes)
+        return _one(session, key, number, channel, locale)
+    except ValidationFailed as exc:
+        return ChannelPreview(channel, locale, problem=str(exc))
+    finally:
+        savepoint.rollback()
+
+
+def preview_saved(session: Session, key: str, number: int) -> DraftPreview:
+    """Every channel and locale of a saved version, rendered with its sample data."""
+    version = get_version(session, key, number)
+    pairs = sorted({(channel, locale) for channel, locale, _, _ in iter_parts(version.parts)})
+    return DraftPreview([_one(session, key, number, c, loc) for c, loc in pairs])
+
+
+def render_saved(
+    session: Session, key: str, number: int, channel: str, locale: str
+) -> ChannelPreview:
+    """One channel and locale of a saved version, rendered with its sample data."""
+    return _one(session, key, number, channel, locale)

@@ -1,0 +1,1 @@
+"""Worker processes: Celery tasks and the in-process worker that dispatch the outbox."""

@@ -1,0 +1,144 @@
+"""The in-process worker: the same dispatch a Celery worker runs, on a thread of `hcs run`.
+
+Besides sending, it does the periodic work that must stay off the request path: sealing new
+audit entries into the hash chain, forgetting expired idempotency keys, and (about once a
+minute) archiving sent messages whose archive entry was never written (`hcs.dispatch.backfill`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+import hcs.schema  # noqa: F401  (every table mapped before the first query)
+from hcs import archive
+from hcs.audit import AuditEntry
+from hcs.dispatch.archiving import archive_round
+from hcs.dispatch.backfill import LateArchiver
+from hcs.dispatch.finishing import close_renderers
+from hcs.dispatch.providers import Providers, build_providers
+from hcs.dispatch.rounds import SentHook, run_due
+from hcs.infrastructure.config import Settings
+from hcs.messages import idempotency
+from hcs.messages.parking import settle_parked
+from hcs.sealing import seal_pending
+from hcs.sealing.witness import Checkpointing, checkpointing, publish_checkpoint, sign_logs
+from hcs.signoffs.queue import expire as expire_signoffs
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """Who holds a lease: host, process and thread."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def housekeeping(
+    sessions: sessionmaker[Session],
+    keys: archive.Keyring | None = None,
+    signing: Checkpointing | None = None,
+) -> None:
+    """Seal the audit log and the archive, expire stale sign-offs, forget old idempotency keys.
+
+    Provider reports parked while their `sent` was being committed are applied too (their
+    archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
+    With `signing`, each log's new head is signed and sent to the witness once committed.
+    """
+    with sessions.begin() as session:
+        seal_pending(session, AuditEntry)
+        audit_head = sign_logs(session, [AuditEntry], signing)
+    publish_checkpoint(signing, audit_head)
+    with sessions.begin() as session:
+        settle_parked(session, keys=keys)
+    with sessions.begin() as session:
+        archive.seal_archive(session)
+        archive_head = sign_logs(session, archive.SIGNED_LOGS, signing)
+    publish_checkpoint(signing, archive_head)
+    with sessions.begin() as session:
+        expire_signoffs(session)
+    with sessions.begin() as session:
+        idempotency.purge(session)
+
+
+class Worker:
+    """Dispatches due messages until stopped; sleeps briefly when there is nothing to do."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        providers: Providers,
+        *,
+        on_sent: SentHook | None = None,
+        idle_seconds: float = 0.5,
+        housekeeping_seconds: float = 5.0,
+        keys: archive.Keyring | None = None,
+        archive_late: Callable[[], int] | None = None,
+        signing: Checkpointing | None = None,
+    ) -> None:
+        self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
+        self.keys, self.archive_late, self.signing = keys, archive_late, signing
+        self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
+        self.stopping = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """Send what is due now; how many entries were handled."""
+        return len(
+            run_due(self.sessions, self.providers, owner=worker_name(), on_sent=self.on_sent)
+        )
+
+    def run(self) -> None:
+        """Loop until `stop()`; a failing round is logged and retried, never fatal."""
+        last_housekeeping = 0.0
+        while not self.stopping.is_set():
+            try:
+                if time.monotonic() - last_housekeeping > self.housekeeping_seconds:
+                    housekeeping(self.sessions, self.keys, self.signing)
+                    last_housekeeping = time.monotonic()
+                    if self.archive_late is not None:  # throttled to about once a minute
+                        self.archive_late()
+                handled = self.run_once()
+            except Exception:  # a database hiccup must not kill the worker
+                log.exception("dispatch round failed; retrying")
+                handled = 0
+            if not handled:
+                self._wake.wait(self.idle_seconds)
+                self._wake.clear()
+        close_renderers()
+
+    def wake(self, message_ids: object = None) -> None:
+        """New work was accepted: stop idling now."""
+        self._wake.set()
+
+    def start(self) -> threading.Thread:
+        """Run on a daemon thread."""
+        self._thread = threading.Thread(target=self.run, name="hcs-worker", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the loop to finish its round and wait for it."""
+        self.stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
+    """A worker sending through the configured providers, archiving what it sends."""
+    keys, providers = archive.keyring(settings), build_providers(settings)
+    return Worker(
+        sessions,
+        providers,
+        on_sent=lambda session, sent: archive_round(session, sent, keys),
+        keys=keys,
+        archive_late=LateArchiver(sessions, providers, keys),
+        signing=checkpointing(settings),
+    )

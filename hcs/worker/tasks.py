@@ -1,0 +1,259 @@
+"""Celery: the dispatch task on Redis or RabbitMQ, the sweep that loses nothing, `hcs worker`.
+
+The API enqueues `dispatch_entry` tasks, a few entries each, after its commit (`celery_init_app`
+sets the app's `hcs.dispatcher`). Tasks acknowledge late and are requeued when their worker dies;
+the outbox lease taken by `queueing.take` makes a second copy of a task send nothing. A sweep
+thread in each worker queues again what is due and held by nobody, does the periodic
+housekeeping, and archives sent messages whose entry was never written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from celery import Celery, shared_task
+from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
+from flask import Flask
+from kombu.exceptions import OperationalError as BrokerError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hcs import archive
+from hcs.dispatch import queueing
+from hcs.dispatch.finishing import close_renderers
+from hcs.dispatch.providers import Providers
+from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
+from hcs.infrastructure.config import Settings
+from hcs.infrastructure.db import make_engine, session_factory
+from hcs.infrastructure.logs import configure_logging
+from hcs.sealing.witness import checkpointing
+from hcs.worker.runtime import build_worker, housekeeping, worker_name
+
+log = logging.getLogger(__name__)
+DISPATCH = "hcs.worker.tasks.dispatch_entry"
+# Entries per task: a batch's messages are finished and archived together, while a large
+# batch still spreads over every worker process.
+TASK_ENTRIES = 20
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app for `settings`: late acknowledgement, one task at a time per process."""
+    celery = Celery("hcs", broker=settings.broker_url, set_as_current=False)
+    celery.conf.update(
+        task_default_queue=settings.celery_queue,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout},
+        # A broker that is down must not hold an API request for long: the sweep catches up.
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        hcs_settings=settings,
+    )
+    return celery
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Wire Celery into the Flask app: accepted messages are enqueued after the commit."""
+    services = app.extensions["hcs"]
+    celery = make_celery(services.settings)
+    app.extensions["celery"] = celery
+    lease = timedelta(seconds=services.settings.dispatch_lease_seconds)
+    app.extensions["hcs.dispatcher"] = partial(enqueue, celery, services.sessions, lease)
+    return celery
+
+
+def enqueue(
+    celery: Celery, sessions: sessionmaker[Session], lease: timedelta, message_ids: Sequence[str]
+) -> int:
+    """Queue the open outbox entries of these messages; a broker failure is left to the sweep."""
+    with sessions.begin() as session:
+        entry_ids = queueing.hand_to_queue(session, message_ids, lease=lease)
+    return publish(celery, entry_ids)
+
+
+def publish(celery: Celery, entry_ids: Sequence[int], **options: Any) -> int:
+    """Queue these entries, `TASK_ENTRIES` to a task, over one connection; how many went out."""
+    task = celery.tasks[DISPATCH]
+    try:
+        with celery.producer_or_acquire() as producer:
+            for start in range(0, len(entry_ids), TASK_ENTRIES):
+                chunk = list(entry_ids[start : start + TASK_ENTRIES])
+                task.apply_async((chunk,), producer=producer, **options)
+    except (BrokerError, OSError) as exc:
+        log.warning("broker unreachable; the sweep will queue these", extra={"error": str(exc)})
+        return 0
+    return len(entry_ids)
+
+
+def broker_problem(celery: Celery) -> str | None:
+    """None when the broker accepts a connection, else what went wrong (for /healthz)."""
+    try:
+        with celery.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except (BrokerError, OSError) as exc:
+        return type(exc).__name__
+    return None
+
+
+@dataclass
+class Runtime:
+    """What one worker process holds: its engine, sessions and providers."""
+
+    pid: int
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    providers: Providers
+    on_sent: SentHook | None
+    # Archives sent messages whose entry is missing, at most about once a minute.
+    archive_late: Callable[[], int] | None = None
+    # One session for every task of this process: versions and closures are read once.
+    shared: SharedSession | None = None
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.dispatch_lease_seconds)
+
+    def transactions(self) -> SharedSession:
+        if self.shared is None:
+            self.shared = SharedSession(self.sessions)
+        return self.shared
+
+    def close(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
+        self.engine.dispose()
+        close_renderers()
+
+
+_runtime: Runtime | None = None
+
+
+def runtime(settings: Settings) -> Runtime:
+    """This process's runtime, built on first use (after a fork, built again)."""
+    global _runtime
+    if _runtime is not None and _runtime.pid != os.getpid():
+        _runtime.engine.dispose(close=False)  # the parent's connections stay the parent's
+        _runtime = None
+    if _runtime is None:
+        engine = make_engine(settings.database_url)
+        sessions = session_factory(engine)
+        # The in-process worker's providers and after-send step (the archive), reused as they are.
+        worker = build_worker(settings, sessions)
+        _runtime = Runtime(
+            os.getpid(),
+            settings,
+            engine,
+            sessions,
+            worker.providers,
+            worker.on_sent,
+            worker.archive_late,
+        )
+    return _runtime
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def close_runtime(**_: Any) -> None:
+    """Dispose of the engine and stop renderers when a worker process ends."""
+    global _runtime
+    if _runtime is not None and _runtime.pid == os.getpid():
+        _runtime.close()
+    _runtime = None
+
+
+class DispatchUnavailable(Exception):
+    """The database could not be reached; the sweep queues the entry again."""
+
+
+@shared_task(bind=True, name=DISPATCH, acks_late=True, reject_on_worker_lost=True)
+def dispatch_entry(self: Any, entry_ids: int | list[int]) -> str:
+    """Send a few outbox entries; one that failed for now comes back at its retry time.
+
+    A single id is accepted too: tasks queued before tasks carried several.
+    """
+    ids = [entry_ids] if isinstance(entry_ids, int) else [int(i) for i in entry_ids]
+    rt = runtime(self.app.conf.hcs_settings)
+    try:
+        outcomes = _dispatch(rt, ids)
+    except SQLAlchemyError as exc:  # its text may quote parameters: report the kind only
+        raise DispatchUnavailable(type(exc).__name__) from None
+    if any(outcome.status == "queued" for outcome in outcomes):
+        with rt.sessions.begin() as session:
+            delays = queueing.requeue_retries(session, ids, lease=rt.lease)
+        for entry_id, delay in delays.items():
+            publish(self.app, [entry_id], countdown=delay)
+    return ", ".join(outcome.status for outcome in outcomes) or "skipped"
+
+
+def _dispatch(rt: Runtime, entry_ids: list[int]) -> list[Outcome]:
+    return queueing.dispatch(
+        rt.transactions(),
+        entry_ids,
+        rt.providers,
+        owner=worker_name(),
+        lease=rt.lease,
+        on_sent=rt.on_sent,
+    )
+
+
+def sweep_once(celery: Celery) -> int:
+    """Queue what is due and held by nobody, then seal, purge and archive what was missed.
+
+    :returns: how many entries were queued.
+    """
+    rt = runtime(celery.conf.hcs_settings)
+    with rt.sessions.begin() as session:
+        ids = queueing.sweep(session, lease=rt.lease)
+    published = publish(celery, ids)
+    housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
+    if rt.archive_late is not None:  # throttled to about once a minute per process
+        rt.archive_late()
+    return published
+
+
+class Sweeper:
+    """A thread in the worker's main process that runs `sweep_once` every few seconds."""
+
+    def __init__(self, celery: Celery, seconds: float) -> None:
+        self.celery, self.seconds = celery, seconds
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.seconds):
+            try:
+                if queued := sweep_once(self.celery):
+                    log.info("sweep queued entries", extra={"count": queued})
+            except Exception:  # a database or broker outage must not end the sweeping
+                log.exception("sweep failed; trying again")
+
+    def start(self, **_: Any) -> None:
+        threading.Thread(target=self.run, name="hcs-sweep", daemon=True).start()
+
+    def stop(self, **_: Any) -> None:
+        self.stopping.set()
+
+
+def run_celery_worker(settings: Settings, *options: str) -> None:
+    """`hcs worker` with a broker: a Celery worker on the HCS queue, and its sweeper."""
+    configure_logging()
+    celery = make_celery(settings)
+    sweeper = Sweeper(celery, settings.sweep_seconds)
+    worker_ready.connect(sweeper.start, weak=False)
+    worker_shutdown.connect(sweeper.stop, weak=False)
+    queue = f"--queues={settings.celery_queue}"
+    celery.worker_main(
+        ["worker", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle", *options]
+    )
