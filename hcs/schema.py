@@ -4,6 +4,7 @@ from hcs.archive.models import (  # noqa: F401
     ArchiveEntry,
     ArchiveEvent,
     ArchivePayload,
+    ErasureRequest,
     LegalHold,
     LookupKey,
     RetentionRule,

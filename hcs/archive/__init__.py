@@ -6,6 +6,12 @@ key per data subject, wrapped under the master key (`hcs.archive.crypto`).
 """
 
 from hcs.archive.crypto import Keyring, default_keyring, keyring
+from hcs.archive.erasure import (
+    carry_out_deferred,
+    erase_recipient,
+    list_erasures,
+    request_erasure,
+)
 from hcs.archive.errors import AlreadyArchived, ArchiveKeyError, EntryNotFound, OnLegalHold
 from hcs.archive.holds import place_hold, release_hold
 from hcs.archive.integrity import (
@@ -49,7 +55,6 @@ from hcs.archive.store import (
     archive_outputs,
     data_digest,
     entry_for_message,
-    erase_recipient,
 )
 
 __all__ = [
@@ -78,6 +83,9 @@ __all__ = [
     "describe",
     "entry_for_message",
     "erase_recipient",
+    "carry_out_deferred",
+    "list_erasures",
+    "request_erasure",
     "erased_since",
     "export_search",
     "finish_rotation",

@@ -176,6 +176,21 @@ class RetentionRule(Base):
     set_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ErasureRequest(Base):
+    """A data subject's erasure: carried out at once, or deferred while a legal hold lasts."""
+
+    __tablename__ = "archive_erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The subject's keyed hash, never the address.
+    lookup: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(10))  # "deferred", then "done"
+    requested_by: Mapped[str] = mapped_column(String(300))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+    entries: Mapped[int | None]
+
+
 class LegalHold(Base):
     """Entries exempt from retention: one entry, or every entry of one recipient."""
 

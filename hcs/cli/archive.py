@@ -95,10 +95,31 @@ def describe(session: Session, result: archive.ArchiveVerification) -> str:
 @archive_group.command()
 @click.option("--recipient", required=True, help="The normalised address (email, E.164, ...).")
 def erase(recipient: str) -> None:
-    """Destroy a data subject's keys: their entries become unreadable, the seals still verify."""
+    """Destroy a data subject's keys (deferred while on legal hold); the seals still verify."""
     with unit_of_work(settings()) as session:
-        count = archive.erase_recipient(session, recipient, actor=cli_actor(), keys=_keys())
-    click.echo(f"{count} entries became unreadable")
+        request = archive.request_erasure(session, recipient, actor=cli_actor(), keys=_keys())
+    if request.state == "deferred":
+        click.echo(
+            f"erasure {request.id} deferred: entries of this recipient are on legal hold; "
+            "it is carried out when the hold is released"
+        )
+    else:
+        click.echo(f"{request.entries} entries became unreadable")
+
+
+@archive_group.command()
+def erasures() -> None:
+    """List erasure requests: when, by whom, deferred or done (subjects by keyed hash)."""
+    with unit_of_work(settings()) as session:
+        requests = archive.list_erasures(session)
+        for r in requests:
+            done = f"done {r.done_at:%Y-%m-%d %H:%M}, {r.entries} entries" if r.done_at else ""
+            click.echo(
+                f"{r.id}  {r.requested_at:%Y-%m-%d %H:%M}  {r.requested_by}  {r.state}  "
+                f"subject {r.lookup[:16]}  {done}".rstrip()
+            )
+    if not requests:
+        click.echo("no erasure requests")
 
 
 @archive_group.command("rotate-key")
