@@ -24,10 +24,10 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, text
 from werkzeug import Request, Response
 
-from hcs.infrastructure import migrate
 from hcs.archive import ArchiveEntry, add_delivery_event
 from hcs.audit import AuditEntry, record
 from hcs.cli import main
+from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from hcs.sealing import Seal, merkle_root, seal_hash
 from hcs.sealing.models import SealedMixin

@@ -7,10 +7,10 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from hcs.infrastructure import migrate
 from hcs.archive import ArchiveEntry, ArchiveEvent, ArchivePayload
 from hcs.audit import AuditEntry
 from hcs.cli import main
+from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from templates_store.orm import utcnow
 from tests.archive_support import make_entry
