@@ -34,8 +34,8 @@ from hcs.sealing.models import SealedMixin
 from hcs.sealing.notes import load_key_file
 from hcs.sealing.witness import Checkpointing
 from hcs.worker.runtime import housekeeping
-from tests.api.conftest import make_world
-from tests.archive_support import KEYS, make_entry
+from tests.support.archive import KEYS, make_entry
+from tests.support.world import add_people, running, settings_for
 from tests.unit.test_merkle_proofs import rfc_verify_inclusion
 
 MASTER = base64.b64encode(hashlib.sha256(b"archive tests").digest()).decode()
@@ -293,8 +293,8 @@ def test_housekeeping_signs_each_new_head_once_and_posts_it_to_an_http_witness(
 
 
 def test_auditors_read_the_latest_checkpoint_over_the_api(world: World, tmp_path: Path) -> None:
-    api = make_world(world.url, tmp_path / "var")
-    try:
+    settings = settings_for(world.url, var_dir=tmp_path / "var")
+    with running(settings, add_people(world.url)) as api:
         answer = api.as_("aud@example.com").get("/archive/checkpoint")
         assert answer.status_code == 404 and "HCS_SEAL_SIGNING_KEY" in answer.get_json()["message"]
         world.entries(1, 2)
@@ -303,5 +303,3 @@ def test_auditors_read_the_latest_checkpoint_over_the_api(world: World, tmp_path
         assert body["checkpoint"] == out.read_text() and body["size"] == 2
         lines = rfc_open_note(body["checkpoint"], _verifier(world))
         assert base64.b64decode(lines[2]).hex() == body["root"]
-    finally:
-        api.app.extensions["hcs"].engine.dispose()

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from hcs.audit import AuditEntry
 from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory, transaction
-from tests.archive_support import EMAIL, make_entry
 from tests.integration.test_archive_cli import KEYS, _entry_id, _hcs
+from tests.support.archive import EMAIL, make_entry
 
 
 def _two_entries(url: str) -> None:

@@ -13,8 +13,8 @@ from hcs.cli import main
 from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from templates_store.orm import utcnow
-from tests.archive_support import make_entry
 from tests.integration.test_archive_cli import MASTER, _b64
+from tests.support.archive import make_entry
 
 SEVEN_YEARS = timedelta(days=7 * 365 + 2)
 

@@ -13,10 +13,9 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -28,10 +27,10 @@ from hcs.infrastructure.db import transaction
 from hcs.messages.models import Message, MessageEvent
 from templates_store.models import TemplateVersion
 from templates_store.orm import utcnow
-from tests.api.conftest import ApiWorld, make_world
 from tests.api.test_webhooks import PUBLIC_KEY, signed
-from tests.archive_support import entry_fields
-from tests.factories import make_draft, make_template
+from tests.support.archive import entry_fields
+from tests.support.factories import make_draft, make_template
+from tests.support.world import World
 
 SECONDS = 12.0  # before the fix, PostgreSQL deadlocked within the first two or three seconds
 EMAILS_PER_ROUND = 24
@@ -52,10 +51,10 @@ class Traffic:
 
 
 @pytest.fixture
-def world(fresh_database_url: str, tmp_path: Path) -> Iterator[ApiWorld]:
-    if fresh_database_url.startswith("sqlite"):
+def world(backend: str, make_world: Callable[..., World]) -> Iterator[World]:
+    if backend == "sqlite":
         pytest.skip("SQLite has one writer at a time and no row locks: nothing to deadlock")
-    world = make_world(fresh_database_url, tmp_path / "var")
+    world = make_world()
     services = world.app.extensions["hcs"]
     options = {"SENDGRID_WEBHOOK_PUBLIC_KEY": PUBLIC_KEY}
     services.settings = replace(services.settings, provider_options=options)
@@ -63,7 +62,6 @@ def world(fresh_database_url: str, tmp_path: Path) -> Iterator[ApiWorld]:
         make_template(session)
         make_draft(session)
     yield world
-    services.engine.dispose()
 
 
 def _sent_emails(session: Session, keys: archive.Keyring, first: int) -> list[str]:
@@ -113,7 +111,7 @@ def _reports(ids: list[str], kind: str) -> list[dict[str, object]]:
     ]
 
 
-def _poster(world: ApiWorld, traffic: Traffic, queue: list[list[str]], seed: int) -> None:
+def _poster(world: World, traffic: Traffic, queue: list[list[str]], seed: int) -> None:
     client, shuffle = world.app.test_client(), random.Random(seed)
     while not traffic.stop.is_set():
         with traffic.lock:
@@ -134,7 +132,7 @@ def _poster(world: ApiWorld, traffic: Traffic, queue: list[list[str]], seed: int
                     traffic.posted.update(str(e["sg_event_id"]) for e in events)
 
 
-def _sealer(world: ApiWorld, traffic: Traffic) -> None:
+def _sealer(world: World, traffic: Traffic) -> None:
     sessions = world.app.extensions["hcs"].sessions
     while not traffic.stop.is_set():
         try:
@@ -150,7 +148,7 @@ def _sealer(world: ApiWorld, traffic: Traffic) -> None:
             traffic.sealed += sealed
 
 
-def _producer(world: ApiWorld, traffic: Traffic, queue: list[list[str]]) -> None:
+def _producer(world: World, traffic: Traffic, queue: list[list[str]]) -> None:
     services = world.app.extensions["hcs"]
     keys, first = archive.keyring(services.settings), 0
     while not traffic.stop.is_set():
@@ -162,7 +160,7 @@ def _producer(world: ApiWorld, traffic: Traffic, queue: list[list[str]]) -> None
         time.sleep(0.02)
 
 
-def _run(world: ApiWorld, seconds: float) -> Traffic:
+def _run(world: World, seconds: float) -> Traffic:
     traffic, queue = Traffic(), []
     threads = [
         threading.Thread(target=_producer, args=(world, traffic, queue)),
@@ -179,7 +177,7 @@ def _run(world: ApiWorld, seconds: float) -> Traffic:
 
 
 def test_reports_recorded_while_the_sealer_runs_never_deadlock_nor_answer_503(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     traffic = _run(world, SECONDS)
     failures = f"{traffic.answers}, sealer failed {len(traffic.sealer_errors)} times"
