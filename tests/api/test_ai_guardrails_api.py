@@ -11,8 +11,8 @@ from pytest_httpserver import HTTPServer
 
 from hcs.dispatch.providers import build_providers
 from hcs.worker.runtime import Worker
-from tests.api.conftest import ApiWorld
-from tests.api.test_signoffs import ai_template, send, sent_bodies
+from tests.support.flows import ai_template, send_ai, sent_bodies
+from tests.support.world import World
 
 
 def completion(text: str, finish_reason: str = "stop") -> dict[str, Any]:
@@ -43,7 +43,7 @@ def model(monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
         server.stop()
 
 
-def generated(world: ApiWorld, model: HTTPServer, reply: str, finish: str = "stop") -> Any:
+def generated(world: World, model: HTTPServer, reply: str, finish: str = "stop") -> Any:
     """Send one message, let a worker ask the fake model, and read the slot a person sees."""
     model.expect_oneshot_request("/v1/chat/completions").respond_with_json(
         completion(reply, finish)
@@ -56,7 +56,7 @@ def generated(world: ApiWorld, model: HTTPServer, reply: str, finish: str = "sto
         ai_model="fake",
         ai_max_retries=0,
     )
-    send(world)
+    send_ai(world)
     Worker(services.sessions, build_providers(settings), on_sent=None).run_once()
     sam = world.as_("sam@example.com")
     item_id = sam.get("/signoffs").get_json()[-1]["id"]
@@ -75,7 +75,7 @@ def generated(world: ApiWorld, model: HTTPServer, reply: str, finish: str = "sto
     ],
 )
 def test_a_harmful_reply_is_flagged_and_replaced_by_the_fallback(
-    world: ApiWorld, model: HTTPServer, reply: str, finish: str, check: str
+    world: World, model: HTTPServer, reply: str, finish: str, check: str
 ) -> None:
     ai_template(world)
     slot = generated(world, model, reply, finish)
@@ -84,9 +84,7 @@ def test_a_harmful_reply_is_flagged_and_replaced_by_the_fallback(
     assert sent_bodies(world) == []
 
 
-def test_a_benign_reply_that_names_a_sensitive_word_passes(
-    world: ApiWorld, model: HTTPServer
-) -> None:
+def test_a_benign_reply_that_names_a_sensitive_word_passes(world: World, model: HTTPServer) -> None:
     ai_template(world)
     slot = generated(world, model, "Hi Ana, lovely to see you; we never ask for your password.")
     assert not slot["flagged"], slot["findings"]
