@@ -11,11 +11,13 @@ Host header: behind a TLS-terminating proxy set `HCS_PUBLIC_URL` to the public h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
+from channels.core import DeliveryEvent
 from channels.email.sendgrid_events import SendGridEventVerifier
 from channels.email.unsubscribe import (
     UnsubscribeClaim,
@@ -33,7 +35,8 @@ from hcs.dispatch.providers import unsubscribe_secret
 from hcs.http.auth import csrf
 from hcs.http.error_handlers import error_body
 from hcs.http.extensions import db_session, services
-from hcs.messages.events import record_delivery_event
+from hcs.infrastructure.db import committed_with_retries
+from hcs.messages.events import record_delivery_events
 from hcs.messages.optouts import (
     LINK_SOURCE,
     PAGE_SOURCE,
@@ -76,12 +79,19 @@ def _unreadable(exc: ChannelError) -> ResponseReturnValue:
 def sendgrid() -> ResponseReturnValue:
     """SendGrid's signed event webhook: each event recorded on its message."""
     events = _sendgrid(_secret(SENDGRID_KEY)).events(request.get_data(), request.headers)
+    matched = _record(events, "sendgrid")
+    return {"events": len(events), "matched": matched}
+
+
+def _record(events: Sequence[DeliveryEvent], provider: str) -> int:
+    """Record reports in one transaction, run again after a deadlock; how many matched."""
     session, keys = db_session(), archive.keyring(services().settings)
-    matched = [
-        record_delivery_event(session, event, provider="sendgrid", keys=keys) for event in events
-    ]
-    session.commit()
-    return {"events": len(events), "matched": sum(m is not None for m in matched)}
+
+    def work() -> int:
+        found = record_delivery_events(session, events, provider=provider, keys=keys)
+        return sum(message is not None for message in found)
+
+    return committed_with_retries(session, work)
 
 
 def _twilio_params() -> dict[str, str]:
@@ -96,12 +106,7 @@ def _twilio_params() -> dict[str, str]:
 @bp.post("/webhooks/twilio/status")
 def twilio_status() -> ResponseReturnValue:
     """A message status callback (SMS or WhatsApp), idempotent on (MessageSid, status)."""
-    event = parse_status_callback(_twilio_params())
-    session = db_session()
-    record_delivery_event(
-        session, event, provider="twilio", keys=archive.keyring(services().settings)
-    )
-    session.commit()
+    _record([parse_status_callback(_twilio_params())], "twilio")
     return "", 204
 
 

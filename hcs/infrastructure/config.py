@@ -77,6 +77,10 @@ class Settings:
     archive_previous_master_keys: str = field(default="", repr=False)
     # `category=days,...` over the archive's default retention periods.
     archive_retention: str = ""
+    # The Ed25519 key file checkpoints are signed with (`hcs keys init`); unset: none signed.
+    seal_signing_key: str = ""
+    # A directory or an http(s) URL that receives every signed checkpoint.
+    checkpoint_witness: str = ""
     public_url: str = "http://127.0.0.1:5000"
     # Sign-off: batch approval needs a sample of max(min, percent of the campaign); pending
     # messages expire after `signoff_ttl_hours`.
@@ -159,6 +163,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         archive_master_key=_env("HCS_ARCHIVE_MASTER_KEY"),
         archive_previous_master_keys=_env("HCS_ARCHIVE_PREVIOUS_MASTER_KEYS"),
         archive_retention=_env("HCS_ARCHIVE_RETENTION"),
+        seal_signing_key=_env("HCS_SEAL_SIGNING_KEY"),
+        checkpoint_witness=_env("HCS_CHECKPOINT_WITNESS"),
         public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),
         signoff_sample_percent=float(_env("HCS_SIGNOFF_SAMPLE_PERCENT", "5")),

@@ -28,6 +28,7 @@ from hcs.infrastructure.config import Settings
 from hcs.messages import idempotency
 from hcs.messages.parking import settle_parked
 from hcs.sealing import seal_pending
+from hcs.sealing.witness import Checkpointing, checkpointing, publish_checkpoint, sign_logs
 from hcs.signoffs.queue import expire as expire_signoffs
 
 log = logging.getLogger(__name__)
@@ -38,18 +39,27 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def housekeeping(sessions: sessionmaker[Session], keys: archive.Keyring | None = None) -> None:
+def housekeeping(
+    sessions: sessionmaker[Session],
+    keys: archive.Keyring | None = None,
+    signing: Checkpointing | None = None,
+) -> None:
     """Seal the audit log and the archive, expire stale sign-offs, forget old idempotency keys.
 
     Provider reports parked while their `sent` was being committed are applied too (their
     archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
+    With `signing`, each log's new head is signed and sent to the witness once committed.
     """
     with sessions.begin() as session:
         seal_pending(session, AuditEntry)
+        audit_head = sign_logs(session, [AuditEntry], signing)
+    publish_checkpoint(signing, audit_head)
     with sessions.begin() as session:
         settle_parked(session, keys=keys)
     with sessions.begin() as session:
         archive.seal_archive(session)
+        archive_head = sign_logs(session, archive.SIGNED_LOGS, signing)
+    publish_checkpoint(signing, archive_head)
     with sessions.begin() as session:
         expire_signoffs(session)
     with sessions.begin() as session:
@@ -69,9 +79,10 @@ class Worker:
         housekeeping_seconds: float = 5.0,
         keys: archive.Keyring | None = None,
         archive_late: Callable[[], int] | None = None,
+        signing: Checkpointing | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
-        self.keys, self.archive_late = keys, archive_late
+        self.keys, self.archive_late, self.signing = keys, archive_late, signing
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
         self._wake = threading.Event()
@@ -89,7 +100,7 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 if time.monotonic() - last_housekeeping > self.housekeeping_seconds:
-                    housekeeping(self.sessions, self.keys)
+                    housekeeping(self.sessions, self.keys, self.signing)
                     last_housekeeping = time.monotonic()
                     if self.archive_late is not None:  # throttled to about once a minute
                         self.archive_late()
@@ -129,4 +140,5 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
         on_sent=lambda session, sent: archive_round(session, sent, keys),
         keys=keys,
         archive_late=LateArchiver(sessions, providers, keys),
+        signing=checkpointing(settings),
     )

@@ -36,6 +36,7 @@ from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.infrastructure.logs import configure_logging
 from hcs.messages.status import MessageStatus
+from hcs.sealing.witness import checkpointing
 from hcs.worker.runtime import build_worker, housekeeping, worker_name
 
 log = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ def sweep_once(celery: Celery) -> int:
     with rt.sessions.begin() as session:
         ids = queueing.sweep(session, lease=rt.lease)
     published = publish(celery, ids)
-    housekeeping(rt.sessions, archive.keyring(rt.settings))
+    housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
     if rt.archive_late is not None:  # throttled to about once a minute per process
         rt.archive_late()
     return published

@@ -7,7 +7,6 @@ sign them.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -17,8 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from pytest_httpserver import HTTPServer
 from twilio.request_validator import RequestValidator
 from werkzeug import Request, Response
@@ -27,18 +24,13 @@ from channels.email.unsubscribe import make_unsubscribe_token
 from hcs.dispatch.providers import unsubscribe_secret
 from hcs.worker.runtime import build_worker
 from tests.support.flows import PARTS, dispatch, new_template, published, reviewed
+from tests.support.sendgrid import PUBLIC_KEY, signed
 from tests.support.world import World
 
 PUBLIC_URL = "https://hcs.example"
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "twilio-auth-token"
 PHONE = "+447400123456"
-SIGNING_KEY = ec.generate_private_key(ec.SECP256R1())
-PUBLIC_KEY = base64.b64encode(
-    SIGNING_KEY.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-).decode()
 DATA = {"order_id": "A-1001", "first_name": "Ana"}
 
 
@@ -118,16 +110,6 @@ def hooks(make_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 # --- SendGrid ---------------------------------------------------------------------------------
-
-
-def signed(body: bytes, at: datetime | None = None) -> dict[str, str]:
-    """The headers SendGrid sends: ECDSA over the timestamp followed by the exact body."""
-    timestamp = str(int((at or datetime.now(UTC)).timestamp()))
-    signature = SIGNING_KEY.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-    return {
-        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
-    }
 
 
 def report(message: dict[str, Any], event: str, n: int = 1, **fields: Any) -> dict[str, Any]:
