@@ -22,6 +22,7 @@ __all__ = [
     "SmsSettings",
     "analyse_sms",
     "normalise_phone",
+    "validate_sms",
 ]
 
 

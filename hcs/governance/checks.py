@@ -115,11 +115,11 @@ def check_html_lang(version: TemplateVersion, rendered: list[Rendered], policy: 
 def check_sms_segments(
     version: TemplateVersion, rendered: list[Rendered], policy: Policy
 ) -> Findings:
+    # Only channels that count segments (SMS) report too many of them.
     for item in rendered:
-        if item.channel == "sms":
-            for issue in channel_issues("sms", version.template.category, item.unmarked):
-                if issue.code == "too_many_segments":
-                    yield f"sms.body.{item.locale}", issue.message
+        for issue in channel_issues(item.channel, version.template.category, item.unmarked):
+            if issue.code == "too_many_segments":
+                yield f"{item.channel}.{issue.part}.{item.locale}", issue.message
 
 
 def check_stale_translations(

@@ -19,6 +19,7 @@ from hcs.identity import create_api_key, create_user
 from hcs.infrastructure import migrate
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import transaction
+from hcs.infrastructure.delivery import read_delivery
 from tests.api.conftest import ApiWorld
 
 SECRET = "chat-secret"
@@ -67,14 +68,14 @@ def chat_platform(httpserver: HTTPServer) -> Iterator[ChatPlatform]:
 
 def chat_settings(url: str, var_dir: Path, chat_url: str, **fields: Any) -> Settings:
     """Settings that send chat to the loopback platform."""
-    options = {"HCS_CHAT_WEBHOOK_URL": chat_url, "HCS_CHAT_WEBHOOK_SECRET": SECRET}
-    options.update(fields.pop("provider_options", {}))
+    environ = {
+        "HCS_CHAT_PROVIDER": "webhook",
+        "HCS_CHAT_WEBHOOK_URL": chat_url,
+        "HCS_CHAT_WEBHOOK_SECRET": SECRET,
+        **fields.pop("environ", {}),
+    }
     base = Settings(
-        database_url=url,
-        secret_key="test",
-        var_dir=var_dir,
-        chat_provider="webhook",
-        provider_options=options,
+        database_url=url, secret_key="test", var_dir=var_dir, delivery=read_delivery(environ)
     )
     return replace(base, **fields)
 

@@ -35,7 +35,7 @@ def world(
         fresh_database_url,
         tmp_path / "var",
         chat_platform.url,
-        provider_options={"HCS_CHAT_FALLBACK_PROVIDER": "outbox", "HCS_FAILOVER_AFTER": "3"},
+        environ={"HCS_CHAT_FALLBACK_PROVIDER": "outbox", "HCS_FAILOVER_AFTER": "3"},
     )
     world = sending_world(settings)
     yield world
