@@ -42,9 +42,9 @@ def outgoing(message: Message) -> Outgoing:
     )
 
 
-def _extras(message: Message, settings: Settings) -> dict[str, Any]:
+def _extras(message: Message, sent: Outgoing, settings: Settings) -> dict[str, Any]:
     extras = {"recipient": {"name": message.to.get("name", "")}, "unsubscribe_url": ""}
-    return extras | CHANNELS[message.channel].render_extras(outgoing(message), settings)
+    return extras | CHANNELS[message.channel].render_extras(sent, settings)
 
 
 def render_message(
@@ -56,11 +56,22 @@ def render_message(
 ) -> Rendered:
     """The message's parts, rendered from its version's pinned closure."""
     version = session.get_one(TemplateVersion, message.version_id)
+    return _render(session, message, version, outgoing(message), settings, slot_text)
+
+
+def _render(
+    session: Session,
+    message: Message,
+    version: TemplateVersion,
+    sent: Outgoing,
+    settings: Settings,
+    slot_text: Mapping[str, str] | None,
+) -> Rendered:
     if version.ai_slots and set(slot_text or {}) != {s["name"] for s in version.ai_slots}:
         # No path renders AI slots for sending without the texts a person signed off.
         raise SignoffRequired(f"message {message.id} carries AI text that is not signed off")
     data = load_payload(version.variables, message.data)
-    extra = {**_extras(message, settings), **(slot_text or {})}
+    extra = {**_extras(message, sent, settings), **(slot_text or {})}
     return render_channel(session, version, message.channel, message.locale, data, extra=extra)
 
 
@@ -71,8 +82,9 @@ def finish(
     slot_text: Mapping[str, str] | None = None,
 ) -> Finished:
     """Render and finish one message into exactly what its channel will send."""
-    rendered = render_message(session, message, providers.settings, slot_text=slot_text)
     version = session.get_one(TemplateVersion, message.version_id)
+    sent = outgoing(message)
+    rendered = _render(session, message, version, sent, providers.settings, slot_text)
     outlet = providers.outlet(message.channel)
-    made = outlet.finish(session, version, outgoing(message), rendered)
+    made = outlet.finish(session, version, sent, rendered)
     return Finished(message.channel, made.prepared, made.output, outlet.content_type, rendered)
