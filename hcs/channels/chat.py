@@ -61,6 +61,8 @@ class ChatEntry:
 
     name = "chat"
     recipient_field = "chat"
+    renders_isolated = False
+    displays_html = False
 
     def options(self, settings: Settings) -> ChannelOptions:
         """`HCS_CHAT_PROVIDER`, `HCS_CHAT_FALLBACK_PROVIDER`."""
@@ -90,7 +92,7 @@ class ChatEntry:
         """Body length and quick replies."""
         return validate_chat(LIMITS, content_of(parts))
 
-    def preview_extras(self, parts: Mapping[str, Any]) -> dict[str, Any]:
+    def preview_extras(self, rendered: Rendered) -> dict[str, Any]:
         """Nothing beyond the parts."""
         return {}
 

@@ -91,6 +91,8 @@ class EmailEntry:
 
     name = "email"
     recipient_field = "email"
+    renders_isolated = False
+    displays_html = True
 
     def options(self, settings: Settings) -> EmailOptions:
         """`HCS_EMAIL_PROVIDER`, `HCS_EMAIL_FALLBACK_PROVIDER`, `HCS_EMAIL_FROM[_NAME]`."""
@@ -117,7 +119,7 @@ class EmailEntry:
         """Subject, header and unsubscribe-link findings."""
         return validate_email(PREVIEW_SENDER, content_of(parts), category)
 
-    def preview_extras(self, parts: Mapping[str, Any]) -> dict[str, Any]:
+    def preview_extras(self, rendered: Rendered) -> dict[str, Any]:
         """Nothing beyond the parts."""
         return {}
 

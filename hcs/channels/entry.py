@@ -82,6 +82,16 @@ class ChannelEntry(Protocol):
         """The field of a message's `to` that holds its address."""
         ...
 
+    @property
+    def renders_isolated(self) -> bool:
+        """Whether its messages render in the pool of child processes (slow layouts: letters)."""
+        ...
+
+    @property
+    def displays_html(self) -> bool:
+        """Whether the recipient's own software displays its HTML (so no active content in it)."""
+        ...
+
     def options(self, settings: Settings) -> ChannelOptions:
         """The channel's settings: its provider, its secondary."""
         ...
@@ -98,8 +108,8 @@ class ChannelEntry(Protocol):
         """What an author is warned of in a preview of rendered parts."""
         ...
 
-    def preview_extras(self, parts: Mapping[str, Any]) -> dict[str, Any]:
-        """What a preview shows besides the rendered parts (e.g. SMS segments)."""
+    def preview_extras(self, rendered: Rendered) -> dict[str, Any]:
+        """What a preview shows over the rendered parts (e.g. SMS segments)."""
         ...
 
     def render_extras(self, message: Outgoing, settings: Settings) -> dict[str, Any]:

@@ -110,6 +110,8 @@ class LetterEntry:
 
     name = "letter"
     recipient_field = "address"
+    renders_isolated = True
+    displays_html = False
 
     def options(self, settings: Settings) -> LetterOptions:
         """`HCS_LETTER_PROVIDER`, `HCS_LETTER_FALLBACK_PROVIDER`, `HCS_LETTER_PAGE_SIZE`."""
@@ -135,7 +137,7 @@ class LetterEntry:
         """None here: a letter's problems show when its PDF is rendered for the preview."""
         return []
 
-    def preview_extras(self, parts: Mapping[str, Any]) -> dict[str, Any]:
+    def preview_extras(self, rendered: Rendered) -> dict[str, Any]:
         """Nothing beyond the parts (the pages are rendered on their own request)."""
         return {}
 

@@ -16,6 +16,7 @@ from channels.sms import (
     SmsContent,
     SmsSettings,
     analyse_sms,
+    gsm_safe,
     validate_sms,
 )
 from hcs.channels.addresses import normal_phone, required
@@ -55,6 +56,8 @@ class SmsEntry:
 
     name = "sms"
     recipient_field = "phone"
+    renders_isolated = False
+    displays_html = False
 
     def options(self, settings: Settings) -> SmsOptions:
         """`HCS_SMS_PROVIDER`, `HCS_SMS_FALLBACK_PROVIDER`, `HCS_SMS_REGION`."""
@@ -80,10 +83,14 @@ class SmsEntry:
         """Segments, UCS-2 and opt-out wording."""
         return validate_sms(PREVIEW_SETTINGS, SmsContent(parts["body"]), category)
 
-    def preview_extras(self, parts: Mapping[str, Any]) -> dict[str, Any]:
-        """The encoding, the segment count and the characters that forced UCS-2."""
-        analysis = analyse_sms(parts["body"])
+    def preview_extras(self, rendered: Rendered) -> dict[str, Any]:
+        """What a send would send: typography with a GSM-7 equivalent replaced (channels.sms),
+        its encoding, segment count and the characters that forced UCS-2."""
+        safe = gsm_safe(rendered.unmarked["body"])
+        analysis = analyse_sms(safe.text)
         return {
+            "body": gsm_safe(rendered.parts["body"]).text,
+            "gsm_substitutions": [f"U+{ord(c):04X}" for c in safe.replaced],
             "encoding": analysis.encoding.value,
             "segments": analysis.segments,
             "ucs2_characters": list(analysis.ucs2_characters),

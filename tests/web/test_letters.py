@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from hcs.audit import AuditEntry
 from hcs.channels.letter import close_renderers
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.http.web.pages.editor import FRAME_POLICY
 from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import build_worker
@@ -138,7 +138,7 @@ def _reads(app: Flask) -> int:
 
 
 def test_an_archived_letter_is_shown_as_the_pages_it_was_sent_as(tmp_path: Path) -> None:
-    world = make_world(f"sqlite:///{tmp_path / 'hcs.infrastructure.db'}", tmp_path / "var")
+    world = make_world(f"sqlite:///{tmp_path / 'hcs.db'}", tmp_path / "var")
     services = world.app.extensions["hcs"]
     try:
         with transaction(services.sessions) as session:

@@ -5,21 +5,19 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from templates_store.models import CATEGORIES, CHANNELS
+from templates_store.names import KEY_PATTERN, KEY_RULE
 
-Strict = {"required": True}
-KEY = validate.Regexp(
-    r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$", error="use 3-100 lower-case letters, digits and dashes"
-)
+KEY = validate.Regexp(KEY_PATTERN, error=KEY_RULE)
 LOCALE = validate.Regexp(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", error="is not a locale tag")
 
 
 class TemplateIn(Schema):
-    key = fields.String(**Strict, validate=KEY, metadata={"example": "order-confirmation"})
-    name = fields.String(**Strict, validate=validate.Length(min=1, max=200))
-    category = fields.String(**Strict, validate=validate.OneOf(CATEGORIES))
+    key = fields.String(required=True, validate=KEY, metadata={"example": "order-confirmation"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     channels = fields.List(
         fields.String(validate=validate.OneOf(CHANNELS)),
-        **Strict,
+        required=True,
         validate=validate.Length(min=1, max=len(CHANNELS)),
     )
     default_locale = fields.String(load_default="en", validate=LOCALE)
@@ -95,7 +93,7 @@ class Decision(Schema):
 
 
 class DiffQuery(Schema):
-    against = fields.Integer(**Strict, validate=validate.Range(min=1))
+    against = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
 class PartDiff(Schema):
@@ -112,7 +110,7 @@ class DiffOut(Schema):
 
 
 class PreviewIn(Schema):
-    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     locale = fields.String()
     data = fields.Dict(metadata={"description": "defaults to the version's sample data"})
     version = fields.Integer(validate=validate.Range(min=1))
@@ -143,13 +141,13 @@ class Finding(Schema):
 
 
 class BlockIn(Schema):
-    key = fields.String(**Strict, validate=KEY)
-    name = fields.String(**Strict, validate=validate.Length(min=1, max=200))
+    key = fields.String(required=True, validate=KEY)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="")
 
 
 class BlockVersionIn(Schema):
-    content = fields.Dict(**Strict)
+    content = fields.Dict(required=True)
 
 
 class ThemeVersionIn(Schema):
@@ -179,8 +177,8 @@ class ComponentOut(Schema):
 
 
 class Stage(Schema):
-    name = fields.String(**Strict)
-    role = fields.String(**Strict)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
 
 
 class PolicyOut(Schema):
@@ -253,26 +251,26 @@ class AuditEntry(Schema):
 
 
 class SendIn(Schema):
-    template = fields.String(**Strict, validate=KEY)
-    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
-    to = fields.Dict(**Strict, metadata={"description": "email, phone, chat or address"})
+    template = fields.String(required=True, validate=KEY)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    to = fields.Dict(required=True, metadata={"description": "email, phone, chat or address"})
     data = fields.Dict(load_default=dict)
     locale = fields.String(validate=LOCALE)
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class BatchItem(Schema):
-    to = fields.Dict(**Strict)
+    to = fields.Dict(required=True)
     data = fields.Dict(load_default=dict)
     locale = fields.String(validate=LOCALE)
 
 
 class BatchIn(Schema):
-    template = fields.String(**Strict, validate=KEY)
-    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
+    template = fields.String(required=True, validate=KEY)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     messages = fields.List(
-        fields.Nested(BatchItem), **Strict, validate=validate.Length(min=1, max=1000)
+        fields.Nested(BatchItem), required=True, validate=validate.Length(min=1, max=1000)
     )
 
 
@@ -311,9 +309,9 @@ class MessageOut(Schema):
 
 
 class PreferenceIn(Schema):
-    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
-    category = fields.String(**Strict, validate=validate.OneOf(CATEGORIES))
-    status = fields.String(**Strict, validate=validate.OneOf(("opted_in", "opted_out")))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    status = fields.String(required=True, validate=validate.OneOf(("opted_in", "opted_out")))
 
 
 class PreferenceOut(Schema):
@@ -372,8 +370,8 @@ class SignoffDecision(Schema):
 
 
 class BatchSignoff(Schema):
-    template = fields.String(**Strict, validate=KEY)
-    version = fields.Integer(**Strict, validate=validate.Range(min=1, max=2**31 - 1))
+    template = fields.String(required=True, validate=KEY)
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     comment = fields.String(load_default="")
 
 
@@ -382,7 +380,7 @@ class BatchSignoffOut(Schema):
 
 
 class SuspendIn(Schema):
-    reason = fields.String(**Strict, validate=validate.Length(min=1, max=2000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class RecallOut(Schema):
