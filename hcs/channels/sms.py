@@ -84,8 +84,8 @@ class SmsEntry:
         return validate_sms(PREVIEW_SETTINGS, SmsContent(parts["body"]), category)
 
     def preview_extras(self, rendered: Rendered) -> dict[str, Any]:
-        """What a send would send: typography with a GSM-7 equivalent replaced (channels.sms),
-        its encoding, segment count and the characters that forced UCS-2."""
+        """The body as a send sends it, its encoding, segments and what forced UCS-2."""
+        # Typography with a GSM-7 equivalent is replaced before counting and sending.
         safe = gsm_safe(rendered.unmarked["body"])
         analysis = analyse_sms(safe.text)
         return {
