@@ -13,8 +13,8 @@ from channels.email import EMAIL_PROVIDERS, PreparedEmail
 from hcs.channels.letter import close_renderers
 from hcs.channels.registry import CHANNELS
 from hcs.infrastructure.delivery import Site, read_delivery
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import dispatch, published
+from tests.support.flows import dispatch, published
+from tests.support.world import World
 
 PARTS = {
     "email": {"en": {"subject": "Order {{ order_id }}", "html": "<p>Order {{ order_id }}</p>"}},
@@ -83,7 +83,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
 
 
 def test_a_provider_registered_with_its_settings_sends_an_api_message(
-    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(EMAIL_PROVIDERS, "memory", MemoryEmail)
     memory = MemorySettings()
@@ -108,7 +108,7 @@ def test_a_provider_registered_with_its_settings_sends_an_api_message(
 
 
 def test_previews_and_sends_of_every_channel_go_through_its_registry_entry(
-    world: ApiWorld, calls: list[tuple[str, str]]
+    world: World, calls: list[tuple[str, str]]
 ) -> None:
     author, system = world.as_("ana@example.com"), world.as_("system")
     template = {"key": "every", "name": "Every channel", "category": "transactional"}

@@ -15,7 +15,7 @@ from hcs.governance.reviews import overdue_versions, review_queue
 from templates_store.errors import ValidationFailed
 from templates_store.orm import utcnow
 from templates_store.versioning import update_draft
-from tests.factories import ORDER_PARTS, make_draft, make_template
+from tests.support.factories import ORDER_PARTS, make_draft, make_template
 
 REVIEWER = {"reviewer"}
 
