@@ -51,6 +51,8 @@ class Settings:
     # How long a dispatcher holds an outbox entry, and how often the sweep re-queues due ones.
     dispatch_lease_seconds: float = 120.0
     sweep_seconds: float = 10.0
+    # How many times finishing a message may raise an unexpected error before it fails.
+    dispatch_finishing_attempts: int = 5
     var_dir: Path = Path("var")
     ai_provider: str = "offline"
     ai_base_url: str = ""
@@ -103,6 +105,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         broker_visibility_timeout=float(_env("HCS_BROKER_VISIBILITY_TIMEOUT", "3600")),
         dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
         sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
+        dispatch_finishing_attempts=int(_env("HCS_DISPATCH_FINISHING_ATTEMPTS", "5")),
         var_dir=Path(_env("HCS_VAR_DIR", "var")),
         ai_provider=_env("HCS_AI_PROVIDER", "offline"),
         ai_base_url=_env("HCS_AI_BASE_URL"),
