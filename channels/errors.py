@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "ChannelError",
+    "InvalidContent",
+    "InvalidRecipient",
+    "SignatureError",
+    "TransientChannelError",
+    "is_transient_status",
+]
+
 
 class ChannelError(Exception):
     """A message could not be prepared or sent; retrying will not help."""

@@ -239,7 +239,7 @@ def _utc(value: datetime | None) -> datetime | None:
 @click.argument("entry_id", type=int)
 def rerender(entry_id: int) -> None:
     """Render an entry again from its pinned closure and data; exit 1 unless byte-identical."""
-    from hcs.dispatch.finishing import close_renderers
+    from hcs.channels.letter import close_renderers
     from hcs.dispatch.providers import build_providers
     from hcs.dispatch.rerendering import rerender as render_again
 

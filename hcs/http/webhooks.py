@@ -18,8 +18,8 @@ from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from channels.core import DeliveryEvent
-from channels.email.sendgrid_events import SendGridEventVerifier
-from channels.email.unsubscribe import (
+from channels.email import (
+    SendGridEventVerifier,
     UnsubscribeClaim,
     is_one_click_post,
     verify_unsubscribe_token,
@@ -31,11 +31,13 @@ from channels.twilio_webhooks import (
     parse_status_callback,
 )
 from hcs import archive
-from hcs.dispatch.providers import unsubscribe_secret
+from hcs.channels.email import unsubscribe_secret
 from hcs.http.auth import csrf
 from hcs.http.error_handlers import error_body
 from hcs.http.extensions import db_session, services
 from hcs.infrastructure.db import committed_with_retries
+from hcs.infrastructure.delivery import Delivery, TwilioSettings
+from hcs.infrastructure.environment import variable
 from hcs.messages.events import record_delivery_events
 from hcs.messages.optouts import (
     LINK_SOURCE,
@@ -48,8 +50,8 @@ from hcs.messages.optouts import (
 bp = Blueprint("webhooks", __name__, template_folder="web/templates")
 csrf.exempt(bp)
 
-SENDGRID_KEY = "SENDGRID_WEBHOOK_PUBLIC_KEY"
-TWILIO_TOKEN = "TWILIO_AUTH_TOKEN"
+SENDGRID_KEY = variable(Delivery, "sendgrid_webhook_key")
+TWILIO_TOKEN = variable(TwilioSettings, "auth_token")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -58,8 +60,7 @@ def _sendgrid(public_key: str) -> SendGridEventVerifier:
     return SendGridEventVerifier(public_key)
 
 
-def _secret(name: str) -> str:
-    value = services().settings.provider_options.get(name)
+def _secret(value: str, name: str) -> str:
     if not value:  # unconfigured: nothing can be verified, so nothing is accepted
         raise SignatureError(f"{name} is not configured")
     return value
@@ -78,7 +79,9 @@ def _unreadable(exc: ChannelError) -> ResponseReturnValue:
 @bp.post("/webhooks/sendgrid")
 def sendgrid() -> ResponseReturnValue:
     """SendGrid's signed event webhook: each event recorded on its message."""
-    events = _sendgrid(_secret(SENDGRID_KEY)).events(request.get_data(), request.headers)
+    events = _sendgrid(
+        _secret(services().settings.delivery.sendgrid_webhook_key, SENDGRID_KEY)
+    ).events(request.get_data(), request.headers)
     matched = _record(events, "sendgrid")
     return {"events": len(events), "matched": matched}
 
@@ -99,7 +102,9 @@ def _twilio_params() -> dict[str, str]:
     query = request.query_string.decode("ascii", "replace")
     url = services().settings.public_url + request.path + (f"?{query}" if query else "")
     params = request.form.to_dict()
-    TwilioWebhookVerifier(_secret(TWILIO_TOKEN)).verify(url, params, request.headers)
+    TwilioWebhookVerifier(
+        _secret(services().settings.delivery.twilio.auth_token, TWILIO_TOKEN)
+    ).verify(url, params, request.headers)
     return params
 
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs import archive
 from hcs.audit import AuditEntry
+from hcs.channels.letter import close_renderers
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
-from hcs.dispatch.finishing import close_renderers
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.dispatch.rounds import SentHook, run_due
 from hcs.infrastructure.config import Settings

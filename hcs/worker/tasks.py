@@ -27,8 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
+from hcs.channels.letter import close_renderers
 from hcs.dispatch import queueing
-from hcs.dispatch.finishing import close_renderers
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
 from hcs.errors import DispatchUnavailable

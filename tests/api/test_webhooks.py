@@ -21,7 +21,8 @@ from twilio.request_validator import RequestValidator
 from werkzeug import Request, Response
 
 from channels.email.unsubscribe import make_unsubscribe_token
-from hcs.dispatch.providers import unsubscribe_secret
+from hcs.channels.email import unsubscribe_secret
+from hcs.infrastructure.delivery import read_delivery
 from hcs.worker.runtime import build_worker
 from tests.support.flows import PARTS, dispatch, new_template, published, reviewed
 from tests.support.sendgrid import PUBLIC_KEY, signed
@@ -92,17 +93,19 @@ def hooks(make_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch) -> 
     services.settings = replace(
         services.settings,
         public_url=PUBLIC_URL,
-        email_provider="sendgrid",
-        sms_provider="twilio",
-        provider_options={
-            "SENDGRID_API_KEY": "SG.test",
-            "HCS_SENDGRID_HOST": server.url_for("").rstrip("/"),
-            "SENDGRID_WEBHOOK_PUBLIC_KEY": PUBLIC_KEY,
-            "TWILIO_ACCOUNT_SID": ACCOUNT,
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "HCS_TWILIO_FROM": "+447400000001",
-            "HCS_TWILIO_BASE_URL": server.url_for("/"),
-        },
+        delivery=read_delivery(
+            {
+                "HCS_EMAIL_PROVIDER": "sendgrid",
+                "HCS_SMS_PROVIDER": "twilio",
+                "SENDGRID_API_KEY": "SG.test",
+                "HCS_SENDGRID_HOST": server.url_for("").rstrip("/"),
+                "SENDGRID_WEBHOOK_PUBLIC_KEY": PUBLIC_KEY,
+                "TWILIO_ACCOUNT_SID": ACCOUNT,
+                "TWILIO_AUTH_TOKEN": TOKEN,
+                "HCS_TWILIO_FROM": "+447400000001",
+                "HCS_TWILIO_BASE_URL": server.url_for("/"),
+            }
+        ),
     )
     yield Hooks(world, loopback)
     server.clear()
@@ -221,7 +224,7 @@ def test_altered_unsigned_or_replayed_sendgrid_reports_are_refused_and_change_no
 
 def test_without_a_configured_public_key_every_sendgrid_report_is_refused(hooks: Hooks) -> None:
     services = hooks.world.app.extensions["hcs"]
-    services.settings = replace(services.settings, provider_options={})
+    services.settings = replace(services.settings, delivery=read_delivery({}))
     answer = post_events(hooks, [])
     assert (
         answer.status_code == 403 and "SENDGRID_WEBHOOK_PUBLIC_KEY" in answer.get_json()["message"]
