@@ -81,6 +81,8 @@ class SendRequest:
     to: Mapping[str, Any]
     data: Mapping[str, Any]
     locale: str | None = None
+    reference: str | None = None
+    metadata: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,8 @@ def _rows(
         "to": dict(request.to),
         "data": dict(request.data),
         "requested_by": requested_by,
+        "reference": request.reference,
+        "caller_metadata": dict(request.metadata) if request.metadata is not None else None,
         "batch_id": batch_id,
         "status": "accepted",
         "reason": "",

@@ -34,6 +34,10 @@ class Message(Base):
         Index("ix_messages_provider_message_id", "provider", "provider_message_id"),
         # Late archiving looks at the sends since its last look (hcs.dispatch.backfill).
         Index("ix_messages_sent_at", "sent_at"),
+        # The message log: newest first in keyset pages, by batch, by the caller's reference.
+        Index("ix_messages_created_at_id", "created_at", "id"),
+        Index("ix_messages_batch_id", "batch_id"),
+        Index("ix_messages_reference", "reference"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -52,6 +56,9 @@ class Message(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     batch_id: Mapped[str | None] = mapped_column(String(40))
     requested_by: Mapped[str] = mapped_column(String(254))
+    reference: Mapped[str | None] = mapped_column(String(255))
+    # The caller's own JSON object: stored and returned, never rendered into a message.
+    caller_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]

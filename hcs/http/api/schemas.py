@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields, validate
+import json
+from datetime import UTC
 
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+
+from hcs.messages.models import STATUSES
 from templates_store.models import CATEGORIES, CHANNELS
 
 Strict = {"required": True}
@@ -252,7 +256,30 @@ class AuditEntry(Schema):
     sealed = fields.Boolean()
 
 
-class SendIn(Schema):
+METADATA_BYTES, METADATA_KEYS = 4096, 20
+
+
+def _small_object(value: dict) -> None:
+    """Refuse metadata past 20 keys or 4 KB of JSON: it rides along with every message."""
+    if len(value) > METADATA_KEYS:
+        raise ValidationError(f"at most {METADATA_KEYS} keys")
+    if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_BYTES:
+        raise ValidationError(f"at most {METADATA_BYTES} bytes as JSON")
+
+
+class CallerFields(Schema):
+    reference = fields.String(
+        validate=validate.Length(min=1, max=255),
+        metadata={"description": "your own id for the message; filter the log by it"},
+    )
+    metadata = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        validate=_small_object,
+        metadata={"description": "your own JSON object (20 keys, 4 KB), never rendered"},
+    )
+
+
+class SendIn(CallerFields):
     template = fields.String(**Strict, validate=KEY)
     channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
     to = fields.Dict(**Strict, metadata={"description": "email, phone, chat or address"})
@@ -261,7 +288,7 @@ class SendIn(Schema):
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
-class BatchItem(Schema):
+class BatchItem(CallerFields):
     to = fields.Dict(**Strict)
     data = fields.Dict(load_default=dict)
     locale = fields.String(validate=LOCALE)
@@ -279,6 +306,7 @@ class BatchIn(Schema):
 class Accepted(Schema):
     id = fields.String()
     status = fields.String()
+    reference = fields.String(allow_none=True)
 
 
 class BatchAccepted(Schema):
@@ -292,7 +320,7 @@ class MessageEvent(Schema):
     detail = fields.Dict()
 
 
-class MessageOut(Schema):
+class MessageSummary(Schema):
     id = fields.String()
     status = fields.String()
     reason = fields.String()
@@ -305,9 +333,45 @@ class MessageOut(Schema):
     provider = fields.String(allow_none=True)
     provider_message_id = fields.String(allow_none=True)
     batch_id = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+    metadata = fields.Dict(allow_none=True)
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
+
+
+class MessageOut(MessageSummary):
     events = fields.List(fields.Nested(MessageEvent))
+
+
+class MessageQuery(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    template = fields.String(validate=validate.Length(max=100))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    batch_id = fields.String(validate=validate.Length(max=40))
+    reference = fields.String(validate=validate.Length(max=255))
+    created_after = fields.AwareDateTime(default_timezone=UTC)
+    created_before = fields.AwareDateTime(default_timezone=UTC)
+    cursor = fields.String(
+        validate=validate.Length(max=500), metadata={"description": "`next_cursor` of a page"}
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class MessagePage(Schema):
+    items = fields.List(fields.Nested(MessageSummary))
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "pass as `cursor` for the next page; null at the end"},
+    )
+
+
+class BatchOut(Schema):
+    id = fields.String()
+    created_at = fields.DateTime(allow_none=True)
+    total = fields.Integer()
+    counts = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "per status"}
+    )
 
 
 class PreferenceIn(Schema):

@@ -1,0 +1,37 @@
+"""`/api/v1/batches`: a batch of messages as one thing: how many are in each status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from hcs.http.api import message_shapes as shapes
+from hcs.http.api import schemas
+from hcs.http.api.access import allow, caller
+from hcs.http.api.blueprint import Blueprint
+from hcs.http.extensions import db_session
+from hcs.messages import log
+
+blp = Blueprint(
+    "batches",
+    __name__,
+    url_prefix="/api/v1/batches",
+    description="Batches of messages sent together; list their messages with `batch_id`.",
+)
+
+
+@blp.route("/<batch_id>")
+class OneBatch(MethodView):
+    @allow("read", "admin", "auditor", "signoff")
+    @blp.response(200, schemas.BatchOut)
+    def get(self, batch_id: str) -> dict[str, Any]:
+        """How many of a batch's messages are in each status."""
+        session = db_session()
+        counts = log.batch_counts(session, batch_id, requested_by=shapes.owner_filter(caller()))
+        return {
+            "id": batch_id,
+            "created_at": log.batch_created_at(session, batch_id),
+            "total": sum(counts.values()),
+            "counts": counts,
+        }
