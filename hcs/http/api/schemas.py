@@ -119,7 +119,10 @@ class PreviewIn(Schema):
     channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
     locale = fields.String()
     data = fields.Dict(metadata={"description": "defaults to the version's sample data"})
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "defaults to the published version; a draft comes watermarked"},
+    )
 
 
 class Warning(Schema):
