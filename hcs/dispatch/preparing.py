@@ -85,6 +85,7 @@ _SENDING = (
     update(Message.__table__)
     .where(_M.id.in_(bindparam("ids", expanding=True)), _M.status.in_(("accepted", "queued")))
     .values(status="sending", updated_at=bindparam("now"))
+    .returning(_M.id)
 )
 
 
@@ -188,5 +189,16 @@ def apply_all(session: Session, plans: Sequence[Plan]) -> list[Prepared]:
     if ready:
         # One statement for the round. A message still `sending` was taken by a worker that
         # died before it recorded the outcome: it stays `sending` and goes out again.
-        session.execute(_SENDING, {"ids": ready, "now": utcnow()})
+        moved = set(session.scalars(_SENDING, {"ids": ready, "now": utcnow()}))
+        prepared = [
+            _unless_changed(item, plan, moved) for item, plan in zip(prepared, plans, strict=True)
+        ]
     return prepared
+
+
+def _unless_changed(item: Prepared, plan: Plan, moved: set[str]) -> Prepared:
+    """A message cancelled after it was read (not moved to `sending`) is not sent."""
+    if not isinstance(item, Ready) or plan.status == "sending" or item.message_id in moved:
+        return item
+    plan.entry.leased_until = None
+    return Outcome(item.message_id, "changed", "changed while it was prepared")

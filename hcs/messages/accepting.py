@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, literal, select
@@ -43,7 +44,13 @@ def _one_statement() -> Any:
     written = (
         insert(messages)
         .values({c.name: bindparam(c.name, type_=c.type) for c in columns})
-        .returning(messages.c.id, messages.c.status, messages.c.created_at, messages.c.reason)
+        .returning(
+            messages.c.id,
+            messages.c.status,
+            messages.c.created_at,
+            messages.c.reason,
+            messages.c.send_at,
+        )
         .cte("written")
     )
     first_event = (
@@ -63,9 +70,12 @@ def _one_statement() -> Any:
         insert(outbox)
         .from_select(
             ["message_id", "available_at", "attempts", "last_error"],
-            select(written.c.id, written.c.created_at, literal(0), literal("")).where(
-                written.c.status == "accepted"
-            ),
+            select(
+                written.c.id,
+                func.coalesce(written.c.send_at, written.c.created_at),
+                literal(0),
+                literal(""),
+            ).where(written.c.status == "accepted"),
         )
         .add_cte(first_event)
     )
@@ -199,7 +209,12 @@ def _prefixed(prefix: str, exc: ValidationFailed) -> ValidationFailed:
 
 
 def _rows(
-    version: Sendable, channel: str, request: SendRequest, requested_by: str, batch_id: str | None
+    version: Sendable,
+    channel: str,
+    request: SendRequest,
+    requested_by: str,
+    batch_id: str | None,
+    send_at: datetime | None,
 ) -> dict[str, Any]:
     """The message row for one request, validated (not yet checked against consent)."""
     key = recipient_key(channel, request.to)
@@ -220,6 +235,7 @@ def _rows(
         "reference": request.reference,
         "caller_metadata": dict(request.metadata) if request.metadata is not None else None,
         "batch_id": batch_id,
+        "send_at": send_at,
         "status": "accepted",
         "reason": "",
         "created_at": now,
@@ -245,10 +261,12 @@ def plan(
     version: int | None = None,
     requested_by: str,
     batch: bool = False,
+    send_at: datetime | None = None,
 ) -> Plan:
     """Resolve the version, validate every message and check consent; nothing is written.
 
-    Errors name the message (`messages.3.data.total`) when `batch` is set.
+    Errors name the message (`messages.3.data.total`) when `batch` is set. With `send_at`
+    (already checked against the horizon) the outbox entries wait until that moment.
     """
     if batch and not 1 <= len(requests) <= MAX_BATCH:
         raise ValidationFailed({"messages": [f"send between 1 and {MAX_BATCH} messages"]})
@@ -258,7 +276,7 @@ def plan(
     rows, errors = [], {}
     for index, request in enumerate(requests):
         try:
-            rows.append(_rows(chosen, channel, request, requested_by, batch_id))
+            rows.append(_rows(chosen, channel, request, requested_by, batch_id, send_at))
         except ValidationFailed as exc:
             errors.update(_prefixed(f"messages.{index}." if batch else "", exc).errors)
     if errors:
@@ -298,7 +316,12 @@ def _write_many(session: Session, rows: list[dict[str, Any]]) -> None:
         ],
     )
     queued = [
-        {"message_id": r["id"], "available_at": r["created_at"], "attempts": 0, "last_error": ""}
+        {
+            "message_id": r["id"],
+            "available_at": r["send_at"] or r["created_at"],
+            "attempts": 0,
+            "last_error": "",
+        }
         for r in rows
         if r["status"] == "accepted"
     ]

@@ -21,6 +21,7 @@ STATUSES = (
     "rejected",
     "suppressed",
     "held",
+    "cancelled",
 )
 
 
@@ -62,6 +63,8 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]
+    # What the caller asked for; the outbox entry's `available_at` holds it until it is due.
+    send_at: Mapped[datetime | None]
 
     events: Mapped[list[MessageEvent]] = relationship(
         back_populates="message", order_by="MessageEvent.id"

@@ -11,7 +11,7 @@ from hcs.http.api import schemas
 from hcs.http.api.access import allow, caller
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.extensions import db_session
-from hcs.messages import log
+from hcs.messages import cancelling, log
 
 blp = Blueprint(
     "batches",
@@ -35,3 +35,17 @@ class OneBatch(MethodView):
             "total": sum(counts.values()),
             "counts": counts,
         }
+
+
+@blp.route("/<batch_id>/cancel")
+class CancelBatch(MethodView):
+    @allow("send", "admin")
+    @blp.response(200, schemas.BatchCancelled)
+    def post(self, batch_id: str) -> dict[str, Any]:
+        """Cancel the messages of a batch that have not started to go out; 409 if none is left."""
+        session, who = db_session(), caller()
+        cancelled, left = cancelling.cancel_batch(
+            session, batch_id, requested_by=shapes.owner_filter(who), actor=who.email
+        )
+        session.commit()
+        return {"id": batch_id, "cancelled": cancelled, "not_cancelled": left}

@@ -27,6 +27,7 @@ def summary(message: Message) -> dict[str, Any]:
         "reference": message.reference,
         "metadata": message.caller_metadata,
         "created_at": message.created_at,
+        "send_at": message.send_at,
         "sent_at": message.sent_at,
     }
 

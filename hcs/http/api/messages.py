@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import request
@@ -14,9 +15,9 @@ from hcs.http.api import schemas
 from hcs.http.api.access import allow, caller
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import READS_ON
-from hcs.http.extensions import db_session, notify_dispatcher
+from hcs.http.extensions import db_session, notify_dispatcher, services
 from hcs.infrastructure.db import begin_read, end_read
-from hcs.messages import accepting, idempotency, log
+from hcs.messages import accepting, cancelling, idempotency, log, scheduling
 from hcs.messages.models import Message
 
 blp = Blueprint(
@@ -78,7 +79,10 @@ def _send(planning: Callable[[], accepting.Plan]) -> tuple[dict[str, Any], int]:
         if replay is None:
             raise
         return replay.body, replay.status_code
-    notify_dispatcher([m.id for m in accepted])
+    # Scheduled messages wait in the outbox: the sweep hands them over when they are due.
+    notify_dispatcher(
+        [m.id for m, r in zip(accepted, planned.rows, strict=True) if not r["send_at"]]
+    )
     return body, 202
 
 
@@ -87,6 +91,12 @@ def _request(body: dict[str, Any]) -> accepting.SendRequest:
     return accepting.SendRequest(
         body["to"], body["data"], body.get("locale"), body.get("reference"), body.get("metadata")
     )
+
+
+def _scheduled(body: dict[str, Any]) -> datetime | None:
+    """The body's `send_at` within the horizon, or `None` to send now."""
+    horizon = timedelta(seconds=services().settings.send_at_horizon_seconds)
+    return scheduling.scheduled_for(body.get("send_at"), horizon=horizon)
 
 
 # The send views read on in the key check's transaction (one read, then the write).
@@ -123,7 +133,7 @@ class Messages(MethodView):
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Accept one message; it is rendered from the published version and sent once."""
-        send = _request(body)
+        send, send_at = _request(body), _scheduled(body)
         return _send(
             lambda: accepting.plan(
                 db_session(),
@@ -132,6 +142,7 @@ class Messages(MethodView):
                 [send],
                 version=body.get("version"),
                 requested_by=caller().email,
+                send_at=send_at,
             )
         )
 
@@ -144,7 +155,7 @@ class Batch(MethodView):
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Accept up to 1,000 messages of one template, all or none."""
-        sends = [_request(m) for m in body["messages"]]
+        sends, send_at = [_request(m) for m in body["messages"]], _scheduled(body)
         return _send(
             lambda: accepting.plan(
                 db_session(),
@@ -154,6 +165,7 @@ class Batch(MethodView):
                 version=body.get("version"),
                 requested_by=caller().email,
                 batch=True,
+                send_at=send_at,
             )
         )
 
@@ -166,3 +178,18 @@ class OneMessage(MethodView):
         """A message's status and its events."""
         message = db_session().get(Message, message_id)
         return shapes.detail(shapes.check_visible(caller(), message, message_id))
+
+
+@blp.route("/<message_id>/cancel")
+class CancelMessage(MethodView):
+    @allow("send", "admin")
+    @blp.response(200, schemas.MessageOut)
+    def post(self, message_id: str) -> dict[str, Any]:
+        """Cancel a message that has not started to go out; 409 once it is sending or past it."""
+        session, who = db_session(), caller()
+        shapes.check_visible(who, session.get(Message, message_id), message_id)
+        cancelling.cancel(session, message_id, actor=who.email)
+        session.commit()
+        return shapes.detail(
+            shapes.check_visible(who, session.get(Message, message_id), message_id)
+        )

@@ -282,8 +282,14 @@ class CallerFields(Schema):
     )
 
 
+SEND_AT = {
+    "description": "RFC 3339 with an offset; at most HCS_SEND_AT_HORIZON ahead; past: sent now"
+}
+
+
 class SendIn(CallerFields):
     template = fields.String(**Strict, validate=KEY)
+    send_at = fields.AwareDateTime(metadata=SEND_AT)
     channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
     to = fields.Dict(**Strict, metadata={"description": "email, phone, chat or address"})
     data = fields.Dict(load_default=dict)
@@ -299,6 +305,7 @@ class BatchItem(CallerFields):
 
 class BatchIn(Schema):
     template = fields.String(**Strict, validate=KEY)
+    send_at = fields.AwareDateTime(metadata=SEND_AT)
     channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     messages = fields.List(
@@ -339,6 +346,7 @@ class MessageSummary(Schema):
     reference = fields.String(allow_none=True)
     metadata = fields.Dict(allow_none=True)
     created_at = fields.DateTime()
+    send_at = fields.DateTime(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)
 
 
@@ -469,3 +477,9 @@ class ImpactRow(Schema):
     recipients = fields.List(fields.String())
     first_sent_at = fields.DateTime()
     last_sent_at = fields.DateTime()
+
+
+class BatchCancelled(Schema):
+    id = fields.String()
+    cancelled = fields.List(fields.String(), metadata={"description": "the ids cancelled"})
+    not_cancelled = fields.Integer(metadata={"description": "already sending or past it"})
