@@ -16,6 +16,7 @@ class Principal:
     roles: frozenset[str]
     scopes: frozenset[str] | None  # None for a person in the browser: their roles decide
     key_name: str | None = None
+    is_test: bool = False  # a test key: its messages never reach a provider
 
     @property
     def is_person(self) -> bool:

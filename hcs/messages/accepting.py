@@ -215,6 +215,7 @@ def _rows(
     requested_by: str,
     batch_id: str | None,
     send_at: datetime | None,
+    is_test: bool,
 ) -> dict[str, Any]:
     """The message row for one request, validated (not yet checked against consent)."""
     key = recipient_key(channel, request.to)
@@ -236,6 +237,7 @@ def _rows(
         "caller_metadata": dict(request.metadata) if request.metadata is not None else None,
         "batch_id": batch_id,
         "send_at": send_at,
+        "is_test": is_test,
         "status": "accepted",
         "reason": "",
         "created_at": now,
@@ -250,6 +252,7 @@ class Plan:
     channel: str
     rows: list[dict[str, Any]]
     batch_id: str | None = None
+    is_test: bool = False  # test keys' messages count in no metric of live sends
 
 
 def plan(
@@ -262,6 +265,7 @@ def plan(
     requested_by: str,
     batch: bool = False,
     send_at: datetime | None = None,
+    is_test: bool = False,
 ) -> Plan:
     """Resolve the version, validate every message and check consent; nothing is written.
 
@@ -276,7 +280,7 @@ def plan(
     rows, errors = [], {}
     for index, request in enumerate(requests):
         try:
-            rows.append(_rows(chosen, channel, request, requested_by, batch_id, send_at))
+            rows.append(_rows(chosen, channel, request, requested_by, batch_id, send_at, is_test))
         except ValidationFailed as exc:
             errors.update(_prefixed(f"messages.{index}." if batch else "", exc).errors)
     if errors:
@@ -286,7 +290,7 @@ def plan(
             reason = suppression_reason(session, row["recipient_key"], channel, chosen.category)
             if reason:
                 row["status"], row["reason"] = "suppressed", reason
-    return Plan(channel, rows, batch_id)
+    return Plan(channel, rows, batch_id, is_test)
 
 
 def write(session: Session, planned: Plan) -> list[Accepted]:
@@ -296,8 +300,10 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
         session.execute(_INSERT_ONE_PG, rows[0])
     else:
         _write_many(session, rows)
-    for status in {r["status"] for r in rows}:
-        note_accepted(session, planned.channel, status, sum(r["status"] == status for r in rows))
+    if not planned.is_test:
+        for status in {r["status"] for r in rows}:
+            count = sum(r["status"] == status for r in rows)
+            note_accepted(session, planned.channel, status, count)
     return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]
 
 

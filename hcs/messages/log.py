@@ -28,6 +28,7 @@ class LogFilters:
     channel: str | None = None
     batch_id: str | None = None
     reference: str | None = None
+    is_test: bool | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -69,6 +70,7 @@ def _filtered(filters: LogFilters, requested_by: str | None) -> Select[tuple[Mes
         Message.channel: filters.channel,
         Message.batch_id: filters.batch_id,
         Message.reference: filters.reference,
+        Message.is_test: filters.is_test,
         Message.requested_by: requested_by,
     }
     for column, value in exact.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from templates_store.orm import Base, utcnow
@@ -65,6 +65,8 @@ class Message(Base):
     sent_at: Mapped[datetime | None]
     # What the caller asked for; the outbox entry's `available_at` holds it until it is due.
     send_at: Mapped[datetime | None]
+    # Sent with a test key: recorded like a live message, never handed to a provider.
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     events: Mapped[list[MessageEvent]] = relationship(
         back_populates="message", order_by="MessageEvent.id"

@@ -26,6 +26,7 @@ def summary(message: Message) -> dict[str, Any]:
         "batch_id": message.batch_id,
         "reference": message.reference,
         "metadata": message.caller_metadata,
+        "test": message.is_test,
         "created_at": message.created_at,
         "send_at": message.send_at,
         "sent_at": message.sent_at,

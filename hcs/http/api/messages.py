@@ -115,6 +115,7 @@ class Messages(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The message log, newest first: everyone's for admins and auditors, else the caller's."""
         limit, cursor = query.pop("limit"), query.pop("cursor", None)
+        query["is_test"] = query.pop("test", None)
         page = log.search(
             db_session(),
             log.LogFilters(**query),
@@ -143,6 +144,7 @@ class Messages(MethodView):
                 version=body.get("version"),
                 requested_by=caller().email,
                 send_at=send_at,
+                is_test=caller().is_test,
             )
         )
 
@@ -166,6 +168,7 @@ class Batch(MethodView):
                 requested_by=caller().email,
                 batch=True,
                 send_at=send_at,
+                is_test=caller().is_test,
             )
         )
 

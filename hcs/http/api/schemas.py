@@ -345,6 +345,7 @@ class MessageSummary(Schema):
     batch_id = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
     metadata = fields.Dict(allow_none=True)
+    test = fields.Boolean(metadata={"description": "sent with a test key: no provider saw it"})
     created_at = fields.DateTime()
     send_at = fields.DateTime(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)
@@ -360,6 +361,7 @@ class MessageQuery(Schema):
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     batch_id = fields.String(validate=validate.Length(max=40))
     reference = fields.String(validate=validate.Length(max=255))
+    test = fields.Boolean(metadata={"description": "only messages of test keys, or only live"})
     created_after = fields.AwareDateTime(default_timezone=UTC)
     created_before = fields.AwareDateTime(default_timezone=UTC)
     cursor = fields.String(

@@ -18,6 +18,7 @@ from templates_store.errors import ValidationFailed
 from templates_store.models import CHANNELS
 
 PAGE_SIZE = 50
+KINDS = {"": None, "live": False, "test": True}  # messages of live keys, of test keys, or both
 TEXT_FILTERS = ("status", "template", "channel", "batch_id", "reference")
 
 
@@ -31,15 +32,19 @@ def _day(name: str, errors: dict[str, str]) -> date | None:
 
 
 def _filters() -> tuple[dict[str, str], log.LogFilters, dict[str, str]]:
-    args = {name: request.args.get(name, "").strip() for name in (*TEXT_FILTERS, "since", "until")}
+    names = (*TEXT_FILTERS, "kind", "since", "until")
+    args = {name: request.args.get(name, "").strip() for name in names}
     errors: dict[str, str] = {}
     if args["status"] and args["status"] not in STATUSES:
         errors["status"] = "choose a status from the list"
     if args["channel"] and args["channel"] not in CHANNELS:
         errors["channel"] = "choose a channel from the list"
+    if args["kind"] not in KINDS:
+        errors["kind"] = "choose live or test"
     since, until = _day("since", errors), _day("until", errors)
     filters = log.LogFilters(
         **{name: args[name] or None for name in TEXT_FILTERS},
+        is_test=KINDS.get(args["kind"]),
         created_after=datetime.combine(since, time(), UTC) if since else None,
         # Until a day means up to the end of that day.
         created_before=datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None,
