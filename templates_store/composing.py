@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from templates_store.closure import Closure, resolve_closure
 from templates_store.errors import NotFound, TemplateProblem
-from templates_store.locales import resolve_locale
+from templates_store.locales import formatting_locale, resolve_locale
 from templates_store.models import TemplateVersion
 from templates_store.parts import PART_FIELDS, part_name
 from templates_store.rendering import BlockSource, Limits, render, render_css
@@ -93,13 +93,14 @@ def render_channel(
     closure = closure or resolve_closure(session, version)
     brand = brand_of(closure)
     blocks = block_sources(closure, chosen, template.default_locale)
+    formats = formatting_locale(locale, chosen)
     context = {**data, **(extra or {})}
     parts: dict[str, Any] = {}
     for field, source in available[chosen].items():
         name = part_name(channel, field, chosen)
         kind = PART_FIELDS[channel][field]
         if kind == "css":
-            parts[field] = render_css(source, part=name, brand=brand, locale=chosen, limits=limits)
+            parts[field] = render_css(source, part=name, brand=brand, locale=formats, limits=limits)
         elif kind == "list":
             parts[field] = [
                 str(
@@ -108,7 +109,7 @@ def render_channel(
                         part=f"{name}.{i}",
                         html=False,
                         data=context,
-                        locale=chosen,
+                        locale=formats,
                         brand=brand,
                         blocks=blocks,
                         limits=limits,
@@ -123,7 +124,7 @@ def render_channel(
                     part=name,
                     html=kind == "html",
                     data=context,
-                    locale=chosen,
+                    locale=formats,
                     brand=brand,
                     blocks=blocks,
                     limits=limits,

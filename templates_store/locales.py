@@ -49,6 +49,14 @@ def fallback_chain(requested: str, default: str) -> list[str]:
     return list(dict.fromkeys(chain))
 
 
+def formatting_locale(requested: str | None, chosen: str) -> str:
+    """The locale dates and numbers are formatted in: the requested one (en-GB) when the text
+    chosen for it is in its language (en), else the text's own."""
+    if requested and _lenient(chosen) in _parents(normalize_locale(requested)):
+        return normalize_locale(requested)
+    return chosen
+
+
 def resolve_locale(available: Iterable[str], requested: str | None, default: str) -> str | None:
     """The first locale of the fallback chain that is available (as spelled in `available`)."""
     spelled = {_lenient(tag): tag for tag in available}

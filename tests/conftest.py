@@ -46,7 +46,7 @@ def database_url(
 ) -> Iterator[str]:
     """A migrated database per backend: a SQLite file, or a private PostgreSQL schema."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hcs.infrastructure.db'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hcs.db'}"
         migrate.upgrade(url)
         yield url
         return

@@ -10,8 +10,8 @@ from email.utils import format_datetime
 from functools import lru_cache
 
 import css_inline
-from inscriptis import get_text  # type: ignore[import-untyped]
-from inscriptis.model.config import ParserConfig  # type: ignore[import-untyped]
+from inscriptis import get_text
+from inscriptis.model.config import ParserConfig
 
 from channels.core import Category
 from channels.email.headers import check_address, check_header_text, domain_of, format_address

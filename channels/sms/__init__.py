@@ -8,12 +8,13 @@ from channels.core import Category, Issue, Preview, SendResult
 from channels.sms.message import PreparedSms, SmsContent, SmsSettings, prepare_sms, validate_sms
 from channels.sms.numbers import normalise_phone
 from channels.sms.outbox import OutboxSms
-from channels.sms.segments import Encoding, SmsAnalysis, analyse_sms
+from channels.sms.segments import Encoding, GsmSafe, SmsAnalysis, analyse_sms, gsm_safe
 from channels.sms.twilio import TwilioSms
 
 __all__ = [
     "SMS_PROVIDERS",
     "Encoding",
+    "GsmSafe",
     "PreparedSms",
     "SmsAnalysis",
     "SmsChannel",
@@ -21,6 +22,7 @@ __all__ = [
     "SmsProvider",
     "SmsSettings",
     "analyse_sms",
+    "gsm_safe",
     "normalise_phone",
 ]
 

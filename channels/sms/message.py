@@ -8,21 +8,15 @@ from dataclasses import dataclass
 from channels.core import Category, Issue, error, warning
 from channels.errors import InvalidContent
 from channels.sms.numbers import normalise_phone
-from channels.sms.segments import Encoding, SmsAnalysis, analyse_sms
+from channels.sms.segments import (
+    GSM_LOOKALIKES,
+    Encoding,
+    GsmSafe,
+    SmsAnalysis,
+    analyse_sms,
+    gsm_safe,
+)
 
-# Typographic characters that force UCS-2 although GSM-7 has a plain equivalent.
-GSM_LOOKALIKES = {
-    "\u2018": "'",
-    "\u2019": "'",
-    "\u201c": '"',
-    "\u201d": '"',
-    "\u2013": "-",
-    "\u2014": "-",
-    "\u2026": "...",
-    "\u00a0": " ",
-    "\u2022": "-",
-    "\u00b4": "'",
-}
 _OPT_OUT_HINT = re.compile(r"\b(stop|unsubscribe|opt[\s-]?out)\b", re.IGNORECASE)
 
 
@@ -62,23 +56,27 @@ class PreparedSms:
 
 
 def _ucs2_warning(analysis: SmsAnalysis) -> Issue:
-    culprits = analysis.ucs2_characters
-    message = f"UCS-2 (70 characters per segment) forced by {' '.join(map(repr, culprits))}"
-    swaps = [f"{c!r} -> {GSM_LOOKALIKES[c]!r}" for c in culprits if c in GSM_LOOKALIKES]
-    if swaps:
-        message += f"; GSM-7 equivalents: {', '.join(swaps)}"
+    culprits = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in analysis.ucs2_characters)
+    message = f"UCS-2 (70 characters per segment) forced by {culprits}"
     return warning("ucs2_forced", message, "body")
+
+
+def _substitution_warning(safe: GsmSafe) -> Issue:
+    swaps = ", ".join(f"U+{ord(c):04X} {c!r} -> {GSM_LOOKALIKES[c]!r}" for c in safe.replaced)
+    return warning("gsm_substituted", f"replaced by their GSM-7 equivalents: {swaps}", "body")
 
 
 def validate_sms(
     settings: SmsSettings, content: SmsContent, category: Category, max_segments: int | None = None
 ) -> list[Issue]:
-    """Warnings and errors for an SMS body: length in segments, UCS-2, opt-out wording."""
+    """Warnings and errors for an SMS body as it will be sent (typography made GSM-7 first):
+    length in segments, UCS-2 and its culprits, substitutions made, opt-out wording."""
     if not content.body.strip():
         return [error("empty_body", "the message is empty", "body")]
-    analysis = analyse_sms(content.body)
+    safe = gsm_safe(content.body)
+    analysis = analyse_sms(safe.text)
     limit = max_segments or settings.max_segments
-    issues: list[Issue] = []
+    issues: list[Issue] = [_substitution_warning(safe)] if safe.replaced else []
     if analysis.segments > limit:
         message = f"{analysis.segments} segments ({analysis.encoding}); at most {limit} allowed"
         issues.append(error("too_many_segments", message, "body"))
@@ -97,12 +95,14 @@ def prepare_sms(
     reference: str,
     max_segments: int | None = None,
 ) -> PreparedSms:
-    """The number in E.164 and the analysed body; refuses empty or over-long messages."""
+    """The number in E.164 and the analysed body, its typography made GSM-7 where an equivalent
+    exists; refuses empty or over-long messages."""
     number = normalise_phone(recipient, settings.default_region)
     if not content.body.strip():
         raise InvalidContent("the SMS body is empty")
-    analysis = analyse_sms(content.body)
+    body = gsm_safe(content.body).text
+    analysis = analyse_sms(body)
     limit = max_segments or settings.max_segments
     if analysis.segments > limit:
         raise InvalidContent(f"the SMS needs {analysis.segments} segments; at most {limit}")
-    return PreparedSms(reference, number, content.body, analysis)
+    return PreparedSms(reference, number, body, analysis)

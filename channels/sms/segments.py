@@ -16,6 +16,34 @@ GSM_SINGLE, GSM_MULTI = 160, 153
 UCS2_SINGLE, UCS2_MULTI = 70, 67
 
 
+# Typographic characters that force UCS-2 although GSM-7 has a plain equivalent: every Unicode
+# space separator (no-break, narrow no-break as Babel puts before "PM", thin, figure, ...),
+# curly and low quotes, primes, hyphens and dashes, the ellipsis and the bullet.
+GSM_LOOKALIKES: dict[str, str] = {
+    **dict.fromkeys("\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006", " "),
+    **dict.fromkeys("\u2007\u2008\u2009\u200a\u202f\u205f\u3000", " "),
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u02bc", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2022", "-"),
+    "\u2026": "...",
+}
+_TO_GSM = str.maketrans(GSM_LOOKALIKES)
+
+
+@dataclass(frozen=True)
+class GsmSafe:
+    """A body with its typography made GSM-7, and the characters that were replaced."""
+
+    text: str
+    replaced: tuple[str, ...]
+
+
+def gsm_safe(body: str) -> GsmSafe:
+    """Replace typographic characters that have a GSM-7 equivalent; other text is untouched."""
+    replaced = tuple(dict.fromkeys(c for c in body if c in GSM_LOOKALIKES))
+    return GsmSafe(body.translate(_TO_GSM) if replaced else body, replaced)
+
+
 class Encoding(StrEnum):
     """The two SMS alphabets."""
 

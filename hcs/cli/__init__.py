@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import replace
 
 import click
 from sqlalchemy.orm import Session
 
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs.errors import DomainError
-from hcs.infrastructure import migrate
 from hcs.infrastructure.config import Settings, load_settings
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from hcs.infrastructure.logs import configure_logging
@@ -30,7 +30,11 @@ def unit_of_work(settings: Settings) -> Iterator[Session]:
 
 
 def settings() -> Settings:
-    return click.get_current_context().ensure_object(dict).setdefault("settings", load_settings())
+    """The settings of this invocation, read from the environment once."""
+    found: Settings = (
+        click.get_current_context().ensure_object(dict).setdefault("settings", load_settings())
+    )
+    return found
 
 
 @click.group()
@@ -42,12 +46,13 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Also load the demo templates (once).")
 def init(demo: bool) -> None:
     """Migrate the database, then load the demo set when asked."""
-    from hcs.cli import demo
+    from hcs.cli import seeding
+    from hcs.infrastructure import migrate
 
     current = settings()
     migrate.upgrade(current.database_url)
     with unit_of_work(current) as session:
-        for line in demo.initialise(session, demo=demo):
+        for line in seeding.initialise(session, demo=demo):
             click.echo(line)
 
 
@@ -61,7 +66,7 @@ def run(host: str, port: int) -> None:
     from hcs.http.app import create_app
     from hcs.worker.runtime import build_worker
 
-    current = settings()
+    current = served_at(settings(), host, port)
     configure_logging()
     app = create_app(current)
     worker = None
@@ -70,11 +75,21 @@ def run(host: str, port: int) -> None:
         app.extensions["hcs.dispatcher"] = worker.wake
         worker.start()
     click.echo(f"HCS is serving on http://{host}:{port}/ (Ctrl-C stops it)")
+    click.echo(f"Links in messages and provider callbacks point to {current.public_url}")
     try:
         serve(app, host=host, port=port, threads=8, ident="hcs")
     finally:
         if worker is not None:
             worker.stop()
+
+
+def served_at(current: Settings, host: str, port: int) -> Settings:
+    """Links and callbacks follow the served host and port, unless HCS_PUBLIC_URL is set."""
+    if os.environ.get("HCS_PUBLIC_URL", "").strip():
+        return current
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return replace(current, public_url=f"http://{shown}:{port}")
 
 
 @main.command()
@@ -105,9 +120,11 @@ def db() -> None:
     """Schema migrations (Alembic)."""
 
 
-def _alembic(action: Callable[..., Any], *args: str) -> None:
+def _alembic(name: str, *args: str) -> None:
+    from hcs.infrastructure import migrate  # Alembic loads only for the commands that use it
+
     try:
-        action(settings().database_url, *args)
+        getattr(migrate, name)(settings().database_url, *args)
     except Exception as exc:  # Alembic raises plain errors for a bad revision name
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
 
@@ -116,21 +133,21 @@ def _alembic(action: Callable[..., Any], *args: str) -> None:
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    _alembic(migrate.upgrade, revision)
+    _alembic("upgrade", revision)
 
 
 @db.command()
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     """Undo migrations down to REVISION (`base` undoes all)."""
-    _alembic(migrate.downgrade, revision)
+    _alembic("downgrade", revision)
 
 
 @db.command()
 @click.option("-m", "--message", required=True)
 def revision(message: str) -> None:
     """Write a new revision from the difference between the models and the database."""
-    _alembic(migrate.revision, message)
+    _alembic("revision", message)
 
 
 def _register() -> None:

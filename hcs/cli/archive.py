@@ -11,8 +11,6 @@ from sqlalchemy.orm import Session
 from hcs import archive
 from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
-from hcs.dispatch.backfill import archive_missed
-from hcs.dispatch.providers import build_providers
 from hcs.infrastructure.db import make_engine, session_factory
 
 
@@ -95,6 +93,10 @@ def rotate_key(batch_size: int) -> None:
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1))
 def backfill(batch_size: int) -> None:
     """Archive sent messages whose entry is missing, now (the workers do it about once a minute)."""
+    # The pipeline (PDF and AI libraries) loads only for the commands that render.
+    from hcs.dispatch.backfill import archive_missed
+    from hcs.dispatch.providers import build_providers
+
     current = settings()
     engine = make_engine(current.database_url)
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs.dispatch.providers import Providers
@@ -23,7 +23,7 @@ from templates_store.orm import utcnow
 QUEUED = "queue"  # the lease owner of entries waiting in the broker for a worker
 
 
-def _free(moment: datetime) -> object:
+def _free(moment: datetime) -> ColumnElement[bool]:
     return or_(OutboxEntry.leased_until.is_(None), OutboxEntry.leased_until < moment)
 
 

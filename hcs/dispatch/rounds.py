@@ -108,7 +108,7 @@ class SharedSession:
 
 def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
     """Exponential backoff with full jitter: up to 2s, 4s, 8s, ... capped at ten minutes."""
-    ceiling = min(BASE_DELAY * (2 ** max(attempt - 1, 0)), MAX_DELAY)
+    ceiling: timedelta = min(BASE_DELAY * (2 ** max(attempt - 1, 0)), MAX_DELAY)
     return ceiling * (rng or random).uniform(0.5, 1.0)
 
 

@@ -41,7 +41,7 @@ class _Scrape:
     def collect(self) -> Iterator[Metric]:
         if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             yield from registry.collect()
         else:
             yield from REGISTRY.collect()
@@ -53,7 +53,7 @@ class _Scrape:
 @bp.get("/metrics")
 def metrics() -> Response:
     """Every metric in Prometheus text format."""
-    return Response(generate_latest(_Scrape()), mimetype=CONTENT_TYPE_LATEST)  # type: ignore[arg-type]
+    return Response(generate_latest(_Scrape()), mimetype=CONTENT_TYPE_LATEST)
 
 
 def _start() -> None:

@@ -8,8 +8,9 @@ import re
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from hcs import audit
@@ -130,7 +131,8 @@ def revoke_api_key(session: Session, name: str, *, actor: str) -> ApiKey:
     return key
 
 
-_keys, _users = ApiKey.__table__.c, User.__table__.c
+_KEYS, _USERS = cast(Table, ApiKey.__table__), cast(Table, User.__table__)
+_keys, _users = _KEYS.c, _USERS.c
 # Built once: every API request runs it.
 _KEY_AND_PERSON = (
     select(
@@ -146,15 +148,13 @@ _KEY_AND_PERSON = (
         _users.roles,
         _users.is_active,
     )
-    .select_from(ApiKey.__table__.outerjoin(User.__table__, _users.id == _keys.user_id))
+    .select_from(_KEYS.outerjoin(_USERS, _users.id == _keys.user_id))
     .where(_keys.prefix == bindparam("prefix"))
 )
 
 
 _TOUCH = (
-    update(ApiKey.__table__)
-    .where(_keys.name == bindparam("key_name"))
-    .values(last_used_at=bindparam("now"))
+    update(_KEYS).where(_keys.name == bindparam("key_name")).values(last_used_at=bindparam("now"))
 )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-DEFAULT_DATABASE_URL = "sqlite:///var/hcs.infrastructure.db"
+DEFAULT_DATABASE_URL = "sqlite:///var/hcs.db"
 # One per process, not per call: the app, the worker and the archive must agree on it.
 
 

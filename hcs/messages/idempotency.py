@@ -59,7 +59,12 @@ def find(session: Session, principal: str, key: str, digest: str) -> Replay | No
 
 
 def remember(
-    session: Session, principal: str, key: str, digest: str, status_code: int, body: dict
+    session: Session,
+    principal: str,
+    key: str,
+    digest: str,
+    status_code: int,
+    body: dict[str, Any],
 ) -> None:
     """Store the answer in the same transaction as the work it describes."""
     session.add(

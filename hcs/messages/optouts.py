@@ -168,7 +168,7 @@ def apply_opt_event(
     if event.kind is EventKind.OPTED_IN:
         lift_opt_outs(session, key, channel, source=source, actor=actor)
         return
-    categories = OPTIONAL
+    categories: tuple[str, ...] = OPTIONAL
     if event.data.get("event") == "group_unsubscribe" and message and message.category in OPTIONAL:
         categories = (message.category,)
     if event.kind is EventKind.COMPLAINED:

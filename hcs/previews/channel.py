@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from channels.chat import ChatContent, ChatSettings, validate_chat
 from channels.core import Category, Issue
 from channels.email import EmailContent, EmailSettings, validate_email
-from channels.sms import SmsContent, SmsSettings, analyse_sms, validate_sms
+from channels.sms import SmsContent, SmsSettings, analyse_sms, gsm_safe, validate_sms
 from templates_store.composing import Rendered, preview_extras, render_channel
 from templates_store.errors import ValidationFailed
 from templates_store.lookup import get_template, get_version, published_version
@@ -49,8 +49,12 @@ def channel_issues(channel: str, category: str, parts: Mapping[str, Any]) -> lis
 def _output(rendered: Rendered) -> dict[str, Any]:
     output = dict(rendered.parts)
     if rendered.channel == "sms":
-        analysis = analyse_sms(rendered.unmarked["body"])
+        # What a send would send: typography with a GSM-7 equivalent replaced (channels.sms).
+        safe = gsm_safe(rendered.unmarked["body"])
+        analysis = analyse_sms(safe.text)
         output.update(
+            body=gsm_safe(output["body"]).text,
+            gsm_substitutions=[f"U+{ord(c):04X}" for c in safe.replaced],
             encoding=analysis.encoding.value,
             segments=analysis.segments,
             ucs2_characters=list(analysis.ucs2_characters),

@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 
 from hcs import archive
 from hcs.cli import main
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.finishing import close_renderers
 from hcs.dispatch.providers import build_providers

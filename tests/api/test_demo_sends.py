@@ -6,7 +6,7 @@ import io
 
 from pypdf import PdfReader
 
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.infrastructure.db import transaction
 from tests.api.conftest import ApiWorld
 from tests.api.test_messages import dispatch

@@ -14,7 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.http.app import create_app
 from hcs.identity import ROLES, create_api_key, create_user
 from hcs.infrastructure import migrate
@@ -24,7 +24,7 @@ from hcs.infrastructure.db import transaction
 
 @pytest.fixture(scope="module")
 def app_and_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str]]:
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('openapi')) / 'hcs.infrastructure.db'}"
+    url = f"sqlite:///{Path(tmp_path_factory.mktemp('openapi')) / 'hcs.db'}"
     migrate.upgrade(url)
     app = create_app(Settings(database_url=url, secret_key="test", insecure_cookies=True))
     with transaction(app.extensions["hcs"].sessions) as session:

@@ -12,7 +12,14 @@ from pytest_httpserver import HTTPServer
 
 from channels.core import Category, Level
 from channels.errors import ChannelError, InvalidContent, InvalidRecipient, TransientChannelError
-from channels.sms import SMS_PROVIDERS, SmsChannel, SmsContent, SmsSettings, normalise_phone
+from channels.sms import (
+    SMS_PROVIDERS,
+    Encoding,
+    SmsChannel,
+    SmsContent,
+    SmsSettings,
+    normalise_phone,
+)
 from channels.sms.twilio import TwilioSms
 
 SID, TOKEN = "AC" + "0" * 32, "auth-token"
@@ -152,8 +159,20 @@ def test_an_unreachable_twilio_is_transient() -> None:
         channel.send(channel.prepare(SmsContent("hi"), "+447400123456", reference="s-4"))
 
 
-def test_typographic_quotes_forcing_ucs2_come_with_their_gsm_equivalents() -> None:
+def test_typography_with_a_gsm_equivalent_is_replaced_and_named_not_billed_as_ucs2() -> None:
     channel = SmsChannel(SmsSettings(), SMS_PROVIDERS["outbox"]("/tmp"))  # type: ignore[call-arg]
-    [issue] = channel.validate(SmsContent("It\u2019s ready \u2014 come by"), Category.SERVICE)
-    assert issue.code == "ucs2_forced"
-    assert "'\u2019' -> \"'\"" in issue.message and "'\u2014' -> '-'" in issue.message
+    body = SmsContent("It\u2019s ready \u2014 come by at 2:30\u202fPM\u2026")
+    [issue] = channel.validate(body, Category.SERVICE)
+    assert issue.code == "gsm_substituted"
+    assert "U+2019" in issue.message and "U+2014" in issue.message and "U+202F" in issue.message
+    prepared = channel.prepare(body, "+447400123456", reference="s-9")
+    assert prepared.body == "It's ready - come by at 2:30 PM..."
+    assert (prepared.analysis.encoding, prepared.analysis.segments) == (Encoding.GSM7, 1)
+
+
+def test_a_character_without_a_gsm_equivalent_still_forces_ucs2_and_is_named() -> None:
+    channel = SmsChannel(SmsSettings(), SMS_PROVIDERS["outbox"]("/tmp"))  # type: ignore[call-arg]
+    [issue] = channel.validate(SmsContent("Ça coûte 5 \u20b9"), Category.SERVICE)
+    assert issue.code == "ucs2_forced" and "U+00FB" in issue.message and "U+20B9" in issue.message
+    prepared = channel.prepare(SmsContent("Ça coûte 5 \u20b9"), "+447400123456", reference="s-10")
+    assert prepared.body == "Ça coûte 5 \u20b9" and prepared.analysis.encoding is Encoding.UCS2

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from hcs.cli import main
+from hcs.cli import main, served_at
+from hcs.infrastructure.config import load_settings
 from templates_store.models import Template, TemplateVersion
 from templates_store.status import Status
 from tests.conftest import committed_session
@@ -73,3 +76,33 @@ def test_bad_input_exits_non_zero_with_one_line(
     assert code == 1
     assert output.startswith("Error: ") and message in output
     assert len(output.strip().splitlines()) == 1
+
+
+def test_help_loads_none_of_the_heavy_libraries() -> None:
+    """`hcs --help` and light commands answer fast: PDF, AI, Alembic and Celery load on use."""
+    probe = (
+        "import sys; from hcs.cli import main; main(['--help'], standalone_mode=False);"
+        "print(sorted(m for m in ('weasyprint', 'openai', 'alembic', 'celery', 'flask_smorest')"
+        " if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "public"),
+    [
+        ("127.0.0.1", 8080, "http://127.0.0.1:8080"),
+        ("0.0.0.0", 5001, "http://127.0.0.1:5001"),
+        ("::1", 5002, "http://[::1]:5002"),
+    ],
+)
+def test_links_follow_the_served_port_unless_the_public_url_is_set(
+    host: str, port: int, public: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HCS_PUBLIC_URL", raising=False)
+    assert served_at(load_settings(None), host, port).public_url == public
+    monkeypatch.setenv("HCS_PUBLIC_URL", "https://hcs.example.com")
+    assert served_at(load_settings(None), host, port).public_url == "https://hcs.example.com"

@@ -83,3 +83,28 @@ def test_staleness_carries_over_to_a_new_draft(session: Session) -> None:
     )
     copy = versioning.create_draft(session, template.key, author="bo@example.com")
     assert stale_translations(copy.parts, copy.translation_sources, "en") == ["sms.fr"]
+
+
+def test_dates_follow_the_requested_locale_when_its_text_falls_back_to_its_language(
+    session: Session,
+) -> None:
+    make_template(session)
+    body = "Due {{ due|date('long') }}, {{ total|number }}"
+    draft = make_draft(session, parts=_sms(body, fr="Échéance {{ due|date('long') }}"))
+    data = {**ORDER_SAMPLE, "due": "2026-12-13", "total": 1234.5}
+    # en-GB has no text of its own: the English text, British dates.
+    assert render_channel(session, draft, "sms", "en-GB", data).unmarked["body"] == (
+        "Due 13 December 2026, 1,234.5"
+    )
+    assert render_channel(session, draft, "sms", "en", data).unmarked["body"] == (
+        "Due December 13, 2026, 1,234.5"
+    )
+    # fr-CA formats as fr-CA; a German request gets the default English text in English formats.
+    assert (
+        render_channel(session, draft, "sms", "fr-CA", data)
+        .unmarked["body"]
+        .endswith("13 décembre 2026")
+    )
+    assert render_channel(session, draft, "sms", "de-DE", data).unmarked["body"] == (
+        "Due December 13, 2026, 1,234.5"
+    )

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hcs.cli.demo import demo_directory, load_demo
+from hcs.cli.seeding import demo_directory, load_demo
 from templates_store.errors import ValidationFailed
 from templates_store.exporting import export_items, folder_files
 from templates_store.files import check_folder, export_all, import_all, read_folder

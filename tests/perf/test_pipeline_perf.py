@@ -291,7 +291,7 @@ def test_personalized_emails_against_django_post_office(
 ) -> None:
     if "sqlite" not in RESULTS:  # run alone: measure the pipeline here too
         _emails_end_to_end(
-            f"sqlite:///{tmp_path / 'hcs.infrastructure.db'}", tmp_path / "var", lambda _: 0.0
+            f"sqlite:///{tmp_path / 'hcs.db'}", tmp_path / "var", lambda _: 0.0
         )
     peer = _post_office(EMAILS, tmp_path / "post_office.db")
     assert peer["sent"] == peer["delivered"] == EMAILS

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.governance import workflow
 from hcs.infrastructure.db import transaction
 from templates_store import versioning
@@ -53,7 +53,7 @@ def main(out: Path) -> None:
     """Seed a world with the demo set and AI messages, serve it, and take the screenshots."""
     out.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp())
-    world = make_world(f"sqlite:///{folder / 'hcs.infrastructure.db'}", folder / "var")
+    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
     sessions = world.app.extensions["hcs"].sessions
     with transaction(sessions) as session:
         load_demo(session)

@@ -33,7 +33,7 @@ VARIABLES = [{"name": "order_id", "type": "string", "required": True, "example":
 
 def make_app(directory: Path) -> Flask:
     """A migrated database under `directory` and an app on it, with everyone in PEOPLE."""
-    url = f"sqlite:///{directory / 'hcs.infrastructure.db'}"
+    url = f"sqlite:///{directory / 'hcs.db'}"
     migrate.upgrade(url)
     settings = Settings(
         database_url=url, secret_key="test", insecure_cookies=True, var_dir=directory

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.dispatch.finishing import close_renderers
 from hcs.governance import components, workflow
 from hcs.http.auth import limiter
@@ -108,7 +108,7 @@ def _jobs(session: Session) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("a11y")
-    world = make_world(f"sqlite:///{folder / 'hcs.infrastructure.db'}", folder / "var")
+    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
     ids = _content(world)
     with serving(world.app) as url:
         yield url, ids

@@ -38,7 +38,7 @@ VARIABLES = '[{"name": "order_id", "type": "string", "required": true, "example"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
     folder = tmp_path_factory.mktemp("browser")
-    world = make_world(f"sqlite:///{folder / 'hcs.infrastructure.db'}", folder / "var")
+    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
     yield world
     world.app.extensions["hcs"].engine.dispose()
 

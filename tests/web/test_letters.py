@@ -14,7 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from hcs.audit import AuditEntry
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.dispatch.finishing import close_renderers
 from hcs.http.web.pages.editor import FRAME_POLICY
 from hcs.infrastructure.db import transaction
@@ -138,7 +138,7 @@ def _reads(app: Flask) -> int:
 
 
 def test_an_archived_letter_is_shown_as_the_pages_it_was_sent_as(tmp_path: Path) -> None:
-    world = make_world(f"sqlite:///{tmp_path / 'hcs.infrastructure.db'}", tmp_path / "var")
+    world = make_world(f"sqlite:///{tmp_path / 'hcs.db'}", tmp_path / "var")
     services = world.app.extensions["hcs"]
     try:
         with transaction(services.sessions) as session:

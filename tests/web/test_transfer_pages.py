@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from hcs import jobs
 from hcs.audit import AuditEntry
-from hcs.cli.demo import load_demo
+from hcs.cli.seeding import load_demo
 from hcs.infrastructure.db import transaction
 from templates_store.exporting import export_all
 from templates_store.lookup import get_template

@@ -20,7 +20,7 @@ class ListPage(flask_smorest.Page):  # type: ignore[misc]
         return len(self.collection)
 
 
-class Blueprint(flask_smorest.Blueprint):
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     """A blueprint of the HCS API."""
 
     def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:

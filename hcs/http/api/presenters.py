@@ -56,7 +56,9 @@ def template(item: Template) -> dict[str, Any]:
     }
 
 
-def _approvals(session: Session, kind: str, version: VersionMixin) -> tuple[list[dict], str | None]:
+def _approvals(
+    session: Session, kind: str, version: VersionMixin
+) -> tuple[list[dict[str, Any]], str | None]:
     decided = approvals_of(session, kind, version.id)
     pending = None
     if version.status is Status.IN_REVIEW:
@@ -108,7 +110,9 @@ def component(item: ContentBlock | Theme) -> dict[str, Any]:
     }
 
 
-def component_version(session: Session, kind: str, item: BlockVersion | ThemeVersion) -> dict:
+def component_version(
+    session: Session, kind: str, item: BlockVersion | ThemeVersion
+) -> dict[str, Any]:
     """A block or theme version in full."""
     approvals, pending = _approvals(session, kind, item)
     shown: dict[str, Any] = {**summary(item), "approvals": approvals, "next_stage": pending}

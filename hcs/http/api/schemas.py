@@ -10,7 +10,6 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from hcs.messages.models import STATUSES
 from templates_store.models import CATEGORIES, CHANNELS
 
-Strict = {"required": True}
 KEY = validate.Regexp(
     r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$", error="use 3-100 lower-case letters, digits and dashes"
 )
@@ -18,12 +17,12 @@ LOCALE = validate.Regexp(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", error="is no
 
 
 class TemplateIn(Schema):
-    key = fields.String(**Strict, validate=KEY, metadata={"example": "order-confirmation"})
-    name = fields.String(**Strict, validate=validate.Length(min=1, max=200))
-    category = fields.String(**Strict, validate=validate.OneOf(CATEGORIES))
+    key = fields.String(required=True, validate=KEY, metadata={"example": "order-confirmation"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     channels = fields.List(
         fields.String(validate=validate.OneOf(CHANNELS)),
-        **Strict,
+        required=True,
         validate=validate.Length(min=1, max=len(CHANNELS)),
     )
     default_locale = fields.String(load_default="en", validate=LOCALE)
@@ -99,7 +98,7 @@ class Decision(Schema):
 
 
 class DiffQuery(Schema):
-    against = fields.Integer(**Strict, validate=validate.Range(min=1))
+    against = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
 class PartDiff(Schema):
@@ -116,7 +115,7 @@ class DiffOut(Schema):
 
 
 class PreviewIn(Schema):
-    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     locale = fields.String()
     data = fields.Dict(metadata={"description": "defaults to the version's sample data"})
     version = fields.Integer(
@@ -150,13 +149,13 @@ class Finding(Schema):
 
 
 class BlockIn(Schema):
-    key = fields.String(**Strict, validate=KEY)
-    name = fields.String(**Strict, validate=validate.Length(min=1, max=200))
+    key = fields.String(required=True, validate=KEY)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="")
 
 
 class BlockVersionIn(Schema):
-    content = fields.Dict(**Strict)
+    content = fields.Dict(required=True)
 
 
 class ThemeVersionIn(Schema):
@@ -186,8 +185,8 @@ class ComponentOut(Schema):
 
 
 class Stage(Schema):
-    name = fields.String(**Strict)
-    role = fields.String(**Strict)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
 
 
 class PolicyOut(Schema):
@@ -288,28 +287,28 @@ SEND_AT = {
 
 
 class SendIn(CallerFields):
-    template = fields.String(**Strict, validate=KEY)
+    template = fields.String(required=True, validate=KEY)
     send_at = fields.AwareDateTime(metadata=SEND_AT)
-    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
-    to = fields.Dict(**Strict, metadata={"description": "email, phone, chat or address"})
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    to = fields.Dict(required=True, metadata={"description": "email, phone, chat or address"})
     data = fields.Dict(load_default=dict)
     locale = fields.String(validate=LOCALE)
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class BatchItem(CallerFields):
-    to = fields.Dict(**Strict)
+    to = fields.Dict(required=True)
     data = fields.Dict(load_default=dict)
     locale = fields.String(validate=LOCALE)
 
 
 class BatchIn(Schema):
-    template = fields.String(**Strict, validate=KEY)
+    template = fields.String(required=True, validate=KEY)
     send_at = fields.AwareDateTime(metadata=SEND_AT)
-    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     messages = fields.List(
-        fields.Nested(BatchItem), **Strict, validate=validate.Length(min=1, max=1000)
+        fields.Nested(BatchItem), required=True, validate=validate.Length(min=1, max=1000)
     )
 
 
@@ -388,9 +387,9 @@ class BatchOut(Schema):
 
 
 class PreferenceIn(Schema):
-    channel = fields.String(**Strict, validate=validate.OneOf(CHANNELS))
-    category = fields.String(**Strict, validate=validate.OneOf(CATEGORIES))
-    status = fields.String(**Strict, validate=validate.OneOf(("opted_in", "opted_out")))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    status = fields.String(required=True, validate=validate.OneOf(("opted_in", "opted_out")))
 
 
 class PreferenceOut(Schema):
@@ -449,8 +448,8 @@ class SignoffDecision(Schema):
 
 
 class BatchSignoff(Schema):
-    template = fields.String(**Strict, validate=KEY)
-    version = fields.Integer(**Strict, validate=validate.Range(min=1, max=2**31 - 1))
+    template = fields.String(required=True, validate=KEY)
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     comment = fields.String(load_default="")
 
 
@@ -459,7 +458,7 @@ class BatchSignoffOut(Schema):
 
 
 class SuspendIn(Schema):
-    reason = fields.String(**Strict, validate=validate.Length(min=1, max=2000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class RecallOut(Schema):

@@ -126,7 +126,7 @@ def archive_rendered(entry_id: int) -> ResponseReturnValue:
     html = "<p>This output cannot be read any more.</p>"
     if opened.output is not None and opened.entry.content_type.startswith(EMAIL_TYPE):
         message = email.message_from_bytes(opened.output, policy=email.policy.default)
-        body = message.get_body(("html", "plain"))  # type: ignore[attr-defined]
+        body = message.get_body(("html", "plain"))
         if body is not None:
             text = body.get_content()
             html = text if body.get_content_subtype() == "html" else f"<pre>{escape(text)}</pre>"

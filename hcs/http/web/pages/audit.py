@@ -22,7 +22,9 @@ def audit_log() -> ResponseReturnValue:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     entries, total = audit.list_entries(
         db_session(),
-        **{name: value or None for name, value in args.items()},
+        actor=args["actor"] or None,
+        action=args["action"] or None,
+        target=args["target"] or None,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
