@@ -11,6 +11,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -62,7 +63,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _filtered(filters: LogFilters, requested_by: str | None) -> Select[tuple[Message]]:
+def _filtered(filters: LogFilters, requested_by: str | None) -> Select[Any]:
     query = select(Message)
     exact = {
         Message.status: filters.status,

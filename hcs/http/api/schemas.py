@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC
+from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
@@ -261,7 +262,7 @@ class AuditEntry(Schema):
 METADATA_BYTES, METADATA_KEYS = 4096, 20
 
 
-def _small_object(value: dict) -> None:
+def _small_object(value: dict[str, Any]) -> None:
     """Refuse metadata past 20 keys or 4 KB of JSON: it rides along with every message."""
     if len(value) > METADATA_KEYS:
         raise ValidationError(f"at most {METADATA_KEYS} keys")
