@@ -37,6 +37,7 @@ class Message(Base):
         Index("ix_messages_sent_at", "sent_at"),
         # The message log: newest first in keyset pages, by batch, by the caller's reference.
         Index("ix_messages_created_at_id", "created_at", "id"),
+        Index("ix_messages_requested_by_created_at", "requested_by", "created_at", "id"),
         Index("ix_messages_batch_id", "batch_id"),
         Index("ix_messages_reference", "reference"),
     )

@@ -20,10 +20,16 @@ def upgrade() -> None:
         batch_op.create_index("ix_messages_reference", ["reference"], unique=False)
         batch_op.create_index("ix_messages_batch_id", ["batch_id"], unique=False)
         batch_op.create_index("ix_messages_created_at_id", ["created_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_messages_requested_by_created_at",
+            ["requested_by", "created_at", "id"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_messages_requested_by_created_at")
         batch_op.drop_index("ix_messages_created_at_id")
         batch_op.drop_index("ix_messages_batch_id")
         batch_op.drop_index("ix_messages_reference")
