@@ -36,7 +36,10 @@ def _handle(exc: Exception) -> ResponseReturnValue:
     if isinstance(exc, store.ValidationFailed):
         return jsonify(error_body(code, exc.errors)), code
     if isinstance(exc, store.TemplateProblem):
-        return jsonify(error_body(code, {f"parts.{exc.part}": [str(exc)]})), code
+        body = error_body(code, {f"parts.{exc.part}": [str(exc)]})
+        if exc.reason:  # render_timeout, render_limit: what a caller may act upon
+            body["reason"] = exc.reason
+        return jsonify(body), code
     return jsonify(error_body(code, message=str(exc))), code
 
 
