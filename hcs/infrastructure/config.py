@@ -60,6 +60,8 @@ class Settings:
     # How long a dispatcher holds an outbox entry, and how often the sweep re-queues due ones.
     dispatch_lease_seconds: float = 120.0
     sweep_seconds: float = 10.0
+    # How many times finishing a message may raise an unexpected error before it fails.
+    dispatch_finishing_attempts: int = 5
     var_dir: Path = Path("var")
     email_provider: str = "outbox"
     sms_provider: str = "outbox"
@@ -73,6 +75,9 @@ class Settings:
     ai_max_retries: int = 2
     ai_temperature: float = 0.3
     ai_api_key: str = field(default="", repr=False)
+    # A second, optional model that judges each slot text against the written policy.
+    ai_judge_base_url: str = ""
+    ai_judge_model: str = ""
     session_hours: float = 8.0
     insecure_cookies: bool = False
     ratelimit_storage_url: str = "memory://"
@@ -145,6 +150,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         broker_visibility_timeout=float(_env("HCS_BROKER_VISIBILITY_TIMEOUT", "3600")),
         dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
         sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
+        dispatch_finishing_attempts=int(_env("HCS_DISPATCH_FINISHING_ATTEMPTS", "5")),
         var_dir=Path(_env("HCS_VAR_DIR", "var")),
         email_provider=_env("HCS_EMAIL_PROVIDER", "outbox"),
         sms_provider=_env("HCS_SMS_PROVIDER", "outbox"),
@@ -157,6 +163,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         ai_max_retries=int(_env("HCS_AI_MAX_RETRIES", "2")),
         ai_temperature=float(_env("HCS_AI_TEMPERATURE", "0.3")),
         ai_api_key=_env("OPENAI_API_KEY"),
+        ai_judge_base_url=_env("HCS_AI_JUDGE_BASE_URL"),
+        ai_judge_model=_env("HCS_AI_JUDGE_MODEL"),
         session_hours=float(_env("HCS_SESSION_HOURS", "8")),
         # For plain http beyond loopback: Chromium and Firefox keep Secure cookies on 127.0.0.1.
         insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),

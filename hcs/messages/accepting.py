@@ -21,6 +21,7 @@ from channels.invisible import strip_data
 from hcs.messages.consent import OPTIONAL, suppression_reason
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.messages.recipients import recipient_key
+from hcs.messages.status import MessageStatus
 from hcs.messages.telemetry import note_accepted
 from templates_store.errors import Conflict, NotFound, ValidationFailed
 from templates_store.locales import normalize_locale
@@ -76,7 +77,7 @@ def _one_statement() -> Any:
                 func.coalesce(written.c.send_at, written.c.created_at),
                 literal(0),
                 literal(""),
-            ).where(written.c.status == "accepted"),
+            ).where(written.c.status == MessageStatus.ACCEPTED.value),
         )
         .add_cte(first_event)
     )
@@ -244,7 +245,7 @@ def _rows(
         "batch_id": batch_id,
         "send_at": send_at,
         "is_test": is_test,
-        "status": "accepted",
+        "status": MessageStatus.ACCEPTED.value,
         "reason": "",
         "created_at": now,
         "updated_at": now,
@@ -300,7 +301,7 @@ def plan(
         for row in rows:
             reason = suppression_reason(session, row["recipient_key"], channel, chosen.category)
             if reason:
-                row["status"], row["reason"] = "suppressed", reason
+                row["status"], row["reason"] = MessageStatus.SUPPRESSED.value, reason
     return Plan(channel, rows, batch_id, is_test, cleaned)
 
 
@@ -349,7 +350,7 @@ def _write_many(session: Session, rows: list[dict[str, Any]]) -> None:
             "last_error": "",
         }
         for r in rows
-        if r["status"] == "accepted"
+        if r["status"] == MessageStatus.ACCEPTED
     ]
     if queued:
         session.execute(_INSERT_OUTBOX, queued)

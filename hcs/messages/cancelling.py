@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hcs.audit import record
-from hcs.messages.models import Message, MessageEvent, OutboxEntry
+from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.moves import move
+from hcs.messages.status import MessageStatus, Move
 from templates_store.errors import Conflict, NotFound
 from templates_store.orm import utcnow
 
-CANCELLABLE = ("accepted", "queued", "awaiting_signoff", "held")
+CANCELLABLE = tuple(status.value for status in Move.CANCEL.value.sources)
 # The lease owner of entries handed to the broker but not yet taken by a worker
 # (hcs.dispatch.queueing.QUEUED): such an entry is still only waiting.
 WAITING_IN_BROKER = "queue"
@@ -48,30 +50,26 @@ def cancel_many(session: Session, message_ids: Sequence[str], *, actor: str) -> 
     candidates = [m for m in message_ids if m not in busy]
     if not candidates:
         return []
-    now = utcnow()
-    cancelled = list(
+    cancellable = list(
         session.scalars(
-            update(Message)
-            .where(Message.id.in_(candidates), Message.status.in_(CANCELLABLE))
-            .values(status="cancelled", reason=f"cancelled by {actor}", updated_at=now)
-            .returning(Message.id)
-            .execution_options(synchronize_session=False)
+            select(Message.id).where(Message.id.in_(candidates), Message.status.in_(CANCELLABLE))
         )
     )
-    if not cancelled:
+    if not cancellable:
         return []
+    move(session, cancellable, Move.CANCEL, detail={"by": actor}, reason=f"cancelled by {actor}")
+    cancelled = list(
+        session.scalars(
+            select(Message.id)
+            .where(Message.id.in_(cancellable), Message.status == MessageStatus.CANCELLED.value)
+            .execution_options(populate_existing=True)
+        )
+    )
     session.execute(
         update(OutboxEntry)
         .where(OutboxEntry.message_id.in_(cancelled), OutboxEntry.done_at.is_(None))
-        .values(done_at=now, leased_until=None, last_error="cancelled")
+        .values(done_at=utcnow(), leased_until=None, last_error="cancelled")
         .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        insert(MessageEvent),
-        [
-            {"message_id": m, "kind": "cancelled", "at": now, "detail": {"by": actor}}
-            for m in cancelled
-        ],
     )
     return cancelled
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import ORDER, dispatch, published
+from tests.support.flows import ORDER, dispatch, published
+from tests.support.world import World
 
 META = {"customer": "C-77", "tags": ["vip", "eu"], "nested": {"cart": 3}}
 
 
-def test_reference_and_metadata_come_back_everywhere_the_message_is(world: ApiWorld) -> None:
+def test_reference_and_metadata_come_back_everywhere_the_message_is(world: World) -> None:
     published(world)
     system = world.as_("system")
     accepted = system.post("/messages", {**ORDER, "reference": "order-A-1001", "metadata": META})
@@ -32,7 +32,7 @@ def test_reference_and_metadata_come_back_everywhere_the_message_is(world: ApiWo
     assert system.get("/messages?reference=order-A-1001").get_json()["items"][0]["metadata"] == META
 
 
-def test_metadata_is_never_rendered_into_what_is_sent(world: ApiWorld) -> None:
+def test_metadata_is_never_rendered_into_what_is_sent(world: World) -> None:
     published(world)
     secret = {"first_name": "Mallory-in-metadata", "order_id": "X-metadata"}
     accepted = world.as_("system").post("/messages", {**ORDER, "metadata": secret}).get_json()
@@ -42,7 +42,7 @@ def test_metadata_is_never_rendered_into_what_is_sent(world: ApiWorld) -> None:
     assert "Mallory-in-metadata" not in sent and "X-metadata" not in sent and "A-1001" in sent
 
 
-def test_oversized_or_malformed_caller_fields_are_refused_by_name(world: ApiWorld) -> None:
+def test_oversized_or_malformed_caller_fields_are_refused_by_name(world: World) -> None:
     published(world)
     system = world.as_("system")
     too_many = {f"k{n}": n for n in range(21)}

@@ -14,9 +14,9 @@ from pytest_httpserver import HTTPServer
 from standardwebhooks.webhooks import Webhook
 
 from hcs.client import Client, HCSError, WebhookVerificationError, verify_webhook
-from tests.api.conftest import ApiWorld
-from tests.api.server import serving
-from tests.api.test_messages import ORDER, dispatch, published
+from tests.support.flows import ORDER, dispatch, published
+from tests.support.server import serving
+from tests.support.world import World
 
 
 def test_importing_the_client_loads_no_server_code() -> None:
@@ -30,7 +30,7 @@ def test_importing_the_client_loads_no_server_code() -> None:
     assert loaded.stdout.strip() == "[]"
 
 
-def test_the_client_sends_reads_lists_and_cancels_on_a_live_server(world: ApiWorld) -> None:
+def test_the_client_sends_reads_lists_and_cancels_on_a_live_server(world: World) -> None:
     published(world)
     with serving(world.app) as url, Client(url, world.keys["system"]) as hcs:
         first = hcs.send(

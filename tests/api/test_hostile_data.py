@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from email import message_from_bytes, policy
 
-from tests.api.conftest import ApiWorld
-from tests.api.test_lifecycle import PARTS, VARIABLES, reviewed
-from tests.api.test_messages import ORDER, dispatch
+from tests.support.flows import ORDER, PARTS, VARIABLES, dispatch, reviewed
+from tests.support.world import World
 
 HIDDEN = ("\u202e", "\u200b", "\U000e0041")
 SNEAKY = "A-\u202e1001\u200b\U000e0041"  # shows as A-1001 (reversed after the override)
 
 
-def _published(world: ApiWorld) -> None:
+def _published(world: World) -> None:
     ana = world.as_("ana@example.com")
     body = {
         "key": "order-confirmation",
@@ -30,7 +29,7 @@ def _published(world: ApiWorld) -> None:
     world.as_("lee@example.com").post("/templates/order-confirmation/versions/1/publish")
 
 
-def _send(world: ApiWorld, channel: str, to: dict[str, str]) -> str:
+def _send(world: World, channel: str, to: dict[str, str]) -> str:
     data = {"order_id": SNEAKY, "first_name": "An\u200ba"}
     answer = world.as_("system").post(
         "/messages", {**ORDER, "channel": channel, "to": to, "data": data}
@@ -44,7 +43,7 @@ def _clean(text: str) -> bool:
 
 
 def test_invisible_characters_never_reach_an_sms_a_chat_or_an_email_subject(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     _published(world)
     email = _send(world, "email", {"email": "ana@example.com", "name": "Ana\u202e Ruiz\u200b"})
@@ -68,7 +67,7 @@ def test_invisible_characters_never_reach_an_sms_a_chat_or_an_email_subject(
         assert "data.order_id" in cleaned["detail"]["fields"]
 
 
-def test_a_preview_warns_that_invisible_characters_were_removed(world: ApiWorld) -> None:
+def test_a_preview_warns_that_invisible_characters_were_removed(world: World) -> None:
     _published(world)
     answer = world.as_("ana@example.com").post(
         "/templates/order-confirmation/preview",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 
-from tests.api.conftest import ApiWorld
+from tests.support.world import World
 
 PNG = {"content_type": "image/png", "data": base64.b64encode(b"\x89PNG").decode()}
 
 
-def test_a_theme_asset_named_as_a_path_is_refused_and_nothing_is_saved(world: ApiWorld) -> None:
+def test_a_theme_asset_named_as_a_path_is_refused_and_nothing_is_saved(world: World) -> None:
     ana = world.as_("ana@example.com")
     assert ana.post("/themes", {"key": "acme", "name": "Acme"}).status_code == 201
     answer = ana.post("/themes/acme/versions", {"assets": {"../../../../x.txt": PNG}})
@@ -20,7 +20,7 @@ def test_a_theme_asset_named_as_a_path_is_refused_and_nothing_is_saved(world: Ap
     assert fine.status_code == 201 and fine.get_json()["assets"] == ["logo.png"]
 
 
-def test_a_key_with_a_trailing_newline_is_refused(world: ApiWorld) -> None:
+def test_a_key_with_a_trailing_newline_is_refused(world: World) -> None:
     ana = world.as_("ana@example.com")
     for path in ("/themes", "/blocks"):
         answer = ana.post(path, {"key": "acme\n", "name": "Acme"})

@@ -6,9 +6,9 @@ import threading
 import time
 import urllib.request
 
-from tests.api.conftest import ApiWorld
-from tests.api.server import post_json, serving
-from tests.api.test_lifecycle import PARTS, new_template
+from tests.support.flows import PARTS, new_template
+from tests.support.server import post_json, serving
+from tests.support.world import World
 
 FREEZING = "{% set L = ('a'*500000)|list %}{{ ([L]*120)|sum(start=[])|length }}"
 
@@ -23,7 +23,7 @@ def _healthz_latencies(url: str, stop: threading.Event, seen: list[float]) -> No
 
 
 def test_a_freezing_draft_preview_answers_render_timeout_while_healthz_stays_fast(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     new_template(world)
     ana = world.as_("ana@example.com")

@@ -6,12 +6,12 @@ from typing import Any
 
 from hcs.identity import create_api_key
 from hcs.infrastructure.db import transaction
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import ORDER, dispatch, published
-from tests.web.support import sign_in
+from tests.support.flows import ORDER, dispatch, published
+from tests.support.web import sign_in
+from tests.support.world import World
 
 
-def other_sender(world: ApiWorld) -> str:
+def other_sender(world: World) -> str:
     """A second system key that may send and read, as another backend would hold."""
     with transaction(world.app.extensions["hcs"].sessions) as session:
         _, key = create_api_key(session, name="billing", scopes=["send", "read"], actor="t")
@@ -23,7 +23,7 @@ def order(n: int, **fields: Any) -> dict[str, Any]:
     return {**ORDER, "data": {"order_id": f"A-{n}", "first_name": "Ana"}, **fields}
 
 
-def all_pages(world: ApiWorld, who: str, query: str = "", limit: int = 2) -> list[dict]:
+def all_pages(world: World, who: str, query: str = "", limit: int = 2) -> list[dict]:
     """Every message the log shows `who`, following `next_cursor` to the end."""
     items, cursor, pages = [], None, 0
     while True:
@@ -37,7 +37,7 @@ def all_pages(world: ApiWorld, who: str, query: str = "", limit: int = 2) -> lis
         assert pages < 50
 
 
-def test_the_log_pages_through_everything_newest_first_without_repeats(world: ApiWorld) -> None:
+def test_the_log_pages_through_everything_newest_first_without_repeats(world: World) -> None:
     published(world)
     sent = [world.as_("system").post("/messages", order(n)).get_json()["id"] for n in range(5)]
     shown = all_pages(world, "system")
@@ -50,13 +50,13 @@ def test_the_log_pages_through_everything_newest_first_without_repeats(world: Ap
     assert [m["id"] for m in rest] == sent[2::-1]
 
 
-def all_pages_from(world: ApiWorld, cursor: str) -> list[dict]:
+def all_pages_from(world: World, cursor: str) -> list[dict]:
     answer = world.as_("system").get(f"/messages?limit=10&cursor={cursor}").get_json()
     return answer["items"]
 
 
 def test_each_caller_sees_its_own_messages_and_admins_and_auditors_see_all(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     published(world)
     mine = world.as_("system").post("/messages", order(1)).get_json()["id"]
@@ -71,7 +71,7 @@ def test_each_caller_sees_its_own_messages_and_admins_and_auditors_see_all(
     assert world.as_("ana@example.com").get("/messages").status_code == 403
 
 
-def test_filters_narrow_the_log_and_bad_ones_name_the_field(world: ApiWorld) -> None:
+def test_filters_narrow_the_log_and_bad_ones_name_the_field(world: World) -> None:
     published(world)
     system = world.as_("system")
     one = system.post("/messages", order(1)).get_json()["id"]
@@ -110,7 +110,7 @@ def test_filters_narrow_the_log_and_bad_ones_name_the_field(world: ApiWorld) -> 
         assert field in errors.get("query", errors), answer.get_json()
 
 
-def test_a_batch_counts_its_messages_per_status(world: ApiWorld) -> None:
+def test_a_batch_counts_its_messages_per_status(world: World) -> None:
     published(world)
     item = {"to": {"email": "a@example.com"}, "data": {"order_id": "B", "first_name": "B"}}
     body = {"template": "order-confirmation", "channel": "email", "messages": [item] * 3}
@@ -126,7 +126,7 @@ def test_a_batch_counts_its_messages_per_status(world: ApiWorld) -> None:
 
 
 def test_the_messages_page_filters_and_masks_recipients_for_signoff_staff(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     published(world)
     world.as_("system").post("/messages", order(1))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import ApiWorld
-from tests.api.test_lifecycle import PARTS, new_template, reviewed
+from tests.support.flows import PARTS, new_template, reviewed
+from tests.support.world import World
 
 
-def test_preview_renders_the_published_version_not_a_newer_draft(world: ApiWorld) -> None:
+def test_preview_renders_the_published_version_not_a_newer_draft(world: World) -> None:
     new_template(world)
     ana = world.as_("ana@example.com")
     unpublished = ana.post("/templates/order-confirmation/preview", {"channel": "sms"})

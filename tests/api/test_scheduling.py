@@ -10,9 +10,9 @@ from hcs.dispatch.queueing import QUEUED
 from hcs.dispatch.rounds import claim
 from hcs.infrastructure.db import transaction
 from hcs.messages.cancelling import WAITING_IN_BROKER
-from tests.api.conftest import ApiWorld
 from tests.api.test_message_log import other_sender
-from tests.api.test_messages import ORDER, dispatch, published
+from tests.support.flows import ORDER, dispatch, published
+from tests.support.world import World
 
 
 def at(delta: timedelta) -> str:
@@ -24,7 +24,7 @@ def batch(n: int, **fields: Any) -> dict[str, Any]:
     return {"template": "order-confirmation", "channel": "email", "messages": [item] * n, **fields}
 
 
-def test_a_scheduled_message_waits_until_it_is_due(world: ApiWorld) -> None:
+def test_a_scheduled_message_waits_until_it_is_due(world: World) -> None:
     published(world)
     system = world.as_("system")
     due = datetime.now(UTC) + timedelta(seconds=2)
@@ -38,7 +38,7 @@ def test_a_scheduled_message_waits_until_it_is_due(world: ApiWorld) -> None:
     assert system.get(f"/messages/{accepted['id']}").get_json()["status"] == "sent"
 
 
-def test_send_at_in_the_past_sends_now_and_beyond_the_horizon_is_refused(world: ApiWorld) -> None:
+def test_send_at_in_the_past_sends_now_and_beyond_the_horizon_is_refused(world: World) -> None:
     published(world)
     system = world.as_("system")
     past = system.post("/messages", {**ORDER, "send_at": at(-timedelta(hours=1))})
@@ -52,7 +52,7 @@ def test_send_at_in_the_past_sends_now_and_beyond_the_horizon_is_refused(world: 
     assert len(system.get("/messages").get_json()["items"]) == 1
 
 
-def test_a_cancelled_message_is_never_sent_and_the_cancel_is_recorded(world: ApiWorld) -> None:
+def test_a_cancelled_message_is_never_sent_and_the_cancel_is_recorded(world: World) -> None:
     published(world)
     system = world.as_("system")
     message_id = system.post("/messages", ORDER).get_json()["id"]
@@ -69,7 +69,7 @@ def test_a_cancelled_message_is_never_sent_and_the_cancel_is_recorded(world: Api
 
 
 def test_a_message_cannot_be_cancelled_once_a_worker_holds_it_or_it_was_sent(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     published(world)
     system = world.as_("system")
@@ -87,7 +87,7 @@ def test_a_message_cannot_be_cancelled_once_a_worker_holds_it_or_it_was_sent(
 
 
 def test_a_batch_cancel_stops_what_has_not_gone_and_a_scheduled_batch_never_sends(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     published(world)
     system = world.as_("system")

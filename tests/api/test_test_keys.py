@@ -7,13 +7,13 @@ import re
 from click.testing import CliRunner
 
 from hcs.cli import main
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import ORDER, dispatch, published
 from tests.api.test_operations import scrape, value
-from tests.web.support import sign_in
+from tests.support.flows import ORDER, dispatch, published
+from tests.support.web import sign_in
+from tests.support.world import World
 
 
-def make_test_key(world: ApiWorld) -> str:
+def make_test_key(world: World) -> str:
     """A test key made the way an operator makes one: `hcs apikeys create ... --test`."""
     url = world.app.extensions["hcs"].settings.database_url
     args = ["apikeys", "create", "--name", "shop-test", "--scopes", "send,read", "--test"]
@@ -27,7 +27,7 @@ def make_test_key(world: ApiWorld) -> str:
 
 
 def test_a_test_key_message_is_recorded_as_sent_by_test_and_no_provider_sees_it(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     published(world)
     make_test_key(world)
@@ -44,7 +44,7 @@ def test_a_test_key_message_is_recorded_as_sent_by_test_and_no_provider_sees_it(
     assert invalid.status_code == 422 and "data.order_id" in invalid.get_json()["errors"]
 
 
-def test_test_messages_are_kept_apart_in_the_log_and_the_live_metrics(world: ApiWorld) -> None:
+def test_test_messages_are_kept_apart_in_the_log_and_the_live_metrics(world: World) -> None:
     published(world)
     make_test_key(world)
     before = scrape(world)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from hcs.governance import workflow
 from hcs.governance.active_content import active_content
 from templates_store.errors import ValidationFailed
-from tests.factories import ORDER_PARTS, make_draft, make_template
+from tests.support.factories import ORDER_PARTS, make_draft, make_template
 
 WRAP = (
     '<html lang="en"><body><p>Hi {{{{ first_name }}}}, order {{{{ order_id }}}}.</p>{}'

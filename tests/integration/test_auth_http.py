@@ -1,77 +1,66 @@
-"""Web sign-in, sessions, CSRF, rate limits, security headers and `require`, over HTTP."""
+"""Web sign-in, sessions, CSRF, rate limits, security headers and `allow`, over HTTP."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
-from flask import Blueprint, Flask, g, jsonify
+from flask import Blueprint, g, jsonify
 from flask.testing import FlaskClient
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from hcs.audit import AuditEntry
-from hcs.http.app import create_app
-from hcs.http.auth import require
+from hcs.http.auth import allow
 from hcs.http.web.auth import LOGIN_FAILED
 from hcs.identity import (
     ApiKey,
     create_api_key,
-    create_user,
     disable_user,
     revoke_api_key,
     set_password,
 )
-from hcs.infrastructure import migrate
-from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import transaction
+from tests.support.world import PASSWORD, World
 
-PASSWORD = "a long passphrase"
-PEOPLE = {"ana@example.com": ["author"], "lee@example.com": ["reviewer"]}
 probe = Blueprint("probe", __name__)
 
 
-@probe.get("/probe/review")
-@require("reviewer", "review")
+@probe.get("/api/probe/review")
+@allow("review", "reviewer")
 def review() -> ResponseReturnValue:
     return jsonify(email=g.principal.email)
 
 
-@probe.post("/probe/send")
-@require("author", "send")
+@probe.post("/api/probe/send")
+@allow("send", "author")
 def send() -> ResponseReturnValue:
     return jsonify(email=g.principal.email), 202
 
 
-@dataclass
-class World:
-    app: Flask
-    keys: dict[str, str] = field(default_factory=dict)
+# Keys of these tests' own, next to the world's (whose "system" key is the backend's).
+KEYS = {
+    "lee": ("lee-key", ["review", "read"], "lee@example.com"),
+    "lee-read": ("lee-read", ["read"], "lee@example.com"),
+    "ana": ("ana-key", ["send", "templates"], "ana@example.com"),
+}
 
-    def session(self):  # type: ignore[no-untyped-def]
-        return transaction(self.app.extensions["hcs"].sessions)
+
+def _session(world: World) -> AbstractContextManager[Session]:
+    return transaction(world.app.extensions["hcs"].sessions)
 
 
-def _world(url: str, **settings: object) -> World:
-    migrate.upgrade(url)
-    app = create_app(Settings(database_url=url, secret_key="test", **settings))  # type: ignore[arg-type]
-    app.register_blueprint(probe)
-    world = World(app)
-    with world.session() as session:
-        for email, roles in PEOPLE.items():
-            create_user(session, email=email, roles=roles, password=PASSWORD, actor="t")
-        keys = {
-            "system": ("backend", ["send", "read"], None),
-            "lee": ("lee-key", ["review", "read"], "lee@example.com"),
-            "lee-read": ("lee-read", ["read"], "lee@example.com"),
-            "ana": ("ana-key", ["send", "templates"], "ana@example.com"),
-        }
-        for label, (name, scopes, owner) in keys.items():
+def _probed(world: World) -> World:
+    """The world with the probe views and the keys these tests name."""
+    world.app.register_blueprint(probe)
+    with _session(world) as session:
+        for label, (name, scopes, owner) in KEYS.items():
             _, world.keys[label] = create_api_key(
                 session, name=name, scopes=scopes, user_email=owner, actor="t"
             )
@@ -79,10 +68,8 @@ def _world(url: str, **settings: object) -> World:
 
 
 @pytest.fixture
-def world(fresh_database_url: str) -> Iterator[World]:
-    world = _world(fresh_database_url)
-    yield world
-    world.app.extensions["hcs"].engine.dispose()
+def world(make_world: Callable[..., World]) -> World:
+    return _probed(make_world(insecure_cookies=False))
 
 
 def _token(page: TestResponse) -> str:
@@ -120,7 +107,7 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_message(world: World
     assert wrong.status_code == unknown.status_code == 200
     assert LOGIN_FAILED in wrong.text and LOGIN_FAILED in unknown.text
     assert client.get("/").status_code == 302
-    with world.session() as session:
+    with _session(world) as session:
         failed = select(AuditEntry).where(AuditEntry.action == "auth.login_failed")
         entries = session.scalars(failed.order_by(AuditEntry.id)).all()
     assert [entry.target for entry in entries] == ["lee@example.com", "nobody@example.com"]
@@ -147,7 +134,7 @@ def test_a_disabled_person_cannot_sign_in_and_loses_their_session(world: World) 
     client = world.app.test_client()
     _sign_in(client, "ana@example.com")
     assert client.get("/").status_code == 200
-    with world.session() as session:
+    with _session(world) as session:
         disable_user(session, "ana@example.com", actor="t")
     assert client.get("/").status_code == 302
     assert LOGIN_FAILED in _sign_in(client, "ana@example.com").text
@@ -156,7 +143,7 @@ def test_a_disabled_person_cannot_sign_in_and_loses_their_session(world: World) 
 def test_a_new_password_ends_open_sessions(world: World) -> None:
     client = world.app.test_client()
     _sign_in(client, "ana@example.com")
-    with world.session() as session:
+    with _session(world) as session:
         set_password(session, "ana@example.com", "another long passphrase", actor="t")
     assert client.get("/").status_code == 302
 
@@ -196,23 +183,24 @@ def test_session_calls_to_the_api_need_the_csrf_header_and_key_calls_do_not(
     client = world.app.test_client()
     _sign_in(client, "ana@example.com")
     token = _token(client.get("/"))
-    refused = client.post("/probe/send", json={})
+    refused = client.post("/api/probe/send", json={})
     assert refused.status_code == 400 and refused.get_json()["code"] == 400
-    assert client.post("/probe/send", json={}, headers={"X-CSRFToken": token}).status_code == 202
-    keyed = world.app.test_client().post("/probe/send", json={}, headers=_bearer(world.keys["ana"]))
+    assert (
+        client.post("/api/probe/send", json={}, headers={"X-CSRFToken": token}).status_code == 202
+    )
+    keyed = world.app.test_client().post(
+        "/api/probe/send", json={}, headers=_bearer(world.keys["ana"])
+    )
     assert keyed.status_code == 202 and keyed.get_json() == {"email": "ana@example.com"}
 
 
 @pytest.mark.parametrize(("insecure", "secure_flag"), [(False, True), (True, False)])
 def test_the_session_cookie_is_http_only_lax_and_expires(
-    fresh_database_url: str, insecure: bool, secure_flag: bool
+    make_world: Callable[..., World], insecure: bool, secure_flag: bool
 ) -> None:
-    world = _world(fresh_database_url, insecure_cookies=insecure, session_hours=2)
-    try:
-        client = world.app.test_client()
-        answer = _sign_in(client, "ana@example.com")
-    finally:
-        world.app.extensions["hcs"].engine.dispose()
+    world = _probed(make_world(insecure_cookies=insecure, session_hours=2))
+    client = world.app.test_client()
+    answer = _sign_in(client, "ana@example.com")
     cookie = answer.headers["Set-Cookie"]
     flags = [part.strip() for part in cookie.split(";")]
     assert "HttpOnly" in flags and "SameSite=Lax" in flags
@@ -238,7 +226,7 @@ def test_the_api_docs_page_may_load_swagger_ui_and_nothing_else(world: World) ->
 
 
 def test_no_credentials_answer_401_with_a_bearer_challenge(world: World) -> None:
-    answer = world.app.test_client().get("/probe/review")
+    answer = world.app.test_client().get("/api/probe/review")
     assert answer.status_code == 401
     assert answer.headers["WWW-Authenticate"].startswith("Bearer")
     assert answer.get_json()["code"] == 401 and answer.get_json()["status"] == "Unauthorized"
@@ -254,44 +242,44 @@ def test_no_credentials_answer_401_with_a_bearer_challenge(world: World) -> None
     ],
 )
 def test_malformed_or_unknown_keys_answer_401(world: World, header: str) -> None:
-    answer = world.app.test_client().get("/probe/review", headers={"Authorization": header})
+    answer = world.app.test_client().get("/api/probe/review", headers={"Authorization": header})
     assert answer.status_code == 401 and "WWW-Authenticate" in answer.headers
 
 
 def test_a_revoked_key_answers_401(world: World) -> None:
     client = world.app.test_client()
-    assert client.get("/probe/review", headers=_bearer(world.keys["lee"])).status_code == 200
-    with world.session() as session:
+    assert client.get("/api/probe/review", headers=_bearer(world.keys["lee"])).status_code == 200
+    with _session(world) as session:
         revoke_api_key(session, "lee-key", actor="t")
-    assert client.get("/probe/review", headers=_bearer(world.keys["lee"])).status_code == 401
+    assert client.get("/api/probe/review", headers=_bearer(world.keys["lee"])).status_code == 401
 
 
 def test_a_key_without_the_scope_or_a_person_without_the_role_answers_403(world: World) -> None:
     client = world.app.test_client()
-    narrow = client.get("/probe/review", headers=_bearer(world.keys["lee-read"]))
+    narrow = client.get("/api/probe/review", headers=_bearer(world.keys["lee-read"]))
     assert narrow.status_code == 403 and narrow.get_json()["code"] == 403
     author = world.app.test_client()
     _sign_in(author, "ana@example.com")
-    assert author.get("/probe/review").status_code == 403
+    assert author.get("/api/probe/review").status_code == 403
     reviewer = world.app.test_client()
     _sign_in(reviewer, "lee@example.com")
-    assert reviewer.get("/probe/review").get_json() == {"email": "lee@example.com"}
+    assert reviewer.get("/api/probe/review").get_json() == {"email": "lee@example.com"}
 
 
 def test_a_system_key_can_send_but_never_act_as_a_reviewer(world: World) -> None:
     client = world.app.test_client()
     headers = _bearer(world.keys["system"])
-    sent = client.post("/probe/send", json={}, headers=headers)
+    sent = client.post("/api/probe/send", json={}, headers=headers)
     assert sent.status_code == 202 and sent.get_json() == {"email": "apikey:backend"}
-    assert client.get("/probe/review", headers=headers).status_code == 403
+    assert client.get("/api/probe/review", headers=headers).status_code == 403
 
 
 def test_a_used_key_records_when_and_is_stored_only_as_a_hash(world: World) -> None:
     plaintext = world.keys["lee"]
     before = datetime.now(UTC)
     client = world.app.test_client()
-    assert client.get("/probe/review", headers=_bearer(plaintext)).status_code == 200
-    with world.session() as session:
+    assert client.get("/api/probe/review", headers=_bearer(plaintext)).status_code == 200
+    with _session(world) as session:
         key = session.scalars(select(ApiKey).where(ApiKey.name == "lee-key")).one()
         assert key.last_used_at is not None and key.last_used_at >= before - timedelta(seconds=1)
         rows = session.execute(text("SELECT * FROM api_keys")).all()

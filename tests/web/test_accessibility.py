@@ -23,23 +23,15 @@ from hcs import jobs
 from hcs.archive.models import ArchiveEntry
 from hcs.cli.seeding import load_demo
 from hcs.dispatch.finishing import close_renderers
-from hcs.governance import components, workflow
+from hcs.governance import authoring
 from hcs.http.auth import limiter
 from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import build_worker
 from templates_store import blocks, versioning
-from tests.api.conftest import ApiWorld, make_world
-from tests.api.server import serving
-from tests.api.test_messages import dispatch
-from tests.api.test_signoffs import ai_template, send
-from tests.web.support import (
-    CHROMIUM,
-    LETTER_ADDRESS,
-    NO_CHROMIUM,
-    PASSWORD,
-    PAYMENT,
-    chromium,
-)
+from tests.support.flows import ai_template, dispatch, send_ai
+from tests.support.server import serving
+from tests.support.web import CHROMIUM, LETTER_ADDRESS, NO_CHROMIUM, PASSWORD, PAYMENT, chromium
+from tests.support.world import World
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
@@ -49,19 +41,19 @@ SERIOUS = {"serious", "critical"}
 Site = tuple[str, dict[str, int]]  # the base URL; the ids of the archived letter and the jobs
 
 
-def _content(world: ApiWorld) -> dict[str, int]:
+def _content(world: World) -> dict[str, int]:
     """The demo set; drafts in the editors and in review, an AI message, a letter, jobs."""
     services = world.app.extensions["hcs"]
     with transaction(services.sessions) as session:
         load_demo(session)
         versioning.create_draft(session, "order-confirmation", author="ana@example.com")
         versioning.create_draft(session, "payment-due", author="ana@example.com")
-        workflow.submit(session, "payment-due", 2, actor="ana@example.com")
+        authoring.submit(session, "template", "payment-due", 2, actor="ana@example.com")
         versioning.create_draft(session, "payment-due", author="ana@example.com")  # a letter
         _components(session)
         ids = _jobs(session)
     ai_template(world)
-    send(world)
+    send_ai(world)
     dispatch(world)  # the AI text now waits for a person
     body = {
         "template": "payment-due",
@@ -83,11 +75,11 @@ def _components(session: Session) -> None:
     ana = "ana@example.com"
     footer = blocks.create_block_draft(session, "footer", author=ana)
     footer.content = footer.content | {"text": {"en": "Northwind Goods · 12 Harbour Street"}}
-    components.submit(session, "block", "footer", 2, actor=ana)
+    authoring.submit(session, "block", "footer", 2, actor=ana)
     blocks.create_block_draft(session, "footer", author=ana)
     theme = blocks.create_theme_draft(session, "default", author=ana)
     theme.settings = theme.settings | {"support_phone": "+44 20 7946 0000"}
-    components.submit(session, "theme", "default", 2, actor=ana)
+    authoring.submit(session, "theme", "default", 2, actor=ana)
     blocks.create_theme_draft(session, "default", author=ana)
 
 
@@ -106,14 +98,11 @@ def _jobs(session: Session) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp("a11y")
-    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
-    ids = _content(world)
-    with serving(world.app) as url:
+def site(module_world: World) -> Iterator[Site]:
+    ids = _content(module_world)
+    with serving(module_world.app) as url:
         yield url, ids
     close_renderers()
-    world.app.extensions["hcs"].engine.dispose()
 
 
 @pytest.fixture(scope="module")

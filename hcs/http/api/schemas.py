@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from hcs.messages.models import STATUSES
+from hcs.messages.status import MessageStatus
 from templates_store.models import CATEGORIES, CHANNELS
 from templates_store.names import KEY_PATTERN, KEY_RULE
 
@@ -355,7 +355,7 @@ class MessageOut(MessageSummary):
 
 
 class MessageQuery(Schema):
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf([s.value for s in MessageStatus]))
     template = fields.String(validate=validate.Length(max=100))
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     batch_id = fields.String(validate=validate.Length(max=40))

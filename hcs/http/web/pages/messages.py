@@ -8,12 +8,13 @@ from typing import Any
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person, roles
+from hcs.http.web.pages.guard import person
 from hcs.messages import log
 from hcs.messages.masking import mask_recipient
-from hcs.messages.models import STATUSES
+from hcs.messages.status import MessageStatus
 from templates_store.errors import ValidationFailed
 from templates_store.models import CHANNELS
 
@@ -35,7 +36,7 @@ def _filters() -> tuple[dict[str, str], log.LogFilters, dict[str, str]]:
     names = (*TEXT_FILTERS, "kind", "since", "until")
     args = {name: request.args.get(name, "").strip() for name in names}
     errors: dict[str, str] = {}
-    if args["status"] and args["status"] not in STATUSES:
+    if args["status"] and args["status"] not in set(MessageStatus):
         errors["status"] = "choose a status from the list"
     if args["channel"] and args["channel"] not in CHANNELS:
         errors["channel"] = "choose a channel from the list"
@@ -58,7 +59,7 @@ def _row(message: Any, sees_recipients: bool) -> dict[str, Any]:
 
 
 @bp.get("/messages")
-@roles("admin", "auditor", "signoff")
+@allow("read", "admin", "auditor", "signoff")
 def message_log() -> ResponseReturnValue:
     """Messages matching every filter, newest first; recipients masked for sign-off staff."""
     args, filters, errors = _filters()
@@ -83,7 +84,7 @@ def message_log() -> ResponseReturnValue:
         next_args={**next_args, "cursor": page.next_cursor} if page.next_cursor else None,
         args=args,
         errors=errors,
-        statuses=STATUSES,
+        statuses=[s.value for s in MessageStatus],
         channels=CHANNELS,
         masked=not sees_recipients,
     )
