@@ -47,6 +47,7 @@ class Ready:
     channel: str
     providers: Providers
     finished: Finished
+    is_test: bool = False  # sent with a test key: recorded as sent, never handed to a provider
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,9 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         assert plan.needs is not None
         return Waiting(entry.id, plan.providers, plan.needs)
     assert plan.finished is not None
-    return Ready(entry.id, message.id, message.channel, plan.providers, plan.finished)
+    return Ready(
+        entry.id, message.id, message.channel, plan.providers, plan.finished, message.is_test
+    )
 
 
 def apply_all(session: Session, plans: Sequence[Plan]) -> list[Prepared]:

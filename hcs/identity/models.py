@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from templates_store.orm import Base, utcnow
@@ -48,6 +48,8 @@ class ApiKey(Base):
     created_by: Mapped[str] = mapped_column(String(254))
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # A test key's messages are rendered and recorded like live ones, never handed to a provider.
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped[User | None] = relationship(lazy="joined")
 

@@ -19,6 +19,17 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def _seconds(text: str) -> float:
+    """`30d`, `12h`, `90m`, `45s` or plain seconds, as seconds."""
+    units = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+    unit = units.get(text.strip()[-1:].lower(), 0.0)
+    number = text.strip()[:-1] if unit else text
+    try:
+        return float(number) * (unit or 1.0)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a duration; use e.g. 30d, 12h, 90m or 45s") from None
+
+
 def local_secret(var_dir: Path) -> str:
     """Without HCS_SECRET_KEY: a secret kept in `<var>/secret_key` (made once, mode 0600).
 
@@ -88,6 +99,8 @@ class Settings:
     # Imports, exports and batch approvals of more items than this run as jobs in the background,
     # their progress on the page.
     jobs_inline_limit: int = 50
+    # How far ahead a send's `send_at` may be (HCS_SEND_AT_HORIZON: 30d, 12h, 90m or seconds).
+    send_at_horizon_seconds: float = 30 * 86400.0
     # Which provider each channel sends through, and each provider's settings and credentials.
     delivery: Delivery = field(default_factory=Delivery, repr=False)
 
@@ -134,5 +147,6 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         signoff_sample_percent=float(_env("HCS_SIGNOFF_SAMPLE_PERCENT", "5")),
         signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
         jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),
+        send_at_horizon_seconds=_seconds(_env("HCS_SEND_AT_HORIZON", "30d")),
         delivery=read_delivery(os.environ),
     )

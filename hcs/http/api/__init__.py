@@ -26,6 +26,7 @@ def init_app(app: Flask) -> Api:
     from hcs.http.api import archive as archive_api
     from hcs.http.api import (
         audit,
+        batches,
         blocks,
         messages,
         policies,
@@ -55,6 +56,7 @@ def init_app(app: Flask) -> Api:
         reviews,
         audit,
         messages,
+        batches,
         recipients,
         signoffs,
     ):
