@@ -76,10 +76,9 @@ class Settings:
     # `category=days,...` over the archive's default retention periods.
     archive_retention: str = ""
     public_url: str = "http://127.0.0.1:5000"
-    # Sign-off: batch approval needs a sample of max(min, percent of the campaign); pending
-    # messages expire after `signoff_ttl_hours`.
+    # Sign-off: a batch approval's sample is the ISO 2859-1 level II size, never below this;
+    # pending messages expire after `signoff_ttl_hours`.
     signoff_sample_min: int = 5
-    signoff_sample_percent: float = 5.0
     signoff_ttl_hours: float = 72.0
     # Imports, exports and batch approvals of more items than this run as jobs in the background,
     # their progress on the page.
@@ -158,7 +157,6 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         archive_retention=_env("HCS_ARCHIVE_RETENTION"),
         public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),
-        signoff_sample_percent=float(_env("HCS_SIGNOFF_SAMPLE_PERCENT", "5")),
         signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
         jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),
         provider_options={name: _env(name) for name in PROVIDER_VARIABLES if _env(name)},
