@@ -348,6 +348,9 @@ class SlotReview(Schema):
     visible_text = fields.String(
         allow_none=True, metadata={"description": "the text, invisible characters as ⟨U+XXXX⟩"}
     )
+    visible_generated = fields.String(
+        allow_none=True, metadata={"description": "what the model wrote, invisibles shown"}
+    )
     final_findings = fields.List(fields.Dict(), allow_none=True)
     digest = fields.String(allow_none=True, metadata={"description": "of the text sent"})
 

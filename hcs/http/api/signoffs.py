@@ -65,6 +65,7 @@ def _slots(item: SignoffItem, full: bool) -> list[dict[str, Any]]:
             "name": name,
             **{key: slot.get(key) for key in SLOT_FIELDS},
             "visible_text": visible(slot.get("text")),
+            "visible_generated": visible(slot.get("generated")),
             "input_values": visible(values.get(name)) if full else None,
         }
         for name, slot in item.slots.items()

@@ -80,9 +80,14 @@ def signoffs() -> ResponseReturnValue:
 
 
 def _edits(item_id: int) -> dict[str, str]:
+    """The slot texts the form changed (a slot the form leaves out is not an edit)."""
     item = queue.get_item(db_session(), item_id)
-    edited = {name: request.form.get(f"slot.{name}", "") for name in item.slots}
-    return {name: text for name, text in edited.items() if text != item.slots[name].get("text")}
+    edited = {name: request.form.get(f"slot.{name}") for name in item.slots}
+    return {
+        name: text
+        for name, text in edited.items()
+        if text is not None and text != item.slots[name].get("text")
+    }
 
 
 @bp.post("/signoffs/<int:item_id>/approve")
