@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from hcs.audit import AuditEntry
@@ -127,3 +129,17 @@ def test_a_rejection_in_the_sample_refuses_the_batch(world: World) -> None:
     assert refused.status_code == 409 and "refused" in refused.get_json()["message"]
     assert sam.get(f"/signoffs/batches/{batch['id']}").get_json()["status"] == "refused"
     assert len(_items(sam)) == 2
+
+
+def test_a_set_up_to_a_moment_leaves_later_messages_out(world: World) -> None:
+    first = _campaign(world, ["AnnA", "BenB", "CaraC"])
+    moment = datetime.now(UTC).isoformat()
+    later = send_ai(world, first_name="DanD")
+    dispatch(world)
+    sam = world.as_("sam@example.com")
+    by_message = {item["message_id"]: i for i, item in _items(sam).items()}
+    batch = sam.post("/signoffs/batches", {**BATCH, "up_to": moment}).get_json()
+    assert batch["set"] == sorted(by_message[m] for m in first)
+    assert by_message[later] not in batch["set"] and len(batch["sample"]) == 3
+    bad = sam.post("/signoffs/batches", {**BATCH, "up_to": "yesterday"})
+    assert bad.status_code == 422 and "up_to" in bad.get_json()["errors"]["json"]
