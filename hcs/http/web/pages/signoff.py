@@ -6,12 +6,16 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
+from hcs import jobs
 from hcs.ai.unicode import made_visible
 from hcs.dispatch.finishing import render_message
+from hcs.http.auth import allow
+from hcs.http.error_handlers import status_of
 from hcs.http.extensions import db_session, notify_dispatcher, services
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person, roles
-from hcs.http.web.pages.signoff_jobs import start_batch_job
+from hcs.http.web.pages.guard import person
+from hcs.http.web.pages.jobs import launch
+from hcs.http.web.pages.signoff_jobs import batch_job_work
 from hcs.messages.models import Message
 from hcs.signoffs import queue, sampling
 from hcs.signoffs.display import input_values, visible
@@ -73,7 +77,7 @@ def _page(
 
 
 @bp.get("/signoffs")
-@roles("signoff")
+@allow("signoff", "signoff")
 def signoffs() -> ResponseReturnValue:
     """The pending AI texts, oldest first."""
     return _page()
@@ -91,7 +95,7 @@ def _edits(item_id: int) -> dict[str, str]:
 
 
 @bp.post("/signoffs/<int:item_id>/approve")
-@roles("signoff")
+@allow("signoff", "signoff")
 def approve_signoff(item_id: int) -> ResponseReturnValue:
     """Approve the AI text, with the person's edits if any (they pass the guardrails again)."""
     session = db_session()
@@ -107,12 +111,11 @@ def approve_signoff(item_id: int) -> ResponseReturnValue:
         )
     except Conflict as exc:
         session.rollback()
-        return _page(str(exc), 409)
+        return _page(str(exc), status_of(exc))
     except ValidationFailed as exc:
         session.rollback()
-        return _page(
-            str(exc), 422, {item_id: edits}, {f"{item_id}.{k}": v for k, v in exc.errors.items()}
-        )
+        errors = {f"{item_id}.{k}": v for k, v in exc.errors.items()}
+        return _page(str(exc), status_of(exc), {item_id: edits}, errors)
     session.commit()
     notify_dispatcher([item.message_id])
     flash(f"Sign-off {item_id} approved.")
@@ -120,7 +123,7 @@ def approve_signoff(item_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/signoffs/<int:item_id>/reject")
-@roles("signoff")
+@allow("signoff", "signoff")
 def reject_signoff(item_id: int) -> ResponseReturnValue:
     """Reject the AI text: the message is never sent."""
     session = db_session()
@@ -133,7 +136,7 @@ def reject_signoff(item_id: int) -> ResponseReturnValue:
         )
     except (Conflict, ValidationFailed) as exc:
         session.rollback()
-        return _page(str(exc), 409 if isinstance(exc, Conflict) else 422)
+        return _page(str(exc), status_of(exc))
     session.commit()
     flash(f"Sign-off {item_id} rejected.")
     return redirect(url_for("pages.signoffs"))
@@ -141,11 +144,11 @@ def reject_signoff(item_id: int) -> ResponseReturnValue:
 
 def _refused(exc: Conflict | ValidationFailed) -> ResponseReturnValue:
     db_session().rollback()
-    return _page(str(exc), 409 if isinstance(exc, Conflict) else 422)
+    return _page(str(exc), status_of(exc))
 
 
 @bp.post("/signoffs/batch")
-@roles("signoff")
+@allow("signoff", "signoff")
 def draw_signoff_sample() -> ResponseReturnValue:
     """Fix the pending set of a template version and draw the sample to decide one by one."""
     session, settings = db_session(), services().settings
@@ -166,15 +169,20 @@ def draw_signoff_sample() -> ResponseReturnValue:
 
 
 @bp.post("/signoffs/batches/<int:batch_id>/approve")
-@roles("signoff")
+@allow("signoff", "signoff")
 def batch_signoff(batch_id: int) -> ResponseReturnValue:
     """Approve the rest of a batch once each sampled message was approved after the draw."""
     session = db_session()
     comment = request.form.get("comment", "").strip()
     try:
-        job = start_batch_job(batch_id, comment)
-        if job is not None:
-            return job
+        planned = batch_job_work(batch_id, comment)
+        if planned is not None:
+            title, total, work = planned
+            job = jobs.start_job(
+                session, kind="signoff_batch", owner=person().email, title=title, total=total
+            )
+            session.commit()
+            return launch(job.id, work)
         released = sampling.approve_batch(
             session, batch_id, reviewer=person().email, comment=comment
         )

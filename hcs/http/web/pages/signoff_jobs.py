@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask.typing import ResponseReturnValue
 
 from hcs.http.extensions import db_session, services
 from hcs.http.web.pages.guard import person
-from hcs.http.web.pages.jobs import start
+from hcs.jobs.runner import Work
 from hcs.signoffs import batches, sampling
 
 
-def start_batch_job(batch_id: int, comment: str) -> ResponseReturnValue | None:
-    """A job for a batch whose rest is larger than the inline limit; None for a small one.
+def batch_job_work(batch_id: int, comment: str) -> tuple[str, int, Work] | None:
+    """The job's title, how many messages it would approve and its work, when the rest of a
+    batch is larger than the inline limit; None for a small one.
 
     The sample is checked first, so a refusal shows on the queue's page at once.
     """
@@ -30,4 +30,4 @@ def start_batch_job(batch_id: int, comment: str) -> ResponseReturnValue | None:
         notify=current_app.extensions.get("hcs.dispatcher"),
     )
     title = f"Approve the rest of {batch.template_key} v{batch.version_number}"
-    return start("signoff_batch", title, len(ids), work)
+    return title, len(ids), work
