@@ -91,10 +91,9 @@ class Settings:
     # A directory or an http(s) URL that receives every signed checkpoint.
     checkpoint_witness: str = ""
     public_url: str = "http://127.0.0.1:5000"
-    # Sign-off: batch approval needs a sample of max(min, percent of the campaign); pending
-    # messages expire after `signoff_ttl_hours`.
+    # Sign-off: a batch approval's sample is the ISO 2859-1 level II size, never below this;
+    # pending messages expire after `signoff_ttl_hours`.
     signoff_sample_min: int = 5
-    signoff_sample_percent: float = 5.0
     signoff_ttl_hours: float = 72.0
     # Imports, exports and batch approvals of more items than this run as jobs in the background,
     # their progress on the page.
@@ -144,7 +143,6 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         checkpoint_witness=_env("HCS_CHECKPOINT_WITNESS"),
         public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),
-        signoff_sample_percent=float(_env("HCS_SIGNOFF_SAMPLE_PERCENT", "5")),
         signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
         jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),
         send_at_horizon_seconds=_seconds(_env("HCS_SEND_AT_HORIZON", "30d")),

@@ -322,12 +322,17 @@ def test_a_cx_agent_sees_the_ai_text_marked_and_approves_an_edit(ai_world: World
     sam = Person(ai_world.app, "sam@example.com")
     page = sam.get("/signoffs")
     assert '<mark data-ai-slot="opener">' in page.text and "<b>Ana" not in page.text
-    assert (
-        "Order A-1 is confirmed." in page.text and "Inputs the model saw: first_name" in page.text
-    )
+    assert "Order A-1 is confirmed." in page.text
+    assert page.headers["Cache-Control"] == "no-store"
     item_id = re.search(r'action="/signoffs/(\d+)/approve"', page.text)[1]  # type: ignore[index]
+    # The value the model saw, not a digest of it.
+    assert f'id="item-{item_id}-input-first_name">&lt;b&gt;Ana&lt;/b&gt;</dd>' in page.text
     refused = sam.post(f"/signoffs/{item_id}/approve", {"slot.opener": "We refund it all!"})
     assert refused.status_code == 422 and 'id="signoff-error"' in refused.text
+    # The refused edit stays in the form, its error next to the field.
+    assert 'name="slot.opener" rows="3" aria-invalid="true"' in refused.text
+    assert ">We refund it all!</textarea>" in refused.text
+    assert f'id="slot-{item_id}-opener-error"' in refused.text
     approved = sam.post(f"/signoffs/{item_id}/approve", {"slot.opener": "Hi Ana, welcome back."})
     assert approved.status_code == 302
     dispatch(ai_world)
@@ -418,8 +423,13 @@ def test_batch_sign_off_waits_for_a_sample_decided_one_by_one(ai_world: World) -
         send_ai(ai_world, first_name=name)
     dispatch(ai_world)
     sam = Person(ai_world.app, "sam@example.com")
-    assert "Approve the rest of order-thanks v1" in sam.get("/signoffs").text
-    refused = sam.post("/signoffs/batch", {"template": "order-thanks", "version": "1"})
+    assert "Draw a sample of order-thanks v1" in sam.get("/signoffs").text
+    assert (
+        sam.post("/signoffs/batch", {"template": "order-thanks", "version": "1"}).status_code == 302
+    )
+    page = sam.get("/signoffs").text
+    assert "Approve the rest of batch 1" in page and page.count('<a href="#item-') == 2
+    refused = sam.post("/signoffs/batches/1/approve", {})
     assert refused.status_code == 409 and "one by one first" in refused.text
 
 
