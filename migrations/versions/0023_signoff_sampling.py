@@ -1,14 +1,14 @@
 """signoff sampling: batch approvals with a server-drawn sample; acknowledged findings
 
-Revision ID: 0022
-Revises: 0014
+Revision ID: 0023
+Revises: 0022
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0014"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
