@@ -31,6 +31,7 @@ from hcs.dispatch import queueing
 from hcs.dispatch.finishing import close_renderers
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
+from hcs.errors import DispatchUnavailable
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.infrastructure.logs import configure_logging
@@ -171,10 +172,6 @@ def close_runtime(**_: Any) -> None:
     if _runtime is not None and _runtime.pid == os.getpid():
         _runtime.close()
     _runtime = None
-
-
-class DispatchUnavailable(Exception):
-    """The database could not be reached; the sweep queues the entry again."""
 
 
 @shared_task(bind=True, name=DISPATCH, acks_late=True, reject_on_worker_lost=True)
