@@ -109,6 +109,11 @@ def _keep_an_admin(session: Session, user: User) -> None:
         raise Conflict(f"{user.email} is the last active admin")
 
 
+def end_sessions(user: User) -> None:
+    """End every web session of this person (sign-out, disabling, new roles or password)."""
+    user.session_generation += 1
+
+
 def set_roles(session: Session, email: str, roles: Sequence[str], *, actor: str) -> User:
     """Replace a person's roles."""
     user = get_user(session, email)
@@ -117,6 +122,7 @@ def set_roles(session: Session, email: str, roles: Sequence[str], *, actor: str)
         _keep_an_admin(session, user)
     before = {"roles": list(user.roles)}
     user.roles = roles
+    end_sessions(user)
     audit.record(
         session,
         actor=actor,
@@ -136,6 +142,7 @@ def _set_active(session: Session, email: str, active: bool, *, actor: str) -> Us
     if not active:
         _keep_an_admin(session, user)
     user.is_active = active
+    end_sessions(user)  # re-enabling does not revive the sessions disabling ended
     audit.record(
         session,
         actor=actor,
@@ -165,6 +172,7 @@ def set_password(
     user = get_user(session, email)
     generated = None if password is not None else secrets.token_urlsafe(18)
     user.password_hash = _hasher.hash(_check_password(password or generated or ""))
+    end_sessions(user)
     audit.record(
         session, actor=actor, action="user.password", target_type="user", target=user.email
     )
