@@ -207,6 +207,13 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _limit_storage(settings: Settings) -> str:
+    """Where rate-limit counters live: as set, else the Redis broker (shared), else memory."""
+    if settings.ratelimit_storage_url:
+        return settings.ratelimit_storage_url
+    return settings.broker_url if settings.broker_url.startswith("redis") else "memory://"
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     """Sessions, CSRF, login rate limits and security headers for `app`."""
     https = settings.public_url.startswith("https://") and not settings.insecure_cookies
@@ -224,7 +231,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         # The token lives as long as the session, which expires on its own.
         WTF_CSRF_TIME_LIMIT=None,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        RATELIMIT_STORAGE_URI=_limit_storage(settings),
+        RATELIMIT_HEADERS_ENABLED=True,  # a 429 says when to retry (Retry-After)
     )
     login_manager.login_view = "auth.login"
     login_manager.init_app(app)
