@@ -42,7 +42,12 @@ class MissingRole(PermissionDenied):
 
 
 class SeparationOfDuties(PermissionDenied):
-    """An approval the four-eyes rule forbids: one's own version, or a second stage."""
+    """An approval the four-eyes rule forbids: a version one changed, or a second stage."""
+
+    rule = "SeparationOfDuties"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"SeparationOfDuties: {message}")
 
 
 class SignoffRequired(HcsError):

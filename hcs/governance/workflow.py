@@ -63,6 +63,11 @@ def _check_reviewer(
         raise SeparationOfDuties(
             f"you wrote version {version.number}; another reviewer must decide on it"
         )
+    if reviewer.lower() in {who.lower() for who in version.changed_by}:
+        raise SeparationOfDuties(
+            f"you changed version {version.number} (edited or submitted it); "
+            "a reviewer who did not must decide on it"
+        )
     earlier = next((a for a in decided if a.reviewer.lower() == reviewer.lower()), None)
     if earlier is not None:
         raise SeparationOfDuties(
@@ -161,6 +166,21 @@ def freeze_template(session: Session, key: str, number: int) -> TemplateVersion:
         raise ValidationFailed(errors)
     check_pins_approved(session, version)
     return versioning.submit(session, key, number)
+
+
+def check_approved_by_others(session: Session, subject_type: str, version: VersionMixin) -> None:
+    """Refuse to publish a version that one of the people who changed it approved."""
+    changed = {who.lower() for who in version.changed_by}
+    own = [
+        a
+        for a in approvals_of(session, subject_type, version.id)
+        if a.decision == "approved" and a.reviewer.lower() in changed
+    ]
+    if own:
+        raise SeparationOfDuties(
+            f"stage {own[0].stage!r} of version {version.number} was approved by "
+            f"{own[0].reviewer}, who changed it; it cannot be published"
+        )
 
 
 def swap_published(

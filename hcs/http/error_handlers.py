@@ -89,6 +89,9 @@ def as_json(exc: Exception) -> ResponseReturnValue:
     code = status_of(exc)
     fields = fields_of(exc)
     body = error_body(code, fields) if fields else error_body(code, message=message_of(exc))
+    rule = getattr(exc, "rule", None)
+    if isinstance(rule, str):  # a refusal that names the rule it applies
+        body["rule"] = rule
     return jsonify(body), code
 
 

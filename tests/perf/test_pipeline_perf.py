@@ -290,9 +290,7 @@ def test_personalized_emails_against_django_post_office(
     tmp_path: Path, bench_report: Callable[..., None]
 ) -> None:
     if "sqlite" not in RESULTS:  # run alone: measure the pipeline here too
-        _emails_end_to_end(
-            f"sqlite:///{tmp_path / 'hcs.db'}", tmp_path / "var", lambda _: 0.0
-        )
+        _emails_end_to_end(f"sqlite:///{tmp_path / 'hcs.db'}", tmp_path / "var", lambda _: 0.0)
     peer = _post_office(EMAILS, tmp_path / "post_office.db")
     assert peer["sent"] == peer["delivered"] == EMAILS
     name = f"{EMAILS:,} emails vs django-post-office (send_many, locmem) [sqlite WAL]"

@@ -522,3 +522,21 @@ def test_an_admin_sees_each_channels_provider_and_its_recent_outcomes(
     row = re.search(r"<tr><td>email</td>(.*?)</tr>", page, re.S)
     assert row and "outbox" in row[1] and "sent: 1" in row[1]
     assert Person(ai_world.app, "lee@example.com").get("/admin/providers").status_code == 403
+
+
+def test_an_author_reviewer_who_rewrites_a_draft_on_the_pages_cannot_approve_it(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    make_draft(app, "rewritten")  # ana's draft
+    max_ = people["max"]
+    saved = max_.post(
+        "/templates/rewritten/versions/1/edit",
+        _form("Pay {{ order_id }} at evil.example") | {"action": "submit"},
+    )
+    assert saved.status_code == 302
+    page = max_.get("/templates/rewritten/versions/1")
+    assert "max@example.com" in page.text and "Contributors" in page.text
+    answer = max_.post("/templates/rewritten/versions/1/approve", {"comment": "fine"})
+    assert answer.status_code == 403 and 'id="refusal"' in answer.text
+    assert "SeparationOfDuties" in answer.text
+    assert _stored(app, "rewritten", 1)[0] == "in_review"

@@ -39,6 +39,9 @@ class VersionSummary(Schema):
     number = fields.Integer()
     status = fields.String()
     author = fields.String()
+    contributors = fields.List(
+        fields.String(), metadata={"description": "everyone who changed the version"}
+    )
     created_at = fields.DateTime()
     submitted_at = fields.DateTime(allow_none=True)
     published_at = fields.DateTime(allow_none=True)
@@ -160,6 +163,9 @@ class ComponentVersionOut(Schema):
     number = fields.Integer()
     status = fields.String()
     author = fields.String()
+    contributors = fields.List(
+        fields.String(), metadata={"description": "everyone who changed the version"}
+    )
     content = fields.Dict()
     settings = fields.Dict()
     assets = fields.List(fields.String())
