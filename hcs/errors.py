@@ -50,6 +50,12 @@ class SeparationOfDuties(PermissionDenied):
         super().__init__(f"SeparationOfDuties: {message}")
 
 
+class NotInGroup(PermissionDenied):
+    """A reviewer deciding a stage held by a group they do not belong to (403)."""
+
+    rule = "ReviewerGroup"
+
+
 class SignoffRequired(HcsError):
     """An attempt to finish a message with AI text that no person has signed off (409)."""
 
@@ -103,6 +109,7 @@ __all__ = [
     "PermissionDenied",
     "RenderError",
     "SandboxViolation",
+    "NotInGroup",
     "SeparationOfDuties",
     "SignoffRequired",
     "TemplateProblem",

@@ -16,7 +16,14 @@ from hcs.audit import record
 from hcs.errors import PermissionDenied
 from hcs.governance.kinds import Owner, Version, kind_of
 from hcs.governance.policies import policy_for
-from hcs.governance.workflow import check_approved_by_others, decide_stage, retire_template
+from hcs.governance.workflow import (
+    UNSET,
+    Unset,
+    check_approved_by_others,
+    check_closure,
+    decide_stage,
+    retire_template,
+)
 from hcs.identity.models import User
 from templates_store.models import Template
 
@@ -120,10 +127,15 @@ def decide(
     actor: str,
     roles: Collection[str],
     stage: str | None = None,
+    closure_hash: str | None = None,
 ) -> Version:
-    """The next stage of the version's policy approves or rejects it; never its author."""
+    """The next stage of the version's policy approves or rejects it; never its contributors.
+
+    `closure_hash`, when given, is what the reviewer saw: another one is a Conflict.
+    """
     spec = kind_of(kind)
     version = spec.get_version(session, key, number)
+    check_closure(session, version, closure_hash)
     policy = policy_for(session, spec.category(version))
     decision = decide_stage(
         session,
@@ -148,14 +160,24 @@ def decide(
     return version
 
 
-def publish(session: Session, kind: str, key: str, number: int, *, actor: str) -> Version:
+def publish(
+    session: Session,
+    kind: str,
+    key: str,
+    number: int,
+    *,
+    actor: str,
+    replaces: int | None | Unset = UNSET,
+) -> Version:
     """Make an approved version the current one; for a template, an older one is a rollback.
 
     A version that one of its own contributors approved is refused (SeparationOfDuties).
+    `replaces`, for a template, is the published version the caller saw: another is a Conflict.
     """
     spec = kind_of(kind)
     check_approved_by_others(session, kind, spec.get_version(session, key, number))
-    published = spec.publish(session, key, number)
+    expect = {} if isinstance(replaces, Unset) else {"replaces": replaces}
+    published = spec.publish(session, key, number, **expect)
     record(
         session,
         actor=actor,

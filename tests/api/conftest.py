@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from hcs.http.app import create_app
 from hcs.identity import create_api_key, create_user, users
+from hcs.identity.models import GROUPS
 from hcs.infrastructure import migrate
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import transaction
@@ -75,7 +76,14 @@ def make_world(url: str, var_dir: Path) -> ApiWorld:
         patch.object(users, "_hasher", CHEAP_HASHER),
     ):
         for email, roles in PEOPLE.items():
-            create_user(session, email=email, roles=roles, password="a long passphrase", actor="t")
+            create_user(
+                session,
+                email=email,
+                roles=roles,
+                password="a long passphrase",
+                groups=groups_for(roles),
+                actor="t",
+            )
             name = email.split("@")[0]
             _, world.keys[email] = create_api_key(
                 session, name=name, scopes=ALL_SCOPES, user_email=email, actor="t"
@@ -91,3 +99,8 @@ def world(fresh_database_url: str, tmp_path: Path) -> Iterator[ApiWorld]:
     world = make_world(fresh_database_url, tmp_path / "var")
     yield world
     world.app.extensions["hcs"].engine.dispose()
+
+
+def groups_for(roles: list[str]) -> tuple[str, ...]:
+    """A test reviewer belongs to every built-in group (tests of groups make their own people)."""
+    return GROUPS if "reviewer" in roles else ()

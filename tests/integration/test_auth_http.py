@@ -29,6 +29,7 @@ from hcs.identity import (
     set_password,
     set_roles,
 )
+from hcs.identity.models import GROUPS
 from hcs.infrastructure import migrate
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import transaction
@@ -66,7 +67,14 @@ def _world(url: str, **settings: object) -> World:
     world = World(app)
     with world.session() as session:
         for email, roles in PEOPLE.items():
-            create_user(session, email=email, roles=roles, password=PASSWORD, actor="t")
+            create_user(
+                session,
+                email=email,
+                roles=roles,
+                password=PASSWORD,
+                groups=groups_for(roles),
+                actor="t",
+            )
         keys = {
             "system": ("backend", ["send", "read"], None),
             "lee": ("lee-key", ["review", "read"], "lee@example.com"),
@@ -363,3 +371,8 @@ def test_over_https_the_cookie_is_host_prefixed_and_hsts_is_sent(fresh_database_
 
 def test_over_plain_http_there_is_no_hsts(world: World) -> None:
     assert "Strict-Transport-Security" not in world.app.test_client().get("/login").headers
+
+
+def groups_for(roles: list[str]) -> tuple[str, ...]:
+    """A test reviewer belongs to every built-in group (tests of groups make their own people)."""
+    return GROUPS if "reviewer" in roles else ()

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from hcs.http.app import create_app
 from hcs.identity import create_user
+from hcs.identity.models import GROUPS
 from hcs.infrastructure import migrate
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import transaction
@@ -41,7 +42,14 @@ def make_app(directory: Path) -> Flask:
     app = create_app(settings)
     with transaction(app.extensions["hcs"].sessions) as session:
         for email, roles in PEOPLE.items():
-            create_user(session, email=email, roles=roles, password=PASSWORD, actor="t")
+            create_user(
+                session,
+                email=email,
+                roles=roles,
+                password=PASSWORD,
+                groups=groups_for(roles),
+                actor="t",
+            )
     return app
 
 
@@ -131,3 +139,8 @@ PAYMENT = {
     "due_date": "2026-12-15",
     "iban": "GB33 BUKB 2020 1555 5555 55",
 }
+
+
+def groups_for(roles: list[str]) -> tuple[str, ...]:
+    """A test reviewer belongs to every built-in group (tests of groups make their own people)."""
+    return GROUPS if "reviewer" in roles else ()

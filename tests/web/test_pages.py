@@ -540,3 +540,22 @@ def test_an_author_reviewer_who_rewrites_a_draft_on_the_pages_cannot_approve_it(
     assert answer.status_code == 403 and 'id="refusal"' in answer.text
     assert "SeparationOfDuties" in answer.text
     assert _stored(app, "rewritten", 1)[0] == "in_review"
+
+
+def test_the_review_page_posts_the_closure_hash_it_showed(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    make_draft(app, "hashed")
+    people["ana"].post(
+        "/templates/hashed/versions/1/edit", _form("Hi {{ order_id }}") | {"action": "submit"}
+    )
+    page = people["lee"].get("/templates/hashed/versions/1").text
+    shown = re.search(r'name="closure_hash" value="(sha256:[0-9a-f]{64})"', page)
+    assert shown and shown[1] in page.split('id="closure-hash"')[1][:200]
+    stale = {"comment": "ok", "closure_hash": "sha256:" + "0" * 64}
+    answer = people["lee"].post("/templates/hashed/versions/1/approve", stale)
+    assert answer.status_code == 409 and 'id="refusal"' in answer.text
+    assert _stored(app, "hashed", 1)[0] == "in_review"
+    fine = {"comment": "ok", "closure_hash": shown[1]}
+    assert people["lee"].post("/templates/hashed/versions/1/approve", fine).status_code == 302
+    assert _stored(app, "hashed", 1)[0] == "approved"

@@ -33,6 +33,7 @@ def init_app(app: Flask) -> Api:
         reviews,
         signoffs,
         templates,
+        users,
         versions,
     )
 
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> Api:
         messages,
         recipients,
         signoffs,
+        users,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(blocks.theme_blp)

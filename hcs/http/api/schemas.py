@@ -94,6 +94,16 @@ class VersionOut(VersionSummary, VersionContent):
 class Decision(Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
     stage = fields.String(metadata={"description": "the stage the reviewer decides (optional)"})
+    closure_hash = fields.String(
+        metadata={"description": "the closure hash the reviewer saw; 409 when it differs"}
+    )
+
+
+class PublishIn(Schema):
+    replaces = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the published version the caller saw (null: none); 409 if not"},
+    )
 
 
 class DiffQuery(Schema):
@@ -186,6 +196,7 @@ class ComponentOut(Schema):
 class Stage(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
+    group = fields.String(metadata={"description": "the reviewer group holding it (default: name)"})
 
 
 class PolicyOut(Schema):
