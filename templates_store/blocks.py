@@ -21,8 +21,8 @@ from templates_store.lookup import (
     next_number,
 )
 from templates_store.models import BlockVersion, ContentBlock, Theme, ThemeVersion, VersionMixin
+from templates_store.names import check_asset_name, check_key
 from templates_store.status import Status
-from templates_store.versioning import check_key
 
 BLOCK_FORMATS = ("html", "text")
 MAX_ASSET_BYTES = 2_000_000
@@ -123,6 +123,7 @@ def clean_assets(assets: Any) -> dict[str, Any]:
     if not isinstance(assets, dict):
         raise ValidationFailed({"assets": ["must be an object of files"]})
     for name, asset in assets.items():
+        check_asset_name(name)
         where = f"assets.{name}"
         if not isinstance(asset, dict) or not {"content_type", "data"} <= set(asset):
             raise ValidationFailed({where: ["needs content_type and base64 data"]})

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from templates_store.closure import Closure, resolve_closure
 from templates_store.errors import NotFound, TemplateProblem
+from templates_store.isolation import PartJob, render_isolated, render_jobs
 from templates_store.locales import formatting_locale, resolve_locale
 from templates_store.models import TemplateVersion
 from templates_store.parts import PART_FIELDS, part_name
-from templates_store.rendering import BlockSource, Limits, render, render_css
+from templates_store.rendering import BlockSource, Limits
 from templates_store.status import SENDABLE
 
 DRAFT_BANNER = (
@@ -73,6 +74,36 @@ def _watermark(parts: dict[str, Any], version: TemplateVersion) -> dict[str, Any
     return marked
 
 
+def _jobs(
+    closure: Closure,
+    sources: Mapping[str, Any],
+    channel: str,
+    locales: tuple[str, str],
+    default_locale: str,
+    context: Mapping[str, Any],
+) -> tuple[list[PartJob], dict[str, int | None]]:
+    """The parts to render, and each field's shape (None: one text, n: a list of n texts).
+
+    `locales` is the content's locale (part names, blocks) and the one that formats values.
+    """
+    locale, formats = locales
+    brand = brand_of(closure)
+    blocks = block_sources(closure, locale, default_locale)
+    jobs: list[PartJob] = []
+    shape: dict[str, int | None] = {}
+    for field, source in sources.items():
+        name, kind = part_name(channel, field, locale), PART_FIELDS[channel][field]
+        if kind == "list":
+            items = [(f"{name}.{i}", item, "text") for i, item in enumerate(source)]
+            shape[field] = len(items)
+        else:
+            items = [(name, source, kind if kind in ("html", "css") else "text")]
+            shape[field] = None
+        for part, text, how in items:
+            jobs.append(PartJob(text, part, how, formats, context, brand, blocks))
+    return jobs, shape
+
+
 def render_channel(
     session: Session,
     version: TemplateVersion,
@@ -83,53 +114,29 @@ def render_channel(
     extra: Mapping[str, Any] | None = None,
     closure: Closure | None = None,
     limits: Limits = Limits(),
+    isolated: bool = True,
 ) -> Rendered:
-    """Render every part of one channel; drafts and versions in review come out watermarked."""
+    """Render every part of one channel; drafts and versions in review come out watermarked.
+
+    With `isolated` (the default) the parts render in a child process under hard limits
+    (templates_store.isolation); only approved versions being sent may render in-process.
+    """
     template = version.template
     available = version.parts.get(channel, {})
     chosen = resolve_locale(available, locale, template.default_locale)
     if chosen is None:
         raise NotFound(f"version {version.number} of {template.key!r} has no {channel} content")
     closure = closure or resolve_closure(session, version)
-    brand = brand_of(closure)
-    blocks = block_sources(closure, chosen, template.default_locale)
-    formats = formatting_locale(locale, chosen)
     context = {**data, **(extra or {})}
-    parts: dict[str, Any] = {}
-    for field, source in available[chosen].items():
-        name = part_name(channel, field, chosen)
-        kind = PART_FIELDS[channel][field]
-        if kind == "css":
-            parts[field] = render_css(source, part=name, brand=brand, locale=formats, limits=limits)
-        elif kind == "list":
-            parts[field] = [
-                str(
-                    render(
-                        item,
-                        part=f"{name}.{i}",
-                        html=False,
-                        data=context,
-                        locale=formats,
-                        brand=brand,
-                        blocks=blocks,
-                        limits=limits,
-                    )
-                )
-                for i, item in enumerate(source)
-            ]
-        else:
-            parts[field] = str(
-                render(
-                    source,
-                    part=name,
-                    html=kind == "html",
-                    data=context,
-                    locale=formats,
-                    brand=brand,
-                    blocks=blocks,
-                    limits=limits,
-                )
-            )
+    sources, default = available[chosen], template.default_locale
+    # blocks in the chosen locale's language; numbers and dates in the asked-for locale's format
+    formats = formatting_locale(locale, chosen)
+    jobs, shape = _jobs(closure, sources, channel, (chosen, formats), default, context)
+    outputs = iter(render_isolated(jobs, limits) if isolated else render_jobs(jobs, limits))
+    parts: dict[str, Any] = {
+        field: [next(outputs) for _ in range(count)] if count is not None else next(outputs)
+        for field, count in shape.items()
+    }
     is_preview = version.status not in SENDABLE
     return Rendered(
         template=template.key,
@@ -151,7 +158,7 @@ def preview_extras(version: TemplateVersion) -> dict[str, Any]:
 
 
 def render_all(
-    session: Session, version: TemplateVersion, data: Mapping[str, Any]
+    session: Session, version: TemplateVersion, data: Mapping[str, Any], *, isolated: bool = True
 ) -> list[TemplateProblem]:
     """Render every channel and locale with `data`; the problems found, none when all render."""
     closure = resolve_closure(session, version)
@@ -161,7 +168,14 @@ def render_all(
         for locale in sorted(locales):
             try:
                 render_channel(
-                    session, version, channel, locale, data, extra=extra, closure=closure
+                    session,
+                    version,
+                    channel,
+                    locale,
+                    data,
+                    extra=extra,
+                    closure=closure,
+                    isolated=isolated,
                 )
             except TemplateProblem as exc:
                 problems.append(exc)

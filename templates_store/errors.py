@@ -37,6 +37,9 @@ class ValidationFailed(TemplateStoreError):
 class TemplateProblem(TemplateStoreError):
     """A template part that cannot be compiled or rendered; names the part, line and cause."""
 
+    #: a machine-readable reason for the answer, where one is defined
+    reason: str | None = None
+
     def __init__(self, part: str, cause: str, line: int | None = None) -> None:
         self.part = part
         self.cause = cause
@@ -55,3 +58,15 @@ class RenderError(TemplateProblem):
 
 class SandboxViolation(RenderError):
     """A template that tried something the sandbox refuses (unsafe attribute, unbounded cost)."""
+
+
+class RenderTimeout(RenderError):
+    """A render that ran past its wall-clock deadline (its child process was killed)."""
+
+    reason = "render_timeout"
+
+
+class RenderLimit(RenderError):
+    """A render that exhausted its memory or CPU allowance, or crashed its child process."""
+
+    reason = "render_limit"

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from templates_store.closure import referenced_blocks
+from templates_store.errors import ValidationFailed
 from templates_store.folders import (
     BLOCK_EXTENSIONS,
     EXTENSIONS,
@@ -18,6 +19,7 @@ from templates_store.folders import (
 )
 from templates_store.lookup import get_block, get_template, get_theme
 from templates_store.models import ContentBlock, Template, Theme
+from templates_store.names import check_asset_name, check_key, inside
 from templates_store.parts import PART_FIELDS, iter_parts
 
 
@@ -50,6 +52,7 @@ def _template_with_parts(session: Session, key: str) -> list[Item]:
 
 def folder_files(session: Session, item: Item) -> dict[str, bytes]:
     """The files of one item's newest version, by their path inside its folder."""
+    check_key(item.key, item.folder)
     if item.kind == "theme":
         return _theme_files(get_theme(session, item.key))
     if item.kind == "block":
@@ -87,26 +90,31 @@ def _theme_files(theme: Theme) -> dict[str, bytes]:
     manifest = {"key": theme.key, "name": theme.name, "settings": version.settings, "assets": types}
     files = {"theme.yaml": dump_yaml(manifest)}
     for name, asset in sorted(version.assets.items()):
-        files[f"assets/{name}"] = base64.b64decode(asset["data"])
+        # a name stored before the grammar was enforced is refused, never written
+        files[f"assets/{check_asset_name(name, f'{theme.key}/assets')}"] = base64.b64decode(
+            asset["data"]
+        )
     return files
 
 
 def write_folder(folder: Path, files: dict[str, bytes]) -> None:
     """Replace what `folder` holds with `files` (a file gone from the version goes from disk)."""
+    paths = {name: inside(folder, name) for name in files}  # all checked before any is written
+    if folder.is_symlink():
+        raise ValidationFailed({str(folder): ["is a symbolic link"]})
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.rglob("*"):
-        if stale.is_file():
+        if stale.is_file() or stale.is_symlink():
             stale.unlink()
     for name, data in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        paths[name].parent.mkdir(parents=True, exist_ok=True)
+        inside(folder, name).write_bytes(data)
 
 
 def export_all(session: Session, target: Path) -> list[str]:
     """Write the newest version of every template, block and theme under `target`."""
     written = []
     for item in export_items(session):
-        write_folder(target / item.folder, folder_files(session, item))
+        write_folder(inside(target, item.folder), folder_files(session, item))
         written.append(item.folder)
     return written

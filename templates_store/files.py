@@ -23,6 +23,7 @@ from templates_store.errors import Conflict, TemplateStoreError, ValidationFaile
 from templates_store.exporting import export_all
 from templates_store.folders import BLOCK_EXTENSIONS, MANIFEST_FIELDS, Item, items_in
 from templates_store.models import ContentBlock, Template, Theme
+from templates_store.names import check_asset_name, inside
 from templates_store.parts import PART_FIELDS
 
 
@@ -140,9 +141,14 @@ def _theme_content(
         raise ValidationFailed({f"{folder}/theme.yaml": ["settings and assets must be mappings"]})
     assets = {}
     for asset, content_type in types.items():
-        path = root / "assets" / str(asset)
-        if not path.is_file() or path.parent != root / "assets":
-            problems[f"{folder}/assets/{asset}"] = ["is listed but missing"]
+        where = f"{folder}/assets/{asset}"
+        try:
+            path = inside(root / "assets", check_asset_name(asset, where), where)
+        except ValidationFailed as exc:
+            problems.update(exc.errors)
+            continue
+        if not path.is_file():
+            problems[where] = ["is listed but missing"]
             continue
         data = base64.b64encode(path.read_bytes()).decode()
         assets[asset] = {"content_type": content_type, "data": data}

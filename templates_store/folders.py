@@ -12,6 +12,7 @@ Layout of a folder::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 
 from templates_store.errors import ValidationFailed
+from templates_store.names import KEY_RULE, is_key
 
 EXTENSIONS = {"html": "j2", "text": "txt", "css": "css", "list": "yaml"}
 BLOCK_EXTENSIONS = {"html": "j2", "text": "txt"}
@@ -46,13 +48,30 @@ class Item:
 
 
 def items_in(source: Path) -> list[Item]:
-    """Every folder of the tree at `source` with a manifest, themes first, then blocks."""
-    if not source.is_dir():
+    """Every folder of the tree at `source` with a manifest, themes first, then blocks.
+
+    A tree holding a symbolic link, or a folder whose name is not a key, is refused whole.
+    """
+    if not source.is_dir() or source.is_symlink():
         raise ValidationFailed({"directory": [f"{source} is not a directory"]})
+    refuse_links(source)
     found = [Item("theme", p.parent.name) for p in sorted(source.glob("_themes/*/theme.yaml"))]
     found += [Item("block", p.parent.name) for p in sorted(source.glob("_blocks/*/block.yaml"))]
     found += [Item("template", p.parent.name) for p in sorted(source.glob("*/template.yaml"))]
+    errors = {item.folder: [KEY_RULE] for item in found if not is_key(item.key)}
+    if errors:
+        raise ValidationFailed(errors)
     return found
+
+
+def refuse_links(source: Path) -> None:
+    """Refuse a tree that holds any symbolic link: it could lead an import out of the tree."""
+    links = []
+    for folder, dirs, files in os.walk(source, followlinks=False):
+        links += [Path(folder, name) for name in dirs + files if Path(folder, name).is_symlink()]
+    if links:
+        named = {str(p.relative_to(source)): ["is a symbolic link"] for p in sorted(links)[:20]}
+        raise ValidationFailed(named)
 
 
 def dump_yaml(data: Any) -> bytes:

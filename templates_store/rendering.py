@@ -19,16 +19,27 @@ from markupsafe import Markup
 
 from templates_store.errors import (
     RenderError,
+    RenderLimit,
+    RenderTimeout,
     SandboxViolation,
     TemplateProblem,
     TemplateSyntaxProblem,
 )
 from templates_store.filters import FILTERS, GLOBALS, bounded_concat, printable
 from templates_store.locales import normalize_locale
-from templates_store.sandbox import Fault, Refusal, RenderState, Sandbox, activated, current
+from templates_store.sandbox import (
+    Fault,
+    Overtime,
+    Refusal,
+    RenderState,
+    Sandbox,
+    activated,
+    current,
+)
 
 _TEMPLATE_FILE = "<template>"
 _CACHE_SIZE = 2048
+_CACHE_BYTES = 16 * 1024 * 1024  # total template source held compiled, in UTF-8 bytes
 _WORK_FACTOR = 10  # text built along the way (macros, `~`, filters) may be 10x the output cap
 _LEAKY = re.compile(r"<|0x|__|\bfunction\b|\bmodule\b|\bclass\b|\bmethod\b|built-in|object at")
 
@@ -61,8 +72,9 @@ _ENVIRONMENTS = {
     )
     for html in (True, False)
 }
-_cache: OrderedDict[tuple[str, bool], Template] = OrderedDict()
+_cache: OrderedDict[tuple[str, bool], tuple[Template, int]] = OrderedDict()
 _cache_lock = threading.Lock()
+_cache_bytes = 0
 
 
 def environment(*, html: bool) -> Sandbox:
@@ -72,18 +84,34 @@ def environment(*, html: bool) -> Sandbox:
 
 def compiled(source: str, *, html: bool) -> Template:
     """The compiled template for `source`, cached by its SHA-256; raises TemplateSyntaxError."""
-    key = (hashlib.sha256(source.encode()).hexdigest(), html)
+    encoded = source.encode()
+    key = (hashlib.sha256(encoded).hexdigest(), html)
     with _cache_lock:
-        template = _cache.get(key)
-        if template is not None:
+        entry = _cache.get(key)
+        if entry is not None:
             _cache.move_to_end(key)
-            return template
+            return entry[0]
     template = _ENVIRONMENTS[html].from_string(source)
-    with _cache_lock:
-        _cache[key] = template
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    _remember(key, template, len(encoded))
     return template
+
+
+def _remember(key: tuple[str, bool], template: Template, size: int) -> None:
+    """Cache a compiled template, evicting the oldest past either the entry or the byte bound."""
+    global _cache_bytes
+    with _cache_lock:
+        if key in _cache or size > _CACHE_BYTES:
+            return
+        _cache[key] = (template, size)
+        _cache_bytes += size
+        while len(_cache) > _CACHE_SIZE or _cache_bytes > _CACHE_BYTES:
+            _cache_bytes -= _cache.popitem(last=False)[1][1]
+
+
+def cache_usage() -> tuple[int, int]:
+    """How many compiled templates are cached, and the UTF-8 bytes of their sources."""
+    with _cache_lock:
+        return len(_cache), _cache_bytes
 
 
 def render(
@@ -195,6 +223,8 @@ def problem(exc: BaseException, part: str) -> TemplateProblem:
     line = template_line(exc.__traceback__)
     if isinstance(exc, TemplateProblem):
         return type(exc)(part, f"in {exc}", line)
+    if isinstance(exc, Overtime):
+        return RenderTimeout(part, str(exc), line)
     if isinstance(exc, Refusal):
         return SandboxViolation(part, _capped(str(exc)), line)
     if isinstance(exc, SecurityError):
@@ -202,7 +232,7 @@ def problem(exc: BaseException, part: str) -> TemplateProblem:
     if isinstance(exc, RecursionError):
         return SandboxViolation(part, "too deeply nested (a macro that calls itself?)", line)
     if isinstance(exc, MemoryError):
-        return SandboxViolation(part, "the template needs too much memory", line)
+        return RenderLimit(part, "the template needs more memory than it is allowed", line)
     return RenderError(part, _cause(exc), line)
 
 

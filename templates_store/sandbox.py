@@ -44,6 +44,10 @@ class Refusal(Exception):
     """Raised inside a render when the sandbox refuses an operation (becomes SandboxViolation)."""
 
 
+class Overtime(Refusal):
+    """Raised inside a render once its deadline has passed (becomes RenderTimeout)."""
+
+
 class Fault(Exception):
     """Raised inside a render for a template mistake such as an unknown block (RenderError)."""
 
@@ -63,7 +67,7 @@ class RenderState:
     def check_time(self) -> None:
         """Refuse to go on once the render's deadline has passed."""
         if time.monotonic() > self.deadline:
-            raise Refusal("rendering took longer than the time limit")
+            raise Overtime("rendering took longer than the time limit")
 
     def tick(self, count: int = 1) -> None:
         """Charge loop iterations (or calls) to the budget."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,19 +14,12 @@ from templates_store.errors import Conflict, ImmutableVersion, ValidationFailed
 from templates_store.locales import normalize_locale
 from templates_store.lookup import get_template, get_version, next_number
 from templates_store.models import CATEGORIES, CHANNELS, Template, TemplateVersion
+from templates_store.names import check_key
 from templates_store.parts import clean_parts, track_translations
 from templates_store.status import Status
 from templates_store.variables import check_declarations
 
-KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
 EDITABLE = ("parts", "variables", "sample_data", "ai_slots")
-
-
-def check_key(key: str, field: str = "key") -> str:
-    """A stable key: lower-case letters, digits and dashes, 3 to 100 characters."""
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        raise ValidationFailed({field: ["use 3-100 lower-case letters, digits and dashes"]})
-    return key
 
 
 def _check_template_fields(category: str, channels: list[str], name: str) -> None:

@@ -1,61 +1,58 @@
-"""Shared fixtures: databases (SQLite always, PostgreSQL when configured) and sessions."""
+"""Shared fixtures: databases (SQLite always, PostgreSQL when configured), sessions, the world."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
-from hcs.infrastructure import migrate
-from hcs.infrastructure.db import make_engine, session_factory
+from hcs.infrastructure.db import make_engine
+from tests.support.databases import (
+    BACKENDS,
+    NO_POSTGRES,
+    PG_URL,
+    Databases,
+    postgres_schema,
+)
+from tests.support.world import World, databases_in, own_world
 
-PG_URL = os.environ.get("HCS_TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """The session's migrated databases: empty ("migrated"), and with people and keys ("world")."""
+    store = databases_in(tmp_path_factory.mktemp("databases"))
+    yield store
+    store.close()
 
 
-def _postgres_url(schema: str) -> str:
-    separator = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+def _available(backend: str) -> str:
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip(NO_POSTGRES)
+    return backend
 
 
-@contextmanager
-def _schema(name: str) -> Iterator[None]:
-    """A PostgreSQL schema that exists for the duration of the block."""
-    admin = make_engine(PG_URL, poolclass=NullPool)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{name}"'))
-        yield
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        admin.dispose()
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend of the test's own databases: "sqlite", or "postgresql" when configured."""
+    return _available(request.param)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    databases: Databases,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    """A migrated database per backend: a SQLite file, or a private PostgreSQL schema."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hcs.db'}"
-        migrate.upgrade(url)
-        yield url
-        return
-    if not PG_URL:
-        pytest.skip("HCS_TEST_DATABASE_URL is not set")
-    schema = f"hcs_test_{uuid.uuid4().hex[:12]}"
-    with _schema(schema):
-        url = _postgres_url(schema)
-        migrate.upgrade(url)
+    """A migrated database per backend, shared by the tests whose sessions are rolled back."""
+    directory = tmp_path_factory.mktemp("db")
+    with databases.copy(_available(request.param), "migrated", directory) as (url, _):
         yield url
 
 
@@ -78,25 +75,40 @@ def session(engine: Engine) -> Iterator[Session]:
         transaction.rollback()
 
 
-@pytest.fixture(params=BACKENDS)
-def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty, unmigrated database of its own, for tests that commit (CLI, servers)."""
-    if request.param == "sqlite":
+@pytest.fixture
+def fresh_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty, unmigrated database of its own, for tests that migrate it themselves."""
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
-    if not PG_URL:
-        pytest.skip("HCS_TEST_DATABASE_URL is not set")
-    schema = f"hcs_fresh_{uuid.uuid4().hex[:12]}"
-    with _schema(schema):
-        yield _postgres_url(schema)
+    with postgres_schema() as url:
+        yield url
 
 
-@contextmanager
-def committed_session(url: str) -> Iterator[Session]:
-    """A plain session on `url`, its engine disposed afterwards (for reading what a CLI wrote)."""
-    engine = make_engine(url)
-    try:
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
+@pytest.fixture
+def migrated_database_url(databases: Databases, backend: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of its own, for tests that commit (CLI, servers)."""
+    with databases.copy(backend, "migrated", tmp_path / "migrated") as (url, _):
+        yield url
+
+
+@pytest.fixture
+def make_world(
+    databases: Databases, backend: str, tmp_path: Path
+) -> Iterator[Callable[..., World]]:
+    """Builds worlds of the test's own; keyword arguments are settings over the tests' ones."""
+    counter = itertools.count()
+    with ExitStack() as stack:
+
+        def build(**fields: Any) -> World:
+            directory = tmp_path / f"world-{next(counter)}"
+            fields.setdefault("var_dir", tmp_path / "var")
+            return stack.enter_context(own_world(databases, backend, directory, **fields))
+
+        yield build
+
+
+@pytest.fixture
+def world(make_world: Callable[..., World]) -> World:
+    """A world of the test's own: the people, their keys, an app with the tests' settings."""
+    return make_world()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from channels.core import Issue, error, warning
 from channels.errors import InvalidContent, InvalidRecipient
+from channels.invisible import strip_invisible
 from channels.sms.numbers import normalise_phone
 
 
@@ -76,6 +77,9 @@ def prepare_chat(
     phone: bool = False,
 ) -> PreparedChat:
     """Check the message and the recipient (a phone number in E.164 when `phone`)."""
+    # bidi controls and zero-width text never go out
+    replies = tuple(strip_invisible(reply) for reply in content.quick_replies)
+    content = ChatContent(strip_invisible(content.body), replies)
     blocking = [issue for issue in validate_chat(settings, content) if issue.level == "error"]
     if blocking:
         raise InvalidContent("; ".join(issue.message for issue in blocking))

@@ -16,6 +16,7 @@ from functools import lru_cache
 from email_validator import EmailNotValidError, validate_email
 
 from channels.errors import InvalidContent, InvalidRecipient
+from channels.invisible import strip_invisible
 
 _ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?", re.IGNORECASE)
 
@@ -44,7 +45,7 @@ def check_address(address: str) -> str:
 def format_address(address: str, name: str | None = None, part: str = "address") -> str:
     """One mailbox as header text, with the display name quoted; exactly one address guaranteed."""
     addr_spec = check_address(address)
-    display = check_header_text(name, f"{part} name") if name else ""
+    display = check_header_text(strip_invisible(name), f"{part} name") if name else ""
     text = str(Address(display_name=display, addr_spec=addr_spec))
     parsed = getaddresses([text])
     if len(parsed) != 1 or parsed[0][1] != addr_spec:

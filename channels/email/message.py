@@ -18,6 +18,7 @@ from channels.email.headers import check_address, check_header_text, domain_of, 
 from channels.email.mime import mime_boundary, write_eml
 from channels.email.unsubscribe import unsubscribe_url
 from channels.errors import InvalidContent
+from channels.invisible import strip_invisible
 
 # Remote stylesheets are never fetched while inlining: the mail is finished offline.
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
@@ -116,7 +117,9 @@ def prepare_email(
 ) -> PreparedEmail:
     """Finish an email: checked headers, inlined CSS, a text part, unsubscribe headers."""
     address = check_address(recipient)
-    subject = check_header_text(content.subject, "subject")
+    # bidi controls and zero-width text never go into a header
+    subject = check_header_text(strip_invisible(content.subject), "subject")
+    recipient_name = strip_invisible(recipient_name) if recipient_name else recipient_name
     check_header_text(reference, "reference")
     headers = [
         ("From", format_address(settings.from_address, settings.from_name, "from")),

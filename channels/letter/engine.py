@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from dataclasses import dataclass
 
+from pypdf import PdfReader
 from weasyprint import CSS, HTML  # type: ignore[import-untyped]
 from weasyprint.pdf import VARIANTS  # type: ignore[import-untyped]
 from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
@@ -21,6 +23,8 @@ from channels.letter.layout import (
 )
 
 _LOGGER = logging.getLogger("weasyprint")
+#: each paper size in PDF points (1/72 in), portrait
+PAGE_POINTS = {"a4": (210 * 72 / 25.4, 297 * 72 / 25.4), "letter": (612.0, 792.0)}
 
 
 class LetterRenderError(InvalidContent):
@@ -64,6 +68,17 @@ def check_settings(settings: LetterSettings) -> LetterSettings:
     return settings
 
 
+def check_page_size(pdf: bytes, settings: LetterSettings) -> None:
+    """Refuse a PDF any of whose pages is not the configured paper size (to half a point)."""
+    width, height = PAGE_POINTS[page_format(settings).size.lower()]
+    for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages, start=1):
+        box = page.mediabox
+        if abs(float(box.width) - width) > 0.5 or abs(float(box.height) - height) > 0.5:
+            size = f"{float(box.width):.0f} x {float(box.height):.0f} pt"
+            message = f"page {number} is {size}, not {settings.page_size}"
+            raise LetterRenderError("wrong_page_size", message)
+
+
 class PdfEngine:
     """Renders composed letters; reuse one per worker so memory stays flat."""
 
@@ -85,8 +100,10 @@ class PdfEngine:
 
     def _write(self, document_html: str, author_css: str) -> tuple[bytes, int]:
         html = HTML(string=document_html, base_url=ASSET_BASE, url_fetcher=self.fetcher)
-        # The locked sheet comes last so the author cannot move the window or the page box.
-        stylesheets = [self.base_css, self._css(check_author_css(author_css)), self.locked_css]
+        # The author's CSS is in the document (author origin, `compose`); the locked sheet's
+        # `!important` rules (user origin) outrank it, so the page box and the window hold.
+        check_author_css(author_css)
+        stylesheets = [self.base_css, self.locked_css]
         document = html.render(font_config=self.font_config, stylesheets=stylesheets)
         if len(document.pages) > self.settings.max_pages:
             pages, limit = len(document.pages), self.settings.max_pages
@@ -96,8 +113,9 @@ class PdfEngine:
         document.metadata.attachments = []
         for page in document.pages:
             page.links = [link for link in page.links if link[0] != "attachment"]
-        pdf = document.write_pdf(pdf_variant=self.settings.pdf_variant)
-        return bytes(pdf), len(document.pages)
+        pdf = bytes(document.write_pdf(pdf_variant=self.settings.pdf_variant))
+        check_page_size(pdf, self.settings)
+        return pdf, len(document.pages)
 
     def render(self, document_html: str, author_css: str) -> RenderedPdf:
         """A complete PDF, or LetterRenderError: never a blank or partial letter."""

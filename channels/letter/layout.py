@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from channels.errors import InvalidContent
+from channels.letter.pagerules import MARGIN_BOXES, style_element
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,22 @@ html {{ font-family: "HCS Sans", "HCS Fallback"; font-size: 10.5pt; line-height:
 
 
 def locked_stylesheet(settings: LetterSettings) -> str:
-    """Page box, page numbers and the address window, applied after the author's CSS."""
+    """Page box, margins, page numbers and the address window: the platform's, all `!important`.
+
+    Given as a user-origin sheet, its `!important` declarations outrank every author rule.
+    """
     fmt = page_format(settings)
+    boxes = "".join(
+        f"@{box} {{ content: none !important; }}" for box in MARGIN_BOXES if box != "bottom-right"
+    )
     return f"""
 @page {{
-  size: {fmt.size}; margin: {fmt.margins};
-  @bottom-right {{ content: "Page " counter(page) " of " counter(pages);
-    font: 8pt "HCS Sans", "HCS Fallback"; }}
+  size: {fmt.size} !important; margin: {fmt.margins} !important;
+  @bottom-right {{ content: "Page " counter(page) " of " counter(pages) !important;
+    font: 8pt "HCS Sans", "HCS Fallback" !important; }}
+  {boxes}
 }}
+html, body, body * {{ page: auto !important; }}
 .hcs-window {{ position: absolute !important; top: {fmt.window_top} !important;
   left: {fmt.window_left} !important; width: {fmt.window_width} !important;
   height: {fmt.window_height} !important; overflow: hidden !important; margin: 0 !important;
@@ -122,7 +131,7 @@ def compose(settings: LetterSettings, content: LetterContent, address: Sequence[
     returning = f'<div class="hcs-return">{html.escape(back)}</div>' if back else ""
     return (
         f'<!DOCTYPE html><html lang="{html.escape(settings.language)}"><head>'
-        f'<meta charset="utf-8"><title>Letter</title></head><body>'
+        f'<meta charset="utf-8"><title>Letter</title>{style_element(content.css)}</head><body>'
         f'<div class="hcs-window">{returning}<div class="hcs-address">{lines}</div></div>'
         f'<div class="hcs-after-window"></div>{content.html}</body></html>'
     )

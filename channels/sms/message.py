@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from channels.core import Category, Issue, error, warning
 from channels.errors import InvalidContent
+from channels.invisible import strip_invisible
 from channels.sms.numbers import normalise_phone
 from channels.sms.segments import (
     GSM_LOOKALIKES,
@@ -98,9 +99,10 @@ def prepare_sms(
     """The number in E.164 and the analysed body, its typography made GSM-7 where an equivalent
     exists; refuses empty or over-long messages."""
     number = normalise_phone(recipient, settings.default_region)
-    if not content.body.strip():
+    # bidi controls and zero-width text never go out; typography becomes GSM-7 where it can
+    body = gsm_safe(strip_invisible(content.body)).text
+    if not body.strip():
         raise InvalidContent("the SMS body is empty")
-    body = gsm_safe(content.body).text
     analysis = analyse_sms(body)
     limit = max_segments or settings.max_segments
     if analysis.segments > limit:

@@ -3,43 +3,52 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from babel.core import get_global
 
+from hcs.ai.conduct import check_conduct, check_forbidden_topics
+from hcs.ai.facts import novel_facts, source_texts, sources
+from hcs.ai.links import bad_links
 from hcs.ai.personal_data import unexplained
 from hcs.ai.prompting import DATA_CLOSE, DATA_OPEN, prompt_shingles
-from hcs.ai.topics import forbidden_for, topics_named
+from hcs.ai.topics import forbidden_for
+from hcs.ai.unicode import hidden_characters, look_alike_words, skeleton
 
 if TYPE_CHECKING:
     from hcs.ai.slots import Slot
 
 GUARDRAILS: tuple[str, ...] = (
+    "answer_state",
     "length",
+    "hidden_characters",
+    "look_alikes",
     "links",
     "personal_data",
+    "novel_facts",
+    "requests",
+    "pressure",
+    "advice",
+    "commitments",
     "forbidden_topics",
     "markup",
     "instruction_leak",
 )
-_TLDS = (
-    "com|net|org|info|biz|io|co|ai|app|dev|me|ly|gl|eu|uk|de|fr|es|it|nl|be|ch|at|se|dk|no|fi"
-    "|pl|pt|ie|us|ca|au|nz|ru|cn|jp|in|br|xyz|online|site|shop|link|click|top"
-)
-LINK = re.compile(
-    r"(?<![\w@.+-])(?:[a-z][a-z0-9+.-]{0,30}://[^\s<>\"')\]]+"
-    r"|(?:javascript|vbscript):\S+"
-    r"|www\.[^\s<>\"')\]]+"
-    rf"|(?:[a-z0-9-]+\.)+(?:{_TLDS})(?![\w@-])(?:/[^\s<>\"')\]]*)?"
-    # Any other lower-case dotted name is read as a host too: there are over a thousand TLDs.
-    r"|(?-i:(?:[a-z0-9-]+\.)+[a-z]{2,24})(?![\w@-])(?:/[^\s<>\"')\]]*)?)",
-    re.IGNORECASE,
-)
+# Scripts whose letters look like Latin ones but are the locale's own writing.
+_NATIVE_SCRIPTS = {
+    "ru": "CYRILLIC",
+    "uk": "CYRILLIC",
+    "bg": "CYRILLIC",
+    "sr": "CYRILLIC",
+    "mk": "CYRILLIC",
+    "be": "CYRILLIC",
+    "kk": "CYRILLIC",
+    "el": "GREEK",
+    "hy": "ARMENIAN",
+}
 MARKUP = {
     "template syntax": re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}|\$\{"),
     "an HTML tag": re.compile(r"</?[a-z!][^<>]*>", re.IGNORECASE),
@@ -49,13 +58,6 @@ MARKUP = {
         r"\*\*[^*\n]{1,200}\*\*|__[^_\n]{1,200}__|^#{1,6} |^```", re.MULTILINE
     ),
 }
-# Bidi overrides and zero-width characters hide text from the person who signs it off.
-_HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
-# A word mixing Latin with Cyrillic or Greek letters ("rеfund" with a Cyrillic е) hides a word
-# from the patterns while it reads the same to a person.
-_MIXED_SCRIPT = re.compile(
-    r"(?<!\w)(?=\w{0,40}[A-Za-z])(?=\w{0,40}[\u0370-\u03ff\u0400-\u04ff])\w{2,40}"
-)
 LEAKS = re.compile(
     "|".join(
         (
@@ -86,14 +88,43 @@ class Finding:
     detail: str
 
 
+@dataclass(frozen=True)
+class Context:
+    """What one slot text is checked against: its sources, policy and the model's answer state."""
+
+    slot: Slot
+    inputs: Mapping[str, Any]
+    category: str
+    link_domains: Sequence[str] = ()
+    forbidden: Sequence[str] | None = None
+    locale: str = ""
+    approved: Sequence[str] = ()
+    finish_reason: str | None = None
+
+    @property
+    def approved_texts(self) -> list[str]:
+        """The instruction, the fallback and the template's approved text: sources of facts."""
+        return [self.slot.instruction, self.slot.fallback, *self.approved]
+
+    @property
+    def policy_texts(self) -> list[str]:
+        """The instruction and the template's text: what they ask or set, the slot may repeat."""
+        return [self.slot.instruction, *self.approved]
+
+    @property
+    def language(self) -> str:
+        """The locale's language code ("en" when none)."""
+        return (self.locale or "en").replace("-", "_").split("_")[0].lower()
+
+
 def passes(findings: Sequence[Finding]) -> bool:
     """Whether every finding passed (and there was at least one)."""
     return bool(findings) and all(f.passed for f in findings)
 
 
 def normalised(text: str) -> str:
-    """NFKC without hidden characters, so look-alike and split words are seen as words."""
-    return _HIDDEN.sub("", unicodedata.normalize("NFKC", text))
+    """NFKC, hidden characters gone and look-alike letters folded to Latin."""
+    return skeleton(text)
 
 
 def _clip(value: str, limit: int = 40) -> str:
@@ -105,6 +136,15 @@ def _found(items: Sequence[str]) -> str:
     return "found " + "; ".join(dict.fromkeys(items))
 
 
+def check_answer_state(text: str, finish_reason: str | None) -> tuple[bool, str]:
+    """The model finished normally (not cut off, filtered or calling tools) and said something."""
+    if finish_reason not in (None, "stop"):
+        return False, f"the model stopped with finish_reason {_clip(str(finish_reason))!r}"
+    if not text.strip():
+        return False, "the answer is empty"
+    return True, "a complete answer" if finish_reason else "not a model answer"
+
+
 def check_length(text: str, slot: Slot) -> tuple[bool, str]:
     """Not empty, and no longer than the slot's bound."""
     if not text.strip():
@@ -114,32 +154,30 @@ def check_length(text: str, slot: Slot) -> tuple[bool, str]:
     return True, f"{len(text)} of {slot.max_chars} characters"
 
 
-def _allowed(host: str, domains: Sequence[str]) -> bool:
-    return any(host == d or host.endswith("." + d) for d in domains)
+def check_hidden_characters(text: str) -> tuple[bool, str]:
+    """No invisible character: format, private-use, default-ignorable or tag."""
+    found = hidden_characters(text)
+    if found:
+        return False, f"{len(found)} kinds of hidden character ({', '.join(found[:5])})"
+    return True, "no hidden characters"
 
 
-def _host(link: str) -> str:
-    target = link if "://" in link else "http://" + link
-    try:
-        return (urlsplit(target).hostname or "").rstrip(".").lower()
-    except ValueError:
-        return ""
+def check_look_alikes(text: str, language: str) -> tuple[bool, str]:
+    """No word mixing scripts, nor Latin words spelled with look-alikes from another script."""
+    native = frozenset({_NATIVE_SCRIPTS[language]} if language in _NATIVE_SCRIPTS else ())
+    found = look_alike_words(text, native_scripts=native)
+    if found:
+        return False, f"{len(found)} words written with look-alike letters from another script"
+    return True, "no look-alike letters"
 
 
 def check_links(text: str, link_domains: Sequence[str]) -> tuple[bool, str]:
     """Links only to allowlisted domains; none at all when the allowlist is empty."""
-    domains = [d.strip().lower().rstrip(".") for d in link_domains if d.strip()]
-    bad = []
-    for match in LINK.finditer(text):
-        link = match.group().rstrip(".,;:!?")
-        host = _host(link)
-        scheme_ok = "://" not in link or link.lower().startswith(("http://", "https://"))
-        if not (host and scheme_ok and _allowed(host, domains)):
-            bad.append(f"a link to {_clip(host or link)}")
+    bad = bad_links(text, link_domains)
     if bad:
-        allowed = ", ".join(domains) or "none"
+        allowed = ", ".join(d.strip().lower() for d in link_domains if d.strip()) or "none"
         return False, _found(bad) + f" (allowed: {allowed})"
-    return True, "no links" if not domains else "links only to allowed domains"
+    return True, "no links" if not link_domains else "links only to allowed domains"
 
 
 @cache
@@ -152,39 +190,31 @@ def _region(locale: str) -> str:
     return territory if len(territory) == 2 else "US"
 
 
-def check_personal_data(text: str, inputs: Mapping[str, Any], locale: str) -> tuple[bool, str]:
-    """No email, phone, card, IBAN or postal address that is not among the slot's inputs."""
-    found = unexplained(text, inputs, region=_region(locale))
+def check_personal_data(text: str, context: Context) -> tuple[bool, str]:
+    """No email, phone, card, IBAN or postal address that no input value or approved text has."""
+    found = unexplained(
+        text, context.inputs, region=_region(context.locale), approved=context.approved_texts
+    )
     if found:
         return False, _found(found) + ", not among the slot's inputs"
     return True, "no personal data beyond the slot's inputs"
 
 
-def check_forbidden_topics(
-    text: str, category: str, forbidden: Sequence[str] | None
-) -> tuple[bool, str]:
-    """No topic or commitment the category's policy forbids."""
-    names = forbidden_for(category) if forbidden is None else tuple(forbidden)
-    hits = []
-    for topic in topics_named(names):
-        match = topic.regex.search(text)
-        if match:
-            hits.append(f"{topic.name} ({_clip(match.group())!r})")
-    if hits:
-        return False, "mentions " + ", ".join(hits)
-    return True, f"none of {len(names)} forbidden topics"
+def check_novel_facts(text: str, context: Context) -> tuple[bool, str]:
+    """Every fact (number, date, link, contact, name...) comes from the inputs or approved text."""
+    known = sources(source_texts(context.inputs, context.approved_texts), context.link_domains)
+    kinds = novel_facts(text, known, region=_region(context.locale), language=context.language)
+    if kinds:
+        return False, "states facts no source has: " + ", ".join(kinds)
+    return True, "every fact comes from the inputs or the approved text"
 
 
 def check_markup(text: str) -> tuple[bool, str]:
-    """No template syntax, HTML, Markdown, hidden or look-alike characters: plain text only."""
+    """No template syntax, HTML or Markdown: plain text only."""
     plain = normalised(text)
     found = [
         f"{kind} ({_clip(m.group())!r})" for kind, rx in MARKUP.items() if (m := rx.search(plain))
     ]
-    if _HIDDEN.search(text):
-        found.append("hidden characters")
-    if _MIXED_SCRIPT.search(plain):
-        found.append("look-alike letters from another script")
     return (False, _found(found)) if found else (True, "plain text")
 
 
@@ -204,6 +234,33 @@ def check_instruction_leak(text: str) -> tuple[bool, str]:
     return (False, _found(found)) if found else (True, "no instruction-following leaks")
 
 
+# Text over the longest slot bound already fails the length check; the costlier checks read no
+# further than this, so a runaway answer costs bounded time.
+SCAN_CHARS = 4_000
+
+
+def _checks(full: str, c: Context) -> dict[str, Callable[[], tuple[bool, str]]]:
+    text = full[:SCAN_CHARS]
+    plain = normalised(text)
+    forbidden = forbidden_for(c.category) if c.forbidden is None else tuple(c.forbidden)
+    return {
+        "answer_state": lambda: check_answer_state(full, c.finish_reason),
+        "length": lambda: check_length(full, c.slot),
+        "hidden_characters": lambda: check_hidden_characters(full),
+        "look_alikes": lambda: check_look_alikes(text, c.language),
+        "links": lambda: check_links(plain, c.link_domains),
+        "personal_data": lambda: check_personal_data(plain, c),
+        "novel_facts": lambda: check_novel_facts(text, c),
+        "requests": lambda: check_conduct("requests", text, c.policy_texts),
+        "pressure": lambda: check_conduct("pressure", text, c.policy_texts),
+        "advice": lambda: check_conduct("advice", text, c.policy_texts),
+        "commitments": lambda: check_conduct("commitments", text, c.policy_texts),
+        "forbidden_topics": lambda: check_forbidden_topics(plain, forbidden),
+        "markup": lambda: check_markup(text),
+        "instruction_leak": lambda: check_instruction_leak(plain),
+    }
+
+
 def run_guardrails(
     text: str,
     slot: Slot,
@@ -213,24 +270,21 @@ def run_guardrails(
     link_domains: Sequence[str] = (),
     forbidden: Sequence[str] | None = None,
     locale: str = "",
+    approved: Sequence[str] = (),
+    finish_reason: str | None = None,
 ) -> list[Finding]:
     """Every check on one slot text, passed or not, in GUARDRAILS order."""
-    plain = normalised(text)
-    checks: dict[str, Callable[[], tuple[bool, str]]] = {
-        "length": lambda: check_length(text, slot),
-        "links": lambda: check_links(plain, link_domains),
-        "personal_data": lambda: check_personal_data(plain, inputs, locale),
-        "forbidden_topics": lambda: check_forbidden_topics(plain, category, forbidden),
-        "markup": lambda: check_markup(text),
-        "instruction_leak": lambda: check_instruction_leak(plain),
-    }
+    context = Context(
+        slot, inputs, category, link_domains, forbidden, locale, approved, finish_reason
+    )
+    checks = _checks(text, context)
     return [_run(name, checks[name]) for name in GUARDRAILS]
 
 
 def _run(name: str, check: Callable[[], tuple[bool, str]]) -> Finding:
     try:
         passed, detail = check()
-    except (ValueError, TypeError, RecursionError) as exc:
+    except (ValueError, TypeError, RecursionError, ArithmeticError) as exc:
         # Fail closed: a check that cannot decide does not let the text through.
         return Finding(name, False, f"the check could not run: {type(exc).__name__}")
     return Finding(name, passed, detail)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import phonenumbers
@@ -14,7 +16,9 @@ import phonenumbers
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # "bob (at) example [dot] com": the usual ways of writing an address past a filter.
 SPELLED_EMAIL = re.compile(
-    r"(?<![\w.+-])([\w.+-]+) ?[(\[{]at[)\]}] ?([\w-]+(?:(?: ?[(\[{]dot[)\]}] ?|\.)[\w-]+)+)",
+    r"(?<![\w.+-])([\w.+-]+) ?[(\[{]\s?(?:at|@)\s?[)\]}] ?"
+    r"([\w-]+(?:(?: ?[(\[{]\s?(?:dot|\.)\s?[)\]}] ?|\s+dot\s+|\.)[\w-]+)+)"
+    r"|(?<![\w.+-])([\w.+-]+) (?:at|arroba|chez) ([\w-]+(?: (?:dot|punto|point) [\w-]+)+)",
     re.IGNORECASE,
 )
 CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
@@ -52,6 +56,14 @@ ADDRESS = re.compile(
 )
 _MIN_PHONE_DIGITS = 7
 _NOT_DIGIT = re.compile(r"\D")
+# A number written for another country is still a phone number: every text is read as if
+# written in each of these regions too, besides the locale's own.
+REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "BE", "CH", "AT", "IE", "AU", "CA", "IN")
+_PHONE_VALUE = re.compile(r"[\d\s()+./-]{7,}")
+_PHONE_CANDIDATE = re.compile(r"(?<![\w+])\+?\(?\d[\d \-.()/]{5,22}\d(?![\w])")
+# Each candidate is parsed for every region: a hostile text full of digits stays bounded.
+_MAX_CANDIDATES = 40
+_DATE = re.compile(r"\b\d{1,2}([./-])\d{1,2}\1(?:19|20)\d\d\b|\b(?:19|20)\d\d-\d{1,2}-\d{1,2}\b")
 
 
 @dataclass(frozen=True)
@@ -64,17 +76,23 @@ class Known:
     words: str
 
 
-def _scalars(value: Any) -> Iterator[str]:
+def scalars(value: Any) -> Iterator[str]:
+    """Every scalar inside a value (mappings, lists, dates), as text."""
     if isinstance(value, Mapping):
         for item in value.values():
-            yield from _scalars(item)
+            yield from scalars(item)
     elif isinstance(value, list | tuple | set | frozenset) and not hasattr(value, "_fields"):
         for item in value:
-            yield from _scalars(item)
+            yield from scalars(item)
     elif isinstance(value, date | datetime):
         yield value.isoformat()
     elif value is not None:
         yield str(value)
+
+
+def approved_texts(parts: Mapping[str, Any]) -> list[str]:
+    """Every text of a template version's approved parts (all channels and locales)."""
+    return [text for text in scalars(parts) if text.strip()]
 
 
 def normalised_words(text: str) -> str:
@@ -83,14 +101,26 @@ def normalised_words(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", folded).split())
 
 
-def known_values(inputs: Mapping[str, Any]) -> Known:
-    """Everything the inputs contain, in each normalised form a detector compares against."""
-    values = list(_scalars(inputs))
+def _whole(value: str) -> bool:
+    # Only an input that is itself an address, a number or a code explains personal data: an
+    # email or phone number inside a free-text input (a note, a message) is data to protect.
+    value = value.strip()
+    return bool(
+        EMAIL.fullmatch(value)
+        or _PHONE_VALUE.fullmatch(value)
+        or re.fullmatch(r"[A-Za-z0-9 -]{4,40}", value)
+    )
+
+
+def known_values(inputs: Mapping[str, Any], approved: Sequence[str] = ()) -> Known:
+    """What the inputs and approved texts contain, in each normalised form a detector uses."""
+    values = [v for v in scalars(inputs) if _whole(v)] + list(approved)
+    everything = list(scalars(inputs)) + list(approved)
     return Known(
         emails=frozenset(m.group().lower() for v in values for m in EMAIL.finditer(v)),
         digits=tuple(d for v in values if (d := re.sub(r"\D", "", v))),
         alnum=tuple(a for v in values if (a := re.sub(r"[^A-Za-z0-9]", "", v).upper())),
-        words=" | ".join(normalised_words(v) for v in values),
+        words=" | ".join(normalised_words(v) for v in everything),
     )
 
 
@@ -109,16 +139,20 @@ def _iban_valid(compact: str) -> bool:
     return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
 
 
-def _addresses_in(text: str) -> Iterator[str]:
+def addresses_in(text: str) -> Iterator[tuple[str, int, int]]:
+    """Every email address, written out or spelled past a filter, with its span."""
     for match in EMAIL.finditer(text):
-        yield match.group().lower().rstrip(".")
+        yield match.group().lower().rstrip("."), match.start(), match.end()
     for match in SPELLED_EMAIL.finditer(text):
-        domain = re.sub(r" ?[(\[{]dot[)\]}] ?", ".", match.group(2), flags=re.IGNORECASE)
-        yield f"{match.group(1)}@{domain}".lower()
+        local, domain = match.group(1) or match.group(3), match.group(2) or match.group(4)
+        domain = re.sub(
+            r" ?[(\[{]\s?(?:dot|\.)\s?[)\]}] ?|\s+(?:dot|punto|point)\s+", ".", domain, flags=re.I
+        )
+        yield f"{local}@{domain}".lower(), match.start(), match.end()
 
 
 def _emails(text: str, known: Known) -> Iterator[str]:
-    for address in _addresses_in(text):
+    for address, _, _ in addresses_in(text):
         if address not in known.emails:
             yield f"an email address at {address.rpartition('@')[2]}"
 
@@ -137,11 +171,30 @@ def _ibans(text: str, known: Known) -> Iterator[str]:
             yield f"an IBAN ({compact[:2]}, ending {compact[-4:]})"
 
 
-def _phones(text: str, known: Known, region: str) -> Iterator[str]:
+@lru_cache(maxsize=256)
+def phone_matches(text: str, region: str) -> tuple[tuple[int, int, str], ...]:
+    """Every valid phone number of the locale's region or of a common one, with its span."""
+    return tuple(_phone_matches(text, region))
+
+
+def _phone_matches(text: str, region: str) -> Iterator[tuple[int, int, str]]:
     if len(_NOT_DIGIT.sub("", text)) < _MIN_PHONE_DIGITS:
         return
-    for match in phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID):
-        national = str(match.number.national_number)
+    regions = tuple(dict.fromkeys((region, *REGIONS)))
+    for match in islice(_PHONE_CANDIDATE.finditer(text), _MAX_CANDIDATES):
+        if not 7 <= len(_NOT_DIGIT.sub("", match.group())) <= 15 or _DATE.search(match.group()):
+            continue
+        for each in regions:
+            leniency = phonenumbers.Leniency.VALID
+            found = next(iter(phonenumbers.PhoneNumberMatcher(match.group(), each, leniency)), None)
+            if found is not None:
+                start = match.start() + found.start
+                yield start, start + len(found.raw_string), str(found.number.national_number)
+                break
+
+
+def _phones(text: str, known: Known, region: str) -> Iterator[str]:
+    for _, _, national in phone_matches(text, region):
         if not any(national in k for k in known.digits):
             yield f"a phone number ending {national[-2:]}"
 
@@ -154,9 +207,11 @@ def _addresses(text: str, known: Known) -> Iterator[str]:
             yield "a postal address"
 
 
-def unexplained(text: str, inputs: Mapping[str, Any], *, region: str = "US") -> list[str]:
-    """What the text contains that looks like personal data and is not among the inputs."""
-    known = known_values(inputs)
+def unexplained(
+    text: str, inputs: Mapping[str, Any], *, region: str = "US", approved: Sequence[str] = ()
+) -> list[str]:
+    """What the text contains that looks like personal data and no input or approved text has."""
+    known = known_values(inputs, approved)
     found = [
         *_emails(text, known),
         *_cards(text, known),

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from babel import Locale, UnknownLocaleError
 
+from hcs.ai.conduct import policy_descriptions
 from hcs.ai.topics import forbidden_for, topics_named
+from hcs.ai.unicode import strip_hidden
 
 if TYPE_CHECKING:
     from hcs.ai.slots import Slot
@@ -48,10 +50,12 @@ def language_name(locale: str) -> str:
 
 def system_prompt(slot: Slot, *, category: str, locale: str) -> str:
     """The policy the model must keep: rules, forbidden topics, length, tone and language."""
+    policies = "; ".join(policy_descriptions())
     topics = "; ".join(t.description for t in topics_named(forbidden_for(category)))
     lines = [
         *RULES,
-        f"Never mention, offer or promise any of these: {topics}.",
+        f"Never ask for, pressure with, advise on, offer or promise any of these: {policies}.",
+        *([f"Never mention any of these: {topics}."] if topics else []),
         f"Write at most {slot.max_chars} characters, in {language_name(locale)} "
         f"(locale {locale}), in a {slot.tone} tone.",
     ]
@@ -69,14 +73,21 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if value is None or isinstance(value, bool | int | float | str):
+    if isinstance(value, str):
+        # Invisible characters (tags, bidi controls, zero-width) could carry hidden orders.
+        return strip_hidden(value)
+    if value is None or isinstance(value, bool | int | float):
         return value
     return str(value)
 
 
 def data_block(slot: Slot, inputs: Mapping[str, Any]) -> str:
     """The slot's allowed fields only, as JSON whose `<`, `>` and `&` are escaped."""
-    allowed = {name: _plain(inputs[name]) for name in slot.inputs if inputs.get(name) is not None}
+    allowed = {
+        strip_hidden(name): _plain(inputs[name])
+        for name in slot.inputs
+        if inputs.get(name) is not None
+    }
     text = json.dumps(allowed, ensure_ascii=False, sort_keys=True)
     # \u003c etc. are the same JSON value, but data can no longer close the delimiter.
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import openai
 
@@ -15,6 +15,9 @@ from hcs.ai.prompting import build_messages, prompt_digest
 from hcs.ai.slots import Slot
 from hcs.errors import AIUnavailable
 from hcs.infrastructure.config import Settings
+
+if TYPE_CHECKING:
+    from hcs.ai.judge import Judge
 
 GREETINGS = {
     "en": "Hi",
@@ -45,12 +48,14 @@ class Generation:
     prompt_digest: str
     raw: str
     latency_ms: int
+    finish_reason: str | None = None
 
 
 class AIProvider(Protocol):
     """Writes the text of one slot from its approved instruction and allowed inputs."""
 
     name: str
+    judge: Judge | None
 
     def generate(
         self, slot: Slot, inputs: Mapping[str, Any], *, category: str, locale: str
@@ -68,6 +73,8 @@ class OfflineProvider:
 
     name = "offline"
     model = "offline-personalizer-1"
+    # Offline means no network at all: the deterministic checks only.
+    judge: Judge | None = None
 
     def compose(self, slot: Slot, inputs: Mapping[str, Any], locale: str) -> str:
         """`"Hi Ann, " + fallback` when first_name is an input and fits; else the fallback."""
@@ -100,6 +107,7 @@ class OfflineProvider:
             prompt_digest=prompt_digest(messages),
             raw=text,
             latency_ms=_elapsed_ms(start),
+            finish_reason="stop",
         )
 
 
@@ -127,6 +135,7 @@ class OpenAIProvider:
         timeout: float = 10.0,
         max_retries: int = 2,
         temperature: float = 0.3,
+        judge: Judge | None = None,
     ) -> None:
         if not model:
             raise AIUnavailable("no model configured (HCS_AI_MODEL)")
@@ -136,6 +145,7 @@ class OpenAIProvider:
         self.timeout = timeout
         self.max_retries = max_retries
         self.temperature = temperature
+        self.judge = judge
         # Self-hosted servers (vLLM, Ollama) take any key; the SDK insists on one.
         self._client = openai.OpenAI(
             api_key=api_key or "unused",
@@ -145,8 +155,10 @@ class OpenAIProvider:
         )
 
     def close(self) -> None:
-        """Release the SDK's connection pool."""
+        """Release the SDK's connection pools (the judge's too)."""
         self._client.close()
+        if self.judge is not None:
+            self.judge.close()
 
     def parameters(self, slot: Slot) -> dict[str, Any]:
         """The sampling parameters sent for a slot, as recorded with its text."""
@@ -188,6 +200,7 @@ class OpenAIProvider:
             prompt_digest=prompt_digest(messages),
             raw=raw,
             latency_ms=_elapsed_ms(start),
+            finish_reason=str(completion.choices[0].finish_reason or "unknown"),
         )
 
 
@@ -196,6 +209,8 @@ def build_provider(settings: Settings) -> AIProvider:
     if settings.ai_provider == "offline":
         return OfflineProvider()
     if settings.ai_provider == "openai":
+        from hcs.ai.judge import build_judge
+
         return OpenAIProvider(
             settings.ai_base_url,
             settings.ai_api_key,
@@ -203,5 +218,6 @@ def build_provider(settings: Settings) -> AIProvider:
             timeout=settings.ai_timeout,
             max_retries=settings.ai_max_retries,
             temperature=settings.ai_temperature,
+            judge=build_judge(settings),
         )
     raise AIUnavailable(f"unknown AI provider {settings.ai_provider!r} (offline, openai)")

@@ -1,4 +1,4 @@
-"""Topics and commitments AI text must never touch: named, with patterns per language."""
+"""Topics an admin may forbid AI text to mention at all: named, with patterns per language."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class Topic:
 
 
 # Patterns are matched against NFKC-normalised, case-folded text, on word boundaries, so a new
-# language is one more entry per topic. They are deliberately broad: a false alarm costs a
-# fallback text, a missed promise costs a commitment the company is liable for.
+# language is one more entry per topic. They are broad on purpose: a forbidden topic is one
+# the category must not touch at all.
 TOPICS: dict[str, Topic] = {
     t.name: t
     for t in (
@@ -206,12 +206,13 @@ TOPICS: dict[str, Topic] = {
 }
 
 ALL_TOPICS: tuple[str, ...] = tuple(TOPICS)
-# The model must not invent any commitment in any category: offers and promises come from the
-# approved template text, never from generated text. Sensitive templates have no slots at all.
+# Mentioning a topic is allowed by default: "our returns page explains how refunds work" is
+# fine, and promises, requests and advice have their own named policies (hcs.ai.conduct). An
+# admin may still forbid any mention of a topic in a category through its policy.
 DEFAULT_FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "transactional": ALL_TOPICS,
-    "service": ALL_TOPICS,
-    "marketing": ALL_TOPICS,
+    "transactional": (),
+    "service": (),
+    "marketing": (),
     "sensitive": ALL_TOPICS,
 }
 
@@ -223,7 +224,7 @@ def _compiled(name: str) -> re.Pattern[str]:
 
 
 def forbidden_for(category: str) -> tuple[str, ...]:
-    """The topic names forbidden in a category (all of them for an unknown category)."""
+    """The topics a category forbids even to mention (all of them for an unknown category)."""
     return DEFAULT_FORBIDDEN.get(category, ALL_TOPICS)
 
 

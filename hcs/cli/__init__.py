@@ -152,6 +152,7 @@ def revision(message: str) -> None:
 
 def _register() -> None:
     from hcs.cli import apikeys, templates, users
+    from hcs.cli.ai import ai
     from hcs.cli.archive import archive_group
     from hcs.cli.audit import audit
 
@@ -160,6 +161,7 @@ def _register() -> None:
     main.add_command(apikeys.apikeys)
     main.add_command(audit)
     main.add_command(archive_group)
+    main.add_command(ai)
 
 
 _register()

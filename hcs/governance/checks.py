@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from hcs.governance.active_content import active_content
 from hcs.governance.policies import Policy
 from hcs.previews.channel import channel_issues
 from templates_store.closure import referenced_blocks
@@ -130,6 +131,15 @@ def check_stale_translations(
         yield stale, "the translation predates the latest change to its source"
 
 
+def check_active_content(
+    version: TemplateVersion, rendered: list[Rendered], policy: Policy
+) -> Findings:
+    for item in rendered:
+        if item.channel == "email" and "html" in item.unmarked:
+            for message in active_content(item.unmarked["html"]):
+                yield f"email.html.{item.locale}", message
+
+
 Check = Callable[[TemplateVersion, list[Rendered], Policy], Findings]
 CHECKS: dict[str, Check] = {
     "required_blocks": check_required_blocks,
@@ -138,7 +148,10 @@ CHECKS: dict[str, Check] = {
     "html_lang": check_html_lang,
     "sms_segments": check_sms_segments,
     "stale_translations": check_stale_translations,
+    "active_content": check_active_content,
 }
+#: checks no policy can soften: active content never reaches a mailbox
+ALWAYS_ERRORS = frozenset({"active_content"})
 
 
 def run_checks(session: Session, version: TemplateVersion, policy: Policy) -> list[Finding]:
@@ -149,7 +162,7 @@ def run_checks(session: Session, version: TemplateVersion, policy: Policy) -> li
         return [Finding("render", "error", getattr(exc, "part", "sample_data"), str(exc))]
     findings = []
     for name, check in CHECKS.items():
-        severity = policy.checks.get(name, "warning")
+        severity = "error" if name in ALWAYS_ERRORS else policy.checks.get(name, "warning")
         if severity != "off":
             findings += [Finding(name, severity, p, m) for p, m in check(version, rendered, policy)]
     return findings

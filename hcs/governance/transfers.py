@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import stat
 import zipfile
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -24,6 +25,7 @@ from templates_store.errors import ValidationFailed
 from templates_store.exporting import folder_files
 from templates_store.files import ImportReport, check_folder, import_all, read_folder
 from templates_store.folders import PREFIXES, Item, items_in
+from templates_store.names import relative_path
 
 MAX_FILES = 20_000
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
@@ -39,7 +41,7 @@ def pack(files: Iterable[tuple[str, bytes]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files:
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info = zipfile.ZipInfo(str(relative_path(name)), date_time=ZIP_TIME)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
@@ -91,14 +93,14 @@ def _refused(name: str, message: str) -> ValidationFailed:
     return ValidationFailed({name: [message]})
 
 
-def _safe_parts(name: str) -> tuple[str, ...]:
-    """The path of a member inside the zip; one that would leave the folder is refused."""
-    path = PurePosixPath(name)
-    if "\\" in name or path.is_absolute() or any(p in ("", ".", "..") for p in path.parts):
-        raise _refused(name, "has a path outside the zip's folder")
-    if ":" in path.parts[0]:
-        raise _refused(name, "has a drive in its path")
-    return path.parts
+def _safe_parts(member: zipfile.ZipInfo) -> tuple[str, ...]:
+    """A member's path in the zip; a link, or a path that leaves the folder, is refused."""
+    if stat.S_ISLNK(member.external_attr >> 16):
+        raise _refused(member.filename, "is a symbolic link")
+    try:
+        return relative_path(member.filename).parts
+    except ValidationFailed:
+        raise _refused(member.filename, "has a path outside the zip's folder") from None
 
 
 def unpack(data: bytes, target: Path) -> Path:
@@ -116,7 +118,7 @@ def unpack(data: bytes, target: Path) -> Path:
         raise _refused("file", f"holds more than {MAX_FILES} files")
     budget = MAX_UNPACKED_BYTES
     for member in members:
-        destination = target.joinpath(*_safe_parts(member.filename))
+        destination = target.joinpath(*_safe_parts(member))
         try:
             with archive.open(member) as source:
                 content = source.read(budget + 1)

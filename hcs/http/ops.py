@@ -8,12 +8,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hcs.http.extensions import db_session
+from hcs.infrastructure.db import begin_read
 
 bp = Blueprint("ops", __name__)
 
 
 def _database() -> str:
     try:
+        # A read transaction: on SQLite a health check never queues behind a writer.
+        begin_read(db_session())
         db_session().execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         return type(exc).__name__

@@ -62,6 +62,9 @@ class Settings:
     ai_max_retries: int = 2
     ai_temperature: float = 0.3
     ai_api_key: str = field(default="", repr=False)
+    # A second, optional model that judges each slot text against the written policy.
+    ai_judge_base_url: str = ""
+    ai_judge_model: str = ""
     session_hours: float = 8.0
     insecure_cookies: bool = False
     ratelimit_storage_url: str = ""  # empty: Redis when the broker is Redis, else memory
@@ -145,6 +148,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         ai_max_retries=int(_env("HCS_AI_MAX_RETRIES", "2")),
         ai_temperature=float(_env("HCS_AI_TEMPERATURE", "0.3")),
         ai_api_key=_env("OPENAI_API_KEY"),
+        ai_judge_base_url=_env("HCS_AI_JUDGE_BASE_URL"),
+        ai_judge_model=_env("HCS_AI_JUDGE_MODEL"),
         session_hours=float(_env("HCS_SESSION_HOURS", "8")),
         # For plain http beyond loopback: Chromium and Firefox keep Secure cookies on 127.0.0.1.
         insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
+from channels.invisible import strip_data
 from hcs.messages.consent import OPTIONAL, suppression_reason
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.messages.recipients import recipient_key
@@ -198,10 +199,15 @@ def _prefixed(prefix: str, exc: ValidationFailed) -> ValidationFailed:
 
 def _rows(
     version: Sendable, channel: str, request: SendRequest, requested_by: str, batch_id: str | None
-) -> dict[str, Any]:
-    """The message row for one request, validated (not yet checked against consent)."""
-    key = recipient_key(channel, request.to)
-    version.load(request.data)
+) -> tuple[dict[str, Any], list[str]]:
+    """The message row for one request, validated (not yet checked against consent), and the
+    fields invisible characters were taken out of."""
+    # Invisible characters (bidi controls, zero-width, tags) are taken out of customer data
+    # before anything reads it; the fields they came from are recorded (`data_cleaned`).
+    data, cleaned = strip_data(dict(request.data), "data")
+    to, cleaned_to = strip_data(dict(request.to), "to")
+    key = recipient_key(channel, to)
+    version.load(data)
     now = utcnow()
     return {
         "id": new_message_id(),
@@ -212,15 +218,15 @@ def _rows(
         "category": version.category,
         "locale": normalize_locale(request.locale) if request.locale else None,
         "recipient_key": key,
-        "to": dict(request.to),
-        "data": dict(request.data),
+        "to": to,
+        "data": data,
         "requested_by": requested_by,
         "batch_id": batch_id,
         "status": "accepted",
         "reason": "",
         "created_at": now,
         "updated_at": now,
-    }
+    }, cleaned_to + cleaned
 
 
 @dataclass(frozen=True)
@@ -230,6 +236,8 @@ class Plan:
     channel: str
     rows: list[dict[str, Any]]
     batch_id: str | None = None
+    # message id -> the fields invisible characters were taken out of
+    cleaned: dict[str, list[str]] = field(default_factory=dict)
 
 
 def plan(
@@ -251,10 +259,13 @@ def plan(
     chosen = sendable_version(session, key, version)
     _check_channel(chosen, channel)
     batch_id = "bat_" + uuid.uuid4().hex if batch else None
-    rows, errors = [], {}
+    rows, errors, cleaned = [], {}, {}
     for index, request in enumerate(requests):
         try:
-            rows.append(_rows(chosen, channel, request, requested_by, batch_id))
+            row, fields = _rows(chosen, channel, request, requested_by, batch_id)
+            rows.append(row)
+            if fields:
+                cleaned[row["id"]] = fields
         except ValidationFailed as exc:
             errors.update(_prefixed(f"messages.{index}." if batch else "", exc).errors)
     if errors:
@@ -264,7 +275,7 @@ def plan(
             reason = suppression_reason(session, row["recipient_key"], channel, chosen.category)
             if reason:
                 row["status"], row["reason"] = "suppressed", reason
-    return Plan(channel, rows, batch_id)
+    return Plan(channel, rows, batch_id, cleaned)
 
 
 def write(session: Session, planned: Plan) -> list[Accepted]:
@@ -274,6 +285,15 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
         session.execute(_INSERT_ONE_PG, rows[0])
     else:
         _write_many(session, rows)
+    if planned.cleaned:
+        at = rows[0]["created_at"]
+        session.execute(
+            _INSERT_EVENTS,
+            [
+                {"message_id": id_, "kind": "data_cleaned", "at": at, "detail": {"fields": fields}}
+                for id_, fields in planned.cleaned.items()
+            ],
+        )
     for status in {r["status"] for r in rows}:
         note_accepted(session, planned.channel, status, sum(r["status"] == status for r in rows))
     return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from channels.chat import ChatContent, ChatSettings, validate_chat
-from channels.core import Category, Issue
+from channels.core import Category, Issue, warning
 from channels.email import EmailContent, EmailSettings, validate_email
+from channels.invisible import strip_data
 from channels.sms import SmsContent, SmsSettings, analyse_sms, gsm_safe, validate_sms
 from templates_store.composing import Rendered, preview_extras, render_channel
 from templates_store.errors import ValidationFailed
@@ -85,9 +86,19 @@ def preview(
     chosen = pick_version(session, key, version)
     if channel not in chosen.template.channels:
         raise ValidationFailed({"channel": [f"template {key!r} does not serve {channel}"]})
-    payload = load_payload(chosen.variables, chosen.sample_data if data is None else data)
+    given, cleaned = strip_data(dict(chosen.sample_data if data is None else data), "data")
+    payload = load_payload(chosen.variables, given)
     rendered = render_channel(
         session, chosen, channel, locale, payload, extra=preview_extras(chosen)
     )
     issues = channel_issues(channel, chosen.template.category, rendered.unmarked)
-    return PreviewResult(rendered=rendered, output=_output(rendered), warnings=issues)
+    return PreviewResult(rendered, _output(rendered), _cleaning_issues(cleaned) + issues)
+
+
+def _cleaning_issues(cleaned: list[str]) -> list[Issue]:
+    """A warning naming the data fields invisible characters were taken out of, if any."""
+    if not cleaned:
+        return []
+    fields = ", ".join(name.removeprefix("data.") for name in cleaned)
+    message = f"invisible characters (bidi controls, zero-width, tags) were removed from {fields}"
+    return [warning("invisible_characters", message, "data")]

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hcs.ai.personal_data import approved_texts
 from hcs.ai.providers import AIProvider
 from hcs.governance.policies import policy_for
 from hcs.messages.models import Message, OutboxEntry
@@ -49,7 +50,10 @@ def gate(session: Session, message: Message) -> dict[str, str] | NeedsText | str
             dict(message.data),
             message.category,
             message.locale or version.template.default_locale,
-            policy_for(session, message.category).guardrail_options(),
+            {
+                **policy_for(session, message.category).guardrail_options(),
+                "approved": approved_texts(version.parts),
+            },
         )
     if item.status == APPROVED:
         return {name: slot["text"] for name, slot in item.slots.items()}

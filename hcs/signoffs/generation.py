@@ -28,6 +28,20 @@ def _shown(findings: list[Finding]) -> list[dict[str, Any]]:
     return [{"check": f.check, "passed": f.passed, "detail": f.detail} for f in findings]
 
 
+def _judged(
+    provider: AIProvider, text: str, slot: Slot, inputs: Mapping[str, Any], findings: list[Finding]
+) -> dict[str, Any] | None:
+    """Ask the judge when one is configured and the deterministic checks passed (provenance)."""
+    judge = provider.judge
+    if judge is None:
+        return None
+    if not passes(findings):
+        return {"model": judge.model, "skipped": "the deterministic checks already failed"}
+    finding = judge.finding(text, slot, inputs)
+    findings.append(finding)
+    return {"model": judge.model, "passed": finding.passed, "detail": finding.detail}
+
+
 def generate_slot(
     slot: Slot,
     data: Mapping[str, Any],
@@ -56,8 +70,10 @@ def generate_slot(
             inputs,
             category=category,
             locale=locale,
+            finish_reason=generation.finish_reason,
             **guardrails,
         )
+        record["judge"] = _judged(provider, generation.text, slot, inputs, findings)
         record.update(
             provider=generation.provider,
             model=generation.model,
@@ -66,6 +82,7 @@ def generate_slot(
             raw=generation.raw,
             generated=generation.text,
             latency_ms=generation.latency_ms,
+            finish_reason=generation.finish_reason,
         )
     ok = passes(findings)
     record["findings"] = _shown(findings)

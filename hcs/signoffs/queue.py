@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hcs.ai.guardrails import passes, run_guardrails
+from hcs.ai.personal_data import approved_texts
 from hcs.ai.slots import slot_from
 from hcs.audit import record
 from hcs.governance.policies import policy_for
@@ -112,6 +113,7 @@ def _apply_edits(
             inputs,
             category=message.category,
             **options,
+            approved=approved_texts(version.parts),
             locale=message.locale or version.template.default_locale,
         )
         if not passes(findings):

@@ -13,13 +13,13 @@ from hcs import archive
 from hcs.audit import AuditEntry
 from hcs.infrastructure.db import transaction
 from templates_store.orm import utcnow
-from tests.api.conftest import ApiWorld
-from tests.archive_support import EMAIL, OUTPUT, make_entry
+from tests.support.archive import EMAIL, OUTPUT, make_entry
+from tests.support.world import World
 
 PDF = b"%PDF-1.7\n\x00\xff\xfe letter\n%%EOF"
 
 
-def _seed(world: ApiWorld) -> dict[str, int]:
+def _seed(world: World) -> dict[str, int]:
     keys = archive.keyring(world.app.extensions["hcs"].settings)
     with transaction(world.app.extensions["hcs"].sessions) as session:
         email = make_entry(session, 1, keys=keys)
@@ -40,7 +40,7 @@ def _seed(world: ApiWorld) -> dict[str, int]:
         return {"email": email.id, "letter": letter.id, "other": other.id}
 
 
-def test_an_auditor_searches_by_recipient_and_sees_no_personal_data(world: ApiWorld) -> None:
+def test_an_auditor_searches_by_recipient_and_sees_no_personal_data(world: World) -> None:
     ids = _seed(world)
     answer = world.as_("aud@example.com").get(f"/archive?recipient={EMAIL}&page_size=1")
     assert answer.status_code == 200
@@ -53,7 +53,7 @@ def test_an_auditor_searches_by_recipient_and_sees_no_personal_data(world: ApiWo
 
 
 def test_searches_and_exports_are_audited_without_the_recipients_address(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     _seed(world)
     auditor = world.as_("aud@example.com")
@@ -79,7 +79,7 @@ def test_searches_and_exports_are_audited_without_the_recipients_address(
     assert all(EMAIL not in a.target and EMAIL not in json.dumps(a.detail) for a in logged)
 
 
-def test_an_auditor_reads_an_entry_with_its_exact_output_and_events(world: ApiWorld) -> None:
+def test_an_auditor_reads_an_entry_with_its_exact_output_and_events(world: World) -> None:
     ids = _seed(world)
     body = world.as_("aud@example.com").get(f"/archive/{ids['email']}").get_json()
     assert (body["output_encoding"], body["output"].encode()) == ("text", OUTPUT)
@@ -98,7 +98,7 @@ def test_an_auditor_reads_an_entry_with_its_exact_output_and_events(world: ApiWo
         ]
 
 
-def test_an_erased_entry_says_so(world: ApiWorld) -> None:
+def test_an_erased_entry_says_so(world: World) -> None:
     ids = _seed(world)
     keys = archive.keyring(world.app.extensions["hcs"].settings)
     with transaction(world.app.extensions["hcs"].sessions) as session:
@@ -108,7 +108,7 @@ def test_an_erased_entry_says_so(world: ApiWorld) -> None:
     assert body["intact"] is True and body["template"] == "order-confirmation"
 
 
-def test_a_tampered_entry_reads_as_not_intact(world: ApiWorld) -> None:
+def test_a_tampered_entry_reads_as_not_intact(world: World) -> None:
     ids = _seed(world)
     with transaction(world.app.extensions["hcs"].sessions) as session:
         session.execute(
@@ -119,7 +119,7 @@ def test_a_tampered_entry_reads_as_not_intact(world: ApiWorld) -> None:
     assert body["intact"] is False and body["provider"] == "forged"
 
 
-def test_an_export_is_a_zip_of_json_lines_and_outputs(world: ApiWorld) -> None:
+def test_an_export_is_a_zip_of_json_lines_and_outputs(world: World) -> None:
     ids = _seed(world)
     answer = world.as_("aud@example.com").get(f"/archive/export?recipient={EMAIL}")
     assert answer.status_code == 200 and answer.mimetype == "application/zip"
@@ -129,14 +129,14 @@ def test_an_export_is_a_zip_of_json_lines_and_outputs(world: ApiWorld) -> None:
         assert len(zipped.read("entries.jsonl").splitlines()) == 2
 
 
-def test_authors_reviewers_and_system_keys_get_403(world: ApiWorld) -> None:
+def test_authors_reviewers_and_system_keys_get_403(world: World) -> None:
     ids = _seed(world)
     for who in ("ana@example.com", "lee@example.com", "system"):
         for path in ("/archive", f"/archive/{ids['email']}", "/archive/export"):
             assert world.as_(who).get(path).status_code == 403, (who, path)
 
 
-def test_an_unknown_entry_is_404_and_bad_filters_are_422(world: ApiWorld) -> None:
+def test_an_unknown_entry_is_404_and_bad_filters_are_422(world: World) -> None:
     auditor = world.as_("aud@example.com")
     assert auditor.get("/archive/999999").status_code == 404
     assert auditor.get("/archive/99999999999999999999").status_code == 404

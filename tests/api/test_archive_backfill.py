@@ -27,22 +27,20 @@ from hcs.signoffs.gate import signed_off_texts
 from hcs.worker.runtime import build_worker
 from hcs.worker.tasks import close_runtime, make_celery, sweep_once
 from templates_store.orm import utcnow
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import ORDER, dispatch, published
-from tests.api.test_signoffs import ai_template
-from tests.api.test_signoffs import send as send_ai
+from tests.support.flows import ORDER, ai_template, dispatch, published, send_ai
+from tests.support.world import World
 
 LATER = timedelta(minutes=3)
 
 
-def send(world: ApiWorld, **to: str) -> str:
+def send(world: World, **to: str) -> str:
     body = {**ORDER, "to": {**ORDER["to"], **to}}
     answer = world.as_("system").post("/messages", body)
     assert answer.status_code == 202, answer.get_json()
     return str(answer.get_json()["id"])
 
 
-def sent_unarchived(world: ApiWorld, **to: str) -> str:
+def sent_unarchived(world: World, **to: str) -> str:
     """A message sent whose archive step never ran, as when its worker died right after `sent`."""
     message_id = send(world, **to)
     assert dispatch(world) == 1  # the worker has no after-send step
@@ -50,7 +48,7 @@ def sent_unarchived(world: ApiWorld, **to: str) -> str:
     return message_id
 
 
-def backfill(world: ApiWorld, later: timedelta = LATER) -> int:
+def backfill(world: World, later: timedelta = LATER) -> int:
     services = world.app.extensions["hcs"]
     return archive_missed(
         services.sessions,
@@ -60,32 +58,32 @@ def backfill(world: ApiWorld, later: timedelta = LATER) -> int:
     )
 
 
-def entries(world: ApiWorld) -> dict[str, int]:
+def entries(world: World) -> dict[str, int]:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         rows = session.execute(select(archive.ArchiveEntry.message_id, archive.ArchiveEntry.id))
         return {message_id: entry_id for message_id, entry_id in rows}
 
 
-def opened(world: ApiWorld, message_id: str) -> archive.OpenedEntry:
+def opened(world: World, message_id: str) -> archive.OpenedEntry:
     services = world.app.extensions["hcs"]
     with transaction(services.sessions) as session:
         entry = archive.entry_for_message(session, message_id)
         return archive.open_entry(session, entry, archive.keyring(services.settings))
 
 
-def events(world: ApiWorld, message_id: str) -> list[tuple[str, dict[str, Any]]]:
+def events(world: World, message_id: str) -> list[tuple[str, dict[str, Any]]]:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         query = select(MessageEvent).where(MessageEvent.message_id == message_id)
         return [(e.kind, e.detail) for e in session.scalars(query.order_by(MessageEvent.id))]
 
 
-def sent_long_ago(world: ApiWorld, message_id: str) -> None:
+def sent_long_ago(world: World, message_id: str) -> None:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         moment = utcnow() - timedelta(minutes=5)
         session.execute(update(Message).where(Message.id == message_id).values(sent_at=moment))
 
 
-def erase(world: ApiWorld, message_id: str) -> None:
+def erase(world: World, message_id: str) -> None:
     services = world.app.extensions["hcs"]
     with transaction(services.sessions) as session:
         recipient = session.get_one(Message, message_id).recipient_key
@@ -93,12 +91,12 @@ def erase(world: ApiWorld, message_id: str) -> None:
         archive.erase_recipient(session, recipient, actor="root@example.com", keys=keys)
 
 
-def verify(world: ApiWorld) -> Any:
+def verify(world: World) -> Any:
     env = {"HCS_DATABASE_URL": world.app.extensions["hcs"].settings.database_url}
     return CliRunner().invoke(main, ["archive", "verify"], env=env)
 
 
-def test_a_sent_email_is_archived_late_with_the_bytes_in_the_outbox(world: ApiWorld) -> None:
+def test_a_sent_email_is_archived_late_with_the_bytes_in_the_outbox(world: World) -> None:
     published(world)
     message_id = sent_unarchived(world)
     assert backfill(world) == 1
@@ -112,7 +110,7 @@ def test_a_sent_email_is_archived_late_with_the_bytes_in_the_outbox(world: ApiWo
     assert result.exit_code == 0 and result.output.startswith("1 entries"), result.output
 
 
-def test_messages_inside_the_grace_period_are_left_to_their_worker(world: ApiWorld) -> None:
+def test_messages_inside_the_grace_period_are_left_to_their_worker(world: World) -> None:
     published(world)
     message_id = sent_unarchived(world)
     assert backfill(world, later=timedelta(0)) == 0
@@ -120,7 +118,7 @@ def test_messages_inside_the_grace_period_are_left_to_their_worker(world: ApiWor
     assert backfill(world) == 1 and list(entries(world)) == [message_id]
 
 
-def test_an_ai_message_is_archived_with_the_text_a_person_signed_off(world: ApiWorld) -> None:
+def test_an_ai_message_is_archived_with_the_text_a_person_signed_off(world: World) -> None:
     ai_template(world)
     message_id = send_ai(world)
     dispatch(world)  # generates the AI text; the message waits for sign-off
@@ -139,7 +137,7 @@ def test_an_ai_message_is_archived_with_the_text_a_person_signed_off(world: ApiW
     assert entry.ai is not None and entry.ai["signed_off_by"] == "sam@example.com"
 
 
-def test_a_recipient_erased_after_the_send_is_not_archived_again(world: ApiWorld) -> None:
+def test_a_recipient_erased_after_the_send_is_not_archived_again(world: World) -> None:
     published(world)
     message_id = sent_unarchived(world)
     erase(world, message_id)  # nothing of theirs was archived yet: no key to destroy
@@ -150,7 +148,7 @@ def test_a_recipient_erased_after_the_send_is_not_archived_again(world: ApiWorld
     assert len([k for k, _ in events(world, message_id) if k == "archive_skipped"]) == 1
 
 
-def test_an_erasure_destroys_the_keys_and_wins_over_late_archiving(world: ApiWorld) -> None:
+def test_an_erasure_destroys_the_keys_and_wins_over_late_archiving(world: World) -> None:
     published(world)
     services = world.app.extensions["hcs"]
     first = send(world)
@@ -161,14 +159,14 @@ def test_an_erasure_destroys_the_keys_and_wins_over_late_archiving(world: ApiWor
     assert ("archive_skipped", {"reason": "recipient erased"}) in events(world, second)
 
 
-def sent_unarchived_after(world: ApiWorld, earlier: str) -> str:
+def sent_unarchived_after(world: World, earlier: str) -> str:
     message_id = send(world)
     assert dispatch(world) == 1
     assert list(entries(world)) == [earlier]
     return message_id
 
 
-def test_a_message_sent_after_an_erasure_is_archived_late(world: ApiWorld) -> None:
+def test_a_message_sent_after_an_erasure_is_archived_late(world: World) -> None:
     published(world)
     services = world.app.extensions["hcs"]
     first = send(world)
@@ -179,7 +177,7 @@ def test_a_message_sent_after_an_erasure_is_archived_late(world: ApiWorld) -> No
     assert opened(world, second).state == "readable"
 
 
-def test_a_failed_archive_write_is_archived_late_after_a_pause(world: ApiWorld) -> None:
+def test_a_failed_archive_write_is_archived_late_after_a_pause(world: World) -> None:
     published(world)
     services = world.app.extensions["hcs"]
     message_id = send(world)
@@ -197,7 +195,7 @@ def test_a_failed_archive_write_is_archived_late_after_a_pause(world: ApiWorld) 
 
 
 def test_one_message_that_cannot_be_archived_does_not_stop_the_others(
-    world: ApiWorld, caplog: pytest.LogCaptureFixture
+    world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     published(world)
     broken = sent_unarchived(world)
@@ -215,7 +213,7 @@ def test_one_message_that_cannot_be_archived_does_not_stop_the_others(
     assert "customer@example.com" not in json.dumps(line) and "A-1001" not in json.dumps(line)
 
 
-def _wait_for_lock(world: ApiWorld) -> None:
+def _wait_for_lock(world: World) -> None:
     """Until another connection waits on a lock (PostgreSQL) or a moment passes (SQLite)."""
     services = world.app.extensions["hcs"]
     if not services.settings.database_url.startswith("postgresql"):
@@ -234,7 +232,7 @@ def _wait_for_lock(world: ApiWorld) -> None:
     raise AssertionError("the late archiver never waited for the other entry")
 
 
-def test_two_writers_at_once_make_one_entry(world: ApiWorld) -> None:
+def test_two_writers_at_once_make_one_entry(world: World) -> None:
     published(world)
     message_id = sent_unarchived(world)
     services = world.app.extensions["hcs"]
@@ -253,7 +251,7 @@ def test_two_writers_at_once_make_one_entry(world: ApiWorld) -> None:
     assert [k for k, _ in events(world, message_id) if k.startswith("archive")] == []
 
 
-def test_the_late_archiver_runs_at_most_once_a_minute(world: ApiWorld) -> None:
+def test_the_late_archiver_runs_at_most_once_a_minute(world: World) -> None:
     published(world)
     services = world.app.extensions["hcs"]
     keys = archive.keyring(services.settings)
@@ -269,12 +267,12 @@ def test_the_late_archiver_runs_at_most_once_a_minute(world: ApiWorld) -> None:
     assert second in entries(world)
 
 
-def sent_at(world: ApiWorld, message_id: str) -> Any:
+def sent_at(world: World, message_id: str) -> Any:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         return session.get_one(Message, message_id).sent_at
 
 
-def test_later_looks_start_at_the_oldest_send_still_missing_its_entry(world: ApiWorld) -> None:
+def test_later_looks_start_at_the_oldest_send_still_missing_its_entry(world: World) -> None:
     published(world)
     services = world.app.extensions["hcs"]
     keys, providers = archive.keyring(services.settings), build_providers(services.settings)
@@ -302,7 +300,7 @@ def test_later_looks_start_at_the_oldest_send_still_missing_its_entry(world: Api
     assert backfill(world) == 1 and before in entries(world)  # a full look still finds it
 
 
-def test_the_in_process_worker_archives_what_was_missed(world: ApiWorld) -> None:
+def test_the_in_process_worker_archives_what_was_missed(world: World) -> None:
     published(world)
     services = world.app.extensions["hcs"]
     message_id = sent_unarchived(world)
@@ -318,7 +316,7 @@ def test_the_in_process_worker_archives_what_was_missed(world: ApiWorld) -> None
     assert list(entries(world)) == [message_id]
 
 
-def test_the_celery_sweep_archives_what_was_missed(world: ApiWorld) -> None:
+def test_the_celery_sweep_archives_what_was_missed(world: World) -> None:
     published(world)
     services = world.app.extensions["hcs"]
     message_id = sent_unarchived(world)
@@ -334,7 +332,7 @@ def test_the_celery_sweep_archives_what_was_missed(world: ApiWorld) -> None:
         assert session.scalar(late) == 1
 
 
-def test_hcs_archive_backfill_archives_what_was_missed_now(world: ApiWorld) -> None:
+def test_hcs_archive_backfill_archives_what_was_missed_now(world: World) -> None:
     published(world)
     message_id = sent_unarchived(world)
     sent_long_ago(world, message_id)

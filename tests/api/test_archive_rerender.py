@@ -14,7 +14,7 @@ from hcs.dispatch.providers import build_providers
 from hcs.dispatch.rerendering import rerender
 from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import Worker
-from tests.api.conftest import ApiWorld
+from tests.support.world import World
 
 ADDRESS = ["Claire Martin", "12 rue des Lilas", "69003 Lyon", "France"]
 SENDS = [
@@ -51,7 +51,7 @@ SENDS = [
 ]
 
 
-def _send_and_archive(world: ApiWorld) -> dict[str, int]:
+def _send_and_archive(world: World) -> dict[str, int]:
     services = world.app.extensions["hcs"]
     with transaction(services.sessions) as session:
         load_demo(session)
@@ -67,7 +67,7 @@ def _send_and_archive(world: ApiWorld) -> dict[str, int]:
         return {channel: entry_id for channel, entry_id in rows}
 
 
-def test_every_channels_archived_output_renders_again_byte_identical(world: ApiWorld) -> None:
+def test_every_channels_archived_output_renders_again_byte_identical(world: World) -> None:
     ids = _send_and_archive(world)
     assert set(ids) == {"email", "sms", "letter"}
     services = world.app.extensions["hcs"]
@@ -84,7 +84,7 @@ def test_every_channels_archived_output_renders_again_byte_identical(world: ApiW
         assert (result.identical, result.same_closure) == (True, True), (channel, result)
 
 
-def test_the_cli_says_identical_or_names_the_first_differing_byte(world: ApiWorld) -> None:
+def test_the_cli_says_identical_or_names_the_first_differing_byte(world: World) -> None:
     ids = _send_and_archive(world)
     env = {"HCS_DATABASE_URL": world.app.extensions["hcs"].settings.database_url}
     result = CliRunner().invoke(main, ["archive", "rerender", str(ids["sms"])], env=env)

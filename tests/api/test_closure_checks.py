@@ -9,20 +9,19 @@ from hcs.audit import AuditEntry
 from hcs.infrastructure.db import transaction
 from templates_store.lookup import get_version
 from templates_store.models import TemplateVersion
-from tests.api.conftest import ApiWorld
-from tests.api.test_lifecycle import new_template
-from tests.api.test_messages import ORDER, dispatch, published
+from tests.support.flows import ORDER, dispatch, new_template, published
+from tests.support.world import World
 
 PATH = "/templates/order-confirmation/versions/1"
 
 
-def _submitted(world: ApiWorld) -> str:
+def _submitted(world: World) -> str:
     new_template(world)
     submitted = world.as_("ana@example.com").post(f"{PATH}/submit")
     return str(submitted.get_json()["closure_hash"])
 
 
-def test_an_approval_for_another_closure_is_a_conflict(world: ApiWorld) -> None:
+def test_an_approval_for_another_closure_is_a_conflict(world: World) -> None:
     shown = _submitted(world)
     lee = world.as_("lee@example.com")
     stale = lee.post(f"{PATH}/approve", {"closure_hash": "sha256:" + "0" * 64})
@@ -34,7 +33,7 @@ def test_an_approval_for_another_closure_is_a_conflict(world: ApiWorld) -> None:
     assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
 
 
-def test_a_version_changed_in_the_database_cannot_be_approved(world: ApiWorld) -> None:
+def test_a_version_changed_in_the_database_cannot_be_approved(world: World) -> None:
     shown = _submitted(world)
     with transaction(world.app.extensions["hcs"].sessions) as session:
         version_id = get_version(session, "order-confirmation", 1).id
@@ -46,7 +45,7 @@ def test_a_version_changed_in_the_database_cannot_be_approved(world: ApiWorld) -
     assert answer.status_code == 409 and "no longer matches" in answer.get_json()["message"]
 
 
-def test_a_published_version_edited_in_the_database_is_not_sent(world: ApiWorld) -> None:
+def test_a_published_version_edited_in_the_database_is_not_sent(world: World) -> None:
     published(world)
     with transaction(world.app.extensions["hcs"].sessions) as session:
         version_id = get_version(session, "order-confirmation", 1).id
@@ -73,7 +72,7 @@ def test_a_published_version_edited_in_the_database_is_not_sent(world: ApiWorld)
         assert entry.detail["approved"] == approved
 
 
-def accepted_hash(world: ApiWorld) -> str:
+def accepted_hash(world: World) -> str:
     """The closure hash the version was approved with, as the API shows it."""
     shown = world.as_("ana@example.com").get(PATH).get_json()
     assert "closure_hash" in shown, shown

@@ -7,12 +7,12 @@ import threading
 from sqlalchemy import func, select
 
 from hcs.governance.models import Approval
-from tests.api.conftest import ApiWorld
-from tests.api.server import post_json, serving
-from tests.api.test_lifecycle import new_template
+from tests.support.flows import new_template
+from tests.support.server import post_json, serving
+from tests.support.world import World
 
 
-def test_two_reviewers_approving_one_stage_at_once_record_one_decision(world: ApiWorld) -> None:
+def test_two_reviewers_approving_one_stage_at_once_record_one_decision(world: World) -> None:
     new_template(world)
     world.as_("ana@example.com").post("/templates/order-confirmation/versions/1/submit")
     reviewers = ["lee@example.com", "bo@example.com"]

@@ -8,8 +8,8 @@ from pypdf import PdfReader
 
 from hcs.cli.seeding import load_demo
 from hcs.infrastructure.db import transaction
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import dispatch
+from tests.support.flows import dispatch
+from tests.support.world import World
 
 ADDRESS = ["Claire Martin", "12 rue des Lilas", "69003 Lyon", "France"]
 PAYMENT = {
@@ -21,7 +21,7 @@ PAYMENT = {
 }
 
 
-def test_every_demo_template_sends_on_its_channels(world: ApiWorld) -> None:
+def test_every_demo_template_sends_on_its_channels(world: World) -> None:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         load_demo(session)
     system = world.as_("system")

@@ -16,11 +16,11 @@ from hcs.dispatch.providers import build_providers
 from hcs.infrastructure.db import transaction
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.worker.runtime import build_worker
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import ORDER, published
+from tests.support.flows import ORDER, published
+from tests.support.world import World
 
 
-def send(world: ApiWorld, count: int) -> list[str]:
+def send(world: World, count: int) -> list[str]:
     ids = []
     for n in range(count):
         body = {**ORDER, "to": {"email": f"customer{n}@example.com"}}
@@ -30,24 +30,24 @@ def send(world: ApiWorld, count: int) -> list[str]:
     return ids
 
 
-def statuses(world: ApiWorld) -> dict[str, str]:
+def statuses(world: World) -> dict[str, str]:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         return dict(session.execute(select(Message.id, Message.status)).all())
 
 
-def archived(world: ApiWorld) -> set[str]:
+def archived(world: World) -> set[str]:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         return set(session.scalars(select(archive.ArchiveEntry.message_id)))
 
 
-def kinds(world: ApiWorld, message_id: str) -> list[str]:
+def kinds(world: World, message_id: str) -> list[str]:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         query = select(MessageEvent.kind).where(MessageEvent.message_id == message_id)
         return list(session.scalars(query.order_by(MessageEvent.id)))
 
 
 def test_a_batch_is_sent_and_archived_with_one_commit_per_message_and_a_few_more(
-    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however slow the machine
     published(world)
@@ -71,7 +71,7 @@ def test_a_batch_is_sent_and_archived_with_one_commit_per_message_and_a_few_more
 
 
 def test_a_message_that_breaks_finishing_leaves_the_rest_of_its_batch_to_go_out(
-    world: ApiWorld, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     published(world)
     first, broken, last = send(world, 3)
@@ -95,7 +95,7 @@ def test_a_message_that_breaks_finishing_leaves_the_rest_of_its_batch_to_go_out(
 
 
 def test_an_archive_write_that_fails_for_one_message_archives_the_rest_of_the_round(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     published(world)
     first, broken, last = send(world, 3)
@@ -118,7 +118,7 @@ def test_an_archive_write_that_fails_for_one_message_archives_the_rest_of_the_ro
 
 
 def test_a_message_recalled_while_it_was_being_finished_is_not_sent(
-    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     published(world)
     first, second = send(world, 2)
@@ -143,7 +143,7 @@ def test_a_message_recalled_while_it_was_being_finished_is_not_sent(
 
 
 def test_finishing_a_message_keeps_no_other_writer_waiting(
-    world: ApiWorld, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     published(world)
     [message_id] = send(world, 1)
@@ -174,7 +174,7 @@ def test_finishing_a_message_keeps_no_other_writer_waiting(
 
 
 def test_a_database_that_fails_under_a_round_stops_the_round_not_its_entries(
-    world: ApiWorld, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     published(world)
     ids = send(world, 3)

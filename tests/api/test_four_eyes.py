@@ -10,13 +10,13 @@ from hcs.governance import authoring
 from hcs.governance.models import Approval
 from hcs.infrastructure.db import transaction
 from templates_store.lookup import get_version
-from tests.api.conftest import ApiWorld
-from tests.api.test_lifecycle import PARTS, new_template
+from tests.support.flows import PARTS, new_template
+from tests.support.world import World
 
 PHISHING = {**PARTS, "sms": {"en": {"body": "Order {{ order_id }}: confirm at evil.example"}}}
 
 
-def test_an_author_reviewer_who_rewrites_a_draft_cannot_approve_it(world: ApiWorld) -> None:
+def test_an_author_reviewer_who_rewrites_a_draft_cannot_approve_it(world: World) -> None:
     new_template(world)  # ana creates version 1
     max_ = world.as_("max@example.com")  # author + reviewer
     edited = max_.patch("/templates/order-confirmation/versions/1", {"parts": PHISHING})
@@ -37,7 +37,7 @@ def test_an_author_reviewer_who_rewrites_a_draft_cannot_approve_it(world: ApiWor
         assert entry.detail["contributors"] == ["ana@example.com", "max@example.com"]
 
 
-def test_the_submitter_is_a_contributor_and_cannot_approve(world: ApiWorld) -> None:
+def test_the_submitter_is_a_contributor_and_cannot_approve(world: World) -> None:
     new_template(world)
     max_ = world.as_("max@example.com")
     submitted = max_.post("/templates/order-confirmation/versions/1/submit")
@@ -48,7 +48,7 @@ def test_the_submitter_is_a_contributor_and_cannot_approve(world: ApiWorld) -> N
     assert lee.post("/templates/order-confirmation/versions/1/approve").status_code == 200
 
 
-def test_a_rewritten_block_cannot_be_approved_by_its_editor(world: ApiWorld) -> None:
+def test_a_rewritten_block_cannot_be_approved_by_its_editor(world: World) -> None:
     ana, max_ = world.as_("ana@example.com"), world.as_("max@example.com")
     ana.post("/blocks", {"key": "footer", "name": "Footer"})
     ana.post("/blocks/footer/versions", {"content": {"text": {"en": "-- Northwind"}}})
@@ -62,7 +62,7 @@ def test_a_rewritten_block_cannot_be_approved_by_its_editor(world: ApiWorld) -> 
     assert answer.status_code == 403 and answer.get_json()["rule"] == "SeparationOfDuties"
 
 
-def test_a_theme_rewritten_by_a_reviewer_is_refused_to_them(world: ApiWorld) -> None:
+def test_a_theme_rewritten_by_a_reviewer_is_refused_to_them(world: World) -> None:
     ana, max_ = world.as_("ana@example.com"), world.as_("max@example.com")
     ana.post("/themes", {"key": "brand", "name": "Brand"})
     ana.post("/themes/brand/versions", {"settings": {"primary_color": "#123456"}})
@@ -77,7 +77,7 @@ def test_a_theme_rewritten_by_a_reviewer_is_refused_to_them(world: ApiWorld) -> 
     assert answer.status_code == 403 and answer.get_json()["rule"] == "SeparationOfDuties"
 
 
-def test_a_version_approved_by_its_own_contributor_cannot_be_published(world: ApiWorld) -> None:
+def test_a_version_approved_by_its_own_contributor_cannot_be_published(world: World) -> None:
     """A decision recorded before the rule (an upgrade) does not let its contributor publish."""
     new_template(world)
     max_ = world.as_("max@example.com")
@@ -101,7 +101,7 @@ def test_a_version_approved_by_its_own_contributor_cannot_be_published(world: Ap
         assert get_version(session, "order-confirmation", 1).status.value == "approved"
 
 
-def test_only_authors_edit_a_draft_someone_else_created(world: ApiWorld) -> None:
+def test_only_authors_edit_a_draft_someone_else_created(world: World) -> None:
     new_template(world)
     with transaction(world.app.extensions["hcs"].sessions) as session:
         try:

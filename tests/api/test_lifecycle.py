@@ -2,61 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.api.conftest import ApiWorld
-
-PARTS = {
-    "email": {
-        "en": {
-            "subject": "Your order {{ order_id }}",
-            "html": '<html lang="en"><body><p>Hi {{ first_name }}, order {{ order_id }} is '
-            "confirmed.</p></body></html>",
-        }
-    },
-    "sms": {"en": {"body": "Order {{ order_id }} is confirmed."}},
-}
-VARIABLES = [
-    {"name": "order_id", "type": "string", "required": True, "example": "A-1001"},
-    {"name": "first_name", "type": "string", "required": True, "data_class": "personal"},
-]
-SAMPLE = {"order_id": "A-1001", "first_name": "Ana"}
+from tests.support.flows import PARTS, new_template, reviewed
+from tests.support.world import World
 
 
-def new_template(world: ApiWorld, key: str = "order-confirmation", **fields: Any) -> None:
-    ana = world.as_("ana@example.com")
-    body = {
-        "key": key,
-        "name": "Order confirmation",
-        "category": "transactional",
-        "channels": ["email", "sms"],
-        **fields,
-    }
-    assert ana.post("/templates", body).status_code == 201
-    draft = ana.post(
-        f"/templates/{key}/versions",
-        {"parts": PARTS, "variables": VARIABLES, "sample_data": SAMPLE},
-    )
-    assert draft.status_code == 201, draft.get_json()
-
-
-def reviewed(world: ApiWorld, key: str, number: int, *reviewers: str) -> dict[str, Any]:
-    assert (
-        world.as_("ana@example.com").post(f"/templates/{key}/versions/{number}/submit").status_code
-        == 200
-    )
-    answer: dict[str, Any] = {}
-    for reviewer in reviewers:
-        response = world.as_(reviewer).post(
-            f"/templates/{key}/versions/{number}/approve",
-            {"comment": "Checked against the policy."},
-        )
-        assert response.status_code == 200, response.get_json()
-        answer = response.get_json()
-    return answer
-
-
-def test_a_template_goes_from_draft_to_published_and_back(world: ApiWorld) -> None:
+def test_a_template_goes_from_draft_to_published_and_back(world: World) -> None:
     new_template(world)
     ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
     preview = ana.post("/templates/order-confirmation/preview", {"channel": "sms"})
@@ -97,7 +47,7 @@ def test_a_template_goes_from_draft_to_published_and_back(world: ApiWorld) -> No
     assert ana.post("/templates/order-confirmation/versions", {}).status_code == 409
 
 
-def test_every_governance_action_lands_in_the_audit_log(world: ApiWorld) -> None:
+def test_every_governance_action_lands_in_the_audit_log(world: World) -> None:
     new_template(world)
     reviewed(world, "order-confirmation", 1, "lee@example.com")
     world.as_("lee@example.com").post("/templates/order-confirmation/versions/1/publish")
@@ -110,7 +60,7 @@ def test_every_governance_action_lands_in_the_audit_log(world: ApiWorld) -> None
     assert world.as_("ana@example.com").get("/audit").status_code == 403
 
 
-def test_a_rejection_needs_a_comment_and_freezes_the_version(world: ApiWorld) -> None:
+def test_a_rejection_needs_a_comment_and_freezes_the_version(world: World) -> None:
     new_template(world)
     ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
     ana.post("/templates/order-confirmation/versions/1/submit")
@@ -128,7 +78,7 @@ def test_a_rejection_needs_a_comment_and_freezes_the_version(world: ApiWorld) ->
     assert again.status_code == 201 and again.get_json()["status"] == "draft"
 
 
-def test_marketing_needs_legal_then_brand_from_two_people(world: ApiWorld) -> None:
+def test_marketing_needs_legal_then_brand_from_two_people(world: World) -> None:
     new_template(world, key="winter-sale", category="marketing")
     ana, lee, bo = (world.as_(e) for e in ("ana@example.com", "lee@example.com", "bo@example.com"))
     parts = {
@@ -147,7 +97,7 @@ def test_marketing_needs_legal_then_brand_from_two_people(world: ApiWorld) -> No
     assert any(k.startswith("checks.required_blocks") for k in blocked.get_json()["errors"])
 
 
-def test_the_policy_stages_run_in_order(world: ApiWorld) -> None:
+def test_the_policy_stages_run_in_order(world: World) -> None:
     root = world.as_("root@example.com")
     assert (
         root.patch(

@@ -4,36 +4,14 @@ from __future__ import annotations
 
 import json
 from email import message_from_bytes, policy
-from typing import Any
 
 import pytest
 
-from hcs.dispatch.providers import build_providers
-from hcs.worker.runtime import Worker
-from tests.api.conftest import ApiWorld
-from tests.api.test_lifecycle import new_template, reviewed
-
-ORDER = {
-    "template": "order-confirmation",
-    "channel": "email",
-    "to": {"email": "Customer@Example.com", "name": "Ana Ruiz"},
-    "data": {"order_id": "A-1001", "first_name": "Ana"},
-}
+from tests.support.flows import ORDER, dispatch, new_template, published, reviewed
+from tests.support.world import World
 
 
-def published(world: ApiWorld, key: str = "order-confirmation", **fields: Any) -> None:
-    new_template(world, key=key, **fields)
-    reviewed(world, key, 1, "lee@example.com")
-    world.as_("lee@example.com").post(f"/templates/{key}/versions/1/publish")
-
-
-def dispatch(world: ApiWorld) -> int:
-    services = world.app.extensions["hcs"]
-    worker = Worker(services.sessions, build_providers(services.settings), on_sent=None)
-    return worker.run_once()
-
-
-def test_an_accepted_email_is_sent_once_and_lands_in_the_outbox(world: ApiWorld) -> None:
+def test_an_accepted_email_is_sent_once_and_lands_in_the_outbox(world: World) -> None:
     published(world)
     system = world.as_("system")
     accepted = system.post("/messages", ORDER)
@@ -51,7 +29,7 @@ def test_an_accepted_email_is_sent_once_and_lands_in_the_outbox(world: ApiWorld)
     assert "Hi Ana, order A-1001 is confirmed." in sent.get_body(("html",)).get_content()
 
 
-def test_the_same_idempotency_key_and_body_creates_nothing_new(world: ApiWorld) -> None:
+def test_the_same_idempotency_key_and_body_creates_nothing_new(world: World) -> None:
     published(world)
     system = world.as_("system")
     first = system.post("/messages", ORDER, headers={"Idempotency-Key": "order-A-1001"})
@@ -66,7 +44,7 @@ def test_the_same_idempotency_key_and_body_creates_nothing_new(world: ApiWorld) 
     assert dispatch(world) == 1
 
 
-def test_a_send_names_the_bad_field_and_changes_nothing(world: ApiWorld) -> None:
+def test_a_send_names_the_bad_field_and_changes_nothing(world: World) -> None:
     published(world)
     system = world.as_("system")
     wrong = system.post("/messages", {**ORDER, "data": {"order_id": 17}})
@@ -77,7 +55,7 @@ def test_a_send_names_the_bad_field_and_changes_nothing(world: ApiWorld) -> None
     assert dispatch(world) == 0
 
 
-def test_sends_need_a_published_sendable_version(world: ApiWorld) -> None:
+def test_sends_need_a_published_sendable_version(world: World) -> None:
     new_template(world)
     system = world.as_("system")
     assert system.post("/messages", ORDER).status_code == 409
@@ -93,7 +71,7 @@ def test_sends_need_a_published_sendable_version(world: ApiWorld) -> None:
     assert after["status"] == "failed" and "retired" in after["reason"]
 
 
-def test_marketing_needs_an_opt_in_and_an_opt_out_suppresses(world: ApiWorld) -> None:
+def test_marketing_needs_an_opt_in_and_an_opt_out_suppresses(world: World) -> None:
     published(world, key="sms-offers", category="service")
     system = world.as_("system")
     sms = {
@@ -114,7 +92,7 @@ def test_marketing_needs_an_opt_in_and_an_opt_out_suppresses(world: ApiWorld) ->
     assert "opted out of service" in message["reason"]
 
 
-def test_a_batch_is_accepted_whole_or_refused_naming_the_message(world: ApiWorld) -> None:
+def test_a_batch_is_accepted_whole_or_refused_naming_the_message(world: World) -> None:
     published(world)
     system = world.as_("system")
     good = [
@@ -138,7 +116,7 @@ def test_a_batch_is_accepted_whole_or_refused_naming_the_message(world: ApiWorld
 
 
 @pytest.mark.parametrize("channel", ["sms"])
-def test_sms_output_is_the_rendered_body_to_an_e164_number(world: ApiWorld, channel: str) -> None:
+def test_sms_output_is_the_rendered_body_to_an_e164_number(world: World, channel: str) -> None:
     published(world)
     accepted = (
         world.as_("system")

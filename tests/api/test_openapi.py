@@ -7,26 +7,34 @@ the domain knows (a locale Babel does not know, a key that is taken), which is a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
+from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from hcs.cli.seeding import load_demo
-from hcs.http.app import create_app
 from hcs.identity import ROLES, create_api_key, create_user
-from hcs.infrastructure import migrate
-from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import transaction
+from tests.support.databases import Databases
+from tests.support.world import running, settings_for
 
 
 @pytest.fixture(scope="module")
-def app_and_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str]]:
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('openapi')) / 'hcs.db'}"
-    migrate.upgrade(url)
-    app = create_app(Settings(database_url=url, secret_key="test", insecure_cookies=True))
+def app_and_key(
+    databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[object, str]]:
+    directory = tmp_path_factory.mktemp("openapi")
+    with (
+        databases.copy("sqlite", "migrated", directory) as (url, _),
+        running(settings_for(url, var_dir=directory / "var"), {}) as world,
+    ):
+        yield world.app, _everyone(world.app)
+
+
+def _everyone(app: Flask) -> str:
+    """The demo set and a person with every role; the key of every scope that person has."""
     with transaction(app.extensions["hcs"].sessions) as session:
         load_demo(session)
         create_user(session, email="all@example.com", roles=list(ROLES), actor="t")
@@ -37,8 +45,7 @@ def app_and_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[obje
             user_email="all@example.com",
             actor="t",
         )
-    yield app, key
-    app.extensions["hcs"].engine.dispose()
+    return key
 
 
 def test_the_api_matches_its_document(app_and_key: tuple) -> None:

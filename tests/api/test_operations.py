@@ -9,13 +9,12 @@ import pytest
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
-from hcs.http.app import create_app
 from hcs.worker.runtime import build_worker
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import ORDER, published
+from tests.support.flows import ORDER, published
+from tests.support.world import World, running
 
 
-def scrape(world: ApiWorld) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+def scrape(world: World) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     response = world.app.test_client().get("/metrics")
     assert response.status_code == 200 and response.mimetype == "text/plain"
     return {
@@ -30,7 +29,7 @@ def value(metrics: dict, name: str, **labels: str) -> float:
 
 
 def test_metrics_count_accepts_renders_sends_archive_writes_and_the_queue(
-    world: ApiWorld,
+    world: World,
 ) -> None:
     published(world)
     before = scrape(world)
@@ -58,12 +57,11 @@ def test_metrics_count_accepts_renders_sends_archive_writes_and_the_queue(
 
 
 @pytest.fixture
-def broker_app(world: ApiWorld, request: pytest.FixtureRequest) -> Iterator[Flask]:
+def broker_app(world: World, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """A second app on the world's database, with a broker."""
     settings = replace(world.app.extensions["hcs"].settings, broker_url=request.param)
-    app = create_app(settings)
-    yield app
-    app.extensions["celery"].close()
-    app.extensions["hcs"].engine.dispose()
+    with running(settings, world.keys) as broker_world:
+        yield broker_world.app
 
 
 @pytest.mark.parametrize("broker_app", ["redis://127.0.0.1:6379/0"], indirect=True)
@@ -75,7 +73,7 @@ def test_healthz_checks_the_broker_when_one_is_configured(broker_app: Flask) -> 
 
 @pytest.mark.parametrize("broker_app", ["redis://127.0.0.1:1/0"], indirect=True)
 def test_a_broker_that_is_down_is_named_by_healthz_and_loses_no_send(
-    world: ApiWorld, broker_app: Flask
+    world: World, broker_app: Flask
 ) -> None:
     response = broker_app.test_client().get("/healthz")
     assert response.status_code == 503

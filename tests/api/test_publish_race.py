@@ -5,14 +5,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from tests.api.conftest import ApiWorld
-from tests.api.test_lifecycle import PARTS, reviewed
-from tests.api.test_messages import published
+from tests.support.flows import PARTS, published, reviewed
+from tests.support.world import World
 
 KEY = "order-confirmation"
 
 
-def _approved_draft(world: ApiWorld, body: str) -> int:
+def _approved_draft(world: World, body: str) -> int:
     parts = {**PARTS, "sms": {"en": {"body": body}}}
     draft = world.as_("ana@example.com").post(f"/templates/{KEY}/versions", {"parts": parts})
     number = int(draft.get_json()["number"])
@@ -20,7 +19,7 @@ def _approved_draft(world: ApiWorld, body: str) -> int:
     return number
 
 
-def test_two_publishes_at_once_one_wins_the_other_is_a_conflict(world: ApiWorld) -> None:
+def test_two_publishes_at_once_one_wins_the_other_is_a_conflict(world: World) -> None:
     published(world)  # version 1 sends
     second = _approved_draft(world, "Order {{ order_id }} is confirmed, thanks.")
     third = _approved_draft(world, "Order {{ order_id }} is confirmed. Thank you!")
@@ -50,7 +49,7 @@ def test_two_publishes_at_once_one_wins_the_other_is_a_conflict(world: ApiWorld)
     assert template["published_version"] == winner
 
 
-def test_a_publish_that_replaces_what_it_saw_succeeds(world: ApiWorld) -> None:
+def test_a_publish_that_replaces_what_it_saw_succeeds(world: World) -> None:
     published(world)
     second = _approved_draft(world, "Order {{ order_id }} is on its way.")
     lee = world.as_("lee@example.com")

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import ORDER, dispatch, published
+from tests.support.flows import ORDER, dispatch, published
+from tests.support.world import World
 
 
-def _send(world: ApiWorld, email: str) -> str:
+def _send(world: World, email: str) -> str:
     answer = world.as_("system").post("/messages", {**ORDER, "to": {"email": email}})
     assert answer.status_code == 202, answer.get_json()
     return str(answer.get_json()["id"])
 
 
-def _status(world: ApiWorld, message_id: str) -> str:
+def _status(world: World, message_id: str) -> str:
     return str(world.as_("root@example.com").get(f"/messages/{message_id}").get_json()["status"])
 
 
-def test_suspending_a_version_holds_its_unsent_messages(world: ApiWorld) -> None:
+def test_suspending_a_version_holds_its_unsent_messages(world: World) -> None:
     published(world)
     first = _send(world, "first@example.com")
     dispatch(world)
@@ -44,7 +44,7 @@ def test_suspending_a_version_holds_its_unsent_messages(world: ApiWorld) -> None
     assert {_status(world, i) for i in waiting} == {"sent"}
 
 
-def test_the_impact_report_lists_recipients_per_version_and_channel(world: ApiWorld) -> None:
+def test_the_impact_report_lists_recipients_per_version_and_channel(world: World) -> None:
     published(world)
     for email in ("a@example.com", "b@example.com"):
         _send(world, email)

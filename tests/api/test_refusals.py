@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from hcs.identity import create_api_key, revoke_api_key
 from hcs.infrastructure.db import transaction
-from tests.api.conftest import ApiWorld
-from tests.api.test_lifecycle import PARTS, new_template, reviewed
+from tests.support.flows import PARTS, new_template, reviewed
+from tests.support.world import World
 
 
-def _submitted(world: ApiWorld) -> None:
+def _submitted(world: World) -> None:
     new_template(world)
     assert (
         world.as_("ana@example.com")
@@ -18,7 +18,7 @@ def _submitted(world: ApiWorld) -> None:
     )
 
 
-def test_an_author_cannot_approve_their_own_version(world: ApiWorld) -> None:
+def test_an_author_cannot_approve_their_own_version(world: World) -> None:
     max_ = world.as_("max@example.com")
     max_.post(
         "/templates", {"key": "own-work", "name": "Own", "category": "service", "channels": ["sms"]}
@@ -30,13 +30,13 @@ def test_an_author_cannot_approve_their_own_version(world: ApiWorld) -> None:
     assert max_.get("/templates/own-work/versions/1").get_json()["approvals"] == []
 
 
-def test_approving_a_draft_is_a_conflict(world: ApiWorld) -> None:
+def test_approving_a_draft_is_a_conflict(world: World) -> None:
     new_template(world)
     answer = world.as_("lee@example.com").post("/templates/order-confirmation/versions/1/approve")
     assert answer.status_code == 409 and "only a version in review" in answer.get_json()["message"]
 
 
-def test_editing_a_submitted_version_is_a_conflict(world: ApiWorld) -> None:
+def test_editing_a_submitted_version_is_a_conflict(world: World) -> None:
     _submitted(world)
     ana = world.as_("ana@example.com")
     answer = ana.patch("/templates/order-confirmation/versions/1", {"parts": {}})
@@ -44,19 +44,19 @@ def test_editing_a_submitted_version_is_a_conflict(world: ApiWorld) -> None:
     assert ana.get("/templates/order-confirmation/versions/1").get_json()["parts"] == PARTS
 
 
-def test_publishing_a_version_in_review_is_a_conflict(world: ApiWorld) -> None:
+def test_publishing_a_version_in_review_is_a_conflict(world: World) -> None:
     _submitted(world)
     answer = world.as_("lee@example.com").post("/templates/order-confirmation/versions/1/publish")
     assert answer.status_code == 409
 
 
-def test_an_unknown_template_is_not_found(world: ApiWorld) -> None:
+def test_an_unknown_template_is_not_found(world: World) -> None:
     lee = world.as_("lee@example.com")
     assert lee.get("/templates/no-such-thing").status_code == 404
     assert lee.post("/templates/no-such-thing/versions/1/approve").status_code == 404
 
 
-def test_a_bad_payload_is_422_naming_the_field(world: ApiWorld) -> None:
+def test_a_bad_payload_is_422_naming_the_field(world: World) -> None:
     ana = world.as_("ana@example.com")
     answer = ana.post(
         "/templates", {"key": "x-y-z", "name": "X", "category": "promo", "channels": ["email"]}
@@ -72,7 +72,7 @@ def test_a_bad_payload_is_422_naming_the_field(world: ApiWorld) -> None:
     assert ana.get("/templates").get_json()[0]["key"] == "order-confirmation"
 
 
-def test_missing_malformed_and_revoked_keys_are_401(world: ApiWorld) -> None:
+def test_missing_malformed_and_revoked_keys_are_401(world: World) -> None:
     client = world.app.test_client()
     missing = client.get("/api/v1/templates")
     assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Bearer")
@@ -83,7 +83,7 @@ def test_missing_malformed_and_revoked_keys_are_401(world: ApiWorld) -> None:
     assert world.as_("ana@example.com").get("/templates").status_code == 401
 
 
-def test_a_key_without_the_scope_or_role_is_403(world: ApiWorld) -> None:
+def test_a_key_without_the_scope_or_role_is_403(world: World) -> None:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         _, read_only = create_api_key(
             session, name="lee-read", scopes=["read"], user_email="lee@example.com", actor="t"
@@ -100,7 +100,7 @@ def test_a_key_without_the_scope_or_role_is_403(world: ApiWorld) -> None:
     assert policy.status_code == 403
 
 
-def test_blocks_must_be_approved_before_a_template_pins_them(world: ApiWorld) -> None:
+def test_blocks_must_be_approved_before_a_template_pins_them(world: World) -> None:
     ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
     ana.post("/blocks", {"key": "footer", "name": "Footer"})
     ana.post(

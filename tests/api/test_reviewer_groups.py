@@ -12,12 +12,12 @@ from hcs.identity import create_api_key, create_user
 from hcs.identity.users import get_user
 from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, transaction
-from tests.api.conftest import ALL_SCOPES, ApiWorld
-from tests.api.test_lifecycle import new_template
-from tests.conftest import committed_session
+from tests.support.databases import committed_session
+from tests.support.flows import new_template
+from tests.support.world import ALL_SCOPES, World
 
 
-def _reviewer(world: ApiWorld, email: str, groups: list[str]) -> None:
+def _reviewer(world: World, email: str, groups: list[str]) -> None:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         create_user(
             session, email=email, roles=["reviewer"], groups=groups, password="x" * 12, actor="t"
@@ -27,7 +27,7 @@ def _reviewer(world: ApiWorld, email: str, groups: list[str]) -> None:
         )
 
 
-def test_only_a_member_of_the_stage_group_decides_it(world: ApiWorld) -> None:
+def test_only_a_member_of_the_stage_group_decides_it(world: World) -> None:
     _reviewer(world, "brandy@example.com", ["brand"])
     _reviewer(world, "lexi@example.com", ["legal"])
     new_template(world)  # transactional: one stage, legal
@@ -50,7 +50,7 @@ def test_only_a_member_of_the_stage_group_decides_it(world: ApiWorld) -> None:
     assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
 
 
-def test_an_admin_manages_people_and_groups_under_the_api(world: ApiWorld) -> None:
+def test_an_admin_manages_people_and_groups_under_the_api(world: World) -> None:
     root = world.as_("root@example.com")
     created = root.post(
         "/users", {"email": "lou@example.com", "roles": ["reviewer"], "groups": ["legal"]}

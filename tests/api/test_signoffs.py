@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -18,91 +16,13 @@ from hcs.messages.models import Message
 from hcs.signoffs.queue import expire
 from hcs.worker.runtime import build_worker
 from templates_store.orm import utcnow
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import dispatch
-
-SLOT = {
-    "name": "opener",
-    "instruction": "Greet the customer warmly by first name.",
-    "inputs": ["first_name"],
-    "max_chars": 80,
-    "fallback": "Thank you for shopping with us.",
-    "tone": "friendly",
-    "on_failure": "fallback",
-}
-BODY = "{{ opener }} Order {{ order_id }} is confirmed. {{ block('ai-disclosure') }}"
+from tests.support.flows import SLOT, ai_template, dispatch, send_ai, sent_bodies, status
+from tests.support.world import World
 
 
-def ai_template(world: ApiWorld, key: str = "order-thanks") -> None:
-    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
-    ana.post("/blocks", {"key": "ai-disclosure", "name": "AI disclosure"})
-    ana.post(
-        "/blocks/ai-disclosure/versions",
-        {
-            "content": {
-                "text": {"en": "(Written with AI, checked by our team.)"},
-                "html": {"en": "<p>Written with AI, checked by our team.</p>"},
-            }
-        },
-    )
-    ana.post("/blocks/ai-disclosure/versions/1/submit")
-    lee.post("/blocks/ai-disclosure/versions/1/approve")
-    lee.post("/blocks/ai-disclosure/versions/1/publish")
-    ana.post(
-        "/templates", {"key": key, "name": "Thanks", "category": "service", "channels": ["sms"]}
-    )
-    variables = [
-        {"name": "order_id", "type": "string", "required": True},
-        {"name": "first_name", "type": "string", "required": True, "data_class": "personal"},
-        {"name": "email", "type": "email", "required": False, "data_class": "personal"},
-    ]
-    draft = ana.post(
-        f"/templates/{key}/versions",
-        {
-            "parts": {"sms": {"en": {"body": BODY}}},
-            "variables": variables,
-            "sample_data": {"order_id": "A-1", "first_name": "Ana"},
-            "ai_slots": [SLOT],
-        },
-    )
-    assert draft.status_code == 201, draft.get_json()
-    assert ana.post(f"/templates/{key}/versions/1/submit").status_code == 200
-    lee.post(f"/templates/{key}/versions/1/approve")
-    assert lee.post(f"/templates/{key}/versions/1/publish").status_code == 200
-
-
-def send(world: ApiWorld, first_name: str = "Ana", key: str = "order-thanks") -> str:
-    answer = world.as_("system").post(
-        "/messages",
-        {
-            "template": key,
-            "channel": "sms",
-            "to": {"phone": "+447400123456"},
-            "data": {
-                "order_id": "A-1",
-                "first_name": first_name,
-                "email": "ana.private@example.com",
-            },
-        },
-    )
-    assert answer.status_code == 202, answer.get_json()
-    return str(answer.get_json()["id"])
-
-
-def status(world: ApiWorld, message_id: str) -> dict[str, Any]:
-    return world.as_("root@example.com").get(f"/messages/{message_id}").get_json()
-
-
-def sent_bodies(world: ApiWorld) -> list[str]:
-    path = world.app.extensions["hcs"].settings.outbox_dir / "sms.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line)["body"] for line in path.read_text().splitlines()]
-
-
-def test_a_message_with_ai_text_waits_for_a_person(world: ApiWorld) -> None:
+def test_a_message_with_ai_text_waits_for_a_person(world: World) -> None:
     ai_template(world)
-    message_id = send(world)
+    message_id = send_ai(world)
     dispatch(world)
     assert status(world, message_id)["status"] == "awaiting_signoff"
     assert dispatch(world) == 0 and sent_bodies(world) == []
@@ -118,9 +38,9 @@ def test_a_message_with_ai_text_waits_for_a_person(world: ApiWorld) -> None:
     assert "Written with AI" in item["rendered"]["body"]
 
 
-def test_no_path_sends_ai_text_without_sign_off(world: ApiWorld) -> None:
+def test_no_path_sends_ai_text_without_sign_off(world: World) -> None:
     ai_template(world)
-    message_id = send(world)
+    message_id = send_ai(world)
     dispatch(world)
     services = world.app.extensions["hcs"]
     with transaction(services.sessions) as session:
@@ -131,9 +51,9 @@ def test_no_path_sends_ai_text_without_sign_off(world: ApiWorld) -> None:
     assert sent_bodies(world) == []
 
 
-def test_an_edit_passes_the_guardrails_again_and_is_sent(world: ApiWorld) -> None:
+def test_an_edit_passes_the_guardrails_again_and_is_sent(world: World) -> None:
     ai_template(world)
-    message_id = send(world)
+    message_id = send_ai(world)
     dispatch(world)
     sam = world.as_("sam@example.com")
     item_id = sam.get("/signoffs").get_json()[0]["id"]
@@ -155,9 +75,9 @@ def test_an_edit_passes_the_guardrails_again_and_is_sent(world: ApiWorld) -> Non
     ]
 
 
-def test_a_rejected_message_is_never_sent(world: ApiWorld) -> None:
+def test_a_rejected_message_is_never_sent(world: World) -> None:
     ai_template(world)
-    message_id = send(world)
+    message_id = send_ai(world)
     dispatch(world)
     sam = world.as_("sam@example.com")
     item_id = sam.get("/signoffs").get_json()[0]["id"]
@@ -167,9 +87,9 @@ def test_a_rejected_message_is_never_sent(world: ApiWorld) -> None:
     assert status(world, message_id)["status"] == "rejected" and sent_bodies(world) == []
 
 
-def test_batch_approval_needs_a_sample_reviewed_first(world: ApiWorld) -> None:
+def test_batch_approval_needs_a_sample_reviewed_first(world: World) -> None:
     ai_template(world)
-    ids = [send(world, first_name=f"Customer{i}") for i in range(8)]
+    ids = [send_ai(world, first_name=f"Customer{i}") for i in range(8)]
     while dispatch(world):
         pass
     sam = world.as_("sam@example.com")
@@ -186,9 +106,9 @@ def test_batch_approval_needs_a_sample_reviewed_first(world: ApiWorld) -> None:
     assert len(sent_bodies(world)) == 8
 
 
-def test_pending_messages_expire_and_are_never_sent(world: ApiWorld) -> None:
+def test_pending_messages_expire_and_are_never_sent(world: World) -> None:
     ai_template(world)
-    message_id = send(world)
+    message_id = send_ai(world)
     dispatch(world)
     with transaction(world.app.extensions["hcs"].sessions) as session:
         assert expire(session, now=utcnow() + timedelta(days=4)) == 1
@@ -198,7 +118,7 @@ def test_pending_messages_expire_and_are_never_sent(world: ApiWorld) -> None:
     assert sent_bodies(world) == []
 
 
-def test_sensitive_templates_cannot_have_ai_slots(world: ApiWorld) -> None:
+def test_sensitive_templates_cannot_have_ai_slots(world: World) -> None:
     ana = world.as_("ana@example.com")
     ana.post(
         "/templates",
@@ -222,9 +142,9 @@ def test_sensitive_templates_cannot_have_ai_slots(world: ApiWorld) -> None:
     )
 
 
-def test_the_archive_records_the_ai_provenance_and_sign_off(world: ApiWorld) -> None:
+def test_the_archive_records_the_ai_provenance_and_sign_off(world: World) -> None:
     ai_template(world)
-    message_id = send(world)
+    message_id = send_ai(world)
     dispatch(world)
     sam = world.as_("sam@example.com")
     sam.post(
@@ -252,13 +172,13 @@ def test_the_archive_records_the_ai_provenance_and_sign_off(world: ApiWorld) -> 
     assert again.identical
 
 
-def test_the_category_policy_decides_which_topics_ai_text_may_not_touch(world: ApiWorld) -> None:
+def test_the_category_policy_decides_which_topics_ai_text_may_not_touch(world: World) -> None:
     root = world.as_("root@example.com")
     assert root.patch("/policies/service", {"forbidden_topics": ["nope"]}).status_code == 422
     changed = root.patch("/policies/service", {"forbidden_topics": ["discounts"]})
     assert changed.status_code == 200 and changed.get_json()["forbidden_topics"] == ["discounts"]
     ai_template(world)
-    send(world)
+    send_ai(world)
     dispatch(world)
     sam = world.as_("sam@example.com")
     item_id = sam.get("/signoffs").get_json()[0]["id"]

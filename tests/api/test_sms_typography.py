@@ -6,8 +6,8 @@ import json
 
 from hcs.cli.seeding import load_demo
 from hcs.infrastructure.db import transaction
-from tests.api.conftest import ApiWorld
-from tests.api.test_messages import dispatch
+from tests.support.flows import dispatch
+from tests.support.world import World
 
 REMINDER = {
     "first_name": "Sam",
@@ -16,7 +16,7 @@ REMINDER = {
 }
 
 
-def test_the_demo_reminder_previews_and_sends_as_one_gsm7_segment(world: ApiWorld) -> None:
+def test_the_demo_reminder_previews_and_sends_as_one_gsm7_segment(world: World) -> None:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         load_demo(session)
     system = world.as_("system")

@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,9 +26,8 @@ from werkzeug import Request, Response
 from channels.email.unsubscribe import make_unsubscribe_token
 from hcs.dispatch.providers import unsubscribe_secret
 from hcs.worker.runtime import build_worker
-from tests.api.conftest import ApiWorld, make_world
-from tests.api.test_lifecycle import PARTS, new_template, reviewed
-from tests.api.test_messages import dispatch, published
+from tests.support.flows import PARTS, dispatch, new_template, published, reviewed
+from tests.support.world import World
 
 PUBLIC_URL = "https://hcs.example"
 ACCOUNT = "AC" + "0" * 32
@@ -69,7 +67,7 @@ class Loopback:
 
 @dataclass
 class Hooks:
-    world: ApiWorld
+    world: World
     loopback: Loopback
 
     def send(self, template: str, channel: str, to: dict[str, str]) -> dict[str, Any]:
@@ -86,9 +84,7 @@ class Hooks:
 
 
 @pytest.fixture
-def hooks(
-    fresh_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Hooks]:
+def hooks(make_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch) -> Iterator[Hooks]:
     # Both variables rewrite the Twilio host, which would defeat the loopback server.
     monkeypatch.delenv("TWILIO_REGION", raising=False)
     monkeypatch.delenv("TWILIO_EDGE", raising=False)
@@ -99,7 +95,7 @@ def hooks(
     server.expect_request(
         f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json", method="POST"
     ).respond_with_handler(loopback.twilio_create)
-    world = make_world(fresh_database_url, tmp_path / "var")
+    world = make_world()
     services = world.app.extensions["hcs"]
     services.settings = replace(
         services.settings,
@@ -117,7 +113,6 @@ def hooks(
         },
     )
     yield Hooks(world, loopback)
-    services.engine.dispose()
     server.clear()
     server.stop()
 

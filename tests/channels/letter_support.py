@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from channels.letter import LetterChannel, LetterContent, LetterRenderer, LetterSettings
 from channels.letter.outbox import OutboxLetter
-from tests.channels.conftest import png
+from tests.support.factories import png
 
 LOGO = png(240, 80)
 ADDRESS = ("Ana Example", "1 Main Street", "London N1 1AA")

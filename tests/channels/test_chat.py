@@ -29,7 +29,7 @@ from channels.errors import (
     SignatureError,
     TransientChannelError,
 )
-from tests.channels.conftest import _free_port
+from tests.support.server import free_port
 
 SECRET = b"chat-secret"
 NOW = 1_795_000_000
@@ -103,7 +103,7 @@ def test_a_redirect_is_not_followed(loopback: HTTPServer) -> None:
 
 
 def test_an_unreachable_platform_is_transient() -> None:
-    provider = WebhookChat(f"http://127.0.0.1:{_free_port()}/x", SECRET, timeout=2)
+    provider = WebhookChat(f"http://127.0.0.1:{free_port()}/x", SECRET, timeout=2)
     channel = ChatChannel(ChatSettings(), provider)
     with pytest.raises(TransientChannelError):
         channel.send(channel.prepare(CONTENT, "conv-1", reference="c-5"))

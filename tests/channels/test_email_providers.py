@@ -16,7 +16,8 @@ from channels.email import EmailChannel, EmailContent, EmailSettings, PreparedEm
 from channels.email.sendgrid import SendGridEmail
 from channels.email.smtp import SmtpEmail
 from channels.errors import ChannelError, InvalidRecipient, TransientChannelError
-from tests.channels.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer, _free_port
+from tests.support.mail import SMTP_PASSWORD, SMTP_USER, SmtpServer
+from tests.support.server import free_port
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SETTINGS = EmailSettings(
@@ -133,7 +134,7 @@ def test_smtp_recipient_refusals_keep_the_servers_code_and_reason(
 
 def test_an_unreachable_smtp_server_is_transient() -> None:
     with pytest.raises(TransientChannelError):
-        SmtpEmail("127.0.0.1", _free_port(), timeout=2).send(prepared())
+        SmtpEmail("127.0.0.1", free_port(), timeout=2).send(prepared())
 
 
 def test_sendgrid_posts_the_exact_mail_send_request(loopback: HTTPServer) -> None:

@@ -14,8 +14,8 @@ from channels.letter import LetterContent, LetterRenderError
 from channels.letter.engine import PdfEngine
 from channels.letter.fetcher import AssetFetcher, RefusedResource
 from channels.letter.layout import compose
-from tests.channels.conftest import png
 from tests.channels.letter_support import ADDRESS, BODY, SETTINGS, channel, reader, render
+from tests.support.factories import png
 
 _SEEN: list[tuple[str, tuple[Any, ...]]] = []
 _WATCHING = False

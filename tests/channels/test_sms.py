@@ -145,13 +145,13 @@ def test_twilio_errors_keep_status_and_code(
 
 
 def test_an_unreachable_twilio_is_transient() -> None:
-    from tests.channels.conftest import _free_port
+    from tests.support.server import free_port
 
     provider = TwilioSms(
         SID,
         TOKEN,
         from_number="+447400000001",
-        base_url=f"http://127.0.0.1:{_free_port()}",
+        base_url=f"http://127.0.0.1:{free_port()}",
         timeout=2,
     )
     channel = SmsChannel(SmsSettings(), provider)

@@ -38,7 +38,7 @@ INPUTS = {"first_name": "Ann", "product": "walking boots"}
 DATA = {**INPUTS, "email": "ann@example.com", "loyalty_secret": "platinum-7731"}
 
 
-def completion(text: str, model: str = MODEL) -> dict[str, Any]:
+def completion(text: str, model: str = MODEL, finish_reason: str = "stop") -> dict[str, Any]:
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
@@ -48,7 +48,7 @@ def completion(text: str, model: str = MODEL) -> dict[str, Any]:
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
+                "finish_reason": finish_reason,
             }
         ],
         "usage": {"prompt_tokens": 90, "completion_tokens": 12, "total_tokens": 102},
@@ -85,8 +85,9 @@ def connect(server: HTTPServer) -> Iterator[Callable[..., OpenAIProvider]]:
         provider.close()
 
 
-def answer(server: HTTPServer, text: str) -> None:
-    server.expect_request(PATH, method="POST").respond_with_json(completion(text))
+def answer(server: HTTPServer, text: str, finish_reason: str = "stop") -> None:
+    reply = completion(text, finish_reason=finish_reason)
+    server.expect_request(PATH, method="POST").respond_with_json(reply)
 
 
 def generate(provider: OpenAIProvider, data: dict[str, Any] = DATA) -> Generation:
@@ -158,15 +159,21 @@ def test_a_prompt_injection_in_customer_data_reaches_the_model_only_inside_the_d
     assert INJECTION in inside and after == ""
     assert DATA_CLOSE not in inside and DATA_OPEN not in inside
     findings = run_guardrails(generation.text, SLOT, data, category="marketing")
-    assert {f.check for f in findings if not f.passed} == {"forbidden_topics"}
+    assert {f.check for f in findings if not f.passed} == {"commitments"}
 
 
 @pytest.mark.parametrize(
     ("text", "check"),
     [
-        ("Hi Ann, we will refund your boots in full if you are not happy.", "forbidden_topics"),
+        ("Hi Ann, we will refund your boots in full if you are not happy.", "commitments"),
+        ("Hi Ann, we'll put every cent back on your card if they pinch.", "commitments"),
         ("Hi Ann, your boots ship with bob.jones@example.org's order.", "personal_data"),
-        ("Hi Ann, see https://boots-deals.example/ann for your boots.", "links"),
+        ("Hi Ann, questions? Ring us on 020 7946 0958.", "novel_facts"),
+        ("Hi Ann, track your boots at http://203.0.113.7/track.", "links"),
+        ("Hi Ann, see boots-deals[.]example for your boots.", "links"),
+        ("Hi Ann, please reply with the code we just texted you.", "requests"),
+        ("Hi Ann, enjoy your walking boots!\U000e0041\U000e0042", "hidden_characters"),
+        ("Hi Ann, enjoy your walking b\u043e\u043ets!", "look_alikes"),
         ("Hi {{ first_name }}, enjoy your walking boots!", "markup"),
         ("Hi Ann, " + "enjoy your walking boots! " * 6, "length"),
         ("As an AI language model, I hope you enjoy your boots.", "instruction_leak"),
@@ -177,9 +184,34 @@ def test_bad_text_from_the_model_is_caught_by_the_right_guardrail(
 ) -> None:
     answer(server, text)
     generation = generate(connect())
-    findings = run_guardrails(generation.text, SLOT, INPUTS, category="marketing")
-    assert {f.check for f in findings if not f.passed} == {check}
+    findings = run_guardrails(generation.text, SLOT, INPUTS, category="marketing", locale="en")
+    assert check in {f.check for f in findings if not f.passed}
     assert not passes(findings)
+
+
+@pytest.mark.parametrize("reason", ["length", "content_filter", "tool_calls"])
+def test_an_answer_that_did_not_stop_normally_is_a_finding(
+    server: HTTPServer, connect: Callable[..., OpenAIProvider], reason: str
+) -> None:
+    answer(server, "Hi Ann, enjoy your walking boots!", finish_reason=reason)
+    generation = generate(connect())
+    assert generation.finish_reason == reason
+    findings = run_guardrails(
+        generation.text, SLOT, INPUTS, category="marketing", finish_reason=generation.finish_reason
+    )
+    assert {f.check for f in findings if not f.passed} == {"answer_state"}
+    assert reason in next(f.detail for f in findings if f.check == "answer_state")
+
+
+def test_an_empty_or_blank_answer_is_a_finding(
+    server: HTTPServer, connect: Callable[..., OpenAIProvider]
+) -> None:
+    answer(server, "  \n ")
+    generation = generate(connect())
+    findings = run_guardrails(
+        generation.text, SLOT, INPUTS, category="marketing", finish_reason=generation.finish_reason
+    )
+    assert "answer_state" in {f.check for f in findings if not f.passed}
 
 
 def test_a_runaway_answer_is_kept_only_up_to_a_cap_and_fails_the_length_check(

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from flask import Flask
 
 from hcs.http.app import create_app
-from hcs.infrastructure import migrate
 from hcs.infrastructure.config import Settings
 
 
@@ -21,9 +20,8 @@ def app_for(url: str) -> Iterator[Flask]:
         app.extensions["hcs"].engine.dispose()
 
 
-def test_healthz_answers_when_the_database_does(fresh_database_url: str) -> None:
-    migrate.upgrade(fresh_database_url)
-    with app_for(fresh_database_url) as app:
+def test_healthz_answers_when_the_database_does(migrated_database_url: str) -> None:
+    with app_for(migrated_database_url) as app:
         response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}

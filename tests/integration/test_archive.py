@@ -32,7 +32,7 @@ from hcs.archive import (
 )
 from hcs.audit import AuditEntry
 from templates_store.orm import utcnow
-from tests.archive_support import EMAIL, KEYS, OUTPUT, entry_fields, make_entry, raw, raw_rows
+from tests.support.archive import EMAIL, KEYS, OUTPUT, entry_fields, make_entry, raw, raw_rows
 
 
 def test_an_archived_output_reads_back_byte_identical(session: Session) -> None:

@@ -14,10 +14,9 @@ from sqlalchemy import text
 
 from hcs.archive import Keyring
 from hcs.cli import main
-from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from templates_store.orm import utcnow
-from tests.archive_support import EMAIL, make_entry
+from tests.support.archive import EMAIL, make_entry
 
 MASTER = hashlib.sha256(b"cli master").digest()
 KEYS = Keyring.from_master(MASTER)
@@ -49,10 +48,9 @@ def _execute(url: str, sql: str, **params: object) -> None:
 
 
 @pytest.fixture
-def url(fresh_database_url: str) -> str:
+def url(migrated_database_url: str) -> str:
     """A migrated database holding four entries: three to EMAIL (one an old marketing one)."""
-    migrate.upgrade(fresh_database_url)
-    engine = make_engine(fresh_database_url)
+    engine = make_engine(migrated_database_url)
     try:
         with transaction(session_factory(engine)) as session:
             for n in (1, 2):
@@ -62,7 +60,7 @@ def url(fresh_database_url: str) -> str:
             make_entry(session, 4, keys=KEYS, category="marketing", sent_at=old)
     finally:
         engine.dispose()
-    return fresh_database_url
+    return migrated_database_url
 
 
 def _entry_id(url: str, message_id: str) -> int:

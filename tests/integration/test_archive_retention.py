@@ -27,7 +27,7 @@ from hcs.archive import (
 from hcs.audit import AuditEntry
 from hcs.errors import ValidationFailed
 from templates_store.orm import utcnow
-from tests.archive_support import EMAIL, KEYS, OUTPUT, make_entry, raw
+from tests.support.archive import EMAIL, KEYS, OUTPUT, make_entry, raw
 
 PDF = b"%PDF-1.7\n\x00\xff binary letter for Ana Lopez\n%%EOF"
 

@@ -26,7 +26,7 @@ from hcs.archive import (
     verify_archive,
 )
 from hcs.audit import AuditEntry
-from tests.archive_support import EMAIL, KEYS, OUTPUT, make_entry
+from tests.support.archive import EMAIL, KEYS, OUTPUT, make_entry
 
 NEW = hashlib.sha256(b"archive tests, rotated").digest()
 ROTATING = Keyring.from_master(NEW, previous=(KEYS.master,))

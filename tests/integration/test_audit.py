@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from hcs.audit import AuditEntry, list_entries, record
 from hcs.cli import main
-from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine
 from hcs.sealing import Seal
-from tests.conftest import committed_session
+from tests.support.databases import committed_session
 
 
 class Colour(Enum):
@@ -33,14 +32,13 @@ def _record(session: Session, **overrides: object) -> AuditEntry:
 
 
 def test_record_appends_in_the_callers_transaction_without_committing(
-    fresh_database_url: str,
+    migrated_database_url: str,
 ) -> None:
-    migrate.upgrade(fresh_database_url)
-    with committed_session(fresh_database_url) as session:
+    with committed_session(migrated_database_url) as session:
         entry = _record(session)
         assert entry.id is not None and entry.detail == {}
         session.rollback()
-    with committed_session(fresh_database_url) as session:
+    with committed_session(migrated_database_url) as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 

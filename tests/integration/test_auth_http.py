@@ -3,39 +3,34 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
-from flask import Blueprint, Flask, g, jsonify
+from flask import Blueprint, g, jsonify
 from flask.testing import FlaskClient
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from hcs.audit import AuditEntry
-from hcs.http.app import create_app
 from hcs.http.auth import allow
 from hcs.http.web.auth import LOGIN_FAILED
 from hcs.identity import (
     ApiKey,
     create_api_key,
-    create_user,
     disable_user,
     enable_user,
     revoke_api_key,
     set_password,
     set_roles,
 )
-from hcs.identity.models import GROUPS
-from hcs.infrastructure import migrate
-from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import transaction
+from tests.support.world import PASSWORD, World
 
-PASSWORD = "a long passphrase"
-PEOPLE = {"ana@example.com": ["author"], "lee@example.com": ["reviewer"]}
 probe = Blueprint("probe", __name__)
 
 
@@ -51,37 +46,23 @@ def send() -> ResponseReturnValue:
     return jsonify(email=g.principal.email), 202
 
 
-@dataclass
-class World:
-    app: Flask
-    keys: dict[str, str] = field(default_factory=dict)
+# Keys of these tests' own, next to the world's (whose "system" key is the backend's).
+KEYS = {
+    "lee": ("lee-key", ["review", "read"], "lee@example.com"),
+    "lee-read": ("lee-read", ["read"], "lee@example.com"),
+    "ana": ("ana-key", ["send", "templates"], "ana@example.com"),
+}
 
-    def session(self):  # type: ignore[no-untyped-def]
-        return transaction(self.app.extensions["hcs"].sessions)
+
+def _session(world: World) -> AbstractContextManager[Session]:
+    return transaction(world.app.extensions["hcs"].sessions)
 
 
-def _world(url: str, **settings: object) -> World:
-    migrate.upgrade(url)
-    app = create_app(Settings(database_url=url, secret_key="test", **settings))  # type: ignore[arg-type]
-    app.register_blueprint(probe)
-    world = World(app)
-    with world.session() as session:
-        for email, roles in PEOPLE.items():
-            create_user(
-                session,
-                email=email,
-                roles=roles,
-                password=PASSWORD,
-                groups=groups_for(roles),
-                actor="t",
-            )
-        keys = {
-            "system": ("backend", ["send", "read"], None),
-            "lee": ("lee-key", ["review", "read"], "lee@example.com"),
-            "lee-read": ("lee-read", ["read"], "lee@example.com"),
-            "ana": ("ana-key", ["send", "templates"], "ana@example.com"),
-        }
-        for label, (name, scopes, owner) in keys.items():
+def _probed(world: World) -> World:
+    """The world with the probe views and the keys these tests name."""
+    world.app.register_blueprint(probe)
+    with _session(world) as session:
+        for label, (name, scopes, owner) in KEYS.items():
             _, world.keys[label] = create_api_key(
                 session, name=name, scopes=scopes, user_email=owner, actor="t"
             )
@@ -89,10 +70,8 @@ def _world(url: str, **settings: object) -> World:
 
 
 @pytest.fixture
-def world(fresh_database_url: str) -> Iterator[World]:
-    world = _world(fresh_database_url)
-    yield world
-    world.app.extensions["hcs"].engine.dispose()
+def world(make_world: Callable[..., World]) -> World:
+    return _probed(make_world(insecure_cookies=False))
 
 
 def _token(page: TestResponse) -> str:
@@ -130,7 +109,7 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_message(world: World
     assert wrong.status_code == unknown.status_code == 200
     assert LOGIN_FAILED in wrong.text and LOGIN_FAILED in unknown.text
     assert client.get("/").status_code == 302
-    with world.session() as session:
+    with _session(world) as session:
         failed = select(AuditEntry).where(AuditEntry.action == "auth.login_failed")
         entries = session.scalars(failed.order_by(AuditEntry.id)).all()
     assert [entry.target for entry in entries] == ["lee@example.com", "nobody@example.com"]
@@ -139,7 +118,7 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_message(world: World
 
 def test_next_leads_only_to_a_page_of_this_site(world: World) -> None:
     cases = [
-        ("/probe/review", "/probe/review"),
+        ("/api/probe/review", "/api/probe/review"),
         ("https://evil.example/", "/"),
         ("//evil.example/x", "/"),
         ("/\\evil.example", "/"),
@@ -157,7 +136,7 @@ def test_a_disabled_person_cannot_sign_in_and_loses_their_session(world: World) 
     client = world.app.test_client()
     _sign_in(client, "ana@example.com")
     assert client.get("/").status_code == 200
-    with world.session() as session:
+    with _session(world) as session:
         disable_user(session, "ana@example.com", actor="t")
     assert client.get("/").status_code == 302
     assert LOGIN_FAILED in _sign_in(client, "ana@example.com").text
@@ -166,7 +145,7 @@ def test_a_disabled_person_cannot_sign_in_and_loses_their_session(world: World) 
 def test_a_new_password_ends_open_sessions(world: World) -> None:
     client = world.app.test_client()
     _sign_in(client, "ana@example.com")
-    with world.session() as session:
+    with _session(world) as session:
         set_password(session, "ana@example.com", "another long passphrase", actor="t")
     assert client.get("/").status_code == 302
 
@@ -219,14 +198,11 @@ def test_session_calls_to_the_api_need_the_csrf_header_and_key_calls_do_not(
 
 @pytest.mark.parametrize(("insecure", "secure_flag"), [(False, True), (True, False)])
 def test_the_session_cookie_is_http_only_lax_and_expires(
-    fresh_database_url: str, insecure: bool, secure_flag: bool
+    make_world: Callable[..., World], insecure: bool, secure_flag: bool
 ) -> None:
-    world = _world(fresh_database_url, insecure_cookies=insecure, session_hours=2)
-    try:
-        client = world.app.test_client()
-        answer = _sign_in(client, "ana@example.com")
-    finally:
-        world.app.extensions["hcs"].engine.dispose()
+    world = _probed(make_world(insecure_cookies=insecure, session_hours=2))
+    client = world.app.test_client()
+    answer = _sign_in(client, "ana@example.com")
     cookie = answer.headers["Set-Cookie"]
     flags = [part.strip() for part in cookie.split(";")]
     assert "HttpOnly" in flags and "SameSite=Lax" in flags
@@ -275,7 +251,7 @@ def test_malformed_or_unknown_keys_answer_401(world: World, header: str) -> None
 def test_a_revoked_key_answers_401(world: World) -> None:
     client = world.app.test_client()
     assert client.get("/api/probe/review", headers=_bearer(world.keys["lee"])).status_code == 200
-    with world.session() as session:
+    with _session(world) as session:
         revoke_api_key(session, "lee-key", actor="t")
     assert client.get("/api/probe/review", headers=_bearer(world.keys["lee"])).status_code == 401
 
@@ -305,7 +281,7 @@ def test_a_used_key_records_when_and_is_stored_only_as_a_hash(world: World) -> N
     before = datetime.now(UTC)
     client = world.app.test_client()
     assert client.get("/api/probe/review", headers=_bearer(plaintext)).status_code == 200
-    with world.session() as session:
+    with _session(world) as session:
         key = session.scalars(select(ApiKey).where(ApiKey.name == "lee-key")).one()
         assert key.last_used_at is not None and key.last_used_at >= before - timedelta(seconds=1)
         rows = session.execute(text("SELECT * FROM api_keys")).all()
@@ -336,10 +312,10 @@ def test_signing_out_ends_every_copy_of_the_session(world: World) -> None:
 def test_re_enabling_a_person_does_not_revive_their_old_sessions(world: World) -> None:
     client = world.app.test_client()
     _sign_in(client, "lee@example.com")
-    with world.session() as session:
+    with _session(world) as session:
         disable_user(session, "lee@example.com", actor="admin")
     assert client.get("/").status_code == 302
-    with world.session() as session:
+    with _session(world) as session:
         enable_user(session, "lee@example.com", actor="admin")
     assert client.get("/").status_code == 302
     assert client.get("/api/probe/review").status_code == 401
@@ -350,13 +326,15 @@ def test_re_enabling_a_person_does_not_revive_their_old_sessions(world: World) -
 def test_a_change_of_roles_ends_the_persons_sessions(world: World) -> None:
     client = world.app.test_client()
     _sign_in(client, "lee@example.com")
-    with world.session() as session:
+    with _session(world) as session:
         set_roles(session, "lee@example.com", ["reviewer", "auditor"], actor="admin")
     assert client.get("/").status_code == 302
 
 
-def test_over_https_the_cookie_is_host_prefixed_and_hsts_is_sent(fresh_database_url: str) -> None:
-    world = _world(fresh_database_url, public_url="https://hcs.example.com")
+def test_over_https_the_cookie_is_host_prefixed_and_hsts_is_sent(
+    make_world: Callable[..., World],
+) -> None:
+    world = _probed(make_world(public_url="https://hcs.example.com", insecure_cookies=False))
     try:
         client = world.app.test_client()
         answer = _sign_in(client, "lee@example.com")
@@ -371,8 +349,3 @@ def test_over_https_the_cookie_is_host_prefixed_and_hsts_is_sent(fresh_database_
 
 def test_over_plain_http_there_is_no_hsts(world: World) -> None:
     assert "Strict-Transport-Security" not in world.app.test_client().get("/login").headers
-
-
-def groups_for(roles: list[str]) -> tuple[str, ...]:
-    """A test reviewer belongs to every built-in group (tests of groups make their own people)."""
-    return GROUPS if "reviewer" in roles else ()

@@ -14,7 +14,7 @@ from hcs.cli import main, served_at
 from hcs.infrastructure.config import load_settings
 from templates_store.models import Template, TemplateVersion
 from templates_store.status import Status
-from tests.conftest import committed_session
+from tests.support.databases import committed_session
 
 
 def _hcs(url: str, *args: str) -> tuple[int, str]:

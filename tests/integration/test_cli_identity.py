@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hcs.audit import AuditEntry
 from hcs.cli import main
 from hcs.identity import authenticate_key, authenticate_password, get_user, list_users
-from tests.conftest import committed_session
+from tests.support.databases import committed_session
 
 
 def _hcs(url: str, *args: str) -> tuple[int, str]:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from templates_store import blocks, versioning
 from templates_store.closure import verify_closure
 from templates_store.composing import render_channel
-from tests.factories import ORDER_PARTS, ORDER_SAMPLE, make_block, make_draft, make_template
+from tests.support.factories import ORDER_PARTS, ORDER_SAMPLE, make_block, make_draft, make_template
 
 FOOTER_PARTS = {
     **ORDER_PARTS,

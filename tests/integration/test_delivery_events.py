@@ -23,8 +23,8 @@ from hcs.messages.models import Message, MessageEvent, ParkedEvent
 from hcs.messages.optouts import LINK_SOURCE, record_keyword, unsubscribe
 from hcs.messages.parking import PARKED_FOR, settle_parked
 from templates_store.orm import utcnow
-from tests.archive_support import KEYS, make_entry
-from tests.factories import make_draft, make_template
+from tests.support.archive import KEYS, make_entry
+from tests.support.factories import make_draft, make_template
 
 PHONE = "+447400123456"
 SID = "SM" + "a" * 32

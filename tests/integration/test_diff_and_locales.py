@@ -8,7 +8,7 @@ from templates_store import versioning
 from templates_store.composing import render_channel
 from templates_store.diffing import diff_versions
 from templates_store.parts import stale_translations
-from tests.factories import ORDER_PARTS, ORDER_SAMPLE, make_draft, make_template
+from tests.support.factories import ORDER_PARTS, ORDER_SAMPLE, make_draft, make_template
 
 
 def _sms(en: str, **others: str) -> dict:

@@ -16,7 +16,7 @@ from hcs.identity import create_user
 from templates_store.errors import ValidationFailed
 from templates_store.orm import utcnow
 from templates_store.versioning import update_draft
-from tests.factories import ORDER_PARTS, make_draft, make_template
+from tests.support.factories import ORDER_PARTS, make_draft, make_template
 
 REVIEWER = {"reviewer"}
 

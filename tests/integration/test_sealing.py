@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hcs.audit import AuditEntry, record
-from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from hcs.sealing import (
     GENESIS,
@@ -282,10 +281,9 @@ def test_the_hash_covers_stored_values_in_one_canonical_form() -> None:
 
 
 def test_two_sealers_at_once_seal_every_entry_once_in_one_chain(
-    fresh_database_url: str,
+    migrated_database_url: str,
 ) -> None:
-    migrate.upgrade(fresh_database_url)
-    engine = make_engine(fresh_database_url)
+    engine = make_engine(migrated_database_url)
     factory = session_factory(engine)
     start, done = threading.Barrier(3), threading.Event()
     sealed: list[int] = []

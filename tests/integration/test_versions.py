@@ -9,7 +9,7 @@ from templates_store import versioning
 from templates_store.errors import Conflict, ImmutableVersion, InvalidTransition, ValidationFailed
 from templates_store.lookup import get_version
 from templates_store.status import Status
-from tests.factories import ORDER_PARTS, make_draft, make_template
+from tests.support.factories import ORDER_PARTS, make_draft, make_template
 
 
 def test_a_new_template_gets_numbered_drafts(session: Session) -> None:

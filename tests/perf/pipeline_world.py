@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.api.conftest import ApiWorld, make_world
-from tests.api.test_lifecycle import reviewed
+from hcs.http.app import create_app
+from hcs.infrastructure import migrate
+from tests.support.flows import reviewed
+from tests.support.world import World, add_people, settings_for
 
 TEMPLATE = "order-shipped"
 SUBJECT = "Your order {{ order_id }} is on its way, {{ first_name }}"
@@ -78,7 +80,7 @@ def send(n: int) -> dict[str, Any]:
     return {"to": {"email": f"customer{n}@example.com", "name": f"Customer {n}"}, "data": data(n)}
 
 
-def publish(world: ApiWorld) -> None:
+def publish(world: World) -> None:
     """The personalized order email, reviewed and published."""
     ana = world.as_("ana@example.com")
     template = {
@@ -99,8 +101,9 @@ def publish(world: ApiWorld) -> None:
     assert published.status_code == 200, published.get_json()
 
 
-def ready_world(url: str, var_dir: Path) -> ApiWorld:
+def ready_world(url: str, var_dir: Path) -> World:
     """Migrated, with people and keys (`world.keys["system"]` sends), the email published."""
-    world = make_world(url, var_dir)
+    migrate.upgrade(url)
+    world = World(create_app(settings_for(url, var_dir=var_dir)), add_people(url))
     publish(world)
     return world

@@ -69,11 +69,12 @@ def test_guardrails_per_second_against_a_bare_regex_scan(
     pipeline_s = median_seconds(guardrails, repeat=9, number=50)
     raw_s = median_seconds(bare, repeat=9, number=50)
     bench_report(
-        "AI guardrails (all six checks vs one regex)",
+        "AI guardrails (every check vs one regex)",
         pipeline_s,
         raw_s,
         unit="text",
         per=len(TEXTS),
     )
-    # A generous floor: a sign-off queue of a large campaign is checked in seconds, not minutes.
-    assert len(TEXTS) / pipeline_s > 500
+    # Fourteen checks, novel facts and names among them, cost a few ms per text; a person still
+    # reads each text far slower than that. The floor keeps a campaign's queue in minutes.
+    assert len(TEXTS) / pipeline_s > 100

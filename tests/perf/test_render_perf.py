@@ -10,7 +10,8 @@ from typing import Any
 import jinja2
 import pytest
 
-from templates_store.rendering import render
+from templates_store.isolation import PartJob, RenderPool, render_jobs
+from templates_store.rendering import Limits, render
 from templates_store.variables import Money
 from tests.perf.timing import median_seconds
 
@@ -101,3 +102,63 @@ def test_render_costs_little_more_than_plain_jinja(
     pipeline, raw = min(r[0] for r in rounds), min(r[1] for r in rounds)
     bench_report("render 35-line email (cached)", pipeline, raw, unit="render")
     assert pipeline < raw * 5
+
+
+@pytest.mark.perf
+def test_isolated_render_costs_a_round_trip_to_a_child_process(
+    bench_report: Callable[..., None],
+) -> None:
+    pool = RenderPool(size=1)
+    jobs = [PartJob(EMAIL, "email.html.fr", "html", "fr-FR", DATA, BRAND, {})]
+    try:
+        assert pool.render(jobs) == render_jobs(jobs, Limits())
+        rounds = [
+            (
+                median_seconds(lambda: pool.render(jobs), number=50),
+                median_seconds(lambda: render_jobs(jobs, Limits()), number=50),
+            )
+            for _ in range(3)
+        ]
+    finally:
+        pool.close()
+    isolated, in_process = min(r[0] for r in rounds), min(r[1] for r in rounds)
+    bench_report(
+        "render 35-line email, isolated vs in-process", isolated, in_process, unit="render"
+    )
+    assert isolated < 0.05  # a preview or a letter waits for it: well under an author's notice
+
+
+@pytest.mark.perf
+def test_an_isolated_letter_costs_little_more_than_an_in_process_one(
+    bench_report: Callable[..., None], tmp_path: Any
+) -> None:
+    from channels.letter import LetterChannel, LetterContent, LetterRenderer, LetterSettings
+    from channels.letter.outbox import OutboxLetter
+
+    body = EMAIL.split("<body", 1)[1].split(">", 1)[1].rsplit("</body>", 1)[0]
+    source = body.replace('<img src="{{ brand.logo_url }}" alt="{{ brand.name }}" height="40">', "")
+    jobs = [PartJob(source, "letter.html.fr", "html", "fr-FR", DATA, BRAND, {})]
+    pool, renderer = RenderPool(size=1), LetterRenderer(LetterSettings())
+    letters = LetterChannel(LetterSettings(), OutboxLetter(str(tmp_path)), renderer)
+    address = ("Ana Example", "4 quai des Chartrons", "33000 Bordeaux")
+
+    def letter(render_parts: Callable[[], list[str]]) -> bytes:
+        content = LetterContent(render_parts()[0])
+        return letters.prepare(content, address, reference="bench").pdf
+
+    try:
+        isolated = lambda: letter(lambda: pool.render(jobs))  # noqa: E731
+        in_process = lambda: letter(lambda: render_jobs(jobs, Limits()))  # noqa: E731
+        assert isolated()[:5] == in_process()[:5] == b"%PDF-"
+        rounds = [
+            (median_seconds(isolated, number=5), median_seconds(in_process, number=5))
+            for _ in range(3)
+        ]
+    finally:
+        pool.close()
+        renderer.close()
+    best_isolated, best_in_process = min(r[0] for r in rounds), min(r[1] for r in rounds)
+    bench_report(
+        "letter, template isolated vs in-process", best_isolated, best_in_process, unit="letter"
+    )
+    assert best_isolated < best_in_process * 1.5

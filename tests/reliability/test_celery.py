@@ -15,7 +15,7 @@ import sys
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +23,6 @@ import pytest
 from sqlalchemy import func, select
 
 from hcs.messages.models import Message, MessageEvent
-from tests.api.conftest import ApiWorld
-from tests.conftest import PG_URL
-from tests.reliability.conftest import (
-    SECRET,
-    ChatPlatform,
-    accept,
-    chat_settings,
-    close_world,
-    sending_world,
-)
 from tests.reliability.workers import (
     celery_worker,
     delete_amqp_queue,
@@ -40,9 +30,11 @@ from tests.reliability.workers import (
     wait_for,
     worker_env,
 )
+from tests.support.brokers import RABBITMQ, REDIS
+from tests.support.chat import SECRET, ChatPlatform, accept
+from tests.support.databases import PG_URL
+from tests.support.world import World
 
-REDIS = "redis://127.0.0.1:6379/0"
-RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 LEASE_SECONDS = 2
 
 
@@ -51,19 +43,12 @@ def queue() -> str:
     return f"hcs-test-{uuid.uuid4().hex[:10]}"
 
 
-def make_world(url: str, var: Path, platform: ChatPlatform, broker: str, queue: str) -> ApiWorld:
-    settings = chat_settings(
-        url,
-        var,
-        platform.url,
-        broker_url=broker,
-        celery_queue=queue,
-        dispatch_lease_seconds=LEASE_SECONDS,
-    )
-    return sending_world(settings)
+def celery_fields(broker: str, queue: str) -> dict[str, Any]:
+    """Settings that hand dispatch to Celery on `broker`, with a short lease."""
+    return {"broker_url": broker, "celery_queue": queue, "dispatch_lease_seconds": LEASE_SECONDS}
 
 
-def env_for(world: ApiWorld, platform: ChatPlatform) -> dict[str, str]:
+def env_for(world: World, platform: ChatPlatform) -> dict[str, str]:
     settings = world.app.extensions["hcs"].settings
     return worker_env(
         {
@@ -83,22 +68,18 @@ def env_for(world: ApiWorld, platform: ChatPlatform) -> dict[str, str]:
 
 
 @pytest.fixture
-def redis_world(
-    fresh_database_url: str, tmp_path: Path, chat_platform: ChatPlatform, queue: str
-) -> Iterator[ApiWorld]:
-    world = make_world(fresh_database_url, tmp_path / "var", chat_platform, REDIS, queue)
-    yield world
-    close_world(world)
+def redis_world(make_sending_world: Callable[..., World], queue: str) -> Iterator[World]:
+    yield make_sending_world(**celery_fields(REDIS, queue))
     purge_redis_queue(REDIS, queue)
 
 
-def sent_count(world: ApiWorld, ids: list[str]) -> int:
+def sent_count(world: World, ids: list[str]) -> int:
     with world.app.extensions["hcs"].sessions() as session:
         query = select(func.count()).where(Message.id.in_(ids), Message.status == "sent")
         return session.scalar(query) or 0
 
 
-def sent_events(world: ApiWorld, ids: list[str]) -> Counter[str]:
+def sent_events(world: World, ids: list[str]) -> Counter[str]:
     with world.app.extensions["hcs"].sessions() as session:
         query = select(MessageEvent.message_id).where(
             MessageEvent.message_id.in_(ids), MessageEvent.kind == "sent"
@@ -106,7 +87,7 @@ def sent_events(world: ApiWorld, ids: list[str]) -> Counter[str]:
         return Counter(session.scalars(query))
 
 
-def accept_without_enqueue(world: ApiWorld, count: int, start: int) -> list[str]:
+def accept_without_enqueue(world: World, count: int, start: int) -> list[str]:
     """Accept messages as if the enqueue after the commit had been lost."""
     dispatcher = world.app.extensions.pop("hcs.dispatcher")
     try:
@@ -132,9 +113,9 @@ class KillSwitch:
 ONE_BACKEND = ["postgresql" if PG_URL else "sqlite"]
 
 
-@pytest.mark.parametrize("fresh_database_url", ONE_BACKEND, indirect=True)
+@pytest.mark.parametrize("backend", ONE_BACKEND, indirect=True)
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
-    redis_world: ApiWorld, chat_platform: ChatPlatform, tmp_path: Path
+    redis_world: World, chat_platform: ChatPlatform, tmp_path: Path
 ) -> None:
     switch = KillSwitch(at=8)
     chat_platform.script = switch
@@ -162,12 +143,15 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     )
 
 
-@pytest.mark.parametrize("fresh_database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_hcs_worker_runs_celery_on_rabbitmq_and_retries_at_the_backoff_time(
-    fresh_database_url: str, tmp_path: Path, chat_platform: ChatPlatform, queue: str
+    make_sending_world: Callable[..., World],
+    tmp_path: Path,
+    chat_platform: ChatPlatform,
+    queue: str,
 ) -> None:
     chat_platform.script = lambda n, body: (503, "busy") if n == 1 else (200, "")
-    world = make_world(fresh_database_url, tmp_path / "var", chat_platform, RABBITMQ, queue)
+    world = make_sending_world(**celery_fields(RABBITMQ, queue))
     hcs = [sys.executable, "-c", "from hcs.cli import main; main(['worker'])"]
     try:
         ids = accept(world, 6)
@@ -178,5 +162,4 @@ def test_hcs_worker_runs_celery_on_rabbitmq_and_retries_at_the_backoff_time(
         assert set(posts) == set(ids) and sorted(posts.values()) == [1, 1, 1, 1, 1, 2]
         assert sent_events(world, ids) == dict.fromkeys(ids, 1)
     finally:
-        close_world(world)
         delete_amqp_queue(RABBITMQ, queue)

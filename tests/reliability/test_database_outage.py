@@ -13,16 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from hcs.messages.models import Message, OutboxEntry
-from tests.api.conftest import ApiWorld
-from tests.reliability.conftest import (
+from tests.reliability.proxy import Proxy
+from tests.support.chat import (
     ChatPlatform,
     accept,
     chat_batch,
-    chat_settings,
-    close_world,
-    sending_world,
+    chat_fields,
+    publish_chat_template,
 )
-from tests.reliability.proxy import Proxy
+from tests.support.databases import Databases
+from tests.support.world import World, running, settings_for
 
 
 @contextmanager
@@ -48,26 +48,28 @@ def proxy_cut(proxy: Proxy) -> Iterator[None]:
 
 @pytest.fixture
 def outage(
-    fresh_database_url: str, tmp_path: Path, chat_platform: ChatPlatform
-) -> Iterator[tuple[ApiWorld, AbstractContextManager[None]]]:
+    databases: Databases, backend: str, tmp_path: Path, chat_platform: ChatPlatform
+) -> Iterator[tuple[World, AbstractContextManager[None]]]:
     """A world on the database and a way to take that database away for a while."""
-    url = make_url(fresh_database_url)
-    proxy = None
-    if url.get_backend_name() == "postgresql":
-        proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
-        url = url.set(host="127.0.0.1", port=proxy.port)
-        down: AbstractContextManager[None] = proxy_cut(proxy)
-    else:
-        down = sqlite_locked(str(url.database))
-    settings = chat_settings(url.render_as_string(hide_password=False), tmp_path, chat_platform.url)
-    world = sending_world(settings)
-    yield world, down
-    close_world(world)
-    if proxy is not None:
-        proxy.close()
+    with databases.copy(backend, "world", tmp_path / "db") as (database_url, snapshot):
+        url = make_url(database_url)
+        proxy = None
+        if url.get_backend_name() == "postgresql":
+            proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
+            url = url.set(host="127.0.0.1", port=proxy.port)
+            down: AbstractContextManager[None] = proxy_cut(proxy)
+        else:
+            down = sqlite_locked(str(url.database))
+        fields = chat_fields(chat_platform.url, var_dir=tmp_path)
+        settings = settings_for(url.render_as_string(hide_password=False), **fields)
+        with running(settings, snapshot.facts) as world:
+            publish_chat_template(world)
+            yield world, down
+        if proxy is not None:
+            proxy.close()
 
 
-def counts(world: ApiWorld) -> tuple[int, int]:
+def counts(world: World) -> tuple[int, int]:
     with world.app.extensions["hcs"].sessions() as session:
         messages = session.scalar(select(func.count()).select_from(Message))
         entries = session.scalar(select(func.count()).select_from(OutboxEntry))
@@ -75,7 +77,7 @@ def counts(world: ApiWorld) -> tuple[int, int]:
 
 
 def test_a_database_outage_is_a_503_and_writes_nothing(
-    outage: tuple[ApiWorld, AbstractContextManager[None]],
+    outage: tuple[World, AbstractContextManager[None]],
 ) -> None:
     world, down = outage
     accept(world, 3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,32 +17,18 @@ from hcs.infrastructure.config import load_settings
 from hcs.infrastructure.logs import JsonFormatter
 from hcs.messages.models import Message, OutboxEntry
 from templates_store.orm import utcnow
-from tests.api.conftest import ApiWorld
-from tests.reliability.conftest import (
-    ChatPlatform,
-    accept,
-    chat_settings,
-    close_world,
-    sending_world,
-)
+from tests.support.chat import ChatPlatform, accept
+from tests.support.world import World
 
 
 @pytest.fixture
-def world(
-    fresh_database_url: str, tmp_path: Path, chat_platform: ChatPlatform
-) -> Iterator[ApiWorld]:
-    settings = chat_settings(
-        fresh_database_url,
-        tmp_path / "var",
-        chat_platform.url,
-        provider_options={"HCS_CHAT_FALLBACK_PROVIDER": "outbox", "HCS_FAILOVER_AFTER": "3"},
+def world(make_sending_world: Callable[..., World]) -> World:
+    return make_sending_world(
+        provider_options={"HCS_CHAT_FALLBACK_PROVIDER": "outbox", "HCS_FAILOVER_AFTER": "3"}
     )
-    world = sending_world(settings)
-    yield world
-    close_world(world)
 
 
-def dispatch_round(world: ApiWorld, hours_later: int) -> list[Outcome]:
+def dispatch_round(world: World, hours_later: int) -> list[Outcome]:
     """One round of the in-process dispatcher, as if `hours_later` hours had passed."""
     services = world.app.extensions["hcs"]
     providers = build_providers(services.settings)
@@ -51,7 +37,7 @@ def dispatch_round(world: ApiWorld, hours_later: int) -> list[Outcome]:
     return [process(services.sessions, entry_id, providers) for entry_id in ids]
 
 
-def entry_delay(world: ApiWorld, message_id: str) -> float:
+def entry_delay(world: World, message_id: str) -> float:
     with world.app.extensions["hcs"].sessions() as session:
         entry = session.scalars(
             select(OutboxEntry).where(OutboxEntry.message_id == message_id)
@@ -60,7 +46,7 @@ def entry_delay(world: ApiWorld, message_id: str) -> float:
         return (at - utcnow().replace(tzinfo=None)).total_seconds()
 
 
-def message(world: ApiWorld, message_id: str) -> Message:
+def message(world: World, message_id: str) -> Message:
     with world.app.extensions["hcs"].sessions() as session:
         found = session.get_one(Message, message_id)
         found.events  # noqa: B018  (loaded before the session closes)
@@ -68,7 +54,7 @@ def message(world: ApiWorld, message_id: str) -> Message:
 
 
 def test_429_and_500_are_retried_with_growing_backoff_then_delivered_once(
-    world: ApiWorld, chat_platform: ChatPlatform
+    world: World, chat_platform: ChatPlatform
 ) -> None:
     answers = {1: (429, "slow down"), 2: (500, "upstream broke")}
     chat_platform.script = lambda n, body: answers.get(n, (200, ""))
@@ -90,7 +76,7 @@ def test_429_and_500_are_retried_with_growing_backoff_then_delivered_once(
 
 
 def test_a_400_fails_at_once_with_the_providers_reason(
-    world: ApiWorld, chat_platform: ChatPlatform
+    world: World, chat_platform: ChatPlatform
 ) -> None:
     chat_platform.script = lambda n, body: (400, "conversation is closed")
     [message_id] = accept(world, 1)
@@ -103,7 +89,7 @@ def test_a_400_fails_at_once_with_the_providers_reason(
 
 
 def test_the_secondary_provider_takes_over_when_the_primary_keeps_failing(
-    world: ApiWorld, chat_platform: ChatPlatform
+    world: World, chat_platform: ChatPlatform
 ) -> None:
     chat_platform.script = lambda n, body: (503, "down for maintenance")
     [message_id] = accept(world, 1)
@@ -118,7 +104,7 @@ def test_the_secondary_provider_takes_over_when_the_primary_keeps_failing(
 
 
 def test_a_sends_log_lines_name_the_message_but_no_personal_data(
-    world: ApiWorld, chat_platform: ChatPlatform, caplog: pytest.LogCaptureFixture
+    world: World, chat_platform: ChatPlatform, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The platform's refusal quotes the conversation and the person, as real APIs do.
     chat_platform.script = lambda n, body: (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,37 +19,27 @@ from hcs.dispatch.providers import build_providers
 from hcs.infrastructure.config import load_settings
 from hcs.messages.models import OutboxEntry
 from hcs.worker.tasks import make_celery, publish
-from tests.api.conftest import ApiWorld
-from tests.reliability.conftest import (
-    ChatPlatform,
-    accept,
-    chat_settings,
-    close_world,
-    sending_world,
-)
-from tests.reliability.test_celery import REDIS
 from tests.reliability.workers import purge_redis_queue
+from tests.support.brokers import REDIS
+from tests.support.chat import ChatPlatform, accept
+from tests.support.world import World
 
 LEASE = timedelta(seconds=30)
 
 
 @pytest.fixture
-def world(
-    fresh_database_url: str, tmp_path: Path, chat_platform: ChatPlatform
-) -> Iterator[ApiWorld]:
-    world = sending_world(chat_settings(fresh_database_url, tmp_path / "var", chat_platform.url))
-    yield world
-    close_world(world)
+def world(make_sending_world: Callable[..., World]) -> World:
+    return make_sending_world()
 
 
-def entries(world: ApiWorld, ids: list[str]) -> list[int]:
+def entries(world: World, ids: list[str]) -> list[int]:
     with world.app.extensions["hcs"].sessions() as session:
         query = select(OutboxEntry.id).where(OutboxEntry.message_id.in_(ids))
         return sorted(session.scalars(query))
 
 
 def test_a_queued_entry_is_sent_by_one_task_however_many_copies_run(
-    world: ApiWorld, chat_platform: ChatPlatform
+    world: World, chat_platform: ChatPlatform
 ) -> None:
     sessions = world.app.extensions["hcs"].sessions
     providers = build_providers(world.app.extensions["hcs"].settings)
@@ -67,7 +57,7 @@ def test_a_queued_entry_is_sent_by_one_task_however_many_copies_run(
     assert chat_platform.posts() == {ids[1]: 1}
 
 
-def test_the_sweep_queues_what_was_never_queued_or_whose_lease_ended(world: ApiWorld) -> None:
+def test_the_sweep_queues_what_was_never_queued_or_whose_lease_ended(world: World) -> None:
     sessions = world.app.extensions["hcs"].sessions
     lost, queued = accept(world, 1), accept(world, 1, start=1)
     lost_entries, all_entries = entries(world, lost), entries(world, lost + queued)
@@ -82,7 +72,7 @@ def test_the_sweep_queues_what_was_never_queued_or_whose_lease_ended(world: ApiW
 
 
 def test_a_transient_failure_is_queued_again_for_its_retry_time(
-    world: ApiWorld, chat_platform: ChatPlatform
+    world: World, chat_platform: ChatPlatform
 ) -> None:
     chat_platform.script = lambda n, body: (503, "busy")
     sessions = world.app.extensions["hcs"].sessions

@@ -78,10 +78,10 @@ def test_on_failure_and_tone_take_only_known_values() -> None:
 
 
 def test_the_fallback_must_itself_pass_the_guardrails() -> None:
-    found = errors(slot(fallback="Ask for a refund at https://shop.example/help."))
+    found = errors(slot(fallback="We will refund you in full, see https://shop.example/help."))
     messages = found["ai_slots.0.fallback"]
     assert any("links guardrail" in m for m in messages)
-    assert any("forbidden_topics guardrail" in m and "refunds" in m for m in messages)
+    assert any("commitments guardrail" in m and "refunds" in m for m in messages)
 
 
 def test_a_fallback_over_the_bound_is_refused() -> None:

@@ -15,11 +15,10 @@ from hcs.cli.seeding import load_demo
 from hcs.governance import authoring
 from hcs.infrastructure.db import transaction
 from templates_store import versioning
-from tests.api.conftest import make_world
-from tests.api.server import serving
-from tests.api.test_messages import dispatch
-from tests.api.test_signoffs import ai_template, send
-from tests.web.support import PASSWORD, chromium
+from tests.support.flows import ai_template, dispatch, send_ai
+from tests.support.server import serving
+from tests.support.web import PASSWORD, chromium
+from tests.support.world import World, databases_in, own_world
 
 
 def _second_version(session, key: str, old: str, new: str) -> int:  # type: ignore[no-untyped-def]
@@ -53,32 +52,34 @@ def main(out: Path) -> None:
     """Seed a world with the demo set and AI messages, serve it, and take the screenshots."""
     out.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp())
-    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
+    with own_world(databases_in(folder / "databases"), "sqlite", folder) as world:
+        _shoot(world, out)
+
+
+def _shoot(world: World, out: Path) -> None:
+    """The editor, the review page and the sign-off queue, as Ana, Lee and Sam see them."""
     sessions = world.app.extensions["hcs"].sessions
     with transaction(sessions) as session:
         load_demo(session)
     ai_template(world)
     for name in ("Ana", "Bo"):
-        send(world, first_name=name)
+        send_ai(world, first_name=name)
     dispatch(world)
     with transaction(sessions) as session:
         review = _second_version(session, "order-confirmation", "is confirmed", "is on its way")
         draft = versioning.create_draft(session, "payment-due", author="ana@example.com").number
-    try:
-        with serving(world.app) as base_url, chromium() as browser:
-            ana = _sign_in(browser, base_url, "ana@example.com")
-            ana.goto(f"/templates/payment-due/versions/{draft}/edit")
-            ana.locator("iframe").first.wait_for()
-            ana.wait_for_timeout(1500)  # the frames load after the preview swaps in
-            ana.screenshot(path=str(out / "editor.png"))
-            lee = _sign_in(browser, base_url, "lee@example.com")
-            lee.goto(f"/templates/order-confirmation/versions/{review}?view=side")
-            lee.screenshot(path=str(out / "review.png"), full_page=True)
-            sam = _sign_in(browser, base_url, "sam@example.com")
-            sam.goto("/signoffs")
-            sam.screenshot(path=str(out / "signoff.png"))
-    finally:
-        world.app.extensions["hcs"].engine.dispose()
+    with serving(world.app) as base_url, chromium() as browser:
+        ana = _sign_in(browser, base_url, "ana@example.com")
+        ana.goto(f"/templates/payment-due/versions/{draft}/edit")
+        ana.locator("iframe").first.wait_for()
+        ana.wait_for_timeout(1500)  # the frames load after the preview swaps in
+        ana.screenshot(path=str(out / "editor.png"))
+        lee = _sign_in(browser, base_url, "lee@example.com")
+        lee.goto(f"/templates/order-confirmation/versions/{review}?view=side")
+        lee.screenshot(path=str(out / "review.png"), full_page=True)
+        sam = _sign_in(browser, base_url, "sam@example.com")
+        sam.goto("/signoffs")
+        sam.screenshot(path=str(out / "signoff.png"))
 
 
 if __name__ == "__main__":

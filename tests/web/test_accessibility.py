@@ -28,18 +28,10 @@ from hcs.http.auth import limiter
 from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import build_worker
 from templates_store import blocks, versioning
-from tests.api.conftest import ApiWorld, make_world
-from tests.api.server import serving
-from tests.api.test_messages import dispatch
-from tests.api.test_signoffs import ai_template, send
-from tests.web.support import (
-    CHROMIUM,
-    LETTER_ADDRESS,
-    NO_CHROMIUM,
-    PASSWORD,
-    PAYMENT,
-    chromium,
-)
+from tests.support.flows import ai_template, dispatch, send_ai
+from tests.support.server import serving
+from tests.support.web import CHROMIUM, LETTER_ADDRESS, NO_CHROMIUM, PASSWORD, PAYMENT, chromium
+from tests.support.world import World
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
@@ -49,7 +41,7 @@ SERIOUS = {"serious", "critical"}
 Site = tuple[str, dict[str, int]]  # the base URL; the ids of the archived letter and the jobs
 
 
-def _content(world: ApiWorld) -> dict[str, int]:
+def _content(world: World) -> dict[str, int]:
     """The demo set; drafts in the editors and in review, an AI message, a letter, jobs."""
     services = world.app.extensions["hcs"]
     with transaction(services.sessions) as session:
@@ -61,7 +53,7 @@ def _content(world: ApiWorld) -> dict[str, int]:
         _components(session)
         ids = _jobs(session)
     ai_template(world)
-    send(world)
+    send_ai(world)
     dispatch(world)  # the AI text now waits for a person
     body = {
         "template": "payment-due",
@@ -106,14 +98,11 @@ def _jobs(session: Session) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp("a11y")
-    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
-    ids = _content(world)
-    with serving(world.app) as url:
+def site(module_world: World) -> Iterator[Site]:
+    ids = _content(module_world)
+    with serving(module_world.app) as url:
         yield url, ids
     close_renderers()
-    world.app.extensions["hcs"].engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,10 @@ from hcs.identity import create_user, set_roles
 from hcs.infrastructure.db import transaction
 from hcs.sealing import seal_pending
 from hcs.worker.runtime import build_worker
-from tests.api.conftest import ApiWorld, make_world
-from tests.api.server import serving
-from tests.api.test_messages import dispatch
-from tests.api.test_signoffs import ai_template
-from tests.web.support import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium, make_draft
+from tests.support.flows import ai_template, dispatch
+from tests.support.server import serving
+from tests.support.web import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium, make_draft
+from tests.support.world import World
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -36,15 +35,12 @@ VARIABLES = '[{"name": "order_id", "type": "string", "required": true, "example"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorld]:
-    folder = tmp_path_factory.mktemp("browser")
-    world = make_world(f"sqlite:///{folder / 'hcs.db'}", folder / "var")
-    yield world
-    world.app.extensions["hcs"].engine.dispose()
+def world(module_world: World) -> World:
+    return module_world
 
 
 @pytest.fixture(scope="module")
-def app(world: ApiWorld) -> Flask:
+def app(world: World) -> Flask:
     return world.app
 
 
@@ -247,7 +243,7 @@ def test_every_page_loads_without_breaking_its_content_security_policy(
         expect(root.locator("main h1")).to_be_visible()
 
 
-def _send(world: ApiWorld, base_url: str) -> str:
+def _send(world: World, base_url: str) -> str:
     """A backend system sends through the API of the running server, with its key."""
     body = {
         "template": "order-thanks",
@@ -270,7 +266,7 @@ def _send(world: ApiWorld, base_url: str) -> str:
 
 
 def test_a_system_sends_a_cx_agent_signs_off_and_an_auditor_sees_it_verified(
-    world: ApiWorld, base_url: str, people: People
+    world: World, base_url: str, people: People
 ) -> None:
     ai_template(world)  # a published template with an AI slot and its disclosure block
     message_id = _send(world, base_url)
@@ -296,7 +292,7 @@ def test_a_system_sends_a_cx_agent_signs_off_and_an_auditor_sees_it_verified(
     expect(aud.get_by_role("heading", name="AI provenance")).to_be_visible()
 
 
-def _published_block(world: ApiWorld, key: str, text: str) -> None:
+def _published_block(world: World, key: str, text: str) -> None:
     ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
     ana.post("/blocks", {"key": key, "name": key.title()})
     content = {"text": {"en": text}, "html": {"en": f"<p>{text}</p>"}}
@@ -307,7 +303,7 @@ def _published_block(world: ApiWorld, key: str, text: str) -> None:
 
 
 def test_an_author_inserts_a_content_block_and_the_preview_shows_it(
-    world: ApiWorld, people: People
+    world: World, people: People
 ) -> None:
     _published_block(world, "sign-off-line", "Kind regards, Northwind")
     make_draft(world.app, "with-block")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -12,16 +11,9 @@ from sqlalchemy import select
 from hcs.audit import AuditEntry
 from hcs.infrastructure.db import transaction
 from templates_store.lookup import get_block_version, get_theme_version
-from tests.web.support import Person, make_app
+from tests.support.web import Person
 
 HTML = "<p>{{ brand.company_name }} · 1 Harbour Street</p>"
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = make_app(tmp_path_factory.mktemp("components"))
-    yield app
-    app.extensions["hcs"].engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -7,24 +7,15 @@ a short message that site.js shows, since htmx swaps no 4xx.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from flask import Flask
 
 from hcs import jobs
 from hcs.infrastructure.db import transaction
-from tests.web.support import Person, make_app, make_draft
+from tests.support.web import Person, make_draft
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = make_app(tmp_path_factory.mktemp("htmx"))
-    yield app
-    app.extensions["hcs"].engine.dispose()
 
 
 def _job(app: Flask, owner: str = "ana@example.com") -> int:

@@ -6,7 +6,6 @@ import base64
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -21,17 +20,16 @@ from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import build_worker
 from templates_store import versioning
 from templates_store.lookup import get_version
-from tests.api.conftest import make_world
-from tests.web.support import LETTER_ADDRESS, PAYMENT, make_app
-from tests.web.test_pages import Person
+from tests.support.web import LETTER_ADDRESS, PAYMENT, Person
+from tests.support.world import World
 
 VARIABLES = '[{"name": "order_id", "type": "string", "required": true}]'
 PAGE_IMAGE = re.compile(r'<img src="data:image/png;base64,([^"]+)"[^>]*alt="(Page \d+ of \d+)"')
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = make_app(tmp_path_factory.mktemp("letters"))
+def app(module_world: World) -> Iterator[Flask]:
+    app = module_world.app
     with transaction(app.extensions["hcs"].sessions) as session:
         versioning.create_template(
             session, key="notice", name="Notice", category="service", channels=["letter"]
@@ -45,7 +43,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         versioning.create_draft(session, "notice", author="ana@example.com", content=content)
     yield app
     close_renderers()
-    app.extensions["hcs"].engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +134,8 @@ def _reads(app: Flask) -> int:
         return int(session.scalar(query) or 0)
 
 
-def test_an_archived_letter_is_shown_as_the_pages_it_was_sent_as(tmp_path: Path) -> None:
-    world = make_world(f"sqlite:///{tmp_path / 'hcs.db'}", tmp_path / "var")
+def test_an_archived_letter_is_shown_as_the_pages_it_was_sent_as(sqlite_world: World) -> None:
+    world = sqlite_world
     services = world.app.extensions["hcs"]
     try:
         with transaction(services.sessions) as session:

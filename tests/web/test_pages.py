@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from hcs.audit import AuditEntry
@@ -16,34 +13,17 @@ from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import build_worker
 from templates_store import versioning
 from templates_store.lookup import get_version, search_templates
-from tests.api.conftest import ApiWorld, make_world
-from tests.api.test_messages import ORDER, dispatch, published
-from tests.api.test_signoffs import ai_template, send, sent_bodies, status
-from tests.web.support import make_app, make_draft, sign_in
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = make_app(tmp_path_factory.mktemp("web"))
-    yield app
-    app.extensions["hcs"].engine.dispose()
-
-
-class Person:
-    """A signed-in test client and its CSRF token."""
-
-    def __init__(self, app: Flask, email: str) -> None:
-        self.client: FlaskClient = app.test_client()
-        self.token = sign_in(self.client, email)
-
-    def get(self, path: str):  # type: ignore[no-untyped-def]
-        return self.client.get(path)
-
-    def post(self, path: str, data: dict | None = None, csrf: bool = True):  # type: ignore[no-untyped-def]
-        form = dict(data or {})
-        if csrf:
-            form["csrf_token"] = self.token
-        return self.client.post(path, data=form)
+from tests.support.flows import (
+    ORDER,
+    ai_template,
+    dispatch,
+    published,
+    send_ai,
+    sent_bodies,
+    status,
+)
+from tests.support.web import Person, make_draft
+from tests.support.world import World
 
 
 @pytest.fixture(scope="module")
@@ -331,15 +311,13 @@ def test_the_audit_log_is_for_auditors_and_admins(app: Flask, people: dict[str, 
 
 
 @pytest.fixture
-def ai_world(tmp_path: Path) -> Iterator[ApiWorld]:
-    world = make_world(f"sqlite:///{tmp_path / 'ai.db'}", tmp_path / "var")
-    yield world
-    world.app.extensions["hcs"].engine.dispose()
+def ai_world(sqlite_world: World) -> World:
+    return sqlite_world
 
 
-def test_a_cx_agent_sees_the_ai_text_marked_and_approves_an_edit(ai_world: ApiWorld) -> None:
+def test_a_cx_agent_sees_the_ai_text_marked_and_approves_an_edit(ai_world: World) -> None:
     ai_template(ai_world)
-    message_id = send(ai_world, first_name="<b>Ana</b>")
+    message_id = send_ai(ai_world, first_name="<b>Ana</b>")
     dispatch(ai_world)
     sam = Person(ai_world.app, "sam@example.com")
     page = sam.get("/signoffs")
@@ -401,9 +379,9 @@ def test_the_preview_grid_shows_a_version_on_every_channel(
     )
 
 
-def test_an_auditor_finds_a_sent_message_in_the_archive(ai_world: ApiWorld) -> None:
+def test_an_auditor_finds_a_sent_message_in_the_archive(ai_world: World) -> None:
     ai_template(ai_world)
-    message_id = send(ai_world)
+    message_id = send_ai(ai_world)
     dispatch(ai_world)
     sam = ai_world.as_("sam@example.com")
     item_id = sam.get("/signoffs").get_json()[0]["id"]
@@ -434,10 +412,10 @@ def test_an_auditor_finds_a_sent_message_in_the_archive(ai_world: ApiWorld) -> N
     ]
 
 
-def test_batch_sign_off_waits_for_a_sample_decided_one_by_one(ai_world: ApiWorld) -> None:
+def test_batch_sign_off_waits_for_a_sample_decided_one_by_one(ai_world: World) -> None:
     ai_template(ai_world)
     for name in ("Ana", "Bo"):
-        send(ai_world, first_name=name)
+        send_ai(ai_world, first_name=name)
     dispatch(ai_world)
     sam = Person(ai_world.app, "sam@example.com")
     assert "Approve the rest of order-thanks v1" in sam.get("/signoffs").text
@@ -478,7 +456,7 @@ def test_an_admin_creates_an_api_key_shown_once_and_revokes_it(
     assert people["lee"].post("/admin/keys", {"name": "x", "scopes": "read"}).status_code == 403
 
 
-def test_an_archived_email_is_shown_rendered_in_a_sandboxed_frame(ai_world: ApiWorld) -> None:
+def test_an_archived_email_is_shown_rendered_in_a_sandboxed_frame(ai_world: World) -> None:
     published(ai_world)
     assert ai_world.as_("system").post("/messages", ORDER).status_code == 202
     services = ai_world.app.extensions["hcs"]
@@ -512,7 +490,7 @@ def test_an_admin_changes_a_policy_and_a_bad_one_is_refused(
 
 
 def test_an_admin_sees_each_channels_provider_and_its_recent_outcomes(
-    ai_world: ApiWorld,
+    ai_world: World,
 ) -> None:
     published(ai_world)
     assert ai_world.as_("system").post("/messages", ORDER).status_code == 202

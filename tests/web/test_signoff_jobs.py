@@ -5,22 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from hcs.audit import AuditEntry
 from hcs.infrastructure.db import transaction
-from tests.api.conftest import ApiWorld, make_world
-from tests.api.test_messages import dispatch
-from tests.api.test_signoffs import ai_template, send, status
-from tests.web.support import Person
+from tests.support.flows import ai_template, dispatch, send_ai, status
+from tests.support.web import Person
+from tests.support.world import World
 
 
 @pytest.fixture
-def ai_world(tmp_path: Path) -> Iterator[ApiWorld]:
-    world = make_world(f"sqlite:///{tmp_path / 'ai.db'}", tmp_path / "var")
+def ai_world(sqlite_world: World) -> Iterator[World]:
+    world = sqlite_world
     services = world.app.extensions["hcs"]
     # A sample of one; more than two messages left run as a job.
     services.settings = replace(
@@ -28,18 +26,17 @@ def ai_world(tmp_path: Path) -> Iterator[ApiWorld]:
     )
     yield world
     assert world.app.extensions["hcs.jobs"].wait(30)
-    services.engine.dispose()
 
 
-def _campaign(world: ApiWorld, size: int) -> list[str]:
+def _campaign(world: World, size: int) -> list[str]:
     ai_template(world)
-    sent = [send(world, first_name=f"Person {n}") for n in range(size)]
+    sent = [send_ai(world, first_name=f"Person {n}") for n in range(size)]
     dispatch(world)
     return sent
 
 
 def test_the_rest_of_a_large_campaign_is_approved_by_a_job_and_the_page_says_how_many(
-    ai_world: ApiWorld,
+    ai_world: World,
 ) -> None:
     sent = _campaign(ai_world, 6)
     api = ai_world.as_("sam@example.com")
@@ -64,7 +61,7 @@ def test_the_rest_of_a_large_campaign_is_approved_by_a_job_and_the_page_says_how
 
 
 def test_a_large_campaign_before_its_sample_is_refused_on_the_page_without_a_job(
-    ai_world: ApiWorld,
+    ai_world: World,
 ) -> None:
     _campaign(ai_world, 4)
     sam = Person(ai_world.app, "sam@example.com")

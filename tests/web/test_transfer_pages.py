@@ -22,19 +22,19 @@ from templates_store.exporting import export_all
 from templates_store.lookup import get_template
 from templates_store.models import Template
 from templates_store.orm import utcnow
-from tests.web.support import Person, make_app
+from tests.support.web import Person
+from tests.support.world import World
 
 BROKEN = "Order {{ order_id "
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = make_app(tmp_path_factory.mktemp("transfers"))
+def app(module_world: World) -> Iterator[Flask]:
+    app = module_world.app
     with transaction(app.extensions["hcs"].sessions) as session:
         load_demo(session)
     yield app
     app.extensions["hcs.jobs"].wait(30)
-    app.extensions["hcs"].engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from templates_store.models import CATEGORIES, CHANNELS
+from templates_store.names import KEY_PATTERN, KEY_RULE
 
-KEY = validate.Regexp(
-    r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$", error="use 3-100 lower-case letters, digits and dashes"
-)
+KEY = validate.Regexp(KEY_PATTERN, error=KEY_RULE)
 LOCALE = validate.Regexp(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", error="is not a locale tag")
 
 

@@ -12,7 +12,7 @@ from hcs.governance.components import templates_needing_update
 from hcs.http.api import schemas
 from hcs.http.api.blueprint import Blueprint, ListPage
 from hcs.http.api.presenters import template
-from hcs.http.auth import allow, caller
+from hcs.http.auth import READS_ON, allow, caller
 from hcs.http.extensions import db_session
 from hcs.previews import channel as previews
 from templates_store.lookup import get_template, search_templates
@@ -75,6 +75,11 @@ class Retire(MethodView):
         retired = authoring.retire(session, key, actor=caller().email)
         session.commit()
         return template(retired)
+
+
+# A preview only reads: it keeps the key check's read transaction, so a slow render holds no
+# write lock (on SQLite) while it runs.
+READS_ON.add("templates.Preview")
 
 
 @blp.route("/<key>/preview")

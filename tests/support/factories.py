@@ -57,3 +57,14 @@ def make_block(session: Session, key: str = "footer", **content: Any) -> Any:
         "text": {"en": "-- Northwind"},
     }
     return blocks.create_block_draft(session, key, author="bo@example.com", content=body)
+
+
+def png(width: int, height: int, colour: str = "navy") -> bytes:
+    """A solid PNG of the given size."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "PNG")
+    return buffer.getvalue()

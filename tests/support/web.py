@@ -1,4 +1,4 @@
-"""An app on a migrated SQLite database of its own, with people, for the web pages' tests."""
+"""The web pages' tests: signed-in people, drafts, Debian's Chromium, the demo letter."""
 
 from __future__ import annotations
 
@@ -11,46 +11,12 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hcs.http.app import create_app
-from hcs.identity import create_user
-from hcs.identity.models import GROUPS
-from hcs.infrastructure import migrate
-from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import transaction
 from templates_store import versioning
+from tests.support.world import PASSWORD
 
-PASSWORD = "a long passphrase"
-PEOPLE = {
-    "ana@example.com": ["author"],
-    "lee@example.com": ["reviewer"],
-    "max@example.com": ["reviewer", "author"],
-    "root@example.com": ["admin"],
-    "aud@example.com": ["auditor"],
-    "sam@example.com": ["signoff"],
-}
 SMS_PARTS = {"sms": {"en": {"body": "Order {{ order_id }} is confirmed."}}}
 VARIABLES = [{"name": "order_id", "type": "string", "required": True, "example": "A-1001"}]
-
-
-def make_app(directory: Path) -> Flask:
-    """A migrated database under `directory` and an app on it, with everyone in PEOPLE."""
-    url = f"sqlite:///{directory / 'hcs.db'}"
-    migrate.upgrade(url)
-    settings = Settings(
-        database_url=url, secret_key="test", insecure_cookies=True, var_dir=directory
-    )
-    app = create_app(settings)
-    with transaction(app.extensions["hcs"].sessions) as session:
-        for email, roles in PEOPLE.items():
-            create_user(
-                session,
-                email=email,
-                roles=roles,
-                password=PASSWORD,
-                groups=groups_for(roles),
-                actor="t",
-            )
-    return app
 
 
 def make_draft(app: Flask, key: str, *, author: str = "ana@example.com", **content: Any) -> int:
@@ -139,8 +105,3 @@ PAYMENT = {
     "due_date": "2026-12-15",
     "iban": "GB33 BUKB 2020 1555 5555 55",
 }
-
-
-def groups_for(roles: list[str]) -> tuple[str, ...]:
-    """A test reviewer belongs to every built-in group (tests of groups make their own people)."""
-    return GROUPS if "reviewer" in roles else ()

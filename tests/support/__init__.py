@@ -1,0 +1,1 @@
+"""What the tests share: databases built once per session, the test world, and common flows."""
