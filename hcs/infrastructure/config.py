@@ -49,6 +49,8 @@ class Settings:
     # How long a dispatcher holds an outbox entry, and how often the sweep re-queues due ones.
     dispatch_lease_seconds: float = 120.0
     sweep_seconds: float = 10.0
+    # How many times finishing a message may raise an unexpected error before it fails.
+    dispatch_finishing_attempts: int = 5
     var_dir: Path = Path("var")
     email_provider: str = "outbox"
     sms_provider: str = "outbox"
@@ -136,6 +138,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         broker_visibility_timeout=float(_env("HCS_BROKER_VISIBILITY_TIMEOUT", "3600")),
         dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
         sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
+        dispatch_finishing_attempts=int(_env("HCS_DISPATCH_FINISHING_ATTEMPTS", "5")),
         var_dir=Path(_env("HCS_VAR_DIR", "var")),
         email_provider=_env("HCS_EMAIL_PROVIDER", "outbox"),
         sms_provider=_env("HCS_SMS_PROVIDER", "outbox"),

@@ -35,6 +35,7 @@ from hcs.errors import DispatchUnavailable
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.infrastructure.logs import configure_logging
+from hcs.messages.status import MessageStatus
 from hcs.worker.runtime import build_worker, housekeeping, worker_name
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ def dispatch_entry(self: Any, entry_ids: int | list[int]) -> str:
         outcomes = _dispatch(rt, ids)
     except SQLAlchemyError as exc:  # its text may quote parameters: report the kind only
         raise DispatchUnavailable(type(exc).__name__) from None
-    if any(outcome.status == "queued" for outcome in outcomes):
+    if any(outcome.status == MessageStatus.QUEUED for outcome in outcomes):
         with rt.sessions.begin() as session:
             delays = queueing.requeue_retries(session, ids, lease=rt.lease)
         for entry_id, delay in delays.items():
