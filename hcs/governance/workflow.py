@@ -242,7 +242,7 @@ def swap_published(
             .execution_options(synchronize_session="fetch")
         )
         if not moved.rowcount:  # type: ignore[attr-defined]
-            raise Conflict(f"version {current.number} was replaced by another publish just now")
+            raise Conflict(f"another version was published just now, replacing {current.number}")
     version.move_to(Status.PUBLISHED)
     return current
 
