@@ -21,8 +21,9 @@ TAMPERED_COUNT = Counter(
     "Messages refused because their version no longer gives its approved closure hash",
     ["channel"],
 )
-# (database, version id, approved hash) → the hash its content gave when it was checked.
-_checked: dict[tuple[str, int, str], str] = {}
+# (database, version id, approved hash) of versions whose content gave that hash when checked;
+# a tampered one is never remembered, so it is checked again (and refused) every time.
+_intact: set[tuple[str, int, str]] = set()
 
 
 def is_tampered(session: Session, version: TemplateVersion) -> bool:
@@ -31,9 +32,12 @@ def is_tampered(session: Session, version: TemplateVersion) -> bool:
     if approved is None:
         return True  # a sendable version always has one: a missing hash was removed
     key = (str(session.get_bind().url), version.id, approved)
-    if key not in _checked:
-        _checked[key] = closure_hash(version, resolve_closure(session, version))
-    return _checked[key] != approved
+    if key in _intact:
+        return False
+    if closure_hash(version, resolve_closure(session, version)) != approved:
+        return True
+    _intact.add(key)
+    return False
 
 
 def note_tampered(session: Session, message: Message, version: TemplateVersion) -> None:

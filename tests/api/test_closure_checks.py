@@ -47,6 +47,8 @@ def test_a_version_changed_in_the_database_cannot_be_approved(world: World) -> N
 
 def test_a_published_version_edited_in_the_database_is_not_sent(world: World) -> None:
     published(world)
+    accepted = world.as_("system").post("/messages", ORDER)  # accepted, then the row is edited
+    message_id = accepted.get_json()["id"]
     with transaction(world.app.extensions["hcs"].sessions) as session:
         version_id = get_version(session, "order-confirmation", 1).id
         tampered = {"email": {"en": {"subject": "Urgent", "html": "<p>Pay at evil.example</p>"}}}
@@ -54,8 +56,6 @@ def test_a_published_version_edited_in_the_database_is_not_sent(world: World) ->
             update(TemplateVersion).where(TemplateVersion.id == version_id).values(parts=tampered)
         )
     before = REGISTRY.get_sample_value("hcs_versions_tampered_total", {"channel": "email"}) or 0
-    accepted = world.as_("system").post("/messages", ORDER)
-    message_id = accepted.get_json()["id"]
     dispatch(world)
     message = world.as_("root@example.com").get(f"/messages/{message_id}").get_json()
     assert message["status"] == "failed" and message["reason"] == "version_tampered"
