@@ -22,6 +22,7 @@ from channels.errors import ChannelError
 from hcs.dispatch.finishing import Finished, finish
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.recall import hold
+from hcs.dispatch.tampering import TAMPERED, is_tampered, note_tampered
 from hcs.dispatch.transitions import Outcome, close, move, record_event
 from hcs.messages import telemetry
 from hcs.messages.models import Message, OutboxEntry
@@ -119,6 +120,8 @@ def _decide(
     if retired_at is not None or status not in SENDABLE:
         reason = f"version {message.version_number} of {message.template_key!r} is {status.value}"
         return {"action": "fail", "reason": reason}
+    if is_tampered(session, kept[message.version_id]):
+        return {"action": "fail", "reason": TAMPERED}
     try:
         return _finish(session, message, providers)
     except (TemplateStoreError, ChannelError) as exc:
@@ -175,6 +178,8 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         close(session, entry)
         return Outcome(message.id, message.status, plan.reason)
     if action == "fail":
+        if plan.reason == TAMPERED:
+            note_tampered(session, message, session.get_one(TemplateVersion, message.version_id))
         move(session, message.id, Move.FAIL, detail={"reason": plan.reason}, reason=plan.reason)
         close(session, entry, plan.reason)
         return Outcome(message.id, MessageStatus.FAILED, plan.reason)

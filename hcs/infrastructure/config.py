@@ -78,7 +78,8 @@ class Settings:
     ai_judge_model: str = ""
     session_hours: float = 8.0
     insecure_cookies: bool = False
-    ratelimit_storage_url: str = "memory://"
+    ratelimit_storage_url: str = ""  # empty: Redis when the broker is Redis, else memory
+    api_rate_limit: str = "6000/minute"
     # Base64 of 32 bytes; unset, the archive derives a development key from secret_key.
     archive_master_key: str = field(default="", repr=False)
     # Earlier master keys, comma-separated and newest first: they only read, until
@@ -135,7 +136,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         session_hours=float(_env("HCS_SESSION_HOURS", "8")),
         # For plain http beyond loopback: Chromium and Firefox keep Secure cookies on 127.0.0.1.
         insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),
-        ratelimit_storage_url=_env("HCS_RATELIMIT_STORAGE_URL", "memory://"),
+        ratelimit_storage_url=_env("HCS_RATELIMIT_STORAGE_URL"),
+        api_rate_limit=_env("HCS_API_RATE_LIMIT", "6000/minute"),
         archive_master_key=_env("HCS_ARCHIVE_MASTER_KEY"),
         archive_previous_master_keys=_env("HCS_ARCHIVE_PREVIOUS_MASTER_KEYS"),
         archive_retention=_env("HCS_ARCHIVE_RETENTION"),

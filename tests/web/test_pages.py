@@ -510,3 +510,40 @@ def test_an_admin_sees_each_channels_provider_and_its_recent_outcomes(
     row = re.search(r"<tr><td>email</td>(.*?)</tr>", page, re.S)
     assert row and "outbox" in row[1] and "sent: 1" in row[1]
     assert Person(ai_world.app, "lee@example.com").get("/admin/providers").status_code == 403
+
+
+def test_an_author_reviewer_who_rewrites_a_draft_on_the_pages_cannot_approve_it(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    make_draft(app, "rewritten")  # ana's draft
+    max_ = people["max"]
+    saved = max_.post(
+        "/templates/rewritten/versions/1/edit",
+        _form("Pay {{ order_id }} at evil.example") | {"action": "submit"},
+    )
+    assert saved.status_code == 302
+    page = max_.get("/templates/rewritten/versions/1")
+    assert "max@example.com" in page.text and "Contributors" in page.text
+    answer = max_.post("/templates/rewritten/versions/1/approve", {"comment": "fine"})
+    assert answer.status_code == 403 and 'id="refusal"' in answer.text
+    assert "SeparationOfDuties" in answer.text
+    assert _stored(app, "rewritten", 1)[0] == "in_review"
+
+
+def test_the_review_page_posts_the_closure_hash_it_showed(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    make_draft(app, "hashed")
+    people["ana"].post(
+        "/templates/hashed/versions/1/edit", _form("Hi {{ order_id }}") | {"action": "submit"}
+    )
+    page = people["lee"].get("/templates/hashed/versions/1").text
+    shown = re.search(r'name="closure_hash" value="(sha256:[0-9a-f]{64})"', page)
+    assert shown and shown[1] in page.split('id="closure-hash"')[1][:200]
+    stale = {"comment": "ok", "closure_hash": "sha256:" + "0" * 64}
+    answer = people["lee"].post("/templates/hashed/versions/1/approve", stale)
+    assert answer.status_code == 409 and 'id="refusal"' in answer.text
+    assert _stored(app, "hashed", 1)[0] == "in_review"
+    fine = {"comment": "ok", "closure_hash": shown[1]}
+    assert people["lee"].post("/templates/hashed/versions/1/approve", fine).status_code == 302
+    assert _stored(app, "hashed", 1)[0] == "approved"

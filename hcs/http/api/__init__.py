@@ -34,6 +34,7 @@ def init_app(app: Flask) -> Api:
         reviews,
         signoffs,
         templates,
+        users,
         versions,
     )
 
@@ -59,6 +60,7 @@ def init_app(app: Flask) -> Api:
         batches,
         recipients,
         signoffs,
+        users,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(blocks.theme_blp)

@@ -43,6 +43,9 @@ class VersionSummary(Schema):
     number = fields.Integer()
     status = fields.String()
     author = fields.String()
+    contributors = fields.List(
+        fields.String(), metadata={"description": "everyone who changed the version"}
+    )
     created_at = fields.DateTime()
     submitted_at = fields.DateTime(allow_none=True)
     published_at = fields.DateTime(allow_none=True)
@@ -95,6 +98,16 @@ class VersionOut(VersionSummary, VersionContent):
 class Decision(Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
     stage = fields.String(metadata={"description": "the stage the reviewer decides (optional)"})
+    closure_hash = fields.String(
+        metadata={"description": "the closure hash the reviewer saw; 409 when it differs"}
+    )
+
+
+class PublishIn(Schema):
+    replaces = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the published version the caller saw (null: none); 409 if not"},
+    )
 
 
 class DiffQuery(Schema):
@@ -167,6 +180,9 @@ class ComponentVersionOut(Schema):
     number = fields.Integer()
     status = fields.String()
     author = fields.String()
+    contributors = fields.List(
+        fields.String(), metadata={"description": "everyone who changed the version"}
+    )
     content = fields.Dict()
     settings = fields.Dict()
     assets = fields.List(fields.String())
@@ -187,6 +203,7 @@ class ComponentOut(Schema):
 class Stage(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
+    group = fields.String(metadata={"description": "the reviewer group holding it (default: name)"})
 
 
 class PolicyOut(Schema):
