@@ -73,7 +73,7 @@ def test_an_admin_manages_people_and_groups_under_the_api(world: World) -> None:
 def test_upgrading_gives_existing_reviewers_the_groups_of_the_stages(
     fresh_database_url: str, tmp_path: Path
 ) -> None:
-    migrate.upgrade(fresh_database_url, "0020")
+    migrate.upgrade(fresh_database_url, "0021")
     engine = make_engine(fresh_database_url)
     users = sa.table(
         "users",

@@ -498,7 +498,7 @@ class BatchDraw(Schema):
     )
 
 
-class BatchOut(Schema):
+class SignoffBatchOut(Schema):
     id = fields.Integer()
     template = fields.String()
     version = fields.Integer()

@@ -173,7 +173,7 @@ def _batch(batch: SignoffBatch) -> dict[str, Any]:
 class Batches(MethodView):
     @allow("signoff", "signoff")
     @blp.arguments(schemas.BatchDraw)
-    @blp.response(201, schemas.BatchOut)
+    @blp.response(201, schemas.SignoffBatchOut)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Fix a set of pending items and draw its sample, to be decided one by one."""
         session = db_session()
@@ -193,7 +193,7 @@ class Batches(MethodView):
 @blp.route("/batches/<int:batch_id>")
 class OneBatch(MethodView):
     @allow("signoff", "signoff")
-    @blp.response(200, schemas.BatchOut)
+    @blp.response(200, schemas.SignoffBatchOut)
     def get(self, batch_id: int) -> dict[str, Any]:
         """A batch: its set, its sample and the decisions on it so far."""
         return _batch(sampling.get_batch(db_session(), batch_id))

@@ -1,14 +1,14 @@
 """users.session_generation: sign-out, disabling and new roles end every session of a person
 
-Revision ID: 0020
-Revises: 0014
+Revision ID: 0021
+Revises: 0020
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0014"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -3,15 +3,15 @@
 Existing reviewers get the groups of every stage in the policies in force (the built-in ones
 and the admins'), so everything they could decide before they still can after the upgrade.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
