@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from hcs.ai.evaluation import UnreadableEvaluation, evaluate, load_cases, table
+from hcs.ai.evaluation import evaluate, load_cases, table
 from hcs.cli import settings
+from hcs.errors import UnreadableEvaluation
 
 
 @click.group()

@@ -13,9 +13,9 @@ from hcs import archive
 from hcs.cli import checkpoints as evidence
 from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
+from hcs.errors import NoteError
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.sealing import checkpoints
-from hcs.sealing.notes import NoteError
 
 
 @click.group("archive")

@@ -9,9 +9,10 @@ import click
 from sqlalchemy.orm import Session
 
 from hcs.cli import settings, unit_of_work
+from hcs.errors import NoteError
 from hcs.sealing import checkpoints
 from hcs.sealing.models import SealedMixin
-from hcs.sealing.notes import NoteError, Verifier
+from hcs.sealing.notes import Verifier
 from hcs.sealing.witness import publish_checkpoint, required, sign_logs
 
 PUBLIC_KEY_HELP = "The public key to check the signature with (default: the configured key's)."

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from hcs.cli import settings
-from hcs.sealing.notes import NoteError, create_key_file
+from hcs.errors import NoteError
+from hcs.sealing.notes import create_key_file
 
 
 @click.group()

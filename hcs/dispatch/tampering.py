@@ -31,7 +31,7 @@ def is_tampered(session: Session, version: TemplateVersion) -> bool:
     approved = version.closure_hash
     if approved is None:
         return True  # a sendable version always has one: a missing hash was removed
-    key = (str(session.get_bind().url), version.id, approved)
+    key = (str(session.get_bind().engine.url), version.id, approved)
     if key in _intact:
         return False
     if closure_hash(version, resolve_closure(session, version)) != approved:

@@ -46,7 +46,7 @@ def _sends_bearer() -> bool:
     return _is_api() and request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
-class _CSRF(CSRFProtect):
+class _CSRF(CSRFProtect):  # type: ignore[misc]
     """CSRF checks on every form, except for API calls authenticated by an API key.
 
     A browser never adds an `Authorization` header by itself, so a key-authenticated call cannot

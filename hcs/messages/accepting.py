@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, insert, literal, select
+from sqlalchemy import Table, and_, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from channels.invisible import strip_data
@@ -32,14 +32,16 @@ from templates_store.status import SENDABLE, Status
 from templates_store.variables import payload_loader
 
 MAX_BATCH = 1000
-_INSERT_MESSAGES = insert(Message.__table__)
-_INSERT_EVENTS = insert(MessageEvent.__table__)
-_INSERT_OUTBOX = insert(OutboxEntry.__table__)
+_INSERT_MESSAGES = insert(cast(Table, Message.__table__))
+_INSERT_EVENTS = insert(cast(Table, MessageEvent.__table__))
+_INSERT_OUTBOX = insert(cast(Table, OutboxEntry.__table__))
 
 
 def _one_statement() -> Any:
     """PostgreSQL: a message, its first event and its outbox entry in one statement (one trip)."""
-    messages, events, outbox = Message.__table__, MessageEvent.__table__, OutboxEntry.__table__
+    messages, events, outbox = (
+        cast(Table, m.__table__) for m in (Message, MessageEvent, OutboxEntry)
+    )
     columns = [
         c for c in messages.c if c.name not in ("provider", "provider_message_id", "sent_at")
     ]

@@ -21,9 +21,10 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from hcs.errors import NoteError
 from hcs.sealing import merkle
 from hcs.sealing.models import Seal, SealedMixin
-from hcs.sealing.notes import NoteError, Signer, Verifier
+from hcs.sealing.notes import Signer, Verifier
 from templates_store.orm import Base, utcnow
 
 

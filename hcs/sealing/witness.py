@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from hcs.errors import NoteError
 from hcs.infrastructure.config import Settings
 from hcs.sealing.checkpoints import Checkpoint, sign_heads
 from hcs.sealing.models import SealedMixin
-from hcs.sealing.notes import NoteError, Signer, load_key_file
+from hcs.sealing.notes import Signer, load_key_file
 
 log = logging.getLogger(__name__)
 

@@ -55,7 +55,8 @@ def _highlighted(item: SignoffItem) -> dict[str, Any] | None:
         rendered = render_message(session, message, services().settings, slot_text=marked)
     except TemplateProblem:
         return None
-    return visible(rendered.parts)
+    shown: dict[str, Any] = visible(rendered.parts)
+    return shown
 
 
 def _slots(item: SignoffItem, full: bool) -> list[dict[str, Any]]:
