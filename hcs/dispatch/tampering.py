@@ -7,6 +7,9 @@ whose content no longer gives its approved hash sends nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
@@ -21,9 +24,16 @@ TAMPERED_COUNT = Counter(
     "Messages refused because their version no longer gives its approved closure hash",
     ["channel"],
 )
-# (database, version id, approved hash) of versions whose content gave that hash when checked;
-# a tampered one is never remembered, so it is checked again (and refused) every time.
-_intact: set[tuple[str, int, str]] = set()
+# (database, version id, approved hash, digest of the version's own row) of versions whose
+# content gave that hash when checked: an edit of the row changes the key and is checked again;
+# a tampered version is never remembered, so it is refused every time.
+_intact: set[tuple[str, int, str, str]] = set()
+
+
+def _row_digest(version: TemplateVersion) -> str:
+    """A cheap digest of what the version's own row says (the closure hash also reads blocks)."""
+    row = [version.parts, version.variables, version.ai_slots, version.closure]
+    return hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def is_tampered(session: Session, version: TemplateVersion) -> bool:
@@ -31,7 +41,7 @@ def is_tampered(session: Session, version: TemplateVersion) -> bool:
     approved = version.closure_hash
     if approved is None:
         return True  # a sendable version always has one: a missing hash was removed
-    key = (str(session.get_bind().engine.url), version.id, approved)
+    key = (str(session.get_bind().engine.url), version.id, approved, _row_digest(version))
     if key in _intact:
         return False
     if closure_hash(version, resolve_closure(session, version)) != approved:

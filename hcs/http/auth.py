@@ -233,6 +233,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_STORAGE_URI=_limit_storage(settings),
         RATELIMIT_HEADERS_ENABLED=True,  # a 429 says when to retry (Retry-After)
+        RATELIMIT_SWALLOW_ERRORS=True,  # counters unreachable: sign-in still works
     )
     login_manager.login_view = "auth.login"
     login_manager.init_app(app)

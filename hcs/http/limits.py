@@ -52,6 +52,14 @@ def _too_many(item: RateLimitItem, *identifiers: str) -> ResponseReturnValue:
 def _limit(api_limit: RateLimitItem) -> ResponseReturnValue | None:
     if not _is_api():
         return None
+    try:
+        return _check(api_limit)
+    except Exception:  # the counters' store (Redis) is away: limits fail open, sends go on
+        log.warning("rate limits not checked: their storage is unreachable", exc_info=True)
+        return None
+
+
+def _check(api_limit: RateLimitItem) -> ResponseReturnValue | None:
     address = request.remote_addr or ""
     if not limiter.limiter.test(FAILED_AUTHENTICATIONS, "auth-failed", address):
         return _too_many(FAILED_AUTHENTICATIONS, "auth-failed", address)
@@ -75,7 +83,12 @@ def _count_refusal(response: Response) -> Response:
             extra={"status": response.status_code, "caller": _caller()},
         )
         if response.status_code == 401 and _is_api():
-            limiter.limiter.hit(FAILED_AUTHENTICATIONS, "auth-failed", request.remote_addr or "")
+            try:
+                limiter.limiter.hit(
+                    FAILED_AUTHENTICATIONS, "auth-failed", request.remote_addr or ""
+                )
+            except Exception:  # unreachable storage: counted nowhere, refused all the same
+                log.warning("a failed authentication was not counted", exc_info=True)
     return response
 
 

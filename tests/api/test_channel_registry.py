@@ -117,7 +117,8 @@ def test_previews_and_sends_of_every_channel_go_through_its_registry_entry(
     draft = {"parts": PARTS, "variables": variables, "sample_data": {"order_id": "A-1"}}
     assert author.post("/templates/every/versions", draft).status_code == 201
     for channel in PARTS:
-        shown = author.post("/templates/every/preview", {"channel": channel, "locale": "en"})
+        body = {"channel": channel, "locale": "en", "version": 1}  # the draft, named
+        shown = author.post("/templates/every/preview", body)
         assert shown.status_code == 200, shown.get_json()
     for channel in PARTS:
         assert {(channel, "issues"), (channel, "preview_extras")} <= set(calls)
