@@ -21,6 +21,7 @@ from hcs.messages.models import (  # noqa: F401
     ParkedEvent,
 )
 from hcs.signoffs.models import SignoffItem  # noqa: F401
+from hcs.worker.heartbeat import WorkerBeat  # noqa: F401
 from templates_store.models import (  # noqa: F401
     BlockVersion,
     ContentBlock,

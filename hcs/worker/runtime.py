@@ -29,6 +29,7 @@ from hcs.messages import idempotency
 from hcs.messages.parking import settle_parked
 from hcs.sealing import seal_pending
 from hcs.signoffs.queue import expire as expire_signoffs
+from hcs.worker import heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,11 @@ log = logging.getLogger(__name__)
 def worker_name() -> str:
     """Who holds a lease: host, process and thread."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def process_name() -> str:
+    """Who beats for a worker process: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def housekeeping(sessions: sessionmaker[Session], keys: archive.Keyring | None = None) -> None:
@@ -89,6 +95,7 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 if time.monotonic() - last_housekeeping > self.housekeeping_seconds:
+                    self.beat()
                     housekeeping(self.sessions, self.keys)
                     last_housekeeping = time.monotonic()
                     if self.archive_late is not None:  # throttled to about once a minute
@@ -101,6 +108,11 @@ class Worker:
                 self._wake.wait(self.idle_seconds)
                 self._wake.clear()
         close_renderers()
+
+    def beat(self) -> None:
+        """Tell `/readyz` this worker is alive."""
+        with self.sessions.begin() as session:
+            heartbeat.beat(session, process_name())
 
     def wake(self, message_ids: object = None) -> None:
         """New work was accepted: stop idling now."""

@@ -34,7 +34,8 @@ from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.infrastructure.logs import configure_logging
-from hcs.worker.runtime import build_worker, housekeeping, worker_name
+from hcs.worker import heartbeat
+from hcs.worker.runtime import build_worker, housekeeping, process_name, worker_name
 
 log = logging.getLogger(__name__)
 DISPATCH = "hcs.worker.tasks.dispatch_entry"
@@ -215,6 +216,7 @@ def sweep_once(celery: Celery) -> int:
     """
     rt = runtime(celery.conf.hcs_settings)
     with rt.sessions.begin() as session:
+        heartbeat.beat(session, process_name())
         ids = queueing.sweep(session, lease=rt.lease)
     published = publish(celery, ids)
     housekeeping(rt.sessions, archive.keyring(rt.settings))
