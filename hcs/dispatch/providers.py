@@ -37,7 +37,9 @@ def _email(name: str, settings: Settings, o: dict[str, str]) -> Any:
         )
     if name == "sendgrid":
         return SendGridEmail(
-            o["SENDGRID_API_KEY"], host=o.get("HCS_SENDGRID_HOST", "https://api.sendgrid.com")
+            o["SENDGRID_API_KEY"],
+            host=o.get("HCS_SENDGRID_HOST", "https://api.sendgrid.com"),
+            timeout=float(o.get("HCS_SENDGRID_TIMEOUT", "10")),
         )
     raise ChannelError(f"unknown email provider {name!r}")
 
@@ -105,9 +107,13 @@ class Providers:
         """The name of the provider a channel sends through."""
         return self.names.get(channel) or str(getattr(self.settings, f"{channel}_provider"))
 
-    def for_attempt(self, channel: str, failures: int) -> Providers:
-        """These providers, or with the channel's secondary once the primary failed this often."""
-        if channel not in self.fallbacks or failures < self.failover_after:
+    def for_attempt(self, channel: str, refusals: int) -> Providers:
+        """These providers, or with the channel's secondary once the primary refused this often.
+
+        Only definite refusals count (a 4xx other than 408/429, a refused connection): a timeout
+        or a 5xx may have been a send, and a second provider would make it two.
+        """
+        if channel not in self.fallbacks or refusals < self.failover_after:
             return self
         name, provider = self.fallbacks[channel]
         return replace(self, **{channel: provider}, names={**self.names, channel: name})

@@ -63,8 +63,8 @@ def _one_statement() -> Any:
     return (
         insert(outbox)
         .from_select(
-            ["message_id", "available_at", "attempts", "last_error"],
-            select(written.c.id, written.c.created_at, literal(0), literal("")).where(
+            ["message_id", "available_at", "attempts", "refusals", "last_error"],
+            select(written.c.id, written.c.created_at, literal(0), literal(0), literal("")).where(
                 written.c.status == "accepted"
             ),
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -11,20 +10,14 @@ from flask import Flask
 
 from hcs.worker.runtime import build_worker
 from tests.support.flows import ORDER, published
+from tests.support.server import free_port
 from tests.support.world import World, running
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
 def brokerless(world: World) -> Iterator[Flask]:
     """An app on the world's database whose HCS_BROKER_URL points at a closed port."""
-    url = f"redis://127.0.0.1:{closed_port()}/0"
+    url = f"redis://127.0.0.1:{free_port()}/0"
     settings = replace(world.app.extensions["hcs"].settings, broker_url=url)
     with running(settings, world.keys) as broken:
         yield broken.app

@@ -1,0 +1,25 @@
+"""outbox refusals and retrying_since: only refusals lead to failover; retries last a horizon
+
+Revision ID: 0016
+Revises: 0015
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("refusals", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("retrying_since", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("retrying_since")
+        batch_op.drop_column("refusals")
