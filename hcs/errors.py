@@ -1,11 +1,23 @@
-"""The application's own errors; not-found, conflict and validation reuse the repository's tree.
+"""The application's one error tree; not-found, conflict and validation reuse the repository's.
 
-`hcs.http.error_handlers` maps all of them to HTTP; the CLI prints them as one line.
+Every error the application raises is defined here (the modules that raise one re-export it).
+`hcs.http.error_handlers.STATUS_FOR` gives each its HTTP status; the CLI prints them as one line.
 """
 
 from __future__ import annotations
 
-from templates_store.errors import Conflict, NotFound, TemplateStoreError, ValidationFailed
+from templates_store.errors import (
+    Conflict,
+    ImmutableVersion,
+    InvalidTransition,
+    NotFound,
+    RenderError,
+    SandboxViolation,
+    TemplateProblem,
+    TemplateStoreError,
+    TemplateSyntaxProblem,
+    ValidationFailed,
+)
 
 
 class HcsError(Exception):
@@ -20,23 +32,76 @@ class PermissionDenied(HcsError):
     """An identified caller without the role or scope for the action (403)."""
 
 
+class MissingRole(PermissionDenied):
+    """A caller holding none of the roles (a key: not the scope) an action needs (403)."""
+
+    def __init__(self, scope: str, roles: tuple[str, ...]) -> None:
+        self.scope = scope
+        self.needed = " or ".join(roles) if roles else "a role"
+        super().__init__(f"this needs the {scope!r} scope and {self.needed}")
+
+
 class SeparationOfDuties(PermissionDenied):
     """An approval the four-eyes rule forbids: one's own version, or a second stage."""
 
 
 class SignoffRequired(HcsError):
-    """An attempt to finish a message with AI text that no person has signed off."""
+    """An attempt to finish a message with AI text that no person has signed off (409)."""
+
+
+class AppendOnlyViolation(HcsError):
+    """An attempt to change or delete an entry of a sealed, append-only log (409)."""
+
+
+class AIUnavailable(HcsError):
+    """The model gave no usable answer: unreachable, too slow, refused, or misconfigured (503)."""
+
+
+class ArchiveKeyError(HcsError):
+    """An archive key that is missing, malformed, or does not open what it should (500)."""
+
+
+class DispatchUnavailable(HcsError):
+    """The worker could not reach the database; the sweep queues the entry again (503)."""
+
+
+class EntryNotFound(NotFound):
+    """No archive entry with that id or message id."""
+
+
+class OnLegalHold(Conflict):
+    """An erasure or purge that would touch entries under legal hold."""
+
+
+class AlreadyArchived(Conflict):
+    """A second archive entry for a message that already has one."""
 
 
 DomainError = (HcsError, TemplateStoreError)
 
 __all__ = [
+    "AIUnavailable",
+    "AlreadyArchived",
+    "AppendOnlyViolation",
+    "ArchiveKeyError",
     "AuthenticationFailed",
     "Conflict",
+    "DispatchUnavailable",
     "DomainError",
+    "EntryNotFound",
     "HcsError",
+    "ImmutableVersion",
+    "InvalidTransition",
+    "MissingRole",
     "NotFound",
+    "OnLegalHold",
     "PermissionDenied",
+    "RenderError",
+    "SandboxViolation",
     "SeparationOfDuties",
+    "SignoffRequired",
+    "TemplateProblem",
+    "TemplateStoreError",
+    "TemplateSyntaxProblem",
     "ValidationFailed",
 ]

@@ -13,7 +13,7 @@ import openai
 
 from hcs.ai.prompting import build_messages, prompt_digest
 from hcs.ai.slots import Slot
-from hcs.errors import HcsError
+from hcs.errors import AIUnavailable
 from hcs.infrastructure.config import Settings
 
 if TYPE_CHECKING:
@@ -35,10 +35,6 @@ _LOWER_AFTER_GREETING = frozenset(
 # What is kept of an answer: far above any slot's bound, far below what could swamp the archive.
 MAX_RAW_CHARS = 20_000
 _FIRST_NAME = re.compile(r"[^\W\d_](?:[^\W\d_]|['’ .-](?=[^\W\d_])){0,39}\Z")
-
-
-class AIUnavailable(HcsError):
-    """The model gave no usable answer: unreachable, too slow, refused, or misconfigured."""
 
 
 @dataclass(frozen=True)

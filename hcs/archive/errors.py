@@ -1,22 +1,7 @@
-"""The archive's errors; `hcs.http.error_handlers` maps their bases to HTTP."""
+"""The archive's errors, defined in the application's one tree (`hcs.errors`)."""
 
 from __future__ import annotations
 
-from hcs.errors import HcsError
-from templates_store.errors import Conflict, NotFound
+from hcs.errors import AlreadyArchived, ArchiveKeyError, EntryNotFound, OnLegalHold
 
-
-class ArchiveKeyError(HcsError):
-    """A key that is missing, malformed, or does not open what it should."""
-
-
-class EntryNotFound(NotFound):
-    """No archive entry with that id or message id."""
-
-
-class OnLegalHold(Conflict):
-    """An erasure or purge that would touch entries under legal hold."""
-
-
-class AlreadyArchived(Conflict):
-    """A second archive entry for a message that already has one."""
+__all__ = ["AlreadyArchived", "ArchiveKeyError", "EntryNotFound", "OnLegalHold"]

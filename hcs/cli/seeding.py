@@ -9,12 +9,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hcs.governance import components, workflow
-from hcs.governance.policies import COMPONENTS, policy_for
+from hcs.governance import authoring
+from hcs.governance.kinds import policy_of
 from hcs.identity import create_user, ensure_admin
 from hcs.identity.users import find_user
 from templates_store.files import import_all
-from templates_store.lookup import get_template
 from templates_store.models import Template
 
 DEMO_AUTHOR = "demo@hcs.example"
@@ -41,32 +40,19 @@ def _reviewer(session: Session, stage: str) -> str:
 
 def _through_review(session: Session, kind: str, key: str, number: int) -> None:
     """Submit, approve each stage with its own demo reviewer, and publish."""
-    if kind == "template":
-        workflow.submit(session, key, number, actor=DEMO_AUTHOR)
-        category = get_template(session, key).category
-        for stage in policy_for(session, category).stage_names:
-            workflow.approve(
-                session,
-                key,
-                number,
-                reviewer=_reviewer(session, stage),
-                roles={"reviewer"},
-                comment="Demo content, reviewed.",
-            )
-        workflow.publish(session, key, number, actor=_reviewer(session, "legal"))
-        return
-    components.submit(session, kind, key, number, actor=DEMO_AUTHOR)
-    for stage in policy_for(session, COMPONENTS).stage_names:
-        components.approve(
+    version = authoring.submit(session, kind, key, number, actor=DEMO_AUTHOR)
+    for stage in policy_of(session, kind, version).stage_names:
+        authoring.decide(
             session,
             kind,
             key,
             number,
-            reviewer=_reviewer(session, stage),
-            roles={"reviewer"},
+            approve=True,
             comment="Demo content, reviewed.",
+            actor=_reviewer(session, stage),
+            roles={"reviewer"},
         )
-    components.publish(session, kind, key, number, actor=_reviewer(session, "legal"))
+    authoring.publish(session, kind, key, number, actor=_reviewer(session, "legal"))
 
 
 def load_demo(session: Session) -> list[str]:

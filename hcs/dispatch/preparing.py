@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from channels.errors import ChannelError
@@ -24,15 +25,17 @@ from hcs.dispatch.recall import hold
 from hcs.dispatch.transitions import Outcome, close, move, record_event
 from hcs.messages import telemetry
 from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.status import UNSENT, MessageStatus, Move
 from hcs.signoffs.gate import NeedsText, gate
 from templates_store.errors import TemplateStoreError
 from templates_store.models import Template, TemplateVersion
-from templates_store.orm import utcnow
 from templates_store.status import SENDABLE
 
 # How long one round may spend finishing messages before it sends them.
 PREPARE_BUDGET = 0.05
-UNSENT = ("accepted", "queued", "sending")
+# What an unexpected error while finishing records: a code and the error's class, never its
+# text (which may quote the customer's data or SQL).
+FINISHING_ERROR = "finishing_error"
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ Prepared = Ready | Waiting | Outcome
 
 @dataclass(frozen=True)
 class Plan:
-    """What reading decided for one entry: `action` is send, wait, hold, fail or close."""
+    """What reading decided for one entry: `action` is send, wait, hold, fail, poison or close."""
 
     entry: OutboxEntry
     message: Message
@@ -70,6 +73,7 @@ class Plan:
     finished: Finished | None = None
     needs: NeedsText | None = None
     reason: str = ""
+    error: str = ""  # poison: the class of the unexpected error finishing raised
 
 
 _V, _T = TemplateVersion.__table__.c, Template.__table__.c
@@ -77,14 +81,6 @@ _STATE = (
     select(_V.status, _V.suspended_at, _T.retired_at)
     .select_from(TemplateVersion.__table__.join(Template.__table__, _T.id == _V.template_id))
     .where(_V.id == bindparam("version_id"))
-)
-
-
-_M = Message.__table__.c
-_SENDING = (
-    update(Message.__table__)
-    .where(_M.id.in_(bindparam("ids", expanding=True)), _M.status.in_(("accepted", "queued")))
-    .values(status="sending", updated_at=bindparam("now"))
 )
 
 
@@ -122,16 +118,25 @@ def _decide(
     if retired_at is not None or status not in SENDABLE:
         reason = f"version {message.version_number} of {message.template_key!r} is {status.value}"
         return {"action": "fail", "reason": reason}
+    try:
+        return _finish(session, message, providers)
+    except (TemplateStoreError, ChannelError) as exc:
+        return {"action": "fail", "reason": f"cannot be finished: {exc}"}
+    except SQLAlchemyError:
+        raise  # the database, not the message
+    except Exception as exc:  # a poison message: counted, and failed after the bound
+        error = type(exc).__name__
+        return {"action": "poison", "reason": f"{FINISHING_ERROR}: {error}", "error": error}
+
+
+def _finish(session: Session, message: Message, providers: Providers) -> dict[str, Any]:
     slot_text = gate(session, message)
     if isinstance(slot_text, NeedsText):
         return {"action": "wait", "needs": slot_text}
     if isinstance(slot_text, str):
         return {"action": "close", "reason": slot_text}
-    try:
-        with telemetry.rendering(message.channel):
-            finished = finish(session, message, providers, slot_text=slot_text)
-    except (TemplateStoreError, ChannelError) as exc:
-        return {"action": "fail", "reason": f"cannot be finished: {exc}"}
+    with telemetry.rendering(message.channel):
+        finished = finish(session, message, providers, slot_text=slot_text)
     return {"action": "send", "finished": finished}
 
 
@@ -141,7 +146,8 @@ def plan_some(
     """Decide for entries in order until `budget` seconds are spent (at least one)."""
     entries = current(session, OutboxEntry, entry_ids)
     messages = current(session, Message, [entry.message_id for entry in entries.values()])
-    started, plans, states = time.perf_counter(), [], {}
+    started, plans = time.perf_counter(), []
+    states: dict[int, Any] = {}
     for entry_id in entry_ids:
         entry = entries[entry_id]
         message = messages[entry.message_id]
@@ -163,15 +169,16 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         return Outcome(message.id, message.status, "changed while it was prepared")
     if action == "hold":
         hold(session, message, plan.reason)
-        return Outcome(message.id, "held", "the version is suspended")
+        return Outcome(message.id, MessageStatus.HELD, "the version is suspended")
     if action == "close":
         close(session, entry)
         return Outcome(message.id, message.status, plan.reason)
     if action == "fail":
-        move(session, message.id, UNSENT, "failed", reason=plan.reason)
-        record_event(session, message.id, "failed", reason=plan.reason)
+        move(session, message.id, Move.FAIL, detail={"reason": plan.reason}, reason=plan.reason)
         close(session, entry, plan.reason)
-        return Outcome(message.id, "failed", plan.reason)
+        return Outcome(message.id, MessageStatus.FAILED, plan.reason)
+    if action == "poison":
+        return _count_poison(session, plan)
     if action == "wait":
         assert plan.needs is not None
         return Waiting(entry.id, plan.providers, plan.needs)
@@ -188,5 +195,22 @@ def apply_all(session: Session, plans: Sequence[Plan]) -> list[Prepared]:
     if ready:
         # One statement for the round. A message still `sending` was taken by a worker that
         # died before it recorded the outcome: it stays `sending` and goes out again.
-        session.execute(_SENDING, {"ids": ready, "now": utcnow()})
+        move(session, ready, Move.TAKE)
     return prepared
+
+
+def _count_poison(session: Session, plan: Plan) -> Outcome:
+    """An unexpected error while finishing: one more attempt; at the bound the message fails.
+
+    Below the bound the entry keeps its lease and is tried again when the lease ends.
+    """
+    entry, message = plan.entry, plan.message
+    entry.attempts += 1
+    entry.last_error = plan.reason
+    detail = {"reason": FINISHING_ERROR, "error": plan.error, "attempt": entry.attempts}
+    if entry.attempts < plan.providers.settings.dispatch_finishing_attempts:
+        record_event(session, message.id, FINISHING_ERROR, **detail)
+        return Outcome(message.id, message.status, plan.reason)
+    move(session, message.id, Move.FAIL, detail=detail, reason=plan.reason)
+    close(session, entry, plan.reason)
+    return Outcome(message.id, MessageStatus.FAILED, plan.reason)

@@ -10,7 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hcs.audit import record
-from hcs.messages.models import Message, MessageEvent, OutboxEntry
+from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.moves import move
+from hcs.messages.status import MessageStatus, Move
 from hcs.signoffs.gate import item_of
 from hcs.signoffs.models import PENDING
 from templates_store.errors import Conflict
@@ -19,10 +21,14 @@ from templates_store.models import TemplateVersion
 from templates_store.orm import utcnow
 from templates_store.status import SENDABLE
 
-UNSENT = ("accepted", "queued", "awaiting_signoff")
+S = MessageStatus
+# What a recall holds: not yet taken by a dispatcher.
+UNSENT = (S.ACCEPTED, S.QUEUED, S.AWAITING_SIGNOFF)
 
 
-def _unsent(session: Session, version: TemplateVersion, statuses: tuple[str, ...]) -> list[Message]:
+def _unsent(
+    session: Session, version: TemplateVersion, statuses: tuple[MessageStatus, ...]
+) -> list[Message]:
     return list(
         session.scalars(
             select(Message).where(Message.version_id == version.id, Message.status.in_(statuses))
@@ -30,15 +36,24 @@ def _unsent(session: Session, version: TemplateVersion, statuses: tuple[str, ...
     )
 
 
-def hold(session: Session, message: Message, reason: str) -> None:
-    """Hold one unsent message: it stays accepted, but nothing sends it until it is released."""
-    message.status, message.reason = "held", reason
-    session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.message_id == message.id)
-        .values(done_at=utcnow(), leased_until=None)
-    )
-    session.add(MessageEvent(message_id=message.id, kind="held", detail={"reason": reason}))
+def hold(
+    session: Session,
+    message: Message,
+    reason: str,
+    sources: tuple[MessageStatus, ...] | None = None,
+) -> None:
+    """Hold one unsent message: nothing sends it until it is released.
+
+    :param sources: the statuses it may be held from, when fewer than the table's
+    """
+    if move(
+        session, message.id, Move.HOLD, sources=sources, detail={"reason": reason}, reason=reason
+    ):
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.message_id == message.id)
+            .values(done_at=utcnow(), leased_until=None)
+        )
 
 
 def suspend(session: Session, key: str, number: int, *, actor: str, reason: str) -> int:
@@ -51,7 +66,7 @@ def suspend(session: Session, key: str, number: int, *, actor: str, reason: str)
     version.suspended_at = utcnow()
     held = _unsent(session, version, UNSENT)
     for message in held:
-        hold(session, message, f"version {number} suspended: {reason}")
+        hold(session, message, f"version {number} suspended: {reason}", UNSENT)
     session.flush()
     record(
         session,
@@ -71,19 +86,18 @@ def resume(session: Session, key: str, number: int, *, actor: str) -> list[str]:
         raise Conflict(f"version {number} of {key!r} is not suspended")
     version.suspended_at = None
     released = []
-    for message in _unsent(session, version, ("held",)):
+    for message in _unsent(session, version, (S.HELD,)):
         item = item_of(session, message.id)
+        by = {"by": actor}
         if item is not None and item.status == PENDING:
-            message.status, message.reason = "awaiting_signoff", ""
-        else:
-            message.status, message.reason = "queued", ""
+            move(session, message.id, Move.RELEASE_TO_SIGNOFF, detail=by, reason="")
+        elif move(session, message.id, Move.RELEASE, detail=by, reason=""):
             session.execute(
                 update(OutboxEntry)
                 .where(OutboxEntry.message_id == message.id)
                 .values(done_at=None, available_at=utcnow(), leased_until=None)
             )
             released.append(message.id)
-        session.add(MessageEvent(message_id=message.id, kind="released", detail={"by": actor}))
     session.flush()
     record(
         session,

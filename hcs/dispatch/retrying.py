@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs import audit
-from hcs.dispatch.transitions import move, record_event
 from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.moves import move
+from hcs.messages.status import MessageStatus, Move
 from templates_store.orm import utcnow
 
 AUDITED_IDS = 1000
@@ -24,7 +25,7 @@ def failed_since(session: Session, since: datetime) -> Sequence[str]:
     """
     return session.scalars(
         select(Message.id)
-        .where(Message.status == "failed", Message.sent_at.is_(None))
+        .where(Message.status == MessageStatus.FAILED, Message.sent_at.is_(None))
         .where(Message.updated_at >= since)
         .order_by(Message.updated_at, Message.id)
     ).all()
@@ -43,9 +44,8 @@ def retry_failed(session: Session, since: datetime, *, actor: str) -> list[str]:
     """Queue again every message failed since `since`; their ids, with one audit entry."""
     now, queued = utcnow(), []
     for message_id in failed_since(session, since):
-        if move(session, message_id, ("failed",), "queued", reason=""):
+        if move(session, message_id, Move.REQUEUE, detail={"actor": actor}, reason=""):
             _requeue_entry(session, message_id, now)
-            record_event(session, message_id, "requeued", actor=actor)
             queued.append(message_id)
     if queued:
         audit.record(

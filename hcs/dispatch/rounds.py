@@ -57,6 +57,7 @@ from hcs.infrastructure.db import begin_read
 from hcs.messages import telemetry
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.parking import PARKED_FOR, apply_parked
+from hcs.messages.status import MessageStatus, Move
 from hcs.signoffs.gate import request_signoff
 from templates_store.orm import utcnow
 
@@ -181,16 +182,23 @@ def _retry_or_fail(
         )
     entry.retrying_since, entry.available_at = since, now + _next_attempt(entry.attempts, exc)
     entry.leased_until, entry.last_error = None, detail
-    move(session, entry.message_id, ("sending",), "queued", reason=detail)
-    record_event(session, entry.message_id, "retry", attempt=entry.attempts, reason=detail)
-    return Outcome(entry.message_id, "queued", detail)
+    attempt = {"attempt": entry.attempts, "reason": detail}
+    move(session, entry.message_id, Move.RETRY, detail=attempt, reason=detail)
+    return Outcome(entry.message_id, MessageStatus.QUEUED, detail)
 
 
 def _fail(session: Session, entry: OutboxEntry, detail: str) -> Outcome:
-    move(session, entry.message_id, ("sending",), "failed", reason=detail)
-    record_event(session, entry.message_id, "failed", reason=detail)
+    taken = (MessageStatus.SENDING,)
+    move(
+        session,
+        entry.message_id,
+        Move.FAIL,
+        sources=taken,
+        detail={"reason": detail},
+        reason=detail,
+    )
     close(session, entry, detail)
-    return Outcome(entry.message_id, "failed", detail)
+    return Outcome(entry.message_id, MessageStatus.FAILED, detail)
 
 
 def record_sent(
@@ -211,20 +219,19 @@ def record_sent(
         if moved and parked:
             apply_parked(session, message_id, provider, provider_message_id)
         return moved
-    moved = move(
+    made = move(
         session,
         message_id,
-        ("sending",),
-        "sent",
+        Move.SEND,
+        detail={"provider": provider, "id": provider_message_id},
         provider=provider,
         provider_message_id=provider_message_id,
         sent_at=utcnow(),
     )
-    if moved:
-        record_event(session, message_id, "sent", provider=provider, id=provider_message_id)
+    if made:
         apply_parked(session, message_id, provider, provider_message_id)
     mark_done(session, entry_id)
-    return moved
+    return bool(made)
 
 
 def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
@@ -238,7 +245,7 @@ def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
         with sessions.begin() as session:
             entry = session.get_one(OutboxEntry, ready.entry_id, populate_existing=True)
             outcome = _retry_or_fail(session, entry, exc, providers, channel)
-        kind = "retry" if outcome.status == "queued" else "failed"
+        kind = "retry" if outcome.status == MessageStatus.QUEUED else "failed"
         telemetry.sent(outcome.message_id, channel, name, kind, started, exc)
         return outcome, False
     telemetry.sent(ready.message_id, channel, name, "sent", started)
@@ -246,7 +253,7 @@ def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
     # after this point (archiving included) can roll it back and cause a second send.
     with sessions.begin() as session:
         moved = record_sent(session, ready.entry_id, ready.message_id, name, result.message_id)
-    return Outcome(ready.message_id, "sent", result.message_id), moved
+    return Outcome(ready.message_id, MessageStatus.SENT, result.message_id), moved
 
 
 def _deliver(sessions: SharedSession, prepared: Prepared) -> tuple[Outcome, bool]:

@@ -1,17 +1,23 @@
-"""A message's and an outbox entry's changes of state, as prebuilt SQL run on every send."""
+"""Outbox entries closed, and `sent` in one statement: prebuilt SQL run on every send.
+
+A message's status changes by `hcs.messages.moves.move` (re-exported here for the pipeline).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import Table, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from hcs.messages.models import Message, MessageEvent, OutboxEntry, ParkedEvent
+from hcs.messages.moves import move, record_event
+from hcs.messages.status import Move
 from templates_store.orm import utcnow
+
+__all__ = ["Outcome", "close", "mark_done", "move", "record_event", "record_sent_at_once"]
 
 
 @dataclass(frozen=True)
@@ -23,45 +29,12 @@ class Outcome:
     detail: str = ""
 
 
-@lru_cache(maxsize=32)
-def _statement(sources: tuple[str, ...], fields: tuple[str, ...]) -> Any:
-    table = Message.__table__
-    return (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.status.in_(sources))
-        .values(
-            status=bindparam("b_status"),
-            updated_at=bindparam("b_now"),
-            **{field: bindparam(f"b_{field}") for field in fields},
-        )
-    )
-
-
-def move(
-    session: Session, message_id: str, sources: tuple[str, ...], target: str, **values: object
-) -> bool:
-    """A conditional status change: true only for the one caller that made it."""
-    statement = _statement(sources, tuple(sorted(values)))
-    params = {"b_id": message_id, "b_status": target, "b_now": utcnow()}
-    params |= {f"b_{field}": value for field, value in values.items()}
-    result = session.execute(statement, params)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-_NEW_EVENT = insert(MessageEvent.__table__)
-
-
-def record_event(session: Session, message_id: str, kind: str, **detail: object) -> None:
-    """Add one event to a message's history (an INSERT, not the unit of work)."""
-    session.execute(_NEW_EVENT, {"message_id": message_id, "kind": kind, "detail": detail})
-
-
 def close(session: Session, entry: OutboxEntry, error: str = "") -> None:
     """Mark an entry the session holds done, with the reason when it failed."""
     entry.done_at, entry.leased_until, entry.last_error = utcnow(), None, error
 
 
-_ENTRIES = OutboxEntry.__table__
+_ENTRIES = cast(Table, OutboxEntry.__table__)
 _DONE = (
     update(_ENTRIES)
     .where(_ENTRIES.c.id == bindparam("b_id"))
@@ -76,14 +49,21 @@ def mark_done(session: Session, entry_id: int) -> None:
 
 def _sent_statement() -> Any:
     """PostgreSQL: `sent`, its event and the entry closed in one statement (one round trip),
-    answering whether `sent` was new and whether a report for it is parked."""
-    messages, events, outbox = Message.__table__, MessageEvent.__table__, OutboxEntry.__table__
-    parked = ParkedEvent.__table__
+    answering whether `sent` was new and whether a report for it is parked.
+
+    The one move not made by `hcs.messages.moves.move`, for speed; its statuses and event are
+    still the table's (`Move.SEND`)."""
+    messages, events = cast(Table, Message.__table__), cast(Table, MessageEvent.__table__)
+    outbox, parked = cast(Table, OutboxEntry.__table__), ParkedEvent.__table__
+    row = Move.SEND.value
     moved = (
         update(messages)
-        .where(messages.c.id == bindparam("b_id"), messages.c.status == "sending")
+        .where(
+            messages.c.id == bindparam("b_id"),
+            messages.c.status.in_([literal(status.value) for status in sorted(row.sources)]),
+        )
         .values(
-            status="sent",
+            status=row.target.value,
             updated_at=bindparam("b_now"),
             sent_at=bindparam("b_now"),
             provider=bindparam("b_provider"),
@@ -98,7 +78,7 @@ def _sent_statement() -> Any:
             ["message_id", "kind", "at", "detail"],
             select(
                 moved.c.id,
-                literal("sent"),
+                literal(row.event),
                 bindparam("b_now"),
                 bindparam("b_detail", type_=events.c.detail.type),
             ),

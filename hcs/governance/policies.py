@@ -103,12 +103,6 @@ def policy_for(session: Session, category: str) -> Policy:
     return _from_row(row) if row else DEFAULTS[category]
 
 
-def policy_of(session: Session, kind: str, version: Any) -> Policy:
-    """The policy a version answers to: its template's category, or `component` for blocks."""
-    category = version.template.category if kind == "template" else COMPONENTS
-    return policy_for(session, category)
-
-
 def all_policies(session: Session) -> list[Policy]:
     """Every category's policy in force."""
     return [policy_for(session, category) for category in POLICY_KEYS]

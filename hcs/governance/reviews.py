@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hcs.governance.policies import policy_of
+from hcs.governance.kinds import KINDS
+from hcs.governance.policies import policy_for
 from hcs.governance.workflow import approvals_of, next_stage
-from templates_store.models import BlockVersion, TemplateVersion, ThemeVersion, VersionMixin
+from templates_store.models import TemplateVersion
 from templates_store.orm import utcnow
 from templates_store.status import Status
 
@@ -29,34 +30,22 @@ class PendingReview:
     submitted_at: datetime | None
 
 
-def _key_of(version: VersionMixin) -> str:
-    if isinstance(version, TemplateVersion):
-        return version.template.key
-    if isinstance(version, BlockVersion):
-        return version.block.key
-    assert isinstance(version, ThemeVersion)
-    return version.theme.key
-
-
 def review_queue(session: Session, roles: Collection[str] | None = None) -> list[PendingReview]:
     """Versions in review whose next stage one of `roles` decides (all when `roles` is None)."""
     queue = []
-    for kind, model in (
-        ("template", TemplateVersion),
-        ("block", BlockVersion),
-        ("theme", ThemeVersion),
-    ):
+    for kind in KINDS.values():
+        model = kind.version_model
         for version in session.scalars(select(model).where(model.status == Status.IN_REVIEW)):
-            policy = policy_of(session, kind, version)
-            stage = next_stage(policy, approvals_of(session, kind, version.id))
+            policy = policy_for(session, kind.category(version))
+            stage = next_stage(policy, approvals_of(session, kind.name, version.id))
             if stage is None:
                 continue
             role = policy.stage(stage)["role"]
             if roles is None or role in roles:
                 queue.append(
                     PendingReview(
-                        kind,
-                        _key_of(version),
+                        kind.name,
+                        kind.owner_of(version).key,
                         version.number,
                         version.author,
                         stage,

@@ -1,23 +1,25 @@
-"""The review workflow: submit, approve per policy stage, reject, publish, roll back, retire.
+"""The review workflow's moves: stage decisions, the checks before review, publishing, retiring.
 
-Every function takes primitives, never commits, and appends its audit entry.
+Every function takes primitives or model objects and never commits; `hcs.governance.authoring`
+calls them and writes the audit entry of each action.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hcs.ai.slots import check_slots
-from hcs.audit import record
 from hcs.errors import PermissionDenied, SeparationOfDuties
 from hcs.governance.checks import blocking, run_checks
 from hcs.governance.models import Approval
-from hcs.governance.policies import Policy, policy_for, policy_of
+from hcs.governance.policies import Policy, policy_for
 from templates_store import versioning
 from templates_store.closure import resolve_closure
 from templates_store.errors import Conflict, ValidationFailed
@@ -25,6 +27,16 @@ from templates_store.lookup import get_template, get_version
 from templates_store.models import Template, TemplateVersion, VersionMixin
 from templates_store.orm import utcnow
 from templates_store.status import SENDABLE, Status
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a publish did: the version now sending, the one it replaced, how to name the move."""
+
+    version: VersionMixin
+    replaced: int | None
+    verb: str = "publish"  # or "rollback"
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 def approvals_of(session: Session, subject_type: str, subject_id: int) -> list[Approval]:
@@ -44,11 +56,6 @@ def next_stage(policy: Policy, decided: list[Approval]) -> str | None:
     return next((name for name in policy.stage_names if name not in approved), None)
 
 
-def _label(subject_type: str, key: str, version: VersionMixin) -> str:
-    prefix = "" if subject_type == "template" else f"{subject_type} "
-    return f"{prefix}{key} v{version.number}"
-
-
 def _check_reviewer(
     version: VersionMixin, decided: list[Approval], stage: str, reviewer: str
 ) -> None:
@@ -63,10 +70,21 @@ def _check_reviewer(
         )
 
 
-def decide(
+def _stage_to_decide(
+    session: Session, subject_type: str, version: VersionMixin, policy: Policy, stage: str | None
+) -> tuple[str, list[Approval]]:
+    decided = approvals_of(session, subject_type, version.id)
+    current = next_stage(policy, decided)
+    if current is None:  # pragma: no cover - a complete policy has already moved the version
+        raise Conflict("every stage has decided already")
+    if stage is not None and stage != current:
+        raise Conflict(f"stage {stage!r} is out of order: {current!r} decides next")
+    return current, decided
+
+
+def decide_stage(
     session: Session,
     subject_type: str,
-    key: str,
     version: VersionMixin,
     policy: Policy,
     *,
@@ -77,18 +95,13 @@ def decide(
     stage: str | None = None,
 ) -> Approval:
     """Record one stage's decision, moving the version when the policy is complete or rejected."""
-    verb = "approved" if approve else "rejected"
     if version.status is not Status.IN_REVIEW:
+        verb = "approved" if approve else "rejected"
         raise Conflict(
             f"version {version.number} is {version.status.value}; only a version in review "
             f"can be {verb}"
         )
-    decided = approvals_of(session, subject_type, version.id)
-    current = next_stage(policy, decided)
-    if current is None:  # pragma: no cover - a complete policy has already moved the version
-        raise Conflict("every stage has decided already")
-    if stage is not None and stage != current:
-        raise Conflict(f"stage {stage!r} is out of order: {current!r} decides next")
+    current, decided = _stage_to_decide(session, subject_type, version, policy, stage)
     if not approve and not comment.strip():
         raise ValidationFailed({"comment": ["a rejection needs a comment for the author"]})
     _check_reviewer(version, decided, current, reviewer)
@@ -100,7 +113,7 @@ def decide(
         subject_id=version.id,
         stage=current,
         reviewer=reviewer,
-        decision=verb,
+        decision="approved" if approve else "rejected",
         comment=comment,
     )
     try:
@@ -113,15 +126,6 @@ def decide(
     elif next_stage(policy, [*decided, decision]) is None:
         version.move_to(Status.APPROVED)
     session.flush()
-    record(
-        session,
-        actor=reviewer,
-        action=f"{subject_type}.{'approve' if approve else 'reject'}",
-        target_type=subject_type,
-        target=_label(subject_type, key, version),
-        after={"stage": current, "status": version.status.value},
-        detail={"comment": comment},
-    )
     return decision
 
 
@@ -140,7 +144,7 @@ def check_pins_approved(session: Session, version: TemplateVersion) -> None:
         raise ValidationFailed(errors)
 
 
-def submit(session: Session, key: str, number: int, *, actor: str) -> TemplateVersion:
+def freeze_template(session: Session, key: str, number: int) -> TemplateVersion:
     """Run the policy's checks and, when none blocks, freeze the draft for review."""
     version = get_version(session, key, number)
     if version.is_frozen:
@@ -156,70 +160,7 @@ def submit(session: Session, key: str, number: int, *, actor: str) -> TemplateVe
     if errors:
         raise ValidationFailed(errors)
     check_pins_approved(session, version)
-    versioning.submit(session, key, number)
-    record(
-        session,
-        actor=actor,
-        action="template.submit",
-        target_type="template",
-        target=f"{key} v{number}",
-        after={"closure_hash": version.closure_hash},
-    )
-    return version
-
-
-def approve(
-    session: Session,
-    key: str,
-    number: int,
-    *,
-    reviewer: str,
-    roles: Collection[str],
-    comment: str = "",
-    stage: str | None = None,
-) -> TemplateVersion:
-    """One policy stage approves a template version."""
-    version = get_version(session, key, number)
-    decide(
-        session,
-        "template",
-        key,
-        version,
-        policy_of(session, "template", version),
-        reviewer=reviewer,
-        roles=roles,
-        approve=True,
-        comment=comment,
-        stage=stage,
-    )
-    return version
-
-
-def reject(
-    session: Session,
-    key: str,
-    number: int,
-    *,
-    reviewer: str,
-    roles: Collection[str],
-    comment: str,
-    stage: str | None = None,
-) -> TemplateVersion:
-    """The current policy stage rejects a template version, with a comment for the author."""
-    version = get_version(session, key, number)
-    decide(
-        session,
-        "template",
-        key,
-        version,
-        policy_of(session, "template", version),
-        reviewer=reviewer,
-        roles=roles,
-        approve=False,
-        comment=comment,
-        stage=stage,
-    )
-    return version
+    return versioning.submit(session, key, number)
 
 
 def swap_published(
@@ -239,7 +180,16 @@ def swap_published(
     return current
 
 
-def publish(session: Session, key: str, number: int, *, actor: str) -> TemplateVersion:
+def publish_version(
+    session: Session, versions: Sequence[VersionMixin], version: VersionMixin
+) -> Published:
+    """Publish a block or theme version: new template versions pin it from now on."""
+    current = swap_published(session, versions, version)
+    session.flush()
+    return Published(version, current.number if current else None)
+
+
+def publish_template(session: Session, key: str, number: int) -> Published:
     """Make an approved version the one that sends; publishing an older one is a rollback."""
     template = get_template(session, key)
     if template.retired_at is not None:
@@ -247,7 +197,6 @@ def publish(session: Session, key: str, number: int, *, actor: str) -> TemplateV
     version = get_version(session, key, number)
     was_superseded = version.status is Status.SUPERSEDED
     current = swap_published(session, template.versions, version)
-    is_rollback = was_superseded or bool(current and current.number > number)
     now = utcnow()
     version.published_at = now
     version.review_due_at = now + timedelta(days=policy_for(session, template.category).review_days)
@@ -255,20 +204,17 @@ def publish(session: Session, key: str, number: int, *, actor: str) -> TemplateV
         session.flush()
     except IntegrityError as exc:  # another publish of this template won the race
         raise Conflict(f"template {key!r} was published by someone else just now") from exc
-    record(
-        session,
-        actor=actor,
-        action="template.rollback" if is_rollback else "template.publish",
-        target_type="template",
-        target=f"{key} v{number}",
-        before={"published": current.number if current else None},
-        after={"published": number, "review_due_at": version.review_due_at.isoformat()},
+    is_rollback = was_superseded or bool(current and current.number > number)
+    return Published(
+        version,
+        current.number if current else None,
+        "rollback" if is_rollback else "publish",
+        {"review_due_at": version.review_due_at.isoformat()},
     )
-    return version
 
 
-def retire(session: Session, key: str, *, actor: str) -> Template:
-    """Stop every send of a template: its sendable versions retire with it."""
+def retire_template(session: Session, key: str) -> tuple[Template, list[int]]:
+    """Stop every send of a template: its sendable versions retire with it (their numbers)."""
     template = get_template(session, key)
     if template.retired_at is not None:
         raise Conflict(f"template {key!r} is already retired")
@@ -279,12 +225,4 @@ def retire(session: Session, key: str, *, actor: str) -> Template:
             retired.append(version.number)
     template.retired_at = utcnow()
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="template.retire",
-        target_type="template",
-        target=key,
-        after={"retired_versions": retired},
-    )
-    return template
+    return template, retired

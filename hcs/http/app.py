@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=8 * 1024 * 1024)
     extensions.init_app(app, settings)
     auth.init_app(app, settings)
-    error_handlers.init_app(app)
+    error_handlers.init_app(app, pages={"pages": web_pages.refusal, "auth": web_auth.refusal})
     app.register_blueprint(ops.bp)
     app.register_blueprint(web_auth.bp)
     app.register_blueprint(web_pages.bp)

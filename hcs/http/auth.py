@@ -8,17 +8,16 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, jsonify, request, session
-from flask.typing import ResponseReturnValue
+from flask import Flask, Response, g, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 
-from hcs.errors import AuthenticationFailed, PermissionDenied
-from hcs.http.error_handlers import error_body
+from hcs.errors import AuthenticationFailed, MissingRole
 from hcs.http.extensions import db_session
 from hcs.identity import Principal, User, authenticate, principal_for, touch_key
+from hcs.identity.models import ROLES
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import begin_read, end_read
 
@@ -38,22 +37,27 @@ DOCS_POLICY = (
 PAGE_POLICIES = {"/api/docs": DOCS_POLICY}
 
 
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
 def _sends_bearer() -> bool:
-    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+    return _is_api() and request.headers.get("Authorization", "").lower().startswith("bearer ")
 
 
 class _CSRF(CSRFProtect):
-    """CSRF checks on every form, except for calls authenticated by an API key.
+    """CSRF checks on every form, except for API calls authenticated by an API key.
 
     A browser never adds an `Authorization` header by itself, so a key-authenticated call cannot
-    be forged cross-site; the web editor's own API calls send the token in `X-CSRFToken`.
+    be forged cross-site; the web editor's own API calls send the token in `X-CSRFToken`. Pages
+    know people by their session only, so a page always checks its token.
     """
 
     def protect(self, apply_exemptions: bool = False) -> None:
         if apply_exemptions and _sends_bearer():
             return
         # An API call from nobody signed in carries no session to forge: it gets its 401.
-        if request.path.startswith("/api/") and not current_user.is_authenticated:
+        if _is_api() and not current_user.is_authenticated:
             return
         super().protect(apply_exemptions=apply_exemptions)
 
@@ -66,7 +70,7 @@ limiter = Limiter(key_func=get_remote_address)
 @limiter.request_filter
 def _unlimited() -> bool:
     """The REST API has no limits (only the sign-in form has): skip the per-request lookup."""
-    return request.path.startswith("/api/")
+    return _is_api()
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]
@@ -108,7 +112,7 @@ def sign_out() -> None:
 
 
 def _bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
+    header = request.headers.get("Authorization", "") if _is_api() else ""
     if not header:
         return None
     scheme, _, token = header.partition(" ")
@@ -149,26 +153,36 @@ def current_principal() -> Principal | None:
     return g.principal  # type: ignore[no-any-return]
 
 
-def require(role: str, scope: str) -> Callable[[F], F]:
-    """Let a view run only for a caller who `may(role, scope)`: 401 without one, 403 without it."""
+def allow(scope: str, *roles: str) -> Callable[[F], F]:
+    """Let a caller through when one of `roles` (default: any role) may act with `scope`.
+
+    The one permission check of the API and the pages alike: a key needs `scope`, a person one
+    of `roles`. No caller: AuthenticationFailed (401; pages send to the sign-in form). A caller
+    without them: MissingRole (403).
+    """
+    permitted = roles or ROLES
 
     def decorate(view: F) -> F:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             principal = current_principal()
             if principal is None:
-                raise AuthenticationFailed("sign in, or send an API key as a Bearer token")
-            if not principal.may(role, scope):
-                raise PermissionDenied(f"this needs the {role} role and the {scope} scope")
+                raise AuthenticationFailed("sign in or send an API key as a Bearer token")
+            if not any(principal.may(role, scope) for role in permitted):
+                raise MissingRole(scope, roles)
             return view(*args, **kwargs)
 
+        guarded.allows = (scope, permitted)  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
 
     return decorate
 
 
-def _csrf_refused(exc: CSRFError) -> ResponseReturnValue:
-    return jsonify(error_body(400, message=exc.description)), 400
+def caller() -> Principal:
+    """The principal the current request acts as (inside a view guarded by `allow`)."""
+    principal = current_principal()
+    assert principal is not None, "caller() outside a view guarded by allow()"
+    return principal
 
 
 def _security_headers(response: Response) -> Response:
@@ -200,5 +214,4 @@ def init_app(app: Flask, settings: Settings) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    app.register_error_handler(CSRFError, _csrf_refused)
     app.after_request(_security_headers)

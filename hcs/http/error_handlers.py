@@ -1,29 +1,73 @@
-"""The one place domain errors become HTTP answers, in flask-smorest's JSON shape."""
+"""The one place errors become HTTP answers: JSON in flask-smorest's shape, or a page.
+
+`STATUS_FOR` gives every class of the error tree (`hcs.errors`) its status; a subclass takes
+its nearest listed base. The editor's pages show the same status on a page (`hcs.http.web`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
+from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
 
-from hcs.errors import AuthenticationFailed, PermissionDenied
-from templates_store import errors as store
+from hcs import errors
 
-STATUS_FOR: list[tuple[type[Exception], int]] = [
-    (AuthenticationFailed, 401),
-    (PermissionDenied, 403),
-    (store.NotFound, 404),
-    (store.Conflict, 409),
-    (store.ValidationFailed, 422),
-    (store.TemplateProblem, 422),
-]
+Presenter = Callable[[Exception], ResponseReturnValue]
+
+STATUS_FOR: dict[type[Exception], int] = {
+    errors.AuthenticationFailed: 401,
+    errors.PermissionDenied: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.SignoffRequired: 409,
+    errors.AppendOnlyViolation: 409,
+    errors.ValidationFailed: 422,
+    errors.TemplateProblem: 422,
+    # The server's own trouble, said plainly: a misconfigured key, a model or database away.
+    errors.ArchiveKeyError: 500,
+    errors.AIUnavailable: 503,
+    errors.DispatchUnavailable: 503,
+    CSRFError: 400,  # a form without its token: refused, never an error of ours
+}
+# 5xx answers name the trouble, never the error's text (it may quote keys or parameters).
+SERVER_MESSAGES: dict[type[Exception], str] = {
+    errors.ArchiveKeyError: "the archive's keys are not configured to read this; nothing changed",
+    errors.AIUnavailable: "the AI model is unavailable; nothing was saved, try again",
+    errors.DispatchUnavailable: "the database is unavailable; nothing was saved, try again",
+}
+# The page an HTML request refused by this status is titled with.
+TITLES = {403: "Not allowed", 404: "Not found", 409: "Not possible now", 400: "Form refused"}
 
 
-def error_body(code: int, errors: dict[str, list[str]] | None = None, message: str = "") -> dict:
+def status_of(exc: BaseException) -> int:
+    """The HTTP status of an error of the tree: its nearest class listed in `STATUS_FOR`."""
+    for kind in type(exc).__mro__:
+        if kind in STATUS_FOR:
+            return STATUS_FOR[kind]
+    return 500
+
+
+def message_of(exc: BaseException) -> str:
+    """What the answer says: the error's own text, or for a server error what went wrong."""
+    for kind in type(exc).__mro__:
+        if kind in SERVER_MESSAGES:
+            return SERVER_MESSAGES[kind]
+    if isinstance(exc, HTTPException):
+        return exc.description or ""
+    return str(exc)
+
+
+def error_body(
+    code: int, errors: dict[str, list[str]] | None = None, message: str = ""
+) -> dict[str, Any]:
     """`{"code", "status", "errors"?, "message"?}`, as flask-smorest answers."""
-    body: dict = {"code": code, "status": HTTPStatus(code).phrase}
+    body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase}
     if errors:
         body["errors"] = errors
     if message:
@@ -31,16 +75,23 @@ def error_body(code: int, errors: dict[str, list[str]] | None = None, message: s
     return body
 
 
-def _handle(exc: Exception) -> ResponseReturnValue:
-    code = next(status for kind, status in STATUS_FOR if isinstance(exc, kind))
-    if isinstance(exc, store.ValidationFailed):
-        return jsonify(error_body(code, exc.errors)), code
-    if isinstance(exc, store.TemplateProblem):
-        body = error_body(code, {f"parts.{exc.part}": [str(exc)]})
-        if exc.reason:  # render_timeout, render_limit: what a caller may act upon
-            body["reason"] = exc.reason
-        return jsonify(body), code
-    return jsonify(error_body(code, message=str(exc))), code
+def fields_of(exc: BaseException) -> dict[str, list[str]] | None:
+    """The fields an error names: a validation's, or the template part that failed."""
+    if isinstance(exc, errors.ValidationFailed):
+        return exc.errors
+    if isinstance(exc, errors.TemplateProblem):
+        return {f"parts.{exc.part}": [str(exc)]}
+    return None
+
+
+def as_json(exc: Exception) -> ResponseReturnValue:
+    """An error of the tree as flask-smorest's JSON body, with its status."""
+    code = status_of(exc)
+    fields = fields_of(exc)
+    body = error_body(code, fields) if fields else error_body(code, message=message_of(exc))
+    if isinstance(exc, errors.TemplateProblem) and exc.reason:
+        body["reason"] = exc.reason  # render_timeout, render_limit: what a caller may act upon
+    return jsonify(body), code
 
 
 def _database_down(exc: Exception) -> ResponseReturnValue:
@@ -50,9 +101,18 @@ def _database_down(exc: Exception) -> ResponseReturnValue:
     return jsonify(body), 503, {"Retry-After": "5"}
 
 
-def init_app(app: Flask) -> None:
-    """Register the domain error handlers, and 503 for a database that cannot be reached."""
-    for kind, _ in STATUS_FOR:
-        app.register_error_handler(kind, _handle)
+def init_app(app: Flask, pages: Mapping[str, Presenter]) -> None:
+    """Answer the tree's errors and refused forms (CSRF): as JSON, or as the page of `pages`.
+
+    `pages` maps a blueprint to how it shows an error on a page; every other request gets JSON.
+    An unreachable database answers 503.
+    """
+
+    def answer(exc: Exception) -> ResponseReturnValue:
+        shown = pages.get(request.blueprint or "")
+        return shown(exc) if shown is not None else as_json(exc)
+
+    for base in (*errors.DomainError, CSRFError):
+        app.register_error_handler(base, answer)
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(InterfaceError, _database_down)

@@ -54,6 +54,8 @@ class Settings:
     # exponential backoff) before it fails for good: `HCS_SEND_RETRY_HORIZON`, e.g. 90m, 24h, 2d.
     send_retry_horizon: timedelta = timedelta(hours=24)
     sweep_seconds: float = 10.0
+    # How many times finishing a message may raise an unexpected error before it fails.
+    dispatch_finishing_attempts: int = 5
     var_dir: Path = Path("var")
     email_provider: str = "outbox"
     sms_provider: str = "outbox"
@@ -167,6 +169,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
         send_retry_horizon=_duration("HCS_SEND_RETRY_HORIZON", "24h"),
         sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
+        dispatch_finishing_attempts=int(_env("HCS_DISPATCH_FINISHING_ATTEMPTS", "5")),
         var_dir=Path(_env("HCS_VAR_DIR", "var")),
         email_provider=_env("HCS_EMAIL_PROVIDER", "outbox"),
         sms_provider=_env("HCS_SMS_PROVIDER", "outbox"),

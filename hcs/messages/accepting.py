@@ -20,6 +20,7 @@ from channels.invisible import strip_data
 from hcs.messages.consent import OPTIONAL, suppression_reason
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.messages.recipients import recipient_key
+from hcs.messages.status import MessageStatus
 from hcs.messages.telemetry import note_accepted
 from templates_store.errors import Conflict, NotFound, ValidationFailed
 from templates_store.locales import normalize_locale
@@ -65,7 +66,7 @@ def _one_statement() -> Any:
         .from_select(
             ["message_id", "available_at", "attempts", "refusals", "last_error"],
             select(written.c.id, written.c.created_at, literal(0), literal(0), literal("")).where(
-                written.c.status == "accepted"
+                written.c.status == MessageStatus.ACCEPTED.value
             ),
         )
         .add_cte(first_event)
@@ -222,7 +223,7 @@ def _rows(
         "data": data,
         "requested_by": requested_by,
         "batch_id": batch_id,
-        "status": "accepted",
+        "status": MessageStatus.ACCEPTED.value,
         "reason": "",
         "created_at": now,
         "updated_at": now,
@@ -274,7 +275,7 @@ def plan(
         for row in rows:
             reason = suppression_reason(session, row["recipient_key"], channel, chosen.category)
             if reason:
-                row["status"], row["reason"] = "suppressed", reason
+                row["status"], row["reason"] = MessageStatus.SUPPRESSED.value, reason
     return Plan(channel, rows, batch_id, cleaned)
 
 
@@ -316,7 +317,7 @@ def _write_many(session: Session, rows: list[dict[str, Any]]) -> None:
     queued = [
         {"message_id": r["id"], "available_at": r["created_at"], "attempts": 0, "last_error": ""}
         for r in rows
-        if r["status"] == "accepted"
+        if r["status"] == MessageStatus.ACCEPTED
     ]
     if queued:
         session.execute(_INSERT_OUTBOX, queued)

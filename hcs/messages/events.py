@@ -1,7 +1,8 @@
 """Delivery events from provider webhooks: recorded once per message, moving status forwards.
 
-Which events move a message, and from where, is the table `MOVES`; every other event (opened,
-clicked, deferred, a late `sent` after `delivered`, ...) is recorded without changing status.
+Which reports move a message, and from where, are the `reported` rows of the message state
+table (`hcs.messages.status`); every other event (opened, clicked, deferred, a late `sent` after
+`delivered`, ...) is recorded without changing status.
 Moves are conditional updates, so a message never goes backwards and two concurrent reports
 of one event move it once. A report seen before (SendGrid's `sg_event_id`; Twilio's
 (MessageSid, status), as Twilio signs no timestamp) is not recorded twice.
@@ -16,22 +17,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.core import DeliveryEvent, EventKind
+from channels.core import DeliveryEvent
 from hcs import archive
 from hcs.messages.models import Message, MessageEvent, ParkedEvent
+from hcs.messages.moves import move
 from hcs.messages.optouts import apply_opt_event
+from hcs.messages.status import REPORTED, MessageStatus
 from templates_store.orm import utcnow
-
-# event kind -> (the statuses it may move a message from, the status it moves it to)
-MOVES: dict[EventKind, tuple[tuple[str, ...], str]] = {
-    EventKind.DELIVERED: (("sent",), "delivered"),
-    EventKind.READ: (("sent",), "delivered"),
-    EventKind.BOUNCED: (("sent", "delivered"), "failed"),
-    EventKind.FAILED: (("sent", "delivered"), "failed"),
-}
 
 
 def event_key(event: DeliveryEvent) -> str:
@@ -75,19 +70,14 @@ def _reason(event: DeliveryEvent, provider: str) -> str:
 
 
 def _move(session: Session, message: Message, event: DeliveryEvent, provider: str) -> bool:
-    """Apply `MOVES` with one conditional update; true when the status changed."""
-    if event.kind not in MOVES:
+    """Make the move the report's kind makes, if any; true when the status changed."""
+    which = REPORTED.get(event.kind.value)
+    if which is None:
         return False
-    sources, target = MOVES[event.kind]
-    values: dict[str, Any] = {"status": target, "updated_at": utcnow()}
-    if target == "failed":
+    values: dict[str, Any] = {}
+    if which.value.target is MessageStatus.FAILED:
         values["reason"] = _reason(event, provider)
-    result = session.execute(
-        update(Message)
-        .where(Message.id == message.id, Message.status.in_(sources))
-        .values(**values)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(move(session, message.id, which, **values))
 
 
 def _detail(event: DeliveryEvent, provider: str, key: str, moved: bool) -> dict[str, Any]:
@@ -132,14 +122,15 @@ def record_delivery_event(
     provider: str,
     keys: archive.Keyring | None = None,
 ) -> Message | None:
-    """Record one provider report on its message (once), moving its status along `MOVES`.
+    """Record one provider report on its message (once), moving its status by the table.
 
     The event is appended to the message's archive entry too, encrypted under `keys` (the
     worker's keyring, i.e. the settings'). Opt-out and opt-in reports also update consent, with
     or without a message. Returns the message, or None when it is about no message of ours.
     """
     message = find_message(session, event, provider=provider)
-    if event.provider_message_id and (message is None or message.status == "sending"):
+    waiting = message is None or message.status == MessageStatus.SENDING
+    if event.provider_message_id and waiting:
         _park(session, event, provider, event.provider_message_id)
     elif message is not None:
         record_on(session, message, event, provider=provider, keys=keys)

@@ -8,20 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hcs.messages.status import MessageStatus
 from templates_store.orm import Base, utcnow
-
-STATUSES = (
-    "accepted",
-    "awaiting_signoff",
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "failed",
-    "rejected",
-    "suppressed",
-    "held",
-)
 
 
 class Message(Base):
@@ -46,7 +34,8 @@ class Message(Base):
     recipient_key: Mapped[str] = mapped_column(String(320))
     to: Mapped[dict[str, Any]] = mapped_column(JSON)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default="accepted")
+    # One of `hcs.messages.status.MessageStatus`, changed only by `hcs.messages.moves.move`.
+    status: Mapped[str] = mapped_column(String(20), default=MessageStatus.ACCEPTED.value)
     reason: Mapped[str] = mapped_column(Text, default="")
     provider: Mapped[str | None] = mapped_column(String(40))
     provider_message_id: Mapped[str | None] = mapped_column(String(200))

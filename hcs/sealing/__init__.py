@@ -8,11 +8,11 @@ as transparency logs keep. The hash covers stored bytes, so a log that keeps cip
 verifies after its key is erased.
 """
 
+from hcs.errors import AppendOnlyViolation
 from hcs.sealing import guard  # noqa: F401  (the append-only guard and hashing on insert)
 from hcs.sealing.hashing import digest, jsonable, merkle_root
 from hcs.sealing.models import (
     GENESIS,
-    AppendOnlyViolation,
     Seal,
     SealedMixin,
     make_seal,

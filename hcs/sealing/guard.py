@@ -8,7 +8,8 @@ from sqlalchemy import event
 from sqlalchemy import inspect as inspect_state
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from hcs.sealing.models import SEAL_FIELDS, AppendOnlyViolation, Seal, SealedMixin
+from hcs.errors import AppendOnlyViolation
+from hcs.sealing.models import SEAL_FIELDS, Seal, SealedMixin
 
 
 def _fill_defaults(entry: SealedMixin) -> None:

@@ -9,16 +9,11 @@ from typing import Any, ClassVar
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from hcs.errors import HcsError
 from hcs.sealing.hashing import digest, merkle_root
 from templates_store.orm import Base, utcnow
 
 GENESIS = "0" * 64
 SEAL_FIELDS = ("seq", "seal_id")
-
-
-class AppendOnlyViolation(HcsError):
-    """An attempt to change or delete an entry of a sealed, append-only log."""
 
 
 class Seal(Base):

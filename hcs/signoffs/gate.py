@@ -13,6 +13,7 @@ from hcs.ai.personal_data import approved_texts
 from hcs.ai.providers import AIProvider
 from hcs.governance.policies import policy_for
 from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.status import Move
 from hcs.signoffs.generation import generate_all
 from hcs.signoffs.models import APPROVED, SignoffItem
 from hcs.signoffs.queue import DEFAULT_TTL, open_item
@@ -80,7 +81,8 @@ def request_signoff(
     with sessions.begin() as session:
         message = session.get_one(Message, needs.message_id)
         entry = session.get_one(OutboxEntry, entry_id)
-        if message.status in ("accepted", "queued") and item_of(session, message.id) is None:
+        waits = message.status in Move.AWAIT_SIGNOFF.value.sources
+        if waits and item_of(session, message.id) is None:
             open_item(session, message, slots, ttl=ttl)
         entry.done_at, entry.leased_until = utcnow(), None
         return message.status

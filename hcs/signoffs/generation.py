@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from hcs.ai.guardrails import Finding, passes, run_guardrails
-from hcs.ai.providers import AIProvider, AIUnavailable
+from hcs.ai.providers import AIProvider
 from hcs.ai.slots import Slot, slot_from
+from hcs.errors import AIUnavailable
 
 
 def digest(value: Any) -> str:

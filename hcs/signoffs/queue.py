@@ -16,7 +16,9 @@ from hcs.ai.personal_data import approved_texts
 from hcs.ai.slots import slot_from
 from hcs.audit import record
 from hcs.governance.policies import policy_for
-from hcs.messages.models import Message, MessageEvent, OutboxEntry
+from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.moves import move, record_event
+from hcs.messages.status import Move
 from hcs.signoffs.generation import allowed_inputs
 from hcs.signoffs.models import APPROVED, EXPIRED, PENDING, REJECTED, SignoffItem
 from templates_store.errors import Conflict, NotFound, ValidationFailed
@@ -59,13 +61,8 @@ def open_item(
         expires_at=utcnow() + ttl,
     )
     session.add(item)
-    message.status, message.reason = "awaiting_signoff", ""
-    session.add(
-        MessageEvent(
-            message_id=message.id, kind="awaiting_signoff", detail={"flagged": item.is_flagged}
-        )
-    )
     session.flush()
+    move(session, message.id, Move.AWAIT_SIGNOFF, detail={"flagged": item.is_flagged}, reason="")
     return item
 
 
@@ -134,21 +131,15 @@ def _release(
         raise Conflict(f"slot {', '.join(blocked)} was blocked by a guardrail: edit it to approve")
     item.status, item.decided_by, item.decided_at = APPROVED, reviewer, utcnow()
     item.comment, item.batch = comment, batch
-    session.execute(
-        update(Message)
-        .where(Message.id == item.message_id, Message.status == "awaiting_signoff")
-        .values(status="queued", updated_at=utcnow())
-    )
-    session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.message_id == item.message_id)
-        .values(done_at=None, available_at=utcnow(), leased_until=None)
-    )
-    session.add(
-        MessageEvent(
-            message_id=item.message_id, kind="signed_off", detail={"by": reviewer, "batch": batch}
+    decided = {"by": reviewer, "batch": batch}
+    if move(session, item.message_id, Move.SIGN_OFF, detail=decided):
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.message_id == item.message_id)
+            .values(done_at=None, available_at=utcnow(), leased_until=None)
         )
-    )
+    else:  # held by a recall: the decision joins its history, and resuming releases it
+        record_event(session, item.message_id, "signed_off", **decided)
 
 
 def approve(
@@ -189,7 +180,7 @@ def reject(session: Session, item_id: int, *, reviewer: str, comment: str) -> Si
         utcnow(),
         comment,
     )
-    _close_message(session, item.message_id, f"sign-off rejected: {comment}", "signoff_rejected")
+    _close_message(session, item.message_id, f"sign-off rejected: {comment}", Move.REJECT_SIGNOFF)
     session.flush()
     record(
         session,
@@ -202,13 +193,8 @@ def reject(session: Session, item_id: int, *, reviewer: str, comment: str) -> Si
     return item
 
 
-def _close_message(session: Session, message_id: str, reason: str, kind: str) -> None:
-    session.execute(
-        update(Message)
-        .where(Message.id == message_id)
-        .values(status="rejected", reason=reason, updated_at=utcnow())
-    )
-    session.add(MessageEvent(message_id=message_id, kind=kind, detail={"reason": reason}))
+def _close_message(session: Session, message_id: str, reason: str, which: Move) -> None:
+    move(session, message_id, which, detail={"reason": reason}, reason=reason)
 
 
 def _campaign(session: Session, template: str, version: int) -> list[SignoffItem]:
@@ -288,7 +274,7 @@ def expire(session: Session, now: datetime | None = None) -> int:
     )
     for item in stale:
         item.status, item.decided_at = EXPIRED, moment
-        _close_message(session, item.message_id, "sign-off expired", "signoff_expired")
+        _close_message(session, item.message_id, "sign-off expired", Move.EXPIRE_SIGNOFF)
     session.flush()
     return len(stale)
 

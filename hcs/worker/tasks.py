@@ -31,9 +31,11 @@ from hcs.dispatch import queueing
 from hcs.dispatch.finishing import close_renderers
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
+from hcs.errors import DispatchUnavailable
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.infrastructure.logs import configure_logging
+from hcs.messages.status import MessageStatus
 from hcs.worker import heartbeat
 from hcs.worker.runtime import build_worker, housekeeping, process_name, worker_name
 
@@ -174,10 +176,6 @@ def close_runtime(**_: Any) -> None:
     _runtime = None
 
 
-class DispatchUnavailable(Exception):
-    """The database could not be reached; the sweep queues the entry again."""
-
-
 @shared_task(bind=True, name=DISPATCH, acks_late=True, reject_on_worker_lost=True)
 def dispatch_entry(self: Any, entry_ids: int | list[int]) -> str:
     """Send a few outbox entries; one that failed for now comes back at its retry time.
@@ -190,7 +188,7 @@ def dispatch_entry(self: Any, entry_ids: int | list[int]) -> str:
         outcomes = _dispatch(rt, ids)
     except SQLAlchemyError as exc:  # its text may quote parameters: report the kind only
         raise DispatchUnavailable(type(exc).__name__) from None
-    if any(outcome.status == "queued" for outcome in outcomes):
+    if any(outcome.status == MessageStatus.QUEUED for outcome in outcomes):
         with rt.sessions.begin() as session:
             delays = queueing.requeue_retries(session, ids, lease=rt.lease)
         for entry_id, delay in delays.items():

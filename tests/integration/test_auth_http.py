@@ -1,4 +1,4 @@
-"""Web sign-in, sessions, CSRF, rate limits, security headers and `require`, over HTTP."""
+"""Web sign-in, sessions, CSRF, rate limits, security headers and `allow`, over HTTP."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from hcs.audit import AuditEntry
-from hcs.http.auth import require
+from hcs.http.auth import allow
 from hcs.http.web.auth import LOGIN_FAILED
 from hcs.identity import (
     ApiKey,
@@ -32,14 +32,14 @@ from tests.support.world import PASSWORD, World
 probe = Blueprint("probe", __name__)
 
 
-@probe.get("/probe/review")
-@require("reviewer", "review")
+@probe.get("/api/probe/review")
+@allow("review", "reviewer")
 def review() -> ResponseReturnValue:
     return jsonify(email=g.principal.email)
 
 
-@probe.post("/probe/send")
-@require("author", "send")
+@probe.post("/api/probe/send")
+@allow("send", "author")
 def send() -> ResponseReturnValue:
     return jsonify(email=g.principal.email), 202
 
@@ -183,10 +183,14 @@ def test_session_calls_to_the_api_need_the_csrf_header_and_key_calls_do_not(
     client = world.app.test_client()
     _sign_in(client, "ana@example.com")
     token = _token(client.get("/"))
-    refused = client.post("/probe/send", json={})
+    refused = client.post("/api/probe/send", json={})
     assert refused.status_code == 400 and refused.get_json()["code"] == 400
-    assert client.post("/probe/send", json={}, headers={"X-CSRFToken": token}).status_code == 202
-    keyed = world.app.test_client().post("/probe/send", json={}, headers=_bearer(world.keys["ana"]))
+    assert (
+        client.post("/api/probe/send", json={}, headers={"X-CSRFToken": token}).status_code == 202
+    )
+    keyed = world.app.test_client().post(
+        "/api/probe/send", json={}, headers=_bearer(world.keys["ana"])
+    )
     assert keyed.status_code == 202 and keyed.get_json() == {"email": "ana@example.com"}
 
 
@@ -222,7 +226,7 @@ def test_the_api_docs_page_may_load_swagger_ui_and_nothing_else(world: World) ->
 
 
 def test_no_credentials_answer_401_with_a_bearer_challenge(world: World) -> None:
-    answer = world.app.test_client().get("/probe/review")
+    answer = world.app.test_client().get("/api/probe/review")
     assert answer.status_code == 401
     assert answer.headers["WWW-Authenticate"].startswith("Bearer")
     assert answer.get_json()["code"] == 401 and answer.get_json()["status"] == "Unauthorized"
@@ -238,43 +242,43 @@ def test_no_credentials_answer_401_with_a_bearer_challenge(world: World) -> None
     ],
 )
 def test_malformed_or_unknown_keys_answer_401(world: World, header: str) -> None:
-    answer = world.app.test_client().get("/probe/review", headers={"Authorization": header})
+    answer = world.app.test_client().get("/api/probe/review", headers={"Authorization": header})
     assert answer.status_code == 401 and "WWW-Authenticate" in answer.headers
 
 
 def test_a_revoked_key_answers_401(world: World) -> None:
     client = world.app.test_client()
-    assert client.get("/probe/review", headers=_bearer(world.keys["lee"])).status_code == 200
+    assert client.get("/api/probe/review", headers=_bearer(world.keys["lee"])).status_code == 200
     with _session(world) as session:
         revoke_api_key(session, "lee-key", actor="t")
-    assert client.get("/probe/review", headers=_bearer(world.keys["lee"])).status_code == 401
+    assert client.get("/api/probe/review", headers=_bearer(world.keys["lee"])).status_code == 401
 
 
 def test_a_key_without_the_scope_or_a_person_without_the_role_answers_403(world: World) -> None:
     client = world.app.test_client()
-    narrow = client.get("/probe/review", headers=_bearer(world.keys["lee-read"]))
+    narrow = client.get("/api/probe/review", headers=_bearer(world.keys["lee-read"]))
     assert narrow.status_code == 403 and narrow.get_json()["code"] == 403
     author = world.app.test_client()
     _sign_in(author, "ana@example.com")
-    assert author.get("/probe/review").status_code == 403
+    assert author.get("/api/probe/review").status_code == 403
     reviewer = world.app.test_client()
     _sign_in(reviewer, "lee@example.com")
-    assert reviewer.get("/probe/review").get_json() == {"email": "lee@example.com"}
+    assert reviewer.get("/api/probe/review").get_json() == {"email": "lee@example.com"}
 
 
 def test_a_system_key_can_send_but_never_act_as_a_reviewer(world: World) -> None:
     client = world.app.test_client()
     headers = _bearer(world.keys["system"])
-    sent = client.post("/probe/send", json={}, headers=headers)
+    sent = client.post("/api/probe/send", json={}, headers=headers)
     assert sent.status_code == 202 and sent.get_json() == {"email": "apikey:backend"}
-    assert client.get("/probe/review", headers=headers).status_code == 403
+    assert client.get("/api/probe/review", headers=headers).status_code == 403
 
 
 def test_a_used_key_records_when_and_is_stored_only_as_a_hash(world: World) -> None:
     plaintext = world.keys["lee"]
     before = datetime.now(UTC)
     client = world.app.test_client()
-    assert client.get("/probe/review", headers=_bearer(plaintext)).status_code == 200
+    assert client.get("/api/probe/review", headers=_bearer(plaintext)).status_code == 200
     with _session(world) as session:
         key = session.scalars(select(ApiKey).where(ApiKey.name == "lee-key")).one()
         assert key.last_used_at is not None and key.last_used_at >= before - timedelta(seconds=1)

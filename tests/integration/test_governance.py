@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from hcs.audit import list_entries
-from hcs.governance import workflow
+from hcs.governance import authoring
 from hcs.governance.checks import run_checks
 from hcs.governance.policies import policy_for, update_policy
 from hcs.governance.reviews import overdue_versions, review_queue
@@ -56,7 +56,9 @@ def test_links_outside_the_allowlist_block_submission(session: Session) -> None:
         parts={**ORDER_PARTS, "email": {"en": {"subject": "Order {{ order_id }}", "html": html}}},
     )
     with pytest.raises(ValidationFailed) as caught:
-        workflow.submit(session, "order-confirmation", version.number, actor="ana@example.com")
+        authoring.submit(
+            session, "template", "order-confirmation", version.number, actor="ana@example.com"
+        )
     assert caught.value.errors == {
         "checks.link_domains.email.html.en": ["links to evil.example, not allowed"]
     }
@@ -79,18 +81,30 @@ def test_a_stale_translation_is_an_error_for_sensitive_templates(session: Sessio
     }
     update_draft(session, "password-reset", version.number, {"parts": edited})
     with pytest.raises(ValidationFailed) as caught:
-        workflow.submit(session, "password-reset", version.number, actor="ana@example.com")
+        authoring.submit(
+            session, "template", "password-reset", version.number, actor="ana@example.com"
+        )
     assert "checks.stale_translations.sms.fr" in caught.value.errors
 
 
 def test_published_versions_fall_due_for_re_review(session: Session) -> None:
     make_template(session)
     version = make_draft(session)
-    workflow.submit(session, "order-confirmation", version.number, actor="ana@example.com")
-    workflow.approve(
-        session, "order-confirmation", version.number, reviewer="lee@example.com", roles=REVIEWER
+    authoring.submit(
+        session, "template", "order-confirmation", version.number, actor="ana@example.com"
     )
-    workflow.publish(session, "order-confirmation", version.number, actor="lee@example.com")
+    authoring.decide(
+        session,
+        "template",
+        "order-confirmation",
+        version.number,
+        approve=True,
+        actor="lee@example.com",
+        roles=REVIEWER,
+    )
+    authoring.publish(
+        session, "template", "order-confirmation", version.number, actor="lee@example.com"
+    )
     due = version.review_due_at
     assert due is not None and timedelta(days=364) < due - utcnow() <= timedelta(days=365)
     assert overdue_versions(session) == []
@@ -102,7 +116,7 @@ def test_the_review_queue_shows_each_role_its_stage(session: Session) -> None:
     version = make_draft(
         session, "winter-sale", parts={"sms": {"en": {"body": "Sale {{ order_id }}"}}}
     )
-    workflow.submit(session, "winter-sale", version.number, actor="ana@example.com")
+    authoring.submit(session, "template", "winter-sale", version.number, actor="ana@example.com")
     queue = review_queue(session, REVIEWER)
     assert [(p.key, p.stage) for p in queue] == [("winter-sale", "legal")]
     assert review_queue(session, {"author"}) == []

@@ -12,7 +12,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page
 
 from hcs.cli.seeding import load_demo
-from hcs.governance import workflow
+from hcs.governance import authoring
 from hcs.infrastructure.db import transaction
 from templates_store import versioning
 from tests.support.flows import ai_template, dispatch, send_ai
@@ -34,7 +34,7 @@ def _second_version(session, key: str, old: str, new: str) -> int:  # type: igno
         for channel, locales in draft.parts.items()
     }
     versioning.update_draft(session, key, draft.number, {"parts": parts})
-    workflow.submit(session, key, draft.number, actor="ana@example.com")
+    authoring.submit(session, "template", key, draft.number, actor="ana@example.com")
     return draft.number
 
 

@@ -23,7 +23,7 @@ from hcs import jobs
 from hcs.archive.models import ArchiveEntry
 from hcs.cli.seeding import load_demo
 from hcs.dispatch.finishing import close_renderers
-from hcs.governance import components, workflow
+from hcs.governance import authoring
 from hcs.http.auth import limiter
 from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import build_worker
@@ -48,7 +48,7 @@ def _content(world: World) -> dict[str, int]:
         load_demo(session)
         versioning.create_draft(session, "order-confirmation", author="ana@example.com")
         versioning.create_draft(session, "payment-due", author="ana@example.com")
-        workflow.submit(session, "payment-due", 2, actor="ana@example.com")
+        authoring.submit(session, "template", "payment-due", 2, actor="ana@example.com")
         versioning.create_draft(session, "payment-due", author="ana@example.com")  # a letter
         _components(session)
         ids = _jobs(session)
@@ -75,11 +75,11 @@ def _components(session: Session) -> None:
     ana = "ana@example.com"
     footer = blocks.create_block_draft(session, "footer", author=ana)
     footer.content = footer.content | {"text": {"en": "Northwind Goods · 12 Harbour Street"}}
-    components.submit(session, "block", "footer", 2, actor=ana)
+    authoring.submit(session, "block", "footer", 2, actor=ana)
     blocks.create_block_draft(session, "footer", author=ana)
     theme = blocks.create_theme_draft(session, "default", author=ana)
     theme.settings = theme.settings | {"support_phone": "+44 20 7946 0000"}
-    components.submit(session, "theme", "default", 2, actor=ana)
+    authoring.submit(session, "theme", "default", 2, actor=ana)
     blocks.create_theme_draft(session, "default", author=ana)
 
 

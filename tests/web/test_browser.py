@@ -17,7 +17,7 @@ from flask import Flask
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
-from hcs.governance import workflow
+from hcs.governance import authoring
 from hcs.http.auth import limiter
 from hcs.identity import create_user, set_roles
 from hcs.infrastructure.db import transaction
@@ -187,7 +187,7 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
 def _in_review(app: Flask, key: str, author: str) -> None:
     number = make_draft(app, key, author=author)
     with transaction(app.extensions["hcs"].sessions) as session:
-        workflow.submit(session, key, number, actor=author)
+        authoring.submit(session, "template", key, number, actor=author)
 
 
 def test_an_author_cannot_approve_her_own_version(app: Flask, people: People) -> None:

@@ -13,8 +13,8 @@ from marshmallow import Schema, fields, validate
 
 from hcs import archive
 from hcs.errors import PermissionDenied
-from hcs.http.api.access import allow, caller
 from hcs.http.api.blueprint import Blueprint
+from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, services
 from templates_store.models import CATEGORIES, CHANNELS
 

@@ -9,8 +9,8 @@ from flask_smorest.pagination import PaginationParameters
 
 from hcs import audit
 from hcs.http.api import schemas
-from hcs.http.api.access import allow
 from hcs.http.api.blueprint import Blueprint
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session
 
 blp = Blueprint(

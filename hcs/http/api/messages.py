@@ -10,9 +10,8 @@ from flask.views import MethodView
 from sqlalchemy.exc import IntegrityError
 
 from hcs.http.api import schemas
-from hcs.http.api.access import allow, caller
 from hcs.http.api.blueprint import Blueprint
-from hcs.http.auth import READS_ON
+from hcs.http.auth import READS_ON, allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher
 from hcs.infrastructure.db import begin_read, end_read
 from hcs.messages import accepting, idempotency

@@ -8,8 +8,8 @@ from flask.views import MethodView
 
 from hcs.governance.policies import Policy, all_policies, policy_for, update_policy
 from hcs.http.api import schemas
-from hcs.http.api.access import allow, caller
 from hcs.http.api.blueprint import Blueprint
+from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session
 
 blp = Blueprint(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from hcs.governance.policies import policy_of
+from hcs.governance.kinds import policy_of
 from hcs.governance.workflow import approvals_of, next_stage
 from templates_store.lookup import published_version
 from templates_store.models import (
@@ -22,6 +22,8 @@ from templates_store.orm import utcnow
 from templates_store.parts import stale_translations
 from templates_store.status import Status
 
+T = TypeVar("T")
+
 
 def summary(version: VersionMixin) -> dict[str, Any]:
     """The few fields a version shows in a list."""
@@ -35,8 +37,16 @@ def summary(version: VersionMixin) -> dict[str, Any]:
     }
 
 
-def template(item: Template) -> dict[str, Any]:
+def _shown_as(model: type[T], item: object) -> T:
+    """`item` as the model class a presenter shows (the registry hands out any kind's)."""
+    if not isinstance(item, model):
+        raise TypeError(f"a {type(item).__name__} is not shown as a {model.__name__}")
+    return item
+
+
+def template(owner: Template | ContentBlock | Theme) -> dict[str, Any]:
     """A template with its published version and its versions."""
+    item = _shown_as(Template, owner)
     published = published_version(item)
     due = published.review_due_at if published else None
     return {
@@ -76,8 +86,11 @@ def _approvals(
     return shown, pending
 
 
-def version(session: Session, item: TemplateVersion) -> dict[str, Any]:
+def version(
+    session: Session, shown: TemplateVersion | BlockVersion | ThemeVersion
+) -> dict[str, Any]:
     """A template version in full, with its approvals and stale translations."""
+    item = _shown_as(TemplateVersion, shown)
     approvals, pending = _approvals(session, "template", item)
     return {
         **summary(item),
@@ -98,8 +111,10 @@ def version(session: Session, item: TemplateVersion) -> dict[str, Any]:
     }
 
 
-def component(item: ContentBlock | Theme) -> dict[str, Any]:
+def component(item: Template | ContentBlock | Theme) -> dict[str, Any]:
     """A block or theme with its versions."""
+    if isinstance(item, Template):
+        raise TypeError("a template is not shown as a block or theme")
     published = next((v for v in item.versions if v.status is Status.PUBLISHED), None)
     return {
         "key": item.key,
@@ -111,9 +126,11 @@ def component(item: ContentBlock | Theme) -> dict[str, Any]:
 
 
 def component_version(
-    session: Session, kind: str, item: BlockVersion | ThemeVersion
+    session: Session, kind: str, item: TemplateVersion | BlockVersion | ThemeVersion
 ) -> dict[str, Any]:
     """A block or theme version in full."""
+    if isinstance(item, TemplateVersion):
+        raise TypeError("a template version is not shown as a block or theme version")
     approvals, pending = _approvals(session, kind, item)
     shown: dict[str, Any] = {**summary(item), "approvals": approvals, "next_stage": pending}
     if isinstance(item, BlockVersion):

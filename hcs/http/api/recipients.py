@@ -7,8 +7,8 @@ from typing import Any
 from flask.views import MethodView
 
 from hcs.http.api import schemas
-from hcs.http.api.access import allow, caller
 from hcs.http.api.blueprint import Blueprint
+from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session
 from hcs.messages.consent import preferences, set_preference
 from hcs.messages.recipients import lookup_key

@@ -8,8 +8,8 @@ from flask.views import MethodView
 
 from hcs.governance.reviews import PendingReview, overdue_versions, review_queue
 from hcs.http.api import schemas
-from hcs.http.api.access import allow, caller
 from hcs.http.api.blueprint import Blueprint, ListPage
+from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session
 
 blp = Blueprint(

@@ -9,8 +9,8 @@ from markupsafe import Markup, escape
 
 from hcs.dispatch.finishing import render_message
 from hcs.http.api import schemas
-from hcs.http.api.access import allow, caller
 from hcs.http.api.blueprint import Blueprint, ListPage
+from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
 from hcs.messages.models import Message
 from hcs.signoffs import queue

@@ -6,18 +6,15 @@ from typing import Any
 
 from flask.views import MethodView
 
-from hcs.audit import record
 from hcs.dispatch import recall
-from hcs.governance import workflow
+from hcs.governance import authoring
 from hcs.governance.components import templates_needing_update
 from hcs.http.api import schemas
-from hcs.http.api.access import allow, caller
 from hcs.http.api.blueprint import Blueprint, ListPage
 from hcs.http.api.presenters import template
-from hcs.http.auth import READS_ON
+from hcs.http.auth import READS_ON, allow, caller
 from hcs.http.extensions import db_session
 from hcs.previews import channel as previews
-from templates_store import versioning
 from templates_store.lookup import get_template, search_templates
 
 blp = Blueprint(
@@ -45,15 +42,7 @@ class Templates(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a template (no versions yet: add a draft next)."""
         session = db_session()
-        created = versioning.create_template(session, theme_key=body.pop("theme"), **body)
-        record(
-            session,
-            actor=caller().email,
-            action="template.create",
-            target_type="template",
-            target=created.key,
-            after={"category": created.category, "channels": created.channels},
-        )
+        created = authoring.create(session, "template", body, actor=caller().email)
         session.commit()
         return template(created)
 
@@ -83,7 +72,7 @@ class Retire(MethodView):
     def post(self, key: str) -> dict[str, Any]:
         """Retire a template: every send of it stops."""
         session = db_session()
-        retired = workflow.retire(session, key, actor=caller().email)
+        retired = authoring.retire(session, key, actor=caller().email)
         session.commit()
         return template(retired)
 

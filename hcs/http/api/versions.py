@@ -6,17 +6,15 @@ from typing import Any
 
 from flask.views import MethodView
 
-from hcs.audit import record
 from hcs.dispatch import recall
-from hcs.governance import workflow
+from hcs.governance import authoring
 from hcs.governance.checks import run_checks
 from hcs.governance.policies import policy_for
 from hcs.http.api import schemas
-from hcs.http.api.access import allow, caller
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.api.presenters import version
+from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher
-from templates_store import versioning
 from templates_store.diffing import diff_versions
 from templates_store.lookup import get_version
 
@@ -28,12 +26,6 @@ blp = Blueprint(
 )
 
 
-def _done(key: str, number: int) -> dict[str, Any]:
-    session = db_session()
-    session.commit()
-    return version(session, get_version(session, key, number))
-
-
 @blp.route("")
 class Versions(MethodView):
     @allow("templates", "author")
@@ -42,22 +34,9 @@ class Versions(MethodView):
     def post(self, body: dict[str, Any], key: str) -> dict[str, Any]:
         """A new draft: a copy of `from_version` (default: the newest), then the given fields."""
         session = db_session()
-        draft = versioning.create_draft(
-            session,
-            key,
-            author=caller().email,
-            from_version=body.pop("from_version", None),
-            content=body,
-        )
-        record(
-            session,
-            actor=caller().email,
-            action="template.draft",
-            target_type="template",
-            target=f"{key} v{draft.number}",
-            detail={"based_on": draft.based_on},
-        )
-        return _done(key, draft.number)
+        draft = authoring.draft(session, "template", key, body, actor=caller().email)
+        session.commit()
+        return version(session, draft)
 
 
 @blp.route("/<int:number>")
@@ -75,16 +54,9 @@ class OneVersion(MethodView):
     def patch(self, body: dict[str, Any], key: str, number: int) -> dict[str, Any]:
         """Edit a draft; a submitted version answers 409."""
         session = db_session()
-        versioning.update_draft(session, key, number, body)
-        record(
-            session,
-            actor=caller().email,
-            action="template.edit",
-            target_type="template",
-            target=f"{key} v{number}",
-            detail={"fields": sorted(body)},
-        )
-        return _done(key, number)
+        edited = authoring.edit(session, "template", key, number, body, actor=caller().email)
+        session.commit()
+        return version(session, edited)
 
 
 @blp.route("/<int:number>/submit")
@@ -93,8 +65,10 @@ class Submit(MethodView):
     @blp.response(200, schemas.VersionOut)
     def post(self, key: str, number: int) -> dict[str, Any]:
         """Draft → in review, after the policy's checks; the version is frozen from now on."""
-        workflow.submit(db_session(), key, number, actor=caller().email)
-        return _done(key, number)
+        session = db_session()
+        submitted = authoring.submit(session, "template", key, number, actor=caller().email)
+        session.commit()
+        return version(session, submitted)
 
 
 @blp.route("/<int:number>/approve")
@@ -104,9 +78,12 @@ class Approve(MethodView):
     @blp.response(200, schemas.VersionOut)
     def post(self, body: dict[str, Any], key: str, number: int) -> dict[str, Any]:
         """The next stage of the category's policy approves; never the version's author."""
-        who = caller()
-        workflow.approve(db_session(), key, number, reviewer=who.email, roles=who.roles, **body)
-        return _done(key, number)
+        session, who = db_session(), caller()
+        decided = authoring.decide(
+            session, "template", key, number, approve=True, actor=who.email, roles=who.roles, **body
+        )
+        session.commit()
+        return version(session, decided)
 
 
 @blp.route("/<int:number>/reject")
@@ -116,9 +93,19 @@ class Reject(MethodView):
     @blp.response(200, schemas.VersionOut)
     def post(self, body: dict[str, Any], key: str, number: int) -> dict[str, Any]:
         """The next stage rejects, with a comment; the author starts a new draft from it."""
-        who = caller()
-        workflow.reject(db_session(), key, number, reviewer=who.email, roles=who.roles, **body)
-        return _done(key, number)
+        session, who = db_session(), caller()
+        decided = authoring.decide(
+            session,
+            "template",
+            key,
+            number,
+            approve=False,
+            actor=who.email,
+            roles=who.roles,
+            **body,
+        )
+        session.commit()
+        return version(session, decided)
 
 
 @blp.route("/<int:number>/publish")
@@ -127,8 +114,10 @@ class Publish(MethodView):
     @blp.response(200, schemas.VersionOut)
     def post(self, key: str, number: int) -> dict[str, Any]:
         """Approved → published; the previous one is superseded. An older one: a rollback."""
-        workflow.publish(db_session(), key, number, actor=caller().email)
-        return _done(key, number)
+        session = db_session()
+        published = authoring.publish(session, "template", key, number, actor=caller().email)
+        session.commit()
+        return version(session, published)
 
 
 @blp.route("/<int:number>/diff")

@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, Length
 
 from hcs.errors import AuthenticationFailed
 from hcs.http.auth import limiter, sign_in, sign_out
+from hcs.http.error_handlers import message_of, status_of
 from hcs.http.extensions import db_session
 from hcs.http.web.worklist import waiting_for
 from hcs.identity import authenticate_password, record_failed_login
@@ -25,6 +26,7 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 LOGIN_LIMIT = "5 per minute"
 LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
 LOGIN_FAILED = "The email or password is not correct."
+EXPIRED_FORM = "The form expired or did not come from this site. Please try again."
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -101,7 +103,9 @@ def _too_many(exc: RateLimitExceeded) -> ResponseReturnValue:
     return _page(LoginForm(), message, 429)
 
 
-@bp.errorhandler(CSRFError)
-def _expired_form(exc: CSRFError) -> ResponseReturnValue:
-    message = "The form expired or did not come from this site. Please try again."
-    return _page(LoginForm(), message, 400)
+def refusal(exc: Exception) -> ResponseReturnValue:
+    """How the sign-in form shows an error (an expired form): the form again, with why."""
+    code = status_of(exc)
+    if isinstance(exc, CSRFError):
+        return _page(LoginForm(), EXPIRED_FORM, code)
+    return _page(LoginForm(), message_of(exc), code)

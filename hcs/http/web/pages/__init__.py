@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from hcs.errors import PermissionDenied
+from hcs.errors import AuthenticationFailed, MissingRole
+from hcs.http.error_handlers import TITLES, message_of, status_of
 from hcs.http.web.pages.guard import is_htmx, sign_in_first
-from templates_store.errors import Conflict, NotFound
 
 bp = Blueprint("pages", __name__, template_folder="../templates")
 
@@ -20,27 +22,26 @@ def refused(title: str, message: str, status: int) -> ResponseReturnValue:
     return render_template(template, title=title, message=message), status
 
 
-@bp.errorhandler(PermissionDenied)
-def _forbidden(exc: PermissionDenied) -> ResponseReturnValue:
-    return refused("Not allowed", str(exc), 403)
+EXPIRED_FORM = "The form expired or did not come from this site. Go back, reload and try again."
 
 
-@bp.errorhandler(NotFound)
-def _missing(exc: NotFound) -> ResponseReturnValue:
-    return refused("Not found", str(exc), 404)
+def refusal(exc: Exception) -> ResponseReturnValue:
+    """How a page shows an error: the sign-in form for no one signed in, else an error page.
 
-
-@bp.errorhandler(Conflict)
-def _conflict(exc: Conflict) -> ResponseReturnValue:
-    return refused("Not possible now", str(exc), 409)
-
-
-@bp.errorhandler(CSRFError)
-def _expired_form(exc: CSRFError) -> ResponseReturnValue:
-    if is_htmx() and not current_user.is_authenticated:
+    The status and message come from `hcs.http.error_handlers`, as for the API.
+    """
+    if isinstance(exc, AuthenticationFailed) or (
+        isinstance(exc, CSRFError) and is_htmx() and not current_user.is_authenticated
+    ):
         return sign_in_first()  # signing out cleared the token with the session
-    message = "The form expired or did not come from this site. Go back, reload and try again."
-    return refused("Form refused", message, 400)
+    code = status_of(exc)
+    if isinstance(exc, MissingRole):
+        message = f"This page needs {exc.needed}."
+    elif isinstance(exc, CSRFError):
+        message = EXPIRED_FORM
+    else:
+        message = message_of(exc)
+    return refused(TITLES.get(code, HTTPStatus(code).phrase), message, code)
 
 
 from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)

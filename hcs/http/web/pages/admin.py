@@ -12,9 +12,10 @@ from werkzeug.datastructures import MultiDict
 from hcs import identity
 from hcs.dispatch.provider_status import channel_status
 from hcs.governance.policies import SEVERITIES, all_policies, policy_for, update_policy
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session, services
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person, roles
+from hcs.http.web.pages.guard import person
 from templates_store.errors import Conflict, ValidationFailed
 from templates_store.orm import utcnow
 
@@ -31,14 +32,14 @@ def _people(errors: dict[str, list[str]] | None = None, **shown: str) -> Respons
 
 
 @bp.get("/admin/users")
-@roles("admin")
+@allow("admin", "admin")
 def admin_users() -> ResponseReturnValue:
     """Everyone, their roles and whether they may sign in."""
     return _people()
 
 
 @bp.post("/admin/users")
-@roles("admin")
+@allow("admin", "admin")
 def create_person() -> ResponseReturnValue:
     """Add a person; a generated password is shown once, on this answer only."""
     session = db_session()
@@ -59,7 +60,7 @@ def create_person() -> ResponseReturnValue:
 
 
 @bp.post("/admin/users/<path:email>")
-@roles("admin")
+@allow("admin", "admin")
 def change_person(email: str) -> ResponseReturnValue:
     """Replace a person's roles, or disable or enable them."""
     session, actor = db_session(), person().email
@@ -88,14 +89,14 @@ def _keys(errors: dict[str, list[str]] | None = None, **shown: str) -> ResponseR
 
 
 @bp.get("/admin/keys")
-@roles("admin")
+@allow("admin", "admin")
 def admin_keys() -> ResponseReturnValue:
     """The API keys: name, prefix, scopes, whose, last use; never the key itself."""
     return _keys()
 
 
 @bp.post("/admin/keys")
-@roles("admin")
+@allow("admin", "admin")
 def create_key() -> ResponseReturnValue:
     """A new key, shown once on this answer and never again (only its hash is stored)."""
     session = db_session()
@@ -115,7 +116,7 @@ def create_key() -> ResponseReturnValue:
 
 
 @bp.post("/admin/keys/<name>/revoke")
-@roles("admin")
+@allow("admin", "admin")
 def revoke_key(name: str) -> ResponseReturnValue:
     """Revoke a key: it stops working at once."""
     session = db_session()
@@ -126,7 +127,7 @@ def revoke_key(name: str) -> ResponseReturnValue:
 
 
 @bp.get("/admin/policies")
-@roles("admin", "reviewer")
+@allow("review", "admin", "reviewer")
 def admin_policies() -> ResponseReturnValue:
     """Each category's approval stages, checks, link allowlist and re-review period."""
     return render_template("pages/admin_policies.html", policies=all_policies(db_session()))
@@ -159,14 +160,14 @@ def _policy_page(
 
 
 @bp.get("/admin/policies/<category>")
-@roles("admin")
+@allow("admin", "admin")
 def edit_policy(category: str) -> ResponseReturnValue:
     """One category's policy as a form."""
     return _policy_page(category)
 
 
 @bp.post("/admin/policies/<category>")
-@roles("admin")
+@allow("admin", "admin")
 def save_policy(category: str) -> ResponseReturnValue:
     """Change a category's stages, re-review period, checks and link allowlist (audited)."""
     session = db_session()
@@ -181,7 +182,7 @@ def save_policy(category: str) -> ResponseReturnValue:
 
 
 @bp.get("/admin/providers")
-@roles("admin")
+@allow("admin", "admin")
 def admin_providers() -> ResponseReturnValue:
     """Each channel's provider and fallback, what its messages became in the last day, the AI."""
     settings = services().settings

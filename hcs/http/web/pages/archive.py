@@ -14,10 +14,11 @@ from markupsafe import escape
 
 from hcs import archive
 from hcs.dispatch.letter_previews import archived_pages
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session, services
 from hcs.http.web.pages import bp
 from hcs.http.web.pages.editor import FRAME_POLICY
-from hcs.http.web.pages.guard import person, roles
+from hcs.http.web.pages.guard import person
 from hcs.http.web.pages.letters import letter_frame
 from templates_store.models import CHANNELS
 
@@ -58,7 +59,7 @@ def _export_query(filters: archive.ArchiveFilters) -> dict[str, str]:
 
 
 @bp.get("/archive")
-@roles("auditor", "admin")
+@allow("read", "auditor", "admin")
 def archive_search() -> ResponseReturnValue:
     """Entries matching every filter, newest first; no personal data in the list. Audited."""
     args, filters, errors = _filters()
@@ -83,7 +84,7 @@ def archive_search() -> ResponseReturnValue:
 
 
 @bp.get("/archive/<int:entry_id>")
-@roles("auditor", "admin")
+@allow("read", "auditor", "admin")
 def archive_entry(entry_id: int) -> ResponseReturnValue:
     """One entry: its exact output, delivery events, AI provenance and its seal. Audited."""
     session = db_session()
@@ -94,7 +95,7 @@ def archive_entry(entry_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/archive/<int:entry_id>/output")
-@roles("auditor", "admin")
+@allow("read", "auditor", "admin")
 def archive_output(entry_id: int) -> ResponseReturnValue:
     """The exact bytes that were sent, as a download. Audited."""
     session = db_session()
@@ -114,7 +115,7 @@ def archive_output(entry_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/archive/<int:entry_id>/rendered")
-@roles("auditor", "admin")
+@allow("read", "auditor", "admin")
 def archive_rendered(entry_id: int) -> ResponseReturnValue:
     """An archived email's HTML body or letter's pages, for a sandboxed frame. Audited."""
     session = db_session()

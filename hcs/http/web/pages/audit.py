@@ -6,16 +6,16 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from hcs import audit
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import roles
 
 PAGE_SIZE = 50
 FILTERS = ("actor", "action", "target")
 
 
 @bp.get("/audit")
-@roles("auditor", "admin")
+@allow("read", "auditor", "admin")
 def audit_log() -> ResponseReturnValue:
     """Who did what to which target, filtered by actor, action and target."""
     args = {name: request.args.get(name, "").strip() for name in FILTERS}

@@ -7,14 +7,13 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from hcs.audit import record
-from hcs.governance import workflow
+from hcs.governance import authoring
 from hcs.http.api.presenters import template as present_template
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person, roles
+from hcs.http.web.pages.guard import person
 from hcs.http.web.worklist import catalogue
-from templates_store import versioning
 from templates_store.errors import Conflict, ValidationFailed
 from templates_store.lookup import get_template
 from templates_store.models import CATEGORIES, CHANNELS
@@ -22,7 +21,7 @@ from templates_store.status import Status
 
 
 @bp.get("/templates")
-@roles()
+@allow("read")
 def templates() -> ResponseReturnValue:
     """Search templates by text, status, channel and category."""
     args = {
@@ -42,7 +41,7 @@ def templates() -> ResponseReturnValue:
 
 
 @bp.get("/templates/<key>")
-@roles()
+@allow("read")
 def template_page(key: str) -> ResponseReturnValue:
     """One template: its details and its versions as a timeline."""
     session = db_session()
@@ -63,28 +62,20 @@ def _form_fields() -> dict[str, Any]:
 
 
 @bp.route("/templates/new", methods=["GET", "POST"])
-@roles("author")
+@allow("templates", "author")
 def new_template() -> ResponseReturnValue:
     """Create a template and its first, empty draft; then open the editor."""
     fields = _form_fields() if request.method == "POST" else {"channels": [], "category": ""}
     if request.method == "GET":
         return _new_page(fields, {})
-    session = db_session()
+    session, who = db_session(), person().email
     try:
-        created = versioning.create_template(session, **fields)
-        draft = versioning.create_draft(session, created.key, author=person().email)
+        created = authoring.create(session, "template", fields, actor=who)
+        draft = authoring.draft(session, "template", created.key, actor=who)
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"key": [str(exc)]}
         return _new_page(fields, errors, 422)
-    record(
-        session,
-        actor=person().email,
-        action="template.create",
-        target_type="template",
-        target=created.key,
-        after={"category": created.category, "channels": created.channels},
-    )
     session.commit()
     flash(f"Template {created.key} created with draft version {draft.number}.")
     return redirect(url_for("pages.edit", key=created.key, number=draft.number))
@@ -103,30 +94,22 @@ def _new_page(
 
 
 @bp.post("/templates/<key>/drafts")
-@roles("author")
+@allow("templates", "author")
 def new_draft(key: str) -> ResponseReturnValue:
     """A new draft from the newest version (or the one named), then the editor."""
     session = db_session()
-    based_on = request.form.get("from_version", type=int)
-    draft = versioning.create_draft(session, key, author=person().email, from_version=based_on)
-    record(
-        session,
-        actor=person().email,
-        action="template.draft",
-        target_type="template",
-        target=f"{key} v{draft.number}",
-        detail={"based_on": draft.based_on},
-    )
+    based_on = {"from_version": request.form.get("from_version", type=int)}
+    draft = authoring.draft(session, "template", key, based_on, actor=person().email)
     session.commit()
     return redirect(url_for("pages.edit", key=key, number=draft.number))
 
 
 @bp.post("/templates/<key>/retire")
-@roles("reviewer", "admin")
+@allow("review", "reviewer", "admin")
 def retire(key: str) -> ResponseReturnValue:
     """Retire a template: every send of it stops."""
     session = db_session()
-    workflow.retire(session, key, actor=person().email)
+    authoring.retire(session, key, actor=person().email)
     session.commit()
     flash(f"Template {key} is retired: nothing is sent from it any more.")
     return redirect(url_for("pages.template_page", key=key))

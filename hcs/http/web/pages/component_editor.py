@@ -11,12 +11,13 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 from werkzeug.utils import secure_filename
 
-from hcs.audit import record
-from hcs.governance import components
+from hcs.governance import authoring
+from hcs.http.auth import allow
+from hcs.http.error_handlers import status_of
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
 from hcs.http.web.pages.components import KINDS, kind_of, version_of
-from hcs.http.web.pages.guard import person, roles
+from hcs.http.web.pages.guard import person
 from templates_store import blocks as store
 from templates_store.errors import Conflict, ValidationFailed
 from templates_store.locales import normalize_locale
@@ -90,7 +91,7 @@ def _editor(
     return render_template(
         "pages/component_editor.html",
         plural=plural,
-        kind=kind_of(plural),
+        kind=kind_of(plural).name,
         key=key,
         version=version,
         errors=errors,
@@ -99,10 +100,10 @@ def _editor(
 
 
 @bp.get(f"/{KINDS}/<key>/versions/<int:number>/edit")
-@roles("author")
+@allow("templates", "author")
 def component_edit(plural: str, key: str, number: int) -> ResponseReturnValue:
     """The editor for a draft; a submitted version opens its review page instead."""
-    version = version_of(kind_of(plural), key, number)
+    version = version_of(plural, key, number)
     if version.is_frozen:
         flash(f"Version {number} is {version.status.value}: start a new draft to change it.")
         return redirect(url_for("pages.component_review", plural=plural, key=key, number=number))
@@ -129,41 +130,33 @@ def theme_changes(version: ThemeVersion) -> dict[str, Any]:
     return {"settings": settings, "assets": assets}
 
 
-def _save(kind: str, key: str, number: int) -> None:
-    session = db_session()
-    version = version_of(kind, key, number)
+def posted_changes(version: BlockVersion | ThemeVersion) -> dict[str, Any]:
+    """The draft's new content as the form posts it, in the API's shape for its kind."""
     if isinstance(version, BlockVersion):
-        store.update_block_draft(session, key, number, block_content(request.form))
-    else:
-        store.update_theme_draft(session, key, number, **theme_changes(version))
-    record(
-        session,
-        actor=person().email,
-        action=f"{kind}.edit",
-        target_type=kind,
-        target=f"{key} v{number}",
-    )
-    if request.form.get("action") == "submit":
-        components.submit(session, kind, key, number, actor=person().email)
+        return {"content": block_content(request.form)}
+    return theme_changes(version)
 
 
 @bp.post(f"/{KINDS}/<key>/versions/<int:number>/edit")
-@roles("author")
+@allow("templates", "author")
 def component_save(plural: str, key: str, number: int) -> ResponseReturnValue:
     """Save the draft; with `action=submit`, also submit it for review."""
-    session, kind = db_session(), kind_of(plural)
+    session, kind, who = db_session(), kind_of(plural).name, person().email
     try:
-        _save(kind, key, number)
+        changes = posted_changes(version_of(plural, key, number))
+        authoring.edit(session, kind, key, number, changes, actor=who)
+        if request.form.get("action") == "submit":
+            authoring.submit(session, kind, key, number, actor=who)
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"version": [str(exc)]}
-        version = version_of(kind, key, number)
+        version = version_of(plural, key, number)
         return _editor(
             plural,
             key,
             version,
             errors,
-            422 if isinstance(exc, ValidationFailed) else 409,
+            status_of(exc),
             request.form,
         )
     session.commit()

@@ -6,103 +6,84 @@ through the `component` approval policy, four eyes included.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from hcs.audit import record
 from hcs.errors import PermissionDenied
-from hcs.governance import components
+from hcs.governance import authoring
+from hcs.governance.kinds import COMPONENT_KINDS, Kind
 from hcs.http.api.presenters import component, component_version
+from hcs.http.auth import allow
+from hcs.http.error_handlers import status_of
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person, roles
-from templates_store import blocks as store
+from hcs.http.web.pages.guard import person
 from templates_store.diffing import diff_components
 from templates_store.errors import Conflict, ValidationFailed
-from templates_store.lookup import get_block, get_block_version, get_theme, get_theme_version
-from templates_store.models import BlockVersion, ContentBlock, Theme, ThemeVersion
+from templates_store.models import BlockVersion, TemplateVersion, ThemeVersion
 from templates_store.status import Status
 
 KINDS = "<any(blocks, themes):plural>"
-MODELS: dict[str, type[ContentBlock] | type[Theme]] = {"block": ContentBlock, "theme": Theme}
-_STATUS: dict[type, int] = {Conflict: 409, ValidationFailed: 422}
 
 
-def kind_of(plural: str) -> str:
-    """`blocks` → `block`."""
-    return plural[:-1]
+def kind_of(plural: str) -> Kind:
+    """`blocks` → the block kind."""
+    return COMPONENT_KINDS[plural.removesuffix("s")]
 
 
-def owner(kind: str, key: str) -> ContentBlock | Theme:
-    """The block or theme named `key`, or NotFound."""
-    return (get_block if kind == "block" else get_theme)(db_session(), key)
-
-
-def version_of(kind: str, key: str, number: int) -> BlockVersion | ThemeVersion:
+def version_of(plural: str, key: str, number: int) -> BlockVersion | ThemeVersion:
     """One version of a block or theme, or NotFound."""
-    return (get_block_version if kind == "block" else get_theme_version)(db_session(), key, number)
+    version = kind_of(plural).get_version(db_session(), key, number)
+    assert not isinstance(version, TemplateVersion)  # COMPONENT_KINDS holds blocks and themes
+    return version
 
 
 @bp.get(f"/{KINDS}")
-@roles()
+@allow("read")
 def components_list(plural: str) -> ResponseReturnValue:
     """Every block (or theme) with its newest version's status and its published version."""
-    model = MODELS[kind_of(plural)]
-    query = select(model).order_by(model.key)
-    items: list[ContentBlock | Theme] = list(db_session().scalars(query))
+    model = kind_of(plural).model
+    items = list(db_session().scalars(select(model).order_by(model.key)))
     return render_template(
         "pages/components.html",
         plural=plural,
-        kind=kind_of(plural),
+        kind=kind_of(plural).name,
         rows=[component(i) for i in items],
     )
 
 
 @bp.get(f"/{KINDS}/<key>")
-@roles()
+@allow("read")
 def component_page(plural: str, key: str) -> ResponseReturnValue:
     """One block or theme: its details and its versions as a timeline."""
-    item = owner(kind_of(plural), key)
+    item = kind_of(plural).get(db_session(), key)
     return render_template(
-        "pages/component.html", plural=plural, kind=kind_of(plural), shown=component(item)
+        "pages/component.html", plural=plural, kind=kind_of(plural).name, shown=component(item)
     )
 
 
 @bp.route(f"/{KINDS}/new", methods=["GET", "POST"])
-@roles("author")
+@allow("templates", "author")
 def new_component(plural: str) -> ResponseReturnValue:
     """Create a block or theme and its first, empty draft; then open its editor."""
-    kind = kind_of(plural)
+    kind = kind_of(plural).name
     fields = {name: request.form.get(name, "").strip() for name in ("key", "name", "description")}
     if request.method == "GET":
         return _new_page(plural, fields, {})
     session, who = db_session(), person().email
     try:
-        if kind == "block":
-            store.create_block(session, **fields)
-            draft: Any = store.create_block_draft(session, fields["key"], author=who)
-        else:
-            store.create_theme(session, key=fields["key"], name=fields["name"])
-            draft = store.create_theme_draft(session, fields["key"], author=who)
+        authoring.create(session, kind, fields, actor=who)
+        draft = authoring.draft(session, kind, fields["key"], actor=who)
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         errors = exc.errors if isinstance(exc, ValidationFailed) else {"key": [str(exc)]}
         return _new_page(plural, fields, errors, 422)
-    _record_new(kind, fields["key"], draft.number)
     session.commit()
     flash(f"{kind.title()} {fields['key']} created with draft version {draft.number}.")
     return redirect(
         url_for("pages.component_edit", plural=plural, key=fields["key"], number=draft.number)
     )
-
-
-def _record_new(kind: str, key: str, number: int) -> None:
-    session, who = db_session(), person().email
-    record(session, actor=who, action=f"{kind}.create", target_type=kind, target=key)
-    record(session, actor=who, action=f"{kind}.draft", target_type=kind, target=f"{key} v{number}")
 
 
 def _new_page(
@@ -111,34 +92,26 @@ def _new_page(
     return render_template(
         "pages/new_component.html",
         plural=plural,
-        kind=kind_of(plural),
+        kind=kind_of(plural).name,
         fields=fields,
         errors=errors,
     ), status
 
 
 @bp.post(f"/{KINDS}/<key>/drafts")
-@roles("author")
+@allow("templates", "author")
 def component_draft(plural: str, key: str) -> ResponseReturnValue:
     """A new draft copied from the newest version, then its editor."""
-    kind, session = kind_of(plural), db_session()
-    new = store.create_block_draft if kind == "block" else store.create_theme_draft
-    draft = new(session, key, author=person().email)
-    record(
-        session,
-        actor=person().email,
-        action=f"{kind}.draft",
-        target_type=kind,
-        target=f"{key} v{draft.number}",
-    )
+    session = db_session()
+    draft = authoring.draft(session, kind_of(plural).name, key, actor=person().email)
     session.commit()
     return redirect(url_for("pages.component_edit", plural=plural, key=key, number=draft.number))
 
 
-def _baseline(version: BlockVersion | ThemeVersion) -> BlockVersion | ThemeVersion | None:
-    versions = (
-        version.block.versions if isinstance(version, BlockVersion) else version.theme.versions
-    )
+def _baseline(
+    kind: Kind, version: BlockVersion | ThemeVersion
+) -> BlockVersion | ThemeVersion | None:
+    versions: list[BlockVersion] | list[ThemeVersion] = kind.owner_of(version).versions  # type: ignore[assignment]
     published = next((v for v in versions if v.status is Status.PUBLISHED), None)
     if published is not None and published.number != version.number:
         return published
@@ -149,15 +122,15 @@ def _review_page(
     plural: str, key: str, number: int, refusal: str = "", status: int = 200
 ) -> ResponseReturnValue:
     kind, session = kind_of(plural), db_session()
-    version = version_of(kind, key, number)
-    baseline = _baseline(version)
+    version = version_of(plural, key, number)
+    baseline = _baseline(kind, version)
     return render_template(
         "pages/component_review.html",
         plural=plural,
-        kind=kind,
+        kind=kind.name,
         key=key,
         version=version,
-        shown=component_version(session, kind, version),
+        shown=component_version(session, kind.name, version),
         baseline=baseline,
         diffs=diff_components(baseline, version) if baseline else [],
         refusal=refusal,
@@ -165,57 +138,47 @@ def _review_page(
 
 
 @bp.get(f"/{KINDS}/<key>/versions/<int:number>")
-@roles()
+@allow("read")
 def component_review(plural: str, key: str, number: int) -> ResponseReturnValue:
     """One version: its content and changes, its approvals, and what may be done."""
     return _review_page(plural, key, number)
 
 
-def _decide(plural: str, key: str, number: int, *, approve: bool) -> ResponseReturnValue:
+@bp.post(f"/{KINDS}/<key>/versions/<int:number>/<any(approve, reject):verdict>")
+@allow("review", "reviewer")
+def component_decide(plural: str, key: str, number: int, verdict: str) -> ResponseReturnValue:
+    """The next stage approves, or rejects with a comment; never the version's author."""
     session, who = db_session(), person()
-    act = components.approve if approve else components.reject
+    comment = request.form.get("comment", "").strip()
     try:
-        act(
+        authoring.decide(
             session,
-            kind_of(plural),
+            kind_of(plural).name,
             key,
             number,
-            reviewer=who.email,
+            approve=verdict == "approve",
+            comment=comment,
+            actor=who.email,
             roles=who.roles,
-            comment=request.form.get("comment", "").strip(),
         )
     except (PermissionDenied, Conflict, ValidationFailed) as exc:
         session.rollback()
-        return _review_page(plural, key, number, str(exc), _STATUS.get(type(exc), 403))
+        return _review_page(plural, key, number, str(exc), status_of(exc))
     session.commit()
-    flash(f"Version {number} {'approved' if approve else 'rejected'}.")
+    flash(f"Version {number} {verdict}d.")
     return redirect(url_for("pages.component_review", plural=plural, key=key, number=number))
 
 
-@bp.post(f"/{KINDS}/<key>/versions/<int:number>/approve")
-@roles("reviewer")
-def component_approve(plural: str, key: str, number: int) -> ResponseReturnValue:
-    """The next stage of the component policy approves; never the version's author."""
-    return _decide(plural, key, number, approve=True)
-
-
-@bp.post(f"/{KINDS}/<key>/versions/<int:number>/reject")
-@roles("reviewer")
-def component_reject(plural: str, key: str, number: int) -> ResponseReturnValue:
-    """The next stage rejects, with a comment for the author."""
-    return _decide(plural, key, number, approve=False)
-
-
 @bp.post(f"/{KINDS}/<key>/versions/<int:number>/publish")
-@roles("reviewer", "admin")
+@allow("review", "reviewer", "admin")
 def component_publish(plural: str, key: str, number: int) -> ResponseReturnValue:
     """Approved → published: new template versions pin this one."""
     session = db_session()
     try:
-        components.publish(session, kind_of(plural), key, number, actor=person().email)
+        authoring.publish(session, kind_of(plural).name, key, number, actor=person().email)
     except Conflict as exc:
         session.rollback()
-        return _review_page(plural, key, number, str(exc), 409)
+        return _review_page(plural, key, number, str(exc), status_of(exc))
     session.commit()
     flash(f"Version {number} is published.")
     return redirect(url_for("pages.component_review", plural=plural, key=key, number=number))

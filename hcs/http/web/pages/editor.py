@@ -9,15 +9,14 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from hcs.audit import record
-from hcs.governance import workflow
+from hcs.governance import authoring
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person, roles
+from hcs.http.web.pages.guard import person
 from hcs.http.web.pages.marks import line_of
 from hcs.http.web.worklist import block_catalogue
 from hcs.previews.drafts import DraftPreview, preview_unsaved, render_unsaved
-from templates_store import versioning
 from templates_store.errors import ValidationFailed
 from templates_store.locales import normalize_locale
 from templates_store.lookup import get_version
@@ -186,7 +185,7 @@ def _draft(key: str, number: int) -> TemplateVersion:
 
 
 @bp.get("/templates/<key>/versions/<int:number>/edit")
-@roles("author")
+@allow("templates", "author")
 def edit(key: str, number: int) -> ResponseReturnValue:
     """The editor for a draft; a submitted version opens its review page instead."""
     version = _draft(key, number)
@@ -197,7 +196,7 @@ def edit(key: str, number: int) -> ResponseReturnValue:
 
 
 @bp.post("/templates/<key>/versions/<int:number>/edit")
-@roles("author")
+@allow("templates", "author")
 def save(key: str, number: int) -> ResponseReturnValue:
     """Save the draft; with `action=submit`, also submit it for review."""
     session = db_session()
@@ -205,17 +204,9 @@ def save(key: str, number: int) -> ResponseReturnValue:
     try:
         if errors:
             raise ValidationFailed(errors)
-        versioning.update_draft(session, key, number, changes)
-        record(
-            session,
-            actor=person().email,
-            action="template.edit",
-            target_type="template",
-            target=f"{key} v{number}",
-            detail={"fields": sorted(changes)},
-        )
+        authoring.edit(session, "template", key, number, changes, actor=person().email)
         if request.form.get("action") == "submit":
-            workflow.submit(session, key, number, actor=person().email)
+            authoring.submit(session, "template", key, number, actor=person().email)
     except ValidationFailed as exc:
         session.rollback()
         return _page(_draft(key, number), exc.errors, 422, request.form)
@@ -228,7 +219,7 @@ def save(key: str, number: int) -> ResponseReturnValue:
 
 
 @bp.post("/templates/<key>/versions/<int:number>/preview")
-@roles("author")
+@allow("templates", "author")
 def live_preview(key: str, number: int) -> ResponseReturnValue:
     """The preview panel for the posted, unsaved content (htmx swaps it in); nothing is kept."""
     changes, errors = changes_from(request.form)
@@ -248,7 +239,7 @@ def live_preview(key: str, number: int) -> ResponseReturnValue:
 
 
 @bp.post("/templates/<key>/versions/<int:number>/frame/<channel>/<locale>")
-@roles("author")
+@allow("templates", "author")
 def frame(key: str, number: int, channel: str, locale: str) -> ResponseReturnValue:
     """The posted email or letter rendered alone, for a sandboxed frame with its own policy."""
     changes, errors = changes_from(request.form)

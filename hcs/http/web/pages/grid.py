@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import Response, render_template
 from flask.typing import ResponseReturnValue
 
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
 from hcs.http.web.pages.editor import FRAME_POLICY
-from hcs.http.web.pages.guard import roles
 from hcs.previews.drafts import preview_saved, render_saved
 from templates_store.lookup import get_version
 
 
 @bp.get("/templates/<key>/versions/<int:number>/grid")
-@roles()
+@allow("read")
 def grid(key: str, number: int) -> ResponseReturnValue:
     """Every channel and locale of a saved version side by side."""
     session = db_session()
@@ -24,7 +24,7 @@ def grid(key: str, number: int) -> ResponseReturnValue:
 
 
 @bp.get("/templates/<key>/versions/<int:number>/rendered/<channel>/<locale>")
-@roles()
+@allow("read")
 def rendered(key: str, number: int, channel: str, locale: str) -> ResponseReturnValue:
     """A saved version's email or letter alone, for a sandboxed frame with its own policy."""
     shown = render_saved(db_session(), key, number, channel, locale)

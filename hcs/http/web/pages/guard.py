@@ -1,4 +1,4 @@
-"""Who may see a page or take an action: a signed-in person holding one of the roles.
+"""Who a page is for: the signed-in person, htmx requests, and the way to the sign-in form.
 
 htmx requests (the job's progress, the live preview) swap their answer into part of a page, so
 they get no sign-in page to swap in: a 401 whose `HX-Redirect` htmx follows with the whole page.
@@ -6,23 +6,17 @@ they get no sign-in page to swap in: a 401 whose `HX-Redirect` htmx follows with
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from hcs.errors import PermissionDenied
 from hcs.identity.principal import Principal
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def person() -> Principal:
-    """The signed-in person (only inside a view guarded by `roles`)."""
+    """The signed-in person (only inside a view guarded by `hcs.http.auth.allow`)."""
     return current_user.principal  # type: ignore[no-any-return]
 
 
@@ -45,22 +39,3 @@ def sign_in_first() -> ResponseReturnValue:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     target = url_for("auth.login", next=_page_shown())
     return Response(status=401, headers={"HX-Redirect": target, "Cache-Control": "no-store"})
-
-
-def roles(*needed: str) -> Callable[[F], F]:
-    """Sign-in first; then a 403 page unless the person holds one of `needed` (any role if none)."""
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return sign_in_first()
-            held = current_user.principal.roles
-            if not (set(needed) & held if needed else held):
-                wanted = " or ".join(needed) if needed else "a role"
-                raise PermissionDenied(f"This page needs {wanted}.")
-            return view(*args, **kwargs)
-
-        return guarded  # type: ignore[return-value]
-
-    return decorate

@@ -12,9 +12,10 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from hcs import jobs
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person, roles
+from hcs.http.web.pages.guard import person
 from hcs.jobs.runner import JobRunner, Work
 
 
@@ -29,13 +30,10 @@ def runner() -> JobRunner:
     return current_app.extensions["hcs.jobs"]  # type: ignore[no-any-return]
 
 
-def start(kind: str, title: str, total: int, work: Work) -> ResponseReturnValue:
-    """Create the job, commit it, then start its work; the answer is the job's page."""
-    session = db_session()
-    job = jobs.start_job(session, kind=kind, owner=person().email, title=title, total=total)
-    session.commit()
-    runner().launch(job.id, work)
-    return redirect(url_for("pages.job_page", job_id=job.id))
+def launch(job_id: int, work: Work) -> ResponseReturnValue:
+    """Start the work of a job the view has committed; the answer is the job's page."""
+    runner().launch(job_id, work)
+    return redirect(url_for("pages.job_page", job_id=job_id))
 
 
 def draft_url(label: str) -> str:
@@ -53,14 +51,14 @@ def _shown(template: str, job: jobs.Job) -> str:
 
 
 @bp.get("/jobs/<int:job_id>")
-@roles()
+@allow("read")
 def job_page(job_id: int) -> ResponseReturnValue:
     """One of your jobs: its progress while it runs, then its result."""
     return _shown("pages/job.html", jobs.get_job(db_session(), job_id, owner=person().email))
 
 
 @bp.get("/jobs/<int:job_id>/progress")
-@roles()
+@allow("read")
 def job_progress(job_id: int) -> ResponseReturnValue:
     """The progress panel alone, for htmx to swap in; it stops polling once the job ended."""
     job = jobs.get_job(db_session(), job_id, owner=person().email)
@@ -68,7 +66,7 @@ def job_progress(job_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/jobs/<int:job_id>/download")
-@roles()
+@allow("read")
 def job_download(job_id: int) -> ResponseReturnValue:
     """The file a finished job made (an export's zip)."""
     job = jobs.get_job(db_session(), job_id, owner=person().email)

@@ -6,10 +6,10 @@ from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from hcs.dispatch.letter_previews import LetterPages, preview_pages
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session, services
 from hcs.http.web.pages import bp
 from hcs.http.web.pages.editor import FRAME_POLICY, changes_from
-from hcs.http.web.pages.guard import roles
 from hcs.previews.drafts import ChannelPreview, render_saved, render_unsaved
 
 
@@ -28,7 +28,7 @@ def _pages(shown: ChannelPreview) -> LetterPages:
 
 
 @bp.post("/templates/<key>/versions/<int:number>/letter/<locale>")
-@roles("author")
+@allow("templates", "author")
 def draft_letter(key: str, number: int, locale: str) -> ResponseReturnValue:
     """The posted, unsaved letter as the pages of its PDF; nothing is kept."""
     changes, errors = changes_from(request.form)
@@ -37,7 +37,7 @@ def draft_letter(key: str, number: int, locale: str) -> ResponseReturnValue:
 
 
 @bp.get("/templates/<key>/versions/<int:number>/letter/<locale>")
-@roles()
+@allow("read")
 def saved_letter(key: str, number: int, locale: str) -> ResponseReturnValue:
     """A saved version's letter as the pages of its PDF, rendered with its sample data."""
     shown = render_saved(db_session(), key, number, "letter", locale)

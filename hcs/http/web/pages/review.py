@@ -8,20 +8,20 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from hcs.errors import PermissionDenied
-from hcs.governance import workflow
+from hcs.governance import authoring
 from hcs.governance.checks import run_checks
 from hcs.governance.policies import policy_for
 from hcs.http.api.presenters import version as present_version
+from hcs.http.auth import allow
+from hcs.http.error_handlers import status_of
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person, roles
+from hcs.http.web.pages.guard import person
 from hcs.previews.diffs import diff_rendered
 from templates_store.diffing import diff_versions
 from templates_store.errors import Conflict, ValidationFailed
 from templates_store.lookup import get_version, published_version
 from templates_store.models import TemplateVersion
-
-_STATUS: dict[type, int] = {Conflict: 409, ValidationFailed: 422}
 
 
 def _findings(version: TemplateVersion) -> list[Any]:
@@ -62,57 +62,47 @@ def _page(key: str, number: int, refusal: str = "", status: int = 200) -> Respon
 
 
 @bp.get("/templates/<key>/versions/<int:number>")
-@roles()
+@allow("read")
 def review(key: str, number: int) -> ResponseReturnValue:
     """One version: its diff, the pre-submission checks, its approvals and what may be done."""
     return _page(key, number)
 
 
-def _decide(key: str, number: int, approve: bool) -> ResponseReturnValue:
-    session = db_session()
-    who = person()
-    act = workflow.approve if approve else workflow.reject
+@bp.post("/templates/<key>/versions/<int:number>/<any(approve, reject):verdict>")
+@allow("review", "reviewer")
+def decide(key: str, number: int, verdict: str) -> ResponseReturnValue:
+    """The next stage approves, or rejects with a comment; never the version's author."""
+    session, who = db_session(), person()
+    comment = request.form.get("comment", "").strip()
     try:
-        act(
+        authoring.decide(
             session,
+            "template",
             key,
             number,
-            reviewer=who.email,
+            approve=verdict == "approve",
+            comment=comment,
+            actor=who.email,
             roles=who.roles,
-            comment=request.form.get("comment", "").strip(),
         )
     except (PermissionDenied, Conflict, ValidationFailed) as exc:
         session.rollback()
-        return _page(key, number, str(exc), _STATUS.get(type(exc), 403))
+        return _page(key, number, str(exc), status_of(exc))
     session.commit()
-    flash(f"Version {number} {'approved' if approve else 'rejected'}.")
+    flash(f"Version {number} {verdict}d.")
     return redirect(url_for("pages.review", key=key, number=number))
 
 
-@bp.post("/templates/<key>/versions/<int:number>/approve")
-@roles("reviewer")
-def approve(key: str, number: int) -> ResponseReturnValue:
-    """The next stage approves; never the version's author."""
-    return _decide(key, number, approve=True)
-
-
-@bp.post("/templates/<key>/versions/<int:number>/reject")
-@roles("reviewer")
-def reject(key: str, number: int) -> ResponseReturnValue:
-    """The next stage rejects, with a comment for the author."""
-    return _decide(key, number, approve=False)
-
-
 @bp.post("/templates/<key>/versions/<int:number>/publish")
-@roles("reviewer", "admin")
+@allow("review", "reviewer", "admin")
 def publish(key: str, number: int) -> ResponseReturnValue:
     """Approved → published (an older version: a rollback)."""
     session = db_session()
     try:
-        workflow.publish(session, key, number, actor=person().email)
+        authoring.publish(session, "template", key, number, actor=person().email)
     except Conflict as exc:
         session.rollback()
-        return _page(key, number, str(exc), 409)
+        return _page(key, number, str(exc), status_of(exc))
     session.commit()
     flash(f"Version {number} is published.")
     return redirect(url_for("pages.review", key=key, number=number))

@@ -6,11 +6,15 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
+from hcs import jobs
 from hcs.dispatch.finishing import render_message
+from hcs.http.auth import allow
+from hcs.http.error_handlers import status_of
 from hcs.http.extensions import db_session, notify_dispatcher, services
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person, roles
-from hcs.http.web.pages.signoff_jobs import start_batch_job
+from hcs.http.web.pages.guard import person
+from hcs.http.web.pages.jobs import launch
+from hcs.http.web.pages.signoff_jobs import batch_job_work
 from hcs.messages.models import Message
 from hcs.signoffs import queue
 from hcs.signoffs.models import SignoffItem
@@ -52,7 +56,7 @@ def _page(error: str = "", status: int = 200) -> ResponseReturnValue:
 
 
 @bp.get("/signoffs")
-@roles("signoff")
+@allow("signoff", "signoff")
 def signoffs() -> ResponseReturnValue:
     """The pending AI texts, oldest first."""
     return _page()
@@ -65,7 +69,7 @@ def _edits(item_id: int) -> dict[str, str]:
 
 
 @bp.post("/signoffs/<int:item_id>/approve")
-@roles("signoff")
+@allow("signoff", "signoff")
 def approve_signoff(item_id: int) -> ResponseReturnValue:
     """Approve the AI text, with the person's edits if any (they pass the guardrails again)."""
     session = db_session()
@@ -79,7 +83,7 @@ def approve_signoff(item_id: int) -> ResponseReturnValue:
         )
     except (Conflict, ValidationFailed) as exc:
         session.rollback()
-        return _page(str(exc), 409 if isinstance(exc, Conflict) else 422)
+        return _page(str(exc), status_of(exc))
     session.commit()
     notify_dispatcher([item.message_id])
     flash(f"Sign-off {item_id} approved.")
@@ -87,7 +91,7 @@ def approve_signoff(item_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/signoffs/<int:item_id>/reject")
-@roles("signoff")
+@allow("signoff", "signoff")
 def reject_signoff(item_id: int) -> ResponseReturnValue:
     """Reject the AI text: the message is never sent."""
     session = db_session()
@@ -100,23 +104,28 @@ def reject_signoff(item_id: int) -> ResponseReturnValue:
         )
     except (Conflict, ValidationFailed) as exc:
         session.rollback()
-        return _page(str(exc), 409 if isinstance(exc, Conflict) else 422)
+        return _page(str(exc), status_of(exc))
     session.commit()
     flash(f"Sign-off {item_id} rejected.")
     return redirect(url_for("pages.signoffs"))
 
 
 @bp.post("/signoffs/batch")
-@roles("signoff")
+@allow("signoff", "signoff")
 def batch_signoff() -> ResponseReturnValue:
     """Approve the rest of a campaign once its sample and every flagged message were decided."""
     session, settings = db_session(), services().settings
     template = request.form.get("template", "")
     version = request.form.get("version", type=int) or 0
     try:
-        job = start_batch_job(template, version, request.form.get("comment", "").strip())
-        if job is not None:
-            return job
+        planned = batch_job_work(template, version, request.form.get("comment", "").strip())
+        if planned is not None:
+            title = f"Approve the rest of {template} v{version}"
+            job = jobs.start_job(
+                session, kind="signoff_batch", owner=person().email, title=title, total=planned[0]
+            )
+            session.commit()
+            return launch(job.id, planned[1])
         released = queue.batch_approve(
             session,
             template,
@@ -127,7 +136,7 @@ def batch_signoff() -> ResponseReturnValue:
         )
     except (Conflict, ValidationFailed) as exc:
         session.rollback()
-        return _page(str(exc), 409 if isinstance(exc, Conflict) else 422)
+        return _page(str(exc), status_of(exc))
     session.commit()
     notify_dispatcher([item.message_id for item in released])
     flash(f"{len(released)} message(s) of {template} v{version} approved together.")

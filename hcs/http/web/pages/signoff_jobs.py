@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask.typing import ResponseReturnValue
 
 from hcs.http.extensions import db_session, services
 from hcs.http.web.pages.guard import person
-from hcs.http.web.pages.jobs import start
+from hcs.jobs.runner import Work
 from hcs.signoffs import batches, queue
 
 
@@ -17,8 +16,9 @@ def sample_rule() -> queue.SampleRule:
     return queue.SampleRule(settings.signoff_sample_min, settings.signoff_sample_percent)
 
 
-def start_batch_job(template: str, version: int, comment: str) -> ResponseReturnValue | None:
-    """A job for a campaign whose rest is larger than the inline limit; None for a small one.
+def batch_job_work(template: str, version: int, comment: str) -> tuple[int, Work] | None:
+    """How many messages a job would approve, and its work, when the rest of a campaign is
+    larger than the inline limit; None for a small one.
 
     The sample rule is checked first, so a refusal shows on the queue's page at once.
     """
@@ -36,4 +36,4 @@ def start_batch_job(template: str, version: int, comment: str) -> ResponseReturn
         comment=comment,
         notify=current_app.extensions.get("hcs.dispatcher"),
     )
-    return start("signoff_batch", f"Approve the rest of {template} v{version}", len(ids), work)
+    return len(ids), work

@@ -16,11 +16,13 @@ from typing import Any
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
+from hcs import jobs
 from hcs.governance import transfers
+from hcs.http.auth import allow
 from hcs.http.extensions import db_session, services
 from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person, roles
-from hcs.http.web.pages.jobs import draft_url, start
+from hcs.http.web.pages.guard import person
+from hcs.http.web.pages.jobs import draft_url, launch
 from templates_store.errors import ValidationFailed
 from templates_store.exporting import export_items
 from templates_store.folders import items_in
@@ -32,7 +34,7 @@ def _zip_name(key: str) -> str:
 
 
 @bp.post("/templates/export")
-@roles()
+@allow("read")
 def export_templates() -> ResponseReturnValue:
     """The files `hcs templates export` writes, zipped: all, or template `key` with what it uses."""
     session, key = db_session(), request.form.get("key", "").strip()
@@ -40,12 +42,11 @@ def export_templates() -> ResponseReturnValue:
     what, name = key or "all", _zip_name(key)
     if len(items) > services().settings.jobs_inline_limit:
         title = f"Export of {key}" if key else "Export of every template"
-        return start(
-            "export",
-            title,
-            len(items),
-            transfers.export_work(items, what, name, actor=person().email),
+        job = jobs.start_job(
+            session, kind="export", owner=person().email, title=title, total=len(items)
         )
+        session.commit()
+        return launch(job.id, transfers.export_work(items, what, name, actor=person().email))
     data = transfers.pack(transfers.files_of(session, items))
     transfers.record_export(session, person().email, what, len(items))
     session.commit()
@@ -60,7 +61,7 @@ def export_templates() -> ResponseReturnValue:
 
 
 @bp.get("/templates/import")
-@roles("author")
+@allow("templates", "author")
 def import_form() -> ResponseReturnValue:
     """The form to upload a zip of template files."""
     return _page()
@@ -76,37 +77,46 @@ def _page(
     ), status
 
 
+def _unpacked(data: bytes) -> tuple[Path, Path, int]:
+    """The zip unpacked into a new folder: the tree's root, the folder, how many items it has.
+
+    A bad zip raises ValidationFailed and leaves no folder behind.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="hcs-import-"))
+    try:
+        root = transfers.unpack(data, folder)
+        count = len(items_in(root))
+        if not count:
+            raise ValidationFailed({"file": ["holds no template, block or theme folder"]})
+    except ValidationFailed:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return root, folder, count
+
+
 @bp.post("/templates/import")
-@roles("author")
+@allow("templates", "author")
 def import_templates() -> ResponseReturnValue:
     """Import the uploaded zip: every changed folder becomes a draft; a bad file, nothing."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _page({"file": ["choose a zip file to import"]}, status=422)
-    folder = Path(tempfile.mkdtemp(prefix="hcs-import-"))
+    session, who = db_session(), person().email
     try:
-        root = transfers.unpack(upload.read(), folder)
-        count = len(items_in(root))
-        if not count:
-            raise ValidationFailed({"file": ["holds no template, block or theme folder"]})
+        root, folder, count = _unpacked(upload.read())
     except ValidationFailed as exc:
-        shutil.rmtree(folder, ignore_errors=True)
         return _page(exc.errors, status=422)
     if count > services().settings.jobs_inline_limit:  # the job removes the folder when done
-        work = transfers.import_work(root, folder, actor=person().email)
-        return start("import", f"Import of {upload.filename}", count, work)
+        title = f"Import of {upload.filename}"
+        job = jobs.start_job(session, kind="import", owner=who, title=title, total=count)
+        session.commit()
+        return launch(job.id, transfers.import_work(root, folder, actor=who))
     try:
-        return _import_now(root)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _import_now(root: Path) -> ResponseReturnValue:
-    session = db_session()
-    try:
-        report = transfers.import_tree(session, root, actor=person().email)
+        report = transfers.import_tree(session, root, actor=who)
     except ValidationFailed as exc:
         session.rollback()
         return _page(exc.errors, status=422)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     session.commit()
     return _page(report=asdict(report))
