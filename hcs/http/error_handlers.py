@@ -17,6 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from hcs import errors
+from hcs.infrastructure.commits import is_outcome_unknown
 
 Presenter = Callable[[Exception], ResponseReturnValue]
 
@@ -94,7 +95,16 @@ def as_json(exc: Exception) -> ResponseReturnValue:
     return jsonify(body), code
 
 
+OUTCOME_UNKNOWN = (
+    "the connection to the database was lost while this request was being committed: it may or "
+    "may not have been saved. Retry with the same Idempotency-Key: it is then done exactly once"
+)
+
+
 def _database_down(exc: Exception) -> ResponseReturnValue:
+    if is_outcome_unknown(exc):
+        body = error_body(503, message=OUTCOME_UNKNOWN) | {"reason": "outcome_unknown"}
+        return jsonify(body), 503, {"Retry-After": "5"}
     # The request's transaction never committed, so nothing of it was written; the error's text
     # (which may quote the statement's parameters) is not echoed.
     body = error_body(503, message="the database is unavailable; nothing was saved, try again")
