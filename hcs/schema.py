@@ -9,6 +9,7 @@ from hcs.archive.models import (  # noqa: F401
     SubjectKey,
 )
 from hcs.audit import AuditEntry  # noqa: F401
+from hcs.dispatch.heartbeat import WorkerBeat  # noqa: F401
 from hcs.governance.models import Approval, ApprovalPolicy  # noqa: F401
 from hcs.identity import ApiKey, User  # noqa: F401
 from hcs.jobs.models import Job  # noqa: F401
@@ -21,7 +22,6 @@ from hcs.messages.models import (  # noqa: F401
     ParkedEvent,
 )
 from hcs.signoffs.models import SignoffItem  # noqa: F401
-from hcs.worker.heartbeat import WorkerBeat  # noqa: F401
 from templates_store.models import (  # noqa: F401
     BlockVersion,
     ContentBlock,

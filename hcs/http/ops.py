@@ -15,9 +15,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from hcs.dispatch.heartbeat import pulse
 from hcs.http.extensions import db_session
 from hcs.infrastructure.db import begin_read
-from hcs.worker.heartbeat import pulse
 from templates_store.orm import utcnow
 
 bp = Blueprint("ops", __name__)

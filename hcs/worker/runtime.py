@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs import archive
 from hcs.audit import AuditEntry
+from hcs.dispatch import heartbeat
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
 from hcs.dispatch.finishing import close_renderers
@@ -29,7 +30,6 @@ from hcs.messages import idempotency
 from hcs.messages.parking import settle_parked
 from hcs.sealing import seal_pending
 from hcs.signoffs.queue import expire as expire_signoffs
-from hcs.worker import heartbeat
 
 log = logging.getLogger(__name__)
 

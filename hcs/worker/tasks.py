@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
-from hcs.dispatch import queueing
+from hcs.dispatch import heartbeat, queueing
 from hcs.dispatch.finishing import close_renderers
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
@@ -36,7 +36,6 @@ from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.infrastructure.logs import configure_logging
 from hcs.messages.status import MessageStatus
-from hcs.worker import heartbeat
 from hcs.worker.runtime import build_worker, housekeeping, process_name, worker_name
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, func, select, update
+from sqlalchemy import String, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from templates_store.orm import Base, utcnow
@@ -32,9 +32,7 @@ def beat(session: Session, worker: str, *, now: datetime | None = None) -> None:
     if not changed.rowcount:  # type: ignore[attr-defined]
         session.add(WorkerBeat(worker=worker, beat_at=moment))
     # Forget workers gone for a day, so the table stays the size of the fleet.
-    session.execute(
-        WorkerBeat.__table__.delete().where(WorkerBeat.beat_at < moment - timedelta(days=1))
-    )
+    session.execute(delete(WorkerBeat).where(WorkerBeat.beat_at < moment - timedelta(days=1)))
 
 
 @dataclass(frozen=True)
