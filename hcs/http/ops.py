@@ -59,7 +59,7 @@ def healthz() -> ResponseReturnValue:
     """200 while the database answers, whatever the broker does; else 503."""
     database = _database()
     if database != "ok":
-        return jsonify({"status": "unavailable", "database": database}), 503
+        return jsonify({"status": "unavailable", "down": ["database"], "database": database}), 503
     return jsonify({"status": "ok", "database": database})
 
 
@@ -68,7 +68,7 @@ def readyz() -> ResponseReturnValue:
     """The broker, database and workers in detail; 503 only when sends cannot be accepted."""
     database = _database()
     if database != "ok":
-        return jsonify({"status": "unavailable", "database": database}), 503
+        return jsonify({"status": "unavailable", "down": ["database"], "database": database}), 503
     broker, workers = _broker(), _workers()
     healthy = broker["state"] != "down" and workers["state"] != "stale"
     body = {"status": "ok" if healthy else "degraded", "database": database}
