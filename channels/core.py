@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
+
+__all__ = [
+    "Category",
+    "Headers",
+    "DeliveryEvent",
+    "EventKind",
+    "Issue",
+    "Level",
+    "Preview",
+    "SendResult",
+    "error",
+    "has_errors",
+    "warning",
+]
+
+
+class Headers(Protocol):
+    """A request's headers as webhooks read them: a mapping, or a web framework's own type."""
+
+    def items(self) -> Iterable[tuple[str, str]]:
+        """Each header's name and value."""
+        ...
 
 
 class Category(StrEnum):

@@ -5,6 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+__all__ = [
+    "ChannelError",
+    "InvalidContent",
+    "InvalidRecipient",
+    "SignatureError",
+    "TransientChannelError",
+    "is_transient_status",
+    "retry_after_seconds",
+    "was_refused",
+]
+
 
 class ChannelError(Exception):
     """A message could not be prepared or sent; retrying will not help.

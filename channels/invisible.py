@@ -18,6 +18,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+__all__ = ["INVISIBLE", "KEPT", "is_invisible", "strip_data", "strip_invisible"]
+
 #: Other_Default_Ignorable_Code_Point and Variation_Selector (Unicode 15.1 PropList.txt),
 #: which with Cf make up Default_Ignorable_Code_Point
 _OTHER_IGNORABLE = (

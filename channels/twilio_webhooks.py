@@ -12,9 +12,17 @@ from collections.abc import Mapping
 
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
-from channels.core import DeliveryEvent, EventKind
+from channels.core import DeliveryEvent, EventKind, Headers
 from channels.errors import ChannelError, SignatureError
 from channels.keywords import keyword_event
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "TwilioWebhookVerifier",
+    "parse_inbound",
+    "parse_status_callback",
+]
+
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
@@ -46,7 +54,7 @@ class TwilioWebhookVerifier:
     def __init__(self, auth_token: str) -> None:
         self.validator = RequestValidator(auth_token)
 
-    def verify(self, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> None:
+    def verify(self, url: str, params: Mapping[str, str], headers: Headers) -> None:
         """Raise SignatureError unless the request is signed for exactly this URL and params."""
         signature = next((v for k, v in headers.items() if k.lower() == "x-twilio-signature"), "")
         if not signature:

@@ -57,6 +57,10 @@ class AIUnavailable(HcsError):
     """The model gave no usable answer: unreachable, too slow, refused, or misconfigured (503)."""
 
 
+class JudgeFailed(AIUnavailable):
+    """The semantic judge gave no valid verdict (the guardrails then fail closed)."""
+
+
 class ArchiveKeyError(HcsError):
     """An archive key that is missing, malformed, or does not open what it should (500)."""
 
@@ -71,6 +75,18 @@ class EntryNotFound(NotFound):
 
 class OnLegalHold(Conflict):
     """An erasure or purge that would touch entries under legal hold."""
+
+
+class UnreadableEvaluation(HcsError):
+    """A labelled file for `hcs ai evaluate` that cannot be read (422)."""
+
+
+class NoteError(HcsError):
+    """A signed note or key that cannot be read, or whose signature does not verify (422)."""
+
+
+class NoCheckpoint(NotFound):
+    """No signed checkpoint yet (no signing key configured, or nothing sealed)."""
 
 
 class AlreadyArchived(Conflict):
@@ -90,10 +106,13 @@ __all__ = [
     "DomainError",
     "EntryNotFound",
     "HcsError",
+    "JudgeFailed",
     "ImmutableVersion",
     "InvalidTransition",
     "MissingRole",
+    "NoCheckpoint",
     "NotFound",
+    "NoteError",
     "OnLegalHold",
     "PermissionDenied",
     "RenderError",
@@ -103,5 +122,6 @@ __all__ = [
     "TemplateProblem",
     "TemplateStoreError",
     "TemplateSyntaxProblem",
+    "UnreadableEvaluation",
     "ValidationFailed",
 ]

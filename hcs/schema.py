@@ -4,8 +4,10 @@ from hcs.archive.models import (  # noqa: F401
     ArchiveEntry,
     ArchiveEvent,
     ArchivePayload,
+    ErasureRequest,
     LegalHold,
     LookupKey,
+    RetentionRule,
     SubjectKey,
 )
 from hcs.audit import AuditEntry  # noqa: F401
@@ -21,6 +23,7 @@ from hcs.messages.models import (  # noqa: F401
     OutboxEntry,
     ParkedEvent,
 )
+from hcs.sealing.checkpoints import Checkpoint  # noqa: F401
 from hcs.signoffs.models import SignoffItem  # noqa: F401
 from templates_store.models import (  # noqa: F401
     BlockVersion,

@@ -24,6 +24,7 @@ __all__ = [
     "ChatProvider",
     "ChatSettings",
     "PreparedChat",
+    "validate_chat",
     "verify_chat_signature",
 ]
 

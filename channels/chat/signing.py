@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
 from datetime import timedelta
 
+from channels.core import Headers
 from channels.errors import SignatureError
 
 TIMESTAMP_HEADER = "X-HCS-Timestamp"
@@ -42,7 +42,7 @@ def signed_headers(secret: bytes, timestamp: int, body: bytes) -> dict[str, str]
     }
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
+def _header(headers: Headers, name: str) -> str:
     value = next((v for k, v in headers.items() if k.lower() == name.lower()), "")
     if not value:
         raise SignatureError(f"missing {name} header")
@@ -52,7 +52,7 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 def verify_chat_signature(
     secret: bytes,
     body: bytes,
-    headers: Mapping[str, str],
+    headers: Headers,
     *,
     now: float,
     window: timedelta = REPLAY_WINDOW,

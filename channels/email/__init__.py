@@ -17,7 +17,14 @@ from channels.email.message import (
 )
 from channels.email.outbox import OutboxEmail
 from channels.email.sendgrid import SendGridEmail
+from channels.email.sendgrid_events import SendGridEventVerifier
 from channels.email.smtp import SmtpEmail
+from channels.email.unsubscribe import (
+    UnsubscribeClaim,
+    is_one_click_post,
+    unsubscribe_url,
+    verify_unsubscribe_token,
+)
 from channels.email.validation import validate_email
 from channels.errors import InvalidContent
 
@@ -28,7 +35,13 @@ __all__ = [
     "EmailProvider",
     "EmailSettings",
     "PreparedEmail",
+    "SendGridEventVerifier",
+    "UnsubscribeClaim",
+    "is_one_click_post",
     "to_eml",
+    "unsubscribe_url",
+    "validate_email",
+    "verify_unsubscribe_token",
 ]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sendgrid.helpers.eventwebhook import EventWebhook  # type: ignore[import-untyped]
 
-from channels.core import DeliveryEvent, EventKind
+from channels.core import DeliveryEvent, EventKind, Headers
 from channels.errors import ChannelError, SignatureError
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
@@ -31,7 +31,7 @@ _KINDS = {
 }
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
+def _header(headers: Headers, name: str) -> str:
     value = next((v for k, v in headers.items() if k.lower() == name.lower()), "")
     if not value:
         raise SignatureError(f"missing {name} header")
@@ -54,9 +54,7 @@ class SendGridEventVerifier:
         self.webhook = EventWebhook(public_key=public_key)
         self.tolerance = tolerance
 
-    def verify(
-        self, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None
-    ) -> None:
+    def verify(self, body: bytes, headers: Headers, *, now: datetime | None = None) -> None:
         """Raise SignatureError unless `body` (byte-exact) carries a fresh, valid signature."""
         signature = _header(headers, SIGNATURE_HEADER)
         timestamp = _header(headers, TIMESTAMP_HEADER)
@@ -69,7 +67,7 @@ class SendGridEventVerifier:
             raise SignatureError("webhook signature does not match")
 
     def events(
-        self, body: bytes, headers: Mapping[str, str], *, now: datetime | None = None
+        self, body: bytes, headers: Headers, *, now: datetime | None = None
     ) -> list[DeliveryEvent]:
         """Verify, then parse, one webhook request."""
         self.verify(body, headers, now=now)

@@ -12,6 +12,7 @@ from channels.letter.folder import FolderLetter
 from channels.letter.isolation import LetterRenderer
 from channels.letter.layout import LetterContent, LetterSettings, compose
 from channels.letter.outbox import OutboxLetter
+from channels.letter.pages import PageImages, page_images
 from channels.letter.prepared import PreparedLetter
 
 __all__ = [
@@ -22,8 +23,12 @@ __all__ = [
     "LetterRenderError",
     "LetterRenderer",
     "LetterSettings",
+    "PageImages",
     "PreparedLetter",
     "RenderedPdf",
+    "SAMPLE_ADDRESS",
+    "compose",
+    "page_images",
 ]
 
 SAMPLE_ADDRESS = ("Ana Example", "1 Sample Street", "London N1 1AA", "United Kingdom")

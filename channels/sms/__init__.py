@@ -24,6 +24,7 @@ __all__ = [
     "analyse_sms",
     "gsm_safe",
     "normalise_phone",
+    "validate_sms",
 ]
 
 

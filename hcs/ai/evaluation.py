@@ -11,7 +11,7 @@ from typing import Any
 
 from hcs.ai.guardrails import Finding, run_guardrails
 from hcs.ai.slots import Slot
-from hcs.errors import HcsError
+from hcs.errors import UnreadableEvaluation
 
 INSTRUCTION = "Write one short, friendly passage to the customer about their order."
 FALLBACK = "Thank you for your message."
@@ -28,10 +28,6 @@ DETERMINISTIC_KINDS = frozenset(
         "markup",
     }
 )
-
-
-class UnreadableEvaluation(HcsError):
-    """The labelled file cannot be read: missing, not JSON Lines, or a line lacks a field."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from hcs.ai.conduct import POLICIES
 from hcs.ai.guardrails import Finding
 from hcs.ai.prompting import data_block
 from hcs.ai.slots import Slot
+from hcs.errors import JudgeFailed
 from hcs.infrastructure.config import Settings
 
 CATEGORIES = {
@@ -135,10 +136,6 @@ class Judge:
             reasons = "; ".join(f"{n}: {verdicts[n]['reason'][:80]}" for n in flagged)
             return Finding("judge", False, f"{self.model} flagged {reasons}")
         return Finding("judge", True, f"{self.model} found nothing in {len(CATEGORIES)} categories")
-
-
-class JudgeFailed(Exception):
-    """The judge gave no valid verdict."""
 
 
 def build_judge(settings: Settings) -> Judge | None:

@@ -6,9 +6,21 @@ key per data subject, wrapped under the master key (`hcs.archive.crypto`).
 """
 
 from hcs.archive.crypto import Keyring, default_keyring, keyring
+from hcs.archive.erasure import (
+    carry_out_deferred,
+    erase_recipient,
+    list_erasures,
+    request_erasure,
+)
 from hcs.archive.errors import AlreadyArchived, ArchiveKeyError, EntryNotFound, OnLegalHold
 from hcs.archive.holds import place_hold, release_hold
-from hcs.archive.integrity import ArchiveVerification, is_intact, seal_archive, verify_archive
+from hcs.archive.integrity import (
+    SIGNED_LOGS,
+    ArchiveVerification,
+    is_intact,
+    seal_archive,
+    verify_archive,
+)
 from hcs.archive.keys import erased_since
 from hcs.archive.lookups import archive_keyring, recipient_lookup
 from hcs.archive.models import (
@@ -27,7 +39,13 @@ from hcs.archive.reading import (
     open_entry,
     read_entry,
 )
-from hcs.archive.retention import purge, retention_policy
+from hcs.archive.retention import (
+    policy_in_force,
+    purge,
+    retention_policy,
+    seed_retention,
+    set_retention,
+)
 from hcs.archive.rotation import finish_rotation, rewrap_batch, start_rotation
 from hcs.archive.search import ArchiveFilters, export_search, search
 from hcs.archive.store import (
@@ -37,7 +55,6 @@ from hcs.archive.store import (
     archive_outputs,
     data_digest,
     entry_for_message,
-    erase_recipient,
 )
 
 __all__ = [
@@ -66,6 +83,9 @@ __all__ = [
     "describe",
     "entry_for_message",
     "erase_recipient",
+    "carry_out_deferred",
+    "list_erasures",
+    "request_erasure",
     "erased_since",
     "export_search",
     "finish_rotation",
@@ -79,8 +99,12 @@ __all__ = [
     "recipient_lookup",
     "release_hold",
     "retention_policy",
+    "policy_in_force",
+    "seed_retention",
+    "set_retention",
     "rewrap_batch",
     "search",
+    "SIGNED_LOGS",
     "seal_archive",
     "start_rotation",
     "verify_archive",

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from hcs.errors import AlreadyArchived, ArchiveKeyError, EntryNotFound, OnLegalHold
+from hcs.errors import AlreadyArchived, ArchiveKeyError, EntryNotFound, NoCheckpoint, OnLegalHold
 
-__all__ = ["AlreadyArchived", "ArchiveKeyError", "EntryNotFound", "OnLegalHold"]
+__all__ = ["AlreadyArchived", "ArchiveKeyError", "EntryNotFound", "NoCheckpoint", "OnLegalHold"]

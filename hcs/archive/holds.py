@@ -69,7 +69,10 @@ def release_hold(
     actor: str,
     keys: Keyring | None = None,
 ) -> int:
-    """Release the live holds on one entry or one recipient; returns how many. Audited."""
+    """Release the live holds on one entry or one recipient; returns how many. Audited.
+
+    Erasures deferred by the holds are carried out once their subject has no held entry left.
+    """
     column, value = _target(session, entry_id, recipient_key, keys)
     query = select(LegalHold).where(
         getattr(LegalHold, column) == value, LegalHold.released_at.is_(None)
@@ -78,6 +81,10 @@ def release_hold(
     for hold in holds:
         hold.released_by, hold.released_at = actor, utcnow()
     _record(session, "archive.release", actor, column, value, {"holds": [h.id for h in holds]})
+    session.flush()
+    from hcs.archive.erasure import carry_out_deferred  # erasure builds on holds
+
+    carry_out_deferred(session, actor=actor)
     return len(holds)
 
 

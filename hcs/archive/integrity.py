@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs.archive.crypto import digest_bytes
 from hcs.archive.models import PURGED, STORED, ArchiveEntry, ArchiveEvent, ArchivePayload
+from hcs.archive.retention import earliest_purge
 from hcs.sealing import Seal, SealedMixin, seal_hash, seal_pending, verify
+from templates_store.orm import utcnow
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,10 @@ class ArchiveVerification:
     seals: int
     first_bad_entry: int | None = None
     reason: str = ""
+
+
+# The archive's checkpoint signs the entries' tree, and the delivery events' tree along.
+SIGNED_LOGS: tuple[type[SealedMixin], ...] = (ArchiveEntry, ArchiveEvent)
 
 
 def seal_archive(session: Session, *, batch_size: int = 500) -> int:
@@ -49,7 +56,7 @@ def verify_archive(session: Session) -> ArchiveVerification:
     seals = entries.seals + events.seals
     reason = "does not match its payload digest"
     if bad is None:
-        bad, reason = _lost_payload(session), "has no payload and no purge recorded"
+        bad, reason = _lost_payload(session, utcnow())
     if bad is not None:
         return ArchiveVerification(
             False, entries.checked, events.checked, payloads, seals, bad, reason
@@ -57,19 +64,31 @@ def verify_archive(session: Session) -> ArchiveVerification:
     return ArchiveVerification(True, entries.checked, events.checked, payloads, seals)
 
 
-def _lost_payload(session: Session) -> int | None:
-    """The first entry whose payload is gone though no purge says so."""
-    purged = exists().where(
-        ArchiveEvent.archive_entry_id == ArchiveEntry.id, ArchiveEvent.kind == PURGED
-    )
+def _lost_payload(session: Session, now: datetime) -> tuple[int | None, str]:
+    """The first entry whose payload is gone though no purge after its date says so.
+
+    A purge event is hashed when written and sealed by the next sealer (`hcs archive verify`
+    seals first); one dated before the entry's sealed `retain_until`, or in the future, is forged.
+    """
     query = (
-        select(ArchiveEntry.id)
+        select(ArchiveEntry)
         .outerjoin(ArchivePayload, ArchivePayload.entry_id == ArchiveEntry.id)
-        .where(ArchivePayload.entry_id.is_(None), ~purged)
+        .where(ArchivePayload.entry_id.is_(None))
         .order_by(ArchiveEntry.id)
-        .limit(1)
     )
-    return session.scalar(query)
+    for entry in session.scalars(query):
+        purges = session.scalars(
+            select(ArchiveEvent.at).where(
+                ArchiveEvent.archive_entry_id == entry.id,
+                ArchiveEvent.kind == PURGED,
+            )
+        ).all()
+        if not purges:
+            return entry.id, "has no payload and no purge recorded"
+        due = earliest_purge(entry)
+        if not any(due <= at <= now for at in purges):
+            return entry.id, f"has no payload, and no purge dated between {due:%Y-%m-%d} and now"
+    return None, ""
 
 
 def _check_payloads(session: Session, page: int = 200) -> tuple[int, int | None]:
@@ -117,5 +136,6 @@ def is_intact(session: Session, entry: ArchiveEntry) -> bool:
         return False
     payload = session.get(ArchivePayload, entry.id)
     if payload is None:
-        return any(event.kind == PURGED for event in events)
+        due, now = earliest_purge(entry), utcnow()
+        return any(e.kind == PURGED and due <= e.at <= now for e in events)
     return digest_bytes(payload.stored()) == entry.payload_digest

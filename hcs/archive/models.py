@@ -8,13 +8,14 @@ every stored byte, and a payload deleted on purpose leaves a row that verifies.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hcs.sealing import SealedMixin
+from hcs.sealing import SealedMixin, digest
 from templates_store.orm import Base, utcnow
 
 # The payload columns an entry's payload digest covers.
@@ -81,6 +82,7 @@ class ArchiveEntry(SealedMixin, Base):
         "has_ai",
         "sent_at",
         "archived_at",
+        "retain_until",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,6 +106,17 @@ class ArchiveEntry(SealedMixin, Base):
     has_ai: Mapped[bool]
     sent_at: Mapped[datetime] = mapped_column(index=True)
     archived_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Fixed when archived, from the retention policy in force then, and sealed with the entry:
+    # a later, shorter policy cannot reach it. None only for entries archived before (0016).
+    retain_until: Mapped[datetime | None] = mapped_column(index=True)
+
+    @classmethod
+    def hash_values(cls, values: Mapping[str, Any]) -> str:
+        """The entry hash; entries from before fixed retention hash without `retain_until`."""
+        stored = {name: values[name] for name in cls.hashed_columns}
+        if stored["retain_until"] is None:
+            del stored["retain_until"]
+        return digest({"log": cls.seal_log, "values": stored})
 
     def __repr__(self) -> str:
         return f"<ArchiveEntry {self.id} {self.template} v{self.version} {self.channel}>"
@@ -150,6 +163,32 @@ class ArchiveEvent(SealedMixin, Base):
     # Encrypted under the entry's key; None when that key was already destroyed.
     detail: Mapped[bytes | None] = mapped_column(LargeBinary)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetentionRule(Base):
+    """How long one category's entries are kept: an admin's setting, audited when changed."""
+
+    __tablename__ = "archive_retention"
+
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    days: Mapped[int]
+    set_by: Mapped[str] = mapped_column(String(300))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ErasureRequest(Base):
+    """A data subject's erasure: carried out at once, or deferred while a legal hold lasts."""
+
+    __tablename__ = "archive_erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The subject's keyed hash, never the address.
+    lookup: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(10))  # "deferred", then "done"
+    requested_by: Mapped[str] = mapped_column(String(300))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+    entries: Mapped[int | None]
 
 
 class LegalHold(Base):

@@ -1,5 +1,10 @@
 """Retention per category: past it, an entry's payload is deleted unless the entry is held.
 
+Each entry's `retain_until` is fixed when it is archived, from the policy in force then (the
+defaults below, overridden per category by an admin with `set_retention`, audited), and sealed
+with the entry: changing the policy later, or the environment, never shortens what is archived.
+`HCS_ARCHIVE_RETENTION` only seeds the policy of a new installation (`hcs init`).
+
 The sealed entry stays, with its clear fields and the digest of the payload it had, so the chain
 still verifies and the entry still proves what was sent when, to whom (by lookup), from which
 version. Deleting the payload deletes the entry's wrapped key too: its delivery events' details,
@@ -18,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from hcs import audit
 from hcs.archive.holds import is_held
-from hcs.archive.models import PURGED, ArchiveEntry, ArchiveEvent, ArchivePayload
+from hcs.archive.models import PURGED, ArchiveEntry, ArchiveEvent, ArchivePayload, RetentionRule
 from hcs.errors import ValidationFailed
+from templates_store.models import CATEGORIES
 from templates_store.orm import utcnow
 
 DEFAULT_RETENTION_DAYS = {
@@ -42,14 +48,68 @@ def retention_policy(spec: str = "") -> dict[str, timedelta]:
     return {category: timedelta(days=n) for category, n in days.items()}
 
 
-def due_for_purge(
-    session: Session, policy: Mapping[str, timedelta], now: datetime, limit: int = 500
-) -> list[tuple[int, str]]:
-    """Ids and categories of entries past retention, with a payload, not held; oldest first."""
-    expired = [
-        (ArchiveEntry.category == category) & (ArchiveEntry.sent_at < now - period)
-        for category, period in policy.items()
+def policy_in_force(session: Session) -> dict[str, timedelta]:
+    """The retention period per category now: the defaults, overridden by the admin's rules."""
+    periods = {category: timedelta(days=n) for category, n in DEFAULT_RETENTION_DAYS.items()}
+    for rule in session.scalars(select(RetentionRule)):
+        periods[rule.category] = timedelta(days=rule.days)
+    return periods
+
+
+def retain_until(periods: Mapping[str, timedelta], category: str, sent_at: datetime) -> datetime:
+    """When an entry sent at `sent_at` may be purged; an unknown category keeps the longest."""
+    return sent_at + periods.get(category, max(periods.values()))
+
+
+def set_retention(session: Session, category: str, days: int, *, actor: str) -> RetentionRule:
+    """Set how long entries archived from now on are kept; earlier entries keep theirs. Audited."""
+    if category not in CATEGORIES:
+        raise ValidationFailed({"category": [f"must be one of {', '.join(CATEGORIES)}"]})
+    if days < 0:
+        raise ValidationFailed({"days": ["must be zero or more"]})
+    rule = session.get(RetentionRule, category)
+    before = policy_in_force(session).get(category)
+    if rule is None:
+        rule = RetentionRule(category=category, days=days, set_by=actor)
+        session.add(rule)
+    rule.days, rule.set_by, rule.set_at = days, actor, utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="archive.retention",
+        target_type="retention",
+        target=category,
+        before=None if before is None else {"days": before.days},
+        after={"days": days},
+    )
+    return rule
+
+
+def seed_retention(session: Session, spec: str, *, actor: str) -> int:
+    """A new installation's policy from `HCS_ARCHIVE_RETENTION`; nothing once any rule exists."""
+    if not spec or session.scalar(select(RetentionRule.category).limit(1)) is not None:
+        return 0
+    overrides = {item.partition("=")[0].strip() for item in spec.split(",") if item.strip()}
+    policy = retention_policy(spec)
+    for category in sorted(overrides):
+        set_retention(session, category, policy[category].days, actor=actor)
+    return len(overrides)
+
+
+def _legacy_expired(now: datetime) -> list[ColumnElement[bool]]:
+    # Entries archived before retention was fixed: the built-in defaults, never shorter.
+    return [
+        (ArchiveEntry.category == category)
+        & (ArchiveEntry.sent_at < now - timedelta(days=days))
+        & ArchiveEntry.retain_until.is_(None)
+        for category, days in DEFAULT_RETENTION_DAYS.items()
     ]
+
+
+def due_for_purge(session: Session, now: datetime, limit: int = 500) -> list[tuple[int, str]]:
+    """Ids and categories of entries past their own retention date, with a payload, not held."""
+    expired = [ArchiveEntry.retain_until < now, *_legacy_expired(now)]
     query = (
         select(ArchiveEntry.id, ArchiveEntry.category)
         .join(ArchivePayload, ArchivePayload.entry_id == ArchiveEntry.id)
@@ -58,6 +118,14 @@ def due_for_purge(
         .limit(limit)
     )
     return [(row.id, row.category) for row in session.execute(query)]
+
+
+def earliest_purge(entry: ArchiveEntry) -> datetime:
+    """The first moment a purge of this entry's payload is legitimate."""
+    if entry.retain_until is not None:
+        return entry.retain_until
+    days = DEFAULT_RETENTION_DAYS.get(entry.category, max(DEFAULT_RETENTION_DAYS.values()))
+    return entry.sent_at + timedelta(days=days)
 
 
 def _any(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
@@ -80,19 +148,15 @@ def _record_purged(session: Session, ids: list[int], now: datetime) -> None:
     session.flush()
 
 
-def purge(
-    session: Session,
-    *,
-    actor: str,
-    policy: Mapping[str, timedelta] | None = None,
-    now: datetime | None = None,
-) -> dict[str, int]:
-    """Delete the payloads of entries past retention (not held); counts per category. Audited."""
-    policy = retention_policy() if policy is None else policy
+def purge(session: Session, *, actor: str, now: datetime | None = None) -> dict[str, int]:
+    """Delete the payloads of entries past their own date (not held); counts per category.
+
+    Each purge appends a `purged` event to its entry (sealed with the log). Audited.
+    """
     now = now or utcnow()
     purged: Counter[str] = Counter()
     first = last = None
-    while batch := due_for_purge(session, policy, now):
+    while batch := due_for_purge(session, now):
         ids = [entry_id for entry_id, _ in batch]
         session.execute(delete(ArchivePayload).where(ArchivePayload.entry_id.in_(ids)))
         _record_purged(session, ids, now)

@@ -1,4 +1,4 @@
-"""Writing the archive: one entry per sent output, its delivery events, and erasure."""
+"""Writing the archive: one entry per sent output, and its delivery events."""
 
 from __future__ import annotations
 
@@ -7,18 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from hcs import audit
 from hcs.archive import crypto
 from hcs.archive.crypto import Keyring, default_keyring
-from hcs.archive.errors import AlreadyArchived, EntryNotFound, OnLegalHold
-from hcs.archive.holds import held_entries
-from hcs.archive.keys import entry_aad, live_subject_keys, open_entry_key, subject_keys
+from hcs.archive.errors import AlreadyArchived, EntryNotFound
+from hcs.archive.keys import entry_aad, open_entry_key, subject_keys
 from hcs.archive.lookups import recipient_lookup
-from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload, SubjectKey
+from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload
+from hcs.archive.retention import policy_in_force, retain_until
 from hcs.sealing import digest, jsonable
 from templates_store.orm import utcnow
 
@@ -87,12 +86,15 @@ def archive_outputs(
     keys = keys or default_keyring()
     lookups = [recipient_lookup(session, keys, output.recipient_key) for output in outputs]
     subjects = subject_keys(session, keys, lookups)
+    periods = policy_in_force(session)
     rows, payloads = [], []
     for output, lookup in zip(outputs, lookups, strict=True):
         subject_id, plain = subjects[lookup]
         who = {"key": output.recipient_key, "to": jsonable(dict(output.recipient))}
         payload = _payload(plain, output.message_id, who, output.data, output.output, output.ai)
-        rows.append(_entry_values(output, lookup, subject_id, payload))
+        values = _entry_values(output, lookup, subject_id, payload)
+        values["retain_until"] = retain_until(periods, output.category, output.sent_at)
+        rows.append(values | {"entry_hash": ArchiveEntry.hash_values(values)})
         payloads.append(payload)
     return _insert(session, rows, payloads)
 
@@ -122,8 +124,7 @@ def _entry_values(
         "seq": None,
         "seal_id": None,
     }
-    # Hashed exactly as the sealing guard hashes an ORM insert.
-    return values | {"entry_hash": ArchiveEntry.hash_values(values)}
+    return values  # hashed by the caller (as the sealing guard hashes an ORM insert)
 
 
 _ENTRIES = cast(Table, ArchiveEntry.__table__)
@@ -198,39 +199,3 @@ def add_delivery_event(
     )
     session.add(event)
     session.flush()
-
-
-def erase_recipient(
-    session: Session, recipient_key: str, *, actor: str, keys: Keyring | None = None
-) -> int:
-    """Destroy a data subject's keys; returns how many entries became unreadable. Audited."""
-    keys = keys or default_keyring()
-    lookup = recipient_lookup(session, keys, recipient_key)
-    held = session.scalar(
-        select(func.count()).select_from(held_entries(ArchiveEntry.recipient_lookup == lookup))
-    )
-    if held:
-        raise OnLegalHold(f"{held} entries of this recipient are on legal hold; release them first")
-    subjects = live_subject_keys(session, lookup)
-    readable = select(func.count(ArchiveEntry.id)).join(
-        ArchivePayload, ArchivePayload.entry_id == ArchiveEntry.id
-    )
-    ids = [s.id for s in subjects]
-    count = session.scalar(readable.where(ArchiveEntry.subject_key_id.in_(ids))) or 0
-    now = utcnow()
-    for subject in subjects:
-        subject.wrapped_key, subject.erased_at, subject.erased_by = None, now, actor
-    if not subjects:  # nothing archived yet: the erasure is still kept, for late archiving
-        erased = SubjectKey(lookup=lookup, master_id=keys.master_id)
-        erased.erased_at, erased.erased_by = now, actor
-        session.add(erased)
-    detail = {"entries": count, "keys": len(ids)}
-    audit.record(
-        session,
-        actor=actor,
-        action="archive.erase",
-        target_type="data_subject",
-        target=lookup,
-        detail=detail,
-    )
-    return count

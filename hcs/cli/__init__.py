@@ -46,6 +46,7 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Also load the demo templates (once).")
 def init(demo: bool) -> None:
     """Migrate the database, then load the demo set when asked."""
+    from hcs.archive import seed_retention
     from hcs.cli import seeding
     from hcs.infrastructure import migrate
 
@@ -54,6 +55,8 @@ def init(demo: bool) -> None:
     with unit_of_work(current) as session:
         for line in seeding.initialise(session, demo=demo):
             click.echo(line)
+        if seed_retention(session, current.archive_retention, actor="hcs init"):
+            click.echo(f"archive retention: {current.archive_retention} (HCS_ARCHIVE_RETENTION)")
 
 
 @main.command()
@@ -151,7 +154,7 @@ def revision(message: str) -> None:
 
 
 def _register() -> None:
-    from hcs.cli import apikeys, templates, users
+    from hcs.cli import apikeys, keys, templates, users
     from hcs.cli.ai import ai
     from hcs.cli.archive import archive_group
     from hcs.cli.audit import audit
@@ -162,6 +165,7 @@ def _register() -> None:
     main.add_command(apikeys.apikeys)
     main.add_command(audit)
     main.add_command(archive_group)
+    main.add_command(keys.keys)
     main.add_command(ai)
     main.add_command(messages)
 

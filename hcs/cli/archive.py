@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,9 +10,12 @@ import click
 from sqlalchemy.orm import Session
 
 from hcs import archive
+from hcs.cli import checkpoints as evidence
 from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
 from hcs.infrastructure.db import make_engine, session_factory
+from hcs.sealing import checkpoints
+from hcs.sealing.notes import NoteError
 
 
 @click.group("archive")
@@ -33,19 +37,50 @@ def seal(batch_size: int) -> None:
 
 
 @archive_group.command("verify")
-def verify_archive() -> None:
+@click.option(
+    "--checkpoint",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also prove the archive extends this signed checkpoint.",
+)
+@click.option("--public-key", help=evidence.PUBLIC_KEY_HELP)
+def verify_archive(checkpoint: Path | None, public_key: str | None) -> None:
     """Seal pending entries, then recompute everything; name the first entry that does not match."""
     current = settings()
+    key = evidence.verifier(public_key) if checkpoint else None
     with unit_of_work(current) as session:
         archive.seal_archive(session)
     with unit_of_work(current) as session:
         result = archive.verify_archive(session)
         if not result.ok:
             raise click.ClickException(describe(session, result))
+        proven = ""
+        if key and checkpoint:
+            proven = evidence.check_file(session, archive.SIGNED_LOGS, checkpoint, key)
     click.echo(
         f"{result.entries} entries, {result.events} events and {result.payloads} payloads "
         f"verified, {result.seals} seals"
     )
+    if proven:
+        click.echo(f"consistent with {checkpoint}: {proven}")
+
+
+@archive_group.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def checkpoint(out: Path) -> None:
+    """Seal, sign the archive's new head, and write the latest signed checkpoint to a file."""
+    evidence.write_latest(archive.SIGNED_LOGS, archive.seal_archive, out)
+
+
+@archive_group.command()
+@click.argument("entry_id", type=int)
+def prove(entry_id: int) -> None:
+    """Print an RFC 9162 inclusion proof of one entry in the latest signed checkpoint (JSON)."""
+    with unit_of_work(settings()) as session:
+        try:
+            proof = checkpoints.prove_inclusion(session, archive.ArchiveEntry, entry_id)
+        except NoteError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(proof.as_json(), indent=2))
 
 
 def describe(session: Session, result: archive.ArchiveVerification) -> str:
@@ -60,10 +95,31 @@ def describe(session: Session, result: archive.ArchiveVerification) -> str:
 @archive_group.command()
 @click.option("--recipient", required=True, help="The normalised address (email, E.164, ...).")
 def erase(recipient: str) -> None:
-    """Destroy a data subject's keys: their entries become unreadable, the seals still verify."""
+    """Destroy a data subject's keys (deferred while on legal hold); the seals still verify."""
     with unit_of_work(settings()) as session:
-        count = archive.erase_recipient(session, recipient, actor=cli_actor(), keys=_keys())
-    click.echo(f"{count} entries became unreadable")
+        request = archive.request_erasure(session, recipient, actor=cli_actor(), keys=_keys())
+    if request.state == "deferred":
+        click.echo(
+            f"erasure {request.id} deferred: entries of this recipient are on legal hold; "
+            "it is carried out when the hold is released"
+        )
+    else:
+        click.echo(f"{request.entries} entries became unreadable")
+
+
+@archive_group.command()
+def erasures() -> None:
+    """List erasure requests: when, by whom, deferred or done (subjects by keyed hash)."""
+    with unit_of_work(settings()) as session:
+        requests = archive.list_erasures(session)
+        for r in requests:
+            done = f"done {r.done_at:%Y-%m-%d %H:%M}, {r.entries} entries" if r.done_at else ""
+            click.echo(
+                f"{r.id}  {r.requested_at:%Y-%m-%d %H:%M}  {r.requested_by}  {r.state}  "
+                f"subject {r.lookup[:16]}  {done}".rstrip()
+            )
+    if not requests:
+        click.echo("no erasure requests")
 
 
 @archive_group.command("rotate-key")
@@ -112,13 +168,21 @@ def backfill(batch_size: int) -> None:
 
 @archive_group.command()
 def purge() -> None:
-    """Delete the payloads of entries past their category's retention, except those on hold."""
-    current = settings()
-    policy = archive.retention_policy(current.archive_retention)
-    with unit_of_work(current) as session:
-        purged = archive.purge(session, actor=cli_actor(), policy=policy)
+    """Delete the payloads of entries past their own retention date, except those on hold."""
+    with unit_of_work(settings()) as session:
+        purged = archive.purge(session, actor=cli_actor())
     detail = ", ".join(f"{category} {n}" for category, n in sorted(purged.items()))
     click.echo(f"{sum(purged.values())} entries purged" + (f" ({detail})" if detail else ""))
+
+
+@archive_group.command()
+@click.argument("category")
+@click.argument("days", type=click.IntRange(min=0))
+def retention(category: str, days: int) -> None:
+    """Keep CATEGORY's entries archived from now on for DAYS days (earlier ones keep theirs)."""
+    with unit_of_work(settings()) as session:
+        archive.set_retention(session, category, days, actor=cli_actor())
+    click.echo(f"{category}: entries archived from now on are kept {days} days")
 
 
 @archive_group.command()
@@ -175,7 +239,7 @@ def _utc(value: datetime | None) -> datetime | None:
 @click.argument("entry_id", type=int)
 def rerender(entry_id: int) -> None:
     """Render an entry again from its pinned closure and data; exit 1 unless byte-identical."""
-    from hcs.dispatch.finishing import close_renderers
+    from hcs.channels.letter import close_renderers
     from hcs.dispatch.providers import build_providers
     from hcs.dispatch.rerendering import rerender as render_again
 

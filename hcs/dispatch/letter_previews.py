@@ -7,11 +7,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 
 from channels.errors import InvalidContent
-from channels.letter import SAMPLE_ADDRESS, LetterContent
-from channels.letter.layout import compose
-from channels.letter.pages import PageImages, page_images
-from hcs.dispatch.finishing import brand_letter
-from hcs.dispatch.providers import letter_settings
+from channels.letter import SAMPLE_ADDRESS, LetterContent, PageImages, compose, page_images
+from hcs.channels.letter import brand_letter, letter_settings
 from hcs.infrastructure.config import Settings
 from templates_store.composing import Rendered
 from templates_store.lookup import get_version

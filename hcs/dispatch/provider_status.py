@@ -8,10 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hcs.channels.registry import CHANNELS
 from hcs.infrastructure.config import Settings
 from hcs.messages.models import Message
-
-CHANNELS = ("email", "sms", "chat", "letter")
 
 
 @dataclass(frozen=True)
@@ -34,13 +33,9 @@ def channel_status(session: Session, settings: Settings, since: datetime) -> lis
     outcomes: dict[str, dict[str, int]] = {}
     for channel, status, count in counted:
         outcomes.setdefault(channel, {})[status] = count
-    options = settings.provider_options
-    return [
-        ChannelStatus(
-            channel,
-            getattr(settings, f"{channel}_provider"),
-            options.get(f"HCS_{channel.upper()}_FALLBACK_PROVIDER", ""),
-            outcomes.get(channel, {}),
-        )
-        for channel in CHANNELS
-    ]
+    statuses = []
+    for name, entry in CHANNELS.items():
+        options = entry.options(settings)
+        found = outcomes.get(name, {})
+        statuses.append(ChannelStatus(name, options.provider, options.fallback, found))
+    return statuses

@@ -236,15 +236,15 @@ def record_sent(
 
 def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
     """Hand one message to its provider and record what it said; true when `sent` was new."""
-    channel, providers = ready.channel, ready.providers
-    provider, name = getattr(providers, channel), providers.name(channel)
+    channel, outlet = ready.channel, ready.providers.outlet(ready.channel)
+    name = outlet.name
     started = time.perf_counter()
     try:
-        result = provider.send(ready.finished.prepared)
+        result = outlet.send(ready.finished.prepared)
     except ChannelError as exc:
         with sessions.begin() as session:
             entry = session.get_one(OutboxEntry, ready.entry_id, populate_existing=True)
-            outcome = _retry_or_fail(session, entry, exc, providers, channel)
+            outcome = _retry_or_fail(session, entry, exc, ready.providers, channel)
         kind = "retry" if outcome.status == MessageStatus.QUEUED else "failed"
         telemetry.sent(outcome.message_id, channel, name, kind, started, exc)
         return outcome, False

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from hcs.channels.registry import CHANNELS
 from hcs.governance.active_content import active_content
 from hcs.governance.policies import Policy
 from hcs.previews.channel import channel_issues
@@ -116,11 +117,11 @@ def check_html_lang(version: TemplateVersion, rendered: list[Rendered], policy: 
 def check_sms_segments(
     version: TemplateVersion, rendered: list[Rendered], policy: Policy
 ) -> Findings:
+    # Only channels that count segments (SMS) report too many of them.
     for item in rendered:
-        if item.channel == "sms":
-            for issue in channel_issues("sms", version.template.category, item.unmarked):
-                if issue.code == "too_many_segments":
-                    yield f"sms.body.{item.locale}", issue.message
+        for issue in channel_issues(item.channel, version.template.category, item.unmarked):
+            if issue.code == "too_many_segments":
+                yield f"{item.channel}.{issue.part}.{item.locale}", issue.message
 
 
 def check_stale_translations(
@@ -134,10 +135,11 @@ def check_stale_translations(
 def check_active_content(
     version: TemplateVersion, rendered: list[Rendered], policy: Policy
 ) -> Findings:
+    # Only HTML a recipient's own software displays (email) can carry active content to them.
     for item in rendered:
-        if item.channel == "email" and "html" in item.unmarked:
+        if CHANNELS[item.channel].displays_html and "html" in item.unmarked:
             for message in active_content(item.unmarked["html"]):
-                yield f"email.html.{item.locale}", message
+                yield f"{item.channel}.html.{item.locale}", message
 
 
 Check = Callable[[TemplateVersion, list[Rendered], Policy], Findings]

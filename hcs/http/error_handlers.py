@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from hcs import errors
 from hcs.infrastructure.commits import is_outcome_unknown
+from hcs.infrastructure.db import is_conflict
 
 Presenter = Callable[[Exception], ResponseReturnValue]
 
@@ -30,6 +31,8 @@ STATUS_FOR: dict[type[Exception], int] = {
     errors.AppendOnlyViolation: 409,
     errors.ValidationFailed: 422,
     errors.TemplateProblem: 422,
+    errors.NoteError: 422,
+    errors.UnreadableEvaluation: 422,
     # The server's own trouble, said plainly: a misconfigured key, a model or database away.
     errors.ArchiveKeyError: 500,
     errors.AIUnavailable: 503,
@@ -99,15 +102,21 @@ OUTCOME_UNKNOWN = (
     "the connection to the database was lost while this request was being committed: it may or "
     "may not have been saved. Retry with the same Idempotency-Key: it is then done exactly once"
 )
+DOWN = "the database is unavailable and this request did not complete; try again"
+CONFLICT = (
+    "this request's transaction kept conflicting with concurrent work and was rolled back, "
+    "so nothing of it was saved; try again"
+)
 
 
 def _database_down(exc: Exception) -> ResponseReturnValue:
     if is_outcome_unknown(exc):
         body = error_body(503, message=OUTCOME_UNKNOWN) | {"reason": "outcome_unknown"}
         return jsonify(body), 503, {"Retry-After": "5"}
-    # The request's transaction never committed, so nothing of it was written; the error's text
-    # (which may quote the statement's parameters) is not echoed.
-    body = error_body(503, message="the database is unavailable; nothing was saved, try again")
+    # A lost connection may have taken a commit with it, so an outage claims nothing about what
+    # was saved; a deadlock or serialization failure is known to have rolled everything back.
+    # The error's own text (which may quote the statement's parameters) is not echoed.
+    body = error_body(503, message=CONFLICT if is_conflict(exc) else DOWN)
     return jsonify(body), 503, {"Retry-After": "5"}
 
 

@@ -11,13 +11,15 @@ Host header: behind a TLS-terminating proxy set `HCS_PUBLIC_URL` to the public h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from channels.email.sendgrid_events import SendGridEventVerifier
-from channels.email.unsubscribe import (
+from channels.core import DeliveryEvent
+from channels.email import (
+    SendGridEventVerifier,
     UnsubscribeClaim,
     is_one_click_post,
     verify_unsubscribe_token,
@@ -29,11 +31,14 @@ from channels.twilio_webhooks import (
     parse_status_callback,
 )
 from hcs import archive
-from hcs.dispatch.providers import unsubscribe_secret
+from hcs.channels.email import unsubscribe_secret
 from hcs.http.auth import csrf
 from hcs.http.error_handlers import error_body
 from hcs.http.extensions import db_session, services
-from hcs.messages.events import record_delivery_event
+from hcs.infrastructure.db import committed_with_retries
+from hcs.infrastructure.delivery import Delivery, TwilioSettings
+from hcs.infrastructure.environment import variable
+from hcs.messages.events import record_delivery_events
 from hcs.messages.optouts import (
     LINK_SOURCE,
     PAGE_SOURCE,
@@ -45,8 +50,8 @@ from hcs.messages.optouts import (
 bp = Blueprint("webhooks", __name__, template_folder="web/templates")
 csrf.exempt(bp)
 
-SENDGRID_KEY = "SENDGRID_WEBHOOK_PUBLIC_KEY"
-TWILIO_TOKEN = "TWILIO_AUTH_TOKEN"
+SENDGRID_KEY = variable(Delivery, "sendgrid_webhook_key")
+TWILIO_TOKEN = variable(TwilioSettings, "auth_token")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -55,8 +60,7 @@ def _sendgrid(public_key: str) -> SendGridEventVerifier:
     return SendGridEventVerifier(public_key)
 
 
-def _secret(name: str) -> str:
-    value = services().settings.provider_options.get(name)
+def _secret(value: str, name: str) -> str:
     if not value:  # unconfigured: nothing can be verified, so nothing is accepted
         raise SignatureError(f"{name} is not configured")
     return value
@@ -75,13 +79,22 @@ def _unreadable(exc: ChannelError) -> ResponseReturnValue:
 @bp.post("/webhooks/sendgrid")
 def sendgrid() -> ResponseReturnValue:
     """SendGrid's signed event webhook: each event recorded on its message."""
-    events = _sendgrid(_secret(SENDGRID_KEY)).events(request.get_data(), request.headers)
+    events = _sendgrid(
+        _secret(services().settings.delivery.sendgrid_webhook_key, SENDGRID_KEY)
+    ).events(request.get_data(), request.headers)
+    matched = _record(events, "sendgrid")
+    return {"events": len(events), "matched": matched}
+
+
+def _record(events: Sequence[DeliveryEvent], provider: str) -> int:
+    """Record reports in one transaction, run again after a deadlock; how many matched."""
     session, keys = db_session(), archive.keyring(services().settings)
-    matched = [
-        record_delivery_event(session, event, provider="sendgrid", keys=keys) for event in events
-    ]
-    session.commit()
-    return {"events": len(events), "matched": sum(m is not None for m in matched)}
+
+    def work() -> int:
+        found = record_delivery_events(session, events, provider=provider, keys=keys)
+        return sum(message is not None for message in found)
+
+    return committed_with_retries(session, work)
 
 
 def _twilio_params() -> dict[str, str]:
@@ -89,19 +102,16 @@ def _twilio_params() -> dict[str, str]:
     query = request.query_string.decode("ascii", "replace")
     url = services().settings.public_url + request.path + (f"?{query}" if query else "")
     params = request.form.to_dict()
-    TwilioWebhookVerifier(_secret(TWILIO_TOKEN)).verify(url, params, request.headers)
+    TwilioWebhookVerifier(
+        _secret(services().settings.delivery.twilio.auth_token, TWILIO_TOKEN)
+    ).verify(url, params, request.headers)
     return params
 
 
 @bp.post("/webhooks/twilio/status")
 def twilio_status() -> ResponseReturnValue:
     """A message status callback (SMS or WhatsApp), idempotent on (MessageSid, status)."""
-    event = parse_status_callback(_twilio_params())
-    session = db_session()
-    record_delivery_event(
-        session, event, provider="twilio", keys=archive.keyring(services().settings)
-    )
-    session.commit()
+    _record([parse_status_callback(_twilio_params())], "twilio")
     return "", 204
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from hcs.infrastructure.delivery import Delivery, read_delivery
+
 DEFAULT_DATABASE_URL = "sqlite:///var/hcs.db"
 # One per process, not per call: the app, the worker and the archive must agree on it.
 
@@ -57,10 +59,6 @@ class Settings:
     # How many times finishing a message may raise an unexpected error before it fails.
     dispatch_finishing_attempts: int = 5
     var_dir: Path = Path("var")
-    email_provider: str = "outbox"
-    sms_provider: str = "outbox"
-    chat_provider: str = "outbox"
-    letter_provider: str = "outbox"
     ai_provider: str = "offline"
     ai_base_url: str = ""
     ai_model: str = ""
@@ -82,6 +80,10 @@ class Settings:
     archive_previous_master_keys: str = field(default="", repr=False)
     # `category=days,...` over the archive's default retention periods.
     archive_retention: str = ""
+    # The Ed25519 key file checkpoints are signed with (`hcs keys init`); unset: none signed.
+    seal_signing_key: str = ""
+    # A directory or an http(s) URL that receives every signed checkpoint.
+    checkpoint_witness: str = ""
     public_url: str = "http://127.0.0.1:5000"
     # Sign-off: batch approval needs a sample of max(min, percent of the campaign); pending
     # messages expire after `signoff_ttl_hours`.
@@ -91,44 +93,13 @@ class Settings:
     # Imports, exports and batch approvals of more items than this run as jobs in the background,
     # their progress on the page.
     jobs_inline_limit: int = 50
-    # Each provider's settings and credentials, under their usual names (PROVIDER_VARIABLES).
-    provider_options: dict[str, str] = field(default_factory=dict, repr=False)
+    # Which provider each channel sends through, and each provider's settings and credentials.
+    delivery: Delivery = field(default_factory=Delivery, repr=False)
 
     @property
     def outbox_dir(self) -> Path:
         """Where the `outbox` providers write what they would have sent."""
         return self.var_dir / "outbox"
-
-
-PROVIDER_VARIABLES = (
-    "HCS_EMAIL_FROM",
-    "HCS_EMAIL_FROM_NAME",
-    "HCS_SMTP_HOST",
-    "HCS_SMTP_PORT",
-    "HCS_SMTP_USERNAME",
-    "HCS_SMTP_PASSWORD",
-    "HCS_SMTP_STARTTLS",
-    "SENDGRID_API_KEY",
-    "HCS_SENDGRID_HOST",
-    "HCS_SENDGRID_TIMEOUT",
-    "SENDGRID_WEBHOOK_PUBLIC_KEY",
-    "TWILIO_ACCOUNT_SID",
-    "TWILIO_AUTH_TOKEN",
-    "HCS_TWILIO_FROM",
-    "HCS_TWILIO_BASE_URL",
-    "HCS_WHATSAPP_FROM",
-    "HCS_CHAT_WEBHOOK_URL",
-    "HCS_CHAT_WEBHOOK_SECRET",
-    "HCS_LETTER_FOLDER",
-    "HCS_LETTER_PAGE_SIZE",
-    "HCS_SMS_REGION",
-    # A secondary provider per channel, used once the primary failed a message this many times.
-    "HCS_EMAIL_FALLBACK_PROVIDER",
-    "HCS_SMS_FALLBACK_PROVIDER",
-    "HCS_CHAT_FALLBACK_PROVIDER",
-    "HCS_LETTER_FALLBACK_PROVIDER",
-    "HCS_FAILOVER_AFTER",
-)
 
 
 _DURATION = re.compile(r"(\d+)([mhd])")
@@ -171,10 +142,6 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
         dispatch_finishing_attempts=int(_env("HCS_DISPATCH_FINISHING_ATTEMPTS", "5")),
         var_dir=Path(_env("HCS_VAR_DIR", "var")),
-        email_provider=_env("HCS_EMAIL_PROVIDER", "outbox"),
-        sms_provider=_env("HCS_SMS_PROVIDER", "outbox"),
-        chat_provider=_env("HCS_CHAT_PROVIDER", "outbox"),
-        letter_provider=_env("HCS_LETTER_PROVIDER", "outbox"),
         ai_provider=_env("HCS_AI_PROVIDER", "offline"),
         ai_base_url=_env("HCS_AI_BASE_URL"),
         ai_model=_env("HCS_AI_MODEL"),
@@ -191,10 +158,12 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         archive_master_key=_env("HCS_ARCHIVE_MASTER_KEY"),
         archive_previous_master_keys=_env("HCS_ARCHIVE_PREVIOUS_MASTER_KEYS"),
         archive_retention=_env("HCS_ARCHIVE_RETENTION"),
+        seal_signing_key=_env("HCS_SEAL_SIGNING_KEY"),
+        checkpoint_witness=_env("HCS_CHECKPOINT_WITNESS"),
         public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),
         signoff_sample_percent=float(_env("HCS_SIGNOFF_SAMPLE_PERCENT", "5")),
         signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
         jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),
-        provider_options={name: _env(name) for name in PROVIDER_VARIABLES if _env(name)},
+        delivery=read_delivery(os.environ),
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs.infrastructure.commits import watch_commits
@@ -81,3 +84,38 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back when it raises."""
     with factory() as session, session.begin():
         yield session
+
+
+# SQLSTATE of a transaction PostgreSQL rolled back to break a conflict: serialization failure,
+# deadlock. Running the whole transaction again is the documented remedy.
+RETRYABLE = frozenset({"40001", "40P01"})
+T = TypeVar("T")
+
+
+def sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE of a database error (psycopg's), or "" when it carries none."""
+    return str(getattr(getattr(exc, "orig", None), "sqlstate", "") or "")
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether the database rolled the transaction back for a conflict worth running again."""
+    return isinstance(exc, DBAPIError) and sqlstate(exc) in RETRYABLE
+
+
+def committed_with_retries(session: Session, work: Callable[[], T], *, attempts: int = 5) -> T:
+    """Run `work` and commit; run both again after a deadlock or serialization failure.
+
+    At most `attempts` times, with a short random pause between tries; the last conflict is
+    raised (its transaction rolled back, nothing of it saved).
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except DBAPIError as exc:
+            session.rollback()
+            if attempt == attempts or not is_conflict(exc):
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover

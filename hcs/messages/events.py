@@ -14,10 +14,11 @@ the provider and its message id, and applied when `sent` records that id (`hcs.m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from channels.core import DeliveryEvent
@@ -113,6 +114,33 @@ def _archive(
         )
     except archive.EntryNotFound:  # sent before the archive existed, or by an unarchived worker
         return
+
+
+def lock_messages(session: Session, events: Sequence[DeliveryEvent], *, provider: str) -> None:
+    """Row-lock every message a batch of reports is about, in ascending id order, at once.
+
+    One provider request reports on many messages in its own order; locking them one by one in
+    that order let two concurrent requests deadlock (the lock order is in `hcs.sealing.sealer`).
+    """
+    references = {event.reference for event in events if event.reference}
+    provider_ids = {event.provider_message_id for event in events if event.provider_message_id}
+    if not references and not provider_ids:
+        return
+    ours = and_(Message.provider == provider, Message.provider_message_id.in_(provider_ids))
+    query = select(Message.id).where(or_(Message.id.in_(references), ours))
+    session.execute(query.order_by(Message.id).with_for_update()).all()
+
+
+def record_delivery_events(
+    session: Session,
+    events: Sequence[DeliveryEvent],
+    *,
+    provider: str,
+    keys: archive.Keyring | None = None,
+) -> list[Message | None]:
+    """Record a provider's batch of reports (see `record_delivery_event`), locks taken in order."""
+    lock_messages(session, events, provider=provider)
+    return [record_delivery_event(session, event, provider=provider, keys=keys) for event in events]
 
 
 def record_delivery_event(

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.core import DeliveryEvent, EventKind
-from channels.email.unsubscribe import UnsubscribeClaim
+from channels.email import UnsubscribeClaim
 from channels.errors import InvalidRecipient
 from channels.sms import normalise_phone
 from hcs.audit import AuditEntry, record

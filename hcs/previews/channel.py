@@ -8,20 +8,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from channels.chat import ChatContent, ChatSettings, validate_chat
 from channels.core import Category, Issue, warning
-from channels.email import EmailContent, EmailSettings, validate_email
 from channels.invisible import strip_data
-from channels.sms import SmsContent, SmsSettings, analyse_sms, gsm_safe, validate_sms
+from hcs.channels.registry import CHANNELS
 from templates_store.composing import Rendered, preview_extras, render_channel
 from templates_store.errors import ValidationFailed
 from templates_store.lookup import get_template, get_version
 from templates_store.models import TemplateVersion
 from templates_store.variables import load_payload
-
-PREVIEW_SENDER = EmailSettings(
-    from_address="preview@hcs.invalid", unsubscribe_base_url="https://unsubscribe.invalid/"
-)
 
 
 @dataclass(frozen=True)
@@ -35,32 +29,11 @@ class PreviewResult:
 
 def channel_issues(channel: str, category: str, parts: Mapping[str, Any]) -> list[Issue]:
     """The channel adapter's validation of rendered parts."""
-    kind = Category(category)
-    if channel == "email":
-        content = EmailContent(subject=parts["subject"], html=parts["html"], text=parts.get("text"))
-        return validate_email(PREVIEW_SENDER, content, kind)
-    if channel == "sms":
-        return validate_sms(SmsSettings(), SmsContent(parts["body"]), kind)
-    if channel == "chat":
-        content = ChatContent(parts["body"], tuple(parts.get("quick_replies") or ()))
-        return validate_chat(ChatSettings(), content)
-    return []
+    return CHANNELS[channel].issues(Category(category), parts)
 
 
 def _output(rendered: Rendered) -> dict[str, Any]:
-    output = dict(rendered.parts)
-    if rendered.channel == "sms":
-        # What a send would send: typography with a GSM-7 equivalent replaced (channels.sms).
-        safe = gsm_safe(rendered.unmarked["body"])
-        analysis = analyse_sms(safe.text)
-        output.update(
-            body=gsm_safe(output["body"]).text,
-            gsm_substitutions=[f"U+{ord(c):04X}" for c in safe.replaced],
-            encoding=analysis.encoding.value,
-            segments=analysis.segments,
-            ucs2_characters=list(analysis.ucs2_characters),
-        )
-    return output
+    return {**rendered.parts, **CHANNELS[rendered.channel].preview_extras(rendered)}
 
 
 def pick_version(session: Session, key: str, number: int | None) -> TemplateVersion:

@@ -1,4 +1,20 @@
-"""Sealing pending entries in batches, one sealer per log at a time."""
+"""Sealing pending entries in batches, one sealer per log at a time.
+
+Lock order, for every transaction that touches a sealed log's entries or the seals:
+
+1. the log's advisory lock (`lock_log`): sealers and verifiers only, one at a time per log;
+2. rows of other tables a writer updates (a message, ...), each writer in ascending id order;
+3. entries, ascending id. A writer only ever takes the weak FOR KEY SHARE lock on an entry (the
+   foreign-key check of a row that points at it, e.g. a delivery event); the sealer claims
+   pending entries FOR UPDATE SKIP LOCKED, in id order, and never waits for one;
+4. the seals table, written by the sealer alone under (1).
+
+The sealer must take FOR UPDATE, not a weaker lock: numbering writes `seq`, a unique key, which
+PostgreSQL treats as a key update. Waiting for such a lock while a webhook, holding the key-share
+lock on a later entry, waited for an earlier one the sealer had numbered was the deadlock of
+issue 21. Skipping a locked entry only postpones it to the next round (its `seq` then comes after
+entries with higher ids); nothing writers do waits on the sealer except for its commit.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +45,10 @@ def head(session: Session, log: str) -> Seal | None:
 def _pending(session: Session, model: type[SealedMixin], limit: int) -> list[tuple[int, str]]:
     table = model.__table__  # type: ignore[attr-defined]
     query = table.select().with_only_columns(table.c.id, table.c.entry_hash)
-    rows = session.execute(query.where(table.c.seq.is_(None)).order_by(table.c.id).limit(limit))
+    query = query.where(table.c.seq.is_(None)).order_by(table.c.id).limit(limit)
+    # PostgreSQL: claim what no writer holds now, never wait (see the lock order above). SQLite
+    # renders no FOR UPDATE; its transactions hold the database's one write lock already.
+    rows = session.execute(query.with_for_update(skip_locked=True))
     return [(row.id, row.entry_hash) for row in rows]
 
 

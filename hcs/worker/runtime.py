@@ -19,16 +19,17 @@ from sqlalchemy.orm import Session, sessionmaker
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs import archive
 from hcs.audit import AuditEntry
+from hcs.channels.letter import close_renderers
 from hcs.dispatch import heartbeat
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
-from hcs.dispatch.finishing import close_renderers
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.dispatch.rounds import SentHook, run_due
 from hcs.infrastructure.config import Settings
 from hcs.messages import idempotency
 from hcs.messages.parking import settle_parked
 from hcs.sealing import seal_pending
+from hcs.sealing.witness import Checkpointing, checkpointing, publish_checkpoint, sign_logs
 from hcs.signoffs.queue import expire as expire_signoffs
 
 log = logging.getLogger(__name__)
@@ -44,18 +45,27 @@ def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def housekeeping(sessions: sessionmaker[Session], keys: archive.Keyring | None = None) -> None:
+def housekeeping(
+    sessions: sessionmaker[Session],
+    keys: archive.Keyring | None = None,
+    signing: Checkpointing | None = None,
+) -> None:
     """Seal the audit log and the archive, expire stale sign-offs, forget old idempotency keys.
 
     Provider reports parked while their `sent` was being committed are applied too (their
     archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
+    With `signing`, each log's new head is signed and sent to the witness once committed.
     """
     with sessions.begin() as session:
         seal_pending(session, AuditEntry)
+        audit_head = sign_logs(session, [AuditEntry], signing)
+    publish_checkpoint(signing, audit_head)
     with sessions.begin() as session:
         settle_parked(session, keys=keys)
     with sessions.begin() as session:
         archive.seal_archive(session)
+        archive_head = sign_logs(session, archive.SIGNED_LOGS, signing)
+    publish_checkpoint(signing, archive_head)
     with sessions.begin() as session:
         expire_signoffs(session)
     with sessions.begin() as session:
@@ -75,9 +85,10 @@ class Worker:
         housekeeping_seconds: float = 5.0,
         keys: archive.Keyring | None = None,
         archive_late: Callable[[], int] | None = None,
+        signing: Checkpointing | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
-        self.keys, self.archive_late = keys, archive_late
+        self.keys, self.archive_late, self.signing = keys, archive_late, signing
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
         self._wake = threading.Event()
@@ -96,7 +107,7 @@ class Worker:
             try:
                 if time.monotonic() - last_housekeeping > self.housekeeping_seconds:
                     self.beat()
-                    housekeeping(self.sessions, self.keys)
+                    housekeeping(self.sessions, self.keys, self.signing)
                     last_housekeeping = time.monotonic()
                     if self.archive_late is not None:  # throttled to about once a minute
                         self.archive_late()
@@ -141,4 +152,5 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
         on_sent=lambda session, sent: archive_round(session, sent, keys),
         keys=keys,
         archive_late=LateArchiver(sessions, providers, keys),
+        signing=checkpointing(settings),
     )

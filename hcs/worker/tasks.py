@@ -27,8 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
+from hcs.channels.letter import close_renderers
 from hcs.dispatch import heartbeat, queueing
-from hcs.dispatch.finishing import close_renderers
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
 from hcs.errors import DispatchUnavailable
@@ -36,6 +36,7 @@ from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.infrastructure.logs import configure_logging
 from hcs.messages.status import MessageStatus
+from hcs.sealing.witness import checkpointing
 from hcs.worker.runtime import build_worker, housekeeping, process_name, worker_name
 
 log = logging.getLogger(__name__)
@@ -216,7 +217,7 @@ def sweep_once(celery: Celery) -> int:
         heartbeat.beat(session, process_name())
         ids = queueing.sweep(session, lease=rt.lease)
     published = publish(celery, ids)
-    housekeeping(rt.sessions, archive.keyring(rt.settings))
+    housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
     if rt.archive_late is not None:  # throttled to about once a minute per process
         rt.archive_late()
     return published

@@ -6,10 +6,10 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from hcs import archive
+from hcs.channels.letter import close_renderers
 from hcs.cli import main
 from hcs.cli.seeding import load_demo
 from hcs.dispatch.archiving import archive_round
-from hcs.dispatch.finishing import close_renderers
 from hcs.dispatch.providers import build_providers
 from hcs.dispatch.rerendering import rerender
 from hcs.infrastructure.db import transaction

@@ -7,7 +7,6 @@ sign them.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -17,28 +16,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from pytest_httpserver import HTTPServer
 from twilio.request_validator import RequestValidator
 from werkzeug import Request, Response
 
 from channels.email.unsubscribe import make_unsubscribe_token
-from hcs.dispatch.providers import unsubscribe_secret
+from hcs.channels.email import unsubscribe_secret
+from hcs.infrastructure.delivery import read_delivery
 from hcs.worker.runtime import build_worker
 from tests.support.flows import PARTS, dispatch, new_template, published, reviewed
+from tests.support.sendgrid import PUBLIC_KEY, signed
 from tests.support.world import World
 
 PUBLIC_URL = "https://hcs.example"
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "twilio-auth-token"
 PHONE = "+447400123456"
-SIGNING_KEY = ec.generate_private_key(ec.SECP256R1())
-PUBLIC_KEY = base64.b64encode(
-    SIGNING_KEY.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-).decode()
 DATA = {"order_id": "A-1001", "first_name": "Ana"}
 
 
@@ -100,17 +93,19 @@ def hooks(make_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch) -> 
     services.settings = replace(
         services.settings,
         public_url=PUBLIC_URL,
-        email_provider="sendgrid",
-        sms_provider="twilio",
-        provider_options={
-            "SENDGRID_API_KEY": "SG.test",
-            "HCS_SENDGRID_HOST": server.url_for("").rstrip("/"),
-            "SENDGRID_WEBHOOK_PUBLIC_KEY": PUBLIC_KEY,
-            "TWILIO_ACCOUNT_SID": ACCOUNT,
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "HCS_TWILIO_FROM": "+447400000001",
-            "HCS_TWILIO_BASE_URL": server.url_for("/"),
-        },
+        delivery=read_delivery(
+            {
+                "HCS_EMAIL_PROVIDER": "sendgrid",
+                "HCS_SMS_PROVIDER": "twilio",
+                "SENDGRID_API_KEY": "SG.test",
+                "HCS_SENDGRID_HOST": server.url_for("").rstrip("/"),
+                "SENDGRID_WEBHOOK_PUBLIC_KEY": PUBLIC_KEY,
+                "TWILIO_ACCOUNT_SID": ACCOUNT,
+                "TWILIO_AUTH_TOKEN": TOKEN,
+                "HCS_TWILIO_FROM": "+447400000001",
+                "HCS_TWILIO_BASE_URL": server.url_for("/"),
+            }
+        ),
     )
     yield Hooks(world, loopback)
     server.clear()
@@ -118,16 +113,6 @@ def hooks(make_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch) -> 
 
 
 # --- SendGrid ---------------------------------------------------------------------------------
-
-
-def signed(body: bytes, at: datetime | None = None) -> dict[str, str]:
-    """The headers SendGrid sends: ECDSA over the timestamp followed by the exact body."""
-    timestamp = str(int((at or datetime.now(UTC)).timestamp()))
-    signature = SIGNING_KEY.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-    return {
-        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
-    }
 
 
 def report(message: dict[str, Any], event: str, n: int = 1, **fields: Any) -> dict[str, Any]:
@@ -239,7 +224,7 @@ def test_altered_unsigned_or_replayed_sendgrid_reports_are_refused_and_change_no
 
 def test_without_a_configured_public_key_every_sendgrid_report_is_refused(hooks: Hooks) -> None:
     services = hooks.world.app.extensions["hcs"]
-    services.settings = replace(services.settings, provider_options={})
+    services.settings = replace(services.settings, delivery=read_delivery({}))
     answer = post_events(hooks, [])
     assert (
         answer.status_code == 403 and "SENDGRID_WEBHOOK_PUBLIC_KEY" in answer.get_json()["message"]

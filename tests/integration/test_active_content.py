@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from hcs.governance import workflow
+from hcs.governance import authoring
 from hcs.governance.active_content import active_content
 from templates_store.errors import ValidationFailed
 from tests.support.factories import ORDER_PARTS, make_draft, make_template
@@ -54,7 +54,9 @@ def test_a_version_with_a_script_or_a_handler_cannot_be_submitted(session: Sessi
     parts = {**ORDER_PARTS, "email": {"en": {"subject": "Order {{ order_id }}", "html": html}}}
     version = make_draft(session, parts=parts)
     with pytest.raises(ValidationFailed) as caught:
-        workflow.submit(session, "order-confirmation", version.number, actor="ana@example.com")
+        authoring.submit(
+            session, "template", "order-confirmation", version.number, actor="ana@example.com"
+        )
     [messages] = caught.value.errors.values()
     assert list(caught.value.errors) == ["checks.active_content.email.html.en"]
     assert any("<script>" in m for m in messages) and any("onclick" in m for m in messages)

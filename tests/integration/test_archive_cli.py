@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import zipfile
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import text
 
 from hcs.archive import Keyring
-from hcs.cli import main
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from templates_store.orm import utcnow
 from tests.support.archive import EMAIL, make_entry
-
-MASTER = hashlib.sha256(b"cli master").digest()
-KEYS = Keyring.from_master(MASTER)
-
-
-def _b64(key: bytes) -> str:
-    return base64.b64encode(key).decode()
-
-
-def _hcs(
-    url: str, *args: str, master: bytes = MASTER, previous: tuple[bytes, ...] = ()
-) -> tuple[int, str]:
-    env = {
-        "HCS_DATABASE_URL": url,
-        "HCS_ARCHIVE_MASTER_KEY": _b64(master),
-        "HCS_ARCHIVE_PREVIOUS_MASTER_KEYS": ",".join(_b64(key) for key in previous),
-    }
-    result = CliRunner().invoke(main, list(args), env=env)
-    return result.exit_code, result.output
+from tests.support.archive_cli import KEYS, MASTER, entry_id, hcs_cli
 
 
 def _execute(url: str, sql: str, **params: object) -> None:
@@ -63,59 +42,49 @@ def url(migrated_database_url: str) -> str:
     return migrated_database_url
 
 
-def _entry_id(url: str, message_id: str) -> int:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            query = text("SELECT id FROM archive_entries WHERE message_id = :m")
-            return int(connection.execute(query, {"m": message_id}).scalar_one())
-    finally:
-        engine.dispose()
-
-
 def test_verify_seals_then_passes_with_counts(url: str) -> None:
-    code, output = _hcs(url, "archive", "verify")
+    code, output = hcs_cli(url, "archive", "verify")
     assert code == 0 and output.strip() == ("4 entries, 0 events and 4 payloads verified, 1 seals")
 
 
 def test_verify_names_the_first_entry_changed_with_raw_sql(url: str) -> None:
-    assert _hcs(url, "archive", "verify")[0] == 0
-    target = _entry_id(url, "msg-000002")
+    assert hcs_cli(url, "archive", "verify")[0] == 0
+    target = entry_id(url, "msg-000002")
     _execute(url, "UPDATE archive_entries SET version = 9 WHERE id = :id", id=target)
-    code, output = _hcs(url, "archive", "verify")
+    code, output = hcs_cli(url, "archive", "verify")
     assert code == 1 and len(output.strip().splitlines()) == 1
     assert output.startswith(f"Error: archive entry {target} (order-confirmation v9 email")
     assert output.rstrip().endswith("does not match its seal")
 
 
 def test_erase_prints_how_many_entries_became_unreadable_and_verify_passes(url: str) -> None:
-    code, output = _hcs(url, "archive", "erase", "--recipient", EMAIL.upper())
+    code, output = hcs_cli(url, "archive", "erase", "--recipient", EMAIL.upper())
     assert (code, output.strip()) == (0, "3 entries became unreadable")
-    assert _hcs(url, "archive", "erase", "--recipient", EMAIL)[1].strip() == (
+    assert hcs_cli(url, "archive", "erase", "--recipient", EMAIL)[1].strip() == (
         "0 entries became unreadable"
     )
-    assert _hcs(url, "archive", "verify")[0] == 0
+    assert hcs_cli(url, "archive", "verify")[0] == 0
 
 
 def test_purge_honours_a_hold_until_it_is_released(url: str) -> None:
-    old = _entry_id(url, "msg-000004")
-    assert _hcs(url, "archive", "hold", "--entry", str(old), "--reason", "claim 7")[0] == 0
-    assert _hcs(url, "archive", "purge")[1].strip() == "0 entries purged"
-    assert _hcs(url, "archive", "release", "--entry", str(old))[1].strip() == (
+    old = entry_id(url, "msg-000004")
+    assert hcs_cli(url, "archive", "hold", "--entry", str(old), "--reason", "claim 7")[0] == 0
+    assert hcs_cli(url, "archive", "purge")[1].strip() == "0 entries purged"
+    assert hcs_cli(url, "archive", "release", "--entry", str(old))[1].strip() == (
         "1 legal holds released"
     )
-    assert _hcs(url, "archive", "purge")[1].strip() == "1 entries purged (marketing 1)"
-    assert _hcs(url, "archive", "verify")[1].startswith("4 entries, 1 events and 3 payloads")
+    assert hcs_cli(url, "archive", "purge")[1].strip() == "1 entries purged (marketing 1)"
+    assert hcs_cli(url, "archive", "verify")[1].startswith("4 entries, 1 events and 3 payloads")
 
 
 def test_a_hold_needs_an_entry_or_a_recipient(url: str) -> None:
-    code, output = _hcs(url, "archive", "hold")
+    code, output = hcs_cli(url, "archive", "hold")
     assert code == 1 and output.startswith("Error: hold: name either one entry or one recipient")
 
 
 def test_export_writes_a_zip_of_a_recipients_entries(url: str, tmp_path: Path) -> None:
     out = tmp_path / "evidence.zip"
-    code, output = _hcs(url, "archive", "export", "--recipient", EMAIL, "--out", str(out))
+    code, output = hcs_cli(url, "archive", "export", "--recipient", EMAIL, "--out", str(out))
     assert (code, output.strip()) == (0, f"3 entries exported to {out}")
     with zipfile.ZipFile(out) as archive:
         assert len(archive.read("entries.jsonl").splitlines()) == 3
@@ -124,7 +93,7 @@ def test_export_writes_a_zip_of_a_recipients_entries(url: str, tmp_path: Path) -
 
 def test_another_master_key_is_refused_in_one_line(url: str, tmp_path: Path) -> None:
     out = tmp_path / "evidence.zip"
-    code, output = _hcs(url, "archive", "export", "--out", str(out), master=b"\x02" * 32)
+    code, output = hcs_cli(url, "archive", "export", "--out", str(out), master=b"\x02" * 32)
     assert code == 1 and output.startswith("Error: this key was wrapped under master key")
 
 
@@ -134,24 +103,24 @@ NEW_MASTER = hashlib.sha256(b"cli master, rotated").digest()
 def test_rotate_key_rewraps_in_batches_then_the_old_key_can_go(url: str, tmp_path: Path) -> None:
     new_id = Keyring.from_master(NEW_MASTER).master_id
     rotate = ("archive", "rotate-key", "--batch-size", "1")
-    code, output = _hcs(url, *rotate, master=NEW_MASTER, previous=(MASTER,))
+    code, output = hcs_cli(url, *rotate, master=NEW_MASTER, previous=(MASTER,))
     assert (code, output.strip()) == (0, f"2 subject keys re-wrapped under master key {new_id}")
-    code, output = _hcs(url, *rotate, master=NEW_MASTER, previous=(MASTER,))
+    code, output = hcs_cli(url, *rotate, master=NEW_MASTER, previous=(MASTER,))
     assert (code, output.strip()) == (0, f"0 subject keys re-wrapped under master key {new_id}")
     # The old key is gone from the configuration: everything verifies, reads and is found.
-    assert _hcs(url, "archive", "verify", master=NEW_MASTER)[0] == 0
+    assert hcs_cli(url, "archive", "verify", master=NEW_MASTER)[0] == 0
     out = tmp_path / "evidence.zip"
     args = ("archive", "export", "--recipient", EMAIL, "--out", str(out))
-    assert _hcs(url, *args, master=NEW_MASTER) == (0, f"3 entries exported to {out}\n")
+    assert hcs_cli(url, *args, master=NEW_MASTER) == (0, f"3 entries exported to {out}\n")
     with zipfile.ZipFile(out) as archive:
         assert sum(name.endswith(".eml") for name in archive.namelist()) == 3
     # Rotated keys no longer open with the old master key alone.
-    code, output = _hcs(url, "archive", "export", "--out", str(out))
+    code, output = hcs_cli(url, "archive", "export", "--out", str(out))
     assert code == 1 and f"wrapped under master key {new_id}" in output
 
 
 def test_rotate_key_without_the_old_key_exits_with_one_line(url: str, tmp_path: Path) -> None:
-    code, output = _hcs(url, "archive", "rotate-key", master=NEW_MASTER)
+    code, output = hcs_cli(url, "archive", "rotate-key", master=NEW_MASTER)
     assert code == 1 and len(output.strip().splitlines()) == 1
     assert output.startswith(
         f"Error: 2 subject keys are wrapped under master key {KEYS.master_id}, which is not "
@@ -160,4 +129,4 @@ def test_rotate_key_without_the_old_key_exits_with_one_line(url: str, tmp_path: 
     # Nothing changed: the old key alone still opens every entry.
     out = tmp_path / "evidence.zip"
     args = ("archive", "export", "--recipient", EMAIL, "--out", str(out))
-    assert _hcs(url, *args) == (0, f"3 entries exported to {out}\n")
+    assert hcs_cli(url, *args) == (0, f"3 entries exported to {out}\n")

@@ -92,7 +92,7 @@ def test_a_database_outage_is_a_503_and_writes_nothing(
     assert refused.get_json() == {
         "code": 503,
         "status": "Service Unavailable",
-        "message": "the database is unavailable; nothing was saved, try again",
+        "message": "the database is unavailable and this request did not complete; try again",
     }
     assert health.status_code == 503
     assert health.get_json()["status"] == "unavailable" and health.get_json()["down"] == [

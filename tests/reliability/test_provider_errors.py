@@ -24,7 +24,7 @@ from tests.support.world import World
 @pytest.fixture
 def world(make_sending_world: Callable[..., World]) -> World:
     return make_sending_world(
-        provider_options={"HCS_CHAT_FALLBACK_PROVIDER": "outbox", "HCS_FAILOVER_AFTER": "3"}
+        environ={"HCS_CHAT_FALLBACK_PROVIDER": "outbox", "HCS_FAILOVER_AFTER": "3"}
     )
 
 

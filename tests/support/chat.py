@@ -11,6 +11,7 @@ from typing import Any
 
 from werkzeug import Request, Response
 
+from hcs.infrastructure.delivery import read_delivery
 from tests.support.world import World
 
 SECRET = "chat-secret"
@@ -52,9 +53,13 @@ class ChatPlatform:
 
 def chat_fields(chat_url: str, **fields: Any) -> dict[str, Any]:
     """Settings fields that send chat to the platform at `chat_url`, with `fields` over them."""
-    options = {"HCS_CHAT_WEBHOOK_URL": chat_url, "HCS_CHAT_WEBHOOK_SECRET": SECRET}
-    options.update(fields.pop("provider_options", {}))
-    return {"chat_provider": "webhook", "provider_options": options, **fields}
+    environ = {
+        "HCS_CHAT_PROVIDER": "webhook",
+        "HCS_CHAT_WEBHOOK_URL": chat_url,
+        "HCS_CHAT_WEBHOOK_SECRET": SECRET,
+        **fields.pop("environ", {}),
+    }
+    return {"delivery": read_delivery(environ), **fields}
 
 
 def publish_chat_template(world: World, key: str = "order-chat") -> None:

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from hcs import jobs
 from hcs.archive.models import ArchiveEntry
+from hcs.channels.letter import close_renderers
 from hcs.cli.seeding import load_demo
-from hcs.dispatch.finishing import close_renderers
 from hcs.governance import authoring
 from hcs.http.auth import limiter
 from hcs.infrastructure.db import transaction

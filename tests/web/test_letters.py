@@ -13,8 +13,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from hcs.audit import AuditEntry
+from hcs.channels.letter import close_renderers
 from hcs.cli.seeding import load_demo
-from hcs.dispatch.finishing import close_renderers
 from hcs.http.web.pages.editor import FRAME_POLICY
 from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import build_worker

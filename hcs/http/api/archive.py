@@ -12,10 +12,12 @@ from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields, validate
 
 from hcs import archive
+from hcs.archive.errors import NoCheckpoint
 from hcs.errors import PermissionDenied
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, services
+from hcs.sealing import checkpoints
 from templates_store.models import CATEGORIES, CHANNELS
 
 blp = Blueprint(
@@ -116,6 +118,32 @@ class Entries(MethodView):
         session.commit()
         pagination_parameters.item_count = total
         return [archive.clear_fields(entry) for entry in entries]
+
+
+class CheckpointOut(Schema):
+    log = fields.String()
+    size = fields.Integer()
+    root = fields.String(metadata={"description": "hex SHA-256 of the RFC 9162 tree"})
+    signed_at = fields.DateTime()
+    checkpoint = fields.String(metadata={"description": "the C2SP signed note, verbatim"})
+
+
+@blp.route("/checkpoint")
+class LatestCheckpoint(MethodView):
+    @allow("read", "auditor", "admin")
+    @blp.response(200, CheckpointOut)
+    def get(self) -> dict[str, Any]:
+        """The archive's latest signed checkpoint (tree size, root, time, Ed25519 signature)."""
+        latest = checkpoints.latest_checkpoint(db_session(), archive.ArchiveEntry.seal_log)
+        if latest is None:
+            raise NoCheckpoint("the archive has no signed checkpoint yet (HCS_SEAL_SIGNING_KEY)")
+        return {
+            "log": latest.log,
+            "size": latest.size,
+            "root": latest.root,
+            "signed_at": latest.signed_at,
+            "checkpoint": latest.note,
+        }
 
 
 @blp.route("/<int:entry_id>")

@@ -1,0 +1,48 @@
+"""Addresses as a message's `to` holds them, checked and normalised."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from channels.errors import InvalidRecipient
+from channels.sms import normalise_phone
+from templates_store.errors import ValidationFailed
+
+
+def address_lines(to: Mapping[str, Any]) -> list[str]:
+    """A postal address as printable lines (a list, or one string with newlines)."""
+    address = to.get("address")
+    lines = address.splitlines() if isinstance(address, str) else address
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise ValidationFailed({"to.address": ["must be a list of lines or one string"]})
+    cleaned = [line.strip() for line in lines if line.strip()]
+    if not 2 <= len(cleaned) <= 8:
+        raise ValidationFailed({"to.address": ["needs between 2 and 8 lines"]})
+    return cleaned
+
+
+def required(to: Mapping[str, Any], field: str, channel: str) -> str:
+    """The text in `to[field]`; a channel cannot send without it."""
+    value = to.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed({f"to.{field}": [f"is required for the {channel} channel"]})
+    return value
+
+
+def normal_email(value: str) -> str:
+    """An email address, normalised and lower-cased (no DNS lookup)."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationFailed({"to.email": [str(exc)]}) from exc
+
+
+def normal_phone(value: str) -> str:
+    """A phone number in E.164."""
+    try:
+        return normalise_phone(value)
+    except InvalidRecipient as exc:
+        raise ValidationFailed({"to.phone": [f"{exc}; use E.164, e.g. +447400123456"]}) from exc

@@ -1,0 +1,135 @@
+"""Email in the registry: SMTP, SendGrid or the outbox; brand senders and one-click unsubscribe."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from channels.core import Category, Issue, SendResult
+from channels.email import (
+    EMAIL_PROVIDERS,
+    EmailChannel,
+    EmailContent,
+    EmailProvider,
+    EmailSettings,
+    PreparedEmail,
+    to_eml,
+    unsubscribe_url,
+    validate_email,
+)
+from hcs.channels.addresses import normal_email, required
+from hcs.channels.entry import Finishing, Outgoing, build_provider
+from hcs.infrastructure.config import Settings
+from hcs.infrastructure.delivery import EmailOptions, ProviderConfig
+from templates_store.closure import resolve_closure
+from templates_store.composing import Rendered, brand_of
+from templates_store.models import TemplateVersion
+
+# Previews check the author's content, not a brand's sender.
+PREVIEW_SENDER = EmailSettings(
+    from_address="preview@hcs.invalid", unsubscribe_base_url="https://unsubscribe.invalid/"
+)
+DEFAULT_SENDER = "no-reply@hcs.example"
+
+
+def unsubscribe_secret(settings: Settings) -> bytes:
+    """The key that signs one-click unsubscribe tokens, derived from the secret key."""
+    return hashlib.sha256(b"hcs-unsubscribe\0" + settings.secret_key.encode()).digest()
+
+
+def content_of(parts: Mapping[str, Any]) -> EmailContent:
+    """The rendered subject, HTML and optional text part."""
+    return EmailContent(parts["subject"], parts["html"], parts.get("text"))
+
+
+@dataclass(frozen=True)
+class EmailOutlet:
+    """Email through one provider; the sender is the brand's unless `HCS_EMAIL_FROM` is set."""
+
+    name: str
+    provider: EmailProvider
+    settings: Settings
+    secret: bytes
+    content_type: str = "message/rfc822"
+
+    def sender(self, brand: Mapping[str, Any]) -> EmailSettings:
+        """The brand's sender, with the platform's one-click unsubscribe endpoint."""
+        options = self.settings.delivery.email
+        return EmailSettings(
+            from_address=options.from_address or brand.get("from_address") or DEFAULT_SENDER,
+            from_name=options.from_name or brand.get("from_name"),
+            unsubscribe_base_url=f"{self.settings.public_url}/unsubscribe",
+            unsubscribe_secret=self.secret,
+        )
+
+    def finish(
+        self, session: Session, version: TemplateVersion, message: Outgoing, rendered: Rendered
+    ) -> Finishing:
+        """The exact .eml of the message, from its brand's sender."""
+        brand = brand_of(resolve_closure(session, version))
+        prepared = EmailChannel(self.sender(brand), self.provider).prepare(
+            content_of(rendered.parts),
+            message.recipient,
+            Category(message.category),
+            reference=message.reference,
+            now=message.created_at,
+            recipient_name=message.to.get("name"),
+        )
+        return Finishing(prepared, to_eml(prepared))
+
+    def send(self, prepared: PreparedEmail) -> SendResult:
+        """Hand the mail to the provider."""
+        return self.provider.send(prepared)
+
+
+class EmailEntry:
+    """The email channel."""
+
+    name = "email"
+    recipient_field = "email"
+    renders_isolated = False
+    displays_html = True
+
+    def options(self, settings: Settings) -> EmailOptions:
+        """`HCS_EMAIL_PROVIDER`, `HCS_EMAIL_FALLBACK_PROVIDER`, `HCS_EMAIL_FROM[_NAME]`."""
+        return settings.delivery.email
+
+    def outlet(self, settings: Settings, provider: str) -> EmailOutlet:
+        """Email through `provider`."""
+        delivery = settings.delivery
+        configs: dict[str, ProviderConfig] = {
+            "outbox": delivery.outbox,
+            "smtp": delivery.smtp,
+            "sendgrid": delivery.sendgrid,
+        }
+        built = build_provider(
+            EMAIL_PROVIDERS, configs, provider, settings, channel=self.name, title="email"
+        )
+        return EmailOutlet(provider, built, settings, unsubscribe_secret(settings))
+
+    def recipient_key(self, to: Mapping[str, Any]) -> str:
+        """The address, normalised and lower-cased."""
+        return normal_email(required(to, "email", self.name))
+
+    def issues(self, category: Category, parts: Mapping[str, Any]) -> list[Issue]:
+        """Subject, header and unsubscribe-link findings."""
+        return validate_email(PREVIEW_SENDER, content_of(parts), category)
+
+    def preview_extras(self, rendered: Rendered) -> dict[str, Any]:
+        """Nothing beyond the parts."""
+        return {}
+
+    def render_extras(self, message: Outgoing, settings: Settings) -> dict[str, Any]:
+        """The recipient's signed unsubscribe link, for the body."""
+        url = unsubscribe_url(
+            f"{settings.public_url}/unsubscribe",
+            unsubscribe_secret(settings),
+            message.recipient,
+            message.category,
+            now=message.created_at,
+        )
+        return {"unsubscribe_url": url}
