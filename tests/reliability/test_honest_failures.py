@@ -15,6 +15,7 @@ from werkzeug import Request, Response
 from hcs.dispatch.providers import build_providers
 from hcs.dispatch.rounds import Outcome, claim, process
 from hcs.infrastructure.config import parse_duration
+from hcs.infrastructure.delivery import read_delivery
 from hcs.messages.models import Message, OutboxEntry
 from templates_store.orm import utcnow
 from tests.support.flows import ORDER, published
@@ -38,18 +39,20 @@ def email_world(
 
     def build(host: str, **options: str) -> World:
         world = make_world(
-            email_provider="sendgrid",
-            provider_options={
-                "SENDGRID_API_KEY": "SG.test",
-                "HCS_SENDGRID_HOST": host.rstrip("/"),
-                "HCS_SENDGRID_TIMEOUT": "0.3",
-                "HCS_EMAIL_FALLBACK_PROVIDER": "smtp",
-                "HCS_SMTP_HOST": smtp_sink.host,
-                "HCS_SMTP_PORT": str(smtp_sink.port),
-                "HCS_SMTP_STARTTLS": "0",
-                "HCS_FAILOVER_AFTER": "2",
-                **options,
-            },
+            delivery=read_delivery(
+                {
+                    "HCS_EMAIL_PROVIDER": "sendgrid",
+                    "SENDGRID_API_KEY": "SG.test",
+                    "HCS_SENDGRID_HOST": host.rstrip("/"),
+                    "HCS_SENDGRID_TIMEOUT": "0.3",
+                    "HCS_EMAIL_FALLBACK_PROVIDER": "smtp",
+                    "HCS_SMTP_HOST": smtp_sink.host,
+                    "HCS_SMTP_PORT": str(smtp_sink.port),
+                    "HCS_SMTP_STARTTLS": "0",
+                    "HCS_FAILOVER_AFTER": "2",
+                    **options,
+                }
+            )
         )
         published(world)
         return world
