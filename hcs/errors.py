@@ -42,7 +42,18 @@ class MissingRole(PermissionDenied):
 
 
 class SeparationOfDuties(PermissionDenied):
-    """An approval the four-eyes rule forbids: one's own version, or a second stage."""
+    """An approval the four-eyes rule forbids: a version one changed, or a second stage."""
+
+    rule = "SeparationOfDuties"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"SeparationOfDuties: {message}")
+
+
+class NotInGroup(PermissionDenied):
+    """A reviewer deciding a stage held by a group they do not belong to (403)."""
+
+    rule = "ReviewerGroup"
 
 
 class SignoffRequired(HcsError):
@@ -117,6 +128,7 @@ __all__ = [
     "PermissionDenied",
     "RenderError",
     "SandboxViolation",
+    "NotInGroup",
     "SeparationOfDuties",
     "SignoffRequired",
     "TemplateProblem",

@@ -32,6 +32,19 @@ class VersionMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None]
+    # Everyone who changed the version (its creator, each editor, its submitter), in order.
+    contributors: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    @property
+    def changed_by(self) -> list[str]:
+        """The author and every contributor, each once, in the order they came."""
+        seen: dict[str, None] = {self.author: None}
+        seen.update(dict.fromkeys(self.contributors or []))
+        return list(seen)
+
+    def add_contributor(self, who: str) -> None:
+        """Record that `who` changed (or submitted) this version."""
+        self.contributors = list(dict.fromkeys([*self.changed_by, who]))
 
     @property
     def is_frozen(self) -> bool:

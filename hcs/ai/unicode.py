@@ -83,6 +83,17 @@ def hidden_characters(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def made_visible(text: str) -> str:
+    """Each invisible character and odd space shown as `⟨U+200B⟩`, for a person to read."""
+    if text.isascii():
+        return text
+
+    def shown(match: re.Match[str]) -> str:
+        return f"⟨U+{ord(match.group()):04X}⟩"
+
+    return _SPACES.sub(shown, _hidden_class().sub(shown, text))
+
+
 def strip_hidden(text: str) -> str:
     """The text without any hidden character (soft hyphens included), for data sent to a model."""
     return text if text.isascii() else _hidden_class().sub("", text)

@@ -19,7 +19,8 @@ def _when(key: ApiKey) -> str:
 
 def _line(key: ApiKey) -> str:
     owner = key.user.email if key.user else "system"
-    return f"{key.name}\t{key.prefix}\t{','.join(key.scopes)}\t{owner}\t{_when(key)}"
+    test = "\ttest" if key.is_test else ""
+    return f"{key.name}\t{key.prefix}\t{','.join(key.scopes)}\t{owner}\t{_when(key)}{test}"
 
 
 @click.group()
@@ -31,14 +32,21 @@ def apikeys() -> None:
 @click.option("--name", required=True)
 @click.option("--scopes", required=True, help="Comma-separated: send,read,templates,...")
 @click.option("--user", "user_email", help="The key acts as this person (their roles).")
-def create(name: str, scopes: str, user_email: str | None) -> None:
+@click.option("--test", "is_test", is_flag=True, help="Its messages never reach a provider.")
+def create(name: str, scopes: str, user_email: str | None, is_test: bool) -> None:
     """Make a key and print it once; only its hash is kept."""
     wanted = [scope.strip() for scope in scopes.split(",") if scope.strip()]
     with unit_of_work(settings()) as session:
         key, plaintext = create_api_key(
-            session, name=name, scopes=wanted, user_email=user_email, actor=cli_actor()
+            session,
+            name=name,
+            scopes=wanted,
+            user_email=user_email,
+            actor=cli_actor(),
+            is_test=is_test,
         )
-    click.echo(f"created API key {key.name} ({', '.join(key.scopes)})")
+    kind = "test API key" if is_test else "API key"
+    click.echo(f"created {kind} {key.name} ({', '.join(key.scopes)})")
     click.echo(f"key (shown once, store it now): {plaintext}")
 
 

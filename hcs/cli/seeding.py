@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from hcs.governance import authoring
 from hcs.governance.kinds import policy_of
 from hcs.identity import create_user, ensure_admin
-from hcs.identity.users import find_user
+from hcs.identity.groups import change_groups
+from hcs.identity.users import find_user, get_user
 from templates_store.files import import_all
 from templates_store.models import Template
 
@@ -25,7 +26,8 @@ def demo_directory() -> Path:
     return Path(str(resources.files("templates_store") / "demo"))
 
 
-def _reviewer(session: Session, stage: str) -> str:
+def _reviewer(session: Session, stage: str, group: str) -> str:
+    """The demo reviewer of a stage, a member of the group that holds it."""
     email = f"{stage}.reviewer@hcs.example"
     if find_user(session, email) is None:
         create_user(
@@ -33,15 +35,19 @@ def _reviewer(session: Session, stage: str) -> str:
             email=email,
             roles=["reviewer"],
             name=f"Demo {stage} reviewer",
+            groups=[group],
             actor="hcs init",
         )
+    elif group not in get_user(session, email).groups:
+        change_groups(session, email, add=[group], actor="hcs init")
     return email
 
 
 def _through_review(session: Session, kind: str, key: str, number: int) -> None:
     """Submit, approve each stage with its own demo reviewer, and publish."""
     version = authoring.submit(session, kind, key, number, actor=DEMO_AUTHOR)
-    for stage in policy_of(session, kind, version).stage_names:
+    policy = policy_of(session, kind, version)
+    for stage in policy.stage_names:
         authoring.decide(
             session,
             kind,
@@ -49,10 +55,12 @@ def _through_review(session: Session, kind: str, key: str, number: int) -> None:
             number,
             approve=True,
             comment="Demo content, reviewed.",
-            actor=_reviewer(session, stage),
+            actor=_reviewer(session, stage, policy.group_of(stage)),
             roles={"reviewer"},
         )
-    authoring.publish(session, kind, key, number, actor=_reviewer(session, "legal"))
+    authoring.publish(
+        session, kind, key, number, actor=f"{policy.stage_names[0]}.reviewer@hcs.example"
+    )
 
 
 def load_demo(session: Session) -> list[str]:

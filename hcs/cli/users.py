@@ -17,8 +17,11 @@ from hcs.identity import (
     set_password,
     set_roles,
 )
+from hcs.identity.groups import change_groups
+from hcs.identity.models import GROUPS
 
 ROLE_HELP = f"Repeatable; one of {', '.join(ROLES)}."
+GROUP_HELP = f"Repeatable; a reviewer group ({', '.join(GROUPS)}, or one an admin names)."
 
 
 def cli_actor() -> str:
@@ -44,13 +47,23 @@ def users() -> None:
 @click.option("--role", "roles", multiple=True, required=True, help=ROLE_HELP)
 @click.option("--password", help="Default: a generated one, printed once.")
 @click.option("--name", default="", help="The person's name, for display.")
-def create(email: str, roles: tuple[str, ...], password: str | None, name: str) -> None:
-    """Add a person with one or more roles."""
+@click.option("--group", "groups", multiple=True, help=GROUP_HELP)
+def create(
+    email: str, roles: tuple[str, ...], password: str | None, name: str, groups: tuple[str, ...]
+) -> None:
+    """Add a person with one or more roles (and, for reviewers, their groups)."""
     with unit_of_work(settings()) as session:
         user, generated = create_user(
-            session, email=email, roles=roles, password=password, name=name, actor=cli_actor()
+            session,
+            email=email,
+            roles=roles,
+            password=password,
+            name=name,
+            groups=groups,
+            actor=cli_actor(),
         )
-    click.echo(f"created {user.email} ({', '.join(user.roles)})")
+    held = f"; groups {', '.join(user.groups)}" if user.groups else ""
+    click.echo(f"created {user.email} ({', '.join(user.roles)}{held})")
     if generated:
         click.echo(f"password (shown once): {generated}")
 
@@ -71,6 +84,17 @@ def roles_command(email: str, roles: tuple[str, ...]) -> None:
     with unit_of_work(settings()) as session:
         user = set_roles(session, email, roles, actor=cli_actor())
     click.echo(f"{user.email}: {', '.join(user.roles)}")
+
+
+@users.command("groups")
+@click.argument("email")
+@click.option("--add", "add", multiple=True, help="Repeatable; a group to join.")
+@click.option("--remove", "remove", multiple=True, help="Repeatable; a group to leave.")
+def groups_command(email: str, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+    """Put a person into reviewer groups and take them out of others."""
+    with unit_of_work(settings()) as session:
+        user = change_groups(session, email, add=add, remove=remove, actor=cli_actor())
+    click.echo(f"{user.email}: groups {', '.join(user.groups) or '(none)'}")
 
 
 @users.command("disable")

@@ -33,6 +33,7 @@ def ai_provenance(session: Session, message: Message) -> dict[str, Any] | None:
         "signed_off_at": item.decided_at.isoformat() if item.decided_at else None,
         "batch": item.batch,
         "edits": item.edits,
+        "acknowledged": item.acknowledged,
         "comment": item.comment,
         "generated_at": item.created_at.isoformat(),
         "disclosure": {"block": DISCLOSURE_BLOCK, "version": disclosure.number}

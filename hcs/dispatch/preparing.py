@@ -22,6 +22,7 @@ from channels.errors import ChannelError
 from hcs.dispatch.finishing import Finished, finish
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.recall import hold
+from hcs.dispatch.tampering import TAMPERED, is_tampered, note_tampered
 from hcs.dispatch.transitions import Outcome, close, move, record_event
 from hcs.messages import telemetry
 from hcs.messages.models import Message, OutboxEntry
@@ -47,6 +48,7 @@ class Ready:
     channel: str
     providers: Providers
     finished: Finished
+    is_test: bool = False  # sent with a test key: recorded as sent, never handed to a provider
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ def _decide(
     if retired_at is not None or status not in SENDABLE:
         reason = f"version {message.version_number} of {message.template_key!r} is {status.value}"
         return {"action": "fail", "reason": reason}
+    if is_tampered(session, kept[message.version_id]):
+        return {"action": "fail", "reason": TAMPERED}
     try:
         return _finish(session, message, providers)
     except (TemplateStoreError, ChannelError) as exc:
@@ -174,6 +178,8 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         close(session, entry)
         return Outcome(message.id, message.status, plan.reason)
     if action == "fail":
+        if plan.reason == TAMPERED:
+            note_tampered(session, message, session.get_one(TemplateVersion, message.version_id))
         move(session, message.id, Move.FAIL, detail={"reason": plan.reason}, reason=plan.reason)
         close(session, entry, plan.reason)
         return Outcome(message.id, MessageStatus.FAILED, plan.reason)
@@ -183,7 +189,9 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         assert plan.needs is not None
         return Waiting(entry.id, plan.providers, plan.needs)
     assert plan.finished is not None
-    return Ready(entry.id, message.id, message.channel, plan.providers, plan.finished)
+    return Ready(
+        entry.id, message.id, message.channel, plan.providers, plan.finished, message.is_test
+    )
 
 
 def apply_all(session: Session, plans: Sequence[Plan]) -> list[Prepared]:

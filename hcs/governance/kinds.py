@@ -58,7 +58,7 @@ class Kind:
     draft: Callable[[Session, str, str, Mapping[str, Any]], Version]  # session, key, author, body
     edit: Callable[[Session, str, int, Mapping[str, Any]], Version]
     freeze: Callable[[Session, str, int], Version]
-    publish: Callable[[Session, str, int], Published]
+    publish: Callable[..., Published]  # session, key, number (a template: replaces=)
     created_facts: Callable[[Any], Facts] = _no_facts  # the `after` of `<kind>.create`
     draft_facts: Callable[[Any], Facts] = _no_facts  # the `detail` of `<kind>.draft`
     frozen_facts: Callable[[Any], Facts] = _no_facts  # the `after` of `<kind>.submit`

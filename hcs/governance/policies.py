@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from hcs.ai.topics import TOPICS
 from hcs.audit import record
 from hcs.governance.models import ApprovalPolicy
-from hcs.identity.models import ROLES
+from hcs.identity.models import ROLES, bad_groups
 from templates_store.errors import NotFound, ValidationFailed
 from templates_store.models import CATEGORIES
 
@@ -50,6 +50,11 @@ class Policy:
         """The stages in the order they must approve."""
         return [stage["name"] for stage in self.stages]
 
+    def group_of(self, name: str) -> str:
+        """The reviewer group that holds a stage (by default, the group named like it)."""
+        stage = self.stage(name)
+        return stage.get("group") or stage["name"]
+
     def stage(self, name: str) -> dict[str, str]:
         """One stage by name, or `NotFound`."""
         for stage in self.stages:
@@ -59,7 +64,7 @@ class Policy:
 
 
 def _stages(*names: str) -> list[dict[str, str]]:
-    return [{"name": name, "role": "reviewer"} for name in names]
+    return [{"name": name, "role": "reviewer", "group": name} for name in names]
 
 
 _STRICT = {
@@ -85,9 +90,10 @@ DEFAULTS: dict[str, Policy] = {
 
 
 def _from_row(row: ApprovalPolicy) -> Policy:
+    stages = [{**stage, "group": stage.get("group") or stage["name"]} for stage in row.stages]
     return Policy(
         row.category,
-        row.stages,
+        stages,
         row.review_days,
         row.checks,
         row.link_domains,
@@ -119,8 +125,18 @@ def _check_stages(stages: Any) -> list[dict[str, str]]:
             raise ValidationFailed({f"stages.{index}.role": [f"must be one of {', '.join(ROLES)}"]})
         if stage["name"] in names:
             raise ValidationFailed({f"stages.{index}.name": ["appears twice"]})
+        if bad_groups([stage.get("group") or str(stage["name"]).strip()]):
+            message = "a group name: lower-case letters, digits, - and _ (default: the name)"
+            raise ValidationFailed({f"stages.{index}.group": [message]})
         names.add(stage["name"])
-    return [{"name": str(s["name"]).strip(), "role": s["role"]} for s in stages]
+    return [
+        {
+            "name": str(s["name"]).strip(),
+            "role": s["role"],
+            "group": s.get("group") or str(s["name"]).strip(),
+        }
+        for s in stages
+    ]
 
 
 def _check_checks(checks: Any) -> dict[str, str]:

@@ -30,8 +30,10 @@ class PendingReview:
     submitted_at: datetime | None
 
 
-def review_queue(session: Session, roles: Collection[str] | None = None) -> list[PendingReview]:
-    """Versions in review whose next stage one of `roles` decides (all when `roles` is None)."""
+def review_queue(
+    session: Session, roles: Collection[str] | None = None, groups: Collection[str] | None = None
+) -> list[PendingReview]:
+    """Versions in review whose next stage `roles` and `groups` decide (all when None)."""
     queue = []
     for kind in KINDS.values():
         model = kind.version_model
@@ -41,7 +43,8 @@ def review_queue(session: Session, roles: Collection[str] | None = None) -> list
             if stage is None:
                 continue
             role = policy.stage(stage)["role"]
-            if roles is None or role in roles:
+            held = groups is None or policy.group_of(stage) in groups
+            if (roles is None or role in roles) and held:
                 queue.append(
                     PendingReview(
                         kind.name,

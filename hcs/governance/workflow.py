@@ -11,22 +11,30 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hcs.ai.slots import check_slots
-from hcs.errors import PermissionDenied, SeparationOfDuties
+from hcs.errors import NotInGroup, PermissionDenied, SeparationOfDuties
 from hcs.governance.checks import blocking, run_checks
 from hcs.governance.models import Approval
 from hcs.governance.policies import Policy, policy_for
+from hcs.identity.groups import groups_of
 from templates_store import versioning
-from templates_store.closure import resolve_closure
+from templates_store.closure import resolve_closure, verify_closure
 from templates_store.errors import Conflict, ValidationFailed
 from templates_store.lookup import get_template, get_version
 from templates_store.models import Template, TemplateVersion, VersionMixin
 from templates_store.orm import utcnow
 from templates_store.status import SENDABLE, Status
+
+
+class Unset:
+    """The value of an expectation nobody gave."""
+
+
+UNSET = Unset()
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,11 @@ def _check_reviewer(
     if reviewer.lower() == version.author.lower():
         raise SeparationOfDuties(
             f"you wrote version {version.number}; another reviewer must decide on it"
+        )
+    if reviewer.lower() in {who.lower() for who in version.changed_by}:
+        raise SeparationOfDuties(
+            f"you changed version {version.number} (edited or submitted it); "
+            "a reviewer who did not must decide on it"
         )
     earlier = next((a for a in decided if a.reviewer.lower() == reviewer.lower()), None)
     if earlier is not None:
@@ -108,6 +121,11 @@ def decide_stage(
     role = policy.stage(current)["role"]
     if role not in roles:
         raise PermissionDenied(f"stage {current!r} is decided by the {role} role")
+    group = policy.group_of(current)
+    if group not in groups_of(session, reviewer):
+        raise NotInGroup(
+            f"stage {current!r} is held by the group {group!r}; you are not a member of it"
+        )
     decision = Approval(
         subject_type=subject_type,
         subject_id=version.id,
@@ -127,6 +145,22 @@ def decide_stage(
         version.move_to(Status.APPROVED)
     session.flush()
     return decision
+
+
+def check_closure(session: Session, version: VersionMixin, shown: str | None) -> None:
+    """Refuse a decision on a template version whose closure is not the one the reviewer saw."""
+    if not isinstance(version, TemplateVersion) or version.closure_hash is None:
+        return
+    if shown is not None and shown != version.closure_hash:
+        raise Conflict(
+            f"the closure hash you saw ({shown}) is not version {version.number}'s "
+            f"({version.closure_hash}); reload it and review again"
+        )
+    if not verify_closure(session, version):
+        raise Conflict(
+            f"version {version.number}'s content no longer matches its closure hash "
+            f"{version.closure_hash}: it was changed after it was submitted"
+        )
 
 
 def check_pins_approved(session: Session, version: TemplateVersion) -> None:
@@ -163,19 +197,52 @@ def freeze_template(session: Session, key: str, number: int) -> TemplateVersion:
     return versioning.submit(session, key, number)
 
 
+def check_approved_by_others(session: Session, subject_type: str, version: VersionMixin) -> None:
+    """Refuse to publish a version that one of the people who changed it approved."""
+    changed = {who.lower() for who in version.changed_by}
+    own = [
+        a
+        for a in approvals_of(session, subject_type, version.id)
+        if a.decision == "approved" and a.reviewer.lower() in changed
+    ]
+    if own:
+        raise SeparationOfDuties(
+            f"stage {own[0].stage!r} of version {version.number} was approved by "
+            f"{own[0].reviewer}, who changed it; it cannot be published"
+        )
+
+
 def swap_published(
-    session: Session, versions: Sequence[VersionMixin], version: VersionMixin
+    session: Session,
+    versions: Sequence[VersionMixin],
+    version: VersionMixin,
+    replaces: int | None | Unset = UNSET,
 ) -> VersionMixin | None:
-    """Publish an approved (or superseded) version; the one published before is superseded."""
+    """Publish an approved (or superseded) version; the one published before is superseded.
+
+    `replaces` is the published version the caller saw (None: none): another one is a Conflict,
+    and so is a publish that lost a race to another (a conditional update of the current one).
+    """
     if version.status not in (Status.APPROVED, Status.SUPERSEDED):
         raise Conflict(
             f"version {version.number} is {version.status.value}; "
             "only approved versions can be published"
         )
     current = next((v for v in versions if v.status is Status.PUBLISHED), None)
+    seen = current.number if current else None
+    if not isinstance(replaces, Unset) and replaces != seen:
+        now = f"version {seen} is published" if seen else "no version is published"
+        raise Conflict(f"{now}, not {replaces}: someone else published just now; reload")
     if current is not None:
-        current.move_to(Status.SUPERSEDED)
-        session.flush()  # one published version at a time, even inside the transaction
+        model = type(current)
+        moved = session.execute(
+            update(model)
+            .where(model.id == current.id, model.status == Status.PUBLISHED)
+            .values(status=Status.SUPERSEDED)
+            .execution_options(synchronize_session="fetch")
+        )
+        if not moved.rowcount:  # type: ignore[attr-defined]
+            raise Conflict(f"another version was published just now, replacing {current.number}")
     version.move_to(Status.PUBLISHED)
     return current
 
@@ -185,18 +252,23 @@ def publish_version(
 ) -> Published:
     """Publish a block or theme version: new template versions pin it from now on."""
     current = swap_published(session, versions, version)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another publish won the race
+        raise Conflict("another version was published just now") from exc
     return Published(version, current.number if current else None)
 
 
-def publish_template(session: Session, key: str, number: int) -> Published:
+def publish_template(
+    session: Session, key: str, number: int, replaces: int | None | Unset = UNSET
+) -> Published:
     """Make an approved version the one that sends; publishing an older one is a rollback."""
     template = get_template(session, key)
     if template.retired_at is not None:
         raise Conflict(f"template {key!r} is retired")
     version = get_version(session, key, number)
     was_superseded = version.status is Status.SUPERSEDED
-    current = swap_published(session, template.versions, version)
+    current = swap_published(session, template.versions, version, replaces)
     now = utcnow()
     version.published_at = now
     version.review_due_at = now + timedelta(days=policy_for(session, template.category).review_days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
-from hcs.http import api, auth, error_handlers, extensions, metrics, ops, webhooks
+from hcs.http import api, auth, error_handlers, extensions, limits, metrics, ops, webhooks
 from hcs.http.web import auth as web_auth
 from hcs.http.web import pages as web_pages
 from hcs.infrastructure.config import Settings, load_settings
@@ -18,6 +18,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=8 * 1024 * 1024)
     extensions.init_app(app, settings)
     auth.init_app(app, settings)
+    limits.init_app(app, settings)
     error_handlers.init_app(app, pages={"pages": web_pages.refusal, "auth": web_auth.refusal})
     app.register_blueprint(ops.bp)
     app.register_blueprint(web_auth.bp)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from hcs.errors import AuthenticationFailed, MissingRole
 from hcs.http.extensions import db_session
-from hcs.identity import Principal, User, authenticate, principal_for, touch_key
+from hcs.identity import Principal, User, authenticate, end_sessions, principal_for, touch_key
 from hcs.identity.models import ROLES
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import begin_read, end_read
@@ -34,6 +34,7 @@ DOCS_POLICY = (
     "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
+HSTS = "max-age=31536000; includeSubDomains"
 PAGE_POLICIES = {"/api/docs": DOCS_POLICY}
 
 
@@ -78,7 +79,8 @@ class SessionUser(UserMixin):  # type: ignore[misc]
 
     def __init__(self, user: User) -> None:
         self.principal = principal_for(user)
-        self.session_id = f"{user.id}:{_fingerprint(user)}"
+        self.user_id = user.id
+        self.session_id = f"{user.id}:{user.session_generation}:{_fingerprint(user)}"
 
     def get_id(self) -> str:
         return self.session_id
@@ -91,9 +93,11 @@ def _fingerprint(user: User) -> str:
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> SessionUser | None:
-    user_id, _, fingerprint = session_id.partition(":")
+    user_id, _, _ = session_id.partition(":")
     user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.is_active or fingerprint != _fingerprint(user):
+    # The id names the person's session generation: a sign-out, disabling or a change of roles
+    # or password raised it, and every session signed in before is over (a copied cookie too).
+    if user is None or not user.is_active or SessionUser(user).session_id != session_id:
         return None
     return SessionUser(user)
 
@@ -106,7 +110,12 @@ def sign_in(user: User) -> None:
 
 
 def sign_out() -> None:
-    """End the web session."""
+    """End this person's web sessions: this one and any copy of its cookie, on every device."""
+    if current_user.is_authenticated:
+        user = db_session().get(User, current_user.user_id)
+        if user is not None:
+            end_sessions(user)
+            db_session().commit()
     logout_user()
     session.clear()
 
@@ -193,12 +202,26 @@ def _security_headers(response: Response) -> Response:
         response.headers.setdefault("Referrer-Policy", "same-origin")
     if response.status_code == 401:
         response.headers.setdefault("WWW-Authenticate", 'Bearer realm="hcs"')
+    if current_app.config["HCS_HTTPS"]:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
+
+
+def _limit_storage(settings: Settings) -> str:
+    """Where rate-limit counters live: as set, else the Redis broker (shared), else memory."""
+    if settings.ratelimit_storage_url:
+        return settings.ratelimit_storage_url
+    return settings.broker_url if settings.broker_url.startswith("redis") else "memory://"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Sessions, CSRF, login rate limits and security headers for `app`."""
+    https = settings.public_url.startswith("https://") and not settings.insecure_cookies
     app.config.update(
+        HCS_HTTPS=https,
+        # Served over https, the cookie is `__Host-` prefixed: browsers then refuse it unless it
+        # is Secure, for this host only and the whole site, so no subdomain can plant one.
+        SESSION_COOKIE_NAME="__Host-session" if https else "session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings.insecure_cookies,
@@ -208,7 +231,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         # The token lives as long as the session, which expires on its own.
         WTF_CSRF_TIME_LIMIT=None,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        RATELIMIT_STORAGE_URI=_limit_storage(settings),
+        RATELIMIT_HEADERS_ENABLED=True,  # a 429 says when to retry (Retry-After)
     )
     login_manager.login_view = "auth.login"
     login_manager.init_app(app)

@@ -95,6 +95,9 @@ def as_json(exc: Exception) -> ResponseReturnValue:
     body = error_body(code, fields) if fields else error_body(code, message=message_of(exc))
     if isinstance(exc, errors.TemplateProblem) and exc.reason:
         body["reason"] = exc.reason  # render_timeout, render_limit: what a caller may act upon
+    rule = getattr(exc, "rule", None)
+    if isinstance(rule, str):  # a refusal that names the rule it applies
+        body["rule"] = rule
     return jsonify(body), code
 
 

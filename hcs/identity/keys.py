@@ -75,6 +75,7 @@ def create_api_key(
     scopes: Sequence[str],
     user_email: str | None = None,
     actor: str,
+    is_test: bool = False,
 ) -> tuple[ApiKey, str]:
     """A new key and its plaintext, which is shown once and never stored."""
     if not NAME_PATTERN.fullmatch(name):
@@ -95,10 +96,17 @@ def create_api_key(
         scopes=scopes,
         user=user,
         created_by=actor,
+        is_test=is_test,
     )
     session.add(key)
     session.flush()
-    after = {"name": name, "prefix": prefix, "scopes": scopes, "user": user.email if user else None}
+    after = {
+        "name": name,
+        "prefix": prefix,
+        "scopes": scopes,
+        "user": user.email if user else None,
+        "test": is_test,
+    }
     audit.record(
         session, actor=actor, action="apikey.create", target_type="apikey", target=name, after=after
     )
@@ -134,6 +142,7 @@ _KEY_AND_PERSON = (
         _keys.scopes,
         _keys.revoked_at,
         _keys.last_used_at,
+        _keys.is_test,
         _users.id,
         _users.email,
         _users.roles,
@@ -177,7 +186,7 @@ def authenticate(session: Session, presented: str) -> tuple[Principal, bool]:
     digest = _digest(presented.strip())
     if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
         raise AuthenticationFailed(BAD_KEY)
-    _, name, _, scopes, _, last_used_at, user_id, email, roles, is_active = row
+    _, name, _, scopes, _, last_used_at, is_test, user_id, email, roles, is_active = row
     if user_id is not None and not is_active:
         raise AuthenticationFailed(BAD_KEY)
     stale = last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
@@ -187,5 +196,6 @@ def authenticate(session: Session, presented: str) -> tuple[Principal, bool]:
         roles=frozenset(roles) if user_id is not None else frozenset(),
         scopes=frozenset(scopes),
         key_name=name,
+        is_test=is_test,
     )
     return principal, stale

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from templates_store.orm import Base, utcnow
@@ -13,6 +15,14 @@ ROLES = ("author", "reviewer", "signoff", "auditor", "admin")
 SCOPES = ("send", "read", "templates", "review", "signoff", "admin")
 # Scopes that only a person's role can back: a system key may never review or sign off.
 PERSONAL_SCOPES = frozenset({"review", "signoff"})
+# The reviewer groups every installation has; an admin makes more by naming them.
+GROUPS = ("legal", "brand", "security", "component")
+GROUP_NAME = re.compile(r"[a-z][a-z0-9_-]{0,49}")
+
+
+def bad_groups(names: Iterable[str]) -> list[str]:
+    """The names that cannot be a group (lower-case letters, digits, `-`, `_`; 1 to 50)."""
+    return [name for name in names if not GROUP_NAME.fullmatch(str(name))]
 
 
 class User(Base):
@@ -24,10 +34,14 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     roles: Mapped[list[str]] = mapped_column(JSON)
+    # The reviewer groups the person belongs to: a stage is decided by a member of its group.
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of every web session's id: raising it ends all of this person's sessions at once.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.roles}>"
@@ -48,6 +62,8 @@ class ApiKey(Base):
     created_by: Mapped[str] = mapped_column(String(254))
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # A test key's messages are rendered and recorded like live ones, never handed to a provider.
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped[User | None] = relationship(lazy="joined")
 

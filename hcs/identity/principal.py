@@ -16,6 +16,7 @@ class Principal:
     roles: frozenset[str]
     scopes: frozenset[str] | None  # None for a person in the browser: their roles decide
     key_name: str | None = None
+    is_test: bool = False  # a test key: its messages never reach a provider
 
     @property
     def is_person(self) -> bool:
@@ -33,6 +34,16 @@ class Principal:
         if self.user_id is None:
             return scope in self.scopes and scope not in PERSONAL_SCOPES
         return role in self.roles and scope in self.scopes
+
+    @property
+    def sees_all_messages(self) -> bool:
+        """Whether the message log shows this principal everyone's messages, not just its own.
+
+        Admins and auditors see all; a system key sees all only with the `admin` scope.
+        """
+        if self.user_id is None and self.scopes is not None:
+            return "admin" in self.scopes
+        return self.may("admin", "read") or self.may("auditor", "read")
 
 
 def principal_for(user: User) -> Principal:

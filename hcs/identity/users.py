@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hcs import audit
 from hcs.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
-from hcs.identity.models import ROLES, User
+from hcs.identity.models import ROLES, User, bad_groups
 from templates_store.orm import utcnow
 
 MIN_PASSWORD = 12
@@ -49,6 +49,15 @@ def check_roles(roles: Sequence[str]) -> list[str]:
     return [role for role in ROLES if role in roles]
 
 
+def check_groups(groups: Sequence[str], field: str = "groups") -> list[str]:
+    """Group names, sorted and each once; refuses a name that cannot be a group."""
+    bad = bad_groups(groups)
+    if bad:
+        message = f"{', '.join(map(str, bad))} cannot be a group name (a-z, 0-9, - and _)"
+        raise ValidationFailed({field: [message]})
+    return sorted(set(groups))
+
+
 def _check_password(password: str) -> str:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         message = f"use between {MIN_PASSWORD} and {MAX_PASSWORD} characters"
@@ -81,19 +90,27 @@ def create_user(
     roles: Sequence[str],
     password: str | None = None,
     name: str = "",
+    groups: Sequence[str] = (),
     actor: str,
 ) -> tuple[User, str | None]:
     """Add a person; returns the generated password when none was given (shown once)."""
     email = normalise_email(email)
     roles = check_roles(roles)
+    groups = check_groups(groups)
     generated = None if password is not None else secrets.token_urlsafe(18)
     password = _check_password(password if password is not None else generated or "")
     if find_user(session, email) is not None:
         raise Conflict(f"user {email} already exists")
-    user = User(email=email, name=name.strip(), roles=roles, password_hash=_hasher.hash(password))
+    user = User(
+        email=email,
+        name=name.strip(),
+        roles=roles,
+        groups=groups,
+        password_hash=_hasher.hash(password),
+    )
     session.add(user)
     session.flush()
-    after = {"email": email, "name": user.name, "roles": roles}
+    after = {"email": email, "name": user.name, "roles": roles, "groups": groups}
     audit.record(
         session, actor=actor, action="user.create", target_type="user", target=email, after=after
     )
@@ -109,6 +126,11 @@ def _keep_an_admin(session: Session, user: User) -> None:
         raise Conflict(f"{user.email} is the last active admin")
 
 
+def end_sessions(user: User) -> None:
+    """End every web session of this person (sign-out, disabling, new roles or password)."""
+    user.session_generation += 1
+
+
 def set_roles(session: Session, email: str, roles: Sequence[str], *, actor: str) -> User:
     """Replace a person's roles."""
     user = get_user(session, email)
@@ -117,6 +139,7 @@ def set_roles(session: Session, email: str, roles: Sequence[str], *, actor: str)
         _keep_an_admin(session, user)
     before = {"roles": list(user.roles)}
     user.roles = roles
+    end_sessions(user)
     audit.record(
         session,
         actor=actor,
@@ -136,6 +159,7 @@ def _set_active(session: Session, email: str, active: bool, *, actor: str) -> Us
     if not active:
         _keep_an_admin(session, user)
     user.is_active = active
+    end_sessions(user)  # re-enabling does not revive the sessions disabling ended
     audit.record(
         session,
         actor=actor,
@@ -165,6 +189,7 @@ def set_password(
     user = get_user(session, email)
     generated = None if password is not None else secrets.token_urlsafe(18)
     user.password_hash = _hasher.hash(_check_password(password or generated or ""))
+    end_sessions(user)
     audit.record(
         session, actor=actor, action="user.password", target_type="user", target=user.email
     )

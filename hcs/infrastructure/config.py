@@ -21,6 +21,17 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def _seconds(text: str) -> float:
+    """`30d`, `12h`, `90m`, `45s` or plain seconds, as seconds."""
+    units = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+    unit = units.get(text.strip()[-1:].lower(), 0.0)
+    number = text.strip()[:-1] if unit else text
+    try:
+        return float(number) * (unit or 1.0)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a duration; use e.g. 30d, 12h, 90m or 45s") from None
+
+
 def local_secret(var_dir: Path) -> str:
     """Without HCS_SECRET_KEY: a secret kept in `<var>/secret_key` (made once, mode 0600).
 
@@ -72,7 +83,8 @@ class Settings:
     ai_judge_model: str = ""
     session_hours: float = 8.0
     insecure_cookies: bool = False
-    ratelimit_storage_url: str = "memory://"
+    ratelimit_storage_url: str = ""  # empty: Redis when the broker is Redis, else memory
+    api_rate_limit: str = "6000/minute"
     # Base64 of 32 bytes; unset, the archive derives a development key from secret_key.
     archive_master_key: str = field(default="", repr=False)
     # Earlier master keys, comma-separated and newest first: they only read, until
@@ -85,14 +97,15 @@ class Settings:
     # A directory or an http(s) URL that receives every signed checkpoint.
     checkpoint_witness: str = ""
     public_url: str = "http://127.0.0.1:5000"
-    # Sign-off: batch approval needs a sample of max(min, percent of the campaign); pending
-    # messages expire after `signoff_ttl_hours`.
+    # Sign-off: a batch approval's sample is the ISO 2859-1 level II size, never below this;
+    # pending messages expire after `signoff_ttl_hours`.
     signoff_sample_min: int = 5
-    signoff_sample_percent: float = 5.0
     signoff_ttl_hours: float = 72.0
     # Imports, exports and batch approvals of more items than this run as jobs in the background,
     # their progress on the page.
     jobs_inline_limit: int = 50
+    # How far ahead a send's `send_at` may be (HCS_SEND_AT_HORIZON: 30d, 12h, 90m or seconds).
+    send_at_horizon_seconds: float = 30 * 86400.0
     # Which provider each channel sends through, and each provider's settings and credentials.
     delivery: Delivery = field(default_factory=Delivery, repr=False)
 
@@ -154,7 +167,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         session_hours=float(_env("HCS_SESSION_HOURS", "8")),
         # For plain http beyond loopback: Chromium and Firefox keep Secure cookies on 127.0.0.1.
         insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),
-        ratelimit_storage_url=_env("HCS_RATELIMIT_STORAGE_URL", "memory://"),
+        ratelimit_storage_url=_env("HCS_RATELIMIT_STORAGE_URL"),
+        api_rate_limit=_env("HCS_API_RATE_LIMIT", "6000/minute"),
         archive_master_key=_env("HCS_ARCHIVE_MASTER_KEY"),
         archive_previous_master_keys=_env("HCS_ARCHIVE_PREVIOUS_MASTER_KEYS"),
         archive_retention=_env("HCS_ARCHIVE_RETENTION"),
@@ -162,8 +176,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         checkpoint_witness=_env("HCS_CHECKPOINT_WITNESS"),
         public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),
-        signoff_sample_percent=float(_env("HCS_SIGNOFF_SAMPLE_PERCENT", "5")),
         signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
         jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),
+        send_at_horizon_seconds=_seconds(_env("HCS_SEND_AT_HORIZON", "30d")),
         delivery=read_delivery(os.environ),
     )

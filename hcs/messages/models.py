@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hcs.messages.status import MessageStatus
@@ -22,6 +22,11 @@ class Message(Base):
         Index("ix_messages_provider_message_id", "provider", "provider_message_id"),
         # Late archiving looks at the sends since its last look (hcs.dispatch.backfill).
         Index("ix_messages_sent_at", "sent_at"),
+        # The message log: newest first in keyset pages, by batch, by the caller's reference.
+        Index("ix_messages_created_at_id", "created_at", "id"),
+        Index("ix_messages_requested_by_created_at", "requested_by", "created_at", "id"),
+        Index("ix_messages_batch_id", "batch_id"),
+        Index("ix_messages_reference", "reference"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -41,9 +46,16 @@ class Message(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     batch_id: Mapped[str | None] = mapped_column(String(40))
     requested_by: Mapped[str] = mapped_column(String(254))
+    reference: Mapped[str | None] = mapped_column(String(255))
+    # The caller's own JSON object: stored and returned, never rendered into a message.
+    caller_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]
+    # What the caller asked for; the outbox entry's `available_at` holds it until it is due.
+    send_at: Mapped[datetime | None]
+    # Sent with a test key: recorded like a live message, never handed to a provider.
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     events: Mapped[list[MessageEvent]] = relationship(
         back_populates="message", order_by="MessageEvent.id"

@@ -30,6 +30,7 @@ class MessageStatus(StrEnum):
     REJECTED = "rejected"
     SUPPRESSED = "suppressed"
     HELD = "held"
+    CANCELLED = "cancelled"
 
 
 S = MessageStatus
@@ -67,6 +68,10 @@ class Move(Enum):
     EXPIRE_SIGNOFF = _row(S.AWAITING_SIGNOFF, S.HELD, to=S.REJECTED, event="signoff_expired")
     # An operator's deliberate retry (`hcs messages retry`) of a message no provider took.
     REQUEUE = _row(S.FAILED, to=S.QUEUED, event="requeued")
+    # The caller's cancel, while no worker holds the message (hcs.messages.cancelling).
+    CANCEL = _row(
+        S.ACCEPTED, S.QUEUED, S.AWAITING_SIGNOFF, S.HELD, to=S.CANCELLED, event="cancelled"
+    )
     REPORT_DELIVERED = _row(S.SENT, to=S.DELIVERED, event="delivered", reported=True)
     REPORT_READ = _row(S.SENT, to=S.DELIVERED, event="read", reported=True)
     REPORT_BOUNCED = _row(S.SENT, S.DELIVERED, to=S.FAILED, event="bounced", reported=True)

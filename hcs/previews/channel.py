@@ -13,7 +13,7 @@ from channels.invisible import strip_data
 from hcs.channels.registry import CHANNELS
 from templates_store.composing import Rendered, preview_extras, render_channel
 from templates_store.errors import ValidationFailed
-from templates_store.lookup import get_template, get_version
+from templates_store.lookup import get_template, get_version, published_version
 from templates_store.models import TemplateVersion
 from templates_store.variables import load_payload
 
@@ -37,13 +37,17 @@ def _output(rendered: Rendered) -> dict[str, Any]:
 
 
 def pick_version(session: Session, key: str, number: int | None) -> TemplateVersion:
-    """The version asked for, else the newest."""
+    """The version asked for, else the published one: what a send would send.
+
+    A draft renders only when named, and then watermarked.
+    """
     if number is not None:
         return get_version(session, key, number)
-    template = get_template(session, key)
-    if not template.versions:
-        raise ValidationFailed({"version": [f"template {key!r} has no versions yet"]})
-    return template.versions[-1]
+    published = published_version(get_template(session, key))
+    if published is None:
+        message = f"template {key!r} has no published version; name a version to preview it"
+        raise ValidationFailed({"version": [message]})
+    return published
 
 
 def preview(

@@ -4,36 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy.orm import Session
-
 from hcs import jobs
 from hcs.infrastructure.db import transaction
 from hcs.jobs.runner import JobContext, Work
-from hcs.signoffs import queue
-from hcs.signoffs.models import PENDING
+from hcs.signoffs import sampling
 
 SLICE = 100
 
 
-def remaining(session: Session, template: str, version: int) -> list[int]:
-    """The ids of a campaign's items still pending, oldest first."""
-    items = queue.list_items(session, status=PENDING, template=template)
-    return [item.id for item in items if item.version_number == version]
-
-
 def batch_work(
-    template: str,
-    version: int,
+    batch_id: int,
     ids: list[int],
     *,
     reviewer: str,
-    rule: queue.SampleRule,
     comment: str,
     notify: Callable[[list[str]], None] | None = None,
 ) -> Work:
-    """A job approving the items `ids` (the rest of a campaign when it started), a slice at a time.
+    """A job approving the items `ids` (the rest of a batch's set), a slice at a time.
 
-    Each slice is one `batch_approve` in its own transaction with its audit entry, and its
+    Each slice is one `approve_batch` in its own transaction with its audit entry, and its
     messages go to the dispatcher once it is committed. Items decided one by one meanwhile are
     left as they are; messages arriving meanwhile are not among `ids`.
     """
@@ -42,12 +31,10 @@ def batch_work(
         approved = 0
         for start in range(0, len(ids), SLICE):
             with transaction(context.sessions) as session:
-                released = queue.batch_approve(
+                released = sampling.approve_batch(
                     session,
-                    template,
-                    version,
+                    batch_id,
                     reviewer=reviewer,
-                    rule=rule,
                     comment=comment,
                     only=set(ids[start : start + SLICE]),
                 )
@@ -58,7 +45,13 @@ def batch_work(
                 notify([item.message_id for item in released])
             context.rest()
         with transaction(context.sessions) as session:
-            result = {"approved": approved, "template": template, "version": version}
+            batch = sampling.get_batch(session, batch_id)
+            result = {
+                "approved": approved,
+                "batch": batch_id,
+                "template": batch.template_key,
+                "version": batch.version_number,
+            }
             jobs.succeed(session, context.job_id, result)
 
     return work

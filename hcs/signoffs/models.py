@@ -33,5 +33,31 @@ class SignoffItem(Base):
     decided_at: Mapped[datetime | None]
     comment: Mapped[str] = mapped_column(Text, default="")
     batch: Mapped[bool] = mapped_column(default=False)
+    # The finding codes (failed checks) a person acknowledged when approving a flagged item.
+    acknowledged: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+OPEN, BATCH_APPROVED, REFUSED = "open", "approved", "refused"
+
+
+class SignoffBatch(Base):
+    """A named set of pending items and the sample the server drew from its clean ones."""
+
+    __tablename__ = "signoff_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_key: Mapped[str] = mapped_column(String(100))
+    version_number: Mapped[int]
+    up_to: Mapped[datetime]
+    # The set: every item pending at the draw, clean and flagged; only these are covered.
+    item_ids: Mapped[list[int]] = mapped_column(JSON)
+    sample_ids: Mapped[list[int]] = mapped_column(JSON)
+    # {"standard", "inspection_level", "code", "lot", "sample", "minimum", "acceptance"}
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default=OPEN)
+    drawn_by: Mapped[str] = mapped_column(String(254))
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decided_at: Mapped[datetime | None]

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hcs.ai.guardrails import passes, run_guardrails
+from hcs.ai.guardrails import run_guardrails
 from hcs.ai.personal_data import approved_texts
 from hcs.ai.slots import slot_from
 from hcs.audit import record
@@ -20,24 +19,21 @@ from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.moves import move, record_event
 from hcs.messages.status import Move
 from hcs.signoffs.generation import allowed_inputs
-from hcs.signoffs.models import APPROVED, EXPIRED, PENDING, REJECTED, SignoffItem
+from hcs.signoffs.models import (
+    APPROVED,
+    EXPIRED,
+    OPEN,
+    PENDING,
+    REFUSED,
+    REJECTED,
+    SignoffBatch,
+    SignoffItem,
+)
 from templates_store.errors import Conflict, NotFound, ValidationFailed
 from templates_store.models import TemplateVersion
 from templates_store.orm import utcnow
 
 DEFAULT_TTL = timedelta(hours=72)
-
-
-@dataclass(frozen=True)
-class SampleRule:
-    """Batch approval needs at least `minimum` messages, or `percent` of the campaign if more."""
-
-    minimum: int = 5
-    percent: float = 5.0
-
-    def required(self, campaign_size: int) -> int:
-        """How many messages a reviewer must decide one by one first."""
-        return min(campaign_size, max(self.minimum, math.ceil(campaign_size * self.percent / 100)))
 
 
 def open_item(
@@ -91,44 +87,105 @@ def _pending(item: SignoffItem) -> None:
         raise Conflict(f"sign-off item {item.id} is {item.status}")
 
 
-def _apply_edits(
-    session: Session, item: SignoffItem, edits: Mapping[str, str], reviewer: str
-) -> None:
+Checker = Callable[[str, str], list[dict[str, Any]]]
+
+
+def _checker(session: Session, item: SignoffItem) -> Checker:
+    """Run the guardrails of one of the item's slots on a text, as generation does."""
     message = session.get_one(Message, item.message_id)
     version = session.get_one(TemplateVersion, message.version_id)
     slots = {d["name"]: slot_from(d) for d in version.ai_slots}
     options = policy_for(session, message.category).guardrail_options()
-    updated, errors = dict(item.slots), {}
-    for name, text in edits.items():
-        if name not in slots:
-            errors[f"slots.{name}"] = ["this message has no such slot"]
-            continue
-        inputs = allowed_inputs(slots[name], message.data)
+
+    def check(name: str, text: str) -> list[dict[str, Any]]:
         findings = run_guardrails(
             text,
             slots[name],
-            inputs,
+            allowed_inputs(slots[name], message.data),
             category=message.category,
             **options,
             approved=approved_texts(version.parts),
             locale=message.locale or version.template.default_locale,
         )
-        if not passes(findings):
-            errors[f"slots.{name}"] = [f"{f.check}: {f.detail}" for f in findings if not f.passed]
+        return [{"check": f.check, "passed": f.passed, "detail": f.detail} for f in findings]
+
+    return check
+
+
+def _apply_edits(
+    session: Session, item: SignoffItem, edits: Mapping[str, str], reviewer: str
+) -> None:
+    check = _checker(session, item)
+    updated, errors = dict(item.slots), {}
+    for name, text in edits.items():
+        if name not in updated:
+            errors[f"slots.{name}"] = ["this message has no such slot"]
             continue
-        updated[name] = {**updated[name], "text": text, "edited_by": reviewer, "blocked": False}
+        findings = check(name, text)
+        if not all(f["passed"] for f in findings):
+            errors[f"slots.{name}"] = [
+                f"{f['check']}: {f['detail']}" for f in findings if not f["passed"]
+            ]
+            continue
+        updated[name] = {
+            **updated[name],
+            "text": text,
+            "edited_by": reviewer,
+            "blocked": False,
+            "final_findings": findings,
+        }
     if errors:
         raise ValidationFailed(errors)
     item.slots = updated
     item.edits = [*item.edits, {"by": reviewer, "at": utcnow().isoformat(), "slots": dict(edits)}]
 
 
-def _release(
+def finding_codes(item: SignoffItem) -> list[str]:
+    """The codes (`slot.check`) of the guardrail findings a person must acknowledge."""
+    return sorted(
+        f"{name}.{finding['check']}"
+        for name, slot in item.slots.items()
+        for finding in slot.get("findings") or []
+        if not finding["passed"]
+    )
+
+
+def _acknowledge(item: SignoffItem, acknowledged: Sequence[str]) -> None:
+    missing = [code for code in finding_codes(item) if code not in acknowledged]
+    if missing:
+        raise ValidationFailed(
+            {"acknowledged": [f"acknowledge each finding first: {', '.join(missing)}"]}
+        )
+    item.acknowledged = finding_codes(item)
+
+
+def text_digest(text: str) -> str:
+    """The digest of the exact text sent for a slot (provenance)."""
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _finalise(session: Session, item: SignoffItem) -> None:
+    """Record, per slot, the digest and the guardrail findings of the text that will be sent."""
+    check: Checker | None = None
+    final = {}
+    for name, slot in item.slots.items():
+        findings = slot.get("final_findings")
+        if findings is None and slot["text"] == slot.get("generated"):
+            findings = slot.get("findings") or []
+        if findings is None:
+            check = check or _checker(session, item)
+            findings = check(name, slot["text"])
+        final[name] = {**slot, "final_findings": findings, "digest": text_digest(slot["text"])}
+    item.slots = final
+
+
+def release(
     session: Session, item: SignoffItem, reviewer: str, comment: str, *, batch: bool
 ) -> None:
     blocked = [name for name, s in item.slots.items() if s.get("blocked") or s.get("text") is None]
     if blocked:
         raise Conflict(f"slot {', '.join(blocked)} was blocked by a guardrail: edit it to approve")
+    _finalise(session, item)
     item.status, item.decided_by, item.decided_at = APPROVED, reviewer, utcnow()
     item.comment, item.batch = comment, batch
     decided = {"by": reviewer, "batch": batch}
@@ -149,13 +206,18 @@ def approve(
     reviewer: str,
     edits: Mapping[str, str] | None = None,
     comment: str = "",
+    acknowledged: Sequence[str] = (),
 ) -> SignoffItem:
-    """A person approves the AI text, optionally edited (edits pass the guardrails again)."""
+    """A person approves the AI text, optionally edited (edits pass the guardrails again).
+
+    A flagged item needs each of its findings acknowledged (`finding_codes`).
+    """
     item = get_item(session, item_id)
     _pending(item)
+    _acknowledge(item, acknowledged)
     if edits:
         _apply_edits(session, item, edits, reviewer)
-    _release(session, item, reviewer, comment, batch=False)
+    release(session, item, reviewer, comment, batch=False)
     session.flush()
     record(
         session,
@@ -163,7 +225,11 @@ def approve(
         action="signoff.approve",
         target_type="message",
         target=item.message_id,
-        detail={"edited": sorted(edits or {}), "comment": comment},
+        detail={
+            "edited": sorted(edits or {}),
+            "comment": comment,
+            "acknowledged": item.acknowledged,
+        },
     )
     return item
 
@@ -181,6 +247,7 @@ def reject(session: Session, item_id: int, *, reviewer: str, comment: str) -> Si
         comment,
     )
     _close_message(session, item.message_id, f"sign-off rejected: {comment}", Move.REJECT_SIGNOFF)
+    _refuse_batches(session, item)
     session.flush()
     record(
         session,
@@ -193,73 +260,22 @@ def reject(session: Session, item_id: int, *, reviewer: str, comment: str) -> Si
     return item
 
 
+def _refuse_batches(session: Session, item: SignoffItem) -> None:
+    """A rejected item in an open batch's sample refuses that batch approval."""
+    batches = session.scalars(
+        select(SignoffBatch).where(
+            SignoffBatch.template_key == item.template_key,
+            SignoffBatch.version_number == item.version_number,
+            SignoffBatch.status == OPEN,
+        )
+    )
+    for batch in batches:
+        if item.id in batch.sample_ids:
+            batch.status, batch.decided_by, batch.decided_at = REFUSED, item.decided_by, utcnow()
+
+
 def _close_message(session: Session, message_id: str, reason: str, which: Move) -> None:
     move(session, message_id, which, detail={"reason": reason}, reason=reason)
-
-
-def _campaign(session: Session, template: str, version: int) -> list[SignoffItem]:
-    return list(
-        session.scalars(
-            select(SignoffItem)
-            .where(SignoffItem.template_key == template, SignoffItem.version_number == version)
-            .order_by(SignoffItem.id)
-        )
-    )
-
-
-def check_batch(
-    session: Session, template: str, version: int, *, reviewer: str, rule: SampleRule = SampleRule()
-) -> int:
-    """Refuse a batch approval before its sample and flagged messages were decided one by one.
-
-    Returns the size of the sample the rule asks for.
-    """
-    return _check_sample(_campaign(session, template, version), reviewer, rule)
-
-
-def _check_sample(items: list[SignoffItem], reviewer: str, rule: SampleRule) -> int:
-    decided_by_me = [i for i in items if i.decided_by == reviewer and not i.batch]
-    needed = rule.required(len(items))
-    flagged_open = [i.id for i in items if i.is_flagged and i.status == PENDING]
-    if len(decided_by_me) < needed:
-        raise Conflict(
-            f"review {needed - len(decided_by_me)} more message(s) one by one first "
-            f"(a sample of {needed} of {len(items)})"
-        )
-    if flagged_open:
-        raise Conflict(f"decide the flagged message(s) one by one first: items {flagged_open}")
-    return needed
-
-
-def batch_approve(
-    session: Session,
-    template: str,
-    version: int,
-    *,
-    reviewer: str,
-    rule: SampleRule = SampleRule(),
-    comment: str = "",
-    only: Collection[int] | None = None,
-) -> list[SignoffItem]:
-    """Approve a campaign's remaining messages, once its sample and flagged ones were decided.
-
-    With `only`, just those of the remaining items: a job approves a large campaign in slices.
-    """
-    items = _campaign(session, template, version)
-    needed = _check_sample(items, reviewer, rule)
-    released = [i for i in items if i.status == PENDING and (only is None or i.id in only)]
-    for item in released:
-        _release(session, item, reviewer, comment, batch=True)
-    session.flush()
-    record(
-        session,
-        actor=reviewer,
-        action="signoff.batch_approve",
-        target_type="template",
-        target=f"{template} v{version}",
-        detail={"approved": len(released), "sample": needed},
-    )
-    return released
 
 
 def expire(session: Session, now: datetime | None = None) -> int:

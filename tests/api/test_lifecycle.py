@@ -9,7 +9,7 @@ from tests.support.world import World
 def test_a_template_goes_from_draft_to_published_and_back(world: World) -> None:
     new_template(world)
     ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
-    preview = ana.post("/templates/order-confirmation/preview", {"channel": "sms"})
+    preview = ana.post("/templates/order-confirmation/preview", {"channel": "sms", "version": 1})
     assert preview.status_code == 200
     assert preview.get_json()["output"]["body"] == "[DRAFT] Order A-1001 is confirmed."
     assert preview.get_json()["output"]["segments"] == 1

@@ -7,25 +7,11 @@ from dataclasses import replace
 
 import pytest
 from flask import Flask
-from prometheus_client.parser import text_string_to_metric_families
 
 from hcs.worker.runtime import build_worker
 from tests.support.flows import ORDER, published
+from tests.support.metrics import scrape, value
 from tests.support.world import World, running
-
-
-def scrape(world: World) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    response = world.app.test_client().get("/metrics")
-    assert response.status_code == 200 and response.mimetype == "text/plain"
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.get_data(as_text=True))
-        for sample in family.samples
-    }
-
-
-def value(metrics: dict, name: str, **labels: str) -> float:
-    return metrics.get((name, frozenset(labels.items())), 0.0)
 
 
 def test_metrics_count_accepts_renders_sends_archive_writes_and_the_queue(

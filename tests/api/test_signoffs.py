@@ -87,25 +87,6 @@ def test_a_rejected_message_is_never_sent(world: World) -> None:
     assert status(world, message_id)["status"] == "rejected" and sent_bodies(world) == []
 
 
-def test_batch_approval_needs_a_sample_reviewed_first(world: World) -> None:
-    ai_template(world)
-    ids = [send_ai(world, first_name=f"Customer{i}") for i in range(8)]
-    while dispatch(world):
-        pass
-    sam = world.as_("sam@example.com")
-    batch = {"template": "order-thanks", "version": 1}
-    early = sam.post("/signoffs/batch-approve", batch)
-    assert early.status_code == 409 and "one by one" in early.get_json()["message"]
-    for item in sam.get("/signoffs").get_json()[:5]:
-        assert sam.post(f"/signoffs/{item['id']}/approve", {}).status_code == 200
-    released = sam.post("/signoffs/batch-approve", batch)
-    assert released.status_code == 200 and released.get_json() == {"approved": 3}
-    while dispatch(world):
-        pass
-    assert {status(world, i)["status"] for i in ids} == {"sent"}
-    assert len(sent_bodies(world)) == 8
-
-
 def test_pending_messages_expire_and_are_never_sent(world: World) -> None:
     ai_template(world)
     message_id = send_ai(world)

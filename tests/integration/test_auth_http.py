@@ -23,8 +23,10 @@ from hcs.identity import (
     ApiKey,
     create_api_key,
     disable_user,
+    enable_user,
     revoke_api_key,
     set_password,
+    set_roles,
 )
 from hcs.infrastructure.db import transaction
 from tests.support.world import PASSWORD, World
@@ -116,7 +118,7 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_message(world: World
 
 def test_next_leads_only_to_a_page_of_this_site(world: World) -> None:
     cases = [
-        ("/probe/review", "/probe/review"),
+        ("/api/probe/review", "/api/probe/review"),
         ("https://evil.example/", "/"),
         ("//evil.example/x", "/"),
         ("/\\evil.example", "/"),
@@ -286,3 +288,64 @@ def test_a_used_key_records_when_and_is_stored_only_as_a_hash(world: World) -> N
     stored = " ".join(str(value) for row in rows for value in row)
     secret = plaintext.split("_", 2)[2]
     assert plaintext not in stored and secret not in stored
+
+
+def _copied(client: FlaskClient, world: World) -> FlaskClient:
+    """A second browser holding a copy of `client`'s session cookie."""
+    thief = world.app.test_client()
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    thief.set_cookie("session", cookie.value)
+    return thief
+
+
+def test_signing_out_ends_every_copy_of_the_session(world: World) -> None:
+    client = world.app.test_client()
+    _sign_in(client, "lee@example.com")
+    thief = _copied(client, world)
+    assert thief.get("/").status_code == 200  # the copy works while the session lives
+    assert client.post("/logout", data={"csrf_token": _token(client.get("/"))}).status_code == 302
+    assert thief.get("/").status_code == 302
+    assert thief.get("/api/probe/review").status_code == 401
+
+
+def test_re_enabling_a_person_does_not_revive_their_old_sessions(world: World) -> None:
+    client = world.app.test_client()
+    _sign_in(client, "lee@example.com")
+    with _session(world) as session:
+        disable_user(session, "lee@example.com", actor="admin")
+    assert client.get("/").status_code == 302
+    with _session(world) as session:
+        enable_user(session, "lee@example.com", actor="admin")
+    assert client.get("/").status_code == 302
+    assert client.get("/api/probe/review").status_code == 401
+    _sign_in(client, "lee@example.com")
+    assert client.get("/").status_code == 200
+
+
+def test_a_change_of_roles_ends_the_persons_sessions(world: World) -> None:
+    client = world.app.test_client()
+    _sign_in(client, "lee@example.com")
+    with _session(world) as session:
+        set_roles(session, "lee@example.com", ["reviewer", "auditor"], actor="admin")
+    assert client.get("/").status_code == 302
+
+
+def test_over_https_the_cookie_is_host_prefixed_and_hsts_is_sent(
+    make_world: Callable[..., World],
+) -> None:
+    world = _probed(make_world(public_url="https://hcs.example.com", insecure_cookies=False))
+    try:
+        client = world.app.test_client()
+        answer = _sign_in(client, "lee@example.com")
+        assert answer.status_code == 302
+        [cookie] = answer.headers.getlist("Set-Cookie")
+        assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
+        assert "Domain" not in cookie
+        assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+    finally:
+        world.app.extensions["hcs"].engine.dispose()
+
+
+def test_over_plain_http_there_is_no_hsts(world: World) -> None:
+    assert "Strict-Transport-Security" not in world.app.test_client().get("/login").headers

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from hcs.audit import AuditEntry
 from hcs.http.app import create_app
 from hcs.identity import create_api_key, create_user, users
+from hcs.identity.models import GROUPS
 from hcs.infrastructure import migrate
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import transaction
@@ -48,7 +49,14 @@ def app(fresh_database_url: str, tmp_path: Path) -> Iterator[Flask]:
         patch.object(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024)),
     ):
         for email, roles in PEOPLE.items():
-            create_user(session, email=email, roles=roles, password=PASSWORD, actor="t")
+            create_user(
+                session,
+                email=email,
+                roles=roles,
+                password=PASSWORD,
+                groups=groups_for(roles),
+                actor="t",
+            )
     yield app
     app.extensions["hcs"].engine.dispose()
 
@@ -199,3 +207,8 @@ def test_a_block_or_theme_made_in_the_pages_is_audited_as_one_made_through_the_a
         f"{kind}.approve",
         f"{kind}.publish",
     ]
+
+
+def groups_for(roles: list[str]) -> tuple[str, ...]:
+    """A test reviewer belongs to every built-in group (tests of groups make their own people)."""
+    return GROUPS if "reviewer" in roles else ()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hcs.audit import AuditEntry
 from hcs.cli import main
-from hcs.identity import authenticate_key, authenticate_password, list_users
+from hcs.identity import authenticate_key, authenticate_password, get_user, list_users
 from tests.support.databases import committed_session
 
 
@@ -138,3 +138,21 @@ def test_a_duplicate_user_is_refused_and_nothing_changes(url: str) -> None:
     assert code == 1 and "already exists" in output
     with committed_session(url) as session:
         assert len(list_users(session)) == 1
+
+
+def test_reviewer_groups_are_given_at_creation_and_changed_by_name(url: str) -> None:
+    code, output = _hcs(
+        url, "users", "create", "--email", "lee@example.com", "--role", "reviewer",
+        "--group", "legal", "--group", "brand",
+    )  # fmt: skip
+    assert code == 0, output
+    code, output = _hcs(
+        url, "users", "groups", "lee@example.com", "--add", "security", "--remove", "brand"
+    )
+    assert code == 0 and "legal, security" in output
+    code, output = _hcs(url, "users", "groups", "lee@example.com", "--add", "Bad Group")
+    assert code != 0 and "group" in output.lower() and len(output.strip().splitlines()) == 1
+    with committed_session(url) as session:
+        assert get_user(session, "lee@example.com").groups == ["legal", "security"]
+        actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        assert actions.count("user.groups") == 1

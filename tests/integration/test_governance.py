@@ -12,6 +12,7 @@ from hcs.governance import authoring
 from hcs.governance.checks import run_checks
 from hcs.governance.policies import policy_for, update_policy
 from hcs.governance.reviews import overdue_versions, review_queue
+from hcs.identity import create_user
 from templates_store.errors import ValidationFailed
 from templates_store.orm import utcnow
 from templates_store.versioning import update_draft
@@ -88,6 +89,7 @@ def test_a_stale_translation_is_an_error_for_sensitive_templates(session: Sessio
 
 
 def test_published_versions_fall_due_for_re_review(session: Session) -> None:
+    create_user(session, email="lee@example.com", roles=["reviewer"], groups=["legal"], actor="t")
     make_template(session)
     version = make_draft(session)
     authoring.submit(

@@ -94,10 +94,14 @@ def test_a_database_outage_is_a_503_and_writes_nothing(
         "status": "Service Unavailable",
         "message": "the database is unavailable and this request did not complete; try again",
     }
-    assert health.status_code == 503
-    assert health.get_json()["status"] == "unavailable" and health.get_json()["down"] == [
-        "database"
-    ]
+    if world.app.extensions["hcs"].settings.database_url.startswith("sqlite"):
+        # SQLite's stand-in for an outage is a held write lock: in WAL mode a reader is never
+        # blocked, and /healthz only reads, so the database does answer it.
+        assert health.status_code == 200
+    else:
+        assert health.status_code == 503
+        assert health.get_json()["status"] == "unavailable"
+        assert health.get_json()["down"] == ["database"]
     assert counts(world) == (3, 3)  # nothing of the refused batch, not even part of it
     assert client.get("/healthz").status_code == 200
     accept(world, 2, start=100)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from hcs import archive
 from hcs.archive import ArchiveEvent
 from hcs.infrastructure.db import transaction
+from hcs.infrastructure.delivery import read_delivery
 from hcs.messages.models import Message, MessageEvent
 from templates_store.models import TemplateVersion
 from templates_store.orm import utcnow
@@ -56,8 +57,8 @@ def world(backend: str, make_world: Callable[..., World]) -> Iterator[World]:
         pytest.skip("SQLite has one writer at a time and no row locks: nothing to deadlock")
     world = make_world()
     services = world.app.extensions["hcs"]
-    options = {"SENDGRID_WEBHOOK_PUBLIC_KEY": PUBLIC_KEY}
-    services.settings = replace(services.settings, provider_options=options)
+    delivery = read_delivery({"SENDGRID_WEBHOOK_PUBLIC_KEY": PUBLIC_KEY})
+    services.settings = replace(services.settings, delivery=delivery)
     with transaction(services.sessions) as session:
         make_template(session)
         make_draft(session)

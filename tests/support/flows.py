@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from hcs.dispatch.providers import build_providers
+from hcs.identity import create_api_key
+from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import Worker
 from tests.support.world import World
 
@@ -161,3 +163,11 @@ def sent_bodies(world: World) -> list[str]:
     if not path.exists():
         return []
     return [json.loads(line)["body"] for line in path.read_text().splitlines()]
+
+
+def other_sender(world: World) -> str:
+    """A second system key that may send and read, as another backend would hold."""
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        _, key = create_api_key(session, name="billing", scopes=["send", "read"], actor="t")
+    world.keys["billing"] = key
+    return key

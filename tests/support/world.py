@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from hcs.http.app import create_app
 from hcs.identity import create_api_key, create_user, users
+from hcs.identity.models import GROUPS
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from tests.support.databases import Databases
@@ -37,6 +38,11 @@ BACKEND_SCOPES = ["read", "templates", "send"]
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
+def groups_for(roles: list[str]) -> tuple[str, ...]:
+    """A test reviewer belongs to every built-in group (tests of groups make their own people)."""
+    return GROUPS if "reviewer" in roles else ()
+
+
 def add_people(url: str) -> dict[str, str]:
     """Everyone in PEOPLE, each with a key of every scope, and the backend's key; the keys."""
     keys: dict[str, str] = {}
@@ -47,7 +53,14 @@ def add_people(url: str) -> dict[str, str]:
             patch.object(users, "_hasher", CHEAP_HASHER),
         ):
             for email, roles in PEOPLE.items():
-                create_user(session, email=email, roles=roles, password=PASSWORD, actor="t")
+                create_user(
+                    session,
+                    email=email,
+                    roles=roles,
+                    password=PASSWORD,
+                    groups=groups_for(roles),
+                    actor="t",
+                )
                 name = email.split("@")[0]
                 _, keys[email] = create_api_key(
                     session, name=name, scopes=ALL_SCOPES, user_email=email, actor="t"

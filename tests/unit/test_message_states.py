@@ -31,6 +31,7 @@ def test_the_statuses_keep_the_strings_the_database_and_the_api_hold() -> None:
         "rejected",
         "suppressed",
         "held",
+        "cancelled",
     ]
     assert MessageStatus.SENT == "sent" and f"{MessageStatus.HELD}" == "held"
 
@@ -92,3 +93,8 @@ def test_asking_a_move_from_a_status_it_does_not_leave_raises_a_conflict() -> No
 def test_a_move_goes_from_the_statuses_asked_for_or_from_all_of_its_row() -> None:
     assert sources_of(Move.FAIL, [S.SENDING]) == {S.SENDING}
     assert sources_of(Move.FAIL) == {S.ACCEPTED, S.QUEUED, S.SENDING}
+
+
+def test_a_caller_cancels_only_what_has_not_started_to_go_out() -> None:
+    assert Move.CANCEL.value.sources == {S.ACCEPTED, S.QUEUED, S.AWAITING_SIGNOFF, S.HELD}
+    assert not is_allowed(S.SENDING, S.CANCELLED) and not is_allowed(S.SENT, S.CANCELLED)

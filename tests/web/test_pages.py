@@ -322,12 +322,17 @@ def test_a_cx_agent_sees_the_ai_text_marked_and_approves_an_edit(ai_world: World
     sam = Person(ai_world.app, "sam@example.com")
     page = sam.get("/signoffs")
     assert '<mark data-ai-slot="opener">' in page.text and "<b>Ana" not in page.text
-    assert (
-        "Order A-1 is confirmed." in page.text and "Inputs the model saw: first_name" in page.text
-    )
+    assert "Order A-1 is confirmed." in page.text
+    assert page.headers["Cache-Control"] == "no-store"
     item_id = re.search(r'action="/signoffs/(\d+)/approve"', page.text)[1]  # type: ignore[index]
+    # The value the model saw, not a digest of it.
+    assert f'id="item-{item_id}-input-first_name">&lt;b&gt;Ana&lt;/b&gt;</dd>' in page.text
     refused = sam.post(f"/signoffs/{item_id}/approve", {"slot.opener": "We refund it all!"})
     assert refused.status_code == 422 and 'id="signoff-error"' in refused.text
+    # The refused edit stays in the form, its error next to the field.
+    assert 'name="slot.opener" rows="3" aria-invalid="true"' in refused.text
+    assert ">We refund it all!</textarea>" in refused.text
+    assert f'id="slot-{item_id}-opener-error"' in refused.text
     approved = sam.post(f"/signoffs/{item_id}/approve", {"slot.opener": "Hi Ana, welcome back."})
     assert approved.status_code == 302
     dispatch(ai_world)
@@ -418,8 +423,13 @@ def test_batch_sign_off_waits_for_a_sample_decided_one_by_one(ai_world: World) -
         send_ai(ai_world, first_name=name)
     dispatch(ai_world)
     sam = Person(ai_world.app, "sam@example.com")
-    assert "Approve the rest of order-thanks v1" in sam.get("/signoffs").text
-    refused = sam.post("/signoffs/batch", {"template": "order-thanks", "version": "1"})
+    assert "Draw a sample of order-thanks v1" in sam.get("/signoffs").text
+    assert (
+        sam.post("/signoffs/batch", {"template": "order-thanks", "version": "1"}).status_code == 302
+    )
+    page = sam.get("/signoffs").text
+    assert "Approve the rest of batch 1" in page and page.count('<a href="#item-') == 2
+    refused = sam.post("/signoffs/batches/1/approve", {})
     assert refused.status_code == 409 and "one by one first" in refused.text
 
 
@@ -500,3 +510,40 @@ def test_an_admin_sees_each_channels_provider_and_its_recent_outcomes(
     row = re.search(r"<tr><td>email</td>(.*?)</tr>", page, re.S)
     assert row and "outbox" in row[1] and "sent: 1" in row[1]
     assert Person(ai_world.app, "lee@example.com").get("/admin/providers").status_code == 403
+
+
+def test_an_author_reviewer_who_rewrites_a_draft_on_the_pages_cannot_approve_it(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    make_draft(app, "rewritten")  # ana's draft
+    max_ = people["max"]
+    saved = max_.post(
+        "/templates/rewritten/versions/1/edit",
+        _form("Pay {{ order_id }} at evil.example") | {"action": "submit"},
+    )
+    assert saved.status_code == 302
+    page = max_.get("/templates/rewritten/versions/1")
+    assert "max@example.com" in page.text and "Contributors" in page.text
+    answer = max_.post("/templates/rewritten/versions/1/approve", {"comment": "fine"})
+    assert answer.status_code == 403 and 'id="refusal"' in answer.text
+    assert "SeparationOfDuties" in answer.text
+    assert _stored(app, "rewritten", 1)[0] == "in_review"
+
+
+def test_the_review_page_posts_the_closure_hash_it_showed(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    make_draft(app, "hashed")
+    people["ana"].post(
+        "/templates/hashed/versions/1/edit", _form("Hi {{ order_id }}") | {"action": "submit"}
+    )
+    page = people["lee"].get("/templates/hashed/versions/1").text
+    shown = re.search(r'name="closure_hash" value="(sha256:[0-9a-f]{64})"', page)
+    assert shown and shown[1] in page.split('id="closure-hash"')[1][:200]
+    stale = {"comment": "ok", "closure_hash": "sha256:" + "0" * 64}
+    answer = people["lee"].post("/templates/hashed/versions/1/approve", stale)
+    assert answer.status_code == 409 and 'id="refusal"' in answer.text
+    assert _stored(app, "hashed", 1)[0] == "in_review"
+    fine = {"comment": "ok", "closure_hash": shown[1]}
+    assert people["lee"].post("/templates/hashed/versions/1/approve", fine).status_code == 302
+    assert _stored(app, "hashed", 1)[0] == "approved"

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> Api:
     from hcs.http.api import archive as archive_api
     from hcs.http.api import (
         audit,
+        batches,
         blocks,
         messages,
         policies,
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> Api:
         reviews,
         signoffs,
         templates,
+        users,
         versions,
     )
 
@@ -55,8 +57,10 @@ def init_app(app: Flask) -> Api:
         reviews,
         audit,
         messages,
+        batches,
         recipients,
         signoffs,
+        users,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(blocks.theme_blp)

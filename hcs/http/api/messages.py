@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import request
 from flask.views import MethodView
 from sqlalchemy.exc import IntegrityError
 
+from hcs.http.api import message_shapes as shapes
 from hcs.http.api import schemas
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import READS_ON, allow, caller
-from hcs.http.extensions import db_session, notify_dispatcher
+from hcs.http.extensions import db_session, notify_dispatcher, services
 from hcs.infrastructure.db import begin_read, end_read
-from hcs.messages import accepting, idempotency
+from hcs.messages import accepting, cancelling, idempotency, log, scheduling
 from hcs.messages.models import Message
-from templates_store.errors import NotFound
 
 blp = Blueprint(
     "messages",
@@ -38,12 +39,13 @@ IDEMPOTENCY_DOC = {
 
 
 def _answer(planned: accepting.Plan, accepted: list[accepting.Accepted]) -> dict[str, Any]:
+    shown = [
+        {"id": m.id, "status": m.status, "reference": row["reference"]}
+        for m, row in zip(accepted, planned.rows, strict=True)
+    ]
     if planned.batch_id is None:
-        return {"id": accepted[0].id, "status": accepted[0].status}
-    return {
-        "batch_id": planned.batch_id,
-        "messages": [{"id": m.id, "status": m.status} for m in accepted],
-    }
+        return shown[0]
+    return {"batch_id": planned.batch_id, "messages": shown}
 
 
 def _send(planning: Callable[[], accepting.Plan]) -> tuple[dict[str, Any], int]:
@@ -76,8 +78,24 @@ def _send(planning: Callable[[], accepting.Plan]) -> tuple[dict[str, Any], int]:
         if replay is None:
             raise
         return replay.body, replay.status_code
-    notify_dispatcher([m.id for m in accepted])
+    # Scheduled messages wait in the outbox: the sweep hands them over when they are due.
+    notify_dispatcher(
+        [m.id for m, r in zip(accepted, planned.rows, strict=True) if not r["send_at"]]
+    )
     return body, 202
+
+
+def _request(body: dict[str, Any]) -> accepting.SendRequest:
+    """One message of a send's body as the domain takes it."""
+    return accepting.SendRequest(
+        body["to"], body["data"], body.get("locale"), body.get("reference"), body.get("metadata")
+    )
+
+
+def _scheduled(body: dict[str, Any]) -> datetime | None:
+    """The body's `send_at` within the horizon, or `None` to send now."""
+    horizon = timedelta(seconds=services().settings.send_at_horizon_seconds)
+    return scheduling.scheduled_for(body.get("send_at"), horizon=horizon)
 
 
 # The send views read on in the key check's transaction (one read, then the write).
@@ -90,13 +108,32 @@ ACCEPTED, BATCH_ACCEPTED = schemas.Accepted(), schemas.BatchAccepted()
 
 @blp.route("")
 class Messages(MethodView):
+    @allow("read", "admin", "auditor", "signoff")
+    @blp.arguments(schemas.MessageQuery, location="query")
+    @blp.response(200, schemas.MessagePage)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """The message log, newest first: everyone's for admins and auditors, else the caller's."""
+        limit, cursor = query.pop("limit"), query.pop("cursor", None)
+        query["is_test"] = query.pop("test", None)
+        page = log.search(
+            db_session(),
+            log.LogFilters(**query),
+            requested_by=shapes.owner_filter(caller()),
+            limit=limit,
+            cursor=cursor,
+        )
+        return {
+            "items": [shapes.summary(m) for m in page.messages],
+            "next_cursor": page.next_cursor,
+        }
+
     @allow("send", "admin")
     @blp.arguments(SEND_IN)
     @blp.response(202, ACCEPTED)
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Accept one message; it is rendered from the published version and sent once."""
-        send = accepting.SendRequest(body["to"], body["data"], body.get("locale"))
+        send, send_at = _request(body), _scheduled(body)
         return _send(
             lambda: accepting.plan(
                 db_session(),
@@ -105,6 +142,8 @@ class Messages(MethodView):
                 [send],
                 version=body.get("version"),
                 requested_by=caller().email,
+                send_at=send_at,
+                is_test=caller().is_test,
             )
         )
 
@@ -117,9 +156,7 @@ class Batch(MethodView):
     @blp.doc(**IDEMPOTENCY_DOC)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Accept up to 1,000 messages of one template, all or none."""
-        sends = [
-            accepting.SendRequest(m["to"], m["data"], m.get("locale")) for m in body["messages"]
-        ]
+        sends, send_at = [_request(m) for m in body["messages"]], _scheduled(body)
         return _send(
             lambda: accepting.plan(
                 db_session(),
@@ -129,6 +166,8 @@ class Batch(MethodView):
                 version=body.get("version"),
                 requested_by=caller().email,
                 batch=True,
+                send_at=send_at,
+                is_test=caller().is_test,
             )
         )
 
@@ -140,22 +179,19 @@ class OneMessage(MethodView):
     def get(self, message_id: str) -> dict[str, Any]:
         """A message's status and its events."""
         message = db_session().get(Message, message_id)
-        if message is None:
-            raise NotFound(f"no message {message_id!r}")
-        return {
-            "id": message.id,
-            "status": message.status,
-            "reason": message.reason,
-            "template": message.template_key,
-            "version": message.version_number,
-            "channel": message.channel,
-            "category": message.category,
-            "locale": message.locale,
-            "to": message.to,
-            "provider": message.provider,
-            "provider_message_id": message.provider_message_id,
-            "batch_id": message.batch_id,
-            "created_at": message.created_at,
-            "sent_at": message.sent_at,
-            "events": [{"kind": e.kind, "at": e.at, "detail": e.detail} for e in message.events],
-        }
+        return shapes.detail(shapes.check_visible(caller(), message, message_id))
+
+
+@blp.route("/<message_id>/cancel")
+class CancelMessage(MethodView):
+    @allow("send", "admin")
+    @blp.response(200, schemas.MessageOut)
+    def post(self, message_id: str) -> dict[str, Any]:
+        """Cancel a message that has not started to go out; 409 once it is sending or past it."""
+        session, who = db_session(), caller()
+        shapes.check_visible(who, session.get(Message, message_id), message_id)
+        cancelling.cancel(session, message_id, actor=who.email)
+        session.commit()
+        return shapes.detail(
+            shapes.check_visible(who, session.get(Message, message_id), message_id)
+        )

@@ -31,6 +31,7 @@ def summary(version: VersionMixin) -> dict[str, Any]:
         "number": version.number,
         "status": version.status.value,
         "author": version.author,
+        "contributors": version.changed_by,
         "created_at": version.created_at,
         "submitted_at": version.submitted_at,
         "published_at": getattr(version, "published_at", None),

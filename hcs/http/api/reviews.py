@@ -11,6 +11,7 @@ from hcs.http.api import schemas
 from hcs.http.api.blueprint import Blueprint, ListPage
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session
+from hcs.identity.groups import groups_of
 
 blp = Blueprint(
     "reviews",
@@ -26,9 +27,11 @@ class Queue(MethodView):
     @blp.response(200, schemas.PendingReview(many=True))
     @blp.paginate(ListPage)
     def get(self) -> list[PendingReview]:
-        """Versions in review whose next stage one of the caller's roles decides."""
-        who = caller()
-        return review_queue(db_session(), who.roles if who.is_person else None)
+        """Versions in review whose next stage the caller's roles and groups decide."""
+        who, session = caller(), db_session()
+        if not who.is_person:
+            return review_queue(session)
+        return review_queue(session, who.roles, groups_of(session, who.email))
 
 
 @blp.route("/overdue")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields, validate
+import json
+from datetime import UTC
+from typing import Any
 
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+
+from hcs.messages.status import MessageStatus
 from templates_store.models import CATEGORIES, CHANNELS
 from templates_store.names import KEY_PATTERN, KEY_RULE
 
@@ -38,6 +43,9 @@ class VersionSummary(Schema):
     number = fields.Integer()
     status = fields.String()
     author = fields.String()
+    contributors = fields.List(
+        fields.String(), metadata={"description": "everyone who changed the version"}
+    )
     created_at = fields.DateTime()
     submitted_at = fields.DateTime(allow_none=True)
     published_at = fields.DateTime(allow_none=True)
@@ -90,6 +98,16 @@ class VersionOut(VersionSummary, VersionContent):
 class Decision(Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
     stage = fields.String(metadata={"description": "the stage the reviewer decides (optional)"})
+    closure_hash = fields.String(
+        metadata={"description": "the closure hash the reviewer saw; 409 when it differs"}
+    )
+
+
+class PublishIn(Schema):
+    replaces = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the published version the caller saw (null: none); 409 if not"},
+    )
 
 
 class DiffQuery(Schema):
@@ -113,7 +131,10 @@ class PreviewIn(Schema):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     locale = fields.String()
     data = fields.Dict(metadata={"description": "defaults to the version's sample data"})
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "defaults to the published version; a draft comes watermarked"},
+    )
 
 
 class Warning(Schema):
@@ -159,6 +180,9 @@ class ComponentVersionOut(Schema):
     number = fields.Integer()
     status = fields.String()
     author = fields.String()
+    contributors = fields.List(
+        fields.String(), metadata={"description": "everyone who changed the version"}
+    )
     content = fields.Dict()
     settings = fields.Dict()
     assets = fields.List(fields.String())
@@ -179,6 +203,7 @@ class ComponentOut(Schema):
 class Stage(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
+    group = fields.String(metadata={"description": "the reviewer group holding it (default: name)"})
 
 
 class PolicyOut(Schema):
@@ -250,8 +275,37 @@ class AuditEntry(Schema):
     sealed = fields.Boolean()
 
 
-class SendIn(Schema):
+METADATA_BYTES, METADATA_KEYS = 4096, 20
+
+
+def _small_object(value: dict[str, Any]) -> None:
+    """Refuse metadata past 20 keys or 4 KB of JSON: it rides along with every message."""
+    if len(value) > METADATA_KEYS:
+        raise ValidationError(f"at most {METADATA_KEYS} keys")
+    if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_BYTES:
+        raise ValidationError(f"at most {METADATA_BYTES} bytes as JSON")
+
+
+class CallerFields(Schema):
+    reference = fields.String(
+        validate=validate.Length(min=1, max=255),
+        metadata={"description": "your own id for the message; filter the log by it"},
+    )
+    metadata = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        validate=_small_object,
+        metadata={"description": "your own JSON object (20 keys, 4 KB), never rendered"},
+    )
+
+
+SEND_AT = {
+    "description": "RFC 3339 with an offset; at most HCS_SEND_AT_HORIZON ahead; past: sent now"
+}
+
+
+class SendIn(CallerFields):
     template = fields.String(required=True, validate=KEY)
+    send_at = fields.AwareDateTime(metadata=SEND_AT)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     to = fields.Dict(required=True, metadata={"description": "email, phone, chat or address"})
     data = fields.Dict(load_default=dict)
@@ -259,7 +313,7 @@ class SendIn(Schema):
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
-class BatchItem(Schema):
+class BatchItem(CallerFields):
     to = fields.Dict(required=True)
     data = fields.Dict(load_default=dict)
     locale = fields.String(validate=LOCALE)
@@ -267,6 +321,7 @@ class BatchItem(Schema):
 
 class BatchIn(Schema):
     template = fields.String(required=True, validate=KEY)
+    send_at = fields.AwareDateTime(metadata=SEND_AT)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     messages = fields.List(
@@ -277,6 +332,7 @@ class BatchIn(Schema):
 class Accepted(Schema):
     id = fields.String()
     status = fields.String()
+    reference = fields.String(allow_none=True)
 
 
 class BatchAccepted(Schema):
@@ -290,7 +346,7 @@ class MessageEvent(Schema):
     detail = fields.Dict()
 
 
-class MessageOut(Schema):
+class MessageSummary(Schema):
     id = fields.String()
     status = fields.String()
     reason = fields.String()
@@ -303,9 +359,48 @@ class MessageOut(Schema):
     provider = fields.String(allow_none=True)
     provider_message_id = fields.String(allow_none=True)
     batch_id = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+    metadata = fields.Dict(allow_none=True)
+    test = fields.Boolean(metadata={"description": "sent with a test key: no provider saw it"})
     created_at = fields.DateTime()
+    send_at = fields.DateTime(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)
+
+
+class MessageOut(MessageSummary):
     events = fields.List(fields.Nested(MessageEvent))
+
+
+class MessageQuery(Schema):
+    status = fields.String(validate=validate.OneOf([s.value for s in MessageStatus]))
+    template = fields.String(validate=validate.Length(max=100))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    batch_id = fields.String(validate=validate.Length(max=40))
+    reference = fields.String(validate=validate.Length(max=255))
+    test = fields.Boolean(metadata={"description": "only messages of test keys, or only live"})
+    created_after = fields.AwareDateTime(default_timezone=UTC)
+    created_before = fields.AwareDateTime(default_timezone=UTC)
+    cursor = fields.String(
+        validate=validate.Length(max=500), metadata={"description": "`next_cursor` of a page"}
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class MessagePage(Schema):
+    items = fields.List(fields.Nested(MessageSummary))
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "pass as `cursor` for the next page; null at the end"},
+    )
+
+
+class BatchOut(Schema):
+    id = fields.String()
+    created_at = fields.DateTime(allow_none=True)
+    total = fields.Integer()
+    counts = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), metadata={"description": "per status"}
+    )
 
 
 class PreferenceIn(Schema):
@@ -342,6 +437,17 @@ class SlotReview(Schema):
     findings = fields.List(fields.Dict())
     provider = fields.String(allow_none=True)
     model = fields.String(allow_none=True)
+    input_values = fields.Dict(
+        allow_none=True, metadata={"description": "the values the model saw (detail only)"}
+    )
+    visible_text = fields.String(
+        allow_none=True, metadata={"description": "the text, invisible characters as ⟨U+XXXX⟩"}
+    )
+    visible_generated = fields.String(
+        allow_none=True, metadata={"description": "what the model wrote, invisibles shown"}
+    )
+    final_findings = fields.List(fields.Dict(), allow_none=True)
+    digest = fields.String(allow_none=True, metadata={"description": "of the text sent"})
 
 
 class SignoffOut(Schema):
@@ -353,6 +459,10 @@ class SignoffOut(Schema):
     flagged = fields.Boolean()
     slots = fields.List(fields.Nested(SlotReview))
     rendered = fields.Dict(allow_none=True, metadata={"description": "AI text in <mark>"})
+    finding_codes = fields.List(
+        fields.String(), metadata={"description": "findings to acknowledge to approve"}
+    )
+    acknowledged = fields.List(fields.String())
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     comment = fields.String()
@@ -367,16 +477,48 @@ class SignoffDecision(Schema):
         values=fields.String(validate=validate.Length(max=4000)),
         metadata={"description": "edited slot texts (pass the guardrails again)"},
     )
+    acknowledged = fields.List(
+        fields.String(validate=validate.Length(max=200)),
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={"description": "the finding codes of a flagged item, each acknowledged"},
+    )
+
+
+class BatchDraw(Schema):
+    template = fields.String(required=True, validate=KEY)
+    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    up_to = fields.AwareDateTime(
+        load_default=None, metadata={"description": "pending items created up to this moment"}
+    )
+    message_batch = fields.String(
+        load_default=None,
+        validate=validate.Length(max=40),
+        metadata={"description": "a send batch"},
+    )
+
+
+class SignoffBatchOut(Schema):
+    id = fields.Integer()
+    template = fields.String()
+    version = fields.Integer()
+    up_to = fields.DateTime()
+    status = fields.String()
+    set = fields.List(fields.Integer(), metadata={"description": "the items covered"})
+    sample = fields.List(fields.Integer(), metadata={"description": "the drawn items"})
+    decisions = fields.List(fields.Dict())
+    plan = fields.Dict()
+    drawn_by = fields.String()
+    drawn_at = fields.DateTime()
 
 
 class BatchSignoff(Schema):
-    template = fields.String(required=True, validate=KEY)
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    comment = fields.String(load_default="")
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
 class BatchSignoffOut(Schema):
     approved = fields.Integer()
+    batch = fields.Integer()
 
 
 class SuspendIn(Schema):
@@ -400,3 +542,9 @@ class ImpactRow(Schema):
     recipients = fields.List(fields.String())
     first_sent_at = fields.DateTime()
     last_sent_at = fields.DateTime()
+
+
+class BatchCancelled(Schema):
+    id = fields.String()
+    cancelled = fields.List(fields.String(), metadata={"description": "the ids cancelled"})
+    not_cancelled = fields.Integer(metadata={"description": "already sending or past it"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import make_response
 from flask.views import MethodView
 from markupsafe import Markup, escape
 
@@ -13,8 +14,9 @@ from hcs.http.api.blueprint import Blueprint, ListPage
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
 from hcs.messages.models import Message
-from hcs.signoffs import queue
-from hcs.signoffs.models import SignoffItem
+from hcs.signoffs import queue, sampling
+from hcs.signoffs.display import input_values, visible
+from hcs.signoffs.models import SignoffBatch, SignoffItem
 from templates_store.errors import TemplateProblem
 
 blp = Blueprint(
@@ -34,6 +36,8 @@ SLOT_FIELDS = (
     "findings",
     "provider",
     "model",
+    "final_findings",
+    "digest",
 )
 
 
@@ -51,11 +55,25 @@ def _highlighted(item: SignoffItem) -> dict[str, Any] | None:
         rendered = render_message(session, message, services().settings, slot_text=marked)
     except TemplateProblem:
         return None
-    return rendered.parts
+    return visible(rendered.parts)
+
+
+def _slots(item: SignoffItem, full: bool) -> list[dict[str, Any]]:
+    values = input_values(db_session(), item) if full else {}
+    return [
+        {
+            "name": name,
+            **{key: slot.get(key) for key in SLOT_FIELDS},
+            "visible_text": visible(slot.get("text")),
+            "visible_generated": visible(slot.get("generated")),
+            "input_values": visible(values.get(name)) if full else None,
+        }
+        for name, slot in item.slots.items()
+    ]
 
 
 def shown(item: SignoffItem, *, full: bool = False) -> dict[str, Any]:
-    """An item as reviewers see it."""
+    """An item as reviewers see it; `full`: with the rendered message and the input values."""
     return {
         "id": item.id,
         "message_id": item.message_id,
@@ -63,8 +81,10 @@ def shown(item: SignoffItem, *, full: bool = False) -> dict[str, Any]:
         "version": item.version_number,
         "status": item.status,
         "flagged": item.is_flagged,
-        "slots": [{"name": n, **{k: s.get(k) for k in SLOT_FIELDS}} for n, s in item.slots.items()],
+        "slots": _slots(item, full),
         "rendered": _highlighted(item) if full else None,
+        "finding_codes": queue.finding_codes(item),
+        "acknowledged": item.acknowledged or [],
         "decided_by": item.decided_by,
         "decided_at": item.decided_at,
         "comment": item.comment,
@@ -89,8 +109,14 @@ class OneItem(MethodView):
     @allow("signoff", "signoff")
     @blp.response(200, schemas.SignoffOut)
     def get(self, item_id: int) -> dict[str, Any]:
-        """One message: its AI text highlighted, the inputs it saw, the guardrail findings."""
+        """One message: AI text highlighted, the input values it saw, the findings (no-store)."""
         return shown(queue.get_item(db_session(), item_id), full=True)
+
+    def dispatch_request(self, *args: Any, **kwargs: Any) -> Any:
+        """The detail carries customer data: never kept in a cache."""
+        answer = make_response(super().dispatch_request(*args, **kwargs))
+        answer.headers["Cache-Control"] = "no-store"
+        return answer
 
 
 @blp.route("/<int:item_id>/approve")
@@ -107,6 +133,7 @@ class Approve(MethodView):
             reviewer=caller().email,
             edits=body.get("slots"),
             comment=body["comment"],
+            acknowledged=body["acknowledged"],
         )
         session.commit()
         notify_dispatcher([item.message_id])
@@ -126,22 +153,63 @@ class Reject(MethodView):
         return shown(item)
 
 
-@blp.route("/batch-approve")
-class BatchApprove(MethodView):
+def _batch(batch: SignoffBatch) -> dict[str, Any]:
+    return {
+        "id": batch.id,
+        "template": batch.template_key,
+        "version": batch.version_number,
+        "up_to": batch.up_to,
+        "status": batch.status,
+        "set": batch.item_ids,
+        "sample": batch.sample_ids,
+        "decisions": sampling.sample_decisions(db_session(), batch),
+        "plan": batch.plan,
+        "drawn_by": batch.drawn_by,
+        "drawn_at": batch.drawn_at,
+    }
+
+
+@blp.route("/batches")
+class Batches(MethodView):
     @allow("signoff", "signoff")
-    @blp.arguments(schemas.BatchSignoff)
-    @blp.response(200, schemas.BatchSignoffOut)
+    @blp.arguments(schemas.BatchDraw)
+    @blp.response(201, schemas.SignoffBatchOut)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Approve the rest of a campaign, once a sample and every flagged one were decided."""
-        session, settings = db_session(), services().settings
-        released = queue.batch_approve(
+        """Fix a set of pending items and draw its sample, to be decided one by one."""
+        session = db_session()
+        batch = sampling.draw(
             session,
             body["template"],
             body["version"],
             reviewer=caller().email,
-            rule=queue.SampleRule(settings.signoff_sample_min, settings.signoff_sample_percent),
-            comment=body["comment"],
+            minimum=services().settings.signoff_sample_min,
+            up_to=body["up_to"],
+            message_batch=body["message_batch"],
+        )
+        session.commit()
+        return _batch(batch)
+
+
+@blp.route("/batches/<int:batch_id>")
+class OneBatch(MethodView):
+    @allow("signoff", "signoff")
+    @blp.response(200, schemas.SignoffBatchOut)
+    def get(self, batch_id: int) -> dict[str, Any]:
+        """A batch: its set, its sample and the decisions on it so far."""
+        return _batch(sampling.get_batch(db_session(), batch_id))
+
+
+@blp.route("/batches/<int:batch_id>/approve")
+class BatchApprove(MethodView):
+    @allow("signoff", "signoff")
+    @blp.arguments(schemas.BatchSignoff)
+    @blp.response(200, schemas.BatchSignoffOut)
+    def post(self, body: dict[str, Any], batch_id: int) -> dict[str, Any]:
+        """Approve the rest of the set, once each sampled item was approved after the draw."""
+        session = db_session()
+        released = sampling.approve_batch(
+            session, batch_id, reviewer=caller().email, comment=body["comment"]
         )
         session.commit()
         notify_dispatcher([item.message_id for item in released])
-        return {"approved": len(released)}
+        return {"approved": len(released), "batch": batch_id}

@@ -88,7 +88,7 @@ class Preview(MethodView):
     @blp.arguments(schemas.PreviewIn)
     @blp.response(200, schemas.PreviewOut)
     def post(self, body: dict[str, Any], key: str) -> dict[str, Any]:
-        """Render one channel with sample or given data; drafts come out watermarked."""
+        """Render what a send would send (the published version), or a named version watermarked."""
         result = previews.preview(
             db_session(),
             key,

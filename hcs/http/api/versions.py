@@ -111,11 +111,17 @@ class Reject(MethodView):
 @blp.route("/<int:number>/publish")
 class Publish(MethodView):
     @allow("review", "reviewer", "admin")
+    @blp.arguments(schemas.PublishIn)
     @blp.response(200, schemas.VersionOut)
-    def post(self, key: str, number: int) -> dict[str, Any]:
-        """Approved → published; the previous one is superseded. An older one: a rollback."""
+    def post(self, body: dict[str, Any], key: str, number: int) -> dict[str, Any]:
+        """Approved → published; the previous one is superseded. An older one: a rollback.
+
+        `replaces`, when given, is the published version the caller saw: 409 when another is.
+        """
         session = db_session()
-        published = authoring.publish(session, "template", key, number, actor=caller().email)
+        published = authoring.publish(
+            session, "template", key, number, actor=caller().email, **body
+        )
         session.commit()
         return version(session, published)
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs.governance.reviews import PendingReview, overdue_versions, review_queue
+from hcs.identity.groups import groups_of
 from hcs.identity.principal import Principal
 from hcs.signoffs.models import SignoffItem
 from hcs.signoffs.queue import list_items
@@ -43,7 +44,9 @@ def waiting_for(session: Session, principal: Principal) -> Worklist:
     roles = principal.roles
     return Worklist(
         drafts=drafts_by(session, principal.email) if "author" in roles else [],
-        reviews=review_queue(session, roles) if "reviewer" in roles else [],
+        reviews=review_queue(session, roles, groups_of(session, principal.email))
+        if "reviewer" in roles
+        else [],
         signoffs=list_items(session) if "signoff" in roles else [],
         overdue=overdue_versions(session) if roles & {"reviewer", "admin"} else [],
     )

@@ -55,6 +55,7 @@ from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)
     grid,
     jobs,
     letters,
+    messages,
     review,
     signoff,
     transfers,

@@ -47,6 +47,7 @@ def _page(key: str, number: int, refusal: str = "", status: int = 200) -> Respon
     session = db_session()
     version = get_version(session, key, number)
     baseline = _baseline(version)
+    published = published_version(version.template)
     return render_template(
         "pages/review.html",
         item=version.template,
@@ -57,6 +58,7 @@ def _page(key: str, number: int, refusal: str = "", status: int = 200) -> Respon
         seen=diff_rendered(session, baseline, version) if baseline else [],
         findings=_findings(version),
         refusal=refusal,
+        replaces=published.number if published else "",
         side=request.args.get("view") == "side",
     ), status
 
@@ -84,6 +86,7 @@ def decide(key: str, number: int, verdict: str) -> ResponseReturnValue:
             comment=comment,
             actor=who.email,
             roles=who.roles,
+            closure_hash=request.form.get("closure_hash") or None,
         )
     except (PermissionDenied, Conflict, ValidationFailed) as exc:
         session.rollback()
@@ -98,9 +101,11 @@ def decide(key: str, number: int, verdict: str) -> ResponseReturnValue:
 def publish(key: str, number: int) -> ResponseReturnValue:
     """Approved → published (an older version: a rollback)."""
     session = db_session()
+    seen = request.form.get("replaces")
+    expect = {} if seen is None else {"replaces": int(seen) if seen.isdigit() else None}
     try:
-        authoring.publish(session, "template", key, number, actor=person().email)
-    except Conflict as exc:
+        authoring.publish(session, "template", key, number, actor=person().email, **expect)
+    except (Conflict, PermissionDenied) as exc:
         session.rollback()
         return _page(key, number, str(exc), status_of(exc))
     session.commit()

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup, escape
 
 from hcs import jobs
+from hcs.ai.unicode import made_visible
 from hcs.dispatch.finishing import render_message
 from hcs.http.auth import allow
 from hcs.http.error_handlers import status_of
@@ -16,7 +17,8 @@ from hcs.http.web.pages.guard import person
 from hcs.http.web.pages.jobs import launch
 from hcs.http.web.pages.signoff_jobs import batch_job_work
 from hcs.messages.models import Message
-from hcs.signoffs import queue
+from hcs.signoffs import queue, sampling
+from hcs.signoffs.display import input_values, visible
 from hcs.signoffs.models import SignoffItem
 from templates_store.errors import Conflict, TemplateProblem, ValidationFailed
 
@@ -42,17 +44,36 @@ def highlighted(item: SignoffItem) -> dict[str, Markup]:
                 text = text.replace(
                     token, Markup(f'<mark data-ai-slot="{escape(name)}">{slot}</mark>')
                 )
-            shown[field] = text
+            shown[field] = Markup(made_visible(str(text)))
     return shown
 
 
-def _page(error: str = "", status: int = 200) -> ResponseReturnValue:
-    pending = queue.list_items(db_session())
-    items = [(item, highlighted(item)) for item in pending]
+def _page(
+    error: str = "",
+    status: int = 200,
+    kept: dict[int, dict[str, str]] | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> ResponseReturnValue:
+    """The queue; `kept` holds a refused edit's texts, `errors` its messages by field."""
+    session = db_session()
+    pending = queue.list_items(session)
+    items = [(item, highlighted(item), input_values(session, item)) for item in pending]
     campaigns = sorted({(item.template_key, item.version_number) for item in pending})
-    return render_template(
-        "pages/signoffs.html", items=items, campaigns=campaigns, error=error
-    ), status
+    page = render_template(
+        "pages/signoffs.html",
+        items=items,
+        campaigns=campaigns,
+        batches=[
+            (b, sampling.sample_decisions(session, b)) for b in sampling.open_batches(session)
+        ],
+        error=error,
+        kept=kept or {},
+        field_errors=errors or {},
+        visible=visible,
+        sample_min=services().settings.signoff_sample_min,
+    )
+    # The page shows the customer data the model saw: never kept in a cache.
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.get("/signoffs")
@@ -63,9 +84,14 @@ def signoffs() -> ResponseReturnValue:
 
 
 def _edits(item_id: int) -> dict[str, str]:
+    """The slot texts the form changed (a slot the form leaves out is not an edit)."""
     item = queue.get_item(db_session(), item_id)
-    edited = {name: request.form.get(f"slot.{name}", "") for name in item.slots}
-    return {name: text for name, text in edited.items() if text != item.slots[name].get("text")}
+    edited = {name: request.form.get(f"slot.{name}") for name in item.slots}
+    return {
+        name: text
+        for name, text in edited.items()
+        if text is not None and text != item.slots[name].get("text")
+    }
 
 
 @bp.post("/signoffs/<int:item_id>/approve")
@@ -73,17 +99,23 @@ def _edits(item_id: int) -> dict[str, str]:
 def approve_signoff(item_id: int) -> ResponseReturnValue:
     """Approve the AI text, with the person's edits if any (they pass the guardrails again)."""
     session = db_session()
+    edits = _edits(item_id)
     try:
         item = queue.approve(
             session,
             item_id,
             reviewer=person().email,
-            edits=_edits(item_id),
+            edits=edits,
             comment=request.form.get("comment", "").strip(),
+            acknowledged=request.form.getlist("acknowledged"),
         )
-    except (Conflict, ValidationFailed) as exc:
+    except Conflict as exc:
         session.rollback()
         return _page(str(exc), status_of(exc))
+    except ValidationFailed as exc:
+        session.rollback()
+        errors = {f"{item_id}.{k}": v for k, v in exc.errors.items()}
+        return _page(str(exc), status_of(exc), {item_id: edits}, errors)
     session.commit()
     notify_dispatcher([item.message_id])
     flash(f"Sign-off {item_id} approved.")
@@ -110,34 +142,53 @@ def reject_signoff(item_id: int) -> ResponseReturnValue:
     return redirect(url_for("pages.signoffs"))
 
 
+def _refused(exc: Conflict | ValidationFailed) -> ResponseReturnValue:
+    db_session().rollback()
+    return _page(str(exc), status_of(exc))
+
+
 @bp.post("/signoffs/batch")
 @allow("signoff", "signoff")
-def batch_signoff() -> ResponseReturnValue:
-    """Approve the rest of a campaign once its sample and every flagged message were decided."""
+def draw_signoff_sample() -> ResponseReturnValue:
+    """Fix the pending set of a template version and draw the sample to decide one by one."""
     session, settings = db_session(), services().settings
     template = request.form.get("template", "")
     version = request.form.get("version", type=int) or 0
     try:
-        planned = batch_job_work(template, version, request.form.get("comment", "").strip())
-        if planned is not None:
-            title = f"Approve the rest of {template} v{version}"
-            job = jobs.start_job(
-                session, kind="signoff_batch", owner=person().email, title=title, total=planned[0]
-            )
-            session.commit()
-            return launch(job.id, planned[1])
-        released = queue.batch_approve(
-            session,
-            template,
-            version,
-            reviewer=person().email,
-            rule=queue.SampleRule(settings.signoff_sample_min, settings.signoff_sample_percent),
-            comment=request.form.get("comment", "").strip(),
+        batch = sampling.draw(
+            session, template, version, reviewer=person().email, minimum=settings.signoff_sample_min
         )
     except (Conflict, ValidationFailed) as exc:
-        session.rollback()
-        return _page(str(exc), status_of(exc))
+        return _refused(exc)
+    session.commit()
+    flash(
+        f"Batch {batch.id}: decide the {len(batch.sample_ids)} sampled message(s) one by one, "
+        f"then approve the rest of its {len(batch.item_ids)}."
+    )
+    return redirect(url_for("pages.signoffs"))
+
+
+@bp.post("/signoffs/batches/<int:batch_id>/approve")
+@allow("signoff", "signoff")
+def batch_signoff(batch_id: int) -> ResponseReturnValue:
+    """Approve the rest of a batch once each sampled message was approved after the draw."""
+    session = db_session()
+    comment = request.form.get("comment", "").strip()
+    try:
+        planned = batch_job_work(batch_id, comment)
+        if planned is not None:
+            title, total, work = planned
+            job = jobs.start_job(
+                session, kind="signoff_batch", owner=person().email, title=title, total=total
+            )
+            session.commit()
+            return launch(job.id, work)
+        released = sampling.approve_batch(
+            session, batch_id, reviewer=person().email, comment=comment
+        )
+    except (Conflict, ValidationFailed) as exc:
+        return _refused(exc)
     session.commit()
     notify_dispatcher([item.message_id for item in released])
-    flash(f"{len(released)} message(s) of {template} v{version} approved together.")
+    flash(f"{len(released)} message(s) of batch {batch_id} approved together.")
     return redirect(url_for("pages.signoffs"))

@@ -1,4 +1,4 @@
-"""Approving the rest of a large campaign from the sign-off queue as a job with its progress."""
+"""Approving the rest of a large batch from the sign-off queue as a job with its progress."""
 
 from __future__ import annotations
 
@@ -7,33 +7,27 @@ from flask import current_app
 from hcs.http.extensions import db_session, services
 from hcs.http.web.pages.guard import person
 from hcs.jobs.runner import Work
-from hcs.signoffs import batches, queue
+from hcs.signoffs import batches, sampling
 
 
-def sample_rule() -> queue.SampleRule:
-    """The sample a person decides one by one before approving the rest, from the settings."""
-    settings = services().settings
-    return queue.SampleRule(settings.signoff_sample_min, settings.signoff_sample_percent)
+def batch_job_work(batch_id: int, comment: str) -> tuple[str, int, Work] | None:
+    """The job's title, how many messages it would approve and its work, when the rest of a
+    batch is larger than the inline limit; None for a small one.
 
-
-def batch_job_work(template: str, version: int, comment: str) -> tuple[int, Work] | None:
-    """How many messages a job would approve, and its work, when the rest of a campaign is
-    larger than the inline limit; None for a small one.
-
-    The sample rule is checked first, so a refusal shows on the queue's page at once.
+    The sample is checked first, so a refusal shows on the queue's page at once.
     """
     session = db_session()
-    ids = batches.remaining(session, template, version)
+    batch = sampling.get_batch(session, batch_id)
+    ids = sampling.remaining(session, batch)
     if len(ids) <= services().settings.jobs_inline_limit:
         return None
-    queue.check_batch(session, template, version, reviewer=person().email, rule=sample_rule())
+    sampling.check(session, batch)
     work = batches.batch_work(
-        template,
-        version,
+        batch_id,
         ids,
         reviewer=person().email,
-        rule=sample_rule(),
         comment=comment,
         notify=current_app.extensions.get("hcs.dispatcher"),
     )
-    return len(ids), work
+    title = f"Approve the rest of {batch.template_key} v{batch.version_number}"
+    return title, len(ids), work

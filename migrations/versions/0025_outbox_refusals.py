@@ -1,14 +1,14 @@
 """outbox refusals and retrying_since: only refusals lead to failover; retries last a horizon
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0025
+Revises: 0024
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """worker heartbeats: when each worker process last looped, for /readyz
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0024
+Revises: 0023
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
