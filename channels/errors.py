@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
 __all__ = [
     "ChannelError",
     "InvalidContent",
@@ -9,20 +12,56 @@ __all__ = [
     "SignatureError",
     "TransientChannelError",
     "is_transient_status",
+    "retry_after_seconds",
+    "was_refused",
 ]
 
 
 class ChannelError(Exception):
-    """A message could not be prepared or sent; retrying will not help."""
+    """A message could not be prepared or sent; retrying will not help.
 
-    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None):
+    `refused` says the provider definitely did not take the message (it answered no): only such
+    a refusal may move a message to a secondary provider, since any other failure might have
+    been a send.
+    """
+
+    refused_by_default = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        reason: str | None = None,
+        refused: bool | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.reason = reason
+        self.refused = self.refused_by_default if refused is None else refused
 
 
 class TransientChannelError(ChannelError):
-    """The provider is busy or unreachable (429, 5xx, timeout): retry later."""
+    """The provider is busy or unreachable (429, 5xx, timeout): retry later.
+
+    `retry_after` is how many seconds the provider asked us to wait (`Retry-After`), if it did.
+    A transient error is a refusal only when we know nothing was sent (the connection was
+    refused before the request went out); a timeout or a 5xx is not.
+    """
+
+    refused_by_default = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        reason: str | None = None,
+        refused: bool | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, status=status, reason=reason, refused=refused)
+        self.retry_after = retry_after
 
 
 class InvalidRecipient(ChannelError):
@@ -40,3 +79,32 @@ class SignatureError(ChannelError):
 def is_transient_status(status: int | None) -> bool:
     """Whether an HTTP status means "try again later"."""
     return status is not None and (status == 429 or status == 408 or status >= 500)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A `Retry-After` header (delay in seconds, or an HTTP date) as seconds from now."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+def was_refused(exc: BaseException) -> bool:
+    """Whether a connection error (or what caused it) is a refusal before anything was sent."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        reason = getattr(seen, "reason", None)
+        seen = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
+    return False

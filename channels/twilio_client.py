@@ -15,6 +15,8 @@ from channels.errors import (
     InvalidRecipient,
     TransientChannelError,
     is_transient_status,
+    retry_after_seconds,
+    was_refused,
 )
 
 # Twilio error codes that are about the recipient: invalid "To", not a mobile number,
@@ -45,6 +47,13 @@ def make_twilio_client(
     return Client(account_sid, auth_token, http_client=http_client)
 
 
+def _retry_after(client: Any) -> float | None:
+    """The `Retry-After` of Twilio's last answer, in seconds."""
+    response = getattr(getattr(client, "http_client", None), "last_response", None)
+    headers = getattr(response, "headers", None) or {}
+    return retry_after_seconds(headers.get("Retry-After"))
+
+
 def create_message(client: Any, **params: Any) -> str:
     """Create one Twilio message and return its SID, mapping errors to the channel tree."""
     try:
@@ -57,7 +66,17 @@ def create_message(client: Any, **params: Any) -> str:
         elif exc.code in RECIPIENT_ERRORS:
             kind = InvalidRecipient
         reason = f"{exc.code}: {exc.msg}" if exc.code else str(exc.msg)
-        raise kind(f"Twilio answered {status}: {reason}", status=status, reason=reason) from exc
+        message = f"Twilio answered {status}: {reason}"
+        if kind is TransientChannelError:
+            wait = _retry_after(client) if status in (429, 503) else None
+            raise TransientChannelError(
+                message, status=status, reason=reason, retry_after=wait
+            ) from exc
+        raise kind(message, status=status, reason=reason) from exc
     except RequestException as exc:
-        raise TransientChannelError(f"Twilio unreachable: {exc}", reason=str(exc)) from exc
+        # Refused before sending: nothing went out. A read timeout may have been a send.
+        refused = was_refused(exc)
+        raise TransientChannelError(
+            f"Twilio unreachable: {exc}", reason=str(exc), refused=refused
+        ) from exc
     return str(message.sid)

@@ -12,7 +12,13 @@ from urllib.error import HTTPError, URLError
 from channels.chat.message import PreparedChat
 from channels.chat.signing import signed_headers
 from channels.core import SendResult
-from channels.errors import ChannelError, TransientChannelError, is_transient_status
+from channels.errors import (
+    ChannelError,
+    TransientChannelError,
+    is_transient_status,
+    retry_after_seconds,
+    was_refused,
+)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -66,12 +72,17 @@ class WebhookChat:
             status, answer = self._post(request_body(prepared))
         except HTTPError as exc:
             reason = exc.read(2048).decode("utf-8", "replace") or str(exc.reason)
-            kind = TransientChannelError if is_transient_status(exc.code) else ChannelError
             message = f"chat webhook answered {exc.code}: {reason}"
-            raise kind(message, status=exc.code, reason=reason) from exc
+            if not is_transient_status(exc.code):
+                raise ChannelError(message, status=exc.code, reason=reason) from exc
+            wait = retry_after_seconds(exc.headers.get("Retry-After"))
+            raise TransientChannelError(
+                message, status=exc.code, reason=reason, retry_after=wait
+            ) from exc
         except (URLError, TimeoutError, ConnectionError) as exc:
             message = f"chat webhook unreachable: {exc}"
-            raise TransientChannelError(message, reason=str(exc)) from exc
+            refused = was_refused(exc)  # a timeout may have been a send
+            raise TransientChannelError(message, reason=str(exc), refused=refused) from exc
         try:
             message_id = str(json.loads(answer).get("id") or prepared.reference)
         except (ValueError, AttributeError):

@@ -10,7 +10,13 @@ from sendgrid import SendGridAPIClient  # type: ignore[import-untyped]
 
 from channels.core import SendResult
 from channels.email.message import PreparedEmail
-from channels.errors import ChannelError, TransientChannelError, is_transient_status
+from channels.errors import (
+    ChannelError,
+    TransientChannelError,
+    is_transient_status,
+    retry_after_seconds,
+    was_refused,
+)
 
 # SendGrid sets these itself (or refuses them as custom headers).
 _OWN_HEADERS = {"from", "to", "subject", "reply-to", "date", "message-id"}
@@ -40,6 +46,18 @@ def mail_body(prepared: PreparedEmail) -> dict[str, Any]:
     return body
 
 
+def _answered(exc: HTTPError) -> ChannelError:
+    """SendGrid's error answer as a channel error; 429 and 503 carry their `Retry-After`."""
+    status = int(exc.status_code)
+    reason = exc.body.decode("utf-8", "replace") if exc.body else str(exc.reason)
+    message = f"SendGrid answered {status}: {reason}"
+    if not is_transient_status(status):
+        return ChannelError(message, status=status, reason=reason)
+    headers = exc.headers or {}
+    wait = retry_after_seconds(headers.get("Retry-After")) if status in (429, 503) else None
+    return TransientChannelError(message, status=status, reason=reason, retry_after=wait)
+
+
 class SendGridEmail:
     """Sends through SendGrid; the id is SendGrid's X-Message-Id."""
 
@@ -57,12 +75,12 @@ class SendGridEmail:
         try:
             response = self.client.client.mail.send.post(request_body=mail_body(prepared))
         except HTTPError as exc:
-            status = int(exc.status_code)
-            reason = exc.body.decode("utf-8", "replace") if exc.body else str(exc.reason)
-            kind = TransientChannelError if is_transient_status(status) else ChannelError
-            message = f"SendGrid answered {status}: {reason}"
-            raise kind(message, status=status, reason=reason) from exc
+            raise _answered(exc) from exc
         except (URLError, TimeoutError, ConnectionError) as exc:
-            raise TransientChannelError(f"SendGrid unreachable: {exc}", reason=str(exc)) from exc
+            # Refused before sending: nothing went out. A timeout may have been a send.
+            refused = was_refused(exc)
+            what = "unreachable" if refused else "did not answer in time or dropped the connection"
+            message = f"SendGrid {what}: {exc}"
+            raise TransientChannelError(message, reason=str(exc), refused=refused) from exc
         message_id = response.headers.get("X-Message-Id") or prepared.reference
         return SendResult(self.name, str(message_id), status=int(response.status_code))

@@ -25,6 +25,8 @@ def _smtp_error(exc: smtplib.SMTPException) -> ChannelError:
     kind: type[ChannelError] = TransientChannelError if transient else ChannelError
     if isinstance(exc, smtplib.SMTPRecipientsRefused) and not transient:
         kind = InvalidRecipient
+    if isinstance(exc, smtplib.SMTPServerDisconnected):  # perhaps after DATA: not a refusal
+        return kind(f"SMTP server dropped the connection: {reason}", reason=reason)
     return kind(f"SMTP server refused the message: {code} {reason}", status=code, reason=reason)
 
 
@@ -78,5 +80,8 @@ class SmtpEmail:
         except smtplib.SMTPException as exc:
             raise _smtp_error(exc) from exc
         except (OSError, ssl.SSLError) as exc:
-            raise TransientChannelError(f"SMTP server unreachable: {exc}", reason=str(exc)) from exc
+            # Only a refused connection certainly sent nothing; a timeout mid-DATA may have.
+            refused = isinstance(exc, ConnectionRefusedError)
+            message = f"SMTP server unreachable: {exc}"
+            raise TransientChannelError(message, reason=str(exc), refused=refused) from exc
         return SendResult(self.name, prepared.header("Message-ID") or prepared.reference)

@@ -158,6 +158,7 @@ def _register() -> None:
     from hcs.cli.ai import ai
     from hcs.cli.archive import archive_group
     from hcs.cli.audit import audit
+    from hcs.cli.messages import messages
 
     main.add_command(templates.templates)
     main.add_command(users.users)
@@ -166,6 +167,7 @@ def _register() -> None:
     main.add_command(archive_group)
     main.add_command(keys.keys)
     main.add_command(ai)
+    main.add_command(messages)
 
 
 _register()

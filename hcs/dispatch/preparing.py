@@ -155,8 +155,8 @@ def plan_some(
     for entry_id in entry_ids:
         entry = entries[entry_id]
         message = messages[entry.message_id]
-        # After repeated failures the channel's secondary provider, when there is one, takes over.
-        chosen = providers.for_attempt(message.channel, entry.attempts)
+        # After repeated refusals the channel's secondary provider, when there is one, takes over.
+        chosen = providers.for_attempt(message.channel, entry.refusals)
         decided = _decide(session, entry, message, chosen, states)
         plans.append(Plan(entry, message, message.status, chosen, **decided))
         if time.perf_counter() - started >= budget:

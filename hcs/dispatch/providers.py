@@ -36,9 +36,13 @@ class Providers:
         """The name of the provider a channel sends through."""
         return self.outlets[channel].name
 
-    def for_attempt(self, channel: str, failures: int) -> Providers:
-        """These providers, or with the channel's secondary once the primary failed this often."""
-        if channel not in self.fallbacks or failures < self.failover_after:
+    def for_attempt(self, channel: str, refusals: int) -> Providers:
+        """These providers, or with the channel's secondary once the primary refused this often.
+
+        Only definite refusals count (a 4xx other than 408/429, a refused connection): a timeout
+        or a 5xx may have been a send, and a second provider would make it two.
+        """
+        if channel not in self.fallbacks or refusals < self.failover_after:
             return self
         return replace(self, outlets={**self.outlets, channel: self.fallbacks[channel]})
 

@@ -1,8 +1,12 @@
 """Dispatching: claim due outbox entries, finish each message, send it once, record the outcome.
 
 A message moves `accepted`/`queued` → `sending` → `sent` by conditional updates, so two workers
-can never both send it. 429, 5xx and timeouts are retried with exponential backoff and jitter
-up to `MAX_ATTEMPTS`; other provider refusals fail the message with the provider's reason. An
+can never both send it. 429, 5xx and timeouts are retried with capped exponential backoff and
+jitter, or as late as the provider's `Retry-After` asks, until the retry horizon
+(`HCS_SEND_RETRY_HORIZON`) has passed since the first failure; then the message fails with a
+reason. Other provider refusals fail the message with the provider's reason, unless the channel
+has a secondary provider: only definite refusals (a 4xx other than 408/429, a refused
+connection) count toward moving to it, never a timeout or a 5xx, which may have been a send. An
 entry whose worker died keeps its lease until it expires, then another worker takes it.
 
 A claimed batch costs few transactions: its messages are finished and taken into `sending`
@@ -23,7 +27,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.errors import ChannelError, TransientChannelError
+from channels.errors import (
+    ChannelError,
+    InvalidContent,
+    InvalidRecipient,
+    TransientChannelError,
+)
 from hcs.dispatch.finishing import Finished
 from hcs.dispatch.preparing import (
     PREPARE_BUDGET,
@@ -43,6 +52,7 @@ from hcs.dispatch.transitions import (
     record_event,
     record_sent_at_once,
 )
+from hcs.infrastructure.config import format_duration
 from hcs.infrastructure.db import begin_read
 from hcs.messages import telemetry
 from hcs.messages.models import Message, OutboxEntry
@@ -63,7 +73,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 6
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=10)
 LEASE = timedelta(minutes=2)
@@ -142,15 +151,45 @@ def claim(
     return ids
 
 
-def _retry_or_fail(session: Session, entry: OutboxEntry, exc: ChannelError) -> Outcome:
+def _counts_toward_failover(exc: ChannelError) -> bool:
+    """A definite refusal by the provider: a 4xx other than 408/429, a refused connection."""
+    if isinstance(exc, InvalidRecipient | InvalidContent):
+        return False  # about the message: a second provider would refuse it too
+    return exc.refused and (isinstance(exc, TransientChannelError) or exc.status is not None)
+
+
+def _next_attempt(attempts: int, exc: ChannelError) -> timedelta:
+    """Capped exponential backoff, or later when the provider said when (`Retry-After`)."""
+    wait = backoff(attempts)
+    asked = getattr(exc, "retry_after", None)
+    return max(wait, timedelta(seconds=asked)) if asked is not None else wait
+
+
+def _retry_or_fail(
+    session: Session, entry: OutboxEntry, exc: ChannelError, providers: Providers, channel: str
+) -> Outcome:
+    now, detail = utcnow(), f"{type(exc).__name__}: {exc}"
     entry.attempts += 1
-    detail = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, TransientChannelError) and entry.attempts < MAX_ATTEMPTS:
-        entry.available_at = utcnow() + backoff(entry.attempts)
-        entry.leased_until, entry.last_error = None, detail
-        attempt = {"attempt": entry.attempts, "reason": detail}
-        move(session, entry.message_id, Move.RETRY, detail=attempt, reason=detail)
-        return Outcome(entry.message_id, MessageStatus.QUEUED, detail)
+    refusal = _counts_toward_failover(exc)
+    fail_over = (
+        refusal and channel in providers.fallbacks and entry.refusals < providers.failover_after
+    )
+    entry.refusals += int(refusal)
+    if not (isinstance(exc, TransientChannelError) or fail_over):
+        return _fail(session, entry, detail)
+    since, horizon = entry.retrying_since or now, providers.settings.send_retry_horizon
+    if now - since >= horizon:
+        return _fail(
+            session, entry, f"gave up after retrying for {format_duration(horizon)}: {detail}"
+        )
+    entry.retrying_since, entry.available_at = since, now + _next_attempt(entry.attempts, exc)
+    entry.leased_until, entry.last_error = None, detail
+    attempt = {"attempt": entry.attempts, "reason": detail}
+    move(session, entry.message_id, Move.RETRY, detail=attempt, reason=detail)
+    return Outcome(entry.message_id, MessageStatus.QUEUED, detail)
+
+
+def _fail(session: Session, entry: OutboxEntry, detail: str) -> Outcome:
     taken = (MessageStatus.SENDING,)
     move(
         session,
@@ -217,7 +256,7 @@ def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
     except ChannelError as exc:
         with sessions.begin() as session:
             entry = session.get_one(OutboxEntry, ready.entry_id, populate_existing=True)
-            outcome = _retry_or_fail(session, entry, exc)
+            outcome = _retry_or_fail(session, entry, exc, ready.providers, channel)
         kind = "retry" if outcome.status == MessageStatus.QUEUED else "failed"
         telemetry.sent(outcome.message_id, channel, name, kind, started, exc)
         return outcome, False

@@ -17,6 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from hcs import errors
+from hcs.infrastructure.commits import is_outcome_unknown
 from hcs.infrastructure.db import is_conflict
 
 Presenter = Callable[[Exception], ResponseReturnValue]
@@ -100,6 +101,10 @@ def as_json(exc: Exception) -> ResponseReturnValue:
     return jsonify(body), code
 
 
+OUTCOME_UNKNOWN = (
+    "the connection to the database was lost while this request was being committed: it may or "
+    "may not have been saved. Retry with the same Idempotency-Key: it is then done exactly once"
+)
 DOWN = "the database is unavailable and this request did not complete; try again"
 CONFLICT = (
     "this request's transaction kept conflicting with concurrent work and was rolled back, "
@@ -108,6 +113,9 @@ CONFLICT = (
 
 
 def _database_down(exc: Exception) -> ResponseReturnValue:
+    if is_outcome_unknown(exc):
+        body = error_body(503, message=OUTCOME_UNKNOWN) | {"reason": "outcome_unknown"}
+        return jsonify(body), 503, {"Retry-After": "5"}
     # A lost connection may have taken a commit with it, so an outage claims nothing about what
     # was saved; a deadlock or serialization failure is known to have rolled everything back.
     # The error's own text (which may quote the statement's parameters) is not echoed.

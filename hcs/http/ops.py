@@ -1,14 +1,24 @@
-"""Operations endpoints: health for load balancers and orchestrators."""
+"""Operations endpoints: liveness for load balancers, readiness detail for orchestrators.
+
+`/healthz` is the process and the database: a broker outage does not pull an API node, since
+the API still accepts into the outbox and the workers' sweep queues it later. `/readyz` tells
+the broker, the database and the workers' heartbeat apart, and is 503 only when the database
+(where every send is accepted) does not answer.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from hcs.dispatch.heartbeat import pulse
 from hcs.http.extensions import db_session
 from hcs.infrastructure.db import begin_read
+from templates_store.orm import utcnow
 
 bp = Blueprint("ops", __name__)
 
@@ -19,26 +29,47 @@ def _database() -> str:
         begin_read(db_session())
         db_session().execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
+        db_session().rollback()
         return type(exc).__name__
     return "ok"
 
 
-def _broker() -> str | None:
+def _broker() -> dict[str, str]:
     celery = current_app.extensions.get("celery")
     if celery is None:
-        return None
+        return {"state": "none"}  # no broker: the API process sends itself
     from hcs.worker.tasks import broker_problem
 
-    return broker_problem(celery) or "ok"
+    problem = broker_problem(celery)
+    return {"state": "down", "error": problem} if problem else {"state": "ok"}
+
+
+def _workers() -> dict[str, Any]:
+    seen = pulse(db_session())
+    db_session().rollback()
+    if seen.last_beat is None:
+        return {"state": "none", "count": 0}
+    ago = round((utcnow() - seen.last_beat).total_seconds(), 1)
+    state = "ok" if seen.count else "stale"
+    return {"state": state, "count": seen.count, "last_beat_seconds_ago": ago}
 
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    """200 when the database (and the broker, when configured) answer; else 503 naming which."""
-    checks = {"database": _database()}
-    if (broker := _broker()) is not None:
-        checks["broker"] = broker
-    if any(state != "ok" for state in checks.values()):
-        down = sorted(name for name, state in checks.items() if state != "ok")
-        return jsonify({"status": "unavailable", "down": down, **checks}), 503
-    return jsonify({"status": "ok", **checks})
+    """200 while the database answers, whatever the broker does; else 503."""
+    database = _database()
+    if database != "ok":
+        return jsonify({"status": "unavailable", "down": ["database"], "database": database}), 503
+    return jsonify({"status": "ok", "database": database})
+
+
+@bp.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    """The broker, database and workers in detail; 503 only when sends cannot be accepted."""
+    database = _database()
+    if database != "ok":
+        return jsonify({"status": "unavailable", "down": ["database"], "database": database}), 503
+    broker, workers = _broker(), _workers()
+    healthy = broker["state"] != "down" and workers["state"] != "stale"
+    body = {"status": "ok" if healthy else "degraded", "database": database}
+    return jsonify({**body, "broker": broker, "workers": workers})

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -61,6 +63,9 @@ class Settings:
     broker_visibility_timeout: float = 3600.0
     # How long a dispatcher holds an outbox entry, and how often the sweep re-queues due ones.
     dispatch_lease_seconds: float = 120.0
+    # How long a message whose provider is busy or unreachable keeps being retried (with capped
+    # exponential backoff) before it fails for good: `HCS_SEND_RETRY_HORIZON`, e.g. 90m, 24h, 2d.
+    send_retry_horizon: timedelta = timedelta(hours=24)
     sweep_seconds: float = 10.0
     # How many times finishing a message may raise an unexpected error before it fails.
     dispatch_finishing_attempts: int = 5
@@ -110,6 +115,31 @@ class Settings:
         return self.var_dir / "outbox"
 
 
+_DURATION = re.compile(r"(\d+)([mhd])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """A whole number of minutes, hours or days (`90m`, `24h`, `2d`) as a timedelta."""
+    found = _DURATION.fullmatch(text.strip())
+    if found is None or int(found[1]) == 0:
+        raise ValueError(f"a duration like 90m, 24h or 2d was expected, not {text!r}")
+    return timedelta(**{_UNITS[found[2]]: int(found[1])})
+
+
+def format_duration(duration: timedelta) -> str:
+    """A timedelta as `parse_duration` reads it, in whole hours when it is some (`24h`)."""
+    minutes = int(duration.total_seconds() // 60)
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
+def _duration(name: str, default: str) -> timedelta:
+    try:
+        return parse_duration(_env(name, default))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
 def load_settings(env_file: str | None = ".env") -> Settings:
     """Read settings from `HCS_*` variables, after loading `.env` when there is one."""
     if env_file and Path(env_file).is_file():
@@ -121,6 +151,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         celery_queue=_env("HCS_CELERY_QUEUE", "hcs"),
         broker_visibility_timeout=float(_env("HCS_BROKER_VISIBILITY_TIMEOUT", "3600")),
         dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
+        send_retry_horizon=_duration("HCS_SEND_RETRY_HORIZON", "24h"),
         sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
         dispatch_finishing_attempts=int(_env("HCS_DISPATCH_FINISHING_ATTEMPTS", "5")),
         var_dir=Path(_env("HCS_VAR_DIR", "var")),

@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hcs.infrastructure.commits import watch_commits
+
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # Let SQLAlchemy, not pysqlite, issue BEGIN: savepoints and locking then behave.
@@ -66,8 +68,10 @@ def make_engine(url: str, **options: Any) -> Engine:
         engine = create_engine(parsed, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(parsed, pool_pre_ping=True, **options)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True, **options)
+    watch_commits(engine)
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -105,9 +105,10 @@ class SendGridSettings:
 
     api_key: str = env("SENDGRID_API_KEY", "", secret=True, required=True)
     host: str = env("HCS_SENDGRID_HOST", "https://api.sendgrid.com")
+    timeout: float = env("HCS_SENDGRID_TIMEOUT", 10.0)
 
     def arguments(self, site: Site) -> dict[str, Any]:
-        """The key and the API host."""
+        """The key, the API host and the seconds SendGrid has to answer."""
         return values(self)
 
 

@@ -73,10 +73,11 @@ def _one_statement() -> Any:
     return (
         insert(outbox)
         .from_select(
-            ["message_id", "available_at", "attempts", "last_error"],
+            ["message_id", "available_at", "attempts", "refusals", "last_error"],
             select(
                 written.c.id,
                 func.coalesce(written.c.send_at, written.c.created_at),
+                literal(0),
                 literal(0),
                 literal(""),
             ).where(written.c.status == MessageStatus.ACCEPTED.value),

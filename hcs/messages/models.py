@@ -72,6 +72,10 @@ class OutboxEntry(Base):
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), unique=True)
     available_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
+    # Definite refusals by the provider (they alone lead to the channel's secondary), and when
+    # the current run of retries began (they stop at the retry horizon).
+    refusals: Mapped[int] = mapped_column(default=0, server_default="0")
+    retrying_since: Mapped[datetime | None]
     leased_until: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -66,6 +66,8 @@ class Move(Enum):
     # A recalled message keeps its pending sign-off: rejecting or expiring that still ends it.
     REJECT_SIGNOFF = _row(S.AWAITING_SIGNOFF, S.HELD, to=S.REJECTED, event="signoff_rejected")
     EXPIRE_SIGNOFF = _row(S.AWAITING_SIGNOFF, S.HELD, to=S.REJECTED, event="signoff_expired")
+    # An operator's deliberate retry (`hcs messages retry`) of a message no provider took.
+    REQUEUE = _row(S.FAILED, to=S.QUEUED, event="requeued")
     # The caller's cancel, while no worker holds the message (hcs.messages.cancelling).
     CANCEL = _row(
         S.ACCEPTED, S.QUEUED, S.AWAITING_SIGNOFF, S.HELD, to=S.CANCELLED, event="cancelled"

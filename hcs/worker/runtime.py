@@ -20,6 +20,7 @@ import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs import archive
 from hcs.audit import AuditEntry
 from hcs.channels.letter import close_renderers
+from hcs.dispatch import heartbeat
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
 from hcs.dispatch.providers import Providers, build_providers
@@ -37,6 +38,11 @@ log = logging.getLogger(__name__)
 def worker_name() -> str:
     """Who holds a lease: host, process and thread."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def process_name() -> str:
+    """Who beats for a worker process: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def housekeeping(
@@ -100,6 +106,7 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 if time.monotonic() - last_housekeeping > self.housekeeping_seconds:
+                    self.beat()
                     housekeeping(self.sessions, self.keys, self.signing)
                     last_housekeeping = time.monotonic()
                     if self.archive_late is not None:  # throttled to about once a minute
@@ -112,6 +119,11 @@ class Worker:
                 self._wake.wait(self.idle_seconds)
                 self._wake.clear()
         close_renderers()
+
+    def beat(self) -> None:
+        """Tell `/readyz` this worker is alive."""
+        with self.sessions.begin() as session:
+            heartbeat.beat(session, process_name())
 
     def wake(self, message_ids: object = None) -> None:
         """New work was accepted: stop idling now."""

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
 from hcs.channels.letter import close_renderers
-from hcs.dispatch import queueing
+from hcs.dispatch import heartbeat, queueing
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
 from hcs.errors import DispatchUnavailable
@@ -37,7 +37,7 @@ from hcs.infrastructure.db import make_engine, session_factory
 from hcs.infrastructure.logs import configure_logging
 from hcs.messages.status import MessageStatus
 from hcs.sealing.witness import checkpointing
-from hcs.worker.runtime import build_worker, housekeeping, worker_name
+from hcs.worker.runtime import build_worker, housekeeping, process_name, worker_name
 
 log = logging.getLogger(__name__)
 DISPATCH = "hcs.worker.tasks.dispatch_entry"
@@ -214,6 +214,7 @@ def sweep_once(celery: Celery) -> int:
     """
     rt = runtime(celery.conf.hcs_settings)
     with rt.sessions.begin() as session:
+        heartbeat.beat(session, process_name())
         ids = queueing.sweep(session, lease=rt.lease)
     published = publish(celery, ids)
     housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))

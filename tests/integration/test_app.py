@@ -31,3 +31,11 @@ def test_healthz_reports_an_unreachable_database() -> None:
     with app_for("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1") as app:
         response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["status"] == "unavailable"
+
+
+def test_readyz_is_503_when_the_database_cannot_take_a_send() -> None:
+    with app_for("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1") as app:
+        response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable" and body["database"] != "ok"

@@ -75,9 +75,10 @@ def test_429_and_500_are_retried_with_growing_backoff_then_delivered_once(
     assert chat_platform.posts() == {message_id: 3}
 
 
-def test_a_400_fails_at_once_with_the_providers_reason(
-    world: World, chat_platform: ChatPlatform
+def test_a_400_fails_at_once_with_the_providers_reason_when_there_is_no_secondary(
+    make_sending_world: Callable[..., World], chat_platform: ChatPlatform
 ) -> None:
+    world = make_sending_world()
     chat_platform.script = lambda n, body: (400, "conversation is closed")
     [message_id] = accept(world, 1)
     assert [o.status for o in dispatch_round(world, 0)] == ["failed"]
@@ -88,10 +89,10 @@ def test_a_400_fails_at_once_with_the_providers_reason(
     assert chat_platform.posts() == {message_id: 1}
 
 
-def test_the_secondary_provider_takes_over_when_the_primary_keeps_failing(
+def test_the_secondary_provider_takes_over_when_the_primary_keeps_refusing(
     world: World, chat_platform: ChatPlatform
 ) -> None:
-    chat_platform.script = lambda n, body: (503, "down for maintenance")
+    chat_platform.script = lambda n, body: (403, "this sender is suspended")
     [message_id] = accept(world, 1)
     outcomes = [o.status for hours in range(4) for o in dispatch_round(world, hours)]
     assert outcomes == ["queued", "queued", "queued", "sent"]
@@ -121,7 +122,7 @@ def test_a_sends_log_lines_name_the_message_but_no_personal_data(
         assert message_id in text
     sends = [json.loads(line) for line in lines if '"hcs.delivery"' in line]
     assert {(s["outcome"], s.get("provider_status")) for s in sends} == {
-        ("failed", 400),
+        ("retry", 400),  # this world has a secondary: a refusal counts toward moving to it
         ("sent", None),
     }
     for personal in ("conv-0", "conv-1", "ana@example.com", "Ana", "A-0", "A-1", "is closed"):

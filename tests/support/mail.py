@@ -115,3 +115,25 @@ def run_smtp(tmp_path: Path, *, implicit_tls: bool) -> Iterator[SmtpServer]:
     controller.start()
     yield state
     controller.stop()
+
+
+@dataclass
+class PlainSmtpSink:
+    """An SMTP server without TLS or login that records every message it takes."""
+
+    host: str
+    port: int
+    received: list[Envelope] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        self.received.append(envelope)
+        return "250 OK"
+
+
+def run_plain_smtp() -> Iterator[PlainSmtpSink]:
+    """A recording SMTP sink on 127.0.0.1 until the generator is closed."""
+    sink = PlainSmtpSink("127.0.0.1", free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()

@@ -41,9 +41,13 @@ def test_messages_start_accepted_or_suppressed_and_nothing_moves_into_those() ->
     assert not any(row.target in STARTS for row in TRANSITIONS.values())
 
 
-@pytest.mark.parametrize("final", [S.REJECTED, S.SUPPRESSED, S.FAILED])
+@pytest.mark.parametrize("final", [S.REJECTED, S.SUPPRESSED])
 def test_a_message_that_ended_moves_no_further(final: MessageStatus) -> None:
     assert not any(final in row.sources for row in TRANSITIONS.values())
+
+
+def test_a_failed_message_moves_only_when_an_operator_queues_it_again() -> None:
+    assert [m for m, row in TRANSITIONS.items() if S.FAILED in row.sources] == [Move.REQUEUE]
 
 
 def test_provider_reports_move_by_their_kind_and_others_move_nothing() -> None:
@@ -62,7 +66,7 @@ def test_provider_reports_move_by_their_kind_and_others_move_nothing() -> None:
         (S.SENT, S.QUEUED),
         (S.SENT, S.SENDING),
         (S.DELIVERED, S.SENT),
-        (S.FAILED, S.QUEUED),
+        (S.FAILED, S.SENDING),
         (S.REJECTED, S.QUEUED),
         (S.SUPPRESSED, S.SENDING),
         (S.HELD, S.SENDING),

@@ -1,0 +1,52 @@
+"""`hcs messages`: operate on sent and failed messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from hcs.cli import settings, unit_of_work
+from hcs.cli.users import cli_actor
+from hcs.dispatch.retrying import retry_failed
+from hcs.infrastructure.config import parse_duration
+from templates_store.orm import utcnow
+
+
+@click.group()
+def messages() -> None:
+    """Messages after they were accepted."""
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """An ISO 8601 time (UTC when it names no zone) or a duration back from now (`2h`, `3d`)."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.ClickException(
+            f"--since: expected an ISO 8601 time or a duration like 90m, 24h or 2d, not {text!r}"
+        ) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment > now:
+        raise click.ClickException(f"--since: {text} is in the future")
+    return moment
+
+
+@messages.command()
+@click.option("--status", "status", default=None, help="Which messages: only `failed`.")
+@click.option("--since", "since", default=None, help="Failed at or after: ISO time or `24h`.")
+def retry(status: str | None, since: str | None) -> None:
+    """Queue failed messages again, deliberately; prints how many (audited)."""
+    if status != "failed":
+        raise click.ClickException(f"--status: only `failed` can be retried, not {status!r}")
+    if not since:
+        raise click.ClickException("--since: say from when, e.g. --since 24h")
+    moment = parse_since(since, utcnow())
+    with unit_of_work(settings()) as session:
+        queued = retry_failed(session, moment, actor=cli_actor())
+    noun = "message" if len(queued) == 1 else "messages"
+    click.echo(f"{len(queued)} failed {noun} queued again")
