@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from tests.support.databases import (
     Databases,
     postgres_schema,
 )
+from tests.support.model import loopback_model
 from tests.support.world import World, databases_in, own_world
 
 
@@ -112,3 +114,12 @@ def make_world(
 def world(make_world: Callable[..., World]) -> World:
     """A world of the test's own: the people, their keys, an app with the tests' settings."""
     return make_world()
+
+
+@pytest.fixture
+def model(monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
+    """A fake OpenAI-compatible model on loopback (no proxy between the SDK and it)."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with loopback_model() as server:
+        yield server

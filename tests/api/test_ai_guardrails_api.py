@@ -2,64 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from hcs.dispatch.providers import build_providers
-from hcs.worker.runtime import Worker
-from tests.support.flows import ai_template, send_ai, sent_bodies
+from tests.support.flows import ai_template, sent_bodies
+from tests.support.model import generated_item
 from tests.support.world import World
-
-
-def completion(text: str, finish_reason: str = "stop") -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-api",
-        "object": "chat.completion",
-        "created": 1_700_000_000,
-        "model": "fake",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": finish_reason,
-            }
-        ],
-    }
-
-
-@pytest.fixture
-def model(monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
 
 
 def generated(world: World, model: HTTPServer, reply: str, finish: str = "stop") -> Any:
     """Send one message, let a worker ask the fake model, and read the slot a person sees."""
-    model.expect_oneshot_request("/v1/chat/completions").respond_with_json(
-        completion(reply, finish)
-    )
-    services = world.app.extensions["hcs"]
-    settings = dataclasses.replace(
-        services.settings,
-        ai_provider="openai",
-        ai_base_url=model.url_for("/v1"),
-        ai_model="fake",
-        ai_max_retries=0,
-    )
-    send_ai(world)
-    Worker(services.sessions, build_providers(settings), on_sent=None).run_once()
     sam = world.as_("sam@example.com")
-    item_id = sam.get("/signoffs").get_json()[-1]["id"]
+    item_id = generated_item(world, model, reply, finish)
     return sam.get(f"/signoffs/{item_id}").get_json()["slots"][0]
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
-import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
@@ -15,18 +13,6 @@ from hcs.worker.runtime import build_worker
 from tests.support.flows import ai_template, dispatch, send_ai, sent_bodies
 from tests.support.model import generated_item
 from tests.support.world import World
-
-
-@pytest.fixture
-def model(monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
 
 
 def test_the_detail_shows_the_body_the_input_values_and_is_not_cached(world: World) -> None:

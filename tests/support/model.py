@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pytest_httpserver import HTTPServer
@@ -30,9 +32,23 @@ def completion(text: str, finish_reason: str = "stop") -> dict[str, Any]:
     }
 
 
-def generated_item(world: World, model: HTTPServer, reply: str) -> int:
+@contextmanager
+def loopback_model() -> Iterator[HTTPServer]:
+    """A fake OpenAI-compatible server on 127.0.0.1, stopped afterwards."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()
+
+
+def generated_item(world: World, model: HTTPServer, reply: str, finish: str = "stop") -> int:
     """Send one message, let a worker ask the fake model once; the sign-off item's id."""
-    model.expect_oneshot_request("/v1/chat/completions").respond_with_json(completion(reply))
+    answer = completion(reply, finish)
+    model.expect_oneshot_request("/v1/chat/completions").respond_with_json(answer)
     services = world.app.extensions["hcs"]
     settings = dataclasses.replace(
         services.settings,
