@@ -6,8 +6,8 @@ from typing import Any
 
 from flask.views import MethodView
 
+from hcs.http.api import message_schemas
 from hcs.http.api import message_shapes as shapes
-from hcs.http.api import schemas
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session
@@ -24,7 +24,7 @@ blp = Blueprint(
 @blp.route("/<batch_id>")
 class OneBatch(MethodView):
     @allow("read", "admin", "auditor", "signoff")
-    @blp.response(200, schemas.BatchOut)
+    @blp.response(200, message_schemas.BatchOut)
     def get(self, batch_id: str) -> dict[str, Any]:
         """How many of a batch's messages are in each status."""
         session = db_session()
@@ -40,7 +40,7 @@ class OneBatch(MethodView):
 @blp.route("/<batch_id>/cancel")
 class CancelBatch(MethodView):
     @allow("send", "admin")
-    @blp.response(200, schemas.BatchCancelled)
+    @blp.response(200, message_schemas.BatchCancelled)
     def post(self, batch_id: str) -> dict[str, Any]:
         """Cancel the messages of a batch that have not started to go out; 409 if none is left."""
         session, who = db_session(), caller()

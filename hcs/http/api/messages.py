@@ -10,8 +10,8 @@ from flask import request
 from flask.views import MethodView
 from sqlalchemy.exc import IntegrityError
 
+from hcs.http.api import message_schemas
 from hcs.http.api import message_shapes as shapes
-from hcs.http.api import schemas
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import READS_ON, allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
@@ -102,15 +102,15 @@ def _scheduled(body: dict[str, Any]) -> datetime | None:
 READS_ON.update({"messages.Messages", "messages.Batch"})
 
 # Instances, not classes: webargs would build a schema on every request.
-SEND_IN, BATCH_IN = schemas.SendIn(), schemas.BatchIn()
-ACCEPTED, BATCH_ACCEPTED = schemas.Accepted(), schemas.BatchAccepted()
+SEND_IN, BATCH_IN = message_schemas.SendIn(), message_schemas.BatchIn()
+ACCEPTED, BATCH_ACCEPTED = message_schemas.Accepted(), message_schemas.BatchAccepted()
 
 
 @blp.route("")
 class Messages(MethodView):
     @allow("read", "admin", "auditor", "signoff")
-    @blp.arguments(schemas.MessageQuery, location="query")
-    @blp.response(200, schemas.MessagePage)
+    @blp.arguments(message_schemas.MessageQuery, location="query")
+    @blp.response(200, message_schemas.MessagePage)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The message log, newest first: everyone's for admins and auditors, else the caller's."""
         limit, cursor = query.pop("limit"), query.pop("cursor", None)
@@ -175,7 +175,7 @@ class Batch(MethodView):
 @blp.route("/<message_id>")
 class OneMessage(MethodView):
     @allow("read", "admin", "auditor", "signoff")
-    @blp.response(200, schemas.MessageOut)
+    @blp.response(200, message_schemas.MessageOut)
     def get(self, message_id: str) -> dict[str, Any]:
         """A message's status and its events."""
         message = db_session().get(Message, message_id)
@@ -185,7 +185,7 @@ class OneMessage(MethodView):
 @blp.route("/<message_id>/cancel")
 class CancelMessage(MethodView):
     @allow("send", "admin")
-    @blp.response(200, schemas.MessageOut)
+    @blp.response(200, message_schemas.MessageOut)
     def post(self, message_id: str) -> dict[str, Any]:
         """Cancel a message that has not started to go out; 409 once it is sending or past it."""
         session, who = db_session(), caller()

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from hcs.http.api import schemas
+from hcs.http.api import message_schemas
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session
@@ -24,14 +24,14 @@ blp = Blueprint(
 @blp.route("/<recipient>/preferences")
 class Preferences(MethodView):
     @allow("read", "admin", "auditor")
-    @blp.response(200, schemas.PreferenceOut(many=True))
+    @blp.response(200, message_schemas.PreferenceOut(many=True))
     def get(self, recipient: str) -> list[Any]:
         """What a recipient chose (email address, E.164 number or chat id)."""
         return preferences(db_session(), lookup_key(recipient))
 
     @allow("send", "admin")
-    @blp.arguments(schemas.PreferenceIn)
-    @blp.response(200, schemas.PreferenceOut)
+    @blp.arguments(message_schemas.PreferenceIn)
+    @blp.response(200, message_schemas.PreferenceOut)
     def post(self, body: dict[str, Any], recipient: str) -> Any:
         """Record an opt-in (marketing needs one) or an opt-out (later sends are suppressed)."""
         session = db_session()

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from markupsafe import Markup, escape
 
 from hcs.dispatch.finishing import render_message
-from hcs.http.api import schemas
+from hcs.http.api import signoff_schemas
 from hcs.http.api.blueprint import Blueprint, ListPage
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
@@ -97,8 +97,8 @@ def shown(item: SignoffItem, *, full: bool = False) -> dict[str, Any]:
 @blp.route("")
 class Queue(MethodView):
     @allow("signoff", "signoff")
-    @blp.arguments(schemas.SignoffQuery, location="query")
-    @blp.response(200, schemas.SignoffOut(many=True))
+    @blp.arguments(signoff_schemas.SignoffQuery, location="query")
+    @blp.response(200, signoff_schemas.SignoffOut(many=True))
     @blp.paginate(ListPage)
     def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """Messages waiting for a person (or decided ones, by status), oldest first."""
@@ -108,7 +108,7 @@ class Queue(MethodView):
 @blp.route("/<int:item_id>")
 class OneItem(MethodView):
     @allow("signoff", "signoff")
-    @blp.response(200, schemas.SignoffOut)
+    @blp.response(200, signoff_schemas.SignoffOut)
     def get(self, item_id: int) -> dict[str, Any]:
         """One message: AI text highlighted, the input values it saw, the findings (no-store)."""
         return shown(queue.get_item(db_session(), item_id), full=True)
@@ -123,8 +123,8 @@ class OneItem(MethodView):
 @blp.route("/<int:item_id>/approve")
 class Approve(MethodView):
     @allow("signoff", "signoff")
-    @blp.arguments(schemas.SignoffDecision)
-    @blp.response(200, schemas.SignoffOut)
+    @blp.arguments(signoff_schemas.SignoffDecision)
+    @blp.response(200, signoff_schemas.SignoffOut)
     def post(self, body: dict[str, Any], item_id: int) -> dict[str, Any]:
         """Approve, optionally with edited slot texts (which pass the guardrails again)."""
         session = db_session()
@@ -144,8 +144,8 @@ class Approve(MethodView):
 @blp.route("/<int:item_id>/reject")
 class Reject(MethodView):
     @allow("signoff", "signoff")
-    @blp.arguments(schemas.SignoffDecision)
-    @blp.response(200, schemas.SignoffOut)
+    @blp.arguments(signoff_schemas.SignoffDecision)
+    @blp.response(200, signoff_schemas.SignoffOut)
     def post(self, body: dict[str, Any], item_id: int) -> dict[str, Any]:
         """Reject: the message is never sent."""
         session = db_session()
@@ -173,8 +173,8 @@ def _batch(batch: SignoffBatch) -> dict[str, Any]:
 @blp.route("/batches")
 class Batches(MethodView):
     @allow("signoff", "signoff")
-    @blp.arguments(schemas.BatchDraw)
-    @blp.response(201, schemas.SignoffBatchOut)
+    @blp.arguments(signoff_schemas.BatchDraw)
+    @blp.response(201, signoff_schemas.SignoffBatchOut)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Fix a set of pending items and draw its sample, to be decided one by one."""
         session = db_session()
@@ -194,7 +194,7 @@ class Batches(MethodView):
 @blp.route("/batches/<int:batch_id>")
 class OneBatch(MethodView):
     @allow("signoff", "signoff")
-    @blp.response(200, schemas.SignoffBatchOut)
+    @blp.response(200, signoff_schemas.SignoffBatchOut)
     def get(self, batch_id: int) -> dict[str, Any]:
         """A batch: its set, its sample and the decisions on it so far."""
         return _batch(sampling.get_batch(db_session(), batch_id))
@@ -203,8 +203,8 @@ class OneBatch(MethodView):
 @blp.route("/batches/<int:batch_id>/approve")
 class BatchApprove(MethodView):
     @allow("signoff", "signoff")
-    @blp.arguments(schemas.BatchSignoff)
-    @blp.response(200, schemas.BatchSignoffOut)
+    @blp.arguments(signoff_schemas.BatchSignoff)
+    @blp.response(200, signoff_schemas.BatchSignoffOut)
     def post(self, body: dict[str, Any], batch_id: int) -> dict[str, Any]:
         """Approve the rest of the set, once each sampled item was approved after the draw."""
         session = db_session()

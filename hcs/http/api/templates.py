@@ -9,7 +9,7 @@ from flask.views import MethodView
 from hcs.dispatch import recall
 from hcs.governance import authoring
 from hcs.governance.components import templates_needing_update
-from hcs.http.api import schemas
+from hcs.http.api import message_schemas, schemas
 from hcs.http.api.blueprint import Blueprint, ListPage
 from hcs.http.api.presenters import template
 from hcs.http.auth import READS_ON, allow, caller
@@ -112,8 +112,8 @@ class Preview(MethodView):
 @blp.route("/<key>/impact")
 class Impact(MethodView):
     @allow("read", "auditor", "admin")
-    @blp.arguments(schemas.ImpactQuery, location="query")
-    @blp.response(200, schemas.ImpactRow(many=True))
+    @blp.arguments(message_schemas.ImpactQuery, location="query")
+    @blp.response(200, message_schemas.ImpactRow(many=True))
     @blp.paginate(ListPage)
     def get(self, query: dict[str, Any], key: str) -> list[dict[str, Any]]:
         """Who received which version of this template, per channel, in a date range."""

@@ -10,7 +10,7 @@ from hcs.dispatch import recall
 from hcs.governance import authoring
 from hcs.governance.checks import run_checks
 from hcs.governance.policies import policy_for
-from hcs.http.api import schemas
+from hcs.http.api import message_schemas, schemas
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.api.presenters import version
 from hcs.http.auth import allow, caller
@@ -153,8 +153,8 @@ class Checks(MethodView):
 @blp.route("/<int:number>/suspend")
 class Suspend(MethodView):
     @allow("review", "reviewer", "admin")
-    @blp.arguments(schemas.SuspendIn)
-    @blp.response(200, schemas.RecallOut)
+    @blp.arguments(message_schemas.SuspendIn)
+    @blp.response(200, message_schemas.RecallOut)
     def post(self, body: dict[str, Any], key: str, number: int) -> dict[str, Any]:
         """Recall: the version sends nothing more and its unsent messages are held."""
         session = db_session()
@@ -166,7 +166,7 @@ class Suspend(MethodView):
 @blp.route("/<int:number>/resume")
 class Resume(MethodView):
     @allow("review", "reviewer", "admin")
-    @blp.response(200, schemas.RecallOut)
+    @blp.response(200, message_schemas.RecallOut)
     def post(self, key: str, number: int) -> dict[str, Any]:
         """Lift a recall: held messages are sent (or go back to their sign-off)."""
         session = db_session()
