@@ -14,6 +14,7 @@ from hcs.infrastructure.config import Settings
 PUBLIC = {
     "static",
     "ops.healthz",
+    "ops.readyz",
     "auth.login",
     "auth.logout",
     "auth.home",

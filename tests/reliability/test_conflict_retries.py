@@ -76,7 +76,7 @@ def test_after_the_last_try_the_conflict_is_a_503_that_says_it_was_rolled_back(
         counts = connection.execute(text("SELECT n FROM counters ORDER BY id")).scalars().all()
     assert counts == [1, 1]  # the victim left nothing behind
     app = Flask(__name__)
-    init_app(app)
+    init_app(app, pages={})
 
     @app.get("/conflict")
     def conflict() -> None:

@@ -404,7 +404,7 @@ def test_a_job_page_whose_session_ended_goes_to_sign_in_and_back(
     expect(ana.get_by_role("progressbar")).to_have_attribute("value", "10")
 
 
-def test_a_live_preview_refused_for_a_lost_role_says_so_on_the_page(
+def test_a_change_of_roles_ends_the_session_and_the_live_preview_asks_to_sign_in(
     app: Flask, people: People
 ) -> None:
     with transaction(app.extensions["hcs"].sessions) as session:
@@ -419,6 +419,6 @@ def test_a_live_preview_refused_for_a_lost_role_says_so_on_the_page(
     with transaction(app.extensions["hcs"].sessions) as session:
         set_roles(session, "dee@example.com", ["reviewer"], actor="root@example.com")
     _rewrite(dee, "sms body (en)", "Order {{ order_id }} is on its way.")
-    alert = dee.get_by_role("alert")
-    expect(alert).to_have_text("Not allowed: This page needs author.")
-    expect(_preview(dee, "sms").locator(".bubble")).to_contain_text("Order A-1 is confirmed.")
+    # The change of roles ended Dee's session: the next preview sends her to sign in again.
+    expect(dee.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert "/login" in dee.url
