@@ -13,6 +13,7 @@ from templates_store import versioning
 from templates_store.errors import NotFound, TemplateProblem, ValidationFailed
 from templates_store.lookup import get_version
 from templates_store.parts import iter_parts
+from templates_store.samples import sample_named
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,16 @@ class DraftPreview:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _one(session: Session, key: str, number: int, channel: str, locale: str) -> ChannelPreview:
+def _one(
+    session: Session,
+    key: str,
+    number: int,
+    channel: str,
+    locale: str,
+    data: Mapping[str, Any] | None = None,
+) -> ChannelPreview:
     try:
-        result = preview(session, key, channel, locale=locale, version=number)
+        result = preview(session, key, channel, locale=locale, version=number, data=data)
     except TemplateProblem as exc:
         return ChannelPreview(channel, locale, problem=str(exc), part=exc.part)
     except (ValidationFailed, NotFound) as exc:
@@ -45,14 +53,22 @@ def _one(session: Session, key: str, number: int, channel: str, locale: str) -> 
 
 
 def preview_unsaved(
-    session: Session, key: str, number: int, changes: Mapping[str, Any]
+    session: Session,
+    key: str,
+    number: int,
+    changes: Mapping[str, Any],
+    sample: str | None = None,
 ) -> DraftPreview:
-    """Render draft `number` as if `changes` were saved, then undo them (a savepoint)."""
+    """Render draft `number` as if `changes` were saved, then undo them (a savepoint).
+
+    `sample` names the sample set to render with (default: the default set).
+    """
     savepoint = session.begin_nested()
     try:
         draft = versioning.update_draft(session, key, number, changes)
         pairs = sorted({(channel, locale) for channel, locale, _, _ in iter_parts(draft.parts)})
-        return DraftPreview([_one(session, key, number, c, loc) for c, loc in pairs])
+        data = sample_named(draft.sample_data, sample)
+        return DraftPreview([_one(session, key, number, c, loc, data) for c, loc in pairs])
     except ValidationFailed as exc:
         return DraftPreview(errors=exc.errors)
     finally:
@@ -60,13 +76,20 @@ def preview_unsaved(
 
 
 def render_unsaved(
-    session: Session, key: str, number: int, changes: Mapping[str, Any], channel: str, locale: str
+    session: Session,
+    key: str,
+    number: int,
+    changes: Mapping[str, Any],
+    where: tuple[str, str],
+    sample: str | None = None,
 ) -> ChannelPreview:
-    """One channel and locale of draft `number` as if `changes` were saved; nothing is kept."""
+    """One channel and locale (`where`) of draft `number` as if `changes` were saved."""
+    channel, locale = where
     savepoint = session.begin_nested()
     try:
-        versioning.update_draft(session, key, number, changes)
-        return _one(session, key, number, channel, locale)
+        draft = versioning.update_draft(session, key, number, changes)
+        data = sample_named(draft.sample_data, sample)
+        return _one(session, key, number, channel, locale, data)
     except ValidationFailed as exc:
         return ChannelPreview(channel, locale, problem=str(exc))
     finally:
