@@ -45,6 +45,7 @@ def refusal(exc: Exception) -> ResponseReturnValue:
 
 
 from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)
+    account,
     admin,
     archive,
     audit,
@@ -56,6 +57,7 @@ from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)
     jobs,
     letters,
     messages,
+    proofs,
     review,
     signoff,
     transfers,
