@@ -31,7 +31,6 @@ from tests.support.world import World
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
-VARIABLES = '[{"name": "order_id", "type": "string", "required": true, "example": "A-1001"}]'
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +137,14 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     expect(ana.get_by_role("heading", name="Welcome: version 1")).to_be_visible()
 
     ana.get_by_role("tab", name="Variables and sample data").click()
-    ana.get_by_label("Variables (JSON list)").fill(VARIABLES)
-    ana.get_by_label("Sample data (JSON object)").fill('{"order_id": "A-1001"}')
+    ana.locator("#f-variables-0-name").fill("order_id")
+    ana.locator("#f-variables-0-required").check()
+    ana.locator("#f-variables-0-example").fill("A-1001")
+    ana.get_by_role("button", name="Save", exact=True).click()
+    expect(ana.get_by_role("status")).to_contain_text("Saved.")
+    ana.get_by_role("tab", name="Variables and sample data").click()
+    default = ana.get_by_role("group", name="Default")  # the sample form follows the schema
+    default.get_by_label("order_id (required)").fill("A-1001")
     ana.get_by_role("tab", name="sms · en").click()
     _code(ana, "sms body (en)").press_sequentially("Hello {{ order_id }}", delay=10)
     expect(_preview(ana, "sms").locator(".bubble")).to_have_text("[DRAFT] Hello A-1001")
@@ -241,6 +246,10 @@ def test_every_page_loads_without_breaking_its_content_security_policy(
     ):
         root.goto(path)
         expect(root.locator("main h1")).to_be_visible()
+    # The API's documentation: Swagger UI from our own origin, under the same policy.
+    root.goto("/api/docs")
+    expect(root.locator(".swagger-ui .info .title")).to_contain_text("HCS")
+    expect(root.locator(".opblock").first).to_be_visible()
 
 
 def _send(world: World, base_url: str) -> str:
