@@ -26,6 +26,15 @@ class ChannelPreview:
     problem: str = ""
     part: str = ""  # the part that caused the problem, e.g. `sms.body.en`, when one did
 
+    @property
+    def said(self) -> str:
+        """The problem for a person: without the part's internal name, which the page shows."""
+        for prefix in (f"{self.part}, ", f"{self.part}: "):
+            if self.part and self.problem.startswith(prefix):
+                rest = self.problem.removeprefix(prefix)
+                return rest[:1].upper() + rest[1:]
+        return self.problem
+
 
 @dataclass(frozen=True)
 class DraftPreview:
@@ -52,6 +61,25 @@ def _one(
     return ChannelPreview(channel, locale, result=result)
 
 
+def broken_parts(errors: Mapping[str, list[str]]) -> dict[tuple[str, str], tuple[str, str]]:
+    """Per channel and locale, the part and message of each syntax error; empty if any other."""
+    broken: dict[tuple[str, str], tuple[str, str]] = {}
+    for key, messages in errors.items():
+        tokens = key.split(".")
+        if tokens[0] != "parts" or len(tokens) < 4:
+            return {}
+        broken.setdefault((tokens[1], tokens[3]), (".".join(tokens[1:]), messages[0]))
+    return broken
+
+
+def _without(changes: Mapping[str, Any], broken: Mapping[tuple[str, str], Any]) -> dict[str, Any]:
+    parts = {
+        channel: {loc: f for loc, f in locales.items() if (channel, loc) not in broken}
+        for channel, locales in (changes.get("parts") or {}).items()
+    }
+    return {**changes, "parts": {c: locales for c, locales in parts.items() if locales}}
+
+
 def preview_unsaved(
     session: Session,
     key: str,
@@ -61,14 +89,28 @@ def preview_unsaved(
 ) -> DraftPreview:
     """Render draft `number` as if `changes` were saved, then undo them (a savepoint).
 
-    `sample` names the sample set to render with (default: the default set).
+    A part that does not compile shows its error in its own channel and locale; the others
+    still render. `sample` names the sample set to render with (default: the default set).
     """
     savepoint = session.begin_nested()
     try:
-        draft = versioning.update_draft(session, key, number, changes)
-        pairs = sorted({(channel, locale) for channel, locale, _, _ in iter_parts(draft.parts)})
+        try:
+            draft = versioning.update_draft(session, key, number, changes)
+            broken = {}
+        except ValidationFailed as exc:
+            broken = broken_parts(exc.errors)
+            if not broken:
+                return DraftPreview(errors=exc.errors)
+            draft = versioning.update_draft(session, key, number, _without(changes, broken))
+        pairs = {(channel, locale) for channel, locale, _, _ in iter_parts(draft.parts)}
         data = sample_named(draft.sample_data, sample)
-        return DraftPreview([_one(session, key, number, c, loc, data) for c, loc in pairs])
+        shown = [
+            ChannelPreview(c, loc, problem=broken[c, loc][1], part=broken[c, loc][0])
+            if (c, loc) in broken
+            else _one(session, key, number, c, loc, data)
+            for c, loc in sorted(pairs | set(broken))
+        ]
+        return DraftPreview(shown)
     except ValidationFailed as exc:
         return DraftPreview(errors=exc.errors)
     finally:

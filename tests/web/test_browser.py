@@ -169,6 +169,7 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     lee.get_by_label("Comment (optional)").fill("Fine by legal.")
     lee.get_by_role("button", name="Approve").click()
     expect(lee.locator("#version-status")).to_have_text("approved")
+    lee.once("dialog", lambda dialog: dialog.accept())  # "Publish version 1?"
     lee.get_by_role("button", name="Publish version 1").click()
     expect(lee.locator("#version-status")).to_have_text("published")
 
@@ -185,6 +186,7 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     expect(lee.locator("#diff .del")).to_contain_text("-Hello {{ order_id }} ✓")
     lee.get_by_role("button", name="Approve").click()
     expect(lee.locator("#version-status")).to_have_text("approved")
+    lee.once("dialog", lambda dialog: dialog.accept())  # "Publish version 2?"
     lee.get_by_role("button", name="Publish version 2").click()
     expect(lee.locator("#version-status")).to_have_text("published")
 

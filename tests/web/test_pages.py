@@ -294,10 +294,11 @@ def test_ai_slots_posted_as_json_that_are_not_a_list_are_refused_by_name(
 
 def test_only_reviewers_and_admins_retire_a_template(app: Flask, people: dict[str, Person]) -> None:
     make_draft(app, "to-retire")
-    assert people["ana"].post("/templates/to-retire/retire").status_code == 403
-    assert people["root"].post("/templates/to-retire/retire").status_code == 302
+    confirmed = {"confirm": "to-retire"}
+    assert people["ana"].post("/templates/to-retire/retire", confirmed).status_code == 403
+    assert people["root"].post("/templates/to-retire/retire", confirmed).status_code == 302
     assert "retired" in people["aud"].get("/templates/to-retire").text
-    again = people["lee"].post("/templates/to-retire/retire")
+    again = people["lee"].post("/templates/to-retire/retire", confirmed)
     assert again.status_code == 409 and "already retired" in again.text
 
 
