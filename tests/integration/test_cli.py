@@ -33,7 +33,11 @@ def test_export_import_export_gives_identical_files(
     assert _hcs(second_db, "db", "upgrade")[0] == 0
     code, output = _hcs(second_db, "templates", "import", str(tmp_path / "one"))
     assert code == 0 and "10 drafts created" in output
-    assert _hcs(second_db, "templates", "export", str(tmp_path / "two"))[0] == 0
+    # The second database holds drafts only: exported when asked for.
+    assert _hcs(second_db, "templates", "export", str(tmp_path / "none"))[0] == 0
+    assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
+    two = str(tmp_path / "two")
+    assert _hcs(second_db, "templates", "export", two, "--include-drafts")[0] == 0
     one = {
         p.relative_to(tmp_path / "one"): p.read_bytes()
         for p in (tmp_path / "one").rglob("*")
