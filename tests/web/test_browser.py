@@ -161,17 +161,17 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     _preview(ana, "email").get_by_role("button", name="Mobile width").click()
     expect(_preview(ana, "email").locator("iframe")).to_have_class(re.compile("width-mobile"))
     ana.get_by_role("button", name="Save and submit for review").click()
-    expect(ana.locator("#version-1")).to_contain_text("in_review")
+    expect(ana.locator("#version-1")).to_contain_text("In review")
 
     lee = people.sign_in("lee@example.com")
     lee.get_by_role("link", name=re.compile("welcome · version 1")).click()
     expect(lee.locator("#findings")).to_be_visible()
     lee.get_by_label("Comment (optional)").fill("Fine by legal.")
     lee.get_by_role("button", name="Approve").click()
-    expect(lee.locator("#version-status")).to_have_text("approved")
+    expect(lee.locator("#version-status")).to_have_text("Approved")
     lee.once("dialog", lambda dialog: dialog.accept())  # "Publish version 1?"
     lee.get_by_role("button", name="Publish version 1").click()
-    expect(lee.locator("#version-status")).to_have_text("published")
+    expect(lee.locator("#version-status")).to_have_text("Published")
 
     ana.goto("/templates/welcome")
     ana.get_by_role("button", name="New draft from v1").click()
@@ -179,16 +179,16 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     _rewrite(ana, "sms body (en)", "Hi again {{ order_id }}")
     expect(_preview(ana, "sms").locator(".bubble")).to_have_text("[DRAFT] Hi again A-1001")
     ana.get_by_role("button", name="Save and submit for review").click()
-    expect(ana.locator("#version-2")).to_contain_text("in_review")
+    expect(ana.locator("#version-2")).to_contain_text("In review")
 
     lee.goto("/templates/welcome/versions/2")
     expect(lee.locator("#diff .add")).to_contain_text("+Hi again {{ order_id }}")
     expect(lee.locator("#diff .del")).to_contain_text("-Hello {{ order_id }} ✓")
     lee.get_by_role("button", name="Approve").click()
-    expect(lee.locator("#version-status")).to_have_text("approved")
+    expect(lee.locator("#version-status")).to_have_text("Approved")
     lee.once("dialog", lambda dialog: dialog.accept())  # "Publish version 2?"
     lee.get_by_role("button", name="Publish version 2").click()
-    expect(lee.locator("#version-status")).to_have_text("published")
+    expect(lee.locator("#version-status")).to_have_text("Published")
 
 
 def _in_review(app: Flask, key: str, author: str) -> None:
@@ -203,7 +203,7 @@ def test_an_author_cannot_approve_her_own_version(app: Flask, people: People) ->
     max_.goto("/templates/own-work/versions/1")
     max_.get_by_role("button", name="Approve").click()
     expect(max_.locator("#refusal")).to_contain_text("another reviewer must decide")
-    expect(max_.locator("#version-status")).to_have_text("in_review")
+    expect(max_.locator("#version-status")).to_have_text("In review")
 
 
 def test_a_reviewer_cannot_edit_a_draft_and_a_page_without_the_role_answers_403(

@@ -65,3 +65,31 @@ def test_retiring_needs_the_templates_key_typed_and_the_button_asks_first(
     assert "Nothing was retired" in page and "(retired)" not in page
     assert lee.post("/templates/to-confirm/retire", {"confirm": "to-confirm"}).status_code == 302
     assert "(retired)" in lee.get("/templates/to-confirm").text
+
+
+def test_the_review_queue_leaves_out_what_the_person_may_not_decide_and_rejections_reach_the_author(
+    app: Flask, ana: Person
+) -> None:
+    from hcs.governance import authoring
+
+    with transaction(app.extensions["hcs"].sessions) as session:
+        for key, author in (("by-max", "max@example.com"), ("by-ana", "ana@example.com")):
+            versioning.create_template(
+                session, key=key, name=key, category="transactional", channels=["sms"]
+            )
+            body = {
+                "parts": {"sms": {"en": {"body": "Order {{ order_id }}."}}},
+                "variables": VARIABLES,
+                "sample_data": {"order_id": "A-1"},
+            }
+            versioning.create_draft(session, key, author=author, content=body)
+            authoring.submit(session, "template", key, 1, actor=author)
+    max_, lee = Person(app, "max@example.com"), Person(app, "lee@example.com")
+    queue = max_.get("/").text.split('id="my-reviews"', 1)[1].split("</ul>", 1)[0]
+    assert "by-ana" in queue and "by-max" not in queue  # never his own
+    assert "by-max" in lee.get("/").text.split('id="my-reviews"', 1)[1].split("</ul>", 1)[0]
+    form = {"comment": "The tone is wrong for a receipt."}
+    assert lee.post("/templates/by-ana/versions/1/reject", form).status_code in (302, 303)
+    home = ana.get("/").text
+    rejected = home.split('id="my-rejections"', 1)[1].split("</ul>", 1)[0]
+    assert "by-ana" in rejected and "The tone is wrong for a receipt." in rejected
