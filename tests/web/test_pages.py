@@ -403,6 +403,7 @@ def test_an_auditor_finds_a_sent_message_in_the_archive(ai_world: World) -> None
     assert "Order A-1 is confirmed." in entry.text
     output = aud.get(f"{entry_path}/output")
     assert output.status_code == 200 and b"Order A-1 is confirmed." in output.data
+    assert output.headers["Content-Disposition"].endswith('.txt"')  # named as its kind
     assert 'id="since-error"' in aud.get("/archive?since=yesterday").text
     export = re.search(r'href="(/api/v1/archive/export[^"]*)"', found.text)[1]  # type: ignore[index]
     zipped = aud.get(export.replace("&amp;", "&"))
