@@ -20,7 +20,7 @@ from templates_store.models import Template
 DEMO_AUTHOR = "demo@hcs.example"
 ADMIN_EMAIL = "admin@hcs.example"
 # One person per role for a first hour with the demo: (email, roles, reviewer groups, name).
-DEMO_PEOPLE = (
+DEMO_PEOPLE: tuple[tuple[str, list[str], list[str], str], ...] = (
     ("author@hcs.example", ["author"], [], "Demo author"),
     ("legal.reviewer@hcs.example", ["reviewer"], ["legal"], "Demo legal reviewer"),
     ("brand.reviewer@hcs.example", ["reviewer"], ["brand"], "Demo brand reviewer"),

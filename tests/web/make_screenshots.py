@@ -68,6 +68,7 @@ def _shoot(world: World, out: Path) -> None:
     with transaction(sessions) as session:
         review = _second_version(session, "order-confirmation", "is confirmed", "is on its way")
         draft = versioning.create_draft(session, "payment-due", author="ana@example.com").number
+        ai_draft = versioning.create_draft(session, "delivery-delay", author="ana@example.com")
     with serving(world.app) as base_url, chromium() as browser:
         ana = _sign_in(browser, base_url, "ana@example.com")
         ana.goto(f"/templates/payment-due/versions/{draft}/edit")
@@ -80,6 +81,11 @@ def _shoot(world: World, out: Path) -> None:
         sam = _sign_in(browser, base_url, "sam@example.com")
         sam.goto("/signoffs")
         sam.screenshot(path=str(out / "signoff.png"))
+        # The forms an author fills instead of JSON: variables, sample sets, an AI slot.
+        ana.goto(f"/templates/delivery-delay/versions/{ai_draft.number}/edit")
+        ana.get_by_role("tab", name="Variables and sample data").click()
+        ana.wait_for_timeout(1000)
+        ana.screenshot(path=str(out / "editor-forms.png"), full_page=True)
 
 
 if __name__ == "__main__":

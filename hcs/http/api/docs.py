@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import flask_swagger_ui
+import flask_swagger_ui  # type: ignore[import-untyped]
 from flask import Blueprint, abort, render_template, send_from_directory
 from flask.typing import ResponseReturnValue
 
