@@ -46,3 +46,13 @@ def normal_phone(value: str) -> str:
         return normalise_phone(value)
     except InvalidRecipient as exc:
         raise ValidationFailed({"to.phone": [f"{exc}; use E.164, e.g. +447400123456"]}) from exc
+
+
+def lookup_key(raw: str) -> str:
+    """The key to look a recipient up by, from what a person types (email, phone or id)."""
+    text = raw.strip()
+    if "@" in text:
+        return normal_email(text)
+    if text.startswith("+"):
+        return normal_phone(text)
+    return text

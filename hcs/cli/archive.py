@@ -13,6 +13,7 @@ from hcs import archive
 from hcs.cli import checkpoints as evidence
 from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
+from hcs.dispatch.erasure import erase_subject, release_hold
 from hcs.errors import NoteError
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.sealing import checkpoints
@@ -52,7 +53,8 @@ def verify_archive(checkpoint: Path | None, public_key: str | None) -> None:
     with unit_of_work(current) as session:
         result = archive.verify_archive(session)
         if not result.ok:
-            raise click.ClickException(describe(session, result))
+            exact = None if result.first_bad_entry else evidence.rewritten(session, [ENTRIES])
+            raise click.ClickException(_joined(exact, describe(session, result)))
         proven = ""
         if key and checkpoint:
             proven = evidence.check_file(session, archive.SIGNED_LOGS, checkpoint, key)
@@ -83,6 +85,13 @@ def prove(entry_id: int) -> None:
     click.echo(json.dumps(proof.as_json(), indent=2))
 
 
+ENTRIES = archive.ArchiveEntry
+
+
+def _joined(exact: str | None, found: str) -> str:
+    return f"{exact}; {found}" if exact else found
+
+
 def describe(session: Session, result: archive.ArchiveVerification) -> str:
     """One line naming the entry (or seal) that does not match."""
     entry = session.get(archive.ArchiveEntry, result.first_bad_entry or 0)
@@ -93,18 +102,31 @@ def describe(session: Session, result: archive.ArchiveVerification) -> str:
 
 
 @archive_group.command()
-@click.option("--recipient", required=True, help="The normalised address (email, E.164, ...).")
-def erase(recipient: str) -> None:
-    """Destroy a data subject's keys (deferred while on legal hold); the seals still verify."""
+@click.option(
+    "--recipient",
+    "recipients",
+    required=True,
+    multiple=True,
+    help="An address (email, E.164 phone, chat id); repeat for each address of one person.",
+)
+def erase(recipients: tuple[str, ...]) -> None:
+    """Erase a data subject: archive keys destroyed, messages and copies redacted.
+
+    Deferred while any of their entries is on legal hold; the seals still verify.
+    """
     with unit_of_work(settings()) as session:
-        request = archive.request_erasure(session, recipient, actor=cli_actor(), keys=_keys())
-    if request.state == "deferred":
-        click.echo(
-            f"erasure {request.id} deferred: entries of this recipient are on legal hold; "
-            "it is carried out when the hold is released"
-        )
-    else:
-        click.echo(f"{request.entries} entries became unreadable")
+        requests = [
+            erase_subject(session, recipient, actor=cli_actor(), keys=_keys())
+            for recipient in recipients
+        ]
+    for request in requests:
+        if request.state == "deferred":
+            click.echo(
+                f"erasure {request.id} deferred: entries of this recipient are on legal hold; "
+                "it is carried out when the hold is released"
+            )
+        else:
+            click.echo(f"{request.entries} entries became unreadable")
 
 
 @archive_group.command()
@@ -209,7 +231,7 @@ def hold(entry: int | None, recipient: str | None, reason: str) -> None:
 def release(entry: int | None, recipient: str | None) -> None:
     """Release the legal holds on one entry or one recipient."""
     with unit_of_work(settings()) as session:
-        count = archive.release_hold(
+        count = release_hold(
             session, entry_id=entry, recipient_key=recipient, actor=cli_actor(), keys=_keys()
         )
     click.echo(f"{count} legal holds released")

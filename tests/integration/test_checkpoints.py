@@ -197,9 +197,57 @@ def test_rewriting_an_entry_and_recomputing_every_hash_and_seal_is_caught(
     assert world.hcs("archive", "verify")[0] == 0  # the chain alone cannot tell
     code, output = world.hcs("archive", "verify", "--checkpoint", str(out))
     assert code == 1
-    assert "archive entry 5 differs from the checkpoint (the first change is within seq 5-8)" in (
-        output
+    assert (
+        "archive entry 6 differs from the checkpoint: seq 6 is not the entry that was signed"
+        in (output)
     )
+
+
+def test_a_rewrite_in_a_round_of_many_names_the_one_entry_that_changed(
+    world: World, tmp_path: Path
+) -> None:
+    world.entries(1, 40)  # one sealing round, one checkpoint
+    out = _checkpoint(world, tmp_path)
+    world.sql("UPDATE archive_entries SET provider = 'forged' WHERE id = 23")
+    _reseal_all(world, ArchiveEntry)
+    assert world.hcs("archive", "verify")[0] == 0  # the chain alone cannot tell
+    code, output = world.hcs("archive", "verify", "--checkpoint", str(out))
+    assert code == 1 and "archive entry 23 differs from the checkpoint: seq 23 " in output
+
+
+def test_an_edit_that_breaks_a_seal_of_many_still_names_the_entry(
+    world: World, tmp_path: Path
+) -> None:
+    world.entries(1, 30)
+    _checkpoint(world, tmp_path)
+    world.sql("UPDATE archive_entries SET template = 'refund-approved' WHERE id = 17")
+    _reseal_entries_only(world, ArchiveEntry)  # the seal's leaves too, not its root nor chain
+    code, output = world.hcs("archive", "verify")
+    assert (
+        code == 1
+        and "archive entry 17 " in output
+        and "is not the entry that was signed" in (output)
+    )
+
+
+def test_deleting_the_leaf_signatures_leaves_the_range_named(world: World, tmp_path: Path) -> None:
+    world.entries(1, 8)
+    out = _checkpoint(world, tmp_path)
+    world.sql("UPDATE archive_entries SET provider = 'forged' WHERE id = 6")
+    world.sql("DELETE FROM leaf_signatures")
+    _reseal_all(world, ArchiveEntry)
+    code, output = world.hcs("archive", "verify", "--checkpoint", str(out))
+    assert code == 1 and "(the first change is within seq 1-8)" in output
+
+
+def test_the_audit_log_names_the_rewritten_entry_too(world: World, tmp_path: Path) -> None:
+    world.entries(1, 12)
+    out = tmp_path / "audit.txt"
+    assert world.hcs("audit", "checkpoint", "--out", str(out))[0] == 0
+    world.sql("UPDATE audit_entries SET actor = 'someone-else' WHERE target = '9'")
+    _reseal_all(world, AuditEntry)
+    code, output = world.hcs("audit", "verify", "--checkpoint", str(out))
+    assert code == 1 and "is not the entry that was signed" in output
 
 
 def test_reordering_entries_is_caught(world: World, tmp_path: Path) -> None:
@@ -242,6 +290,22 @@ def test_the_audit_log_is_checked_against_its_checkpoint_too(world: World, tmp_p
     assert world.hcs("audit", "verify")[0] == 0
     code, output = world.hcs("audit", "verify", "--checkpoint", str(out))
     assert code == 1 and "differs from the checkpoint" in output
+
+
+def _reseal_entries_only(world: World, model: type[SealedMixin]) -> None:
+    """A clumsier attacker: entry hashes and the seals' leaf lists, but no root nor chain."""
+    table, seals = model.__table__, Seal.__table__  # type: ignore[attr-defined]
+    with world.engine.begin() as connection:
+        hashes = {}
+        for row in connection.execute(table.select().order_by(table.c.seq)).mappings():
+            hashes[row["seq"]] = model.hash_values(row)
+            connection.execute(
+                table.update().where(table.c.id == row["id"]).values(entry_hash=hashes[row["seq"]])
+            )
+        query = seals.select().where(seals.c.log == model.seal_log)
+        for row in list(connection.execute(query).mappings()):
+            leaves = "".join(hashes[s] for s in range(row["first_seq"], row["last_seq"] + 1))
+            connection.execute(seals.update().where(seals.c.id == row["id"]).values(leaves=leaves))
 
 
 def _reseal_all(world: World, model: type[SealedMixin]) -> None:
