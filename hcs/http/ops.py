@@ -2,8 +2,9 @@
 
 `/healthz` is the process and the database: a broker outage does not pull an API node, since
 the API still accepts into the outbox and the workers' sweep queues it later. `/readyz` tells
-the broker, the database and the workers' heartbeat apart, and is 503 only when the database
-(where every send is accepted) does not answer.
+the broker, the database and the workers' heartbeat apart, and is 503 when the database
+(where every send is accepted) does not answer, or when a send has waited longer than
+`HCS_ARCHIVE_LAG_MAX` for its sealed archive entry (`hcs.dispatch.lag`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hcs.dispatch.heartbeat import pulse
-from hcs.http.extensions import db_session
+from hcs.dispatch.lag import archive_lag
+from hcs.http.extensions import db_session, services
 from hcs.infrastructure.db import begin_read
 from templates_store.orm import utcnow
 
@@ -54,6 +56,21 @@ def _workers() -> dict[str, Any]:
     return {"state": state, "count": seen.count, "last_beat_seconds_ago": ago}
 
 
+def _archive() -> dict[str, Any]:
+    lag = archive_lag(db_session())
+    db_session().rollback()
+    limit = services().settings.archive_lag_max
+    state = "lagging" if limit is not None and lag.worst_seconds > limit.total_seconds() else "ok"
+    return {
+        "state": state,
+        "unarchived": lag.unarchived.count,
+        "oldest_unarchived_seconds": lag.unarchived.oldest_seconds,
+        "unsealed": lag.unsealed.count,
+        "oldest_unsealed_seconds": lag.unsealed.oldest_seconds,
+        "max_seconds": None if limit is None else limit.total_seconds(),
+    }
+
+
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     """200 while the database answers, whatever the broker does; else 503."""
@@ -65,11 +82,15 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """The broker, database and workers in detail; 503 only when sends cannot be accepted."""
+    """The broker, database, workers and archive lag in detail; 503 when sends cannot be accepted
+    or evidence of them lags past its bound."""
     database = _database()
     if database != "ok":
         return jsonify({"status": "unavailable", "down": ["database"], "database": database}), 503
-    broker, workers = _broker(), _workers()
+    broker, workers, evidence = _broker(), _workers(), _archive()
     healthy = broker["state"] != "down" and workers["state"] != "stale"
     body = {"status": "ok" if healthy else "degraded", "database": database}
-    return jsonify({**body, "broker": broker, "workers": workers})
+    body |= {"broker": broker, "workers": workers, "archive": evidence}
+    if evidence["state"] == "lagging":
+        return jsonify({**body, "status": "unavailable", "down": ["archive"]}), 503
+    return jsonify(body)
