@@ -15,6 +15,8 @@ import os
 import stat
 from collections.abc import Iterator
 from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -35,7 +37,9 @@ from hcs.sealing.notes import load_key_file
 from hcs.sealing.witness import Checkpointing
 from hcs.worker.runtime import housekeeping
 from tests.support.archive import KEYS, make_entry
+from tests.support.mail import PlainSmtpSink, run_plain_smtp
 from tests.support.merkle import rfc_verify_inclusion
+from tests.support.server import free_port
 from tests.support.world import add_people, running, settings_for
 
 MASTER = base64.b64encode(hashlib.sha256(b"archive tests").digest()).decode()
@@ -367,3 +371,51 @@ def test_auditors_read_the_latest_checkpoint_over_the_api(world: World, tmp_path
         assert body["checkpoint"] == out.read_text() and body["size"] == 2
         lines = rfc_open_note(body["checkpoint"], _verifier(world))
         assert base64.b64decode(lines[2]).hex() == body["root"]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[PlainSmtpSink]:
+    yield from run_plain_smtp()
+
+
+def test_a_mailto_witness_mails_each_new_checkpoint_to_the_auditors(
+    world: World, tmp_path: Path, smtp_sink: PlainSmtpSink
+) -> None:
+    world.env |= {
+        "HCS_CHECKPOINT_WITNESS": "mailto:auditors@example.com,dpo@example.com",
+        "HCS_SMTP_HOST": smtp_sink.host,
+        "HCS_SMTP_PORT": str(smtp_sink.port),
+        "HCS_SMTP_STARTTLS": "0",
+        "HCS_EMAIL_FROM": "evidence@hcs.example",
+    }
+    world.entries(1, 4)
+    out = _checkpoint(world, tmp_path)
+    _checkpoint(world, tmp_path, "again.txt")  # the same head: signed and mailed once
+    [envelope] = smtp_sink.received
+    assert envelope.mail_from == "evidence@hcs.example"
+    assert envelope.rcpt_tos == ["auditors@example.com", "dpo@example.com"]
+    mailed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
+    assert isinstance(mailed, EmailMessage)
+    [attachment] = list(mailed.iter_attachments())
+    note = attachment.get_content()
+    assert note == out.read_text()
+    assert rfc_open_note(note, _verifier(world))[:2] == ["hcs.example/archive", "4"]
+
+
+def test_a_mailto_witness_with_a_header_trick_is_refused(world: World, tmp_path: Path) -> None:
+    world.env["HCS_CHECKPOINT_WITNESS"] = "mailto:a@example.com%0ABcc:%20eve@example.com"
+    world.entries(1, 1)
+    code, output = world.hcs("archive", "checkpoint", "--out", str(tmp_path / "cp.txt"))
+    assert code == 1 and "is not an email address" in output
+
+
+def test_an_unreachable_mail_witness_keeps_the_checkpoint(world: World, tmp_path: Path) -> None:
+    world.env |= {
+        "HCS_CHECKPOINT_WITNESS": "mailto:auditors@example.com",
+        "HCS_SMTP_HOST": "127.0.0.1",
+        "HCS_SMTP_PORT": str(free_port()),
+        "HCS_EMAIL_FROM": "evidence@hcs.example",
+    }
+    world.entries(1, 2)
+    out = _checkpoint(world, tmp_path)
+    assert world.hcs("archive", "verify", "--checkpoint", str(out))[0] == 0
