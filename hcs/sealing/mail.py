@@ -65,7 +65,7 @@ def _command(log_name: str) -> str:
 
 
 def mail(relay: Relay | None, witness: str, log_name: str, size: int, note: str) -> None:
-    """Mail one checkpoint; OSError (smtplib's errors are OSErrors) when it cannot be handed over."""
+    """Mail one checkpoint; OSError (smtplib errors are OSErrors) when it cannot be delivered."""
     if relay is None or not relay.sender:
         raise OSError("a mailto: witness needs HCS_SMTP_HOST and HCS_EMAIL_FROM")
     to = recipients(witness)
