@@ -89,7 +89,7 @@ def readyz() -> ResponseReturnValue:
         return jsonify({"status": "unavailable", "down": ["database"], "database": database}), 503
     broker, workers, evidence = _broker(), _workers(), _archive()
     healthy = broker["state"] != "down" and workers["state"] != "stale"
-    body = {"status": "ok" if healthy else "degraded", "database": database}
+    body: dict[str, Any] = {"status": "ok" if healthy else "degraded", "database": database}
     body |= {"broker": broker, "workers": workers, "archive": evidence}
     if evidence["state"] == "lagging":
         return jsonify({**body, "status": "unavailable", "down": ["archive"]}), 503

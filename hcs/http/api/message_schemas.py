@@ -83,7 +83,7 @@ class Erasable(fields.Dict):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
             return value
-        return super()._serialize(value, attr, obj, **kwargs)
+        return super()._serialize(value, attr, obj, **kwargs)  # type: ignore[no-untyped-call]
 
 
 ERASABLE = {"description": 'the object, or "[erased]" after its recipient\'s erasure'}
