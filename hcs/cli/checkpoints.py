@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from hcs.cli import settings, unit_of_work
 from hcs.errors import NoteError
 from hcs.sealing import checkpoints
+from hcs.sealing.locating import first_rewritten
 from hcs.sealing.models import SealedMixin
 from hcs.sealing.notes import Verifier
 from hcs.sealing.witness import checkpointing, publish_checkpoint, required, sign_logs
@@ -74,7 +75,7 @@ def rewritten(session: Session, models: Sequence[type[SealedMixin]]) -> str | No
     if signing is None:
         return None
     for model in models:
-        found = checkpoints.first_rewritten(session, model, signing.signer.verifier)
+        found = first_rewritten(session, model, signing.signer.verifier)
         if found is not None:
             entry_id, seq = found
             return f"{model.seal_log} entry {entry_id} is not the entry that was signed (seq {seq})"

@@ -51,7 +51,12 @@ def erase_messages(session: Session, key: str, *, actor: str) -> list[str]:
         .values(last_error=ERASED)
         .execution_options(synchronize_session=False)
     )
-    redacted: dict[str, Any] = {"recipient_key": pseudonym(key), "to": {}, "data": {}, "caller_metadata": None}
+    redacted: dict[str, Any] = {
+        "recipient_key": pseudonym(key),
+        "to": {},
+        "data": {},
+        "caller_metadata": None,
+    }
     for message in session.scalars(select(Message).where(Message.id.in_(ids))):
         for name, value in redacted.items():
             setattr(message, name, value)

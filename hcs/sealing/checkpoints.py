@@ -235,18 +235,6 @@ def _signed_heads(
     return [(h.size, h.root) for h in heads]
 
 
-def first_rewritten(
-    session: Session, model: type[SealedMixin], verifier: Verifier
-) -> tuple[int, int] | None:
-    """(id, seq) of the first sealed entry its leaf signature does not vouch for, if any.
-
-    For a log whose seals no longer check out: the signatures say which entry changed.
-    """
-    rows = recomputed_leaves(session, model)
-    index = first_unsigned(session, model.seal_log, rows, verifier)
-    return None if index is None else (rows[index][1], rows[index][0])
-
-
 @dataclass(frozen=True)
 class Inclusion:
     """An RFC 9162 inclusion proof of one entry in a signed checkpoint's tree."""

@@ -234,6 +234,17 @@ def test_an_edit_that_breaks_a_seal_of_many_still_names_the_entry(
     )
 
 
+def test_the_entry_is_named_among_several_signed_rounds(world: World, tmp_path: Path) -> None:
+    for first in (1, 11, 21, 31):
+        world.entries(first, 10)
+        _checkpoint(world, tmp_path)
+    world.sql("UPDATE checkpoints SET note = 'forged' WHERE size = 10")  # ignored, not trusted
+    world.sql("UPDATE archive_entries SET channel = 'sms' WHERE id = 24")
+    _reseal_entries_only(world, ArchiveEntry)
+    code, output = world.hcs("archive", "verify")
+    assert code == 1 and output.startswith("Error: archive entry 24 is not the entry that was")
+
+
 def test_deleting_the_leaf_signatures_leaves_the_range_named(world: World, tmp_path: Path) -> None:
     world.entries(1, 8)
     out = _checkpoint(world, tmp_path)
