@@ -1,14 +1,14 @@
 """deferred erasures keep the address (encrypted) until done; signed leaves name a rewritten entry
 
 Revision ID: 0030
-Revises: 0025
+Revises: 0034
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0030"
-down_revision = "0025"
+down_revision = "0034"
 branch_labels = None
 depends_on = None
 
