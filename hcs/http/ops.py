@@ -2,13 +2,14 @@
 
 `/healthz` is the process and the database: a broker outage does not pull an API node, since
 the API still accepts into the outbox and the workers' sweep queues it later. `/readyz` tells
-the broker, the database and the workers' heartbeat apart, and is 503 when the database
-(where every send is accepted) does not answer, or when a send has waited longer than
-`HCS_ARCHIVE_LAG_MAX` for its sealed archive entry (`hcs.dispatch.lag`).
+the broker, the database and the workers' heartbeat apart, and is 503 only when the database
+(where every send is accepted) does not answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
@@ -56,21 +57,6 @@ def _workers() -> dict[str, Any]:
     return {"state": state, "count": seen.count, "last_beat_seconds_ago": ago}
 
 
-def _archive() -> dict[str, Any]:
-    lag = archive_lag(db_session())
-    db_session().rollback()
-    limit = services().settings.archive_lag_max
-    state = "lagging" if limit is not None and lag.worst_seconds > limit.total_seconds() else "ok"
-    return {
-        "state": state,
-        "unarchived": lag.unarchived.count,
-        "oldest_unarchived_seconds": lag.unarchived.oldest_seconds,
-        "unsealed": lag.unsealed.count,
-        "oldest_unsealed_seconds": lag.unsealed.oldest_seconds,
-        "max_seconds": None if limit is None else limit.total_seconds(),
-    }
-
-
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     """200 while the database answers, whatever the broker does; else 503."""
@@ -80,17 +66,58 @@ def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok", "database": database})
 
 
+@dataclass(frozen=True)
+class Check:
+    """One readiness check: its detail, whether it degrades, whether it makes `/readyz` 503."""
+
+    detail: Any
+    degraded: bool = False
+    unready: bool = False
+
+
+def _broker_check() -> Check:
+    broker = _broker()
+    return Check(broker, degraded=broker["state"] == "down")
+
+
+def _workers_check() -> Check:
+    workers = _workers()
+    return Check(workers, degraded=workers["state"] == "stale")
+
+
+def _archive_check() -> Check:
+    """The send–archive gap (`hcs.dispatch.lag`): 503 past `HCS_ARCHIVE_LAG_MAX`."""
+    lag = archive_lag(db_session())
+    db_session().rollback()
+    limit = services().settings.archive_lag_max
+    lagging = limit is not None and lag.worst_seconds > limit.total_seconds()
+    detail = {
+        "state": "lagging" if lagging else "ok",
+        "unarchived": lag.unarchived.count,
+        "oldest_unarchived_seconds": lag.unarchived.oldest_seconds,
+        "unsealed": lag.unsealed.count,
+        "oldest_unsealed_seconds": lag.unsealed.oldest_seconds,
+        "max_seconds": None if limit is None else limit.total_seconds(),
+    }
+    return Check(detail, unready=lagging)
+
+
+# `/readyz` answers each of these under its name, in order; a new check is one entry here.
+READINESS: dict[str, Callable[[], Check]] = {"broker": _broker_check, "workers": _workers_check}
+READINESS["archive"] = _archive_check
+
+
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """The broker, database, workers and archive lag in detail; 503 when sends cannot be accepted
-    or evidence of them lags past its bound."""
+    """The broker, database and workers in detail; 503 only when sends cannot be accepted."""
     database = _database()
     if database != "ok":
         return jsonify({"status": "unavailable", "down": ["database"], "database": database}), 503
-    broker, workers, evidence = _broker(), _workers(), _archive()
-    healthy = broker["state"] != "down" and workers["state"] != "stale"
+    checks = {name: check() for name, check in READINESS.items()}
+    unready = [name for name, check in checks.items() if check.unready]
+    healthy = not any(check.degraded for check in checks.values())
     body: dict[str, Any] = {"status": "ok" if healthy else "degraded", "database": database}
-    body |= {"broker": broker, "workers": workers, "archive": evidence}
-    if evidence["state"] == "lagging":
-        return jsonify({**body, "status": "unavailable", "down": ["archive"]}), 503
+    body.update({name: check.detail for name, check in checks.items()})
+    if unready:
+        return jsonify({**body, "status": "unavailable", "down": unready}), 503
     return jsonify(body)
