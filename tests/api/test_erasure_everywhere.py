@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from channels.core import DeliveryEvent, EventKind
 from hcs import archive
+from hcs.channels.addresses import lookup_key
 from hcs.dispatch.erasure import erase_subject, release_hold
 from hcs.infrastructure.db import transaction
 from hcs.messages.events import record_delivery_event
 from hcs.messages.models import Message, ParkedEvent
 from hcs.worker.runtime import build_worker
 from templates_store.orm import utcnow
-from tests.support.flows import ai_template, published, send_ai
+from tests.support.flows import ai_template, published, reviewed, send_ai
 from tests.support.world import World
 
 EMAIL = "Dorothea.Quinn@Example.com"
@@ -211,3 +212,44 @@ def test_a_message_not_sent_yet_is_cancelled_by_the_erasure(world: World) -> Non
     assert shown["status"] == "cancelled" and shown["to"] == "[erased]"
     assert dispatch(world) == 0
     assert _found(world) == set()
+
+
+def test_a_letter_recipient_is_erased_by_their_postal_address(world: World) -> None:
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    template = {"key": "welcome-letter", "name": "Welcome", "category": "service"}
+    assert ana.post("/templates", {**template, "channels": ["letter"]}).status_code == 201
+    parts = {"letter": {"en": {"html": "<p>Dear {{ first_name }}, welcome.</p>", "css": ""}}}
+    version = {
+        "parts": parts,
+        "variables": [{"name": "first_name", "type": "string", "required": True}],
+        "sample_data": {"first_name": "Ana"},
+    }
+    draft = ana.post("/templates/welcome-letter/versions", version)
+    assert draft.status_code == 201, draft.get_json()
+    reviewed(world, "welcome-letter", 1, "lee@example.com")
+    assert lee.post("/templates/welcome-letter/versions/1/publish").status_code == 200
+    lines = ["Dorothea Quinn", "1 High Street", "Quinnsworth QW1 1AA"]
+    body = {
+        "template": "welcome-letter",
+        "channel": "letter",
+        "to": {"address": lines},
+        "data": {"first_name": "Dorothea"},
+    }
+    answer = world.as_("system").post("/messages", body)
+    assert answer.status_code == 202, answer.get_json()
+    dispatch(world)
+    assert ("messages", "to", "Quinn") in _found(world)
+    keys = archive.keyring(world.app.extensions["hcs"].settings)
+    typed = "dorothea quinn\n1 High Street \nQuinnsworth QW1 1AA"  # as a DPO types it
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        assert erase_subject(session, typed, actor="dpo", keys=keys).entries == 1
+    assert _found(world) == set()
+    shown = world.as_("root@example.com").get(f"/messages/{answer.get_json()['id']}").get_json()
+    assert shown["to"] == "[erased]" and shown["status"] == "sent"
+
+
+def test_the_keys_a_person_types_find_what_messages_store() -> None:
+    assert lookup_key(" Ana@Example.COM ") == "ana@example.com"
+    assert lookup_key("whatsapp:+44 7400 123456") == lookup_key("+447400123456")
+    assert lookup_key("+447400123456") == "+447400123456"
+    assert lookup_key("conv-42") == "conv-42"
