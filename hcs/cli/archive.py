@@ -53,7 +53,8 @@ def verify_archive(checkpoint: Path | None, public_key: str | None) -> None:
     with unit_of_work(current) as session:
         result = archive.verify_archive(session)
         if not result.ok:
-            exact = None if result.first_bad_entry else evidence.rewritten(session, [ENTRIES])
+            logs = archive.SIGNED_LOGS
+            exact = None if result.first_bad_entry else evidence.rewritten(session, logs)
             raise click.ClickException(_joined(exact, describe(session, result)))
         proven = ""
         if key and checkpoint:
@@ -83,9 +84,6 @@ def prove(entry_id: int) -> None:
         except NoteError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(proof.as_json(), indent=2))
-
-
-ENTRIES = archive.ArchiveEntry
 
 
 def _joined(exact: str | None, found: str) -> str:

@@ -26,7 +26,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, text
 from werkzeug import Request, Response
 
-from hcs.archive import ArchiveEntry, add_delivery_event
+from hcs.archive import ArchiveEntry, ArchiveEvent, add_delivery_event
 from hcs.audit import AuditEntry, record
 from hcs.cli import main
 from hcs.infrastructure import migrate
@@ -232,6 +232,15 @@ def test_an_edit_that_breaks_a_seal_of_many_still_names_the_entry(
         and "archive entry 17 " in output
         and "is not the entry that was signed" in (output)
     )
+
+
+def test_a_rewritten_delivery_event_is_named_too(world: World, tmp_path: Path) -> None:
+    world.entries(1, 20)
+    out = _checkpoint(world, tmp_path)
+    world.sql("UPDATE archive_events SET kind = 'bounced' WHERE id = 13")
+    _reseal_all(world, ArchiveEvent)
+    code, output = world.hcs("archive", "verify", "--checkpoint", str(out))
+    assert code == 1 and "archive_events entry 13 differs from the checkpoint: seq 13 " in output
 
 
 def test_the_entry_is_named_among_several_signed_rounds(world: World, tmp_path: Path) -> None:
