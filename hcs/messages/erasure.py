@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 
 from hcs.messages.cancelling import cancel_many
 from hcs.messages.consent import ERASED_PREFIX, erased_alias
-from hcs.messages.models import Consent, Message, MessageEvent, OutboxEntry, ParkedEvent
+from hcs.messages.idempotency import erased_key
+from hcs.messages.models import (
+    Consent,
+    IdempotencyRecord,
+    Message,
+    MessageEvent,
+    OutboxEntry,
+    ParkedEvent,
+)
 
 ERASED = "[erased]"
 # What an event's detail keeps: the provider and its event key (which find a replay), no text.
@@ -62,8 +70,17 @@ def erase_messages(session: Session, key: str, *, actor: str) -> list[str]:
             setattr(message, name, value)
         message.reason = ERASED if message.reason else ""
     _pseudonymise_consent(session, key)
+    _pseudonymise_idempotency(session, ids)
     session.flush()
     return ids
+
+
+def _pseudonymise_idempotency(session: Session, ids: Sequence[str]) -> None:
+    """The caller's Idempotency-Key may name the recipient: the record keeps its digest."""
+    answered = IdempotencyRecord.response["id"].as_string().in_(ids)
+    for record in session.scalars(select(IdempotencyRecord).where(answered)):
+        if not record.key.startswith("erased:"):
+            record.key = erased_key(record.principal, record.key)
 
 
 def _redact_events(session: Session, ids: Sequence[str]) -> None:

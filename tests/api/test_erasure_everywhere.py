@@ -72,7 +72,7 @@ def _subject_everywhere(world: World) -> dict[str, str]:
     """Messages to her (and to someone else) with every kind of copy; their ids."""
     published(world)
     ai_template(world)
-    ids = {"email": _send_email(world, EMAIL, "Dorothea Quinn", "k-dq")}
+    ids = {"email": _send_email(world, EMAIL, "Dorothea Quinn", f"welcome-{EMAIL}")}
     ids["other"] = _send_email(world, OTHER, "Eli Moss", "k-em")
     ids["sms"] = send_ai(world, first_name="Dorothea")
     dispatch(world)
@@ -138,7 +138,7 @@ def test_the_attack_finds_the_subject_in_plain_text_before_erasure(world: World)
     _subject_everywhere(world)
     tables = {table for table, _, _ in _found(world)}
     assert {"messages", "message_events", "parked_delivery_events", "signoffs"} <= tables
-    assert "consents" in tables
+    assert {"consents", "idempotency_keys"} <= tables
 
 
 def test_after_erasure_no_table_holds_the_subjects_address_phone_or_name(world: World) -> None:
@@ -158,6 +158,8 @@ def test_after_erasure_no_table_holds_the_subjects_address_phone_or_name(world: 
     other = admin.get(f"/messages/{ids['other']}").get_json()
     assert other["to"] == {"email": OTHER, "name": "Eli Moss"}
     assert other["metadata"] == {"crm_name": "Eli Moss"}
+    again = _send_email(world, EMAIL, "Dorothea Quinn", f"welcome-{EMAIL}")
+    assert again == ids["email"] and _found(world) == set()  # the key still replays
     log = admin.get("/messages").get_json()
     assert all(m["to"] == "[erased]" for m in log["items"] if m["id"] != ids["other"])
 
