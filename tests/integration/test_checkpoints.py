@@ -32,6 +32,7 @@ from hcs.cli import main
 from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from hcs.sealing import Seal, merkle_root, seal_hash
+from hcs.sealing.leaves import first_unsigned, sign_new_leaves
 from hcs.sealing.models import SealedMixin
 from hcs.sealing.notes import load_key_file
 from hcs.sealing.witness import Checkpointing
@@ -439,3 +440,17 @@ def test_an_unreachable_mail_witness_keeps_the_checkpoint(world: World, tmp_path
     world.entries(1, 2)
     out = _checkpoint(world, tmp_path)
     assert world.hcs("archive", "verify", "--checkpoint", str(out))[0] == 0
+
+
+def test_leaves_sealed_before_signing_catch_up_a_bounded_run_at_a_time(world: World) -> None:
+    signer = load_key_file(world.key)
+    leaves = [hashlib.sha256(str(n).encode()).digest() for n in range(7)]
+    with transaction(session_factory(world.engine)) as session:
+        assert sign_new_leaves(session, "archive", leaves, signer, limit=3) == 3
+        assert sign_new_leaves(session, "archive", leaves, signer, limit=3) == 3
+        assert sign_new_leaves(session, "archive", leaves, signer, limit=3) == 1
+        assert sign_new_leaves(session, "archive", leaves, signer, limit=3) == 0
+        rows = [(n + 1, n + 1, leaf) for n, leaf in enumerate(leaves)]
+        assert first_unsigned(session, "archive", rows, signer.verifier) is None
+        rows[4] = (5, 5, hashlib.sha256(b"forged").digest())
+        assert first_unsigned(session, "archive", rows, signer.verifier) == 4
