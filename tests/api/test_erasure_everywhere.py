@@ -25,6 +25,7 @@ from hcs.messages.models import Message, ParkedEvent
 from hcs.worker.runtime import build_worker
 from templates_store.orm import utcnow
 from tests.support.flows import ai_template, published, reviewed, send_ai
+from tests.support.web import Person
 from tests.support.world import World
 
 EMAIL = "Dorothea.Quinn@Example.com"
@@ -162,6 +163,9 @@ def test_after_erasure_no_table_holds_the_subjects_address_phone_or_name(world: 
     assert again == ids["email"] and _found(world) == set()  # the key still replays
     log = admin.get("/messages").get_json()
     assert all(m["to"] == "[erased]" for m in log["items"] if m["id"] != ids["other"])
+    page = Person(world.app, "root@example.com").get("/messages").text
+    assert "[erased]" in page and "Eli Moss" in page
+    assert not any(trace.lower() in page.lower() for trace in TRACES)
 
 
 def test_an_opt_out_survives_the_erasure_of_who_opted_out(world: World) -> None:
