@@ -10,6 +10,7 @@ import click
 from sqlalchemy.orm import Session
 
 from hcs import archive
+from hcs.channels.addresses import lookup_key
 from hcs.cli import checkpoints as evidence
 from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
@@ -22,6 +23,11 @@ from hcs.sealing import checkpoints
 @click.group("archive")
 def archive_group() -> None:
     """The archive of everything sent: integrity, erasure, retention, evidence."""
+
+
+def _normal(recipient: str | None) -> str | None:
+    """An address as messages and erasure key it (`+44 7400 123456` is `+447400123456`)."""
+    return None if recipient is None else lookup_key(recipient)
 
 
 def _keys() -> archive.Keyring:
@@ -215,7 +221,7 @@ def hold(entry: int | None, recipient: str | None, reason: str) -> None:
         placed = archive.place_hold(
             session,
             entry_id=entry,
-            recipient_key=recipient,
+            recipient_key=_normal(recipient),
             reason=reason,
             actor=cli_actor(),
             keys=_keys(),
@@ -230,7 +236,11 @@ def release(entry: int | None, recipient: str | None) -> None:
     """Release the legal holds on one entry or one recipient."""
     with unit_of_work(settings()) as session:
         count = release_hold(
-            session, entry_id=entry, recipient_key=recipient, actor=cli_actor(), keys=_keys()
+            session,
+            entry_id=entry,
+            recipient_key=_normal(recipient),
+            actor=cli_actor(),
+            keys=_keys(),
         )
     click.echo(f"{count} legal holds released")
 
