@@ -73,12 +73,15 @@ def test_init_demo_prints_one_login_per_role_once_and_each_one_signs_in(
     assert {"legal.reviewer@hcs.example", "brand.reviewer@hcs.example"} <= set(logins)
     assert "sign in as" not in _hcs(fresh_database_url, "init", "--demo")[1]  # never again
     app = create_app(settings_for(fresh_database_url))
-    for email, password in logins.items():
-        client = app.test_client()
-        token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text)
-        assert token, email
-        form = {"email": email, "password": password, "csrf_token": token[1]}
-        assert client.post("/login", data=form).status_code == 302, email
+    try:
+        for email, password in logins.items():
+            client = app.test_client()
+            token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text)
+            assert token, email
+            form = {"email": email, "password": password, "csrf_token": token[1]}
+            assert client.post("/login", data=form).status_code == 302, email
+    finally:
+        app.extensions["hcs"].engine.dispose()  # no connection left for the next test
     with committed_session(fresh_database_url) as session:
         published = {
             t.key
