@@ -75,6 +75,7 @@ def _shoot(world: World, out: Path) -> None:
         ana.locator("iframe").first.wait_for()
         ana.wait_for_timeout(1500)  # the frames load after the preview swaps in
         ana.screenshot(path=str(out / "editor.png"))
+        ana.wait_for_load_state("networkidle")  # the letter frames hold SQLite's write lock
         lee = _sign_in(browser, base_url, "lee@example.com")
         lee.goto(f"/templates/order-confirmation/versions/{review}?view=side")
         lee.screenshot(path=str(out / "review.png"), full_page=True)
