@@ -137,9 +137,13 @@ def test_forms_save_and_show_each_fields_error(app: Flask, sign_in: Any) -> None
     ana.goto(f"/templates/formed-browser/versions/{number}/edit")
     ana.get_by_role("tab", name="Variables and sample data").click()
     ana.locator("#f-variables-1-name").fill("first_name")
+    ana.locator("#f-variables-1-name").press("Tab")  # moving on from the name declares it
     ana.locator("#f-variables-1-data_class").select_option("personal")
+    # Named, the variable has its sample field and its input box at once, before any save.
+    ana.get_by_role("group", name="Default").get_by_label("first_name").fill("Sam")
     slot = ana.get_by_role("group", name="A new slot")
-    slot.get_by_label("Name").fill("opener")
+    slot.get_by_label("first_name").check()
+    slot.get_by_label("Name", exact=True).fill("opener")
     slot.get_by_label("Bound (characters)").fill("0")
     slot.get_by_label("Instruction to the model").fill("Greet them.")
     ana.get_by_role("button", name="Save", exact=True).click()
@@ -150,7 +154,8 @@ def test_forms_save_and_show_each_fields_error(app: Flask, sign_in: Any) -> None
     expect(ana.locator("#f-ai_slots-0-fallback-error")).to_contain_text("is required")
     expect(ana.locator("#f-ai_slots-0-max_chars")).to_have_attribute("aria-invalid", "true")
     default = ana.get_by_role("group", name="Default")
-    expect(default.get_by_label("first_name")).to_be_visible()  # the schema's new field
+    expect(default.get_by_label("first_name")).to_have_value("Sam")  # saved with the draft
+    expect(ana.locator("#f-ai_slots-0-inputs-first_name")).to_be_checked()
 
 
 def test_send_a_test_from_the_review_page_lands_in_the_outbox(app: Flask, sign_in: Any) -> None:

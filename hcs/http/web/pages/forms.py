@@ -100,6 +100,11 @@ def sample_data_from(
     return joined(default, named), errors
 
 
+def _lf(text: str) -> str:
+    """Typed text with LF line endings (browsers post CRLF), trimmed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _inputs(form: MultiDict[str, str], row: str) -> list[str]:
     return [name for name in form.getlist(f"ai_slots.{row}.inputs") if name]
 
@@ -108,7 +113,7 @@ def ai_slots_from(form: MultiDict[str, str]) -> list[dict[str, Any]]:
     """The AI slot rows; a row with no name, instruction or fallback is no row."""
     found = []
     for row in _rows(form, "ai_slots"):
-        slot: dict[str, Any] = {k: form.get(f"ai_slots.{row}.{k}", "").strip() for k in SLOT_TEXT}
+        slot: dict[str, Any] = {k: _lf(form.get(f"ai_slots.{row}.{k}", "")) for k in SLOT_TEXT}
         if not (slot["name"] or slot["instruction"] or slot["fallback"]):
             continue
         bound = form.get(f"ai_slots.{row}.max_chars", "").strip()
