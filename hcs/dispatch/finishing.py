@@ -17,8 +17,10 @@ from hcs.channels.entry import Outgoing
 from hcs.channels.registry import CHANNELS
 from hcs.dispatch.providers import Providers
 from hcs.errors import SignoffRequired
+from hcs.governance.disclosure import check_at_send
 from hcs.infrastructure.config import Settings
 from hcs.messages.models import Message
+from templates_store.closure import resolve_closure
 from templates_store.composing import Rendered, render_channel
 from templates_store.models import TemplateVersion
 from templates_store.variables import load_payload
@@ -33,6 +35,8 @@ class Finished:
     output: bytes
     content_type: str
     rendered: Rendered
+    # What the message showed of the AI disclosure on its channel (None: no AI slots).
+    disclosure: dict[str, Any] | None = None
 
 
 def outgoing(message: Message) -> Outgoing:
@@ -70,15 +74,47 @@ def _render(
     if version.ai_slots and set(slot_text or {}) != {s["name"] for s in version.ai_slots}:
         # No path renders AI slots for sending without the texts a person signed off.
         raise SignoffRequired(f"message {message.id} carries AI text that is not signed off")
-    data = load_payload(version.variables, message.data)
-    extra = {**_extras(message, sent, settings), **(slot_text or {})}
+    data = _context(message, version, sent, settings, slot_text)
     # An approved version already rendered under the hard limits when it was submitted, and
     # in-process is several times faster (README, "Rendering in isolation"); channels whose
     # layout can take long (letters) render in the pool of child processes as previews do.
     isolated = CHANNELS[message.channel].renders_isolated
     return render_channel(
-        session, version, message.channel, message.locale, data, extra=extra, isolated=isolated
+        session, version, message.channel, message.locale, data, isolated=isolated
     )
+
+
+def _context(
+    message: Message,
+    version: TemplateVersion,
+    sent: Outgoing,
+    settings: Settings,
+    slot_text: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """What the message's templates see: its data, the channel's extras and the slot texts."""
+    data = load_payload(version.variables, message.data)
+    return {**data, **_extras(message, sent, settings), **(slot_text or {})}
+
+
+def _disclosed(
+    session: Session,
+    message: Message,
+    version: TemplateVersion,
+    sent: Outgoing,
+    settings: Settings,
+    rendered: Rendered,
+    slot_text: Mapping[str, str] | None,
+) -> dict[str, Any] | None:
+    """Check the AI disclosure on this message's own output (DisclosureMissing: fail closed)."""
+    if not version.ai_slots:
+        return None
+    context = _context(message, version, sent, settings, slot_text)
+
+    def rerender(stand_ins: Mapping[str, str]) -> Rendered:
+        return _render(session, message, version, sent, settings, stand_ins)
+
+    closure = resolve_closure(session, version)
+    return check_at_send(version, closure, rendered, context, rerender).record()
 
 
 def finish(
@@ -90,7 +126,11 @@ def finish(
     """Render and finish one message into exactly what its channel will send."""
     version = session.get_one(TemplateVersion, message.version_id)
     sent = outgoing(message)
-    rendered = _render(session, message, version, sent, providers.settings, slot_text)
+    settings = providers.settings
+    rendered = _render(session, message, version, sent, settings, slot_text)
+    disclosed = _disclosed(session, message, version, sent, settings, rendered, slot_text)
     outlet = providers.outlet(message.channel)
     made = outlet.finish(session, version, sent, rendered)
-    return Finished(message.channel, made.prepared, made.output, outlet.content_type, rendered)
+    return Finished(
+        message.channel, made.prepared, made.output, outlet.content_type, rendered, disclosed
+    )

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hcs.ai.guardrails import Finding, passes, run_guardrails
+from hcs.ai.prompting import system_prompt_record
 from hcs.ai.providers import AIProvider
 from hcs.ai.slots import Slot, slot_from
 from hcs.errors import AIUnavailable
@@ -63,6 +64,7 @@ def generate_slot(
     except AIUnavailable as exc:
         findings = [Finding("provider", False, f"the model was unavailable: {exc}")]
         record.update(provider=provider.name, generated=None, raw="", model="", parameters={})
+        record["system_prompt"] = system_prompt_record()
     else:
         findings = run_guardrails(
             generation.text,
@@ -79,6 +81,7 @@ def generate_slot(
             model=generation.model,
             parameters=generation.parameters,
             prompt_digest=generation.prompt_digest,
+            system_prompt=generation.system_prompt,
             raw=generation.raw,
             generated=generation.text,
             latency_ms=generation.latency_ms,

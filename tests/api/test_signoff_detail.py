@@ -7,6 +7,7 @@ import hashlib
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
+from hcs.ai.prompting import DATA_NOTICE, RULES, SYSTEM_PROMPT_VERSION
 from hcs.audit import AuditEntry
 from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import build_worker
@@ -96,3 +97,25 @@ def test_provenance_keeps_the_final_text_digest_its_findings_and_the_acknowledge
     assert all(f["passed"] for f in slot["final_findings"])  # the text sent
     assert {f["check"] for f in slot["final_findings"]} >= {"forbidden_topics", "length"}
     assert ai["acknowledged"] == ["opener.forbidden_topics"]
+
+
+def test_each_generation_records_the_system_prompt_version_and_digest(
+    world: World, model: HTTPServer
+) -> None:
+    ai_template(world)
+    item_id = generated_item(world, model, "Hi Ana, lovely to see you again.")
+    [request] = [r for r, _ in model.log if r.path == "/v1/chat/completions"]
+    sent = request.get_json()["messages"][0]["content"]
+    sam = world.as_("sam@example.com")
+    assert sam.post(f"/signoffs/{item_id}/approve").status_code == 200
+    services = world.app.extensions["hcs"]
+    build_worker(services.settings, services.sessions).run_once()
+    auditor = world.as_("aud@example.com")
+    [found] = auditor.get("/archive").get_json()
+    slot = auditor.get(f"/archive/{found['id']}").get_json()["ai"]["slots"]["opener"]
+    fixed = "\n".join((*RULES, DATA_NOTICE))
+    assert slot["system_prompt"] == {
+        "version": SYSTEM_PROMPT_VERSION,
+        "digest": "sha256:" + hashlib.sha256(fixed.encode()).hexdigest(),
+        "sent_digest": "sha256:" + hashlib.sha256(sent.encode()).hexdigest(),
+    }

@@ -93,22 +93,27 @@ def dispatch(world: World) -> int:
     return worker.run_once()
 
 
+DISCLOSURE = {
+    "text": {"en": "(Written with AI, checked by our team.)"},
+    "html": {"en": "<p>Written with AI, checked by our team.</p>"},
+}
+
+
+def disclosure_block(world: World, content: dict[str, Any] | None = None) -> None:
+    """Ana writes the AI-disclosure block (`content`, else DISCLOSURE) and Lee publishes it."""
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    ana.post("/blocks", {"key": "ai-disclosure", "name": "AI disclosure"})
+    made = ana.post("/blocks/ai-disclosure/versions", {"content": content or DISCLOSURE})
+    assert made.status_code == 201, made.get_json()
+    ana.post("/blocks/ai-disclosure/versions/1/submit")
+    lee.post("/blocks/ai-disclosure/versions/1/approve")
+    assert lee.post("/blocks/ai-disclosure/versions/1/publish").status_code == 200
+
+
 def ai_template(world: World, key: str = "order-thanks") -> None:
     """A published SMS template `key` with an AI slot and the published AI-disclosure block."""
     ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
-    ana.post("/blocks", {"key": "ai-disclosure", "name": "AI disclosure"})
-    ana.post(
-        "/blocks/ai-disclosure/versions",
-        {
-            "content": {
-                "text": {"en": "(Written with AI, checked by our team.)"},
-                "html": {"en": "<p>Written with AI, checked by our team.</p>"},
-            }
-        },
-    )
-    ana.post("/blocks/ai-disclosure/versions/1/submit")
-    lee.post("/blocks/ai-disclosure/versions/1/approve")
-    lee.post("/blocks/ai-disclosure/versions/1/publish")
+    disclosure_block(world)
     ana.post(
         "/templates", {"key": key, "name": "Thanks", "category": "service", "channels": ["sms"]}
     )

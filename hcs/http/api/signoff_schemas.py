@@ -38,6 +38,10 @@ class SlotReview(Schema):
     )
     final_findings = fields.List(fields.Dict(), allow_none=True)
     digest = fields.String(allow_none=True, metadata={"description": "of the text sent"})
+    system_prompt = fields.Dict(
+        allow_none=True,
+        metadata={"description": "the platform prompt's version and digests, per generation"},
+    )
 
 
 class SignoffOut(Schema):

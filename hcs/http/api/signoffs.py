@@ -38,6 +38,7 @@ SLOT_FIELDS = (
     "model",
     "final_findings",
     "digest",
+    "system_prompt",
 )
 
 
