@@ -118,7 +118,10 @@ def test_channels_without_ai_text_need_no_disclosure_and_branches_that_disclose_
     world: World,
 ) -> None:
     disclosure_block(world)
-    branch = "{% if vip %}{{ opener }} {{ block('ai-disclosure') }}{% else %}Order {{ order_id }}.{% endif %}"
+    branch = (
+        "{% if vip %}{{ opener }} {{ block('ai-disclosure') }}"
+        "{% else %}Order {{ order_id }}.{% endif %}"
+    )
     parts = {
         "email": {"en": {"subject": "Hi", "html": DISCLOSED_HTML, "text": DISCLOSED_TEXT}},
         "sms": {"en": {"body": "Order {{ order_id }} is confirmed."}},
