@@ -26,6 +26,7 @@ from hcs.dispatch.backfill import LateArchiver
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.dispatch.rounds import SentHook, run_due
 from hcs.infrastructure.config import Settings
+from hcs.worker.lane import AILane
 from hcs.messages import idempotency
 from hcs.messages.parking import settle_parked
 from hcs.sealing import seal_pending
@@ -86,8 +87,11 @@ class Worker:
         keys: archive.Keyring | None = None,
         archive_late: Callable[[], int] | None = None,
         signing: Checkpointing | None = None,
+        ai_lane: AILane | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
+        # Without a lane (tests, scripts) a round generates AI text itself, waiting for it.
+        self.ai_lane = ai_lane
         self.keys, self.archive_late, self.signing = keys, archive_late, signing
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
@@ -96,9 +100,15 @@ class Worker:
 
     def run_once(self) -> int:
         """Send what is due now; how many entries were handled."""
-        return len(
-            run_due(self.sessions, self.providers, owner=worker_name(), on_sent=self.on_sent)
+        generate = self.ai_lane.submit if self.ai_lane is not None else None
+        handled = run_due(
+            self.sessions,
+            self.providers,
+            owner=worker_name(),
+            on_sent=self.on_sent,
+            generate=generate,
         )
+        return len(handled)
 
     def run(self) -> None:
         """Loop until `stop()`; a failing round is logged and retried, never fatal."""
@@ -141,6 +151,8 @@ class Worker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.ai_lane is not None:
+            self.ai_lane.close()
 
 
 def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
@@ -153,4 +165,5 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
         keys=keys,
         archive_late=LateArchiver(sessions, providers, keys),
         signing=checkpointing(settings),
+        ai_lane=AILane(sessions, settings.ai_concurrency),
     )
