@@ -38,9 +38,7 @@ def _hanging(model: HTTPServer, asked: threading.Event, release: threading.Event
     def answer(request: Request) -> Response:
         asked.set()
         release.wait(HANG)
-        return Response(
-            json.dumps(completion("Hi Ana, thanks!")), content_type="application/json"
-        )
+        return Response(json.dumps(completion("Hi Ana, thanks!")), content_type="application/json")
 
     model.expect_request("/v1/chat/completions").respond_with_handler(answer)
 
