@@ -26,12 +26,12 @@ from hcs.dispatch.backfill import LateArchiver
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.dispatch.rounds import SentHook, run_due
 from hcs.infrastructure.config import Settings
-from hcs.worker.lane import AILane
 from hcs.messages import idempotency
 from hcs.messages.parking import settle_parked
 from hcs.sealing import seal_pending
 from hcs.sealing.witness import Checkpointing, checkpointing, publish_checkpoint, sign_logs
 from hcs.signoffs.queue import expire as expire_signoffs
+from hcs.worker.lane import AILane
 
 log = logging.getLogger(__name__)
 
