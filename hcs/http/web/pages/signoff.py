@@ -10,10 +10,10 @@ from hcs.dispatch.letter_previews import LetterPages
 from hcs.http.auth import allow
 from hcs.http.error_handlers import status_of
 from hcs.http.extensions import db_session, notify_dispatcher, services
-from hcs.http.web.pages import bp
-from hcs.http.web.pages.guard import person
 from hcs.http.signoff_view import ChannelView, channel_view, letter_pages
+from hcs.http.web.pages import bp
 from hcs.http.web.pages.editor import FRAME_POLICY
+from hcs.http.web.pages.guard import person
 from hcs.http.web.pages.jobs import launch
 from hcs.http.web.pages.letters import letter_frame
 from hcs.http.web.pages.signoff_jobs import batch_job_work
