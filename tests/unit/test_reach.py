@@ -20,7 +20,8 @@ def _covered(source: str) -> bool:
     [
         f"{{{{ opener }}}} {DISCLOSE}",
         f"{DISCLOSE}{{% if vip %}}{{{{ opener }}}}{{% endif %}}",
-        f"{{% if vip %}}{{{{ opener }}}}{DISCLOSE}{{% else %}}{{{{ opener }}}}{DISCLOSE}{{% endif %}}",
+        f"{{% if vip %}}{{{{ opener }}}}{DISCLOSE}"
+        f"{{% else %}}{{{{ opener }}}}{DISCLOSE}{{% endif %}}",
         f"{{% for x in xs %}}{{{{ opener }}}} {DISCLOSE}{{% endfor %}}",
         f"{{{{ (opener if vip else '') | upper }}}} {DISCLOSE}",
         f"{{% set o = opener %}}{DISCLOSE}{{{{ o }}}}",
