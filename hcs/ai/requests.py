@@ -7,7 +7,8 @@ from hcs.ai.intents import Intent
 # Verbs and phrasings of asking, in English, French, German, Spanish, Dutch and Italian.
 ASK = (
     r"send\w*|share|sharing|give|giving|provide|tell|enter|type|key in|reply|respond|text|"
-    r"confirm\w*|verif\w*|submit|update|read (?:out|back|us)|forward|let us (?:know|have)|"
+    r"confirm\w*|verif\w*|submit|update|read (?:it |them )?(?:out|back|us)|forward|"
+    r"let us (?:know|have)|"
     r"need|needs|needed|require\w*|requested|must|please|what|which|fill in|input|"
     r"upload|re-?enter|validate|email us|write (?:down|back)|call us with|hand over|state|quote|"
     r"envoy\w*|transmett\w*|communiqu\w*|donn\w*|indiqu\w*|fourni\w*|saisi\w*|entrez|tapez|"
@@ -59,11 +60,16 @@ REQUESTS = (
             r"geheimzahl|"
             r"c[oó]digo(?: de)? (?:verificaci[oó]n|seguridad|confirmaci[oó]n|acceso|sms)|"
             r"c[oó]digo (?:que|recibido|enviado)|clave (?:de un solo uso|pin|sms|que)|"
+            r"(?:numbers?|digits|codes?) (?:\w+ ){0,4}(?:by|via|from|in) "
+            r"(?:the |a |an |our |your )?(?:\w+ )?(?:text|sms|message)s?|"
             r"(?:texted|sent|messaged|emailed|sms'd) you (?:a|the|an) (?:\w+ )?(?:number|code|pin|"
             r"digits|password)|"
             r"codice (?:di verifica|otp|sms)|verificatiecode|sms-code",
         ),
         cues=(ASK,),
+        phrases=(
+            r"(?:texted|sent|messaged|emailed) you (?:a|the|an) (?:\w+ )?(?:code|pin|passcode)",
+        ),
     ),
     Intent(
         "card_details",
@@ -74,6 +80,10 @@ REQUESTS = (
             r"cvv2?|cvc2?|cv2|csc|security code(?: on| of)? (?:the |your )?(?:back|card)|"
             r"three[- ]digit code|3[- ]digit code|expir\w* date|(?:three |3 )?digits on the back|"
             r"back of (?:your|the) card|numbers? on (?:your|the) card|"
+            r"(?:long )?numbers? on the (?:front|back) of (?:your|the) (?:\w+ )?card|"
+            r"card you (?:pay|paid|use|used|shop) with|card'?s? (?:\w+ )?(?:details|number)|"
+            r"(?:numbers?|digits) on (?:your|the) (?:\w+ )?(?:card|visa|mastercard|amex)|"
+            r"(?:visa|mastercard|amex|american express|maestro)(?: card)?(?: number| details)?|"
             r"numéro de (?:votre |ta )?carte|code (?:de (?:votre |la )?)?carte|carte bleue|"
             r"code confidentiel|pin de (?:su |tu |la )?tarjeta|karten-?pin|"
             r"cryptogramme|date d'expiration|kartennummer|kreditkarten\w*|kartendaten|"
@@ -133,6 +143,7 @@ REQUESTS = (
             r"(?:your |the |all )?(?:money|funds|savings|balance|amount|sum|outstanding \w+)|"
             r"safe account|secure account|holding account|new account|account below|"
             r"following account|this account|gift ?cards?|vouchers? codes?|bitcoin|crypto\w*|"
+            r"vouchers?|prepaid cards?|(?:itunes|google play|amazon|steam|apple) cards?|"
             r"the account (?:we|i|below|above)\w*|bank transfer|\d+(?:[.,]\d+)? ?(?:gbp|eur|usd)|"
             r"(?:le|un|au|vers le|sur le) compte|compte indiqué|"
             r"western union|moneygram|geld|ersparnisse|guthaben|sicheres konto|betrag|"
