@@ -128,13 +128,14 @@ def test_celery_generates_on_its_own_queue_and_dispatch_does_not_wait_for_it(
         ai_message = send_ai(world)
         with celery_worker(env, tmp_path / "dispatch.log", _only(queues["dispatch"])):
             sms = _sms(world)
-            wait_for(lambda: status(world, sms)["status"] == "sent", 30, "the SMS sent")
+            # Generous bounds: a worker's start-up alone can take 20 s on a busy machine.
+            wait_for(lambda: status(world, sms)["status"] == "sent", 90, "the SMS sent")
             # Dispatch handed the AI message to the AI queue, which no worker here consumes.
             assert status(world, ai_message)["status"] in ("accepted", "queued")
         with celery_worker(env, tmp_path / "ai.log", _only(queues["ai"])):
             wait_for(
                 lambda: status(world, ai_message)["status"] == "awaiting_signoff",
-                30,
+                90,
                 "the AI text generated on the AI queue",
             )
         assert "generate_signoff" in (tmp_path / "ai.log").read_text()
