@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hcs.channels.entry import Outgoing
 from hcs.channels.registry import CHANNELS
 from hcs.dispatch.providers import Providers
-from hcs.errors import SignoffRequired
+from hcs.errors import DisclosureMissing, SignoffRequired
 from hcs.governance.disclosure import check_at_send
 from hcs.infrastructure.config import Settings
 from hcs.messages.models import Message
@@ -104,8 +104,12 @@ def _disclosed(
     settings: Settings,
     rendered: Rendered,
     slot_text: Mapping[str, str] | None,
+    sending: bool,
 ) -> dict[str, Any] | None:
-    """Check the AI disclosure on this message's own output (DisclosureMissing: fail closed)."""
+    """Check the AI disclosure on this message's own output (DisclosureMissing: fail closed).
+
+    A message already sent (archived late, rendered again) is only described: what it lacked.
+    """
     if not version.ai_slots:
         return None
     context = _context(message, version, sent, settings, slot_text)
@@ -114,7 +118,12 @@ def _disclosed(
         return _render(session, message, version, sent, settings, stand_ins)
 
     closure = resolve_closure(session, version)
-    return check_at_send(version, closure, rendered, context, rerender).record()
+    try:
+        return check_at_send(version, closure, rendered, context, rerender).record()
+    except DisclosureMissing as exc:
+        if sending:
+            raise
+        return {"channel": message.channel, "carries_ai": True, "missing": str(exc)}
 
 
 def finish(
@@ -122,13 +131,18 @@ def finish(
     message: Message,
     providers: Providers,
     slot_text: Mapping[str, str] | None = None,
+    *,
+    sending: bool = True,
 ) -> Finished:
-    """Render and finish one message into exactly what its channel will send."""
+    """Render and finish one message into exactly what its channel will send.
+
+    `sending` false: the message went out already (archived late, rendered again to compare).
+    """
     version = session.get_one(TemplateVersion, message.version_id)
     sent = outgoing(message)
     settings = providers.settings
     rendered = _render(session, message, version, sent, settings, slot_text)
-    disclosed = _disclosed(session, message, version, sent, settings, rendered, slot_text)
+    disclosed = _disclosed(session, message, version, sent, settings, rendered, slot_text, sending)
     outlet = providers.outlet(message.channel)
     made = outlet.finish(session, version, sent, rendered)
     return Finished(
