@@ -10,7 +10,6 @@ sample data at submission, and on each message's own output at send.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hcs.errors import DisclosureMissing
+from hcs.governance.visibility import visible_text
 from templates_store.analysis import used_variables
 from templates_store.closure import Closure, resolve_closure
 from templates_store.composing import (
@@ -43,7 +43,6 @@ BODIES: dict[str, tuple[str, ...]] = {
     "letter": ("html",),
 }
 INCLUDE = f"{{{{ block('{DISCLOSURE_BLOCK}') }}}}"
-_TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 # Stand-ins for slot texts that no filter of ours changes beyond case.
 _MARK = "zqaislot{}qz"
@@ -130,10 +129,9 @@ def carries_ai(version: TemplateVersion, channel: str, locale: str, closure: Clo
     return found
 
 
-def readable(value: str, *, is_html: bool) -> str:
-    """Text as a reader sees it: tags dropped, entities decoded, spaces collapsed."""
-    text = html.unescape(_TAG.sub(" ", value)) if is_html else value
-    return _SPACE.sub(" ", text).strip()
+def readable(value: str, *, is_html: bool, css: str = "") -> str:
+    """Text as a reader sees it: for HTML only what shows (`visible_text`); spaces collapsed."""
+    return visible_text(value, css) if is_html else _SPACE.sub(" ", value).strip()
 
 
 def disclosure_texts(
@@ -174,7 +172,9 @@ def missing_in(rendered: Rendered, texts: Mapping[str, str]) -> list[str]:
             continue
         is_html = _is_html(rendered.channel, body)
         wanted = texts.get("html" if is_html else "text", "")
-        if not wanted or wanted.casefold() not in readable(value, is_html=is_html).casefold():
+        css = str(rendered.unmarked.get("css") or "")
+        seen = readable(value, is_html=is_html, css=css)
+        if not wanted or wanted.casefold() not in seen.casefold():
             missing.append(body)
     return missing
 

@@ -219,3 +219,39 @@ def test_a_branch_without_ai_text_is_sent_without_a_disclosure(world: World) -> 
     assert status(world, message_id)["status"] == "sent"
     disclosed = _archived_ai(world, message_id)["disclosure"]
     assert disclosed["carries_ai"] is False and disclosed["parts"] == {}
+
+
+def test_a_disclosure_hidden_from_the_reader_does_not_count(world: World) -> None:
+    disclosure_block(world)
+    hidden = {"email": HTML.format(body="<p>{{ opener }}</p><!-- {{ block('ai-disclosure') }} -->")}
+    styled = HTML.format(
+        body="<style>.fine { display: none }</style><p>{{ opener }}</p>"
+        "<div class=\"fine\">{{ block('ai-disclosure') }}</div>"
+    )
+    parts = {
+        "email": {"en": {"subject": "Hi", "html": hidden["email"], "text": DISCLOSED_TEXT}},
+        "letter": {
+            "en": {
+                "html": "<p>{{ opener }}</p><div hidden>{{ block('ai-disclosure') }}</div>",
+                "css": "",
+            }
+        },
+        "chat": {"en": {"body": DISCLOSED_TEXT}},
+    }
+    refused = _refusals(_submitted(world, "welcome", parts))
+    assert sorted(refused) == [
+        "checks.ai_disclosure.email.html.en",
+        "checks.ai_disclosure.letter.html.en",
+    ]
+    parts["email"]["en"]["html"] = styled
+    parts["letter"]["en"] = {
+        "html": "<p>{{ opener }}</p><div class=\"small\">{{ block('ai-disclosure') }}</div>",
+        "css": ".small { visibility: hidden }",
+    }
+    ana = world.as_("ana@example.com")
+    assert ana.patch("/templates/welcome/versions/1", {"parts": parts}).status_code == 200
+    again = _refusals(ana.post("/templates/welcome/versions/1/submit"))
+    assert sorted(again) == [
+        "checks.ai_disclosure.email.html.en",
+        "checks.ai_disclosure.letter.html.en",
+    ]
