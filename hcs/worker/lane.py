@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hcs.dispatch.generating import GENERATING, generate_now
+from hcs.dispatch.generating import GENERATING, generate_now, hold
 from hcs.dispatch.preparing import Waiting
 from hcs.dispatch.transitions import Outcome
 
@@ -27,6 +27,7 @@ class AILane:
     def submit(self, waiting: Waiting) -> Outcome:
         """Queue a message's generation and return at once."""
         message_id = waiting.needs.message_id
+        hold(self.sessions, waiting.entry_id)
         with self._lock:
             if message_id in self._busy:
                 return Outcome(message_id, GENERATING, "already on the AI lane")

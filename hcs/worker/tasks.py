@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hcs import archive
 from hcs.channels.letter import close_renderers
 from hcs.dispatch import heartbeat, queueing
-from hcs.dispatch.generating import GENERATING, Generate, generate_entry
+from hcs.dispatch.generating import GENERATING, Generate, generate_entry, hold
 from hcs.dispatch.preparing import Waiting
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
@@ -216,8 +216,10 @@ def _dispatch(rt: Runtime, entry_ids: list[int], generate: Generate) -> list[Out
 def hand_to_ai_queue(celery: Celery, waiting: Waiting) -> Outcome:
     """Queue a message's generation on the AI queue; the dispatch task goes on at once.
 
-    A broker failure leaves the entry leased: when the lease ends the sweep queues it again.
+    The entry stays leased while it waits there (the sweep does not queue it again); a broker
+    failure, or a generation lost, leaves it to the sweep when that lease ends.
     """
+    hold(runtime(celery.conf.hcs_settings).sessions, waiting.entry_id)
     try:
         celery.tasks[GENERATE].apply_async((waiting.entry_id,))
     except (BrokerError, OSError) as exc:

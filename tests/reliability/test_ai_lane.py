@@ -9,12 +9,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
 from werkzeug import Request, Response
 
+from hcs.messages.models import OutboxEntry
 from hcs.worker.runtime import build_worker
 from tests.reliability.workers import (
     SOLO_WORKER,
@@ -57,6 +60,16 @@ def _sms(world: World) -> str:
     return str(answer.get_json()["id"])
 
 
+def _leased_for(world: World, message_id: str) -> timedelta:
+    with world.app.extensions["hcs"].sessions() as session:
+        entry = session.scalars(
+            select(OutboxEntry).where(OutboxEntry.message_id == message_id)
+        ).one()
+        assert entry.leased_until is not None
+        until = entry.leased_until.replace(tzinfo=entry.leased_until.tzinfo or UTC)
+        return until - datetime.now(UTC)
+
+
 def _until(condition: Callable[[], bool], seconds: float) -> float:
     started = time.monotonic()
     while not condition():
@@ -86,6 +99,8 @@ def test_a_hanging_model_does_not_delay_an_unrelated_transactional_sms(
     worker.start()
     try:
         assert asked.wait(5), "the worker never asked the model"
+        # Held while it generates: rounds do not take the AI message's entry again meanwhile.
+        assert _leased_for(world, ai_message) > timedelta(minutes=5)
         waits = []
         for _ in range(3):
             sms = _sms(world)
