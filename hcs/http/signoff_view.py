@@ -39,8 +39,6 @@ class ChannelView:
     locale: str
     parts: dict[str, Any]
     details: dict[str, Any] = field(default_factory=dict)
-    # The message as it would be sent (slot texts unmarked): for the letter's pages.
-    sent: Rendered | None = None
 
 
 def slot_texts(item: SignoffItem) -> dict[str, str]:
@@ -66,8 +64,16 @@ def _marked(value: str, is_html: bool, found: re.Pattern[str], by_mark: Marks) -
     return Markup(made_visible(found.sub(mark, str(safe))))
 
 
-def _details(session: Session, sent: Rendered, settings: Settings, pages: bool) -> dict[str, Any]:
-    if sent.channel == "sms":
+def _details(
+    session: Session, item: SignoffItem, channel: str, settings: Settings, pages: bool
+) -> dict[str, Any]:
+    """What the channel adds: an SMS's encoding and segments; a letter's pages (`pages`)."""
+    if channel == "letter" and pages:
+        shown = letter_pages(session, item, settings)
+        total = shown.images.total if shown.images is not None else 0
+        return {"pages": total, "problem": shown.problem or None}
+    sent = as_sent(session, item, settings) if channel == "sms" else None
+    if sent is not None:
         extras = CHANNELS["sms"].preview_extras(sent)
         body = extras["body"]
         return {
@@ -77,15 +83,23 @@ def _details(session: Session, sent: Rendered, settings: Settings, pages: bool) 
             "gsm_substitutions": extras["gsm_substitutions"],
             "ucs2_characters": extras["ucs2_characters"],
         }
-    if sent.channel == "letter" and pages:
-        shown = letter_pages(session, sent, settings)
-        total = shown.images.total if shown.images is not None else 0
-        return {"pages": total, "problem": shown.problem or None}
     return {}
 
 
-def letter_pages(session: Session, sent: Rendered, settings: Settings) -> LetterPages:
+def as_sent(session: Session, item: SignoffItem, settings: Settings) -> Rendered | None:
+    """The item's message rendered with its current slot texts, as approving would send it."""
+    message = session.get_one(Message, item.message_id)
+    try:
+        return render_message(session, message, settings, slot_text=slot_texts(item))
+    except TemplateProblem:
+        return None
+
+
+def letter_pages(session: Session, item: SignoffItem, settings: Settings) -> LetterPages:
     """A letter's pages as the printer will get them (to a sample address)."""
+    sent = as_sent(session, item, settings)
+    if sent is None:
+        return LetterPages(problem="this letter cannot be rendered any more")
     return preview_pages(session, sent, settings)
 
 
@@ -100,7 +114,6 @@ def channel_view(
     by_mark = {mark.casefold(): (name, texts[name]) for name, mark in stand_ins.items()}
     try:
         marked = render_message(session, message, settings, slot_text=stand_ins)
-        sent = render_message(session, message, settings, slot_text=texts)
     except TemplateProblem:
         return None
     found, kinds = _marker(stand_ins), PART_FIELDS[marked.channel]
@@ -111,5 +124,5 @@ def channel_view(
             parts[name] = [_marked(v, False, found, by_mark) for v in value]
         else:
             parts[name] = _marked(value, is_html, found, by_mark)
-    details = _details(session, sent, settings, pages)
-    return ChannelView(marked.channel, marked.locale, parts, details, sent)
+    details = _details(session, item, marked.channel, settings, pages)
+    return ChannelView(marked.channel, marked.locale, parts, details)

@@ -6,7 +6,6 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from hcs import jobs
-from hcs.dispatch.letter_previews import LetterPages
 from hcs.http.auth import allow
 from hcs.http.error_handlers import status_of
 from hcs.http.extensions import db_session, notify_dispatcher, services
@@ -79,10 +78,8 @@ def signoff_frame(item_id: int) -> ResponseReturnValue:
 @allow("signoff", "signoff")
 def signoff_letter(item_id: int) -> ResponseReturnValue:
     """A letter's pages as they will be printed, with the item's current slot texts."""
-    view = _view(queue.get_item(db_session(), item_id))
-    if view is None or view.sent is None:
-        return letter_frame(LetterPages(problem="this letter cannot be rendered"), "Letter")
-    pages = letter_pages(db_session(), view.sent, services().settings)
+    item = queue.get_item(db_session(), item_id)
+    pages = letter_pages(db_session(), item, services().settings)
     return letter_frame(pages, f"Letter of sign-off {item_id}")
 
 
