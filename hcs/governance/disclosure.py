@@ -121,12 +121,12 @@ def carries_ai(version: TemplateVersion, channel: str, locale: str, closure: Clo
     slots = slot_names(version)
     ai_blocks = _ai_blocks(closure, slots) - {DISCLOSURE_BLOCK}
     reaches = _field_reach(version, channel, locale, slots)
-    found = any(_uses(found, ai_blocks) for found in reaches.values())
+    carries = any(_uses(part, ai_blocks) for part in reaches.values())
     if version.closure_hash is not None:
         if len(_CARRIES) >= 4096:
             _CARRIES.clear()
-        _CARRIES[key] = found
-    return found
+        _CARRIES[key] = carries
+    return carries
 
 
 def readable(value: str, *, is_html: bool, css: str = "") -> str:
