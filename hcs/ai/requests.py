@@ -18,6 +18,7 @@ ASK = (
     r"tipp\w*|angeben|an ?geben|env[ií]\w*|mand\w*|compart\w*|d[ée]nos|facilit\w*|"
     r"proporcion\w*|ind[ií]qu\w*|confirm\w*|respond\w*|introduzca|introduce|ingres\w*|"
     r"escrib\w*|necesit\w*|por favor|actualic\w*|actualiz\w*|d[ií]ganos|dinos|d[ií]game|dime|"
+    r"(?:nos|me) (?:dices|dice|das|da|pasas|pasa|env[ií]as)|"
     r"stuur\w*|geef|deel|vul\w* in|"
     r"invia\w*|comunica\w*|inserisc\w*|conferm\w*|fornisc\w*|abbiamo bisogno"
 )
@@ -49,7 +50,8 @@ REQUESTS = (
         "one_time_codes",
         "one-time, verification or SMS codes and PINs",
         objects=(
-            rf"(?:{_CODE_KIND}) ?(?:pass)?codes?|otp|m?tan(?:-?nummer)?|pin(?:-?code|-?nummer)?|"
+            rf"(?:{_CODE_KIND}) ?(?:pass)?(?:codes?|numbers?|digits)|otp|m?tan(?:-?nummer)?|"
+            r"pin(?:-?code|-?nummer)?|"
             r"codes? (?:that |which )?(?:we |you )?(?:just )?(?:sent|texted|received|got|arrived|"
             r"came|appears?|popped up)|codes? (?:\w+ ){0,4}(?:on|in|to|from|by|via) "
             r"(?:your|the|our|this|that|a|an) (?:\w+ )?(?:phone|mobile|sms|text|app|inbox|email|"
@@ -68,7 +70,8 @@ REQUESTS = (
         ),
         cues=(ASK,),
         phrases=(
-            r"(?:texted|sent|messaged|emailed) you (?:a|the|an) (?:\w+ )?(?:code|pin|passcode)",
+            r"(?:texted|sent|messaged|emailed) you (?:a|the|an) (?:\w+ )?(?:code|pin|passcode)|"
+            r"(?:text|sms|message) with (?:a|the|an|your) (?:\w+ )?(?:code|pin|passcode)",
         ),
     ),
     Intent(
@@ -84,6 +87,7 @@ REQUESTS = (
             r"card you (?:pay|paid|use|used|shop) with|card'?s? (?:\w+ )?(?:details|number)|"
             r"(?:numbers?|digits) on (?:your|the) (?:\w+ )?(?:card|visa|mastercard|amex)|"
             r"(?:visa|mastercard|amex|american express|maestro)(?: card)?(?: number| details)?|"
+            r"chiffres de (?:votre |ta )?carte|carte bancaire|numéros? de (?:la )?carte|"
             r"numéro de (?:votre |ta )?carte|code (?:de (?:votre |la )?)?carte|carte bleue|"
             r"code confidentiel|pin de (?:su |tu |la )?tarjeta|karten-?pin|"
             r"cryptogramme|date d'expiration|kartennummer|kreditkarten\w*|kartendaten|"
@@ -123,7 +127,7 @@ REQUESTS = (
             r"install\w*|download\w*|open|allow|grant|let (?:us|our|me)|connect|accept|run|"
             r"give (?:us|our)|installer|télécharg\w*|autoris\w*|herunterlad\w*|zulass\w*|"
             r"erlaub\w*|gewähr\w*|descarg\w*|instal[ae]\w*|permit\w*|conced\w*|"
-            r"technician|techniker|technicien|técnico",
+            r"technician|techniker|technicien|técnico|need\w*|requir\w*|must have",
         ),
         phrases=(
             r"anydesk|teamviewer|rustdesk|supremo|ultraviewer|quick ?assist|logmein|"
@@ -144,6 +148,8 @@ REQUESTS = (
             r"safe account|secure account|holding account|new account|account below|"
             r"following account|this account|gift ?cards?|vouchers? codes?|bitcoin|crypto\w*|"
             r"vouchers?|prepaid cards?|(?:itunes|google play|amazon|steam|apple) cards?|"
+            r"(?:admin\w*|processing|release|handling|unlock\w*|transfer) fees?|settlement|"
+            r"to (?:our|the|this|a) (?:\w+ )?account|the account (?:our|your|their) \w+|"
             r"the account (?:we|i|below|above)\w*|bank transfer|\d+(?:[.,]\d+)? ?(?:gbp|eur|usd)|"
             r"(?:le|un|au|vers le|sur le) compte|compte indiqué|"
             r"western union|moneygram|geld|ersparnisse|guthaben|sicheres konto|betrag|"
@@ -153,6 +159,7 @@ REQUESTS = (
         ),
         cues=(
             r"transfer\w*|move|moving|send\w*|wire|pay|paying|deposit|withdraw|buy|purchase|settle|"
+            r"forward\w*|"
             r"effectu\w*|"
             r"überweis\w*|transferier\w*|zahlen|einzahl\w*|kauf\w*|abheb\w*|verschieb\w*|"
             r"vir\w*|transfér\w*|payer|payez|achet\w*|retir\w*|déplac\w*|dépos\w*|"
