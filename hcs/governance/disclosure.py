@@ -10,6 +10,7 @@ sample data at submission, and on each message's own output at send.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ _SPACE = re.compile(r"\s+")
 _MARK = "zqaislot{}qz"
 # Whether a channel and locale of a closure can carry AI text: parsed once per closure.
 _CARRIES: dict[tuple[str | None, str, str], bool] = {}
+# The readable text of a disclosure block that reads no data, by its source, locale, form, brand.
+_STATIC: dict[tuple[str, str, str, str], str] = {}
 
 
 def slot_names(version: TemplateVersion) -> set[str]:
@@ -137,26 +140,46 @@ def readable(value: str, *, is_html: bool, css: str = "") -> str:
 def disclosure_texts(
     closure: Closure, rendered: Rendered, default_locale: str, context: Mapping[str, Any]
 ) -> dict[str, str]:
-    """The disclosure block as rendered for this message: its HTML and text forms, readable."""
+    """The disclosure block as rendered for this message, readable, in the forms its bodies use."""
     if DISCLOSURE_BLOCK not in closure.blocks:
         return {}
     blocks = block_sources(closure, rendered.locale, default_locale)
     texts = {}
-    for kind, is_html in (("html", True), ("text", False)):
-        source = blocks[DISCLOSURE_BLOCK].html if is_html else blocks[DISCLOSURE_BLOCK].text
+    for kind in _kinds(rendered):
+        source = getattr(blocks[DISCLOSURE_BLOCK], kind)
         if source is None:
             continue
-        shown = render(
-            INCLUDE,
-            part=f"block {DISCLOSURE_BLOCK!r}",
-            html=is_html,
-            data=context,
-            locale=rendered.locale,
-            brand=brand_of(closure),
-            blocks=blocks,
-        )
-        texts[kind] = readable(shown, is_html=is_html)
+        # A block that reads no data renders the same for every message with the same brand.
+        brand = brand_of(closure)
+        key = (source, rendered.locale, kind, json.dumps(brand, sort_keys=True, default=str))
+        if key not in _STATIC:
+            shown = render(
+                INCLUDE,
+                part=f"block {DISCLOSURE_BLOCK!r}",
+                html=kind == "html",
+                data=context,
+                locale=rendered.locale,
+                brand=brand,
+                blocks=blocks,
+            )
+            text = readable(shown, is_html=kind == "html")
+            if used_variables(source, part=f"block {DISCLOSURE_BLOCK!r}"):
+                texts[kind] = text
+                continue
+            if len(_STATIC) >= 1024:
+                _STATIC.clear()
+            _STATIC[key] = text
+        texts[kind] = _STATIC[key]
     return texts
+
+
+def _kinds(rendered: Rendered) -> set[str]:
+    """The forms of a block a channel's bodies include: `html` or `text`."""
+    return {
+        "html" if _is_html(rendered.channel, body) else "text"
+        for body in BODIES[rendered.channel]
+        if body in rendered.unmarked
+    }
 
 
 def _is_html(channel: str, field: str) -> bool:
