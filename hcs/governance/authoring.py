@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from hcs.audit import record
 from hcs.errors import PermissionDenied
+from hcs.governance.closures import check_closure
 from hcs.governance.kinds import Owner, Version, kind_of
 from hcs.governance.policies import policy_for
 from hcs.governance.workflow import (
     UNSET,
     Unset,
     check_approved_by_others,
-    check_closure,
     decide_stage,
     retire_template,
 )
@@ -154,7 +154,11 @@ def decide(
         action=f"{kind}.{'approve' if approve else 'reject'}",
         target_type=kind,
         target=spec.decision_prefix + _label(key, number),
-        after={"stage": decision.stage, "status": version.status.value},
+        after={
+            "stage": decision.stage,
+            "status": version.status.value,
+            "closure_hash": decision.closure_hash,
+        },
         detail={"comment": comment},
     )
     return version

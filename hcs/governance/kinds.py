@@ -152,6 +152,7 @@ BLOCK = Kind(
     edit=_edit_block,
     freeze=blocks.submit_block,
     publish=_publish_block,
+    frozen_facts=lambda v: {"closure_hash": v.closure_hash},
     decision_prefix="block ",
 )
 THEME = Kind(
@@ -167,6 +168,7 @@ THEME = Kind(
     edit=_edit_theme,
     freeze=blocks.submit_theme,
     publish=_publish_theme,
+    frozen_facts=lambda v: {"closure_hash": v.closure_hash},
     decision_prefix="theme ",
 )
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (TEMPLATE, BLOCK, THEME)}
