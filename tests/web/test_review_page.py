@@ -5,9 +5,14 @@ from __future__ import annotations
 import html
 import re
 
-from tests.support.flows import SLOT, ai_template
+from tests.support.flows import PARTS, SLOT, ai_template, new_template, published
 from tests.support.web import Person
 from tests.support.world import World
+
+
+BASE = "/templates/order-confirmation/versions"
+PATH = f"{BASE}/1"
+EMAIL = {"email": PARTS["email"]}
 
 
 def _text(page: str) -> str:
@@ -28,3 +33,35 @@ def test_the_first_version_shows_variables_slots_pins_hash_and_its_text(world: W
     assert "ai-disclosure version 1" in seen
     assert shown["closure_hash"] in seen
     assert "{{ opener }} Order {{ order_id }} is confirmed." in seen  # the source, as text
+
+
+def test_the_review_page_renders_the_version_on_each_channel_with_its_sample_data(
+    world: World,
+) -> None:
+    new_template(world)  # email and SMS, sample data order A-1001 for Ana
+    page = Person(world.app, "lee@example.com").get(PATH).text
+    previews = page[page.index('id="previews"') :]
+    assert 'id="preview-sms-en"' in previews and 'id="preview-email-en"' in previews
+    assert "Order A-1001 is confirmed." in previews  # rendered with the sample data
+    assert "GSM-7 · 1 segment" in previews
+    frame = re.search(r'<iframe sandbox title="email preview, en"[^>]*src="([^"]+)"', previews)
+    assert frame, previews[:2000]
+    shown = Person(world.app, "lee@example.com").get(html.unescape(frame[1]))
+    assert "Hi Ana, order A-1001 is confirmed." in shown.text
+    assert shown.headers["Content-Security-Policy"].startswith("sandbox; default-src 'none'")
+
+
+def test_the_review_page_highlights_inserted_and_deleted_words_against_the_published_one(
+    world: World,
+) -> None:
+    published(world)
+    ana = world.as_("ana@example.com")
+    changed = {"sms": {"en": {"body": "Order {{ order_id }} is on its way."}}, **EMAIL}
+    assert ana.post("/templates/order-confirmation/versions", {"parts": changed}).status_code == 201
+    page = Person(world.app, "lee@example.com").get(f"{BASE}/2").text
+    words = page[page.index('id="words"') :]
+    assert "Order {{ order_id }} is <del>confirmed</del><ins>on its way</ins>." in words
+    assert "Changes against version 1 (published)" in page
+    api = ana.get(f"{BASE}/2/diff?against=1").get_json()
+    body = next(p for p in api["parts"] if p["part"] == "sms.body.en")
+    assert {"op": "insert", "text": "on its way"} in body["words"]

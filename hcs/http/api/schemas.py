@@ -117,6 +117,9 @@ class PartDiff(Schema):
     change = fields.String()
     unified = fields.String()
     hunks = fields.List(fields.Dict())
+    words = fields.List(
+        fields.Dict(), metadata={"description": "the part word by word: {op, text} segments"}
+    )
 
 
 class DiffOut(Schema):

@@ -18,6 +18,7 @@ from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
 from hcs.http.web.pages.guard import person
 from hcs.previews.diffs import diff_rendered
+from hcs.previews.drafts import preview_saved
 from templates_store.diffing import diff_versions
 from templates_store.errors import Conflict, ValidationFailed
 from templates_store.lookup import get_version, published_version
@@ -57,6 +58,7 @@ def _page(key: str, number: int, refusal: str = "", status: int = 200) -> Respon
         diffs=diff_versions(baseline, version) if baseline else [],
         seen=diff_rendered(session, baseline, version) if baseline else [],
         findings=_findings(version),
+        found=preview_saved(session, key, number),
         refusal=refusal,
         replaces=published.number if published else "",
         side=request.args.get("view") == "side",
