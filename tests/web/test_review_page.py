@@ -9,7 +9,6 @@ from tests.support.flows import PARTS, SLOT, ai_template, new_template, publishe
 from tests.support.web import Person
 from tests.support.world import World
 
-
 BASE = "/templates/order-confirmation/versions"
 PATH = f"{BASE}/1"
 EMAIL = {"email": PARTS["email"]}
