@@ -64,3 +64,9 @@ def test_the_review_page_highlights_inserted_and_deleted_words_against_the_publi
     api = ana.get(f"{BASE}/2/diff?against=1").get_json()
     body = next(p for p in api["parts"] if p["part"] == "sms.body.en")
     assert {"op": "insert", "text": "on its way"} in body["words"]
+
+
+def test_a_page_a_person_reads_is_not_kept_by_the_browser_after_sign_out(world: World) -> None:
+    new_template(world)
+    page = Person(world.app, "lee@example.com").get(PATH)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
