@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hcs.audit import record
 from hcs.governance.closures import matches_approvals
+from hcs.governance.kinds import decision_target
 from hcs.messages.models import Message
 from templates_store.closure import (
     closure_hash,
@@ -58,7 +59,10 @@ def is_tampered(session: Session, version: TemplateVersion) -> bool:
         return False
     closure = resolve_closure(session, version)
     computed = closure_hash(version, closure)
-    if computed != approved or not matches_approvals(session, "template", version.id, computed):
+    target = decision_target("template", version.template.key, version.number)
+    if computed != approved or not matches_approvals(
+        session, "template", version, target, computed
+    ):
         return True
     if not all(_component_approved(session, pinned) for pinned in pinned_components(closure)):
         return True
@@ -67,9 +71,13 @@ def is_tampered(session: Session, version: TemplateVersion) -> bool:
 
 
 def _component_approved(session: Session, component: BlockVersion | ThemeVersion) -> bool:
-    kind = "block" if isinstance(component, BlockVersion) else "theme"
+    if isinstance(component, BlockVersion):
+        kind, key = "block", component.block.key
+    else:
+        kind, key = "theme", component.theme.key
+    target = decision_target(kind, key, component.number)
     return is_component_intact(component) and matches_approvals(
-        session, kind, component.id, str(component.closure_hash)
+        session, kind, component, target, str(component.closure_hash)
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from hcs.audit import record
 from hcs.errors import PermissionDenied
 from hcs.governance.closures import check_closure
-from hcs.governance.kinds import Owner, Version, kind_of
+from hcs.governance.kinds import Owner, Version, decision_target, kind_of
 from hcs.governance.policies import policy_for
 from hcs.governance.workflow import (
     UNSET,
@@ -153,7 +153,7 @@ def decide(
         actor=actor,
         action=f"{kind}.{'approve' if approve else 'reject'}",
         target_type=kind,
-        target=spec.decision_prefix + _label(key, number),
+        target=decision_target(kind, key, number),
         after={
             "stage": decision.stage,
             "status": version.status.value,

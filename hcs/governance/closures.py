@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hcs.audit import AuditEntry
 from hcs.governance.models import Approval
 from templates_store.closure import is_component_intact, verify_closure
 from templates_store.errors import Conflict
@@ -59,7 +60,25 @@ def approved_hashes(session: Session, subject_type: str, subject_id: int) -> lis
     )
 
 
-def matches_approvals(session: Session, subject_type: str, subject_id: int, computed: str) -> bool:
-    """Whether at least one stage approved `computed` and every approving stage approved it."""
-    recorded = approved_hashes(session, subject_type, subject_id)
-    return bool(recorded) and all(found == computed for found in recorded)
+def audited_hashes(session: Session, subject_type: str, target: str) -> list[str]:
+    """The closure hashes the sealed `<kind>.approve` audit entries of one version recorded."""
+    afters = session.scalars(
+        select(AuditEntry.after).where(
+            AuditEntry.action == f"{subject_type}.approve", AuditEntry.target == target
+        )
+    )
+    # Entries written before decisions recorded their hash carry none: nothing to compare.
+    return [after["closure_hash"] for after in afters if after and after.get("closure_hash")]
+
+
+def matches_approvals(
+    session: Session, subject_type: str, version: VersionMixin, target: str, computed: str
+) -> bool:
+    """Whether `computed` is what every approving stage decided, by its row and its audit entry.
+
+    At least one approving decision must exist; `target` names the version in the audit log.
+    """
+    recorded = approved_hashes(session, subject_type, version.id)
+    if not recorded or any(found != computed for found in recorded):
+        return False
+    return all(found == computed for found in audited_hashes(session, subject_type, target))

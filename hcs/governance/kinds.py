@@ -187,3 +187,8 @@ def kind_of(name: str) -> Kind:
 def policy_of(session: Session, kind: str, version: Any) -> Policy:
     """The policy a version answers to: its template's category, or `component` for blocks."""
     return policy_for(session, kind_of(kind).category(version))
+
+
+def decision_target(kind: str, key: str, number: int) -> str:
+    """How approve/reject audit entries name a version: `key vN`, `block key vN`, ..."""
+    return f"{kind_of(kind).decision_prefix}{key} v{number}"

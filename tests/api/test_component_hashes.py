@@ -135,6 +135,35 @@ def test_a_version_rewritten_in_the_database_with_its_stored_hash_recomputed_is_
     assert "evil.example" not in _sent_sms(world)
 
 
+def test_a_version_rewritten_with_its_approval_rows_too_is_caught_by_the_sealed_audit_entry(
+    world: World,
+) -> None:
+    _receipt(world)
+    message_id = _send(world)
+    evil = {"sms": {"en": {"body": "Pay now at evil.example {{ order_id }}"}}}
+    with transaction(_sessions(world)) as session:
+        version = get_version(session, "receipt", 1)
+        version_id = version.id
+        with session.no_autoflush:
+            version.parts = evil
+            forged = closure_hash(version, resolve_closure(session, version))
+        session.expunge(version)
+        session.execute(
+            update(TemplateVersion)
+            .where(TemplateVersion.id == version_id)
+            .values(parts=evil, closure_hash=forged)
+        )
+        session.execute(
+            update(Approval)
+            .where(Approval.subject_type == "template", Approval.subject_id == version_id)
+            .values(closure_hash=forged)
+        )
+    dispatch(world)
+    shown = status(world, message_id)
+    assert shown["status"] == "failed" and shown["reason"] == "version_tampered"
+    assert "evil.example" not in _sent_sms(world)
+
+
 def test_a_pinned_block_rewritten_with_every_stored_hash_recomputed_is_not_sent(
     world: World,
 ) -> None:
