@@ -13,10 +13,9 @@ from hcs.infrastructure.db import transaction
 from templates_store.closure import closure_hash, component_hash, resolve_closure
 from templates_store.lookup import get_block_version, get_theme_version, get_version
 from templates_store.models import BlockVersion, TemplateVersion, ThemeVersion
-from tests.support.flows import dispatch, status
+from tests.support.flows import FOOTER, dispatch, published_component, receipt_template, status
 from tests.support.world import World
 
-FOOTER = {"text": {"en": "Northwind Ltd"}, "html": {"en": "<p>Northwind Ltd</p>"}}
 SEND = {
     "template": "receipt",
     "channel": "sms",
@@ -29,36 +28,6 @@ def _sessions(world: World) -> Any:
     return world.app.extensions["hcs"].sessions
 
 
-def _published_component(world: World, kind: str, key: str, body: dict[str, Any]) -> None:
-    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
-    assert ana.post(f"/{kind}s", {"key": key, "name": key.title()}).status_code == 201
-    assert ana.post(f"/{kind}s/{key}/versions", body).status_code == 201
-    shown = ana.post(f"/{kind}s/{key}/versions/1/submit").get_json()
-    approved = lee.post(
-        f"/{kind}s/{key}/versions/1/approve", {"closure_hash": shown["closure_hash"]}
-    )
-    assert approved.status_code == 200, approved.get_json()
-    assert lee.post(f"/{kind}s/{key}/versions/1/publish").status_code == 200
-
-
-def _receipt(world: World) -> None:
-    """A published SMS template that pins the published footer block and the default theme."""
-    _published_component(world, "block", "footer", {"content": FOOTER})
-    _published_component(world, "theme", "default", {"settings": {"company_name": "Northwind"}})
-    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
-    body = {"key": "receipt", "name": "Receipt", "category": "transactional", "channels": ["sms"]}
-    assert ana.post("/templates", body).status_code == 201
-    draft = {
-        "parts": {"sms": {"en": {"body": "Order {{ order_id }} is ready. {{ block('footer') }}"}}},
-        "variables": [{"name": "order_id", "type": "string", "required": True}],
-        "sample_data": {"order_id": "A-1"},
-    }
-    assert ana.post("/templates/receipt/versions", draft).status_code == 201
-    assert ana.post("/templates/receipt/versions/1/submit").status_code == 200
-    assert lee.post("/templates/receipt/versions/1/approve").status_code == 200
-    assert lee.post("/templates/receipt/versions/1/publish").status_code == 200
-
-
 def _send(world: World) -> str:
     accepted = world.as_("system").post("/messages", SEND)
     assert accepted.status_code == 202, accepted.get_json()
@@ -66,8 +35,8 @@ def _send(world: World) -> str:
 
 
 def test_a_submitted_block_and_theme_carry_the_hash_of_exactly_their_content(world: World) -> None:
-    _published_component(world, "block", "footer", {"content": FOOTER})
-    _published_component(world, "theme", "default", {"settings": {"company_name": "Northwind"}})
+    published_component(world, "block", "footer", {"content": FOOTER})
+    published_component(world, "theme", "default", {"settings": {"company_name": "Northwind"}})
     lee = world.as_("lee@example.com")
     block = lee.get("/blocks/footer/versions/1").get_json()
     theme = lee.get("/themes/default/versions/1").get_json()
@@ -112,7 +81,7 @@ def test_a_theme_changed_in_the_database_after_submission_cannot_be_approved(
 def test_a_version_rewritten_in_the_database_with_its_stored_hash_recomputed_is_not_sent(
     world: World,
 ) -> None:
-    _receipt(world)
+    receipt_template(world)
     message_id = _send(world)
     with transaction(_sessions(world)) as session:
         version = get_version(session, "receipt", 1)
@@ -138,7 +107,7 @@ def test_a_version_rewritten_in_the_database_with_its_stored_hash_recomputed_is_
 def test_a_version_rewritten_with_its_approval_rows_too_is_caught_by_the_sealed_audit_entry(
     world: World,
 ) -> None:
-    _receipt(world)
+    receipt_template(world)
     message_id = _send(world)
     evil = {"sms": {"en": {"body": "Pay now at evil.example {{ order_id }}"}}}
     with transaction(_sessions(world)) as session:
@@ -167,7 +136,7 @@ def test_a_version_rewritten_with_its_approval_rows_too_is_caught_by_the_sealed_
 def test_a_pinned_block_rewritten_with_every_stored_hash_recomputed_is_not_sent(
     world: World,
 ) -> None:
-    _receipt(world)
+    receipt_template(world)
     message_id = _send(world)
     evil = {"text": {"en": "Pay at evil.example"}, "html": {"en": "<p>Pay at evil.example</p>"}}
     with transaction(_sessions(world)) as session:
@@ -196,7 +165,7 @@ def test_a_pinned_block_rewritten_with_every_stored_hash_recomputed_is_not_sent(
 
 
 def test_a_theme_rewritten_in_the_database_is_not_sent(world: World) -> None:
-    _receipt(world)
+    receipt_template(world)
     message_id = _send(world)
     with transaction(_sessions(world)) as session:
         theme_id = get_theme_version(session, "default", 1).id
@@ -212,7 +181,7 @@ def test_a_theme_rewritten_in_the_database_is_not_sent(world: World) -> None:
 def test_each_approval_records_the_hash_it_decided_in_its_row_and_its_audit_entry(
     world: World,
 ) -> None:
-    _receipt(world)
+    receipt_template(world)
     shown = world.as_("lee@example.com").get("/templates/receipt/versions/1").get_json()
     with transaction(_sessions(world)) as session:
         decision = session.scalars(
@@ -227,7 +196,7 @@ def test_each_approval_records_the_hash_it_decided_in_its_row_and_its_audit_entr
 
 
 def test_an_untouched_published_version_with_a_block_and_theme_is_sent(world: World) -> None:
-    _receipt(world)
+    receipt_template(world)
     message_id = _send(world)
     dispatch(world)
     assert status(world, message_id)["status"] in ("sent", "delivered")
@@ -235,7 +204,7 @@ def test_an_untouched_published_version_with_a_block_and_theme_is_sent(world: Wo
 
 
 def test_upgrading_hashes_existing_blocks_and_themes_and_what_was_approved(world: World) -> None:
-    _receipt(world)
+    receipt_template(world)
     with transaction(_sessions(world)) as session:
         before = {
             "block": get_block_version(session, "footer", 1).closure_hash,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from tests.support.flows import PARTS, SLOT, ai_template, new_template, published
+from tests.support.flows import PARTS, SLOT, ai_template, new_template, published, receipt_template
 from tests.support.web import Person
 from tests.support.world import World
 
@@ -70,3 +70,14 @@ def test_a_page_a_person_reads_is_not_kept_by_the_browser_after_sign_out(world: 
     new_template(world)
     page = Person(world.app, "lee@example.com").get(PATH)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+
+
+def test_the_review_page_shows_each_pinned_block_and_theme_with_its_own_hash(world: World) -> None:
+    receipt_template(world)
+    block = world.as_("lee@example.com").get("/blocks/footer/versions/1").get_json()
+    theme = world.as_("lee@example.com").get("/themes/default/versions/1").get_json()
+    page = Person(world.app, "bo@example.com").get("/templates/receipt/versions/1").text
+    pins = page[page.index('id="pins"') :]
+    pins = pins[: pins.index("</ul>")]
+    assert f"block footer version 1 · <code>{block['closure_hash']}</code>" in pins
+    assert f"theme default version 1 · <code>{theme['closure_hash']}</code>" in pins
