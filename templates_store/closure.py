@@ -157,4 +157,12 @@ def verify_closure(session: Session, version: TemplateVersion) -> bool:
     closure = resolve_closure(session, version)
     if closure_hash(version, closure) != version.closure_hash:
         return False
-    return all(is_component_intact(pinned) for pinned in pinned_components(closure))
+    return all(_pin_agrees(pinned) for pinned in pinned_components(closure))
+
+
+def _pin_agrees(pinned: BlockVersion | ThemeVersion) -> bool:
+    # A draft pin (only the repository allows one; reviews require approved pins) has no hash
+    # of its own yet: the template's hash, over its content, is all there is to compare.
+    if pinned.closure_hash is None and not pinned.is_frozen:
+        return True
+    return is_component_intact(pinned)
