@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, update
 
 from hcs.audit import AuditEntry
@@ -213,7 +214,7 @@ def test_upgrading_hashes_existing_blocks_and_themes_and_what_was_approved(world
     engine = world.app.extensions["hcs"].engine
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
-    migrate.downgrade(url, "0025")
+    migrate.downgrade(url, _before_component_hashes(url))
     migrate.upgrade(url)
     with transaction(_sessions(world)) as session:
         assert get_block_version(session, "footer", 1).closure_hash == before["block"]
@@ -223,6 +224,16 @@ def test_upgrading_hashes_existing_blocks_and_themes_and_what_was_approved(world
     message_id = _send(world)
     dispatch(world)
     assert status(world, message_id)["status"] in ("sent", "delivered")
+
+
+def _before_component_hashes(url: str) -> str:
+    """The revision before the one that added these hashes (found by what it says it does)."""
+    script = ScriptDirectory.from_config(migrate.alembic_config(url))
+    ours = next(
+        r for r in script.walk_revisions() if (r.doc or "").startswith("closure hashes for block")
+    )
+    assert isinstance(ours.down_revision, str)
+    return ours.down_revision
 
 
 def _sent_sms(world: World) -> str:
