@@ -5,7 +5,20 @@ from __future__ import annotations
 import html
 import re
 
-from tests.support.flows import PARTS, SLOT, ai_template, new_template, published, receipt_template
+from sqlalchemy import update
+
+from hcs.infrastructure.db import transaction
+from templates_store.lookup import get_block_version
+from templates_store.models import BlockVersion
+from tests.support.flows import (
+    FOOTER,
+    PARTS,
+    SLOT,
+    ai_template,
+    new_template,
+    published,
+    receipt_template,
+)
 from tests.support.web import Person
 from tests.support.world import World
 
@@ -81,3 +94,27 @@ def test_the_review_page_shows_each_pinned_block_and_theme_with_its_own_hash(wor
     pins = pins[: pins.index("</ul>")]
     assert f"block footer version 1 · <code>{block['closure_hash']}</code>" in pins
     assert f"theme default version 1 · <code>{theme['closure_hash']}</code>" in pins
+
+
+def test_a_block_changed_after_submission_is_refused_on_its_review_page(world: World) -> None:
+    ana = world.as_("ana@example.com")
+    ana.post("/blocks", {"key": "footer", "name": "Footer"})
+    ana.post("/blocks/footer/versions", {"content": FOOTER})
+    shown = ana.post("/blocks/footer/versions/1/submit").get_json()["closure_hash"]
+    lee = Person(world.app, "lee@example.com")
+    page = lee.get("/blocks/footer/versions/1").text
+    assert f'<code id="closure-hash">{shown}</code>' in page
+    assert f'name="closure_hash" value="{shown}"' in page  # what Approve posts
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        block_id = get_block_version(session, "footer", 1).id
+        evil = {"text": {"en": "Pay at evil.example"}}
+        session.execute(
+            update(BlockVersion).where(BlockVersion.id == block_id).values(content=evil)
+        )
+    refused = lee.post("/blocks/footer/versions/1/approve", {"closure_hash": shown})
+    assert refused.status_code == 409 and 'id="refusal"' in refused.text
+    assert "no longer matches its closure hash" in refused.text
+    assert (
+        world.as_("lee@example.com").get("/blocks/footer/versions/1").get_json()["status"]
+        == "in_review"
+    )
