@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hcs.audit import record
 from hcs.errors import PermissionDenied
-from hcs.governance.closures import check_closure
+from hcs.governance.closures import check_closure, check_publishable
 from hcs.governance.kinds import Owner, Version, decision_target, kind_of
 from hcs.governance.policies import policy_for
 from hcs.governance.workflow import (
@@ -179,7 +179,9 @@ def publish(
     `replaces`, for a template, is the published version the caller saw: another is a Conflict.
     """
     spec = kind_of(kind)
-    check_approved_by_others(session, kind, spec.get_version(session, key, number))
+    version = spec.get_version(session, key, number)
+    check_approved_by_others(session, kind, version)
+    check_publishable(session, kind, key, version)
     expect = {} if isinstance(replaces, Unset) else {"replaces": replaces}
     published = spec.publish(session, key, number, **expect)
     record(

@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs.audit import AuditEntry
+from hcs.governance.kinds import decision_target
 from hcs.governance.models import Approval
 from templates_store.closure import is_component_intact, verify_closure
 from templates_store.errors import Conflict
 from templates_store.models import BlockVersion, TemplateVersion, ThemeVersion, VersionMixin
+from templates_store.status import Status
 
 
 def check_closure(session: Session, version: VersionMixin, shown: str | None) -> None:
@@ -82,3 +84,17 @@ def matches_approvals(
     if not recorded or any(found != computed for found in recorded):
         return False
     return all(found == computed for found in audited_hashes(session, subject_type, target))
+
+
+def check_publishable(session: Session, kind: str, key: str, version: VersionMixin) -> None:
+    """Refuse to publish a version that no longer gives the hash its reviewers approved."""
+    if version.status not in (Status.APPROVED, Status.SUPERSEDED):
+        return  # publishing refuses it for its status, with its own message
+    check_closure(session, version, None)
+    stored = getattr(version, "closure_hash", None)
+    target = decision_target(kind, key, version.number)
+    if stored is not None and not matches_approvals(session, kind, version, target, stored):
+        raise Conflict(
+            f"version {version.number}'s closure hash {stored} is not the one its reviewers "
+            "approved: it was changed after the approval"
+        )

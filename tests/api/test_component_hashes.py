@@ -239,3 +239,30 @@ def _before_component_hashes(url: str) -> str:
 def _sent_sms(world: World) -> str:
     path = world.app.extensions["hcs"].settings.outbox_dir / "sms.jsonl"
     return path.read_text() if path.exists() else ""
+
+
+def test_an_approved_version_changed_in_the_database_cannot_be_published(world: World) -> None:
+    published_component(world, "block", "footer", {"content": FOOTER})
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    body = {"key": "late", "name": "Late", "category": "transactional", "channels": ["sms"]}
+    assert ana.post("/templates", body).status_code == 201
+    draft = {"parts": {"sms": {"en": {"body": "Hello. {{ block('footer') }}"}}}}
+    assert ana.post("/templates/late/versions", draft).status_code == 201
+    assert ana.post("/templates/late/versions/1/submit").status_code == 200
+    assert lee.post("/templates/late/versions/1/approve").status_code == 200
+    evil = {"sms": {"en": {"body": "Pay at evil.example {{ block('footer') }}"}}}
+    with transaction(_sessions(world)) as session:
+        version = get_version(session, "late", 1)
+        version_id = version.id
+        with session.no_autoflush:
+            version.parts = evil
+            forged = closure_hash(version, resolve_closure(session, version))
+        session.expunge(version)
+        session.execute(
+            update(TemplateVersion)
+            .where(TemplateVersion.id == version_id)
+            .values(parts=evil, closure_hash=forged)
+        )
+    answer = lee.post("/templates/late/versions/1/publish")
+    assert answer.status_code == 409 and "reviewers approved" in answer.get_json()["message"]
+    assert lee.get("/templates/late").get_json()["published_version"] is None
