@@ -6,7 +6,7 @@ decision records the hash of the version it decided, so versions approved before
 still send.
 
 Revision ID: 0026
-Revises: 0034
+Revises: 0030
 """
 
 import hashlib
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0034"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
