@@ -27,8 +27,10 @@ class PartDiff:
 
 # A word, a run of spaces, or one punctuation mark: what a reader sees change.
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
-# Word diffs run inside changed lines only; a changed run longer than this is shown whole.
-MAX_WORD_TOKENS = 4000
+# Word diffs run inside changed lines only, and cost grows with the square of a run's length:
+# a changed run longer than this, or past the part's budget, is shown whole (deleted, inserted).
+MAX_WORD_TOKENS = 2000
+WORD_BUDGET = 6000
 
 
 def _segment(op: str, text: str, into: list[dict[str, str]]) -> None:
@@ -40,29 +42,33 @@ def _segment(op: str, text: str, into: list[dict[str, str]]) -> None:
         into.append({"op": op, "text": text})
 
 
-def _words_of(old: str, new: str, into: list[dict[str, str]]) -> None:
+def _words_of(old: str, new: str, into: list[dict[str, str]], budget: int) -> int:
+    """Append one changed run word by word when it fits; the budget left."""
     a, b = _TOKEN.findall(old), _TOKEN.findall(new)
-    if len(a) + len(b) > MAX_WORD_TOKENS:
+    size = len(a) + len(b)
+    if size > min(MAX_WORD_TOKENS, budget):
         _segment("delete", old, into)
         _segment("insert", new, into)
-        return
+        return budget
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if op == "equal":
             _segment("equal", "".join(a[i1:i2]), into)
             continue
         _segment("delete", "".join(a[i1:i2]), into)
         _segment("insert", "".join(b[j1:j2]), into)
+    return budget - size
 
 
 def word_diff(old: str, new: str) -> list[dict[str, str]]:
     """Insertions and deletions word by word: lines first, then words within changed lines."""
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
     words: list[dict[str, str]] = []
+    budget = WORD_BUDGET
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if op == "equal":
             _segment("equal", "".join(a[i1:i2]), words)
         else:
-            _words_of("".join(a[i1:i2]), "".join(b[j1:j2]), words)
+            budget = _words_of("".join(a[i1:i2]), "".join(b[j1:j2]), words, budget)
     return words
 
 
