@@ -3,8 +3,9 @@
 A published version edited in the database (past the application) renders something nobody
 approved; the dispatcher checks each version once per process and stored hash, and a version
 whose content no longer gives its approved hash sends nothing. "Approved" is read from the
-approval rows too, not only from the version row: rewriting a row's content together with its
-stored hash is caught, and so is a pinned block or theme edited the same way.
+approval rows and their sealed audit entries too, not only from the version row: rewriting a
+row's content together with its stored hash is caught, and so is a pinned block or theme edited
+the same way.
 """
 
 from __future__ import annotations
