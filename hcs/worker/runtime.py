@@ -23,6 +23,7 @@ from hcs.channels.letter import close_renderers
 from hcs.dispatch import heartbeat
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
+from hcs.dispatch.callbacks import CallbackOptions, deliver_due
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.dispatch.rounds import SentHook, run_due
 from hcs.infrastructure.config import Settings
@@ -86,8 +87,10 @@ class Worker:
         keys: archive.Keyring | None = None,
         archive_late: Callable[[], int] | None = None,
         signing: Checkpointing | None = None,
+        callbacks: Callable[[], int] | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
+        self.callbacks = callbacks
         self.keys, self.archive_late, self.signing = keys, archive_late, signing
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
@@ -120,6 +123,17 @@ class Worker:
                 self._wake.clear()
         close_renderers()
 
+    def run_callbacks(self) -> None:
+        """Deliver status callbacks until stopped: a thread of its own, as endpoints may be slow."""
+        while self.callbacks is not None and not self.stopping.is_set():
+            try:
+                delivered = self.callbacks()
+            except Exception:  # a database hiccup must not end the deliveries
+                log.exception("callback round failed; retrying")
+                delivered = 0
+            if not delivered:
+                self.stopping.wait(self.idle_seconds)
+
     def beat(self) -> None:
         """Tell `/readyz` this worker is alive."""
         with self.sessions.begin() as session:
@@ -133,6 +147,8 @@ class Worker:
         """Run on a daemon thread."""
         self._thread = threading.Thread(target=self.run, name="hcs-worker", daemon=True)
         self._thread.start()
+        if self.callbacks is not None:
+            threading.Thread(target=self.run_callbacks, name="hcs-callbacks", daemon=True).start()
         return self._thread
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -146,6 +162,7 @@ class Worker:
 def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
     """A worker sending through the configured providers, archiving what it sends."""
     keys, providers = archive.keyring(settings), build_providers(settings)
+    options = CallbackOptions.of(settings)
     return Worker(
         sessions,
         providers,
@@ -153,4 +170,5 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
         keys=keys,
         archive_late=LateArchiver(sessions, providers, keys),
         signing=checkpointing(settings),
+        callbacks=lambda: deliver_due(sessions, keys, options, owner=worker_name()),
     )

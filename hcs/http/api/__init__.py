@@ -36,6 +36,7 @@ def init_app(app: Flask) -> Api:
         templates,
         users,
         versions,
+        webhooks,
     )
 
     app.config.update(
@@ -61,6 +62,7 @@ def init_app(app: Flask) -> Api:
         recipients,
         signoffs,
         users,
+        webhooks,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(blocks.theme_blp)
