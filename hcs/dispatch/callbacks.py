@@ -165,7 +165,8 @@ def _job(session: Session, keys: archive.Keyring, delivery_id: int) -> Job:
 
 
 def _delay(attempts: int, base: float) -> float:
-    return min(base * 2 ** (attempts - 1), MAX_DELAY) * random.uniform(0.9, 1.1)
+    delay: float = min(base * 2.0 ** (attempts - 1), MAX_DELAY)
+    return delay * random.uniform(0.9, 1.1)  # spread retries of one outage apart
 
 
 def record(

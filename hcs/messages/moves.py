@@ -75,7 +75,7 @@ def move(
     many = not isinstance(messages, str)
     statement = _statement(which, asked, tuple(sorted(values)), many)
     params: dict[str, object] = {f"b_{field}": value for field, value in values.items()}
-    params["b_now"] = utcnow()
+    params["b_now"] = now = utcnow()
     if isinstance(messages, str):
         result = session.execute(statement, params | {"b_id": messages})
         moved = [messages] if result.rowcount else []  # type: ignore[attr-defined]
@@ -87,7 +87,7 @@ def move(
         events = [{"message_id": m, "kind": row.event, "detail": dict(detail or {})} for m in moved]
         session.execute(_NEW_EVENT, events[0] if len(events) == 1 else events)
     # The callers' status callbacks, in this same transaction (an outbox, never a queue).
-    owe_callbacks(session, moved, row.target.value, params["b_now"])
+    owe_callbacks(session, moved, row.target.value, now)
     _forget(session, moved, ("status", "updated_at", *values))
     return len(moved)
 

@@ -20,7 +20,7 @@ URL = {
 EVENT_LIST = {"description": "the events to receive: " + ", ".join(EVENTS)}
 
 
-def _events(required: bool) -> fields.List:
+def _events(required: bool) -> fields.List[str]:
     return fields.List(
         fields.String(validate=validate.OneOf(EVENTS)),
         required=required,
