@@ -12,7 +12,9 @@ from sqlalchemy import select
 from werkzeug import Request, Response
 
 from hcs.callbacks.models import WebhookDelivery, WebhookEndpoint
+from hcs.client import verify_webhook
 from hcs.infrastructure.db import transaction
+from hcs.worker.runtime import build_worker
 from tests.support.callbacks import deliver, received, receiver_url, verified
 from tests.support.flows import ORDER, dispatch, other_sender, published
 from tests.support.world import World
@@ -163,7 +165,7 @@ def test_a_redirect_is_not_followed(dev_world: World, httpserver: HTTPServer) ->
     endpoint = register(dev_world, receiver_url(httpserver), ["accepted"])
     dev_world.as_("system").post("/messages", ORDER)
     deliver(dev_world)
-    assert [r.path for r in received(httpserver)] == ["/hook"]
+    assert len(received(httpserver)) == 1 and received(httpserver, "/elsewhere") == []
     (attempt,) = dev_world.as_("system").get(f"/webhooks/{endpoint['id']}/attempts").get_json()
     assert attempt["status_code"] == 307 and not attempt["succeeded"]
 
@@ -250,3 +252,29 @@ def test_events_are_checked_and_named(world: World) -> None:
     assert answer.status_code == 422 and "events" in answer.get_json()["errors"]["json"]
     empty = world.as_("system").post("/webhooks", {"url": "https://example.com/h", "events": []})
     assert empty.status_code == 422
+
+
+def test_the_in_process_worker_delivers_callbacks_on_a_thread_of_its_own(
+    dev_world: World, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    endpoint = register(dev_world, receiver_url(httpserver), ["accepted", "sent"])
+    message_id = dev_world.as_("system").post("/messages", ORDER).get_json()["id"]
+    services = dev_world.app.extensions["hcs"]
+    worker = build_worker(services.settings, services.sessions)
+    worker.idle_seconds = 0.05
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(received(httpserver)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    bodies = [
+        verify_webhook(r.get_data(), dict(r.headers), endpoint["secret"])
+        for r in received(httpserver)
+    ]
+    assert [(b["type"], b["data"]["id"]) for b in bodies] == [
+        ("message.accepted", message_id),
+        ("message.sent", message_id),
+    ]

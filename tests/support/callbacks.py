@@ -37,9 +37,9 @@ def verified(request: Request, *secrets: str) -> dict[str, Any]:
     raise AssertionError("no offered signature matches the secret")
 
 
-def received(server: HTTPServer) -> list[Request]:
-    """The requests the receiver got, in order."""
-    return [request for request, _ in server.log]
+def received(server: HTTPServer, path: str = "/hook") -> list[Request]:
+    """The requests the receiver got at `path`, in order."""
+    return [request for request, _ in server.log if request.path == path]
 
 
 def deliver(world: World, **options: Any) -> int:
