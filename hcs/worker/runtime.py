@@ -96,6 +96,7 @@ class Worker:
         self.stopping = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._callback_thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Send what is due now; how many entries were handled."""
@@ -148,15 +149,19 @@ class Worker:
         self._thread = threading.Thread(target=self.run, name="hcs-worker", daemon=True)
         self._thread.start()
         if self.callbacks is not None:
-            threading.Thread(target=self.run_callbacks, name="hcs-callbacks", daemon=True).start()
+            self._callback_thread = threading.Thread(
+                target=self.run_callbacks, name="hcs-callbacks", daemon=True
+            )
+            self._callback_thread.start()
         return self._thread
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the loop to finish its round and wait for it."""
         self.stopping.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in (self._thread, self._callback_thread):
+            if thread is not None:
+                thread.join(timeout)
 
 
 def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
