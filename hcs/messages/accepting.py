@@ -332,7 +332,10 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
     for status in {r["status"] for r in rows}:
         written = [r["id"] for r in rows if r["status"] == status]
         if not at_once:
-            owe_callbacks(session, written, status, rows[0]["created_at"])
+            first = rows[0]
+            owe_callbacks(
+                session, written, status, first["created_at"], owner=first["requested_by"]
+            )
         if not planned.is_test:
             note_accepted(session, planned.channel, status, len(written))
     return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]

@@ -11,9 +11,11 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 from werkzeug import Request, Response
 
+from channels.core import DeliveryEvent, EventKind
 from hcs.callbacks.models import WebhookDelivery, WebhookEndpoint
 from hcs.client import verify_webhook
 from hcs.infrastructure.db import transaction
+from hcs.messages.events import record_delivery_events
 from hcs.worker.runtime import build_worker
 from tests.support.callbacks import deliver, received, receiver_url, verified
 from tests.support.flows import ORDER, dispatch, other_sender, published
@@ -278,3 +280,29 @@ def test_the_in_process_worker_delivers_callbacks_on_a_thread_of_its_own(
         ("message.accepted", message_id),
         ("message.sent", message_id),
     ]
+
+
+def test_provider_reports_owe_delivered_opened_and_clicked_once_each(
+    dev_world: World, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    endpoint = register(dev_world, receiver_url(httpserver), ["delivered", "opened", "clicked"])
+    message_id = dev_world.as_("system").post("/messages", ORDER).get_json()["id"]
+    dispatch(dev_world)
+    services = dev_world.app.extensions["hcs"]
+    reports = [
+        DeliveryEvent(
+            kind, "outbox", None, None, None, reference=message_id, data={"sg_event_id": n}
+        )
+        for n, kind in (
+            ("1", EventKind.DELIVERED),
+            ("2", EventKind.OPENED),
+            ("3", EventKind.CLICKED),
+        )
+    ]
+    for _ in range(2):  # a provider that reports twice owes nothing more
+        with transaction(services.sessions) as session:
+            record_delivery_events(session, reports, provider="outbox")
+    assert deliver(dev_world) == 3
+    kinds = [verified(r, endpoint["secret"])["type"] for r in received(httpserver)]
+    assert sorted(kinds) == ["message.clicked", "message.delivered", "message.opened"]
