@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 QUEUED = "queue"  # the lease owner of deliveries waiting in the broker
 ROUND = 20
 MAX_DELAY = 3600.0
+KEPT = timedelta(days=30)  # finished deliveries and their attempts, then forgotten
 D = WebhookDelivery
 
 
@@ -201,6 +202,16 @@ def record(
         delivery.available_at = later
     session.flush()
     return attempt
+
+
+def forget_finished(session: Session, *, kept: timedelta = KEPT) -> int:
+    """Delete deliveries finished more than `kept` ago, with their attempts; how many."""
+    old = select(D.id).where(D.done_at < utcnow() - kept)
+    session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old)))
+    result = session.execute(
+        delete(D).where(D.id.in_(old)).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def deliver_due(

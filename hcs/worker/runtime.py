@@ -23,7 +23,7 @@ from hcs.channels.letter import close_renderers
 from hcs.dispatch import heartbeat
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
-from hcs.dispatch.callbacks import CallbackOptions, deliver_due
+from hcs.dispatch.callbacks import CallbackOptions, deliver_due, forget_finished
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.dispatch.rounds import SentHook, run_due
 from hcs.infrastructure.config import Settings
@@ -51,7 +51,7 @@ def housekeeping(
     keys: archive.Keyring | None = None,
     signing: Checkpointing | None = None,
 ) -> None:
-    """Seal the audit log and the archive, expire stale sign-offs, forget old idempotency keys.
+    """Seal the logs, expire stale sign-offs, forget old idempotency keys and callbacks.
 
     Provider reports parked while their `sent` was being committed are applied too (their
     archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
@@ -71,6 +71,8 @@ def housekeeping(
         expire_signoffs(session)
     with sessions.begin() as session:
         idempotency.purge(session)
+    with sessions.begin() as session:
+        forget_finished(session)
 
 
 class Worker:

@@ -14,6 +14,7 @@ from werkzeug import Request, Response
 from channels.core import DeliveryEvent, EventKind
 from hcs.callbacks.models import WebhookDelivery, WebhookEndpoint
 from hcs.client import verify_webhook
+from hcs.dispatch.callbacks import forget_finished
 from hcs.infrastructure.db import transaction
 from hcs.messages.events import record_delivery_events
 from hcs.worker.runtime import build_worker
@@ -306,3 +307,22 @@ def test_provider_reports_owe_delivered_opened_and_clicked_once_each(
     assert deliver(dev_world) == 3
     kinds = [verified(r, endpoint["secret"])["type"] for r in received(httpserver)]
     assert sorted(kinds) == ["message.clicked", "message.delivered", "message.opened"]
+
+
+def test_finished_deliveries_are_forgotten_after_a_month(
+    dev_world: World, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    endpoint = register(dev_world, receiver_url(httpserver), ["accepted"])
+    dev_world.as_("system").post("/messages", ORDER)
+    dev_world.as_("system").post("/messages", ORDER)
+    deliver(dev_world)
+    sessions = dev_world.app.extensions["hcs"].sessions
+    with transaction(sessions) as session:
+        first = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).first()
+        assert first is not None
+        first.done_at = first.done_at - timedelta(days=31)  # type: ignore[operator]
+    with transaction(sessions) as session:
+        assert forget_finished(session) == 1
+    attempts = dev_world.as_("system").get(f"/webhooks/{endpoint['id']}/attempts").get_json()
+    assert len(attempts) == 1 and len(deliveries(dev_world)) == 1
