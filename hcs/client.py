@@ -191,7 +191,7 @@ class Client:
         body = {"url": url, "events": list(events), "description": description}
         return self._request("POST", "/webhooks", json=body)  # type: ignore[no-any-return]
 
-    def webhooks(self) -> list[dict[str, Any]]:
+    def webhooks(self) -> Sequence[dict[str, Any]]:
         """Your status callback endpoints."""
         return self._request("GET", "/webhooks")  # type: ignore[no-any-return]
 
@@ -211,7 +211,7 @@ class Client:
         """Send a `webhook.test` event now; the attempt."""
         return self._request("POST", f"/webhooks/{webhook_id}/test")  # type: ignore[no-any-return]
 
-    def webhook_attempts(self, webhook_id: str) -> list[dict[str, Any]]:
+    def webhook_attempts(self, webhook_id: str) -> Sequence[dict[str, Any]]:
         """An endpoint's latest delivery attempts, newest first."""
         return self._request("GET", f"/webhooks/{webhook_id}/attempts")  # type: ignore[no-any-return]
 

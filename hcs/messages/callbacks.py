@@ -13,7 +13,17 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CTE, ColumnElement, Insert, Table, bindparam, insert, literal, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    FromClause,
+    Insert,
+    Table,
+    bindparam,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from hcs.callbacks.events import EVENTS, pattern
@@ -44,6 +54,7 @@ def _statement(many: bool, by_owner: bool) -> Any:
     endpoints, messages = cast(Table, WebhookEndpoint.__table__), cast(Table, Message.__table__)
     deliveries = cast(Table, WebhookDelivery.__table__)
     message_id: Any = bindparam("b_id", type_=deliveries.c.message_id.type)
+    source: FromClause
     if by_owner:
         source, whose = endpoints, endpoints.c.owner == bindparam("b_owner")
     else:
