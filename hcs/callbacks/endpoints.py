@@ -22,10 +22,11 @@ from hcs.callbacks import secrets
 from hcs.callbacks.events import EVENTS, TEST_EVENT, chosen, stored
 from hcs.callbacks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from hcs.infrastructure.destinations import check_destination
-from templates_store.errors import NotFound, ValidationFailed
+from templates_store.errors import Conflict, NotFound, ValidationFailed
 from templates_store.orm import utcnow
 
 MAX_ENDPOINTS = 20  # per owner
+QUEUED = "queue"  # a lease owner no worker round takes from (hcs.dispatch.callbacks.QUEUED)
 
 
 @dataclass(frozen=True)
@@ -176,9 +177,14 @@ def signing_secrets(keys: Keyring, endpoint: WebhookEndpoint, now: datetime) -> 
 
 
 def attempts(
-    session: Session, endpoint_id: str, *, owner: str, limit: int = 100
+    session: Session,
+    endpoint_id: str,
+    *,
+    owner: str,
+    limit: int = 100,
+    delivery_id: int | None = None,
 ) -> list[tuple[WebhookAttempt, WebhookDelivery]]:
-    """An endpoint's latest delivery attempts, newest first, each with its delivery."""
+    """An endpoint's latest delivery attempts (of one delivery), newest first, with it."""
     get_endpoint(session, endpoint_id, owner=owner)
     query = (
         select(WebhookAttempt, WebhookDelivery)
@@ -187,13 +193,31 @@ def attempts(
         .order_by(WebhookAttempt.id.desc())
         .limit(limit)
     )
+    if delivery_id is not None:
+        query = query.where(WebhookAttempt.delivery_id == delivery_id)
     return [(row[0], row[1]) for row in session.execute(query)]
 
 
-def queue_test(session: Session, endpoint_id: str, *, owner: str) -> WebhookDelivery:
-    """A `webhook.test` event owed to one endpoint, delivered like any other."""
+def queue_test(
+    session: Session, endpoint_id: str, *, owner: str, held_for: timedelta
+) -> WebhookDelivery:
+    """A `webhook.test` event owed to one endpoint, held `held_for` for the caller to deliver.
+
+    Held as if queued, so no worker takes it first (after that, it is retried like any other).
+    """
     endpoint = get_endpoint(session, endpoint_id, owner=owner)
-    delivery = WebhookDelivery(endpoint_id=endpoint.id, event=TEST_EVENT, message_id=None)
+    if not endpoint.enabled:
+        raise Conflict(f"webhook endpoint {endpoint_id!r} is paused; enable it first")
+    now = utcnow()
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event=TEST_EVENT,
+        message_id=None,
+        occurred_at=now,
+        available_at=now,
+        leased_until=now + held_for,
+        lease_owner=QUEUED,
+    )
     session.add(delivery)
     session.flush()
     return delivery

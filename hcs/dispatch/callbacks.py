@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
+from hcs.callbacks import endpoints
 from hcs.callbacks.endpoints import signing_secrets
 from hcs.callbacks.events import TEST_EVENT, body
 from hcs.callbacks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -33,7 +34,7 @@ from hcs.messages.status import MessageStatus
 from templates_store.orm import utcnow
 
 log = logging.getLogger(__name__)
-QUEUED = "queue"  # the lease owner of deliveries waiting in the broker
+QUEUED = endpoints.QUEUED  # the lease owner of deliveries waiting in the broker
 ROUND = 20
 MAX_DELAY = 3600.0
 KEPT = timedelta(days=30)  # finished deliveries and their attempts, then forgotten

@@ -240,6 +240,7 @@ def test_a_paused_endpoint_is_owed_nothing_and_a_removed_one_loses_what_it_was_o
     assert system.patch(path, {"enabled": False}).get_json()["enabled"] is False
     system.post("/messages", ORDER)
     assert deliveries(dev_world) == []
+    assert system.post(f"{path}/test").status_code == 409
     system.patch(path, {"enabled": True, "events": ["accepted", "cancelled"]})
     message_id = system.post("/messages", ORDER).get_json()["id"]
     system.post(f"/messages/{message_id}/cancel")

@@ -150,10 +150,13 @@ class TestEvent(MethodView):
     @blp.response(200, schemas.AttemptOut)
     def post(self, endpoint_id: str) -> dict[str, Any]:
         """Send a `webhook.test` event now; the attempt (a failure is retried like any other)."""
-        session = db_session()
-        delivery = endpoints.queue_test(session, endpoint_id, owner=caller().email)
+        session, options = db_session(), CallbackOptions.of(services().settings)
+        delivery = endpoints.queue_test(
+            session, endpoint_id, owner=caller().email, held_for=options.lease
+        )
         session.commit()
-        options = CallbackOptions.of(services().settings)
         deliver_due(services().sessions, _keys(), options, owner=worker_name(), ids=[delivery.id])
-        found = endpoints.attempts(session, endpoint_id, owner=caller().email, limit=1)
+        found = endpoints.attempts(
+            session, endpoint_id, owner=caller().email, limit=1, delivery_id=delivery.id
+        )
         return attempt_shown(*found[0])
