@@ -16,6 +16,7 @@ from hcs.callbacks.models import WebhookDelivery, WebhookEndpoint
 from hcs.client import verify_webhook
 from hcs.dispatch.callbacks import forget_finished
 from hcs.infrastructure.db import transaction
+from hcs.messages.cancelling import cancel_many
 from hcs.messages.events import record_delivery_events
 from hcs.worker.runtime import build_worker
 from tests.support.callbacks import deliver, received, receiver_url, verified
@@ -327,3 +328,18 @@ def test_finished_deliveries_are_forgotten_after_a_month(
         assert forget_finished(session) == 1
     attempts = dev_world.as_("system").get(f"/webhooks/{endpoint['id']}/attempts").get_json()
     assert len(attempts) == 1 and len(deliveries(dev_world)) == 1
+
+
+def test_a_change_that_rolls_back_owes_no_callback(
+    dev_world: World, httpserver: HTTPServer
+) -> None:
+    register(dev_world, receiver_url(httpserver), ["accepted", "cancelled"])
+    message_id = dev_world.as_("system").post("/messages", ORDER).get_json()["id"]
+    sessions = dev_world.app.extensions["hcs"].sessions
+    with sessions() as session:
+        cancel_many(session, [message_id], actor="apikey:backend")
+        owed = session.scalars(select(WebhookDelivery.event)).all()
+        assert sorted(owed) == ["accepted", "cancelled"]  # inside the transaction
+        session.rollback()
+    assert [d.event for d in deliveries(dev_world)] == ["accepted"]
+    assert deliver(dev_world) == 1 and len(received(httpserver)) == 1
