@@ -1,14 +1,14 @@
 """status callbacks: webhook endpoints, the deliveries owed to them, and each attempt
 
 Revision ID: 0033
-Revises: 0025
+Revises: 0034
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0033"
-down_revision = "0025"
+down_revision = "0034"
 branch_labels = None
 depends_on = None
 
