@@ -57,7 +57,10 @@ def post(
         destination = check_destination(url, allow=allow)
     except DestinationRefused as exc:
         return answer(None, f"destination refused: {exc.reason}")
-    target, host, extensions = _pinned(destination)
+    try:
+        target, host, extensions = _pinned(destination)
+    except (httpx.InvalidURL, ValueError):  # a URL urllib read and httpx does not
+        return answer(None, "destination refused: not a URL httpx can send to")
     try:
         request = client.build_request(
             "POST", target, content=body, headers={**headers, **host}, extensions=extensions
