@@ -107,7 +107,11 @@ class Worker:
         )
 
     def run(self) -> None:
-        """Loop until `stop()`; a failing round is logged and retried, never fatal."""
+        """Loop until `stop()`; a failing round is logged and retried, never fatal.
+
+        Status callbacks go out meanwhile from a thread of their own (`run_callbacks`).
+        """
+        self._start_callbacks()
         last_housekeeping = 0.0
         while not self.stopping.is_set():
             try:
@@ -125,6 +129,13 @@ class Worker:
                 self._wake.wait(self.idle_seconds)
                 self._wake.clear()
         close_renderers()
+
+    def _start_callbacks(self) -> None:
+        if self.callbacks is not None and self._callback_thread is None:
+            self._callback_thread = threading.Thread(
+                target=self.run_callbacks, name="hcs-callbacks", daemon=True
+            )
+            self._callback_thread.start()
 
     def run_callbacks(self) -> None:
         """Deliver status callbacks until stopped: a thread of its own, as endpoints may be slow."""
@@ -150,11 +161,6 @@ class Worker:
         """Run on a daemon thread."""
         self._thread = threading.Thread(target=self.run, name="hcs-worker", daemon=True)
         self._thread.start()
-        if self.callbacks is not None:
-            self._callback_thread = threading.Thread(
-                target=self.run_callbacks, name="hcs-callbacks", daemon=True
-            )
-            self._callback_thread.start()
         return self._thread
 
     def stop(self, timeout: float = 10.0) -> None:
