@@ -200,9 +200,7 @@ class Client:
         path = f"/webhooks/{webhook_id}"
         return self._request("PATCH", path, json=changes)  # type: ignore[no-any-return]
 
-    def rotate_webhook_secret(
-        self, webhook_id: str, *, grace_seconds: int = 86400
-    ) -> dict[str, Any]:
+    def rotate_webhook_secret(self, webhook_id: str, *, grace_seconds: int = 0) -> dict[str, Any]:
         """A new secret (in `secret`); the old one keeps signing for `grace_seconds`."""
         body = {"grace_seconds": grace_seconds}
         return self._request("POST", f"/webhooks/{webhook_id}/rotate", json=body)  # type: ignore[no-any-return]

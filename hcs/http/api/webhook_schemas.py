@@ -67,9 +67,11 @@ class EndpointWithSecret(EndpointOut):
 
 class RotateIn(Schema):
     grace_seconds = fields.Integer(
-        load_default=86400,
+        load_default=0,
         validate=validate.Range(min=0, max=GRACE_MAX),
-        metadata={"description": "how long the old secret keeps signing beside the new one"},
+        metadata={
+            "description": "how long the old secret keeps signing beside the new one (0: stops now)"
+        },
     )
 
 
