@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -343,3 +344,22 @@ def test_a_change_that_rolls_back_owes_no_callback(
         session.rollback()
     assert [d.event for d in deliveries(dev_world)] == ["accepted"]
     assert deliver(dev_world) == 1 and len(received(httpserver)) == 1
+
+
+def test_two_workers_at_once_deliver_each_callback_once(
+    dev_world: World, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    register(dev_world, receiver_url(httpserver), ["accepted"])
+    batch = [{"to": ORDER["to"], "data": ORDER["data"]}] * 30
+    body = {"template": ORDER["template"], "channel": ORDER["channel"], "messages": batch}
+    assert dev_world.as_("system").post("/messages/batch", body).status_code == 202
+    for _ in range(5):  # 30 deliveries, 20 to a round: a few rounds of two racing workers
+        rounds = [threading.Thread(target=deliver, args=(dev_world,)) for _ in range(2)]
+        for thread in rounds:
+            thread.start()
+        for thread in rounds:
+            thread.join(30)
+    assert {d.state for d in deliveries(dev_world)} == {"delivered"}
+    ids = [r.headers["webhook-id"] for r in received(httpserver)]
+    assert len(ids) == 30 and len(set(ids)) == 30
