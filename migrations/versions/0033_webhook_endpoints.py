@@ -1,14 +1,14 @@
 """status callbacks: webhook endpoints, the deliveries owed to them, and each attempt
 
 Revision ID: 0033
-Revises: 0034
+Revises: 0030
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0033"
-down_revision = "0034"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
