@@ -1,14 +1,14 @@
 """status callbacks: webhook endpoints, the deliveries owed to them, and each attempt
 
 Revision ID: 0033
-Revises: 0030
+Revises: 0026
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0033"
-down_revision = "0030"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
