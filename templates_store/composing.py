@@ -93,6 +93,8 @@ def _jobs(
     shape: dict[str, int | None] = {}
     for field, source in sources.items():
         name, kind = part_name(channel, field, locale), PART_FIELDS[channel][field]
+        if kind == "blocks":
+            continue  # the visual document renders through the html and text compiled from it
         if kind == "list":
             items = [(f"{name}.{i}", item, "text") for i, item in enumerate(source)]
             shape[field] = len(items)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,8 +73,15 @@ def _template_files(template: Template) -> dict[str, bytes]:
     for channel, locale, name, value in iter_parts(version.parts):
         kind = PART_FIELDS[channel][name]
         path = f"{channel}.{name}.{locale}.{EXTENSIONS[kind]}"
-        files[path] = dump_yaml(value) if kind == "list" else value.encode("utf-8")
+        files[path] = dump_yaml(value) if kind == "list" else _encoded(kind, value)
     return files
+
+
+def _encoded(kind: str, value: Any) -> bytes:
+    if kind == "blocks":  # the visual document, as readable and stable as a diff wants it
+        text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+        return (text + "\n").encode("utf-8")
+    return str(value).encode("utf-8")
 
 
 def _block_files(block: ContentBlock) -> dict[str, bytes]:

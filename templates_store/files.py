@@ -8,6 +8,7 @@ refuses the whole import, with every problem named by its file.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,13 @@ def _yaml(path: Path, name: str) -> Any:
         raise ValidationFailed({name: [f"cannot be read as YAML: {exc}"]}) from exc
 
 
+def _json(path: Path, name: str) -> Any:
+    try:
+        return json.loads(_read(path, name))
+    except ValueError as exc:
+        raise ValidationFailed({name: [f"cannot be read as JSON: {exc}"]}) from exc
+
+
 def read_folder(source: Path, item: Item) -> Folder:
     """Read one item's files; a file that cannot be read is named in `problems`.
 
@@ -90,7 +98,8 @@ def _template_content(
         if len(pieces) != 4 or pieces[1] not in PART_FIELDS.get(pieces[0], {}):
             raise ValidationFailed({name: ["is not named <channel>.<field>.<locale>.<ext>"]})
         channel, part, locale, _ = pieces
-        value = _yaml(path, name) if path.suffix == ".yaml" else _read(path, name)
+        readers = {".yaml": _yaml, ".json": _json}
+        value = readers.get(path.suffix, _read)(path, name)
         parts.setdefault(channel, {}).setdefault(locale, {})[part] = value
 
     _read_each(root, folder, "template.yaml", read_part, problems)
