@@ -13,6 +13,8 @@ from typing import Any
 
 from markupsafe import escape
 
+from templates_store.visual_document import clean_document
+
 Block = Mapping[str, Any]
 
 
@@ -254,3 +256,9 @@ def compile_text(document: Block) -> str:
 def compile_email(document: Block, *, locale: str) -> dict[str, str]:
     """`{"html": ..., "text": ...}` for a checked document: same document, same bytes."""
     return {"html": compile_html(document, locale=locale), "text": compile_text(document)}
+
+
+def compile_checked(document: object, *, locale: str) -> dict[str, str]:
+    """Check a document as it came in, then compile it (what converting to code shows)."""
+
+    return compile_email(clean_document(document), locale=locale)

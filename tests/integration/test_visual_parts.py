@@ -73,8 +73,9 @@ def test_saving_a_visual_part_stores_the_document_and_compiles_html_and_text(
     rendered = render_channel(
         session, draft, "email", "en", ORDER_SAMPLE, extra=preview_extras(draft), isolated=False
     )
-    assert "Hello Ana" in rendered.unmarked["html"] and "Thanks, {{ not code }}" in (
-        rendered.unmarked["text"]
+    assert (
+        "Hello Ana" in rendered.unmarked["html"]
+        and "Thanks, {{ not code }}" in (rendered.unmarked["text"])
     )
     assert "https://unsubscribe.invalid/preview" in rendered.unmarked["html"]
 
