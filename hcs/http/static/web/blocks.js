@@ -392,21 +392,22 @@ class VisualPart {
 
   fresh(kind) {
     const first = this.variableNames()[0] || "name";
+    const paragraph = () => ({ type: "paragraph", text: [{ text: "Write something." }] });
     const made = {
-      heading: { type: "heading", level: 2, text: [{ text: "A heading" }] },
-      paragraph: { type: "paragraph", text: [{ text: "Write something." }] },
-      button: { type: "button", label: [{ text: "Find out more" }], url: "https://www.example.com/" },
-      image: { type: "image", src: "https://", alt: "" },
-      divider: { type: "divider" },
-      spacer: { type: "spacer", height: 24 },
-      columns: { type: "columns", left: [this.fresh("paragraph")], right: [this.fresh("paragraph")] },
-      list: { type: "list", ordered: false, items: [[{ text: "First" }], [{ text: "Second" }]] },
-      content: { type: "content", key: this.blockKeys[0] || "footer" },
-      if: { type: "if", variable: first, blocks: [this.fresh("paragraph")] },
-      repeat: { type: "repeat", variable: this.listVariables()[0] || first, as: "item",
-        blocks: [this.fresh("paragraph")] },
+      heading: () => ({ type: "heading", level: 2, text: [{ text: "A heading" }] }),
+      paragraph,
+      button: () => ({ type: "button", label: [{ text: "Find out more" }], url: "https://www.example.com/" }),
+      image: () => ({ type: "image", src: "https://", alt: "" }),
+      divider: () => ({ type: "divider" }),
+      spacer: () => ({ type: "spacer", height: 24 }),
+      columns: () => ({ type: "columns", left: [paragraph()], right: [paragraph()] }),
+      list: () => ({ type: "list", ordered: false, items: [[{ text: "First" }], [{ text: "Second" }]] }),
+      content: () => ({ type: "content", key: this.blockKeys[0] || "footer" }),
+      if: () => ({ type: "if", variable: first, blocks: [paragraph()] }),
+      repeat: () => ({ type: "repeat", variable: this.listVariables()[0] || first, as: "item",
+        blocks: [paragraph()] }),
     };
-    return made[kind];
+    return made[kind]();
   }
 
   body(block, path, title) {
