@@ -78,6 +78,9 @@ def test_saving_a_visual_part_stores_the_document_and_compiles_html_and_text(
         and "Thanks, {{ not code }}" in (rendered.unmarked["text"])
     )
     assert "https://unsubscribe.invalid/preview" in rendered.unmarked["html"]
+    # the draft's watermark goes inside the styled body, so the doctype still comes first
+    assert rendered.parts["html"].startswith("<!doctype html>")
+    assert "DRAFT PREVIEW" in rendered.parts["html"].split("<body", 1)[1]
 
 
 def test_a_bad_document_is_refused_naming_the_block_and_nothing_changes(session: Session) -> None:
@@ -135,3 +138,17 @@ def test_an_unreadable_document_file_is_refused_by_name(session: Session, tmp_pa
     with pytest.raises(ValidationFailed) as caught:
         import_all(session, tmp_path, author="ci@example.com")
     assert "spring-sale/email.blocks.en.json" in caught.value.errors
+
+
+def test_a_repeated_section_must_go_over_a_declared_list(session: Session) -> None:
+    repeat = {
+        "type": "repeat",
+        "variable": "first_name",
+        "blocks": [{"type": "paragraph", "text": [{"var": "item"}]}],
+    }
+    document = {**DOCUMENT, "blocks": [*DOCUMENT["blocks"], repeat]}
+    draft = visual_draft(session, parts=visual_parts(document))
+    with pytest.raises(ValidationFailed) as caught:
+        versioning.submit(session, "spring-sale", draft.number)
+    where = "parts.email.en.blocks.blocks.4.variable"
+    assert caught.value.errors == {where: ["'first_name' is not a list variable"]}
