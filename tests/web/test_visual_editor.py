@@ -199,6 +199,11 @@ def test_converting_a_visual_email_to_code_is_one_way_and_keeps_the_html(
     expect(page.get_by_role("textbox", name="Paragraph, block 1 of 1: text")).to_have_text(
         "Kept words"
     )
+    add_block(page, "the email", "image")  # no address or alt text yet: the preview says where
+    image = page.get_by_role("listitem", name="Image, block 2 of 2")
+    expect(image).to_have_class("vblock has-problem")
+    expect(page.locator("#live-f-email-en-blocks")).to_contain_text("blocks.1.alt")
+    page.get_by_role("button", name="Remove Image, block 2 of 2").click()
     page.get_by_role("button", name="Convert to HTML code…").click()  # confirmed (dialog)
     expect(page.get_by_text("Converted to HTML code: save to keep it.")).to_be_visible()
     page.get_by_role("button", name="Save", exact=True).click()
