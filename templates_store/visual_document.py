@@ -92,7 +92,7 @@ class RunSchema(Schema):
             raise ValidationError("only a variable takes a format", "filter")
 
 
-def _runs(required: bool = True) -> fields.List:
+def _runs(required: bool = True) -> fields.List[Any]:
     return fields.List(
         fields.Nested(RunSchema),
         required=required,
@@ -112,7 +112,7 @@ class BlockField(fields.Field[dict[str, Any]]):
         return schema.load(value)
 
 
-def _blocks(required: bool = True) -> fields.List:
+def _blocks(required: bool = True) -> fields.List[Any]:
     return fields.List(BlockField(), required=required, validate=validate.Length(max=MAX_BLOCKS))
 
 
@@ -269,7 +269,8 @@ def clean_document(document: Any, where: str = "blocks") -> dict[str, Any]:
         raise ValidationFailed(errors) from None
     if _count(cleaned["blocks"], 1, where) > MAX_BLOCKS:
         raise ValidationFailed({where: [f"has more than {MAX_BLOCKS} blocks"]})
-    return _plain(cleaned)
+    plain: dict[str, Any] = _plain(cleaned)
+    return plain
 
 
 def _plain(value: Any) -> Any:

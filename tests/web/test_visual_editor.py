@@ -145,7 +145,7 @@ def test_a_marketer_builds_previews_and_submits_a_visual_email(app: Flask, page:
         "button", name="Insert the variable into Paragraph, block 1 of 1: text"
     ).first.click()
     right = "right column of Two columns, block 3 of 3"
-    page.get_by_role("button", name=f"Remove Paragraph, block 1 of 1").nth(1).click()
+    page.get_by_role("button", name="Remove Paragraph, block 1 of 1").nth(1).click()
     add_block(page, right, "button")
     retype(page.get_by_role("textbox", name="Button, block 1 of 1: label"), "Shop now")
     page.get_by_label("Button, block 1 of 1: link address").fill("https://shop.example/spring")
