@@ -22,7 +22,7 @@ from templates_store.status import Status
 from templates_store.visual_document import clean_document
 from templates_store.visual_email import compile_email
 from tests.support.server import serving
-from tests.support.web import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium
+from tests.support.web import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium, serious_violations
 from tests.support.world import World
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
@@ -142,7 +142,7 @@ def test_a_marketer_builds_previews_and_submits_a_visual_email(app: Flask, page:
         "first_name"
     )
     page.get_by_role(
-        "button", name="Insert the variable into Paragraph, block 1 of 1: text"
+        "button", name="Insert variable into Paragraph, block 1 of 1: text"
     ).first.click()
     right = "right column of Two columns, block 3 of 3"
     page.get_by_role("button", name="Remove Paragraph, block 1 of 1").nth(1).click()
@@ -223,3 +223,53 @@ def test_the_sms_meter_names_the_character_that_forces_ucs2(app: Flask, page: An
     body.press_sequentially("It’s here ☕ {{ first_name }}")
     expect(meter).to_contain_text("UCS-2 because of: “☕” (U+2615)")
     expect(meter).to_contain_text("“’” → “'”")
+
+
+EVERY_KIND = {
+    "version": 1,
+    "blocks": [
+        {"type": "heading", "level": 1, "text": [{"text": "Hi "}, {"var": "first_name"}]},
+        {
+            "type": "paragraph",
+            "text": [{"text": "Bold", "bold": True, "link": "https://a.example/"}],
+        },
+        {"type": "image", "src": "https://a.example/i.png", "alt": "A logo", "width": 100},
+        {"type": "divider"},
+        {"type": "spacer", "height": 12},
+        {
+            "type": "columns",
+            "left": [{"type": "list", "items": [[{"text": "one"}]]}],
+            "right": [{"type": "button", "label": [{"text": "Go"}], "url": "https://a.example/"}],
+        },
+        {"type": "if", "variable": "is_member", "blocks": [], "otherwise": []},
+        {"type": "repeat", "variable": "first_name", "blocks": []},
+        {"type": "content", "key": "unsubscribe"},
+    ],
+}
+
+
+def test_the_visual_editor_and_the_meter_have_no_serious_accessibility_violations(
+    app: Flask, browser: Any, base_url: str
+) -> None:
+    parts = {
+        "email": {"en": {"subject": "All", "blocks": EVERY_KIND}},
+        "sms": {"en": {"body": "Hi ☕"}},
+    }
+    make_template(app, "every-kind", ["email", "sms"], parts)
+    limiter.reset()
+    context = browser.new_context(base_url=base_url, bypass_csp=True)  # axe runs inline
+    context.set_default_timeout(8_000)
+    checked = context.new_page()
+    checked.goto("/login")
+    checked.get_by_label("Email").fill("ana@example.com")
+    checked.get_by_label("Password").fill(PASSWORD)
+    checked.get_by_role("button", name="Sign in").click()
+    checked.goto("/templates/every-kind/versions/1/edit")
+    expect(checked.get_by_role("listitem", name="Content block, block 9 of 9")).to_be_visible()
+    expect(checked.locator("#preview-email-en iframe")).to_be_visible()
+    found = serious_violations(checked)
+    checked.get_by_role("tab", name="sms · en").click()
+    expect(checked.locator("#panel-sms-en .meter")).to_contain_text("UCS-2")
+    found += serious_violations(checked)
+    context.close()
+    assert found == [], "\n".join(found)

@@ -354,16 +354,21 @@ class VisualPart {
   // ---- blocks ----
 
   blockList(blocks, path, where) {
-    const list = el("div", { className: "vblocks", role: "list", "aria-label": `Blocks of ${where}` });
+    const list = el("div", { className: "vblocks" });
+    if (blocks.length) { // an empty list would be a list of nothing
+      list.setAttribute("role", "list");
+      list.setAttribute("aria-label", `Blocks of ${where}`);
+    }
+    const cards = el("div", { className: "vblocks-wrap" }, list);
     blocks.forEach((block, index) => list.append(this.card(blocks, index, `${path}.${index}`)));
     const kind = el("select", { "aria-label": `Block to add to ${where}` },
       ...Object.entries(KINDS).map(([value, label]) => el("option", { value, textContent: label })));
-    list.append(el("p", { className: "vadd" }, kind,
+    cards.append(el("p", { className: "vadd" }, kind,
       button("Add block", () => {
         blocks.push(this.fresh(kind.value));
         this.changed();
       }, { "aria-label": `Add block to ${where}` })));
-    return list;
+    return cards;
   }
 
   card(blocks, index, path) {
@@ -459,7 +464,7 @@ class VisualPart {
         body.append(button("Add item", () => {
           block.items.push([{ text: "" }]);
           this.changed();
-        }, { "aria-label": `Add an item to ${title}` }));
+        }, { "aria-label": `Add item to ${title}` }));
         break;
       case "content":
         body.append(this.choice("Content block", block.key,
@@ -479,7 +484,7 @@ class VisualPart {
     }
     for (const key of NESTED[block.type] || []) {
       if (key === "otherwise" && !block.otherwise) {
-        body.append(button("Add an “otherwise” section", () => {
+        body.append(button("Add an otherwise section", () => {
           block.otherwise = [this.fresh("paragraph")];
           this.changed();
         }, { "aria-label": `Add an otherwise section to ${title}` }));
@@ -590,7 +595,7 @@ class VisualPart {
         insert();
       }
     });
-    tools.append(picker, button("Insert variable", insert, { "aria-label": `Insert the variable into ${label}` }));
+    tools.append(picker, button("Insert variable", insert, { "aria-label": `Insert variable into ${label}` }));
     return el("div", { className: "vtext-field" }, tools, area);
   }
 

@@ -113,7 +113,7 @@ function meterFor(area) {
   insert.type = "button";
   insert.className = "secondary";
   insert.textContent = "Insert variable";
-  insert.setAttribute("aria-label", `Insert the variable into ${area.name}`);
+  insert.setAttribute("aria-label", `Insert variable into ${area.name}`);
   const put = () => {
     const name = picker.value.trim();
     if (!/^[A-Za-z][\w.]*$/.test(name)) {
