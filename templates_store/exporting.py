@@ -22,7 +22,7 @@ from templates_store.folders import (
 from templates_store.lookup import get_block, get_template, get_theme
 from templates_store.models import ContentBlock, Template, Theme
 from templates_store.names import check_asset_name, check_key, inside
-from templates_store.parts import PART_FIELDS, iter_parts
+from templates_store.parts import PART_FIELDS, beside_designs, iter_parts
 
 
 def export_items(session: Session, key: str | None = None) -> list[Item]:
@@ -70,8 +70,12 @@ def _template_files(template: Template) -> dict[str, bytes]:
     manifest["sample_data"] = version.sample_data
     manifest["ai_slots"] = version.ai_slots
     files = {"template.yaml": dump_yaml(manifest)}
+    designed = set(beside_designs(version.parts))
     for channel, locale, name, value in iter_parts(version.parts):
         kind = PART_FIELDS[channel][name]
+        if (locale, name) in designed:
+            continue  # compiled from the design, and compiled again on import
+
         path = f"{channel}.{name}.{locale}.{EXTENSIONS[kind]}"
         files[path] = dump_yaml(value) if kind == "list" else _encoded(kind, value)
     return files

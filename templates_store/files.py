@@ -22,10 +22,10 @@ from templates_store import blocks as block_store
 from templates_store import versioning
 from templates_store.errors import Conflict, TemplateStoreError, ValidationFailed
 from templates_store.exporting import export_all
-from templates_store.folders import BLOCK_EXTENSIONS, MANIFEST_FIELDS, Item, items_in
+from templates_store.folders import BLOCK_EXTENSIONS, EXTENSIONS, MANIFEST_FIELDS, Item, items_in
 from templates_store.models import ContentBlock, Template, Theme
 from templates_store.names import check_asset_name, inside
-from templates_store.parts import PART_FIELDS
+from templates_store.parts import PART_FIELDS, beside_designs, with_compiled
 
 
 @dataclass
@@ -103,8 +103,13 @@ def _template_content(
         parts.setdefault(channel, {}).setdefault(locale, {})[part] = value
 
     _read_each(root, folder, "template.yaml", read_part, problems)
+    for locale, name in beside_designs(parts):  # compiled from the design: an edit would be lost
+        design = f"email.blocks.{locale}.json"
+        problems[f"{folder}/email.{name}.{locale}.{EXTENSIONS[PART_FIELDS['email'][name]]}"] = [
+            f"is compiled from {design}: change the design, or delete {design} to edit it by hand"
+        ]
     return {
-        "parts": parts,
+        "parts": with_compiled(parts),
         "variables": manifest.get("variables") or [],
         "sample_data": manifest.get("sample_data") or {},
         "ai_slots": manifest.get("ai_slots") or [],

@@ -122,9 +122,26 @@ def compile_documents(parts: dict[str, Any]) -> dict[str, Any]:
     return parts
 
 
-def is_visual(parts: Mapping[str, Any], channel: str, locale: str) -> bool:
-    """Whether a part is edited visually (its html and text compile from a block document)."""
-    return "blocks" in parts.get(channel, {}).get(locale, {})
+def beside_designs(parts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (locale, field) of each email html or text given next to a design it compiles from."""
+    return [
+        (locale, field)
+        for locale, fields in sorted(parts.get("email", {}).items())
+        if "blocks" in fields
+        for field in ("html", "text")
+        if field in fields
+    ]
+
+
+def with_compiled(parts: dict[str, Any]) -> dict[str, Any]:
+    """Parts read from files, each valid design with its compiled html and text (as stored)."""
+    for locale, fields in parts.get("email", {}).items():
+        try:
+            fields["blocks"] = clean_document(fields["blocks"])
+        except (KeyError, ValidationFailed):
+            continue  # no design, or one that creating the draft refuses, naming the block
+        fields.update(compile_email(fields["blocks"], locale=locale))
+    return parts
 
 
 def source_digest(fields: Mapping[str, Any]) -> str:

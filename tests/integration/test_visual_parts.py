@@ -152,3 +152,18 @@ def test_a_repeated_section_must_go_over_a_declared_list(session: Session) -> No
         versioning.submit(session, "spring-sale", draft.number)
     where = "parts.email.en.blocks.blocks.4.variable"
     assert caught.value.errors == {where: ["'first_name' is not a list variable"]}
+
+
+def test_an_html_file_beside_a_design_is_refused_not_lost(session: Session, tmp_path: Path) -> None:
+    visual_draft(session)
+    export_all(session, tmp_path)
+    folder = tmp_path / "spring-sale"
+    assert not (folder / "email.html.en.j2").exists()  # compiled from the design on import
+    (folder / "email.html.en.j2").write_text("<p>Howdy {{ first_name }}</p>", "utf-8")
+    with pytest.raises(ValidationFailed) as caught:
+        import_all(session, tmp_path, author="ci@example.com")
+    assert "email.blocks.en.json" in caught.value.errors["spring-sale/email.html.en.j2"][0]
+    (folder / "email.blocks.en.json").unlink()  # now the HTML is the source
+    assert import_all(session, tmp_path, author="ci@example.com").drafts == ["spring-sale v2"]
+    part = get_template(session, "spring-sale").versions[-1].parts["email"]["en"]
+    assert "blocks" not in part and "Howdy" in part["html"]

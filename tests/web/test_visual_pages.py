@@ -96,3 +96,17 @@ def test_saving_a_broken_design_shows_where_and_changes_nothing(app: Flask) -> N
     )
     assert unreadable.status_code == 422 and "could not be read" in unreadable.text
     assert stored(app) == before
+
+
+def test_the_review_page_shows_the_design_as_json(app: Flask) -> None:
+    with transaction(app.extensions["hcs"].sessions) as session:
+        versioning.create_template(
+            session, key="visual-review", name="V", category="transactional", channels=["email"]
+        )
+        parts = {"email": {"en": {"subject": "Hi", "blocks": DOCUMENT}}}
+        content = {"parts": parts, "variables": VARIABLES, "sample_data": {"first_name": "Ana"}}
+        versioning.create_draft(session, "visual-review", author="ana@example.com", content=content)
+        versioning.submit(session, "visual-review", 1)
+    page = Person(app, "lee@example.com").get("/templates/visual-review/versions/1").text
+    assert "email · en · blocks" in page
+    assert '"type": "button"' in page and "{&#39;" not in page
