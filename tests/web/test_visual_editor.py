@@ -199,6 +199,11 @@ def test_converting_a_visual_email_to_code_is_one_way_and_keeps_the_html(
     expect(page.get_by_role("textbox", name="Paragraph, block 1 of 1: text")).to_have_text(
         "Kept words"
     )
+    words = page.get_by_role("textbox", name="Paragraph, block 1 of 1: text")
+    words.click()
+    words.press("ControlOrMeta+a")
+    page.get_by_role("button", name="Bold").click()
+    expect(words.locator("b, strong")).to_have_text("Kept words")
     add_block(page, "the email", "image")  # no address or alt text yet: the preview says where
     image = page.get_by_role("listitem", name="Image, block 2 of 2")
     expect(image).to_have_class("vblock has-problem")
@@ -210,7 +215,7 @@ def test_converting_a_visual_email_to_code_is_one_way_and_keeps_the_html(
     expect(page.get_by_text("Saved.")).to_be_visible()
     with transaction(app.extensions["hcs"].sessions) as session:
         part = get_version(session, "autumn-news", 1).parts["email"]["en"]
-        assert "blocks" not in part and "Kept words" in part["html"]
+        assert "blocks" not in part and "<strong>Kept words</strong>" in part["html"]
 
 
 def test_the_sms_meter_names_the_character_that_forces_ucs2(app: Flask, page: Any) -> None:
