@@ -133,6 +133,7 @@ def test_a_marketer_builds_previews_and_submits_a_visual_email(app: Flask, page:
     page.goto("/templates/spring-news/versions/1/edit")
     page.get_by_role("button", name="Use the visual editor…").click()  # confirmed (dialog)
     expect(page.get_by_role("textbox", name="email html (en)")).to_be_hidden()
+    expect(page.get_by_text("email design (en, as JSON)")).to_be_hidden()
 
     retype(page.get_by_role("textbox", name="Paragraph, block 2 of 2: text"), "Spring is here. ")
     add_block(page, "the email", "columns")
