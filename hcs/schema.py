@@ -24,6 +24,7 @@ from hcs.messages.models import (  # noqa: F401
     ParkedEvent,
 )
 from hcs.sealing.checkpoints import Checkpoint  # noqa: F401
+from hcs.sealing.leaves import LeafSignature  # noqa: F401
 from hcs.signoffs.models import SignoffItem  # noqa: F401
 from templates_store.models import (  # noqa: F401
     BlockVersion,
