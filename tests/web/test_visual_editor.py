@@ -205,11 +205,16 @@ def test_converting_a_visual_email_to_code_is_one_way_and_keeps_the_html(
     words.press("ControlOrMeta+a")
     page.get_by_role("button", name="Bold").click()
     expect(words.locator("b, strong")).to_have_text("Kept words")
+    page.get_by_text("Content blocks to insert").click()  # in a design, a block is added
+    page.get_by_role("button", name="Insert unsubscribe").click()
+    expect(
+        page.get_by_role("combobox", name="Content block, block 2 of 2: Content block")
+    ).to_have_value("unsubscribe")
     add_block(page, "the email", "image")  # no address or alt text yet: the preview says where
-    image = page.get_by_role("listitem", name="Image, block 2 of 2")
+    image = page.get_by_role("listitem", name="Image, block 3 of 3")
     expect(image).to_have_class("vblock has-problem")
-    expect(page.locator("#live-f-email-en-blocks")).to_contain_text("blocks.1.alt")
-    page.get_by_role("button", name="Remove Image, block 2 of 2").click()
+    expect(page.locator("#live-f-email-en-blocks")).to_contain_text("blocks.2.alt")
+    page.get_by_role("button", name="Remove Image, block 3 of 3").click()
     page.get_by_role("button", name="Convert to HTML code…").click()  # confirmed (dialog)
     expect(page.get_by_text("Converted to HTML code: save to keep it.")).to_be_visible()
     page.get_by_role("button", name="Save", exact=True).click()
