@@ -202,9 +202,13 @@ class VisualPart {
     if (text) {
       try {
         this.doc = JSON.parse(text);
+        if (!this.doc || !Array.isArray(this.doc.blocks)) {
+          throw new Error("not a design");
+        }
       } catch (error) {
         this.doc = null; // unreadable: the text area shows, with the server's message
         this.source.hidden = false;
+        holder.querySelector("label").hidden = false;
         return;
       }
     }
@@ -647,7 +651,14 @@ class VisualPart {
     // "Insert footer" (the content blocks list) in a visual part adds a content block instead
     event.preventDefault();
     const key = /block\('([^']+)'\)/.exec(event.detail);
-    if (this.doc && key) {
+    if (!this.doc) { // edited as code: the HTML field takes it, at its own cursor
+      const html = this.codeFields().find((a) => a.name.endsWith(".html"));
+      const ask = new CustomEvent("hcs:insert", { cancelable: true, detail: event.detail });
+      if (html && html.dispatchEvent(ask)) {
+        html.setRangeText(event.detail, html.selectionStart, html.selectionEnd, "end");
+        html.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    } else if (key) {
       this.doc.blocks.push({ type: "content", key: key[1] });
       this.changed();
     }
