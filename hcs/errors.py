@@ -6,6 +6,8 @@ Every error the application raises is defined here (the modules that raise one r
 
 from __future__ import annotations
 
+# Raised at the bottom layer (no upward import there), re-exported as a member of the tree.
+from hcs.infrastructure.destinations import DestinationRefused
 from templates_store.errors import (
     Conflict,
     ImmutableVersion,
@@ -113,6 +115,7 @@ __all__ = [
     "ArchiveKeyError",
     "AuthenticationFailed",
     "Conflict",
+    "DestinationRefused",
     "DispatchUnavailable",
     "DomainError",
     "EntryNotFound",
