@@ -32,7 +32,7 @@ def test_export_import_export_gives_identical_files(
     assert _hcs(first_db, "templates", "export", str(tmp_path / "one"))[0] == 0
     assert _hcs(second_db, "db", "upgrade")[0] == 0
     code, output = _hcs(second_db, "templates", "import", str(tmp_path / "one"))
-    assert code == 0 and "10 drafts created" in output
+    assert code == 0 and "11 drafts created" in output
     # The second database holds drafts only: exported when asked for.
     assert _hcs(second_db, "templates", "export", str(tmp_path / "none"))[0] == 0
     assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
@@ -58,7 +58,7 @@ def test_init_loads_the_demo_set_once(fresh_database_url: str) -> None:
     assert "loaded" in _hcs(fresh_database_url, "init", "--demo")[1]
     assert "already loaded" in _hcs(fresh_database_url, "init", "--demo")[1]
     with committed_session(fresh_database_url) as session:
-        assert session.scalar(select(func.count()).select_from(Template)) == 5
+        assert session.scalar(select(func.count()).select_from(Template)) == 6
 
 
 def test_init_demo_prints_one_login_per_role_once_and_each_one_signs_in(

@@ -73,6 +73,7 @@ from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)
     components,
     editor,
     grid,
+    groups,
     jobs,
     letters,
     messages,
@@ -80,4 +81,5 @@ from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)
     review,
     signoff,
     transfers,
+    visual,
 )
