@@ -19,5 +19,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
+    # SQLite (3.35+) drops the column in place: copying `users` would trip the keys that
+    # reference it (api_keys), which SQLite enforces here.
+    with op.batch_alter_table("users", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("phone")
