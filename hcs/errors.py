@@ -19,6 +19,8 @@ from templates_store.errors import (
     ValidationFailed,
 )
 
+from hcs.infrastructure.destinations import RefusedConnection, UnsafeDestination
+
 
 class HcsError(Exception):
     """Base of the errors the application itself raises."""
@@ -126,6 +128,7 @@ __all__ = [
     "NoteError",
     "OnLegalHold",
     "PermissionDenied",
+    "RefusedConnection",
     "RenderError",
     "SandboxViolation",
     "NotInGroup",
@@ -135,5 +138,6 @@ __all__ = [
     "TemplateStoreError",
     "TemplateSyntaxProblem",
     "UnreadableEvaluation",
+    "UnsafeDestination",
     "ValidationFailed",
 ]

@@ -20,6 +20,7 @@ from hcs.ai.prompting import data_block
 from hcs.ai.slots import Slot
 from hcs.errors import JudgeFailed
 from hcs.infrastructure.config import Settings
+from hcs.infrastructure.destinations import check_destination
 
 CATEGORIES = {
     "requests": "asks the customer for something they must never give",
@@ -142,6 +143,9 @@ def build_judge(settings: Settings) -> Judge | None:
     """The configured judge, or None when HCS_AI_JUDGE_MODEL is not set."""
     if not settings.ai_judge_model:
         return None
+    if settings.ai_judge_base_url:
+        allow = settings.allowed_private_destinations
+        check_destination(settings.ai_judge_base_url, allow=allow, field="HCS_AI_JUDGE_BASE_URL")
     return Judge(
         settings.ai_judge_base_url or settings.ai_base_url,
         settings.ai_judge_model,

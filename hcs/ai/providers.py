@@ -15,6 +15,7 @@ from hcs.ai.prompting import build_messages, prompt_digest
 from hcs.ai.slots import Slot
 from hcs.errors import AIUnavailable
 from hcs.infrastructure.config import Settings
+from hcs.infrastructure.destinations import check_destination
 
 if TYPE_CHECKING:
     from hcs.ai.judge import Judge
@@ -211,6 +212,9 @@ def build_provider(settings: Settings) -> AIProvider:
     if settings.ai_provider == "openai":
         from hcs.ai.judge import build_judge
 
+        if settings.ai_base_url:  # the SDK's default (api.openai.com) is public
+            allow = settings.allowed_private_destinations
+            check_destination(settings.ai_base_url, allow=allow, field="HCS_AI_BASE_URL")
         return OpenAIProvider(
             settings.ai_base_url,
             settings.ai_api_key,

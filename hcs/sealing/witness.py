@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from hcs.errors import NoteError
 from hcs.infrastructure.config import Settings
+from hcs.infrastructure.destinations import check_destination, guarded_opener
 from hcs.sealing.checkpoints import Checkpoint, sign_heads
 from hcs.sealing.models import SealedMixin
 from hcs.sealing.notes import Signer, load_key_file
@@ -33,6 +34,8 @@ class Checkpointing:
     signer: Signer
     origin: str
     witness: str = ""
+    # Internal addresses an http(s) witness may have anyway (HCS_ALLOWED_PRIVATE_DESTINATIONS).
+    allow: tuple[str, ...] = ()
 
     def origin_of(self, log_name: str) -> str:
         """The checkpoint origin of one log."""
@@ -45,7 +48,10 @@ def checkpointing(settings: Settings) -> Checkpointing | None:
         return None
     signer = load_key_file(Path(settings.seal_signing_key))
     host = urlsplit(settings.public_url).netloc or "hcs"
-    return Checkpointing(signer, host, settings.checkpoint_witness)
+    witness, allow = settings.checkpoint_witness, settings.allowed_private_destinations
+    if witness.startswith(("http://", "https://")):
+        check_destination(witness, allow=allow, field="HCS_CHECKPOINT_WITNESS")
+    return Checkpointing(signer, host, witness, allow)
 
 
 def required(settings: Settings) -> Checkpointing:
@@ -56,13 +62,15 @@ def required(settings: Settings) -> Checkpointing:
     return configured
 
 
-def publish(witness: str, log_name: str, size: int, note: str) -> None:
+def publish(
+    witness: str, log_name: str, size: int, note: str, allow: Sequence[str] = ()
+) -> None:
     """Hand one checkpoint to the witness; a failure is logged, the checkpoint stays kept."""
     if not witness:
         return
     try:
         if witness.startswith(("http://", "https://")):
-            _post(witness, note)
+            _post(witness, note, allow)
         else:
             _write_once(Path(witness), log_name, size, note)
     except OSError as exc:
@@ -81,11 +89,11 @@ def _write_once(folder: Path, log_name: str, size: int, note: str) -> None:
         stream.write(note)
 
 
-def _post(url: str, note: str) -> None:
+def _post(url: str, note: str, allow: Sequence[str]) -> None:
     request = urllib.request.Request(
         url, data=note.encode(), method="POST", headers={"Content-Type": "text/plain"}
     )
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with guarded_opener(allow).open(request, timeout=5) as answer:
         if answer.status >= 300:
             raise OSError(f"the witness answered {answer.status}")
 
@@ -102,4 +110,4 @@ def sign_logs(
 def publish_checkpoint(signing: Checkpointing | None, checkpoint: Checkpoint | None) -> None:
     """Hand a newly signed checkpoint to the witness (after its transaction committed)."""
     if signing is not None and checkpoint is not None:
-        publish(signing.witness, checkpoint.log, checkpoint.size, checkpoint.note)
+        publish(signing.witness, checkpoint.log, checkpoint.size, checkpoint.note, signing.allow)

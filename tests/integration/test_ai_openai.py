@@ -309,6 +309,7 @@ def test_build_provider_reaches_the_configured_endpoint(server: HTTPServer) -> N
         ai_timeout=2.0,
         ai_max_retries=0,
         ai_temperature=0.0,
+        allowed_private_destinations=("127.0.0.1",),
     )
     provider = build_provider(settings)
     assert isinstance(provider, OpenAIProvider)
