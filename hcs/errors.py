@@ -6,6 +6,7 @@ Every error the application raises is defined here (the modules that raise one r
 
 from __future__ import annotations
 
+from hcs.infrastructure.destinations import RefusedConnection, UnsafeDestination
 from templates_store.errors import (
     Conflict,
     ImmutableVersion,
@@ -18,8 +19,6 @@ from templates_store.errors import (
     TemplateSyntaxProblem,
     ValidationFailed,
 )
-
-from hcs.infrastructure.destinations import RefusedConnection, UnsafeDestination
 
 
 class HcsError(Exception):

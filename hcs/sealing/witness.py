@@ -62,9 +62,7 @@ def required(settings: Settings) -> Checkpointing:
     return configured
 
 
-def publish(
-    witness: str, log_name: str, size: int, note: str, allow: Sequence[str] = ()
-) -> None:
+def publish(witness: str, log_name: str, size: int, note: str, allow: Sequence[str] = ()) -> None:
     """Hand one checkpoint to the witness; a failure is logged, the checkpoint stays kept."""
     if not witness:
         return
