@@ -46,7 +46,10 @@ def clean_block_content(content: Any) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for fmt, locales in content.items():
-        for raw_locale, source in (locales or {}).items():
+        if not isinstance(locales, dict):
+            errors[f"content.{fmt}"] = ["must be an object of locale: source"]
+            continue
+        for raw_locale, source in locales.items():
             locale = normalize_locale(raw_locale)
             where = f"content.{fmt}.{locale}"
             try:

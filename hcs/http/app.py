@@ -7,7 +7,7 @@ from types import TracebackType
 from flask import Flask, request
 
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
-from hcs.http import api, auth, error_handlers, extensions, limits, metrics, ops, webhooks
+from hcs.http import api, auth, bodies, error_handlers, extensions, limits, metrics, ops, webhooks
 from hcs.http.web import auth as web_auth
 from hcs.http.web import pages as web_pages
 from hcs.infrastructure.config import Settings, load_settings
@@ -28,7 +28,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the HCS web app and API for `settings` (default: the environment)."""
     settings = settings or load_settings()
     app = App(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=8 * 1024 * 1024)
+    app.config.update(SECRET_KEY=settings.secret_key)
+    bodies.init_app(app)
     extensions.init_app(app, settings)
     auth.init_app(app, settings)
     limits.init_app(app, settings)
