@@ -12,7 +12,6 @@ from hcs.http.web import auth as web_auth
 from hcs.http.web import pages as web_pages
 from hcs.infrastructure.config import Settings, load_settings
 
-
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 
 
