@@ -77,7 +77,7 @@ def parse_status_callback(params: Mapping[str, str]) -> DeliveryEvent:
         recipient=_strip_channel(params.get("To")),
         occurred_at=None,
         reason=f"Twilio error {code}" if code else None,
-        data={"status": status},
+        data={"status": status, "error_code": code or ""},
     )
 
 

@@ -23,8 +23,9 @@ from hcs.dispatch.finishing import Finished, finish
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.recall import hold
 from hcs.dispatch.tampering import TAMPERED, is_tampered, note_tampered
-from hcs.dispatch.transitions import Outcome, close, move, record_event
+from hcs.dispatch.transitions import Outcome, close, move, record_event, suppress_message
 from hcs.messages import telemetry
+from hcs.messages.consent import suppression_reason
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.status import UNSENT, MessageStatus, Move
 from hcs.signoffs.gate import NeedsText, gate
@@ -111,6 +112,10 @@ def _decide(
         return {"action": "done"}
     if message.status not in UNSENT:
         return {"action": "close", "reason": "already handled"}
+    # Consent may have been withdrawn since acceptance (a STOP, a bounce, an unsubscribe).
+    refused = suppression_reason(session, message.recipient_key, message.channel, message.category)
+    if refused is not None:
+        return {"action": "suppress", "reason": refused}
     status, suspended_at, retired_at = _state(session, message.version_id, states)
     if suspended_at is not None:
         return {"action": "hold", "reason": f"version {message.version_number} is suspended"}
@@ -183,6 +188,9 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         move(session, message.id, Move.FAIL, detail={"reason": plan.reason}, reason=plan.reason)
         close(session, entry, plan.reason)
         return Outcome(message.id, MessageStatus.FAILED, plan.reason)
+    if action == "suppress":
+        suppress_message(session, entry, plan.reason)
+        return Outcome(message.id, MessageStatus.SUPPRESSED, plan.reason)
     if action == "poison":
         return _count_poison(session, plan)
     if action == "wait":

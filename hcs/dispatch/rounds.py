@@ -32,6 +32,7 @@ from channels.errors import (
     InvalidContent,
     InvalidRecipient,
     TransientChannelError,
+    UnreachableRecipient,
 )
 from hcs.dispatch.finishing import Finished
 from hcs.dispatch.preparing import (
@@ -51,11 +52,14 @@ from hcs.dispatch.transitions import (
     move,
     record_event,
     record_sent_at_once,
+    suppress_message,
 )
 from hcs.infrastructure.config import format_duration
 from hcs.infrastructure.db import begin_read
 from hcs.messages import telemetry
+from hcs.messages.consent import CARRIER_SOURCE
 from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.optouts import suppress
 from hcs.messages.parking import PARKED_FOR, apply_parked
 from hcs.messages.status import MessageStatus, Move
 from hcs.signoffs.gate import request_signoff
@@ -175,6 +179,8 @@ def _retry_or_fail(
         refusal and channel in providers.fallbacks and entry.refusals < providers.failover_after
     )
     entry.refusals += int(refusal)
+    if isinstance(exc, UnreachableRecipient):
+        return _suppress(session, entry, exc, channel)
     if not (isinstance(exc, TransientChannelError) or fail_over):
         return _fail(session, entry, detail)
     since, horizon = entry.retrying_since or now, providers.settings.send_retry_horizon
@@ -187,6 +193,15 @@ def _retry_or_fail(
     attempt = {"attempt": entry.attempts, "reason": detail}
     move(session, entry.message_id, Move.RETRY, detail=attempt, reason=detail)
     return Outcome(entry.message_id, MessageStatus.QUEUED, detail)
+
+
+def _suppress(session: Session, entry: OutboxEntry, exc: ChannelError, channel: str) -> Outcome:
+    """The provider says the recipient unsubscribed at their carrier: suppress them there."""
+    message = session.get_one(Message, entry.message_id)
+    reason = f"{channel} to this recipient is suppressed ({CARRIER_SOURCE})"
+    suppress(session, message.recipient_key, channel, source=CARRIER_SOURCE, actor="provider")
+    suppress_message(session, entry, reason)
+    return Outcome(entry.message_id, MessageStatus.SUPPRESSED, reason)
 
 
 def _fail(session: Session, entry: OutboxEntry, detail: str) -> Outcome:

@@ -18,7 +18,7 @@ from sqlalchemy import Table, and_, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from channels.invisible import strip_data
-from hcs.messages.consent import OPTIONAL, suppression_reason
+from hcs.messages.consent import suppression_reason
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.messages.recipients import recipient_key
 from hcs.messages.status import MessageStatus
@@ -300,11 +300,10 @@ def plan(
             errors.update(_prefixed(f"messages.{index}." if batch else "", exc).errors)
     if errors:
         raise ValidationFailed(errors)
-    if chosen.category in OPTIONAL:
-        for row in rows:
-            reason = suppression_reason(session, row["recipient_key"], channel, chosen.category)
-            if reason:
-                row["status"], row["reason"] = MessageStatus.SUPPRESSED.value, reason
+    for row in rows:  # receipts too: a hard bounce or a complaint suppresses the channel
+        reason = suppression_reason(session, row["recipient_key"], channel, chosen.category)
+        if reason:
+            row["status"], row["reason"] = MessageStatus.SUPPRESSED.value, reason
     return Plan(channel, rows, batch_id, is_test, cleaned)
 
 

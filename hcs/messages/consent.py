@@ -15,6 +15,12 @@ from templates_store.models import CATEGORIES, CHANNELS
 # Transactional and sensitive messages (a receipt, a password reset) go through regardless.
 OPTIONAL = ("marketing", "service")
 STATUSES = ("opted_in", "opted_out")
+# Sources that suppress the recipient on a channel for every category, receipts included: the
+# address bounced hard, they reported spam, or their carrier says they unsubscribed (21610).
+BOUNCE_SOURCE = "hard bounce"
+COMPLAINT_SOURCE = "spam complaint"
+CARRIER_SOURCE = "carrier opt-out (Twilio 21610)"
+CHANNEL_WIDE = frozenset({BOUNCE_SOURCE, COMPLAINT_SOURCE, CARRIER_SOURCE})
 
 
 def recipient_digest(key: str) -> str:
@@ -93,9 +99,11 @@ def preferences(session: Session, key: str) -> list[Consent]:
 
 def suppression_reason(session: Session, key: str, channel: str, category: str) -> str | None:
     """Why a send must not happen, or None when it may."""
+    row = _row(session, key, channel, category)
+    if row is not None and row.status == "opted_out" and row.source in CHANNEL_WIDE:
+        return f"{channel} to this recipient is suppressed ({row.source})"
     if category not in OPTIONAL:
         return None
-    row = _row(session, key, channel, category)
     if row is not None and row.status == "opted_out":
         return f"the recipient opted out of {category} on {channel} ({row.source})"
     if category == "marketing" and (row is None or row.status != "opted_in"):
