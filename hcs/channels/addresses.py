@@ -7,7 +7,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from channels.errors import InvalidRecipient
+from channels.email.headers import check_address, check_header_text
+from channels.errors import InvalidContent, InvalidRecipient
 from channels.sms import normalise_phone
 from templates_store.errors import ValidationFailed
 
@@ -29,6 +30,34 @@ def required(to: Mapping[str, Any], field: str, channel: str) -> str:
     value = to.get(field)
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed({f"to.{field}": [f"is required for the {channel} channel"]})
+    return value
+
+
+# A display name longer than this is no name; mail clients cut far shorter.
+MAX_NAME = 200
+
+
+def header_safe(value: Any, field: str) -> str:
+    """A value that goes into a mail header (a name): text, no line breaks, no encoded words.
+
+    Python 3.11.7 is open to CVE-2024-6923, so `=?UTF-8?Q?=0A?=` could become a header.
+    """
+    if not isinstance(value, str):
+        raise ValidationFailed({field: ["must be a string"]})
+    if len(value) > MAX_NAME:
+        raise ValidationFailed({field: [f"is longer than {MAX_NAME} characters"]})
+    try:
+        return check_header_text(value, field)
+    except InvalidContent as exc:
+        raise ValidationFailed({field: [str(exc)]}) from None
+
+
+def plain_address(value: str) -> str:
+    """One plain e-mail address: no list, no display name, no quoting (a comma is two)."""
+    try:
+        check_address(value)
+    except InvalidRecipient as exc:
+        raise ValidationFailed({"to.email": [str(exc)]}) from None
     return value
 
 
