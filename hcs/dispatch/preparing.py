@@ -27,6 +27,7 @@ from hcs.dispatch.transitions import Outcome, close, move, record_event, suppres
 from hcs.messages import telemetry
 from hcs.messages.consent import suppression_reason
 from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.redaction import redact
 from hcs.messages.status import UNSENT, MessageStatus, Move
 from hcs.signoffs.gate import NeedsText, gate
 from templates_store.errors import TemplateStoreError
@@ -130,7 +131,8 @@ def _decide(
     try:
         return _finish(session, message, providers)
     except (TemplateStoreError, ChannelError) as exc:
-        return {"action": "fail", "reason": f"cannot be finished: {exc}"}
+        reason = redact(f"cannot be finished: {exc}", message.to, message.recipient_key)
+        return {"action": "fail", "reason": reason}
     except SQLAlchemyError:
         raise  # the database, not the message
     except Exception as exc:  # a poison message: counted, and failed after the bound

@@ -61,6 +61,7 @@ from hcs.messages.consent import CARRIER_SOURCE
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.optouts import suppress
 from hcs.messages.parking import PARKED_FOR, apply_parked
+from hcs.messages.redaction import redact
 from hcs.messages.status import MessageStatus, Move
 from hcs.signoffs.gate import request_signoff
 from templates_store.orm import utcnow
@@ -172,7 +173,12 @@ def _next_attempt(attempts: int, exc: ChannelError) -> timedelta:
 def _retry_or_fail(
     session: Session, entry: OutboxEntry, exc: ChannelError, providers: Providers, channel: str
 ) -> Outcome:
-    now, detail = utcnow(), f"{type(exc).__name__}: {exc}"
+    message = session.get_one(Message, entry.message_id)
+    # Providers quote the recipient in their reasons: kept and shown without it.
+    now, detail = (
+        utcnow(),
+        redact(f"{type(exc).__name__}: {exc}", message.to, message.recipient_key),
+    )
     entry.attempts += 1
     refusal = _counts_toward_failover(exc)
     fail_over = (

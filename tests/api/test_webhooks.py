@@ -554,3 +554,14 @@ def test_revoke_suppresses_and_a_suppressed_message_is_archived_with_its_reason_
         record = json.loads(shown["output"])
         assert record["status"] == "suppressed" and "STOP keyword" in record["reason"]
     assert archive_suppressed(services.sessions, None)[0] == 0  # each archived once
+
+
+def test_a_providers_reason_is_kept_without_the_recipients_address(hooks: Hooks) -> None:
+    message = sent_email(hooks)
+    reason = "550 5.1.1 <ana@example.com>: Recipient address rejected (also eve@example.org)"
+    assert post_events(hooks, [report(message, "bounce", 2, reason=reason)]).status_code == 200
+    after = hooks.message(message["id"])
+    assert (
+        after["reason"] == "550 5.1.1 <[recipient]>: Recipient address rejected (also [recipient])"
+    )
+    assert "@example" not in json.dumps(after["events"])
