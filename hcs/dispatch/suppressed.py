@@ -14,7 +14,7 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
@@ -40,7 +40,7 @@ def record_of(message: Message) -> bytes:
     return json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _unarchived(since: datetime | None) -> list[object]:
+def _unarchived(since: datetime | None) -> list[ColumnElement[bool]]:
     skipped = exists().where(
         MessageEvent.message_id == Message.id, MessageEvent.kind == "archive_skipped"
     )
@@ -57,7 +57,7 @@ def pending(session: Session, *, since: datetime | None, limit: int) -> list[Mes
     query = (
         select(Message)
         .outerjoin(archive.ArchiveEntry, archive.ArchiveEntry.message_id == Message.id)
-        .where(*_unarchived(since))  # type: ignore[arg-type]
+        .where(*_unarchived(since))
         .order_by(Message.created_at, Message.id)
         .limit(limit)
     )
@@ -130,6 +130,6 @@ def _next_since(sessions: sessionmaker[Session], since: datetime | None) -> date
         oldest = session.scalar(
             select(func.min(Message.created_at))
             .outerjoin(archive.ArchiveEntry, archive.ArchiveEntry.message_id == Message.id)
-            .where(*_unarchived(since))  # type: ignore[arg-type]
+            .where(*_unarchived(since))
         )
     return oldest if oldest is not None else utcnow() - timedelta(minutes=1)

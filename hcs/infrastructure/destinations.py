@@ -116,15 +116,13 @@ def check_destination(url: str, *, allow: Sequence[str] = (), field: str = "url"
 def _connector(allow: Sequence[str]) -> Any:
     """`socket.create_connection`, but only to an address checked at this very moment."""
 
-    def connect(
-        address: tuple[str, int], timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT, source: Any = None
-    ) -> socket.socket:
+    def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
         host, port = address
         try:
             [first, *_] = checked_addresses(host, port, allow, "url")
         except UnsafeDestination as exc:
             raise RefusedConnection(exc.errors) from None
-        return socket.create_connection((str(first), port), timeout, source)
+        return socket.create_connection((str(first), port), *args, **kwargs)
 
     return connect
 
