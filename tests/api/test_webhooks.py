@@ -22,7 +22,10 @@ from werkzeug import Request, Response
 
 from channels.email.unsubscribe import make_unsubscribe_token
 from hcs.channels.email import unsubscribe_secret
+from hcs.dispatch.rerendering import rerender
 from hcs.dispatch.suppressed import archive_suppressed
+from hcs.errors import Conflict
+from hcs.infrastructure.db import transaction
 from hcs.infrastructure.delivery import read_delivery
 from hcs.worker.runtime import build_worker
 from tests.support.flows import PARTS, dispatch, new_template, published, reviewed
@@ -554,6 +557,8 @@ def test_revoke_suppresses_and_a_suppressed_message_is_archived_with_its_reason_
         record = json.loads(shown["output"])
         assert record["status"] == "suppressed" and "STOP keyword" in record["reason"]
     assert archive_suppressed(services.sessions, None)[0] == 0  # each archived once
+    with transaction(services.sessions) as session, pytest.raises(Conflict, match="suppressed"):
+        rerender(session, entries[0]["id"], providers=worker.providers, actor="aud@example.com")
 
 
 def test_a_providers_reason_is_kept_without_the_recipients_address(hooks: Hooks) -> None:
