@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.flows import ORDER, PARTS, SAMPLE, VARIABLES, published
+from tests.support.flows import ORDER, PARTS, SAMPLE, VARIABLES, dispatch, published
 from tests.support.world import World
 
 
@@ -101,3 +101,18 @@ def test_a_theme_whose_sender_is_not_header_safe_is_refused_when_saved(
     assert fine.status_code == 201
     patched = ana.patch("/themes/brand-x/versions/1", {"settings": settings})
     assert patched.status_code == 422
+
+
+def test_an_sms_that_only_the_customers_data_makes_too_long_fails_with_its_reason(
+    world: World,
+) -> None:
+    published(world)
+    data = {**ORDER["data"], "order_id": "A-" + "7" * 600}
+    sms = {**ORDER, "channel": "sms", "to": {"phone": "+447400123456"}, "data": data}
+    accepted = world.as_("system").post("/messages", sms)
+    assert accepted.status_code == 202
+    assert dispatch(world) == 1
+    message = world.as_("system").get(f"/messages/{accepted.get_json()['id']}").get_json()
+    assert message["status"] == "failed"
+    assert message["reason"].startswith("cannot be finished: ")
+    assert "segments" in message["reason"] and "at most 3" in message["reason"]
