@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from hcs.ai.conduct import POLICIES
 from hcs.ai.guardrails import Finding
+from hcs.ai.network import guarded_client
 from hcs.ai.prompting import data_block
 from hcs.ai.slots import Slot
 from hcs.errors import JudgeFailed
@@ -74,6 +75,8 @@ class Judge:
     model: str
     api_key: str = ""
     timeout: float = 10.0
+    # Built by the settings: connections checked as they open (hcs.ai.network).
+    allow: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self._client = openai.OpenAI(
@@ -81,6 +84,7 @@ class Judge:
             base_url=self.base_url or None,
             timeout=self.timeout,
             max_retries=0,
+            http_client=None if self.allow is None else guarded_client(self.allow),
         )
 
     def close(self) -> None:
@@ -151,4 +155,5 @@ def build_judge(settings: Settings) -> Judge | None:
         settings.ai_judge_model,
         settings.ai_api_key,
         settings.ai_timeout,
+        settings.allowed_private_destinations,
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import openai
 
+from hcs.ai.network import guarded_client
 from hcs.ai.prompting import build_messages, prompt_digest
 from hcs.ai.slots import Slot
 from hcs.errors import AIUnavailable
@@ -137,6 +138,7 @@ class OpenAIProvider:
         max_retries: int = 2,
         temperature: float = 0.3,
         judge: Judge | None = None,
+        allow: Sequence[str] | None = None,
     ) -> None:
         if not model:
             raise AIUnavailable("no model configured (HCS_AI_MODEL)")
@@ -153,6 +155,8 @@ class OpenAIProvider:
             base_url=base_url or None,
             timeout=timeout,
             max_retries=max_retries,
+            # Built by the settings: connections checked as they open (hcs.ai.network).
+            http_client=None if allow is None else guarded_client(allow),
         )
 
     def close(self) -> None:
@@ -223,5 +227,6 @@ def build_provider(settings: Settings) -> AIProvider:
             max_retries=settings.ai_max_retries,
             temperature=settings.ai_temperature,
             judge=build_judge(settings),
+            allow=settings.allowed_private_destinations,
         )
     raise AIUnavailable(f"unknown AI provider {settings.ai_provider!r} (offline, openai)")
