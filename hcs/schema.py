@@ -12,7 +12,7 @@ from hcs.archive.models import (  # noqa: F401
 )
 from hcs.audit import AuditEntry  # noqa: F401
 from hcs.dispatch.heartbeat import WorkerBeat  # noqa: F401
-from hcs.governance.models import Approval, ApprovalPolicy  # noqa: F401
+from hcs.governance.models import Approval, ApprovalPolicy, RedTeamRun  # noqa: F401
 from hcs.identity import ApiKey, User  # noqa: F401
 from hcs.jobs.models import Job  # noqa: F401
 from hcs.messages.models import (  # noqa: F401
@@ -24,6 +24,7 @@ from hcs.messages.models import (  # noqa: F401
     ParkedEvent,
 )
 from hcs.sealing.checkpoints import Checkpoint  # noqa: F401
+from hcs.sealing.leaves import LeafSignature  # noqa: F401
 from hcs.signoffs.models import SignoffItem  # noqa: F401
 from templates_store.models import (  # noqa: F401
     BlockVersion,

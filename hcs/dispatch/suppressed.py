@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
+from hcs.messages.erasure import is_erased
 from hcs.messages.models import Message, MessageEvent
 from hcs.messages.status import MessageStatus
 from templates_store.models import TemplateVersion
@@ -88,7 +89,8 @@ def _output(session: Session, message: Message) -> archive.Output:
 def archive_one(session: Session, message: Message, keys: archive.Keyring) -> str:
     """Archive one suppressed message: `archived`, or `skipped` when its recipient was erased."""
     lookup = archive.recipient_lookup(session, keys, message.recipient_key)
-    if archive.erased_since(session, lookup, message.created_at):
+    # Redacted by an erasure (`hcs.messages.erasure`), or erased since: nothing left to archive.
+    if is_erased(message) or archive.erased_since(session, lookup, message.created_at):
         session.add(MessageEvent(message_id=message.id, kind="archive_skipped", detail={}))
         return "skipped"
     archive.archive_outputs(session, [_output(session, message)], keys)

@@ -95,8 +95,10 @@ class Settings:
     archive_retention: str = ""
     # The Ed25519 key file checkpoints are signed with (`hcs keys init`); unset: none signed.
     seal_signing_key: str = ""
-    # A directory or an http(s) URL that receives every signed checkpoint.
+    # A directory, an http(s) URL or a mailto: address that receives every signed checkpoint.
     checkpoint_witness: str = ""
+    # Past this age, a send without a sealed archive entry makes /readyz 503; None: never.
+    archive_lag_max: timedelta | None = timedelta(hours=1)
     public_url: str = "http://127.0.0.1:5000"
     # Internal addresses outbound calls may reach anyway (development and tests: `127.0.0.1`).
     allowed_private_destinations: tuple[str, ...] = ()
@@ -136,6 +138,11 @@ def format_duration(duration: timedelta) -> str:
     """A timedelta as `parse_duration` reads it, in whole hours when it is some (`24h`)."""
     minutes = int(duration.total_seconds() // 60)
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
+def _optional_duration(name: str, default: str) -> timedelta | None:
+    """A duration setting that `off` turns off."""
+    return None if _env(name, default).strip().lower() == "off" else _duration(name, default)
 
 
 def _duration(name: str, default: str) -> timedelta:
@@ -179,6 +186,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         archive_retention=_env("HCS_ARCHIVE_RETENTION"),
         seal_signing_key=_env("HCS_SEAL_SIGNING_KEY"),
         checkpoint_witness=_env("HCS_CHECKPOINT_WITNESS"),
+        archive_lag_max=_optional_duration("HCS_ARCHIVE_LAG_MAX", "1h"),
         public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         allowed_private_destinations=parse_allow(_env(ALLOW_VARIABLE)),
         metrics_token=_env("HCS_METRICS_TOKEN"),
