@@ -6,7 +6,8 @@ Every error the application raises is defined here (the modules that raise one r
 
 from __future__ import annotations
 
-from hcs.infrastructure.destinations import RefusedConnection, UnsafeDestination
+# Raised at the bottom layer (no upward import there), re-exported as members of the tree.
+from hcs.infrastructure.destinations import DestinationRefused, RefusedConnection
 from templates_store.errors import (
     Conflict,
     ImmutableVersion,
@@ -114,6 +115,7 @@ __all__ = [
     "ArchiveKeyError",
     "AuthenticationFailed",
     "Conflict",
+    "DestinationRefused",
     "DispatchUnavailable",
     "DomainError",
     "EntryNotFound",
@@ -137,6 +139,5 @@ __all__ = [
     "TemplateStoreError",
     "TemplateSyntaxProblem",
     "UnreadableEvaluation",
-    "UnsafeDestination",
     "ValidationFailed",
 ]

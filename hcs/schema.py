@@ -11,6 +11,7 @@ from hcs.archive.models import (  # noqa: F401
     SubjectKey,
 )
 from hcs.audit import AuditEntry  # noqa: F401
+from hcs.callbacks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from hcs.dispatch.heartbeat import WorkerBeat  # noqa: F401
 from hcs.governance.models import Approval, ApprovalPolicy, RedTeamRun  # noqa: F401
 from hcs.identity import ApiKey, User  # noqa: F401

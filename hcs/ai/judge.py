@@ -167,7 +167,8 @@ def build_judge(settings: Settings) -> Judge | None:
         return None
     if settings.ai_judge_base_url:
         allow = settings.allowed_private_destinations
-        check_destination(settings.ai_judge_base_url, allow=allow, field="HCS_AI_JUDGE_BASE_URL")
+        url, field = settings.ai_judge_base_url, "HCS_AI_JUDGE_BASE_URL"
+        check_destination(url, allow=allow, field=field, https_only=False)
     return Judge(
         settings.ai_judge_base_url or settings.ai_base_url,
         settings.ai_judge_model,

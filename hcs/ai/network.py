@@ -15,7 +15,7 @@ import httpcore2
 import httpx2
 import openai
 
-from hcs.infrastructure.destinations import UnsafeDestination, checked_addresses
+from hcs.infrastructure.destinations import DestinationRefused, checked_addresses
 
 
 class _GuardedBackend(httpcore2.SyncBackend):
@@ -33,7 +33,7 @@ class _GuardedBackend(httpcore2.SyncBackend):
     ) -> Any:
         try:
             [first, *_] = checked_addresses(host, port, self.allow, "HCS_AI_BASE_URL")
-        except UnsafeDestination as exc:  # the SDK reports it as an unreachable endpoint
+        except DestinationRefused as exc:  # the SDK reports it as an unreachable endpoint
             raise httpcore2.ConnectError(str(exc)) from None
         return super().connect_tcp(str(first), port, timeout, local_address, socket_options)
 

@@ -218,7 +218,8 @@ def build_provider(settings: Settings) -> AIProvider:
 
         if settings.ai_base_url:  # the SDK's default (api.openai.com) is public
             allow = settings.allowed_private_destinations
-            check_destination(settings.ai_base_url, allow=allow, field="HCS_AI_BASE_URL")
+            url, field = settings.ai_base_url, "HCS_AI_BASE_URL"
+            check_destination(url, allow=allow, field=field, https_only=False)
         return OpenAIProvider(
             settings.ai_base_url,
             settings.ai_api_key,

@@ -252,10 +252,17 @@ def release(entry: int | None, recipient: str | None) -> None:
 @click.option("--category")
 @click.option("--since", type=click.DateTime(), help="UTC")
 @click.option("--until", type=click.DateTime(), help="UTC, exclusive")
+@click.option("--test/--live", "test", default=None, help="only test keys' entries, or live ones")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def export(out: Path, since: datetime | None, until: datetime | None, **fields: str | None) -> None:
+def export(
+    out: Path,
+    since: datetime | None,
+    until: datetime | None,
+    test: bool | None,
+    **fields: str | None,
+) -> None:
     """Write the entries a search finds to a zip: entries.jsonl plus each output as a file."""
-    filters = archive.ArchiveFilters(since=_utc(since), until=_utc(until), **fields)
+    filters = archive.ArchiveFilters(since=_utc(since), until=_utc(until), test=test, **fields)
     with unit_of_work(settings()) as session, out.open("wb") as stream:
         count = archive.export_search(session, filters, stream, actor=cli_actor(), keys=_keys())
     click.echo(f"{count} entries exported to {out}")

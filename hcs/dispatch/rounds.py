@@ -34,6 +34,7 @@ from channels.errors import (
     TransientChannelError,
     UnreachableRecipient,
 )
+from hcs.archive import reading as archive_reading
 from hcs.dispatch.finishing import Finished
 from hcs.dispatch.preparing import (
     PREPARE_BUDGET,
@@ -82,7 +83,7 @@ BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=10)
 LEASE = timedelta(minutes=2)
 # The provider name recorded for messages of test keys, which no provider ever sees.
-TEST_PROVIDER = "test"
+TEST_PROVIDER = archive_reading.TEST_PROVIDER
 
 # Called with the messages a round sent, in the transaction that archives them.
 SentHook = Callable[[Session, Sequence[tuple[Message, Finished]]], None]

@@ -113,6 +113,13 @@ class Settings:
     jobs_inline_limit: int = 50
     # How far ahead a send's `send_at` may be (HCS_SEND_AT_HORIZON: 30d, 12h, 90m or seconds).
     send_at_horizon_seconds: float = 30 * 86400.0
+    # Status callbacks: hosts exempt from the destination checks (development receivers, plain
+    # http allowed), each request's timeout, the first retry's delay (doubling, capped at an
+    # hour) and how long a delivery keeps being retried.
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_timeout: float = 5.0
+    webhook_backoff_seconds: float = 15.0
+    webhook_retry_horizon: timedelta = timedelta(hours=24)
     # Which provider each channel sends through, and each provider's settings and credentials.
     delivery: Delivery = field(default_factory=Delivery, repr=False)
 
@@ -194,5 +201,11 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
         jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),
         send_at_horizon_seconds=_seconds(_env("HCS_SEND_AT_HORIZON", "30d")),
+        webhook_allowed_hosts=tuple(
+            host.strip() for host in _env("HCS_WEBHOOK_ALLOWED_HOSTS").split(",") if host.strip()
+        ),
+        webhook_timeout=float(_env("HCS_WEBHOOK_TIMEOUT", "5")),
+        webhook_backoff_seconds=float(_env("HCS_WEBHOOK_BACKOFF_SECONDS", "15")),
+        webhook_retry_horizon=_duration("HCS_WEBHOOK_RETRY_HORIZON", "24h"),
         delivery=read_delivery(os.environ),
     )

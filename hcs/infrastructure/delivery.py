@@ -147,7 +147,7 @@ class ChatWebhookSettings:
     def arguments(self, site: Site) -> dict[str, Any]:
         """The URL (refused when it leads to an internal address), the secret, a guarded opener."""
         allow = site.allowed_private_destinations
-        check_destination(self.url, allow=allow, field="HCS_CHAT_WEBHOOK_URL")
+        check_destination(self.url, allow=allow, field="HCS_CHAT_WEBHOOK_URL", https_only=False)
         return {"url": self.url, "secret": self.secret.encode(), "opener": guarded_opener(allow)}
 
 

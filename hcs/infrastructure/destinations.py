@@ -1,25 +1,32 @@
-"""Outbound URLs the platform calls on someone's behalf never reach an internal address.
+"""Outbound destinations HCS calls for its users: refused when they reach inside the network.
 
-A destination taken from configuration (the chat webhook, the AI model's base URL, the
-checkpoint witness, status callbacks) is checked when it is configured, by `check_destination`:
-an http(s) URL whose host, once resolved, has no loopback, private, link-local (the cloud
-metadata address 169.254.169.254), shared, multicast, reserved or unspecified address. The
-resolver reads every spelling of a number (`0x7f.1`, `2130706433`, `[::ffff:127.0.0.1]`), so each
-is judged by the address it names. It is checked again when a connection is opened
-(`guarded_opener`): the connection goes to the very address that passed, so a name that resolves
-to a public address at configuration and to a private one later (DNS rebinding) is refused.
-Redirects are never followed, and proxies from the environment are not used (the check would
-judge the proxy, not the destination). `HCS_ALLOWED_PRIVATE_DESTINATIONS` (addresses and networks,
-comma-separated, e.g. `127.0.0.1,10.1.0.0/16`) lets development and tests reach those addresses.
+A destination (a status-callback endpoint, the chat webhook, the AI model's base URL, the
+checkpoint witness) is checked by `check_destination`: an http(s) URL without credentials whose
+host, once resolved, has only public unicast addresses. Loopback, private, link-local (the cloud
+metadata address 169.254.169.254), shared, multicast, reserved and unspecified ranges are
+refused, IPv4 inside IPv6 included. The resolver reads every spelling of a number (`0x7f.1`,
+`2130706433`, `[::ffff:127.0.0.1]`), so each is judged by the address it names.
+
+The caller then connects only to an address checked at that moment: the `addresses` of the
+returned `Destination` (status callbacks pin the request to them), or `guarded_opener`, whose
+connections resolve and check again as they open. A name that resolves to a public address when
+configured and to an inside one later (DNS rebinding) is thus refused. Redirects are never
+followed, and proxies from the environment are not used (the check would judge the proxy).
+
+`allow` (development settings: `HCS_WEBHOOK_ALLOWED_HOSTS` for status callbacks,
+`HCS_ALLOWED_PRIVATE_DESTINATIONS` for the rest) names hosts that are exempt (plain http, any
+address) and address networks (`10.1.0.0/16`) whose addresses are accepted.
 """
 
 from __future__ import annotations
 
 import http.client
 import ipaddress
+import re
 import socket
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,29 +35,46 @@ from templates_store.errors import ValidationFailed
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 ALLOW_VARIABLE = "HCS_ALLOWED_PRIVATE_DESTINATIONS"
-SCHEMES = ("http", "https")
+_HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\.?")
 
 
-class UnsafeDestination(ValidationFailed):
-    """An outbound URL that is malformed or leads to an internal address (422)."""
+class DestinationRefused(ValidationFailed):
+    """A URL HCS would call for a user reaches a private, loopback or odd address (422)."""
+
+    def __init__(self, reason: str, field: str = "url") -> None:
+        super().__init__({field: [reason]})
+        self.reason = reason
 
 
-class RefusedConnection(UnsafeDestination, PermissionError):
-    """A connection refused at the moment it was opened: its address is internal now."""
+class RefusedConnection(DestinationRefused, PermissionError):
+    """A connection refused at the moment it was opened: its address is inside now."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A checked URL: its host and port, and the addresses it may be reached at."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    addresses: tuple[str, ...]
 
 
 def parse_allow(text: str) -> tuple[str, ...]:
-    """The allowlist setting's entries; a malformed one raises `ValueError` naming it."""
+    """The allowlist setting's entries (hosts or networks); a malformed one raises ValueError."""
     entries = tuple(item.strip() for item in text.split(",") if item.strip())
-    _networks(entries)
+    for entry in entries:
+        if _network(entry) is None and not _HOST_NAME.fullmatch(entry):
+            raise ValueError(f"{ALLOW_VARIABLE}: {entry!r} is neither a host nor a network")
     return entries
 
 
-def _networks(allow: Iterable[str]) -> list[Network]:
+def _network(entry: str) -> Network | None:
     try:
-        return [ipaddress.ip_network(entry, strict=False) for entry in allow]
-    except ValueError as exc:
-        raise ValueError(f"{ALLOW_VARIABLE}: {exc}") from None
+        return ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError:
+        return None
 
 
 def is_internal(address: IPAddress) -> bool:
@@ -70,65 +94,82 @@ def is_internal(address: IPAddress) -> bool:
     )
 
 
-def _refused(address: IPAddress, networks: Sequence[Network]) -> bool:
-    return is_internal(address) and not any(address in network for network in networks)
-
-
 def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address `host` resolves to, numbers in any spelling included."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
+    except (OSError, UnicodeError, ValueError):
         return []
-    return [ipaddress.ip_address(str(item[4][0]).split("%")[0]) for item in found]
+    unique = dict.fromkeys(str(item[4][0]).split("%")[0] for item in found)
+    return [ipaddress.ip_address(text) for text in unique]
 
 
-def _target(url: str, field: str) -> tuple[str, int]:
-    """The URL's host and port, or `UnsafeDestination` when it is no plain http(s) URL."""
+def _parts(url: str, field: str) -> tuple[str, str, int]:
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise UnsafeDestination({field: ["is not a valid URL"]}) from None
-    if parts.scheme not in SCHEMES or not parts.hostname:
-        raise UnsafeDestination({field: ["must be an http(s) URL with a host"]})
-    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+        raise DestinationRefused("not a valid URL", field) from None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".")
+    if scheme not in ("https", "http") or not host:
+        raise DestinationRefused("an https:// URL with a host is needed", field)
+    if parts.username is not None or parts.password is not None:
+        raise DestinationRefused("credentials in the URL are not accepted", field)
+    return scheme, host, port or (443 if scheme == "https" else 80)
 
 
-def checked_addresses(host: str, port: int, allow: Sequence[str], field: str) -> list[IPAddress]:
-    """The addresses `host` resolves to, all of them outside internal ranges (or allowed)."""
-    addresses, networks = resolve(host, port), _networks(allow)
+def _exempt(host: str, allow: Iterable[str]) -> bool:
+    return host.lower() in {entry.strip().lower().rstrip(".") for entry in allow}
+
+
+def checked_addresses(
+    host: str, port: int, allow: Collection[str], field: str = "url"
+) -> list[IPAddress]:
+    """The addresses `host` resolves to, every one public (or allowed); else DestinationRefused."""
+    addresses = resolve(host, port)
     if not addresses:
-        raise UnsafeDestination({field: [f"the host {host!r} does not resolve"]})
-    refused = [str(address) for address in addresses if _refused(address, networks)]
-    if refused:
-        message = f"leads to an internal address ({', '.join(refused)}); see {ALLOW_VARIABLE}"
-        raise UnsafeDestination({field: [message]})
+        raise DestinationRefused(f"the host {host!r} does not resolve", field)
+    if _exempt(host, allow):
+        return addresses
+    networks = [net for net in map(_network, allow) if net is not None]
+    for address in addresses:
+        if is_internal(address) and not any(address in network for network in networks):
+            raise DestinationRefused(f"{host!r} resolves to {address}, which is not public", field)
     return addresses
 
 
-def check_destination(url: str, *, allow: Sequence[str] = (), field: str = "url") -> None:
-    """Refuse (`UnsafeDestination`, 422 naming `field`) a URL that may reach an internal host."""
-    host, port = _target(url, field)
-    checked_addresses(host, port, allow, field)
+def check_destination(
+    url: str, *, allow: Collection[str] = (), field: str = "url", https_only: bool = True
+) -> Destination:
+    """`url` checked for an outbound call; DestinationRefused (422, naming `field`) if not.
+
+    :param allow: hosts exempt from the checks, and networks whose addresses are accepted
+    :param https_only: plain http only for exempt hosts (status callbacks); operators' own
+        destinations (the chat webhook, the model) may use http to a public address
+    """
+    scheme, host, port = _parts(url, field)
+    if https_only and scheme != "https" and not _exempt(host, allow):
+        raise DestinationRefused("only https:// URLs are accepted", field)
+    addresses = checked_addresses(host, port, allow, field)
+    return Destination(url, scheme, host, port, tuple(str(address) for address in addresses))
 
 
-def _connector(allow: Sequence[str]) -> Any:
+def _connector(allow: Collection[str]) -> Any:
     """`socket.create_connection`, but only to an address checked at this very moment."""
 
     def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
         host, port = address
         try:
-            [first, *_] = checked_addresses(host, port, allow, "url")
-        except UnsafeDestination as exc:
-            raise RefusedConnection(exc.errors) from None
+            [first, *_] = checked_addresses(host, port, allow)
+        except DestinationRefused as exc:
+            raise RefusedConnection(exc.reason) from None
         return socket.create_connection((str(first), port), *args, **kwargs)
 
     return connect
 
 
 class _GuardedHTTP(urllib.request.HTTPHandler):
-    def __init__(self, allow: Sequence[str]) -> None:
+    def __init__(self, allow: Collection[str]) -> None:
         super().__init__()
         self.allow = tuple(allow)
 
@@ -142,7 +183,7 @@ class _GuardedHTTP(urllib.request.HTTPHandler):
 
 
 class _GuardedHTTPS(urllib.request.HTTPSHandler):
-    def __init__(self, allow: Sequence[str]) -> None:
+    def __init__(self, allow: Collection[str]) -> None:
         super().__init__()
         self.allow = tuple(allow)
 
@@ -162,7 +203,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def guarded_opener(allow: Sequence[str] = ()) -> urllib.request.OpenerDirector:
+def guarded_opener(allow: Collection[str] = ()) -> urllib.request.OpenerDirector:
     """A urllib opener that connects only to checked addresses, follows no redirect, no proxy."""
     return urllib.request.build_opener(
         urllib.request.ProxyHandler({}), _GuardedHTTP(allow), _GuardedHTTPS(allow), _NoRedirect

@@ -57,7 +57,7 @@ def checkpointing(settings: Settings) -> Checkpointing | None:
         recipients(witness)  # a malformed address is refused at start, not at the first head
         relay = _relay(settings)
     elif witness.startswith(("http://", "https://")):
-        check_destination(witness, allow=allow, field="HCS_CHECKPOINT_WITNESS")
+        check_destination(witness, allow=allow, field="HCS_CHECKPOINT_WITNESS", https_only=False)
     return Checkpointing(signer, host, witness, relay, allow)
 
 

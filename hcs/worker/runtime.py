@@ -23,6 +23,7 @@ from hcs.channels.letter import close_renderers
 from hcs.dispatch import heartbeat
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
+from hcs.dispatch.callbacks import CallbackOptions, deliver_due, forget_finished
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.dispatch.rounds import SentHook, run_due
 from hcs.infrastructure.config import Settings
@@ -50,7 +51,7 @@ def housekeeping(
     keys: archive.Keyring | None = None,
     signing: Checkpointing | None = None,
 ) -> None:
-    """Seal the audit log and the archive, expire stale sign-offs, forget old idempotency keys.
+    """Seal the logs, expire stale sign-offs, forget old idempotency keys and callbacks.
 
     Provider reports parked while their `sent` was being committed are applied too (their
     archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
@@ -70,6 +71,8 @@ def housekeeping(
         expire_signoffs(session)
     with sessions.begin() as session:
         idempotency.purge(session)
+    with sessions.begin() as session:
+        forget_finished(session)
 
 
 class Worker:
@@ -86,13 +89,16 @@ class Worker:
         keys: archive.Keyring | None = None,
         archive_late: Callable[[], int] | None = None,
         signing: Checkpointing | None = None,
+        callbacks: Callable[[], int] | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
+        self.callbacks = callbacks
         self.keys, self.archive_late, self.signing = keys, archive_late, signing
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._callback_thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Send what is due now; how many entries were handled."""
@@ -101,7 +107,11 @@ class Worker:
         )
 
     def run(self) -> None:
-        """Loop until `stop()`; a failing round is logged and retried, never fatal."""
+        """Loop until `stop()`; a failing round is logged and retried, never fatal.
+
+        Status callbacks go out meanwhile from a thread of their own (`run_callbacks`).
+        """
+        self._start_callbacks()
         last_housekeeping = 0.0
         while not self.stopping.is_set():
             try:
@@ -119,6 +129,24 @@ class Worker:
                 self._wake.wait(self.idle_seconds)
                 self._wake.clear()
         close_renderers()
+
+    def _start_callbacks(self) -> None:
+        if self.callbacks is not None and self._callback_thread is None:
+            self._callback_thread = threading.Thread(
+                target=self.run_callbacks, name="hcs-callbacks", daemon=True
+            )
+            self._callback_thread.start()
+
+    def run_callbacks(self) -> None:
+        """Deliver status callbacks until stopped: a thread of its own, as endpoints may be slow."""
+        while self.callbacks is not None and not self.stopping.is_set():
+            try:
+                delivered = self.callbacks()
+            except Exception:  # a database hiccup must not end the deliveries
+                log.exception("callback round failed; retrying")
+                delivered = 0
+            if not delivered:
+                self.stopping.wait(self.idle_seconds)
 
     def beat(self) -> None:
         """Tell `/readyz` this worker is alive."""
@@ -139,13 +167,15 @@ class Worker:
         """Ask the loop to finish its round and wait for it."""
         self.stopping.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in (self._thread, self._callback_thread):
+            if thread is not None:
+                thread.join(timeout)
 
 
 def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
     """A worker sending through the configured providers, archiving what it sends."""
     keys, providers = archive.keyring(settings), build_providers(settings)
+    options = CallbackOptions.of(settings)
     return Worker(
         sessions,
         providers,
@@ -153,4 +183,5 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
         keys=keys,
         archive_late=LateArchiver(sessions, providers, keys),
         signing=checkpointing(settings),
+        callbacks=lambda: deliver_due(sessions, keys, options, owner=worker_name()),
     )

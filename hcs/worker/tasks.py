@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
 from hcs.channels.letter import close_renderers
-from hcs.dispatch import heartbeat, queueing
+from hcs.dispatch import callbacks, heartbeat, queueing
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
 from hcs.errors import DispatchUnavailable
@@ -41,6 +41,7 @@ from hcs.worker.runtime import build_worker, housekeeping, process_name, worker_
 
 log = logging.getLogger(__name__)
 DISPATCH = "hcs.worker.tasks.dispatch_entry"
+CALLBACKS = "hcs.worker.tasks.deliver_callbacks"
 # Entries per task: a batch's messages are finished and archived together, while a large
 # batch still spreads over every worker process.
 TASK_ENTRIES = 20
@@ -196,6 +197,29 @@ def dispatch_entry(self: Any, entry_ids: int | list[int]) -> str:
     return ", ".join(outcome.status for outcome in outcomes) or "skipped"
 
 
+@shared_task(bind=True, name=CALLBACKS, acks_late=True, reject_on_worker_lost=True)
+def deliver_callbacks(self: Any, delivery_ids: list[int]) -> int:
+    """Deliver a few status callbacks the sweep queued; how many were tried."""
+    rt = runtime(self.app.conf.hcs_settings)
+    options = callbacks.CallbackOptions.of(rt.settings)
+    keys = archive.keyring(rt.settings)
+    ids = [int(i) for i in delivery_ids]
+    return callbacks.deliver_due(rt.sessions, keys, options, owner=worker_name(), ids=ids)
+
+
+def publish_callbacks(celery: Celery, delivery_ids: Sequence[int]) -> int:
+    """Queue callback deliveries, a few to a task; a broker failure is left to the next sweep."""
+    task = celery.tasks[CALLBACKS]
+    try:
+        with celery.producer_or_acquire() as producer:
+            for start in range(0, len(delivery_ids), 5):
+                task.apply_async((list(delivery_ids[start : start + 5]),), producer=producer)
+    except (BrokerError, OSError) as exc:
+        log.warning("broker unreachable; callbacks wait", extra={"error": str(exc)})
+        return 0
+    return len(delivery_ids)
+
+
 def _dispatch(rt: Runtime, entry_ids: list[int]) -> list[Outcome]:
     return queueing.dispatch(
         rt.transactions(),
@@ -217,6 +241,11 @@ def sweep_once(celery: Celery) -> int:
         heartbeat.beat(session, process_name())
         ids = queueing.sweep(session, lease=rt.lease)
     published = publish(celery, ids)
+    with rt.sessions.begin() as session:
+        owed = callbacks.hand_to_queue(
+            session, lease=callbacks.CallbackOptions.of(rt.settings).lease
+        )
+    publish_callbacks(celery, owed)
     housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
     if rt.archive_late is not None:  # throttled to about once a minute per process
         rt.archive_late()

@@ -31,7 +31,7 @@ from hcs.audit import AuditEntry, record
 from hcs.cli import main
 from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory, transaction
-from hcs.infrastructure.destinations import UnsafeDestination
+from hcs.infrastructure.destinations import DestinationRefused
 from hcs.sealing import Seal, merkle_root, seal_hash
 from hcs.sealing.leaves import first_unsigned, sign_new_leaves
 from hcs.sealing.models import SealedMixin
@@ -397,7 +397,7 @@ def test_a_witness_on_an_internal_address_is_never_contacted(
         seal_signing_key=str(world.key),
         checkpoint_witness="http://169.254.169.254/witness",
     )
-    with pytest.raises(UnsafeDestination):
+    with pytest.raises(DestinationRefused):
         checkpointing(configured)
 
 

@@ -41,6 +41,7 @@ SLOT = {
     "tone": "friendly",
     "on_failure": "fallback",
 }
+FOOTER = {"text": {"en": "Northwind Ltd"}, "html": {"en": "<p>Northwind Ltd</p>"}}
 AI_BODY = "{{ opener }} Order {{ order_id }} is confirmed. {{ block('ai-disclosure') }}"
 
 
@@ -171,3 +172,34 @@ def other_sender(world: World) -> str:
         _, key = create_api_key(session, name="billing", scopes=["send", "read"], actor="t")
     world.keys["billing"] = key
     return key
+
+
+def published_component(world: World, kind: str, key: str, body: dict[str, Any]) -> None:
+    """Ana writes a block or theme `key`; Lee approves (posting the hash shown) and publishes it."""
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    assert ana.post(f"/{kind}s", {"key": key, "name": key.title()}).status_code == 201
+    assert ana.post(f"/{kind}s/{key}/versions", body).status_code == 201
+    shown = ana.post(f"/{kind}s/{key}/versions/1/submit").get_json()
+    approved = lee.post(
+        f"/{kind}s/{key}/versions/1/approve", {"closure_hash": shown["closure_hash"]}
+    )
+    assert approved.status_code == 200, approved.get_json()
+    assert lee.post(f"/{kind}s/{key}/versions/1/publish").status_code == 200
+
+
+def receipt_template(world: World) -> None:
+    """A published SMS template that pins the published footer block and the default theme."""
+    published_component(world, "block", "footer", {"content": FOOTER})
+    published_component(world, "theme", "default", {"settings": {"company_name": "Northwind"}})
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    body = {"key": "receipt", "name": "Receipt", "category": "transactional", "channels": ["sms"]}
+    assert ana.post("/templates", body).status_code == 201
+    draft = {
+        "parts": {"sms": {"en": {"body": "Order {{ order_id }} is ready. {{ block('footer') }}"}}},
+        "variables": [{"name": "order_id", "type": "string", "required": True}],
+        "sample_data": {"order_id": "A-1"},
+    }
+    assert ana.post("/templates/receipt/versions", draft).status_code == 201
+    assert ana.post("/templates/receipt/versions/1/submit").status_code == 200
+    assert lee.post("/templates/receipt/versions/1/approve").status_code == 200
+    assert lee.post("/templates/receipt/versions/1/publish").status_code == 200

@@ -10,7 +10,7 @@ from hcs.ai.guardrails import passes, run_guardrails
 from hcs.ai.providers import AIUnavailable, OfflineProvider, OpenAIProvider, build_provider
 from hcs.ai.slots import Slot
 from hcs.infrastructure.config import Settings, load_settings
-from hcs.infrastructure.destinations import UnsafeDestination
+from hcs.infrastructure.destinations import DestinationRefused
 
 SLOT = Slot(
     name="intro",
@@ -104,9 +104,9 @@ def test_the_ai_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPat
 )
 def test_an_ai_base_url_leading_to_an_internal_address_is_refused(url: str) -> None:
     settings = Settings(ai_provider="openai", ai_base_url=url, ai_model="m", ai_api_key="k")
-    with pytest.raises(UnsafeDestination) as refused:
+    with pytest.raises(DestinationRefused) as refused:
         build_provider(settings)
     assert list(refused.value.errors) == ["HCS_AI_BASE_URL"]
     judged = Settings(ai_provider="openai", ai_model="m", ai_api_key="k", ai_judge_model="j")
-    with pytest.raises(UnsafeDestination):
+    with pytest.raises(DestinationRefused):
         build_provider(dataclasses.replace(judged, ai_judge_base_url=url))

@@ -15,7 +15,7 @@ from channels.sms import TwilioSms
 from hcs.dispatch.providers import build_providers
 from hcs.infrastructure.config import Settings, load_settings
 from hcs.infrastructure.delivery import SmtpSettings, read_delivery
-from hcs.infrastructure.destinations import UnsafeDestination
+from hcs.infrastructure.destinations import DestinationRefused
 
 
 def settings_from(tmp_path: Path, environ: dict[str, str]) -> Settings:
@@ -116,6 +116,6 @@ def test_a_chat_webhook_leading_to_an_internal_address_stops_the_worker_at_start
         "HCS_CHAT_WEBHOOK_URL": url,
         "HCS_CHAT_WEBHOOK_SECRET": "s",
     }
-    with pytest.raises(UnsafeDestination) as refused:
+    with pytest.raises(DestinationRefused) as refused:
         build_providers(settings_from(tmp_path, environ))
     assert list(refused.value.errors) == ["HCS_CHAT_WEBHOOK_URL"]

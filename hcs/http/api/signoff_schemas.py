@@ -10,7 +10,7 @@ from hcs.http.api.schemas import KEY
 class SignoffQuery(Schema):
     status = fields.String(
         load_default="pending",
-        validate=validate.OneOf(("pending", "approved", "rejected", "expired")),
+        validate=validate.OneOf(("pending", "approved", "rejected", "expired", "withdrawn")),
     )
     template = fields.String(validate=KEY)
 
