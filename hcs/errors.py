@@ -86,6 +86,10 @@ class EntryNotFound(NotFound):
     """No archive entry with that id or message id."""
 
 
+class DisclosureMissing(Conflict):
+    """A message whose AI text would go out without the disclosure on its channel (409)."""
+
+
 class OnLegalHold(Conflict):
     """An erasure or purge that would touch entries under legal hold."""
 

@@ -6,13 +6,13 @@ import math
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import openai
 
 from hcs.ai.network import guarded_client
-from hcs.ai.prompting import build_messages, prompt_digest
+from hcs.ai.prompting import build_messages, prompt_digest, system_prompt_record
 from hcs.ai.slots import Slot
 from hcs.errors import AIUnavailable
 from hcs.infrastructure.config import Settings
@@ -51,6 +51,8 @@ class Generation:
     raw: str
     latency_ms: int
     finish_reason: str | None = None
+    # {"version", "digest" (of the fixed text), "sent_digest" (of the system message sent)}
+    system_prompt: dict[str, str] = field(default_factory=system_prompt_record)
 
 
 class AIProvider(Protocol):
@@ -110,6 +112,7 @@ class OfflineProvider:
             raw=text,
             latency_ms=_elapsed_ms(start),
             finish_reason="stop",
+            system_prompt=system_prompt_record(messages),
         )
 
 
@@ -206,6 +209,7 @@ class OpenAIProvider:
             raw=raw,
             latency_ms=_elapsed_ms(start),
             finish_reason=str(completion.choices[0].finish_reason or "unknown"),
+            system_prompt=system_prompt_record(messages),
         )
 
 

@@ -134,7 +134,7 @@ def _archive(
     texts = gate(session, message)  # a sent message with AI slots has approved texts
     slot_text = texts if isinstance(texts, dict) else None
     as_sent = providers.as_sent(message.channel, message.provider)
-    finished = finish(session, message, as_sent, slot_text=slot_text)
+    finished = finish(session, message, as_sent, slot_text=slot_text, sending=False)
     archive_sent(session, message, finished, keys)
     _event(session, message.id, "archived_late")
     return "archived"

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from hcs.dispatch.generating import Generate
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession, claim, process_many
 from hcs.messages.models import OutboxEntry
@@ -89,11 +90,12 @@ def dispatch(
     owner: str,
     lease: timedelta,
     on_sent: SentHook | None = None,
+    generate: Generate | None = None,
 ) -> list[Outcome]:
     """Take these entries and send them; any that another worker holds is left to it."""
     with sessions.begin() as session:
         taken = take(session, entry_ids, owner=owner, lease=lease)
-    return process_many(sessions, taken, providers, on_sent) if taken else []
+    return process_many(sessions, taken, providers, on_sent, generate) if taken else []
 
 
 def queue_depth(session: Session) -> int:

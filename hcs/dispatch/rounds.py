@@ -36,6 +36,7 @@ from channels.errors import (
 )
 from hcs.archive import reading as archive_reading
 from hcs.dispatch.finishing import Finished
+from hcs.dispatch.generating import Generate, generate_now
 from hcs.dispatch.preparing import (
     PREPARE_BUDGET,
     Prepared,
@@ -64,7 +65,6 @@ from hcs.messages.optouts import suppress
 from hcs.messages.parking import PARKED_FOR, apply_parked
 from hcs.messages.redaction import redact
 from hcs.messages.status import MessageStatus, Move
-from hcs.signoffs.gate import request_signoff
 from templates_store.orm import utcnow
 
 __all__ = [
@@ -290,15 +290,16 @@ def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
     return Outcome(ready.message_id, MessageStatus.SENT, result.message_id), moved
 
 
-def _deliver(sessions: SharedSession, prepared: Prepared) -> tuple[Outcome, bool]:
+def _deliver(
+    sessions: SharedSession, prepared: Prepared, generate: Generate | None
+) -> tuple[Outcome, bool]:
     if isinstance(prepared, Outcome):
         return prepared, False
     if isinstance(prepared, Waiting):
-        ttl = timedelta(hours=prepared.providers.settings.signoff_ttl_hours)
-        ai = prepared.providers.ai
-        status = request_signoff(sessions, prepared.entry_id, prepared.needs, ai, ttl=ttl)  # type: ignore[arg-type]
-        waiting = "AI text generated; waiting for sign-off"
-        return Outcome(prepared.needs.message_id, status, waiting), False
+        # With a lane the round goes on at once; without one (tests, scripts) it waits here.
+        if generate is not None:
+            return generate(prepared), False
+        return generate_now(sessions, prepared), False  # type: ignore[arg-type]
     return _send(sessions, prepared)
 
 
@@ -307,6 +308,7 @@ def process_many(
     entry_ids: Sequence[int],
     providers: Providers,
     on_sent: SentHook | None = None,
+    generate: Generate | None = None,
 ) -> list[Outcome]:
     """Send claimed entries, an outcome each, in order.
 
@@ -315,12 +317,13 @@ def process_many(
     each is then sent and its `sent` recorded in a transaction of its own; what the round sent
     is archived in one transaction (one at a time when that fails). When preparing several at
     once fails, they are prepared one at a time: an entry that still fails is skipped (and
-    logged) and keeps its lease, so the rest of the batch goes out.
+    logged) and keeps its lease, so the rest of the batch goes out. Messages needing AI text
+    go to `generate` (the AI lane) when given, so no model call holds the round.
     """
     if not isinstance(sessions, SharedSession):
         shared = SharedSession(sessions)
         try:
-            return process_many(shared, entry_ids, providers, on_sent)
+            return process_many(shared, entry_ids, providers, on_sent, generate)
         finally:
             shared.close()
     outcomes: list[Outcome] = []
@@ -342,7 +345,7 @@ def process_many(
         rest = rest[len(prepared) :]
         sent = []
         for item in prepared:
-            outcome, moved = _deliver(sessions, item)
+            outcome, moved = _deliver(sessions, item, generate)
             outcomes.append(outcome)
             if moved and isinstance(item, Ready):
                 sent.append(item)
@@ -397,10 +400,11 @@ def run_due(
     owner: str,
     limit: int = 50,
     on_sent: SentHook | None = None,
+    generate: Generate | None = None,
 ) -> list[Outcome]:
     """Claim a batch of due entries and process each; the outcomes, none when idle."""
     with sessions.begin() as session:
         ids = claim(session, owner=owner, limit=limit)
     if not ids:
         return []
-    return process_many(sessions, ids, providers, on_sent)
+    return process_many(sessions, ids, providers, on_sent, generate)

@@ -61,6 +61,8 @@ class Settings:
     # Celery: the queue dispatch tasks go to, and how long an unacknowledged task stays invisible
     # on Redis before it is handed out again (longer than the longest retry delay).
     celery_queue: str = "hcs"
+    # The queue of AI text generation, apart so that a slow model never holds a send.
+    celery_ai_queue: str = "ai"
     broker_visibility_timeout: float = 3600.0
     # How long a dispatcher holds an outbox entry, and how often the sweep re-queues due ones.
     dispatch_lease_seconds: float = 120.0
@@ -79,6 +81,8 @@ class Settings:
     ai_max_retries: int = 2
     ai_temperature: float = 0.3
     ai_api_key: str = field(default="", repr=False)
+    # How many generations run at once beside the sending rounds (the in-process AI lane).
+    ai_concurrency: int = 2
     # A second, optional model that judges each slot text against the written policy.
     ai_judge_base_url: str = ""
     ai_judge_model: str = ""
@@ -168,6 +172,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         secret_key=_env("HCS_SECRET_KEY") or local_secret(Path(_env("HCS_VAR_DIR", "var"))),
         broker_url=_env("HCS_BROKER_URL"),
         celery_queue=_env("HCS_CELERY_QUEUE", "hcs"),
+        celery_ai_queue=_env("HCS_CELERY_AI_QUEUE", "ai"),
         broker_visibility_timeout=float(_env("HCS_BROKER_VISIBILITY_TIMEOUT", "3600")),
         dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
         send_retry_horizon=_duration("HCS_SEND_RETRY_HORIZON", "24h"),
@@ -181,6 +186,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         ai_max_retries=int(_env("HCS_AI_MAX_RETRIES", "2")),
         ai_temperature=float(_env("HCS_AI_TEMPERATURE", "0.3")),
         ai_api_key=_env("OPENAI_API_KEY"),
+        ai_concurrency=int(_env("HCS_AI_CONCURRENCY", "2")),
         ai_judge_base_url=_env("HCS_AI_JUDGE_BASE_URL"),
         ai_judge_model=_env("HCS_AI_JUDGE_MODEL"),
         session_hours=float(_env("HCS_SESSION_HOURS", "8")),

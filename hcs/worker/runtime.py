@@ -32,6 +32,7 @@ from hcs.messages.parking import settle_parked
 from hcs.sealing import seal_pending
 from hcs.sealing.witness import Checkpointing, checkpointing, publish_checkpoint, sign_logs
 from hcs.signoffs.queue import expire as expire_signoffs
+from hcs.worker.lane import AILane
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,12 @@ class Worker:
         archive_late: Callable[[], int] | None = None,
         signing: Checkpointing | None = None,
         callbacks: Callable[[], int] | None = None,
+        ai_lane: AILane | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
         self.callbacks = callbacks
+        # Without a lane (tests, scripts) a round generates AI text itself, waiting for it.
+        self.ai_lane = ai_lane
         self.keys, self.archive_late, self.signing = keys, archive_late, signing
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
@@ -102,9 +106,15 @@ class Worker:
 
     def run_once(self) -> int:
         """Send what is due now; how many entries were handled."""
-        return len(
-            run_due(self.sessions, self.providers, owner=worker_name(), on_sent=self.on_sent)
+        generate = self.ai_lane.submit if self.ai_lane is not None else None
+        handled = run_due(
+            self.sessions,
+            self.providers,
+            owner=worker_name(),
+            on_sent=self.on_sent,
+            generate=generate,
         )
+        return len(handled)
 
     def run(self) -> None:
         """Loop until `stop()`; a failing round is logged and retried, never fatal.
@@ -170,6 +180,8 @@ class Worker:
         for thread in (self._thread, self._callback_thread):
             if thread is not None:
                 thread.join(timeout)
+        if self.ai_lane is not None:
+            self.ai_lane.close()
 
 
 def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
@@ -184,4 +196,5 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
         archive_late=LateArchiver(sessions, providers, keys),
         signing=checkpointing(settings),
         callbacks=lambda: deliver_due(sessions, keys, options, owner=worker_name()),
+        ai_lane=AILane(sessions, settings.ai_concurrency),
     )

@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from hcs import archive
 from hcs.channels.letter import close_renderers
 from hcs.dispatch import callbacks, heartbeat, queueing
+from hcs.dispatch.generating import GENERATING, Generate, generate_entry, hold
+from hcs.dispatch.preparing import Waiting
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
 from hcs.errors import DispatchUnavailable
@@ -42,6 +44,8 @@ from hcs.worker.runtime import build_worker, housekeeping, process_name, worker_
 log = logging.getLogger(__name__)
 DISPATCH = "hcs.worker.tasks.dispatch_entry"
 CALLBACKS = "hcs.worker.tasks.deliver_callbacks"
+# AI text generation runs on its own queue (`HCS_CELERY_AI_QUEUE`, default `ai`).
+GENERATE = "hcs.worker.tasks.generate_signoff"
 # Entries per task: a batch's messages are finished and archived together, while a large
 # batch still spreads over every worker process.
 TASK_ENTRIES = 20
@@ -52,6 +56,7 @@ def make_celery(settings: Settings) -> Celery:
     celery = Celery("hcs", broker=settings.broker_url, set_as_current=False)
     celery.conf.update(
         task_default_queue=settings.celery_queue,
+        task_routes={GENERATE: {"queue": settings.celery_ai_queue}},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_ignore_result=True,
@@ -186,7 +191,7 @@ def dispatch_entry(self: Any, entry_ids: int | list[int]) -> str:
     ids = [entry_ids] if isinstance(entry_ids, int) else [int(i) for i in entry_ids]
     rt = runtime(self.app.conf.hcs_settings)
     try:
-        outcomes = _dispatch(rt, ids)
+        outcomes = _dispatch(rt, ids, partial(hand_to_ai_queue, self.app))
     except SQLAlchemyError as exc:  # its text may quote parameters: report the kind only
         raise DispatchUnavailable(type(exc).__name__) from None
     if any(outcome.status == MessageStatus.QUEUED for outcome in outcomes):
@@ -220,7 +225,7 @@ def publish_callbacks(celery: Celery, delivery_ids: Sequence[int]) -> int:
     return len(delivery_ids)
 
 
-def _dispatch(rt: Runtime, entry_ids: list[int]) -> list[Outcome]:
+def _dispatch(rt: Runtime, entry_ids: list[int], generate: Generate) -> list[Outcome]:
     return queueing.dispatch(
         rt.transactions(),
         entry_ids,
@@ -228,7 +233,33 @@ def _dispatch(rt: Runtime, entry_ids: list[int]) -> list[Outcome]:
         owner=worker_name(),
         lease=rt.lease,
         on_sent=rt.on_sent,
+        generate=generate,
     )
+
+
+def hand_to_ai_queue(celery: Celery, waiting: Waiting) -> Outcome:
+    """Queue a message's generation on the AI queue; the dispatch task goes on at once.
+
+    The entry stays leased while it waits there (the sweep does not queue it again); a broker
+    failure, or a generation lost, leaves it to the sweep when that lease ends.
+    """
+    hold(runtime(celery.conf.hcs_settings).sessions, waiting.entry_id)
+    try:
+        celery.tasks[GENERATE].apply_async((waiting.entry_id,))
+    except (BrokerError, OSError) as exc:
+        log.warning("broker unreachable; generation waits for the sweep", extra={"error": str(exc)})
+    return Outcome(waiting.needs.message_id, GENERATING, "handed to the AI queue")
+
+
+@shared_task(bind=True, name=GENERATE, acks_late=True, reject_on_worker_lost=True)
+def generate_signoff(self: Any, entry_id: int) -> str:
+    """Generate the AI text of one outbox entry's message and queue it for sign-off."""
+    rt = runtime(self.app.conf.hcs_settings)
+    try:
+        outcome = generate_entry(rt.sessions, int(entry_id), rt.providers)
+    except SQLAlchemyError as exc:  # its text may quote parameters: report the kind only
+        raise DispatchUnavailable(type(exc).__name__) from None
+    return outcome.status if outcome is not None else "skipped"
 
 
 def sweep_once(celery: Celery) -> int:
@@ -281,7 +312,8 @@ def run_celery_worker(settings: Settings, *options: str) -> None:
     sweeper = Sweeper(celery, settings.sweep_seconds)
     worker_ready.connect(sweeper.start, weak=False)
     worker_shutdown.connect(sweeper.stop, weak=False)
-    queue = f"--queues={settings.celery_queue}"
+    # Both lanes by default; `--queues` can give a worker one of them (README, "AI lane").
+    queue = f"--queues={settings.celery_queue},{settings.celery_ai_queue}"
     celery.worker_main(
         ["worker", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle", *options]
     )

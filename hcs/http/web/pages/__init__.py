@@ -60,4 +60,5 @@ from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)
     review,
     signoff,
     transfers,
+    visual,
 )
