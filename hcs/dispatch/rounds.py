@@ -21,9 +21,8 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,8 +32,10 @@ from channels.errors import (
     InvalidRecipient,
     TransientChannelError,
 )
+from hcs.dispatch.claiming import LEASE, Fence, claim, lease_due, refused, tokens_of
 from hcs.dispatch.finishing import Finished
 from hcs.dispatch.preparing import (
+    LEASE_LOST,
     PREPARE_BUDGET,
     Prepared,
     Ready,
@@ -47,11 +48,14 @@ from hcs.dispatch.providers import Providers
 from hcs.dispatch.transitions import (
     Outcome,
     close,
+    close_if_held,
     mark_done,
     move,
     record_event,
     record_sent_at_once,
 )
+from hcs.dispatch.unknown import is_ambiguous, lose_track
+from hcs.infrastructure.clock import db_now
 from hcs.infrastructure.config import format_duration
 from hcs.infrastructure.db import begin_read
 from hcs.messages import telemetry
@@ -65,6 +69,7 @@ __all__ = [
     "Outcome",
     "SentHook",
     "SharedSession",
+    "LEASE",
     "claim",
     "process",
     "process_many",
@@ -75,7 +80,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=10)
-LEASE = timedelta(minutes=2)
 # The provider name recorded for messages of test keys, which no provider ever sees.
 TEST_PROVIDER = "test"
 
@@ -122,35 +126,6 @@ def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
     return ceiling * (rng or random).uniform(0.5, 1.0)
 
 
-def claim(
-    session: Session,
-    *,
-    owner: str,
-    limit: int = 50,
-    now: datetime | None = None,
-    lease: timedelta = LEASE,
-) -> list[int]:
-    """Lease up to `limit` due entries to `owner`; entries leased by others stay theirs."""
-    moment = now or utcnow()
-    due = (
-        select(OutboxEntry.id)
-        .where(OutboxEntry.done_at.is_(None), OutboxEntry.available_at <= moment)
-        .where((OutboxEntry.leased_until.is_(None)) | (OutboxEntry.leased_until < moment))
-        .order_by(OutboxEntry.available_at, OutboxEntry.id)
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list(session.scalars(due))
-    if ids:
-        session.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.id.in_(ids))
-            .values(leased_until=moment + lease, lease_owner=owner)
-        )
-    return ids
-
-
 def _counts_toward_failover(exc: ChannelError) -> bool:
     """A definite refusal by the provider: a 4xx other than 408/429, a refused connection."""
     if isinstance(exc, InvalidRecipient | InvalidContent):
@@ -168,7 +143,10 @@ def _next_attempt(attempts: int, exc: ChannelError) -> timedelta:
 def _retry_or_fail(
     session: Session, entry: OutboxEntry, exc: ChannelError, providers: Providers, channel: str
 ) -> Outcome:
-    now, detail = utcnow(), f"{type(exc).__name__}: {exc}"
+    now, detail = db_now(session), f"{type(exc).__name__}: {exc}"
+    if is_ambiguous(exc):  # the provider may have it: never sent again blindly
+        entry.attempts += 1
+        return lose_track(session, entry, detail, providers.settings)
     entry.attempts += 1
     refusal = _counts_toward_failover(exc)
     fail_over = (
@@ -204,10 +182,20 @@ def _fail(session: Session, entry: OutboxEntry, detail: str) -> Outcome:
 
 
 def record_sent(
-    session: Session, entry_id: int, message_id: str, provider: str, provider_message_id: str | None
+    session: Session,
+    entry_id: int,
+    message_id: str,
+    provider: str,
+    provider_message_id: str | None,
+    *,
+    token: int | None = None,
 ) -> bool:
     """The provider took a message: `sent` (once), its event, the reports parked for it, and
-    its entry closed; true when `sent` was new."""
+    its entry closed; true when `sent` was new.
+
+    With `token`, only while the entry's lease is still that token's: a worker overtaken by
+    another claim records nothing (the provider's own report reconciles the message).
+    """
     if session.get_bind().dialect.name == "postgresql":
         since = utcnow() - PARKED_FOR
         moved, parked = record_sent_at_once(
@@ -217,10 +205,13 @@ def record_sent(
             provider,
             provider_message_id,
             parked_since=since,
+            token=token,
         )
         if moved and parked:
             apply_parked(session, message_id, provider, provider_message_id)
         return moved
+    if token is not None and not close_if_held(session, entry_id, token):
+        return False
     made = move(
         session,
         message_id,
@@ -236,39 +227,72 @@ def record_sent(
     return bool(made)
 
 
-def _send_test(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
+def _send_test(sessions: SharedSession, ready: Ready, fence: Fence) -> tuple[Outcome, bool]:
     """A test key's message: finished like a live one, recorded as sent by `test`, no I/O."""
     provider_id = f"test_{ready.message_id}"
+    token = fence.token(ready.entry_id)
     with sessions.begin() as session:
-        moved = record_sent(session, ready.entry_id, ready.message_id, TEST_PROVIDER, provider_id)
+        moved = record_sent(
+            session, ready.entry_id, ready.message_id, TEST_PROVIDER, provider_id, token=token
+        )
     return Outcome(ready.message_id, "sent", provider_id), moved
 
 
-def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
+def _still_held(sessions: SharedSession, ready: Ready, fence: Fence) -> bool:
+    """Renew the round's leases when a third of their time has passed; whether this one holds.
+
+    A slow provider must not let a lease lapse mid-round and another worker take the rest.
+    """
+    if not fence.is_fresh():
+        with sessions.begin() as session:
+            fence.confirm(session, list(fence.tokens))
+        fence.mark_renewed()
+    return fence.holds(ready.entry_id)
+
+
+def _send(sessions: SharedSession, ready: Ready, fence: Fence) -> tuple[Outcome, bool]:
     """Hand one message to its provider and record what it said; true when `sent` was new."""
+    if not _still_held(sessions, ready, fence):  # another worker holds it now: send nothing
+        return Outcome(ready.message_id, MessageStatus.SENDING, LEASE_LOST), False
     if ready.is_test:
-        return _send_test(sessions, ready)
+        return _send_test(sessions, ready, fence)
     channel, outlet = ready.channel, ready.providers.outlet(ready.channel)
-    name = outlet.name
+    name, token = outlet.name, fence.token(ready.entry_id)
     started = time.perf_counter()
     try:
         result = outlet.send(ready.finished.prepared)
     except ChannelError as exc:
-        with sessions.begin() as session:
-            entry = session.get_one(OutboxEntry, ready.entry_id, populate_existing=True)
-            outcome = _retry_or_fail(session, entry, exc, ready.providers, channel)
-        kind = "retry" if outcome.status == MessageStatus.QUEUED else "failed"
-        telemetry.sent(outcome.message_id, channel, name, kind, started, exc)
+        outcome = _record_failure(sessions, ready, exc, token)
+        kind = {MessageStatus.QUEUED: "retry", MessageStatus.UNKNOWN: "unknown"}
+        said = kind.get(MessageStatus(outcome.status), "failed")
+        telemetry.sent(outcome.message_id, channel, name, said, started, exc)
         return outcome, False
     telemetry.sent(ready.message_id, channel, name, "sent", started)
     # The provider has it: record `sent` first, in a transaction of its own, so that nothing
     # after this point (archiving included) can roll it back and cause a second send.
     with sessions.begin() as session:
-        moved = record_sent(session, ready.entry_id, ready.message_id, name, result.message_id)
+        moved = record_sent(
+            session, ready.entry_id, ready.message_id, name, result.message_id, token=token
+        )
+    if not moved:
+        return Outcome(ready.message_id, MessageStatus.SENT, LEASE_LOST), False
     return Outcome(ready.message_id, MessageStatus.SENT, result.message_id), moved
 
 
-def _deliver(sessions: SharedSession, prepared: Prepared) -> tuple[Outcome, bool]:
+def _record_failure(
+    sessions: SharedSession, ready: Ready, exc: ChannelError, token: int
+) -> Outcome:
+    """Retry, fail or lose track of a message the provider did not take, while still held."""
+    with sessions.begin() as session:
+        entry = session.get_one(
+            OutboxEntry, ready.entry_id, populate_existing=True, with_for_update=True
+        )
+        if refused(entry, token):
+            return Outcome(ready.message_id, MessageStatus.SENDING, LEASE_LOST)
+        return _retry_or_fail(session, entry, exc, ready.providers, ready.channel)
+
+
+def _deliver(sessions: SharedSession, prepared: Prepared, fence: Fence) -> tuple[Outcome, bool]:
     if isinstance(prepared, Outcome):
         return prepared, False
     if isinstance(prepared, Waiting):
@@ -277,7 +301,7 @@ def _deliver(sessions: SharedSession, prepared: Prepared) -> tuple[Outcome, bool
         status = request_signoff(sessions, prepared.entry_id, prepared.needs, ai, ttl=ttl)  # type: ignore[arg-type]
         waiting = "AI text generated; waiting for sign-off"
         return Outcome(prepared.needs.message_id, status, waiting), False
-    return _send(sessions, prepared)
+    return _send(sessions, prepared, fence)
 
 
 def process_many(
@@ -285,6 +309,8 @@ def process_many(
     entry_ids: Sequence[int],
     providers: Providers,
     on_sent: SentHook | None = None,
+    *,
+    fence: Fence | None = None,
 ) -> list[Outcome]:
     """Send claimed entries, an outcome each, in order.
 
@@ -294,18 +320,24 @@ def process_many(
     is archived in one transaction (one at a time when that fails). When preparing several at
     once fails, they are prepared one at a time: an entry that still fails is skipped (and
     logged) and keeps its lease, so the rest of the batch goes out.
+
+    `fence` holds the leases the claim gave (`hcs.dispatch.claiming`); every write is checked
+    against it. Without one, the entries' current tokens are taken as this caller's.
     """
     if not isinstance(sessions, SharedSession):
         shared = SharedSession(sessions)
         try:
-            return process_many(shared, entry_ids, providers, on_sent)
+            return process_many(shared, entry_ids, providers, on_sent, fence=fence)
         finally:
             shared.close()
+    if fence is None:
+        with sessions.begin() as session:
+            fence = Fence(tokens_of(session, entry_ids))
     outcomes: list[Outcome] = []
     rest, budget = list(entry_ids), PREPARE_BUDGET
     while rest:
         try:
-            prepared = _prepare(sessions, rest, providers, budget)
+            prepared = _prepare(sessions, rest, providers, budget, fence)
         except OperationalError:
             raise  # the database, not an entry: the whole round waits for the next
         except Exception:
@@ -320,7 +352,7 @@ def process_many(
         rest = rest[len(prepared) :]
         sent = []
         for item in prepared:
-            outcome, moved = _deliver(sessions, item)
+            outcome, moved = _deliver(sessions, item, fence)
             outcomes.append(outcome)
             if moved and isinstance(item, Ready):
                 sent.append(item)
@@ -330,12 +362,18 @@ def process_many(
 
 
 def _prepare(
-    sessions: SharedSession, entry_ids: Sequence[int], providers: Providers, budget: float
+    sessions: SharedSession,
+    entry_ids: Sequence[int],
+    providers: Providers,
+    budget: float,
+    fence: Fence,
 ) -> list[Prepared]:
     with sessions.reading() as session:
         plans = plan_some(session, entry_ids, providers, budget)
     with sessions.begin() as session:
-        return apply_all(session, plans)
+        prepared = apply_all(session, plans, fence)
+    fence.mark_renewed()
+    return prepared
 
 
 def process(
@@ -375,10 +413,16 @@ def run_due(
     owner: str,
     limit: int = 50,
     on_sent: SentHook | None = None,
+    lease: timedelta = LEASE,
+    channels: Sequence[str] | None = None,
 ) -> list[Outcome]:
-    """Claim a batch of due entries and process each; the outcomes, none when idle."""
+    """Claim a batch of due entries and process each; the outcomes, none when idle.
+
+    `channels` keeps the worker to its lanes (all channels when None).
+    """
     with sessions.begin() as session:
-        ids = claim(session, owner=owner, limit=limit)
-    if not ids:
+        tokens = lease_due(session, owner=owner, limit=limit, lease=lease, channels=channels)
+    if not tokens:
         return []
-    return process_many(sessions, ids, providers, on_sent)
+    fence = Fence(dict(tokens), lease)
+    return process_many(sessions, list(tokens), providers, on_sent, fence=fence)
