@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +21,7 @@ import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs import archive
 from hcs.audit import AuditEntry
 from hcs.channels.letter import close_renderers
-from hcs.dispatch import heartbeat
+from hcs.dispatch import heartbeat, leases
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
 from hcs.dispatch.providers import Providers, build_providers
@@ -33,6 +34,9 @@ from hcs.sealing.witness import Checkpointing, checkpointing, publish_checkpoint
 from hcs.signoffs.queue import expire as expire_signoffs
 
 log = logging.getLogger(__name__)
+# How long the housekeeping lease outlives its holder's last renewal: a worker that died is
+# replaced within this.
+HOUSEKEEPING_LEASE = timedelta(seconds=30)
 
 
 def worker_name() -> str:
@@ -49,13 +53,21 @@ def housekeeping(
     sessions: sessionmaker[Session],
     keys: archive.Keyring | None = None,
     signing: Checkpointing | None = None,
-) -> None:
+    *,
+    owner: str | None = None,
+    ttl: timedelta = HOUSEKEEPING_LEASE,
+) -> bool:
     """Seal the audit log and the archive, expire stale sign-offs, forget old idempotency keys.
 
     Provider reports parked while their `sent` was being committed are applied too (their
     archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
     With `signing`, each log's new head is signed and sent to the witness once committed.
+    Only the worker holding the `housekeeping` lease (`owner`, this thread by default) does it;
+    the others return false at once, and take over when the holder stops renewing it.
     """
+    with sessions.begin() as session:
+        if not leases.hold(session, leases.HOUSEKEEPING, owner=owner or worker_name(), ttl=ttl):
+            return False
     with sessions.begin() as session:
         seal_pending(session, AuditEntry)
         audit_head = sign_logs(session, [AuditEntry], signing)
@@ -70,6 +82,7 @@ def housekeeping(
         expire_signoffs(session)
     with sessions.begin() as session:
         idempotency.purge(session)
+    return True
 
 
 class Worker:
@@ -107,9 +120,9 @@ class Worker:
             try:
                 if time.monotonic() - last_housekeeping > self.housekeeping_seconds:
                     self.beat()
-                    housekeeping(self.sessions, self.keys, self.signing)
+                    kept = housekeeping(self.sessions, self.keys, self.signing)
                     last_housekeeping = time.monotonic()
-                    if self.archive_late is not None:  # throttled to about once a minute
+                    if kept and self.archive_late is not None:  # about once a minute
                         self.archive_late()
                 handled = self.run_once()
             except Exception:  # a database hiccup must not kill the worker

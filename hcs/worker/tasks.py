@@ -217,8 +217,8 @@ def sweep_once(celery: Celery) -> int:
         heartbeat.beat(session, process_name())
         ids = queueing.sweep(session, lease=rt.lease)
     published = publish(celery, ids)
-    housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
-    if rt.archive_late is not None:  # throttled to about once a minute per process
+    kept = housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
+    if kept and rt.archive_late is not None:  # throttled to about once a minute per process
         rt.archive_late()
     return published
 
