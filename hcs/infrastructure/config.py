@@ -129,12 +129,12 @@ class Settings:
         return self.var_dir / "outbox"
 
 
-_DURATION = re.compile(r"(\d+)([mhd])")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_DURATION = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_duration(text: str) -> timedelta:
-    """A whole number of minutes, hours or days (`90m`, `24h`, `2d`) as a timedelta."""
+    """A whole number of seconds, minutes, hours or days (`90m`, `24h`, `2d`) as a timedelta."""
     found = _DURATION.fullmatch(text.strip())
     if found is None or int(found[1]) == 0:
         raise ValueError(f"a duration like 90m, 24h or 2d was expected, not {text!r}")
@@ -143,7 +143,10 @@ def parse_duration(text: str) -> timedelta:
 
 def format_duration(duration: timedelta) -> str:
     """A timedelta as `parse_duration` reads it, in whole hours when it is some (`24h`)."""
-    minutes = int(duration.total_seconds() // 60)
+    seconds = int(duration.total_seconds())
+    if seconds % 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 

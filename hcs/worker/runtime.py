@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,8 +99,10 @@ class Worker:
         keys: archive.Keyring | None = None,
         archive_late: Callable[[], int] | None = None,
         signing: Checkpointing | None = None,
+        channels: Sequence[str] | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
+        self.channels = None if channels is None else tuple(channels)  # its lanes; None: all
         self.keys, self.archive_late, self.signing = keys, archive_late, signing
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
@@ -109,9 +111,15 @@ class Worker:
 
     def run_once(self) -> int:
         """Send what is due now; how many entries were handled."""
-        return len(
-            run_due(self.sessions, self.providers, owner=worker_name(), on_sent=self.on_sent)
+        outcomes = run_due(
+            self.sessions,
+            self.providers,
+            owner=worker_name(),
+            on_sent=self.on_sent,
+            lease=timedelta(seconds=self.providers.settings.dispatch_lease_seconds),
+            channels=self.channels,
         )
+        return len(outcomes)
 
     def run(self) -> None:
         """Loop until `stop()`; a failing round is logged and retried, never fatal."""
@@ -144,7 +152,8 @@ class Worker:
 
     def start(self) -> threading.Thread:
         """Run on a daemon thread."""
-        self._thread = threading.Thread(target=self.run, name="hcs-worker", daemon=True)
+        lanes = ",".join(self.channels or ("all",))
+        self._thread = threading.Thread(target=self.run, name=f"hcs-worker-{lanes}", daemon=True)
         self._thread.start()
         return self._thread
 
@@ -156,9 +165,14 @@ class Worker:
             self._thread.join(timeout)
 
 
-def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
+def build_worker(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    channels: Sequence[str] | None = None,
+    providers: Providers | None = None,
+) -> Worker:
     """A worker sending through the configured providers, archiving what it sends."""
-    keys, providers = archive.keyring(settings), build_providers(settings)
+    keys, providers = archive.keyring(settings), providers or build_providers(settings)
     return Worker(
         sessions,
         providers,
@@ -166,4 +180,41 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
         keys=keys,
         archive_late=LateArchiver(sessions, providers, keys),
         signing=checkpointing(settings),
+        channels=channels,
     )
+
+
+class Lanes:
+    """`hcs worker --queues ... --concurrency N` without a broker: N threads per lane.
+
+    Each thread claims only its lane's entries, so a slow channel (a letter's PDF, a provider
+    that takes seconds) keeps only its own lane busy. They share one set of providers.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        lanes: Sequence[str],
+        concurrency: int = 1,
+    ) -> None:
+        providers = build_providers(settings)
+        self.workers = [
+            build_worker(settings, sessions, [lane], providers)
+            for lane in lanes
+            for _ in range(concurrency)
+        ]
+
+    def run(self) -> None:
+        """Run every lane's threads until interrupted, then stop them."""
+        for worker in self.workers:
+            worker.start()
+        try:
+            while any(w._thread is not None and w._thread.is_alive() for w in self.workers):
+                time.sleep(0.5)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
