@@ -8,6 +8,8 @@ the broker, the database and the workers' heartbeat apart, and is 503 only when 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
@@ -63,13 +65,40 @@ def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok", "database": database})
 
 
+@dataclass(frozen=True)
+class Check:
+    """One readiness check: its detail, whether it degrades, whether it makes `/readyz` 503."""
+
+    detail: Any
+    degraded: bool = False
+    unready: bool = False
+
+
+def _broker_check() -> Check:
+    broker = _broker()
+    return Check(broker, degraded=broker["state"] == "down")
+
+
+def _workers_check() -> Check:
+    workers = _workers()
+    return Check(workers, degraded=workers["state"] == "stale")
+
+
+# `/readyz` answers each of these under its name, in order; a new check is one entry here.
+READINESS: dict[str, Callable[[], Check]] = {"broker": _broker_check, "workers": _workers_check}
+
+
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
     """The broker, database and workers in detail; 503 only when sends cannot be accepted."""
     database = _database()
     if database != "ok":
         return jsonify({"status": "unavailable", "down": ["database"], "database": database}), 503
-    broker, workers = _broker(), _workers()
-    healthy = broker["state"] != "down" and workers["state"] != "stale"
-    body = {"status": "ok" if healthy else "degraded", "database": database}
-    return jsonify({**body, "broker": broker, "workers": workers})
+    checks = {name: check() for name, check in READINESS.items()}
+    unready = [name for name, check in checks.items() if check.unready]
+    healthy = not any(check.degraded for check in checks.values())
+    body: dict[str, Any] = {"status": "ok" if healthy else "degraded", "database": database}
+    body.update({name: check.detail for name, check in checks.items()})
+    if unready:
+        return jsonify({**body, "status": "unavailable", "down": unready}), 503
+    return jsonify(body)
