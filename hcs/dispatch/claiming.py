@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from hcs.infrastructure.clock import db_now
@@ -119,9 +119,12 @@ class Fence:
         if not asked:
             return set()
         now = db_now(session)
+        # By primary key, then each row's token: a tuple IN would scan the whole outbox.
+        held_token = case(dict(asked), value=OutboxEntry.id)
         renewed = session.scalars(
             update(OutboxEntry)
-            .where(tuple_(OutboxEntry.id, OutboxEntry.lease_token).in_(asked))
+            .where(OutboxEntry.id.in_([entry_id for entry_id, _ in asked]))
+            .where(OutboxEntry.lease_token == held_token)
             .values(leased_until=now + self.lease)
             .returning(OutboxEntry.id)
         )
