@@ -29,7 +29,7 @@ _WE_PAY_BACK = (
     r"(?:refund|reimburs|compensat|credit|repa[iy])\w*|"
     r"(?:serez|sera|seront|êtes|est) (?:\w+ )?rembours\w*|(?:wird|werden) (?:\w+ )?"
     r"(?:zurück)?erstattet|ser[aá]n? (?:\w+ )?reembolsad\w*|(?:le |te )?abonaremos|"
-    r"(?:will|'ll) be (?:\w+ )?(?:refunded|reimbursed|credited)|"
+    r"(?:will|'ll) be (?:\w+ )?(?:refunded|reimbursed|credited|repaid|paid back|compensated)|"
     r"nous (?:vous )?(?:\w+ )?(?:rembours|dédommag|indemnis|recrédit)\w*|rembourserons|"
     r"wir (?:\w+ )?(?:erstatten|entschädigen|vergüten|zahlen \w+ zurück|schreiben \w+ gut)|"
     r"(?:le|te|les|os) (?:reembols|devolve|compens|abon)\w*|reembolsaremos|"
@@ -40,11 +40,14 @@ _WE_PAY_BACK = (
 _MONEY = (
     r"cost|costs|charge[ds]?|price|amount|money|payment|what you paid|the sum|fee|fees|"
     r"purchase price|kaufpreis|betrag|geld|preis|kosten|argent|montant|prix|paiement|frais|"
-    r"dinero|importe|precio|coste|pago|cargo|"
+    r"dinero|importe|precio|coste|pago|cargo|overpay\w*|overcharg\w*|the difference|"
+    r"premiums?|(?:the )?excess|deposit|settlement|payout|"
+    r"(?:the )?extra (?:you paid|amount|charge)|(?:what |the \w+ )?you(?:'ve| have)? (?:over)?paid|"
     r"\d+(?:[.,]\d+)? ?(?:gbp|eur|usd|chf|euros?|pounds?|dollars?)|[€£$] ?\d+"
 )
 _BACK = (
     r"return\w*|revers\w*|sen(?:d|ding) back|giv(?:e|ing) back|pa(?:y|ying) back|back to you|"
+    r"hand\w* back|paid out|pay out|on (?:its|the) way to you|"
     r"back (?:in|into|on|onto|to) your|"
     r"cancel\w*|void\w*|waiv\w*|cover\w*|absorb\w*|zurück\w*|storn\w*|rendr\w*|"
     r"restitu\w*|annul\w*|reintegr\w*|devolv\w*|anul\w*|reponemos|bekommen sie"
@@ -54,7 +57,13 @@ _NOT_PAYING = (
     r"out of pocket|(?:a|one) (?:penny|cent|dime)|at our expense|on our dime|free of charge|"
     r"müssen (?:sie )?nichts (?:bezahlen|zahlen)|kostet sie nichts|vous ne paierez rien|"
     r"à nos frais|no (?:pagará|tendrá que pagar) nada|corre de nuestra cuenta|"
-    r"no need to pay|nothing to pay|(?:this|it)(?:'s| is) on us|on the house"
+    r"no need to pay|nothing to pay|(?:this|it)(?:'s| is) on us|on the house|"
+    r"(?:see|receive|get|find) (?:the |your )?(?:money|payment|funds|amount|payout)"
+    r" (?:\w+ ){0,3}in your (?:bank )?account|"
+    r"(?:is |are |we're |we are )?(?:settl\w*|pay\w* out) (?:for )?(?:your |the )?(?:claim|"
+    r"damage|repairs?|loss|bill)|agreed to pay|(?:payment|payout|money|funds|settlement) "
+    r"(?:has been |have been |is |are |will be |'s )?released|prendrons en charge|"
+    r"(?:sera|seront) pris en charge|übernehmen (?:wir )?die kosten|cubriremos|nos haremos cargo"
 )
 COMMITMENTS = (
     Intent(
@@ -75,7 +84,8 @@ COMMITMENTS = (
             r"(?:put|send|return|pay|give) (?:the |your |it )?(?:money|amount|payment|it)? ?back|"
             r"full amount|the amount you paid|what you paid|rückerstatt\w*|erstatt\w*|"
             r"geld zurück|rembours\w*|argent|reembols\w*|devol\w*|dinero|terugbetal\w*|"
-            r"rimbors\w*|reintegr\w*|rendr\w* l'argent|credited|recrédit\w*",
+            r"rimbors\w*|reintegr\w*|rendr\w* l'argent|credited|recrédit\w*|rebates?|"
+            r"repa(?:id|yments?)|paid back",
         ),
         cues=(_COMMIT,),
         phrases=(_WE_PAY_BACK,),
@@ -92,6 +102,12 @@ COMMITMENTS = (
             r"schadevergoeding|risarciment\w*",
         ),
         cues=(_COMMIT,),
+        phrases=(
+            r"we(?:'ve| have| will|'ll|'re| are)? (?:\w+ )?(?:waiv\w*|writ\w* off|scrap\w*)|"
+            r"(?:is|are|'s|will be) (?:on us|on the house|free of charge)|"
+            r"(?:est|sont) offerte?s?|(?:ist|sind|wird) (?:gratis|kostenlos)|"
+            r"(?:es|son|será) gratis",
+        ),
     ),
     Intent(
         "discounts",
@@ -106,7 +122,26 @@ COMMITMENTS = (
             r"korting\w*|scont\w*",
         ),
         cues=(_COMMIT, r"\d+ ?%|save|sparen|économisez|ahorre|ahorra"),
-        phrases=(r"ships? (?:for )?free|(?:delivery|shipping) (?:is|will be) (?:free|on us)",),
+        phrases=(
+            r"ships? (?:for )?free|(?:delivery|shipping) (?:is|will be) (?:free|on us)|"
+            r"(?:knock\w*|tak\w*|shav\w*|slash\w*|cut\w*) (?:\w+ ){0,3}off (?:your|the)|"
+            r"(?:a |one )?(?:fifth|quarter|third|half|tenth) off|"
+            r"use (?:the )?(?:promo |discount |voucher |coupon )?code [a-z0-9-]*\d|"
+            r"(?:reduced|lower|cheaper|special|loyalty|discounted) (?:rate|price|fee|tariff)s?",
+        ),
+    ),
+    Intent(
+        "discounts",
+        "discounts, vouchers, coupons or special prices",
+        objects=(
+            r"(?:your |the )?(?:premiums?|excess|bill|rate|tariff|price|fees?|subscription|"
+            r"prima|cotisation|beitrag|tarif)",
+        ),
+        cues=(
+            r"lower\w*|drop\w*|reduc\w*|cut(?:ting)?|decreas\w*|bring\w* down|to zero|"
+            r"bajamos|bajar\w*|rebaj\w*|baiss\w*|senk\w*|ermäßig\w*",
+        ),
+        window=40,
     ),
     Intent(
         "guarantees",

@@ -63,6 +63,9 @@ NUMBER_WORDS = {
     }.items()
     for w in words.split()
 }
+# Number words that are everyday words elsewhere ("once" in English, "elf" in English, "cent" as
+# a coin): a number only in their own language.
+_NUMBER_WORD_LANGUAGE = {"once": "es", "elf": "de", "cent": "fr", "sept": "fr", "mil": "es"}
 _NUMBER_WORD = re.compile(r"\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b")
 _DIGITS = {
     chr(c): str(unicodedata.digit(chr(c))) for c in range(0x660, 0x1FBFA) if chr(c).isdecimal()
@@ -74,6 +77,9 @@ class Sources:
     """Everything approved text and inputs state, normalised for comparison."""
 
     numbers: frozenset[str]
+    # Numbers only a date or time states (the 15 of 2026-12-15): a plain number may be one, an
+    # amount, a percentage or a duration may not.
+    moment_numbers: frozenset[str]
     digits: str
     compact: str
     words: frozenset[str]
@@ -125,11 +131,13 @@ def _sources(raw: tuple[str, ...], domains: tuple[str, ...]) -> Sources:
     joined = "\n".join(texts)
     # A phone number's groups are not numbers of their own ("20" in "+44 20 7946 0958").
     counted = "\n".join(t for t in texts if not _phone_like(t))
-    numbers = {v for m in NUMBER.finditer(counted) for v in numeric_values(m.group())}
+    every = _numbers_of(counted)
+    numbers = _numbers_of(_without_moments(counted))
     numbers |= {str(NUMBER_WORDS[w]) for w in _NUMBER_WORD.findall(joined.casefold())}
     pairs, weekdays, times = known_moments(joined)
     return Sources(
         numbers=frozenset(numbers),
+        moment_numbers=frozenset(every - numbers),
         digits=" ".join(re.sub(r"\D", "", t) for t in texts) + " " + joined,
         compact=" ".join(_compact(t) for t in texts),
         words=frozenset(w.casefold() for w in re.findall(r"[^\W\d_]+", joined)),
@@ -139,6 +147,18 @@ def _sources(raw: tuple[str, ...], domains: tuple[str, ...]) -> Sources:
         weekdays=frozenset(weekdays),
         times=frozenset(times),
     )
+
+
+def _numbers_of(text: str) -> set[str]:
+    return {v for m in NUMBER.finditer(text) for v in numeric_values(m.group())}
+
+
+def _without_moments(text: str) -> str:
+    """The text with its dates and times blanked out (same length, so nothing else moves)."""
+    chars = list(text)
+    for moment in [*dates_in(text), *times_in(text)]:
+        chars[moment.start : moment.end] = " " * (moment.end - moment.start)
+    return "".join(chars)
 
 
 def source_texts(inputs: Mapping[str, Any], approved: Sequence[str]) -> list[str]:
@@ -213,15 +233,19 @@ def _moments(text: str, known: Sources, spans: _Spans) -> Iterator[str]:
             yield moment.kind
 
 
-def _numbers(text: str, known: Sources, spans: _Spans) -> Iterator[str]:
+def _numbers(text: str, known: Sources, spans: _Spans, language: str) -> Iterator[str]:
     for match in NUMBER.finditer(text):
         if not spans.free(*match.span()):
             continue
         values = numeric_values(match.group())
         digits = re.sub(r"\D", "", match.group())
-        if not (values & known.numbers or (len(digits) > 2 and digits in known.digits)):
-            yield _number_kind(text, *match.span())
+        kind = _number_kind(text, *match.span())
+        known_numbers = known.numbers | (known.moment_numbers if kind == "number" else set())
+        if not (values & known_numbers or (len(digits) > 2 and digits in known.digits)):
+            yield kind
     for match in _NUMBER_WORD.finditer(text.casefold()):
+        if _NUMBER_WORD_LANGUAGE.get(match.group(), language) != language:
+            continue
         value = str(NUMBER_WORDS[match.group()])
         if value not in known.numbers and match.group() not in known.words:
             yield _number_kind(text, *match.span())
@@ -243,7 +267,7 @@ def novel_facts(
     found = [
         *_contacts(clean, known, spans, region),
         *_moments(clean, known, spans),
-        *_numbers(clean, known, spans),
+        *_numbers(clean, known, spans, guess_language(clean, language)),
         *_names(clean, known, language),
     ]
     return list(dict.fromkeys(found))

@@ -55,7 +55,7 @@ MARKUP = {
     "an HTML entity": re.compile(r"&(?:[a-z]+|#\d+|#x[0-9a-f]+);", re.IGNORECASE),
     "a Markdown link": re.compile(r"!?\[[^\[\]\n]{0,200}\]\([^)\n]{0,500}\)"),
     "Markdown formatting": re.compile(
-        r"\*\*[^*\n]{1,200}\*\*|__[^_\n]{1,200}__|^#{1,6} |^```", re.MULTILINE
+        r"\*\*[^*\n]{1,200}\*\*|__[^_\n]{1,200}__|^#{1,6} |(?<!\S)#{2,6} \w|^```", re.MULTILINE
     ),
 }
 LEAKS = re.compile(

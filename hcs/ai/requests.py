@@ -7,7 +7,8 @@ from hcs.ai.intents import Intent
 # Verbs and phrasings of asking, in English, French, German, Spanish, Dutch and Italian.
 ASK = (
     r"send\w*|share|sharing|give|giving|provide|tell|enter|type|key in|reply|respond|text|"
-    r"confirm\w*|verif\w*|submit|update|read (?:out|back|us)|forward|let us (?:know|have)|"
+    r"confirm\w*|verif\w*|submit|update|read (?:it |them )?(?:out|back|us)|forward|"
+    r"let us (?:know|have)|"
     r"need|needs|needed|require\w*|requested|must|please|what|which|fill in|input|"
     r"upload|re-?enter|validate|email us|write (?:down|back)|call us with|hand over|state|quote|"
     r"envoy\w*|transmett\w*|communiqu\w*|donn\w*|indiqu\w*|fourni\w*|saisi\w*|entrez|tapez|"
@@ -17,6 +18,7 @@ ASK = (
     r"tipp\w*|angeben|an ?geben|env[ií]\w*|mand\w*|compart\w*|d[ée]nos|facilit\w*|"
     r"proporcion\w*|ind[ií]qu\w*|confirm\w*|respond\w*|introduzca|introduce|ingres\w*|"
     r"escrib\w*|necesit\w*|por favor|actualic\w*|actualiz\w*|d[ií]ganos|dinos|d[ií]game|dime|"
+    r"(?:nos|me) (?:dices|dice|das|da|pasas|pasa|env[ií]as)|"
     r"stuur\w*|geef|deel|vul\w* in|"
     r"invia\w*|comunica\w*|inserisc\w*|conferm\w*|fornisc\w*|abbiamo bisogno"
 )
@@ -48,7 +50,8 @@ REQUESTS = (
         "one_time_codes",
         "one-time, verification or SMS codes and PINs",
         objects=(
-            rf"(?:{_CODE_KIND}) ?(?:pass)?codes?|otp|m?tan(?:-?nummer)?|pin(?:-?code|-?nummer)?|"
+            rf"(?:{_CODE_KIND}) ?(?:pass)?(?:codes?|numbers?|digits)|otp|m?tan(?:-?nummer)?|"
+            r"pin(?:-?code|-?nummer)?|"
             r"codes? (?:that |which )?(?:we |you )?(?:just )?(?:sent|texted|received|got|arrived|"
             r"came|appears?|popped up)|codes? (?:\w+ ){0,4}(?:on|in|to|from|by|via) "
             r"(?:your|the|our|this|that|a|an) (?:\w+ )?(?:phone|mobile|sms|text|app|inbox|email|"
@@ -59,11 +62,17 @@ REQUESTS = (
             r"geheimzahl|"
             r"c[oó]digo(?: de)? (?:verificaci[oó]n|seguridad|confirmaci[oó]n|acceso|sms)|"
             r"c[oó]digo (?:que|recibido|enviado)|clave (?:de un solo uso|pin|sms|que)|"
+            r"(?:numbers?|digits|codes?) (?:\w+ ){0,4}(?:by|via|from|in) "
+            r"(?:the |a |an |our |your )?(?:\w+ )?(?:text|sms|message)s?|"
             r"(?:texted|sent|messaged|emailed|sms'd) you (?:a|the|an) (?:\w+ )?(?:number|code|pin|"
             r"digits|password)|"
             r"codice (?:di verifica|otp|sms)|verificatiecode|sms-code",
         ),
         cues=(ASK,),
+        phrases=(
+            r"(?:texted|sent|messaged|emailed) you (?:a|the|an) (?:\w+ )?(?:code|pin|passcode)|"
+            r"(?:text|sms|message) with (?:a|the|an|your) (?:\w+ )?(?:code|pin|passcode)",
+        ),
     ),
     Intent(
         "card_details",
@@ -74,6 +83,11 @@ REQUESTS = (
             r"cvv2?|cvc2?|cv2|csc|security code(?: on| of)? (?:the |your )?(?:back|card)|"
             r"three[- ]digit code|3[- ]digit code|expir\w* date|(?:three |3 )?digits on the back|"
             r"back of (?:your|the) card|numbers? on (?:your|the) card|"
+            r"(?:long )?numbers? on the (?:front|back) of (?:your|the) (?:\w+ )?card|"
+            r"card you (?:pay|paid|use|used|shop) with|card'?s? (?:\w+ )?(?:details|number)|"
+            r"(?:numbers?|digits) on (?:your|the) (?:\w+ )?(?:card|visa|mastercard|amex)|"
+            r"(?:visa|mastercard|amex|american express|maestro)(?: card)?(?: number| details)?|"
+            r"chiffres de (?:votre |ta )?carte|carte bancaire|numéros? de (?:la )?carte|"
             r"numéro de (?:votre |ta )?carte|code (?:de (?:votre |la )?)?carte|carte bleue|"
             r"code confidentiel|pin de (?:su |tu |la )?tarjeta|karten-?pin|"
             r"cryptogramme|date d'expiration|kartennummer|kreditkarten\w*|kartendaten|"
@@ -113,7 +127,7 @@ REQUESTS = (
             r"install\w*|download\w*|open|allow|grant|let (?:us|our|me)|connect|accept|run|"
             r"give (?:us|our)|installer|télécharg\w*|autoris\w*|herunterlad\w*|zulass\w*|"
             r"erlaub\w*|gewähr\w*|descarg\w*|instal[ae]\w*|permit\w*|conced\w*|"
-            r"technician|techniker|technicien|técnico",
+            r"technician|techniker|technicien|técnico|need\w*|requir\w*|must have",
         ),
         phrases=(
             r"anydesk|teamviewer|rustdesk|supremo|ultraviewer|quick ?assist|logmein|"
@@ -133,6 +147,9 @@ REQUESTS = (
             r"(?:your |the |all )?(?:money|funds|savings|balance|amount|sum|outstanding \w+)|"
             r"safe account|secure account|holding account|new account|account below|"
             r"following account|this account|gift ?cards?|vouchers? codes?|bitcoin|crypto\w*|"
+            r"vouchers?|prepaid cards?|(?:itunes|google play|amazon|steam|apple) cards?|"
+            r"(?:admin\w*|processing|release|handling|unlock\w*|transfer) fees?|settlement|"
+            r"to (?:our|the|this|a) (?:\w+ )?account|the account (?:our|your|their) \w+|"
             r"the account (?:we|i|below|above)\w*|bank transfer|\d+(?:[.,]\d+)? ?(?:gbp|eur|usd)|"
             r"(?:le|un|au|vers le|sur le) compte|compte indiqué|"
             r"western union|moneygram|geld|ersparnisse|guthaben|sicheres konto|betrag|"
@@ -142,6 +159,7 @@ REQUESTS = (
         ),
         cues=(
             r"transfer\w*|move|moving|send\w*|wire|pay|paying|deposit|withdraw|buy|purchase|settle|"
+            r"forward\w*|"
             r"effectu\w*|"
             r"überweis\w*|transferier\w*|zahlen|einzahl\w*|kauf\w*|abheb\w*|verschieb\w*|"
             r"vir\w*|transfér\w*|payer|payez|achet\w*|retir\w*|déplac\w*|dépos\w*|"

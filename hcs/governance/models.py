@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from templates_store.orm import Base, utcnow
@@ -47,3 +47,23 @@ class ApprovalPolicy(Base):
     forbidden_topics: Mapped[list[str] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(254), default="system")
+
+
+class RedTeamRun(Base):
+    """One red-team check of a template version's AI slots: who ran it, on what, each case."""
+
+    __tablename__ = "red_team_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_version_id: Mapped[int] = mapped_column(
+        ForeignKey("template_versions.id", ondelete="CASCADE"), index=True
+    )
+    run_by: Mapped[str] = mapped_column(String(254))
+    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    provider: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(200), default="")
+    judge: Mapped[str] = mapped_column(String(200), default="")
+    # "model" when a model wrote the texts; "deterministic" when the offline provider did.
+    mode: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    cases: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -19,7 +19,7 @@ class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "import", "export" or "signoff_batch".
+    # "import", "export", "signoff_batch" or "red_team".
     kind: Mapped[str] = mapped_column(String(30))
     owner: Mapped[str] = mapped_column(String(254), index=True)
     title: Mapped[str] = mapped_column(String(300))

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hcs.ai.guardrails import Finding, passes, run_guardrails
+from hcs.ai.judge import judged
 from hcs.ai.providers import AIProvider
 from hcs.ai.slots import Slot, slot_from
 from hcs.errors import AIUnavailable
@@ -26,20 +27,6 @@ def allowed_inputs(slot: Slot, data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _shown(findings: list[Finding]) -> list[dict[str, Any]]:
     return [{"check": f.check, "passed": f.passed, "detail": f.detail} for f in findings]
-
-
-def _judged(
-    provider: AIProvider, text: str, slot: Slot, inputs: Mapping[str, Any], findings: list[Finding]
-) -> dict[str, Any] | None:
-    """Ask the judge when one is configured and the deterministic checks passed (provenance)."""
-    judge = provider.judge
-    if judge is None:
-        return None
-    if not passes(findings):
-        return {"model": judge.model, "skipped": "the deterministic checks already failed"}
-    finding = judge.finding(text, slot, inputs)
-    findings.append(finding)
-    return {"model": judge.model, "passed": finding.passed, "detail": finding.detail}
 
 
 def generate_slot(
@@ -73,7 +60,7 @@ def generate_slot(
             finish_reason=generation.finish_reason,
             **guardrails,
         )
-        record["judge"] = _judged(provider, generation.text, slot, inputs, findings)
+        record["judge"] = judged(provider.judge, generation.text, slot, inputs, findings)
         record.update(
             provider=generation.provider,
             model=generation.model,

@@ -58,6 +58,16 @@ def failed(text: str, approved: tuple[str, ...] = ()) -> dict[str, str]:
         ("commitments", "discounts", "Ann, enjoy 20% off your next order."),
         ("commitments", "discounts", "Ann, hier ist ein Gutschein für Sie."),
         ("commitments", "guarantees", "Ann, we guarantee it arrives on time."),
+        ("pressure", "threats", "Ann, renew by midnight or your membership is gone for good."),
+        ("pressure", "threats", "Ann, ignore this and we'll have to disconnect you."),
+        ("pressure", "threats", "Ann, si no renuevas hoy perderás tu plaza."),
+        ("commitments", "discounts", "Ann, we're knocking a fifth off your next bill."),
+        ("commitments", "compensation", "Ann, your next month is on us."),
+        ("commitments", "refunds", "Ann, you will be repaid in full for the estimated bills."),
+        ("requests", "one_time_codes", "Ann, read it out: the digits from the text we sent."),
+        ("requests", "card_details", "Ann, what are the numbers on your Visa?"),
+        ("advice", "financial_advice", "Ann, you'd be better off investing in shares."),
+        ("advice", "medical_advice", "Ann, with your asthma, use your inhaler more often."),
     ],
 )
 def test_each_named_policy_is_caught_in_several_languages(
@@ -87,6 +97,7 @@ def test_each_named_policy_is_caught_in_several_languages(
         "Ann, nunca le pediremos su contraseña.",
         "Ann, nuestra página de devoluciones explica cómo funcionan los reembolsos.",
         "Ann, download our app to follow your parcel.",
+        "Ann, geben Sie Ihre PIN niemals weiter, auch nicht an uns.",
     ],
 )
 def test_harmless_mentions_of_sensitive_words_pass(text: str) -> None:

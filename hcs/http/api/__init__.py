@@ -31,6 +31,7 @@ def init_app(app: Flask) -> Api:
         messages,
         policies,
         recipients,
+        red_team,
         reviews,
         signoffs,
         templates,
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> Api:
     for module in (
         templates,
         versions,
+        red_team,
         blocks,
         policies,
         reviews,

@@ -7,16 +7,19 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from hcs.ai.providers import build_provider
 from hcs.errors import PermissionDenied
-from hcs.governance import authoring
+from hcs.governance import authoring, redteam
 from hcs.governance.checks import run_checks
 from hcs.governance.policies import policy_for
 from hcs.http.api.presenters import version as present_version
 from hcs.http.auth import allow
 from hcs.http.error_handlers import status_of
-from hcs.http.extensions import db_session
+from hcs.http.extensions import db_session, services
 from hcs.http.web.pages import bp
 from hcs.http.web.pages.guard import person
+from hcs.http.web.pages.jobs import launch
+from hcs.jobs import start_job
 from hcs.previews.diffs import diff_rendered
 from templates_store.diffing import diff_versions
 from templates_store.errors import Conflict, ValidationFailed
@@ -60,6 +63,8 @@ def _page(key: str, number: int, refusal: str = "", status: int = 200) -> Respon
         refusal=refusal,
         replaces=published.number if published else "",
         side=request.args.get("view") == "side",
+        red_team_runs=redteam.runs_of(session, version) if version.ai_slots else [],
+        provider_name=services().settings.ai_provider,
     ), status
 
 
@@ -111,3 +116,21 @@ def publish(key: str, number: int) -> ResponseReturnValue:
     session.commit()
     flash(f"Version {number} is published.")
     return redirect(url_for("pages.review", key=key, number=number))
+
+
+@bp.post("/templates/<key>/versions/<int:number>/red-team")
+@allow("review", "reviewer", "author")
+def red_team(key: str, number: int) -> ResponseReturnValue:
+    """Start the red-team check of the version's AI slots as a job; its page shows progress."""
+    session, who = db_session(), person()
+    provider = build_provider(services().settings)
+    try:
+        plan = redteam.plan_run(session, key, number, provider)
+    except ValidationFailed as exc:
+        redteam.release(provider)
+        session.rollback()
+        return _page(key, number, str(exc), status_of(exc))
+    title = f"Red-team check of {key} v{number}"
+    job = start_job(session, kind="red_team", owner=who.email, title=title, total=len(plan.cases))
+    session.commit()
+    return launch(job.id, redteam.red_team_work(plan, actor=who.email))
