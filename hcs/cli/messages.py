@@ -56,7 +56,9 @@ def retry(status: str | None, since: str | None) -> None:
 @messages.command()
 @click.argument("message_id")
 @click.option("--sent", "outcome", flag_value="sent", help="The provider took it: mark it sent.")
-@click.option("--resend", "outcome", flag_value="resend", help="Send again: possible_duplicate.")
+@click.option(
+    "--resend", "outcome", flag_value="resend", help="Send it again, marked possible_duplicate."
+)
 @click.option("--fail", "outcome", flag_value="fail", help="It did not go out: mark it failed.")
 def resolve(message_id: str, outcome: str | None) -> None:
     """Settle a message whose send had an unknown outcome (audited)."""
