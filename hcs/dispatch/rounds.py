@@ -1,13 +1,15 @@
 """Dispatching: claim due outbox entries, finish each message, send it once, record the outcome.
 
 A message moves `accepted`/`queued` → `sending` → `sent` by conditional updates, so two workers
-can never both send it. 429, 5xx and timeouts are retried with capped exponential backoff and
-jitter, or as late as the provider's `Retry-After` asks, until the retry horizon
-(`HCS_SEND_RETRY_HORIZON`) has passed since the first failure; then the message fails with a
-reason. Other provider refusals fail the message with the provider's reason, unless the channel
-has a secondary provider: only definite refusals (a 4xx other than 408/429, a refused
-connection) count toward moving to it, never a timeout or a 5xx, which may have been a send. An
-entry whose worker died keeps its lease until it expires, then another worker takes it.
+can never both send it, and every write is fenced by the lease's token (`hcs.dispatch.claiming`).
+429 and 5xx are retried with capped exponential backoff and jitter, or as late as the provider's
+`Retry-After` asks, until the retry horizon (`HCS_SEND_RETRY_HORIZON`) has passed since the
+first failure; then the message fails with a reason. Other provider refusals fail the message
+with the provider's reason, unless the channel has a secondary provider: only definite refusals
+(a 4xx other than 408/429, a refused connection) count toward moving to it, never a timeout or a
+5xx, which may have been a send. A timeout after the request went out, or a message found still
+`sending` when its worker's lease ended, makes it `unknown`, never sent again blindly
+(`hcs.dispatch.unknown`).
 
 A claimed batch costs few transactions: its messages are finished and taken into `sending`
 several at a time (`hcs.dispatch.preparing`), each `sent` is recorded alone, right after its
@@ -17,20 +19,17 @@ provider call, and what a round sent is archived together.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.errors import (
     ChannelError,
-    InvalidContent,
-    InvalidRecipient,
-    TransientChannelError,
 )
 from hcs.dispatch.claiming import LEASE, Fence, claim, lease_due, refused, tokens_of
 from hcs.dispatch.finishing import Finished
@@ -45,31 +44,34 @@ from hcs.dispatch.preparing import (
     plan_some,
 )
 from hcs.dispatch.providers import Providers
+from hcs.dispatch.recording import (
+    BASE_DELAY,
+    MAX_DELAY,
+    TEST_PROVIDER,
+    backoff,
+    record_sent,
+    retry_or_fail,
+)
 from hcs.dispatch.transitions import (
     Outcome,
-    close,
-    close_if_held,
-    mark_done,
     move,
     record_event,
-    record_sent_at_once,
 )
-from hcs.dispatch.unknown import is_ambiguous, lose_track
-from hcs.infrastructure.clock import db_now
-from hcs.infrastructure.config import format_duration
 from hcs.infrastructure.db import begin_read
 from hcs.messages import telemetry
 from hcs.messages.models import Message, OutboxEntry
-from hcs.messages.parking import PARKED_FOR, apply_parked
 from hcs.messages.status import MessageStatus, Move
 from hcs.signoffs.gate import request_signoff
-from templates_store.orm import utcnow
 
 __all__ = [
     "Outcome",
     "SentHook",
     "SharedSession",
+    "BASE_DELAY",
     "LEASE",
+    "MAX_DELAY",
+    "TEST_PROVIDER",
+    "backoff",
     "claim",
     "process",
     "process_many",
@@ -78,10 +80,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-BASE_DELAY = timedelta(seconds=2)
-MAX_DELAY = timedelta(minutes=10)
-# The provider name recorded for messages of test keys, which no provider ever sees.
-TEST_PROVIDER = "test"
 
 # Called with the messages a round sent, in the transaction that archives them.
 SentHook = Callable[[Session, Sequence[tuple[Message, Finished]]], None]
@@ -118,113 +116,6 @@ class SharedSession:
 
     def close(self) -> None:
         self.session.close()
-
-
-def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with full jitter: up to 2s, 4s, 8s, ... capped at ten minutes."""
-    ceiling: timedelta = min(BASE_DELAY * (2 ** max(attempt - 1, 0)), MAX_DELAY)
-    return ceiling * (rng or random).uniform(0.5, 1.0)
-
-
-def _counts_toward_failover(exc: ChannelError) -> bool:
-    """A definite refusal by the provider: a 4xx other than 408/429, a refused connection."""
-    if isinstance(exc, InvalidRecipient | InvalidContent):
-        return False  # about the message: a second provider would refuse it too
-    return exc.refused and (isinstance(exc, TransientChannelError) or exc.status is not None)
-
-
-def _next_attempt(attempts: int, exc: ChannelError) -> timedelta:
-    """Capped exponential backoff, or later when the provider said when (`Retry-After`)."""
-    wait = backoff(attempts)
-    asked = getattr(exc, "retry_after", None)
-    return max(wait, timedelta(seconds=asked)) if asked is not None else wait
-
-
-def _retry_or_fail(
-    session: Session, entry: OutboxEntry, exc: ChannelError, providers: Providers, channel: str
-) -> Outcome:
-    now, detail = db_now(session), f"{type(exc).__name__}: {exc}"
-    if is_ambiguous(exc):  # the provider may have it: never sent again blindly
-        entry.attempts += 1
-        return lose_track(session, entry, detail, providers.settings)
-    entry.attempts += 1
-    refusal = _counts_toward_failover(exc)
-    fail_over = (
-        refusal and channel in providers.fallbacks and entry.refusals < providers.failover_after
-    )
-    entry.refusals += int(refusal)
-    if not (isinstance(exc, TransientChannelError) or fail_over):
-        return _fail(session, entry, detail)
-    since, horizon = entry.retrying_since or now, providers.settings.send_retry_horizon
-    if now - since >= horizon:
-        return _fail(
-            session, entry, f"gave up after retrying for {format_duration(horizon)}: {detail}"
-        )
-    entry.retrying_since, entry.available_at = since, now + _next_attempt(entry.attempts, exc)
-    entry.leased_until, entry.last_error = None, detail
-    attempt = {"attempt": entry.attempts, "reason": detail}
-    move(session, entry.message_id, Move.RETRY, detail=attempt, reason=detail)
-    return Outcome(entry.message_id, MessageStatus.QUEUED, detail)
-
-
-def _fail(session: Session, entry: OutboxEntry, detail: str) -> Outcome:
-    taken = (MessageStatus.SENDING,)
-    move(
-        session,
-        entry.message_id,
-        Move.FAIL,
-        sources=taken,
-        detail={"reason": detail},
-        reason=detail,
-    )
-    close(session, entry, detail)
-    return Outcome(entry.message_id, MessageStatus.FAILED, detail)
-
-
-def record_sent(
-    session: Session,
-    entry_id: int,
-    message_id: str,
-    provider: str,
-    provider_message_id: str | None,
-    *,
-    token: int | None = None,
-) -> bool:
-    """The provider took a message: `sent` (once), its event, the reports parked for it, and
-    its entry closed; true when `sent` was new.
-
-    With `token`, only while the entry's lease is still that token's: a worker overtaken by
-    another claim records nothing (the provider's own report reconciles the message).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        since = utcnow() - PARKED_FOR
-        moved, parked = record_sent_at_once(
-            session,
-            entry_id,
-            message_id,
-            provider,
-            provider_message_id,
-            parked_since=since,
-            token=token,
-        )
-        if moved and parked:
-            apply_parked(session, message_id, provider, provider_message_id)
-        return moved
-    if token is not None and not close_if_held(session, entry_id, token):
-        return False
-    made = move(
-        session,
-        message_id,
-        Move.SEND,
-        detail={"provider": provider, "id": provider_message_id},
-        provider=provider,
-        provider_message_id=provider_message_id,
-        sent_at=utcnow(),
-    )
-    if made:
-        apply_parked(session, message_id, provider, provider_message_id)
-    mark_done(session, entry_id)
-    return bool(made)
 
 
 def _send_test(sessions: SharedSession, ready: Ready, fence: Fence) -> tuple[Outcome, bool]:
@@ -289,7 +180,7 @@ def _record_failure(
         )
         if refused(entry, token):
             return Outcome(ready.message_id, MessageStatus.SENDING, LEASE_LOST)
-        return _retry_or_fail(session, entry, exc, ready.providers, ready.channel)
+        return retry_or_fail(session, entry, exc, ready.providers, ready.channel)
 
 
 def _deliver(sessions: SharedSession, prepared: Prepared, fence: Fence) -> tuple[Outcome, bool]:
@@ -351,14 +242,37 @@ def process_many(
             continue
         rest = rest[len(prepared) :]
         sent = []
-        for item in prepared:
-            outcome, moved = _deliver(sessions, item, fence)
+        for done, item in enumerate(prepared):
+            try:
+                outcome, moved = _deliver(sessions, item, fence)
+            except BaseException:
+                _put_back(sessions, prepared[done + 1 :], fence)
+                raise
             outcomes.append(outcome)
             if moved and isinstance(item, Ready):
                 sent.append(item)
         if sent and on_sent is not None:
             _after_send(sessions, sent, on_sent)
     return outcomes
+
+
+def _put_back(sessions: SharedSession, untouched: Sequence[Prepared], fence: Fence) -> None:
+    """A round broke off (the database went away mid-round): the messages it took into
+    `sending` but never handed to a provider go back to `queued`, so they do not become
+    `unknown` when the lease ends. If the database is still away, they will (and wait)."""
+    ready = [item for item in untouched if isinstance(item, Ready)]
+    if not ready:
+        return
+    try:
+        with sessions.begin() as session:
+            held = fence.confirm(session, [item.entry_id for item in ready])
+            back = [item.message_id for item in ready if item.entry_id in held]
+            move(session, back, Move.PUT_BACK, sources=[MessageStatus.SENDING])
+            session.execute(
+                update(OutboxEntry).where(OutboxEntry.id.in_(held)).values(leased_until=None)
+            )
+    except Exception:
+        log.warning("could not put back %s untouched messages", len(ready), exc_info=True)
 
 
 def _prepare(

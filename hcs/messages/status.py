@@ -60,6 +60,8 @@ class Move(Enum):
     TAKE = _row(S.ACCEPTED, S.QUEUED, to=S.SENDING, event=None)
     SEND = _row(S.SENDING, to=S.SENT, event="sent")
     RETRY = _row(S.SENDING, to=S.QUEUED, event="retry")
+    # A round that broke off before handing these to a provider (hcs.dispatch.rounds).
+    PUT_BACK = _row(S.SENDING, to=S.QUEUED, event=None)
     FAIL = _row(S.ACCEPTED, S.QUEUED, S.SENDING, to=S.FAILED, event="failed")
     HOLD = _row(S.ACCEPTED, S.QUEUED, S.SENDING, S.AWAITING_SIGNOFF, to=S.HELD, event="held")
     RELEASE = _row(S.HELD, to=S.QUEUED, event="released")

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from channels.core import DeliveryEvent, EventKind, SendResult
 from hcs.dispatch import rounds
@@ -185,3 +186,27 @@ def test_a_lease_that_expired_but_nobody_claimed_is_still_its_workers(world: Wor
         session.execute(update(OutboxEntry).values(leased_until=db_now(session)))
     rounds.process_many(sessions, list(fence.tokens), providers, fence=fence)
     assert outlet.copies == 1 and message(world, message_id).status == "sent"
+
+
+def test_a_round_broken_off_by_the_database_puts_back_what_it_never_handed_over(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published(world)
+    first, second, third = (accept(world) for _ in range(3))
+    sessions = world.app.extensions["hcs"].sessions
+    providers, outlet = watched(world)
+    monkeypatch.setattr(rounds, "PREPARE_BUDGET", 60.0)  # one round for the three
+    record_sent = rounds.record_sent
+
+    def database_gone(*args: Any, **kwargs: Any) -> bool:
+        raise OperationalError("UPDATE messages", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(rounds, "record_sent", database_gone)
+    with pytest.raises(OperationalError):
+        rounds.run_due(sessions, providers, owner="a")
+    assert outlet.copies == 1  # the first went out; its `sent` was never recorded
+    states = {m: message(world, m).status for m in (first, second, third)}
+    assert states == {first: "sending", second: "queued", third: "queued"}
+    monkeypatch.setattr(rounds, "record_sent", record_sent)
+    assert [o.status for o in rounds.run_due(sessions, providers, owner="b")] == ["sent"] * 2
+    assert outlet.copies == 3 and message(world, first).status == "sending"  # its lease holds
