@@ -81,7 +81,10 @@ def _sent_statement() -> Any:
         .where(
             messages.c.id == bindparam("b_id"),
             messages.c.status.in_([literal(status.value) for status in sorted(row.sources)]),
-            exists().where(outbox.c.id == bindparam("b_entry"), held),
+            or_(
+                token.is_(None),
+                exists().where(outbox.c.id == bindparam("b_entry"), outbox.c.lease_token == token),
+            ),
         )
         .values(
             status=row.target.value,
