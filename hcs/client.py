@@ -184,6 +184,39 @@ class Client:
         """Cancel the messages of a batch not yet sending."""
         return self._post(f"/batches/{batch_id}/cancel", None, None)
 
+    def add_webhook(
+        self, url: str, events: Sequence[str], *, description: str = ""
+    ) -> dict[str, Any]:
+        """Register a status callback endpoint; the answer's `secret` is shown this once."""
+        body = {"url": url, "events": list(events), "description": description}
+        return self._request("POST", "/webhooks", json=body)  # type: ignore[no-any-return]
+
+    def webhooks(self) -> Sequence[dict[str, Any]]:
+        """Your status callback endpoints."""
+        return self._request("GET", "/webhooks")  # type: ignore[no-any-return]
+
+    def update_webhook(self, webhook_id: str, **changes: Any) -> dict[str, Any]:
+        """Change an endpoint's `url`, `events`, `description` or `enabled`."""
+        path = f"/webhooks/{webhook_id}"
+        return self._request("PATCH", path, json=changes)  # type: ignore[no-any-return]
+
+    def rotate_webhook_secret(self, webhook_id: str, *, grace_seconds: int = 0) -> dict[str, Any]:
+        """A new secret (in `secret`); the old one keeps signing for `grace_seconds`."""
+        body = {"grace_seconds": grace_seconds}
+        return self._request("POST", f"/webhooks/{webhook_id}/rotate", json=body)  # type: ignore[no-any-return]
+
+    def send_test_event(self, webhook_id: str) -> dict[str, Any]:
+        """Send a `webhook.test` event now; the attempt."""
+        return self._request("POST", f"/webhooks/{webhook_id}/test")  # type: ignore[no-any-return]
+
+    def webhook_attempts(self, webhook_id: str) -> Sequence[dict[str, Any]]:
+        """An endpoint's latest delivery attempts, newest first."""
+        return self._request("GET", f"/webhooks/{webhook_id}/attempts")  # type: ignore[no-any-return]
+
+    def remove_webhook(self, webhook_id: str) -> None:
+        """Delete an endpoint."""
+        self._request("DELETE", f"/webhooks/{webhook_id}")
+
     def _post(self, path: str, body: Any, key: str | None) -> dict[str, Any]:
         headers = {"Idempotency-Key": key or f"hcs-client-{uuid.uuid4()}"}
         return self._request("POST", path, json=body, headers=headers)  # type: ignore[no-any-return]

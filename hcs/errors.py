@@ -6,6 +6,8 @@ Every error the application raises is defined here (the modules that raise one r
 
 from __future__ import annotations
 
+# Raised at the bottom layer (no upward import there), re-exported as a member of the tree.
+from hcs.infrastructure.destinations import DestinationRefused
 from templates_store.errors import (
     Conflict,
     ImmutableVersion,
@@ -84,6 +86,10 @@ class EntryNotFound(NotFound):
     """No archive entry with that id or message id."""
 
 
+class DisclosureMissing(Conflict):
+    """A message whose AI text would go out without the disclosure on its channel (409)."""
+
+
 class OnLegalHold(Conflict):
     """An erasure or purge that would touch entries under legal hold."""
 
@@ -113,6 +119,7 @@ __all__ = [
     "ArchiveKeyError",
     "AuthenticationFailed",
     "Conflict",
+    "DestinationRefused",
     "DispatchUnavailable",
     "DomainError",
     "EntryNotFound",

@@ -11,6 +11,7 @@ from hcs.archive.models import (  # noqa: F401
     SubjectKey,
 )
 from hcs.audit import AuditEntry  # noqa: F401
+from hcs.callbacks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from hcs.dispatch.heartbeat import WorkerBeat  # noqa: F401
 from hcs.dispatch.leases import WorkerLease  # noqa: F401
 from hcs.governance.models import Approval, ApprovalPolicy, RedTeamRun  # noqa: F401
@@ -25,6 +26,7 @@ from hcs.messages.models import (  # noqa: F401
     ParkedEvent,
 )
 from hcs.sealing.checkpoints import Checkpoint  # noqa: F401
+from hcs.sealing.leaves import LeafSignature  # noqa: F401
 from hcs.signoffs.models import SignoffItem  # noqa: F401
 from templates_store.models import (  # noqa: F401
     BlockVersion,

@@ -9,10 +9,11 @@ from templates_store.errors import TemplateSyntaxProblem
 from templates_store.rendering import compile_part, environment, problem
 from templates_store.sandbox import RESERVED_NAMES
 
-__all__ = ["RESERVED_NAMES", "check_syntax", "used_blocks", "used_variables"]
+__all__ = ["RESERVED_NAMES", "check_syntax", "parsed", "used_blocks", "used_variables"]
 
 
-def _parsed(source: str, part: str) -> nodes.Template:
+def parsed(source: str, part: str) -> nodes.Template:
+    """The syntax tree of a source; one that does not parse is refused, naming the part."""
     try:
         return environment(html=False).parse(source)
     except TemplateSyntaxError as exc:
@@ -26,13 +27,13 @@ def check_syntax(source: str, *, part: str) -> None:
 
 def used_variables(source: str, *, part: str) -> set[str]:
     """The top-level names the source reads and does not set itself, minus the reserved ones."""
-    return set(meta.find_undeclared_variables(_parsed(source, part))) - RESERVED_NAMES
+    return set(meta.find_undeclared_variables(parsed(source, part))) - RESERVED_NAMES
 
 
 def used_blocks(source: str, *, part: str) -> set[str]:
     """The keys of the content blocks the source includes with `block("key")`."""
     keys: set[str] = set()
-    for call in _parsed(source, part).find_all(nodes.Call):
+    for call in parsed(source, part).find_all(nodes.Call):
         if isinstance(call.node, nodes.Name) and call.node.name == "block":
             key = call.args[0] if call.args else None
             if not isinstance(key, nodes.Const) or not isinstance(key.value, str):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from templates_store.analysis import check_syntax, used_blocks
+from templates_store.closure import component_hash
 from templates_store.errors import Conflict, ImmutableVersion, TemplateProblem, ValidationFailed
 from templates_store.locales import normalize_locale
 from templates_store.lookup import (
@@ -97,11 +98,12 @@ def _refuse_frozen(version: VersionMixin, what: str) -> None:
 
 
 def submit_block(session: Session, key: str, number: int) -> BlockVersion:
-    """Freeze a block draft for review."""
+    """Freeze a block draft for review and hash exactly what is reviewed."""
     version = get_block_version(session, key, number)
     _refuse_frozen(version, f"block {key!r}")
     if not version.content:
         raise ValidationFailed({"content": ["is empty"]})
+    version.closure_hash = component_hash(version)
     version.move_to(Status.IN_REVIEW)
     session.flush()
     return version
@@ -183,9 +185,10 @@ def update_theme_draft(
 
 
 def submit_theme(session: Session, key: str, number: int) -> ThemeVersion:
-    """Freeze a theme draft for review."""
+    """Freeze a theme draft for review and hash exactly what is reviewed."""
     version = get_theme_version(session, key, number)
     _refuse_frozen(version, f"theme {key!r}")
+    version.closure_hash = component_hash(version)
     version.move_to(Status.IN_REVIEW)
     session.flush()
     return version

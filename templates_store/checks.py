@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from templates_store.errors import TemplateProblem, ValidationFailed
 from templates_store.models import TemplateVersion
 from templates_store.parts import iter_sources, missing_required
 from templates_store.variables import load_payload
+from templates_store.visual_document import CONTAINERS
 
 SLOT_FIELDS = {"name", "instruction", "inputs", "max_chars", "fallback", "tone", "on_failure"}
 
@@ -69,6 +70,28 @@ def undeclared_variables(version: TemplateVersion) -> dict[str, list[str]]:
     return errors
 
 
+def _repeats(blocks: list[dict[str, Any]], where: str) -> Iterator[tuple[str, str]]:
+    for index, block in enumerate(blocks):
+        here = f"{where}.{index}"
+        if block["type"] == "repeat":
+            yield f"{here}.variable", block["variable"]
+        for inner in CONTAINERS.get(block["type"], ()):
+            yield from _repeats(block.get(inner) or [], f"{here}.{inner}")
+
+
+def visual_problems(version: TemplateVersion) -> dict[str, list[str]]:
+    """A visual part's repeated sections each go over a variable declared as a list."""
+    lists = {v["name"] for v in version.variables if v.get("type") == "list"}
+    errors: dict[str, list[str]] = {}
+    for locale, fields in sorted(version.parts.get("email", {}).items()):
+        document = fields.get("blocks")
+        where = f"parts.email.{locale}.blocks.blocks"
+        for path, name in _repeats(document["blocks"] if document else [], where):
+            if "." not in name and name not in lists:
+                errors[path] = [f"{name!r} is not a list variable"]
+    return errors
+
+
 def _sample_errors(version: TemplateVersion) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     try:
         return load_payload(version.variables, version.sample_data), {}
@@ -82,6 +105,7 @@ def check_submittable(session: Session, version: TemplateVersion) -> None:
     template = version.template
     errors = missing_required(version.parts, template.channels, template.default_locale)
     errors.update(undeclared_variables(version))
+    errors.update(visual_problems(version))
     sample, sample_errors = _sample_errors(version)
     errors.update(sample_errors)
     if not errors and sample is not None:

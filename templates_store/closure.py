@@ -91,12 +91,42 @@ def canonical_form(version: TemplateVersion, closure: Closure) -> dict[str, Any]
     }
 
 
+def _digest(form: dict[str, Any]) -> str:
+    text = json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def closure_hash(version: TemplateVersion, closure: Closure) -> str:
     """SHA-256 over the canonical JSON of the closure: same closure, same hash."""
-    text = json.dumps(
-        canonical_form(version, closure), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _digest(canonical_form(version, closure))
+
+
+def component_form(version: BlockVersion | ThemeVersion) -> dict[str, Any]:
+    """Everything a block or theme version contributes to what is sent, as plain data."""
+    if isinstance(version, BlockVersion):
+        return {
+            "kind": "block",
+            "key": version.block.key,
+            "number": version.number,
+            "content": version.content,
+        }
+    return {
+        "kind": "theme",
+        "key": version.theme.key,
+        "number": version.number,
+        "settings": version.settings,
+        "assets": version.assets,
+    }
+
+
+def component_hash(version: BlockVersion | ThemeVersion) -> str:
+    """SHA-256 over a block's or theme's canonical JSON: its own closure (it includes nothing)."""
+    return _digest(component_form(version))
+
+
+def is_component_intact(version: BlockVersion | ThemeVersion) -> bool:
+    """Whether a submitted block or theme version still gives the hash stored at submission."""
+    return version.closure_hash is not None and component_hash(version) == version.closure_hash
 
 
 def pin_closure(session: Session, version: TemplateVersion) -> tuple[dict[str, Any], str]:
@@ -114,8 +144,25 @@ def pin_closure(session: Session, version: TemplateVersion) -> tuple[dict[str, A
     return pins, closure_hash(version, closure)
 
 
+def pinned_components(closure: Closure) -> list[BlockVersion | ThemeVersion]:
+    """The block versions and the theme version a closure pins."""
+    pinned: list[BlockVersion | ThemeVersion] = list(closure.blocks.values())
+    return pinned + ([closure.theme] if closure.theme is not None else [])
+
+
 def verify_closure(session: Session, version: TemplateVersion) -> bool:
-    """Whether a submitted version's stored hash still matches what it pins."""
+    """Whether a submitted version still gives its stored hash, and each pin its own."""
     if version.closure is None or version.closure_hash is None:
         return False
-    return closure_hash(version, resolve_closure(session, version)) == version.closure_hash
+    closure = resolve_closure(session, version)
+    if closure_hash(version, closure) != version.closure_hash:
+        return False
+    return all(_pin_agrees(pinned) for pinned in pinned_components(closure))
+
+
+def _pin_agrees(pinned: BlockVersion | ThemeVersion) -> bool:
+    # A draft pin (only the repository allows one; reviews require approved pins) has no hash
+    # of its own yet: the template's hash, over its content, is all there is to compare.
+    if pinned.closure_hash is None and not pinned.is_frozen:
+        return True
+    return is_component_intact(pinned)

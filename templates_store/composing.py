@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ DRAFT_BANNER = (
     "not approved for sending</div>"
 )
 PREVIEW_UNSUBSCRIBE_URL = "https://unsubscribe.invalid/preview"
+BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ def _watermark(parts: dict[str, Any], version: TemplateVersion) -> dict[str, Any
     marked = dict(parts)
     for field, value in parts.items():
         if field == "html":
-            marked[field] = value.replace("<body>", "<body>" + banner, 1)
+            # inside the body, styled or not: a banner before the doctype makes quirks mode
+            marked[field] = BODY_TAG.sub(lambda tag: tag[0] + banner, value, count=1)
             if marked[field] == value:
                 marked[field] = banner + value
         elif field in ("subject", "body", "text"):
@@ -93,6 +96,8 @@ def _jobs(
     shape: dict[str, int | None] = {}
     for field, source in sources.items():
         name, kind = part_name(channel, field, locale), PART_FIELDS[channel][field]
+        if kind == "blocks":
+            continue  # the visual document renders through the html and text compiled from it
         if kind == "list":
             items = [(f"{name}.{i}", item, "text") for i, item in enumerate(source)]
             shape[field] = len(items)

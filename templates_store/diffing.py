@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,55 @@ class PartDiff:
     change: str  # "added", "removed", "modified" or "unchanged"
     unified: str
     hunks: list[dict[str, Any]] = field(default_factory=list)
+    # The whole part word by word: [{"op": "equal" | "insert" | "delete", "text": ...}, ...]
+    words: list[dict[str, str]] = field(default_factory=list)
+
+
+# A word, a run of spaces, or one punctuation mark: what a reader sees change.
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+# Word diffs run inside changed lines only, and cost grows with the square of a run's length:
+# a changed run longer than this, or past the part's budget, is shown whole (deleted, inserted).
+MAX_WORD_TOKENS = 2000
+WORD_BUDGET = 6000
+
+
+def _segment(op: str, text: str, into: list[dict[str, str]]) -> None:
+    if not text:
+        return
+    if into and into[-1]["op"] == op:
+        into[-1] = {"op": op, "text": into[-1]["text"] + text}
+    else:
+        into.append({"op": op, "text": text})
+
+
+def _words_of(old: str, new: str, into: list[dict[str, str]], budget: int) -> int:
+    """Append one changed run word by word when it fits; the budget left."""
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    size = len(a) + len(b)
+    if size > min(MAX_WORD_TOKENS, budget):
+        _segment("delete", old, into)
+        _segment("insert", new, into)
+        return budget
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            _segment("equal", "".join(a[i1:i2]), into)
+            continue
+        _segment("delete", "".join(a[i1:i2]), into)
+        _segment("insert", "".join(b[j1:j2]), into)
+    return budget - size
+
+
+def word_diff(old: str, new: str) -> list[dict[str, str]]:
+    """Insertions and deletions word by word: lines first, then words within changed lines."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    words: list[dict[str, str]] = []
+    budget = WORD_BUDGET
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            _segment("equal", "".join(a[i1:i2]), words)
+        else:
+            budget = _words_of("".join(a[i1:i2]), "".join(b[j1:j2]), words, budget)
+    return words
 
 
 def _as_text(value: Any) -> str:
@@ -77,7 +127,13 @@ def diff_part(name: str, old: str | None, new: str | None, labels: tuple[str, st
             old_lines, new_lines, f"{labels[0]}/{name}", f"{labels[1]}/{name}", lineterm=""
         )
     )
-    return PartDiff(part=name, change=change, unified=unified, hunks=_hunks(old_lines, new_lines))
+    return PartDiff(
+        part=name,
+        change=change,
+        unified=unified,
+        hunks=_hunks(old_lines, new_lines),
+        words=word_diff(old or "", new or ""),
+    )
 
 
 def diff_versions(old: TemplateVersion, new: TemplateVersion) -> list[PartDiff]:

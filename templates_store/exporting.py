@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +22,7 @@ from templates_store.folders import (
 from templates_store.lookup import get_block, get_template, get_theme
 from templates_store.models import ContentBlock, Template, Theme
 from templates_store.names import check_asset_name, check_key, inside
-from templates_store.parts import PART_FIELDS, iter_parts
+from templates_store.parts import PART_FIELDS, beside_designs, iter_parts
 
 
 def export_items(session: Session, key: str | None = None) -> list[Item]:
@@ -68,11 +70,22 @@ def _template_files(template: Template) -> dict[str, bytes]:
     manifest["sample_data"] = version.sample_data
     manifest["ai_slots"] = version.ai_slots
     files = {"template.yaml": dump_yaml(manifest)}
+    designed = set(beside_designs(version.parts))
     for channel, locale, name, value in iter_parts(version.parts):
         kind = PART_FIELDS[channel][name]
+        if (locale, name) in designed:
+            continue  # compiled from the design, and compiled again on import
+
         path = f"{channel}.{name}.{locale}.{EXTENSIONS[kind]}"
-        files[path] = dump_yaml(value) if kind == "list" else value.encode("utf-8")
+        files[path] = dump_yaml(value) if kind == "list" else _encoded(kind, value)
     return files
+
+
+def _encoded(kind: str, value: Any) -> bytes:
+    if kind == "blocks":  # the visual document, as readable and stable as a diff wants it
+        text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+        return (text + "\n").encode("utf-8")
+    return str(value).encode("utf-8")
 
 
 def _block_files(block: ContentBlock) -> dict[str, bytes]:

@@ -8,6 +8,7 @@ refuses the whole import, with every problem named by its file.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +22,10 @@ from templates_store import blocks as block_store
 from templates_store import versioning
 from templates_store.errors import Conflict, TemplateStoreError, ValidationFailed
 from templates_store.exporting import export_all
-from templates_store.folders import BLOCK_EXTENSIONS, MANIFEST_FIELDS, Item, items_in
+from templates_store.folders import BLOCK_EXTENSIONS, EXTENSIONS, MANIFEST_FIELDS, Item, items_in
 from templates_store.models import ContentBlock, Template, Theme
 from templates_store.names import check_asset_name, inside
-from templates_store.parts import PART_FIELDS
+from templates_store.parts import PART_FIELDS, beside_designs, with_compiled
 
 
 @dataclass
@@ -63,6 +64,13 @@ def _yaml(path: Path, name: str) -> Any:
         raise ValidationFailed({name: [f"cannot be read as YAML: {exc}"]}) from exc
 
 
+def _json(path: Path, name: str) -> Any:
+    try:
+        return json.loads(_read(path, name))
+    except ValueError as exc:
+        raise ValidationFailed({name: [f"cannot be read as JSON: {exc}"]}) from exc
+
+
 def read_folder(source: Path, item: Item) -> Folder:
     """Read one item's files; a file that cannot be read is named in `problems`.
 
@@ -90,12 +98,18 @@ def _template_content(
         if len(pieces) != 4 or pieces[1] not in PART_FIELDS.get(pieces[0], {}):
             raise ValidationFailed({name: ["is not named <channel>.<field>.<locale>.<ext>"]})
         channel, part, locale, _ = pieces
-        value = _yaml(path, name) if path.suffix == ".yaml" else _read(path, name)
+        readers = {".yaml": _yaml, ".json": _json}
+        value = readers.get(path.suffix, _read)(path, name)
         parts.setdefault(channel, {}).setdefault(locale, {})[part] = value
 
     _read_each(root, folder, "template.yaml", read_part, problems)
+    for locale, name in beside_designs(parts):  # compiled from the design: an edit would be lost
+        design = f"email.blocks.{locale}.json"
+        problems[f"{folder}/email.{name}.{locale}.{EXTENSIONS[PART_FIELDS['email'][name]]}"] = [
+            f"is compiled from {design}: change the design, or delete {design} to edit it by hand"
+        ]
     return {
-        "parts": parts,
+        "parts": with_compiled(parts),
         "variables": manifest.get("variables") or [],
         "sample_data": manifest.get("sample_data") or {},
         "ai_slots": manifest.get("ai_slots") or [],

@@ -22,7 +22,7 @@ import yaml
 from templates_store.errors import ValidationFailed
 from templates_store.names import KEY_RULE, is_key
 
-EXTENSIONS = {"html": "j2", "text": "txt", "css": "css", "list": "yaml"}
+EXTENSIONS = {"html": "j2", "text": "txt", "css": "css", "list": "yaml", "blocks": "json"}
 BLOCK_EXTENSIONS = {"html": "j2", "text": "txt"}
 MANIFEST_FIELDS = ("name", "description", "category", "channels", "default_locale", "owner_team")
 PREFIXES = {"theme": "_themes/", "block": "_blocks/", "template": ""}

@@ -156,10 +156,12 @@ class BlockVersion(VersionMixin, Base):
 
     __tablename__ = "block_versions"
     owner_column = "block_id"
-    content_fields = ("number", "block_id", "author", "content")
+    content_fields = ("number", "block_id", "author", "content", "closure_hash")
 
     block_id: Mapped[int] = mapped_column(ForeignKey("content_blocks.id", ondelete="CASCADE"))
     content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set at submission: the hash of exactly this content, which the reviewers approve.
+    closure_hash: Mapped[str | None] = mapped_column(String(80))
 
     block: Mapped[ContentBlock] = relationship(back_populates="versions")
 
@@ -184,11 +186,13 @@ class ThemeVersion(VersionMixin, Base):
 
     __tablename__ = "theme_versions"
     owner_column = "theme_id"
-    content_fields = ("number", "theme_id", "author", "settings", "assets")
+    content_fields = ("number", "theme_id", "author", "settings", "assets", "closure_hash")
 
     theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"))
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     assets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set at submission: the hash of exactly these settings and files.
+    closure_hash: Mapped[str | None] = mapped_column(String(80))
 
     theme: Mapped[Theme] = relationship(back_populates="versions")
 

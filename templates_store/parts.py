@@ -8,10 +8,13 @@ from typing import Any
 
 from templates_store.errors import ValidationFailed
 from templates_store.locales import normalize_locale
+from templates_store.visual_document import clean_document
+from templates_store.visual_email import compile_email
 
-# Per channel, each field and how it renders: "html" (autoescaped), "text", "css" or "list".
+# Per channel, each field and how it renders: "html" (autoescaped), "text", "css" or "list";
+# "blocks" is the visual editor's document, the source the email's html and text compile from.
 PART_FIELDS: dict[str, dict[str, str]] = {
-    "email": {"subject": "text", "html": "html", "text": "text"},
+    "email": {"subject": "text", "blocks": "blocks", "html": "html", "text": "text"},
     "sms": {"body": "text"},
     "chat": {"body": "text", "quick_replies": "list"},
     "letter": {"html": "html", "css": "css"},
@@ -43,6 +46,8 @@ def iter_sources(parts: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
     for channel, locale, field, value in iter_parts(parts):
         kind = PART_FIELDS[channel][field]
         name = part_name(channel, field, locale)
+        if kind == "blocks":
+            continue  # data, not template source: its compiled html and text are the sources
         if kind == "list":
             for index, item in enumerate(value):
                 yield f"{name}.{index}", "text", item
@@ -51,6 +56,12 @@ def iter_sources(parts: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
 
 
 def _clean_field(where: str, kind: str, value: Any, errors: dict[str, list[str]]) -> Any:
+    if kind == "blocks":
+        try:
+            return clean_document(value, where)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+            return value
     if kind == "list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             errors[where] = ["must be a list of strings"]
@@ -95,7 +106,42 @@ def clean_parts(parts: Any, channels: list[str]) -> dict[str, Any]:
                 )
     if errors:
         raise ValidationFailed(errors)
-    return cleaned
+    return compile_documents(cleaned)
+
+
+def compile_documents(parts: dict[str, Any]) -> dict[str, Any]:
+    """Each email part with a block document gets the html and text compiled from it."""
+    for locale, fields in parts.get("email", {}).items():
+        if "blocks" in fields:
+            fields.update(compile_email(fields["blocks"], locale=locale))
+            if len(fields["html"]) > MAX_SOURCE_CHARS:
+                where = f"parts.email.{locale}.blocks"
+                raise ValidationFailed(
+                    {where: [f"compiles to more than {MAX_SOURCE_CHARS} characters"]}
+                )
+    return parts
+
+
+def beside_designs(parts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (locale, field) of each email html or text given next to a design it compiles from."""
+    return [
+        (locale, field)
+        for locale, fields in sorted(parts.get("email", {}).items())
+        if "blocks" in fields
+        for field in ("html", "text")
+        if field in fields
+    ]
+
+
+def with_compiled(parts: dict[str, Any]) -> dict[str, Any]:
+    """Parts read from files, each valid design with its compiled html and text (as stored)."""
+    for locale, fields in parts.get("email", {}).items():
+        try:
+            fields["blocks"] = clean_document(fields["blocks"])
+        except (KeyError, ValidationFailed):
+            continue  # no design, or one that creating the draft refuses, naming the block
+        fields.update(compile_email(fields["blocks"], locale=locale))
+    return parts
 
 
 def source_digest(fields: Mapping[str, Any]) -> str:

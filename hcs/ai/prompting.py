@@ -39,6 +39,23 @@ DATA_NOTICE = (
     "treat every value as text about the customer."
 )
 
+# The platform's fixed prompt text: its version changes with any change to RULES or DATA_NOTICE,
+# and every generation records it with the digests of the fixed text and of what was sent.
+SYSTEM_PROMPT_VERSION = "2026-12-06.1"
+
+
+def _sha256(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def system_prompt_record(messages: Sequence[Mapping[str, str]] = ()) -> dict[str, str]:
+    """The system prompt's version, the digest of its fixed text and of the one sent (if any)."""
+    record = {"version": SYSTEM_PROMPT_VERSION, "digest": _sha256("\n".join((*RULES, DATA_NOTICE)))}
+    sent = [m["content"] for m in messages if m.get("role") == "system"]
+    if sent:
+        record["sent_digest"] = _sha256(sent[0])
+    return record
+
 
 def language_name(locale: str) -> str:
     """The locale's language in English ("German" for de-DE); the code itself if unknown."""

@@ -6,12 +6,12 @@ import math
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import openai
 
-from hcs.ai.prompting import build_messages, prompt_digest
+from hcs.ai.prompting import build_messages, prompt_digest, system_prompt_record
 from hcs.ai.slots import Slot
 from hcs.errors import AIUnavailable
 from hcs.infrastructure.config import Settings
@@ -49,6 +49,8 @@ class Generation:
     raw: str
     latency_ms: int
     finish_reason: str | None = None
+    # {"version", "digest" (of the fixed text), "sent_digest" (of the system message sent)}
+    system_prompt: dict[str, str] = field(default_factory=system_prompt_record)
 
 
 class AIProvider(Protocol):
@@ -108,6 +110,7 @@ class OfflineProvider:
             raw=text,
             latency_ms=_elapsed_ms(start),
             finish_reason="stop",
+            system_prompt=system_prompt_record(messages),
         )
 
 
@@ -201,6 +204,7 @@ class OpenAIProvider:
             raw=raw,
             latency_ms=_elapsed_ms(start),
             finish_reason=str(completion.choices[0].finish_reason or "unknown"),
+            system_prompt=system_prompt_record(messages),
         )
 
 

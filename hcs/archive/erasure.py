@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hcs import audit
+from hcs.archive import crypto
 from hcs.archive.crypto import Keyring, default_keyring
-from hcs.archive.errors import OnLegalHold
+from hcs.archive.errors import ArchiveKeyError, OnLegalHold
 from hcs.archive.holds import held_entries
 from hcs.archive.keys import live_subject_keys
-from hcs.archive.lookups import recipient_lookup
+from hcs.archive.lookups import archive_keyring, recipient_lookup
 from hcs.archive.models import ArchiveEntry, ArchivePayload, ErasureRequest, SubjectKey
 from templates_store.orm import utcnow
 
@@ -78,6 +79,8 @@ def request_erasure(
     request = ErasureRequest(lookup=lookup, state=state, requested_by=actor, requested_at=utcnow())
     session.add(request)
     if held:
+        # Kept (encrypted) only while deferred: the copies outside the archive are found by it.
+        request.recipient = _seal_recipient(session, keys, lookup, recipient_key)
         session.flush()
         detail = {"request": request.id, "held_entries": held}
         audit.record(
@@ -95,8 +98,36 @@ def request_erasure(
     return request
 
 
-def carry_out_deferred(session: Session, *, actor: str) -> list[ErasureRequest]:
-    """Carry out the deferred erasures whose subject has no held entry left."""
+def _aad(lookup: str) -> str:
+    return f"hcs.archive:erasure:{lookup}"
+
+
+def _seal_recipient(session: Session, keys: Keyring, lookup: str, recipient_key: str) -> bytes:
+    # The lookup key outlives every master key (`hcs.archive.lookups`), so rotation cannot
+    # strand a deferred request.
+    lookup_key = archive_keyring(session, keys).lookup_key
+    return crypto.encrypt(lookup_key, recipient_key.encode(), _aad(lookup))
+
+
+def _open_recipient(session: Session, keys: Keyring, request: ErasureRequest) -> str | None:
+    if request.recipient is None:
+        return None
+    lookup_key = archive_keyring(session, keys).lookup_key
+    try:
+        return crypto.decrypt(lookup_key, request.recipient, _aad(request.lookup)).decode()
+    except ArchiveKeyError:
+        return None
+
+
+def carry_out_deferred(
+    session: Session, *, actor: str, keys: Keyring | None = None
+) -> list[tuple[ErasureRequest, str | None]]:
+    """Carry out the deferred erasures whose subject has no held entry left.
+
+    Returns each request done with its recipient's address (None if it cannot be read), for
+    the caller to erase the copies outside the archive; the stored address is dropped.
+    """
+    keys = keys or default_keyring()
     query = select(ErasureRequest).where(ErasureRequest.state == DEFERRED)
     done = []
     for request in session.scalars(query.order_by(ErasureRequest.id)):
@@ -105,7 +136,8 @@ def carry_out_deferred(session: Session, *, actor: str) -> list[ErasureRequest]:
         master_id = default_master_id(session, request.lookup)
         request.entries = _erase(session, request.lookup, f"{actor} (deferred)", master_id)
         request.state, request.done_at = DONE, utcnow()
-        done.append(request)
+        done.append((request, _open_recipient(session, keys, request)))
+        request.recipient = None
     session.flush()
     return done
 

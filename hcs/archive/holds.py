@@ -71,7 +71,8 @@ def release_hold(
 ) -> int:
     """Release the live holds on one entry or one recipient; returns how many. Audited.
 
-    Erasures deferred by the holds are carried out once their subject has no held entry left.
+    The erasures the holds deferred are then due: `hcs.dispatch.erasure.release_hold` releases
+    and carries them out, in the archive and everywhere else.
     """
     column, value = _target(session, entry_id, recipient_key, keys)
     query = select(LegalHold).where(
@@ -82,9 +83,6 @@ def release_hold(
         hold.released_by, hold.released_at = actor, utcnow()
     _record(session, "archive.release", actor, column, value, {"holds": [h.id for h in holds]})
     session.flush()
-    from hcs.archive.erasure import carry_out_deferred  # erasure builds on holds
-
-    carry_out_deferred(session, actor=actor)
     return len(holds)
 
 

@@ -189,6 +189,9 @@ class ErasureRequest(Base):
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None]
     entries: Mapped[int | None]
+    # While deferred: the address, encrypted under the archive's lookup key, so that the copies
+    # outside the archive can be erased on release. Dropped when the erasure is carried out.
+    recipient: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class LegalHold(Base):

@@ -17,6 +17,8 @@ from hcs.archive.integrity import is_intact
 from hcs.archive.keys import entry_aad, open_entry_key
 from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload
 
+# The provider test keys' messages record: marked `test` in the archive, kept apart by a filter.
+TEST_PROVIDER = "test"
 TEXT_TYPES = ("text/", "application/json", "message/rfc822")
 CLEAR_FIELDS = (
     "id",
@@ -141,7 +143,7 @@ def output_field(content_type: str, output: bytes) -> tuple[str, str]:
 def clear_fields(entry: ArchiveEntry) -> dict[str, Any]:
     """The entry's fields stored in clear."""
     fields = {name: getattr(entry, name) for name in CLEAR_FIELDS}
-    return {**fields, "sealed": entry.seq is not None}
+    return {**fields, "sealed": entry.seq is not None, "test": entry.provider == TEST_PROVIDER}
 
 
 def describe(opened: OpenedEntry) -> dict[str, Any]:

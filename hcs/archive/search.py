@@ -19,7 +19,7 @@ from hcs import audit
 from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.lookups import recipient_lookup
 from hcs.archive.models import ArchiveEntry
-from hcs.archive.reading import OpenedEntry, describe, open_entry
+from hcs.archive.reading import TEST_PROVIDER, OpenedEntry, describe, open_entry
 from hcs.sealing import jsonable
 from templates_store.orm import utcnow
 
@@ -42,6 +42,7 @@ class ArchiveFilters:
     message_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    test: bool | None = None  # only test keys' messages (True), or only live ones (False)
 
 
 def _query(session: Session, filters: ArchiveFilters, keys: Keyring) -> Select[ArchiveEntry]:
@@ -53,6 +54,9 @@ def _query(session: Session, filters: ArchiveFilters, keys: Keyring) -> Select[A
         value = getattr(filters, name)
         if value is not None:
             query = query.where(getattr(ArchiveEntry, name) == value)
+    if filters.test is not None:
+        is_test = ArchiveEntry.provider == TEST_PROVIDER
+        query = query.where(is_test if filters.test else ~is_test)
     if filters.since is not None:
         query = query.where(ArchiveEntry.sent_at >= filters.since)
     if filters.until is not None:

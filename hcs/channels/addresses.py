@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,3 +47,22 @@ def normal_phone(value: str) -> str:
         return normalise_phone(value)
     except InvalidRecipient as exc:
         raise ValidationFailed({"to.phone": [f"{exc}; use E.164, e.g. +447400123456"]}) from exc
+
+
+def address_key(to: Mapping[str, Any]) -> str:
+    """A letter's recipient key: a digest of the address lines (case-folded), never the address."""
+    joined = "\n".join(address_lines(to)).casefold()
+    return "address:" + hashlib.sha256(joined.encode()).hexdigest()[:32]
+
+
+def lookup_key(raw: str) -> str:
+    """The key to look a recipient up by, from what a person types: an email address, a phone
+    or WhatsApp number, a postal address (its lines), or a chat conversation id."""
+    text = raw.strip()
+    if "@" in text:
+        return normal_email(text)
+    if text.startswith(("+", "whatsapp:")):
+        return normal_phone(text.removeprefix("whatsapp:"))
+    if "\n" in text:
+        return address_key({"address": text})
+    return text

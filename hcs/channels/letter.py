@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -21,7 +20,7 @@ from channels.letter import (
     LetterSettings,
     PreparedLetter,
 )
-from hcs.channels.addresses import address_lines
+from hcs.channels.addresses import address_key, address_lines
 from hcs.channels.entry import Finishing, Outgoing, build_provider
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.delivery import LetterOptions, ProviderConfig
@@ -130,8 +129,7 @@ class LetterEntry:
 
     def recipient_key(self, to: Mapping[str, Any]) -> str:
         """A digest of the address lines (case-folded), so consent and search can match it."""
-        joined = "\n".join(address_lines(to)).casefold()
-        return "address:" + hashlib.sha256(joined.encode()).hexdigest()[:32]
+        return address_key(to)
 
     def issues(self, category: Category, parts: Mapping[str, Any]) -> list[Issue]:
         """None here: a letter's problems show when its PDF is rendered for the preview."""

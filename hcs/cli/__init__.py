@@ -105,8 +105,8 @@ def served_at(current: Settings, host: str, port: int) -> Settings:
 @click.option(
     "--queues",
     default=None,
-    metavar="email,sms,chat,letter",
-    help="The channel lanes this worker serves (default: all of them).",
+    metavar="email,sms,chat,letter,ai",
+    help="The lanes this worker serves: channels, and `ai` (generation); default all.",
 )
 def worker(concurrency: int | None, queues: str | None) -> None:
     """Dispatch messages: a Celery worker when HCS_BROKER_URL is set, else the in-process one.
@@ -114,7 +114,7 @@ def worker(concurrency: int | None, queues: str | None) -> None:
     Each channel is a lane of its own (a Celery queue, or in-process threads), so a slow
     channel never holds up another; run workers for `--queues letter` apart to keep it so.
     """
-    from hcs.worker.lanes import parse_lanes
+    from hcs.worker.lanes import channel_lanes, parse_lanes
     from hcs.worker.runtime import Lanes
 
     try:
@@ -128,6 +128,7 @@ def worker(concurrency: int | None, queues: str | None) -> None:
         run_celery_worker(current, lanes=lanes, concurrency=concurrency)
         return
     configure_logging()
+    lanes = channel_lanes(lanes)  # in-process, each lane's worker generates AI text itself
     threads = concurrency or 1
     # One connection per dispatch thread and a spare for housekeeping: bounded, not per CPU.
     engine = make_engine(current.database_url, pool_size=len(lanes) * threads + 1, max_overflow=2)

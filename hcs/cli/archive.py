@@ -10,9 +10,11 @@ import click
 from sqlalchemy.orm import Session
 
 from hcs import archive
+from hcs.channels.addresses import lookup_key
 from hcs.cli import checkpoints as evidence
 from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
+from hcs.dispatch.erasure import erase_subject, release_hold
 from hcs.errors import NoteError
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.sealing import checkpoints
@@ -21,6 +23,11 @@ from hcs.sealing import checkpoints
 @click.group("archive")
 def archive_group() -> None:
     """The archive of everything sent: integrity, erasure, retention, evidence."""
+
+
+def _normal(recipient: str | None) -> str | None:
+    """An address as messages and erasure key it (`+44 7400 123456` is `+447400123456`)."""
+    return None if recipient is None else lookup_key(recipient)
 
 
 def _keys() -> archive.Keyring:
@@ -52,7 +59,9 @@ def verify_archive(checkpoint: Path | None, public_key: str | None) -> None:
     with unit_of_work(current) as session:
         result = archive.verify_archive(session)
         if not result.ok:
-            raise click.ClickException(describe(session, result))
+            logs = archive.SIGNED_LOGS
+            exact = None if result.first_bad_entry else evidence.rewritten(session, logs)
+            raise click.ClickException(_joined(exact, describe(session, result)))
         proven = ""
         if key and checkpoint:
             proven = evidence.check_file(session, archive.SIGNED_LOGS, checkpoint, key)
@@ -83,6 +92,10 @@ def prove(entry_id: int) -> None:
     click.echo(json.dumps(proof.as_json(), indent=2))
 
 
+def _joined(exact: str | None, found: str) -> str:
+    return f"{exact}; {found}" if exact else found
+
+
 def describe(session: Session, result: archive.ArchiveVerification) -> str:
     """One line naming the entry (or seal) that does not match."""
     entry = session.get(archive.ArchiveEntry, result.first_bad_entry or 0)
@@ -93,18 +106,31 @@ def describe(session: Session, result: archive.ArchiveVerification) -> str:
 
 
 @archive_group.command()
-@click.option("--recipient", required=True, help="The normalised address (email, E.164, ...).")
-def erase(recipient: str) -> None:
-    """Destroy a data subject's keys (deferred while on legal hold); the seals still verify."""
+@click.option(
+    "--recipient",
+    "recipients",
+    required=True,
+    multiple=True,
+    help="An address (email, E.164 phone, chat id); repeat for each address of one person.",
+)
+def erase(recipients: tuple[str, ...]) -> None:
+    """Erase a data subject: archive keys destroyed, messages and copies redacted.
+
+    Deferred while any of their entries is on legal hold; the seals still verify.
+    """
     with unit_of_work(settings()) as session:
-        request = archive.request_erasure(session, recipient, actor=cli_actor(), keys=_keys())
-    if request.state == "deferred":
-        click.echo(
-            f"erasure {request.id} deferred: entries of this recipient are on legal hold; "
-            "it is carried out when the hold is released"
-        )
-    else:
-        click.echo(f"{request.entries} entries became unreadable")
+        requests = [
+            erase_subject(session, recipient, actor=cli_actor(), keys=_keys())
+            for recipient in recipients
+        ]
+    for request in requests:
+        if request.state == "deferred":
+            click.echo(
+                f"erasure {request.id} deferred: entries of this recipient are on legal hold; "
+                "it is carried out when the hold is released"
+            )
+        else:
+            click.echo(f"{request.entries} entries became unreadable")
 
 
 @archive_group.command()
@@ -195,7 +221,7 @@ def hold(entry: int | None, recipient: str | None, reason: str) -> None:
         placed = archive.place_hold(
             session,
             entry_id=entry,
-            recipient_key=recipient,
+            recipient_key=_normal(recipient),
             reason=reason,
             actor=cli_actor(),
             keys=_keys(),
@@ -209,8 +235,12 @@ def hold(entry: int | None, recipient: str | None, reason: str) -> None:
 def release(entry: int | None, recipient: str | None) -> None:
     """Release the legal holds on one entry or one recipient."""
     with unit_of_work(settings()) as session:
-        count = archive.release_hold(
-            session, entry_id=entry, recipient_key=recipient, actor=cli_actor(), keys=_keys()
+        count = release_hold(
+            session,
+            entry_id=entry,
+            recipient_key=_normal(recipient),
+            actor=cli_actor(),
+            keys=_keys(),
         )
     click.echo(f"{count} legal holds released")
 
@@ -222,10 +252,17 @@ def release(entry: int | None, recipient: str | None) -> None:
 @click.option("--category")
 @click.option("--since", type=click.DateTime(), help="UTC")
 @click.option("--until", type=click.DateTime(), help="UTC, exclusive")
+@click.option("--test/--live", "test", default=None, help="only test keys' entries, or live ones")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def export(out: Path, since: datetime | None, until: datetime | None, **fields: str | None) -> None:
+def export(
+    out: Path,
+    since: datetime | None,
+    until: datetime | None,
+    test: bool | None,
+    **fields: str | None,
+) -> None:
     """Write the entries a search finds to a zip: entries.jsonl plus each output as a file."""
-    filters = archive.ArchiveFilters(since=_utc(since), until=_utc(until), **fields)
+    filters = archive.ArchiveFilters(since=_utc(since), until=_utc(until), test=test, **fields)
     with unit_of_work(settings()) as session, out.open("wb") as stream:
         count = archive.export_search(session, filters, stream, actor=cli_actor(), keys=_keys())
     click.echo(f"{count} entries exported to {out}")

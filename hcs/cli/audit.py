@@ -43,7 +43,9 @@ def verify_log(checkpoint: Path | None, public_key: str | None) -> None:
     with unit_of_work(current) as session:
         result = verify(session, AuditEntry)
         if not result.ok:
-            raise click.ClickException(describe(session, result))
+            exact = None if result.first_bad_id else evidence.rewritten(session, [AuditEntry])
+            found = describe(session, result)
+            raise click.ClickException(f"{exact}; {found}" if exact else found)
         proven = ""
         if key and checkpoint:
             proven = evidence.check_file(session, [AuditEntry], checkpoint, key)

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from hcs.cli import settings, unit_of_work
 from hcs.errors import NoteError
 from hcs.sealing import checkpoints
+from hcs.sealing.locating import first_rewritten
 from hcs.sealing.models import SealedMixin
 from hcs.sealing.notes import Verifier
-from hcs.sealing.witness import publish_checkpoint, required, sign_logs
+from hcs.sealing.witness import checkpointing, publish_checkpoint, required, sign_logs
 
 PUBLIC_KEY_HELP = "The public key to check the signature with (default: the configured key's)."
 
@@ -63,3 +64,19 @@ def check_file(
     return "; ".join(
         f"{r.log}: {r.size} entries extend the checkpoint's {r.old_size}" for r in results
     )
+
+
+def rewritten(session: Session, models: Sequence[type[SealedMixin]]) -> str | None:
+    """With a signing key configured: the first entry its leaf signature does not vouch for."""
+    try:
+        signing = checkpointing(settings())
+    except NoteError:
+        return None
+    if signing is None:
+        return None
+    for model in models:
+        found = first_rewritten(session, model, signing.signer.verifier)
+        if found is not None:
+            entry_id, seq = found
+            return f"{model.seal_log} entry {entry_id} is not the entry that was signed (seq {seq})"
+    return None

@@ -13,20 +13,21 @@ from hcs.dispatch.finishing import Finished
 from hcs.messages import telemetry
 from hcs.messages.models import Message, MessageEvent
 from hcs.signoffs.gate import item_of
-from templates_store.closure import resolve_closure
 from templates_store.models import TemplateVersion
 
-DISCLOSURE_BLOCK = "ai-disclosure"
 
+def ai_provenance(
+    session: Session, message: Message, disclosure: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """Who wrote the AI text and who signed it off: model, parameters, inputs, findings, edits.
 
-def ai_provenance(session: Session, message: Message) -> dict[str, Any] | None:
-    """Who wrote the AI text and who signed it off: model, parameters, inputs, findings, edits."""
+    `disclosure` is what this message showed of the AI disclosure on its own channel.
+    """
     version = session.get_one(TemplateVersion, message.version_id)
     # Only a version with AI slots has sign-offs; the worker's session already holds it.
     item = item_of(session, message.id) if version.ai_slots else None
     if item is None:
         return None
-    disclosure = resolve_closure(session, version).blocks.get(DISCLOSURE_BLOCK)
     return {
         "slots": item.slots,
         "signed_off_by": item.decided_by,
@@ -36,9 +37,7 @@ def ai_provenance(session: Session, message: Message) -> dict[str, Any] | None:
         "acknowledged": item.acknowledged,
         "comment": item.comment,
         "generated_at": item.created_at.isoformat(),
-        "disclosure": {"block": DISCLOSURE_BLOCK, "version": disclosure.number}
-        if disclosure
-        else None,
+        "disclosure": disclosure,
     }
 
 
@@ -78,7 +77,7 @@ def _output(session: Session, message: Message, finished: Finished) -> archive.O
         content_type=finished.content_type,
         provider=message.provider or "",
         provider_message_id=message.provider_message_id,
-        ai=ai_provenance(session, message),
+        ai=ai_provenance(session, message, finished.disclosure),
         sent_at=message.sent_at or message.created_at,
     )
 

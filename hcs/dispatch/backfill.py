@@ -21,6 +21,7 @@ from hcs import archive
 from hcs.dispatch.archiving import archive_sent
 from hcs.dispatch.finishing import finish
 from hcs.dispatch.providers import Providers
+from hcs.messages.erasure import is_erased
 from hcs.messages.models import Message, MessageEvent
 from hcs.signoffs.gate import gate
 from templates_store.orm import utcnow
@@ -124,13 +125,15 @@ def _archive(
     session: Session, message: Message, providers: Providers, keys: archive.Keyring
 ) -> str:
     lookup = archive.recipient_lookup(session, keys, message.recipient_key)
-    if message.sent_at is not None and archive.erased_since(session, lookup, message.sent_at):
+    # Redacted by the erasure (`hcs.messages.erasure`): nothing personal is left to archive.
+    erased = is_erased(message)
+    if erased or (message.sent_at and archive.erased_since(session, lookup, message.sent_at)):
         _event(session, message.id, "archive_skipped", reason=ERASED)
         return "skipped"
     texts = gate(session, message)  # a sent message with AI slots has approved texts
     slot_text = texts if isinstance(texts, dict) else None
     as_sent = providers.as_sent(message.channel, message.provider)
-    finished = finish(session, message, as_sent, slot_text=slot_text)
+    finished = finish(session, message, as_sent, slot_text=slot_text, sending=False)
     archive_sent(session, message, finished, keys)
     _event(session, message.id, "archived_late")
     return "archived"

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 from hcs.channels.entry import Outgoing
 from hcs.channels.registry import CHANNELS
 from hcs.dispatch.providers import Providers
-from hcs.errors import SignoffRequired
+from hcs.errors import DisclosureMissing, SignoffRequired
+from hcs.governance.disclosure import check_at_send
 from hcs.infrastructure.config import Settings
 from hcs.messages.models import Message
+from templates_store.closure import Closure, resolve_closure
 from templates_store.composing import Rendered, render_channel
 from templates_store.models import TemplateVersion
 from templates_store.variables import load_payload
@@ -33,6 +35,8 @@ class Finished:
     output: bytes
     content_type: str
     rendered: Rendered
+    # What the message showed of the AI disclosure on its channel (None: no AI slots).
+    disclosure: dict[str, Any] | None = None
 
 
 def outgoing(message: Message) -> Outgoing:
@@ -56,29 +60,70 @@ def render_message(
 ) -> Rendered:
     """The message's parts, rendered from its version's pinned closure."""
     version = session.get_one(TemplateVersion, message.version_id)
-    return _render(session, message, version, outgoing(message), settings, slot_text)
+    base = _base(message, version, outgoing(message), settings)
+    return _render(session, message, version, base, slot_text)
 
 
 def _render(
     session: Session,
     message: Message,
     version: TemplateVersion,
-    sent: Outgoing,
-    settings: Settings,
+    base: Mapping[str, Any],
     slot_text: Mapping[str, str] | None,
+    closure: Closure | None = None,
 ) -> Rendered:
     if version.ai_slots and set(slot_text or {}) != {s["name"] for s in version.ai_slots}:
         # No path renders AI slots for sending without the texts a person signed off.
         raise SignoffRequired(f"message {message.id} carries AI text that is not signed off")
-    data = load_payload(version.variables, message.data)
-    extra = {**_extras(message, sent, settings), **(slot_text or {})}
     # An approved version already rendered under the hard limits when it was submitted, and
     # in-process is several times faster (README, "Rendering in isolation"); channels whose
     # layout can take long (letters) render in the pool of child processes as previews do.
     isolated = CHANNELS[message.channel].renders_isolated
+    data = {**base, **(slot_text or {})}
     return render_channel(
-        session, version, message.channel, message.locale, data, extra=extra, isolated=isolated
+        session,
+        version,
+        message.channel,
+        message.locale,
+        data,
+        closure=closure,
+        isolated=isolated,
     )
+
+
+def _base(
+    message: Message, version: TemplateVersion, sent: Outgoing, settings: Settings
+) -> dict[str, Any]:
+    """What the message's templates see but the slot texts: its data and the channel's extras."""
+    data = load_payload(version.variables, message.data)
+    return {**data, **_extras(message, sent, settings)}
+
+
+def _disclosed(
+    session: Session,
+    message: Message,
+    version: TemplateVersion,
+    base: Mapping[str, Any],
+    rendered: Rendered,
+    slot_text: Mapping[str, str] | None,
+    closure: Closure,
+    sending: bool,
+) -> dict[str, Any] | None:
+    """Check the AI disclosure on this message's own output (DisclosureMissing: fail closed).
+
+    A message already sent (archived late, rendered again) is only described: what it lacked.
+    """
+
+    def rerender(stand_ins: Mapping[str, str]) -> Rendered:
+        return _render(session, message, version, base, stand_ins, closure)
+
+    context = {**base, **(slot_text or {})}
+    try:
+        return check_at_send(version, closure, rendered, context, rerender).record()
+    except DisclosureMissing as exc:
+        if sending:
+            raise
+        return {"channel": message.channel, "carries_ai": True, "missing": str(exc)}
 
 
 def finish(
@@ -86,11 +131,27 @@ def finish(
     message: Message,
     providers: Providers,
     slot_text: Mapping[str, str] | None = None,
+    *,
+    sending: bool = True,
 ) -> Finished:
-    """Render and finish one message into exactly what its channel will send."""
+    """Render and finish one message into exactly what its channel will send.
+
+    `sending` false: the message went out already (archived late, rendered again to compare).
+    """
     version = session.get_one(TemplateVersion, message.version_id)
     sent = outgoing(message)
-    rendered = _render(session, message, version, sent, providers.settings, slot_text)
+    base = _base(message, version, sent, providers.settings)
+    disclosed = None
+    if version.ai_slots:  # the closure is read once, for the render and the disclosure check
+        closure = resolve_closure(session, version)
+        rendered = _render(session, message, version, base, slot_text, closure)
+        disclosed = _disclosed(
+            session, message, version, base, rendered, slot_text, closure, sending
+        )
+    else:
+        rendered = _render(session, message, version, base, slot_text)
     outlet = providers.outlet(message.channel)
     made = outlet.finish(session, version, sent, rendered)
-    return Finished(message.channel, made.prepared, made.output, outlet.content_type, rendered)
+    return Finished(
+        message.channel, made.prepared, made.output, outlet.content_type, rendered, disclosed
+    )

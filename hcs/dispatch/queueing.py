@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs.dispatch.claiming import Fence
+from hcs.dispatch.generating import Generate
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession, claim, process_many
 from hcs.infrastructure.clock import db_now
@@ -101,6 +102,7 @@ def dispatch(
     owner: str,
     lease: timedelta,
     on_sent: SentHook | None = None,
+    generate: Generate | None = None,
 ) -> list[Outcome]:
     """Take these entries and send them; any that another worker holds is left to it."""
     with sessions.begin() as session:
@@ -108,7 +110,7 @@ def dispatch(
     if not taken:
         return []
     fence = Fence(dict(taken), lease)
-    return process_many(sessions, list(taken), providers, on_sent, fence=fence)
+    return process_many(sessions, list(taken), providers, on_sent, generate, fence=fence)
 
 
 def queue_depth(session: Session) -> int:

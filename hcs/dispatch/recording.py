@@ -18,6 +18,7 @@ from channels.errors import (
     InvalidRecipient,
     TransientChannelError,
 )
+from hcs.archive import reading as archive_reading
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.transitions import (
     Outcome,
@@ -38,7 +39,7 @@ from templates_store.orm import utcnow
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=10)
 # The provider name recorded for messages of test keys, which no provider ever sees.
-TEST_PROVIDER = "test"
+TEST_PROVIDER = archive_reading.TEST_PROVIDER
 
 
 def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:

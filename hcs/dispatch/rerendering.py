@@ -86,7 +86,7 @@ def rerender(
     """Render an entry again from its pinned closure and data; compare bytes. Audited."""
     message, archived, closure_hash = _message(session, entry_id, keys or default_keyring())
     slot_text = signed_off_texts(session, message)
-    finished = finish(session, message, providers, slot_text=slot_text)
+    finished = finish(session, message, providers, slot_text=slot_text, sending=False)
     output = finished.output
     differs = _first_difference(archived, output)
     result = Rerendered(

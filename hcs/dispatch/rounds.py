@@ -33,6 +33,7 @@ from channels.errors import (
 )
 from hcs.dispatch.claiming import LEASE, Fence, claim, lease_due, refused, tokens_of
 from hcs.dispatch.finishing import Finished
+from hcs.dispatch.generating import Generate, generate_now
 from hcs.dispatch.preparing import (
     LEASE_LOST,
     PREPARE_BUDGET,
@@ -61,7 +62,6 @@ from hcs.infrastructure.db import begin_read
 from hcs.messages import telemetry
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.status import MessageStatus, Move
-from hcs.signoffs.gate import request_signoff
 
 __all__ = [
     "Outcome",
@@ -183,15 +183,16 @@ def _record_failure(
         return retry_or_fail(session, entry, exc, ready.providers, ready.channel)
 
 
-def _deliver(sessions: SharedSession, prepared: Prepared, fence: Fence) -> tuple[Outcome, bool]:
+def _deliver(
+    sessions: SharedSession, prepared: Prepared, fence: Fence, generate: Generate | None
+) -> tuple[Outcome, bool]:
     if isinstance(prepared, Outcome):
         return prepared, False
     if isinstance(prepared, Waiting):
-        ttl = timedelta(hours=prepared.providers.settings.signoff_ttl_hours)
-        ai = prepared.providers.ai
-        status = request_signoff(sessions, prepared.entry_id, prepared.needs, ai, ttl=ttl)  # type: ignore[arg-type]
-        waiting = "AI text generated; waiting for sign-off"
-        return Outcome(prepared.needs.message_id, status, waiting), False
+        # With a lane the round goes on at once; without one (tests, scripts) it waits here.
+        if generate is not None:
+            return generate(prepared), False
+        return generate_now(sessions, prepared), False  # type: ignore[arg-type]
     return _send(sessions, prepared, fence)
 
 
@@ -200,6 +201,7 @@ def process_many(
     entry_ids: Sequence[int],
     providers: Providers,
     on_sent: SentHook | None = None,
+    generate: Generate | None = None,
     *,
     fence: Fence | None = None,
 ) -> list[Outcome]:
@@ -210,7 +212,8 @@ def process_many(
     each is then sent and its `sent` recorded in a transaction of its own; what the round sent
     is archived in one transaction (one at a time when that fails). When preparing several at
     once fails, they are prepared one at a time: an entry that still fails is skipped (and
-    logged) and keeps its lease, so the rest of the batch goes out.
+    logged) and keeps its lease, so the rest of the batch goes out. Messages needing AI text
+    go to `generate` (the AI lane) when given, so no model call holds the round.
 
     `fence` holds the leases the claim gave (`hcs.dispatch.claiming`); every write is checked
     against it. Without one, the entries' current tokens are taken as this caller's.
@@ -218,7 +221,7 @@ def process_many(
     if not isinstance(sessions, SharedSession):
         shared = SharedSession(sessions)
         try:
-            return process_many(shared, entry_ids, providers, on_sent, fence=fence)
+            return process_many(shared, entry_ids, providers, on_sent, generate, fence=fence)
         finally:
             shared.close()
     if fence is None:
@@ -244,7 +247,7 @@ def process_many(
         sent = []
         for done, item in enumerate(prepared):
             try:
-                outcome, moved = _deliver(sessions, item, fence)
+                outcome, moved = _deliver(sessions, item, fence, generate)
             except BaseException:
                 _put_back(sessions, prepared[done + 1 :], fence)
                 raise
@@ -327,6 +330,7 @@ def run_due(
     owner: str,
     limit: int = 50,
     on_sent: SentHook | None = None,
+    generate: Generate | None = None,
     lease: timedelta = LEASE,
     channels: Sequence[str] | None = None,
 ) -> list[Outcome]:
@@ -339,4 +343,4 @@ def run_due(
     if not tokens:
         return []
     fence = Fence(dict(tokens), lease)
-    return process_many(sessions, list(tokens), providers, on_sent, fence=fence)
+    return process_many(sessions, list(tokens), providers, on_sent, generate, fence=fence)

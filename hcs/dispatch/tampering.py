@@ -2,7 +2,10 @@
 
 A published version edited in the database (past the application) renders something nobody
 approved; the dispatcher checks each version once per process and stored hash, and a version
-whose content no longer gives its approved hash sends nothing.
+whose content no longer gives its approved hash sends nothing. "Approved" is read from the
+approval rows and their sealed audit entries too, not only from the version row: rewriting a
+row's content together with its stored hash is caught, and so is a pinned block or theme edited
+the same way.
 """
 
 from __future__ import annotations
@@ -14,9 +17,16 @@ from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
 from hcs.audit import record
+from hcs.governance.closures import matches_approvals
+from hcs.governance.kinds import decision_target
 from hcs.messages.models import Message
-from templates_store.closure import closure_hash, resolve_closure
-from templates_store.models import TemplateVersion
+from templates_store.closure import (
+    closure_hash,
+    is_component_intact,
+    pinned_components,
+    resolve_closure,
+)
+from templates_store.models import BlockVersion, TemplateVersion, ThemeVersion
 
 TAMPERED = "version_tampered"
 TAMPERED_COUNT = Counter(
@@ -37,17 +47,39 @@ def _row_digest(version: TemplateVersion) -> str:
 
 
 def is_tampered(session: Session, version: TemplateVersion) -> bool:
-    """Whether the version's content (with its pinned blocks and theme) differs from approved."""
+    """Whether what the version would render differs from what its reviewers approved.
+
+    Its closure hash must equal the one on its row *and* the one each approving stage recorded;
+    each pinned block and theme likewise gives its own approved hash.
+    """
     approved = version.closure_hash
     if approved is None:
         return True  # a sendable version always has one: a missing hash was removed
     key = (str(session.get_bind().engine.url), version.id, approved, _row_digest(version))
     if key in _intact:
         return False
-    if closure_hash(version, resolve_closure(session, version)) != approved:
+    closure = resolve_closure(session, version)
+    computed = closure_hash(version, closure)
+    target = decision_target("template", version.template.key, version.number)
+    if computed != approved or not matches_approvals(
+        session, "template", version, target, computed
+    ):
+        return True
+    if not all(_component_approved(session, pinned) for pinned in pinned_components(closure)):
         return True
     _intact.add(key)
     return False
+
+
+def _component_approved(session: Session, component: BlockVersion | ThemeVersion) -> bool:
+    if isinstance(component, BlockVersion):
+        kind, key = "block", component.block.key
+    else:
+        kind, key = "theme", component.theme.key
+    target = decision_target(kind, key, component.number)
+    return is_component_intact(component) and matches_approvals(
+        session, kind, component, target, str(component.closure_hash)
+    )
 
 
 def note_tampered(session: Session, message: Message, version: TemplateVersion) -> None:

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Integer, Table, bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from hcs.messages.callbacks import owed_after
 from hcs.messages.models import Message, MessageEvent, OutboxEntry, ParkedEvent
 from hcs.messages.moves import move, record_event
 from hcs.messages.status import Move
@@ -93,9 +94,11 @@ def _sent_statement() -> Any:
             provider=bindparam("b_provider"),
             provider_message_id=bindparam("b_provider_id"),
         )
-        .returning(messages.c.id)
+        .returning(messages.c.id, messages.c.requested_by)
         .cte("moved")
     )
+    # The callers' `sent` callbacks, owed in this same statement (hcs.messages.callbacks).
+    owed = owed_after(moved, literal(row.target.value), bindparam("b_now")).cte("owed")
     event = (
         insert(events)
         .from_select(
@@ -125,7 +128,7 @@ def _sent_statement() -> Any:
         select(func.count()).select_from(moved).scalar_subquery(),
         select(func.count()).select_from(closed).scalar_subquery(),
         waiting,
-    ).add_cte(event)
+    ).add_cte(event, owed)
 
 
 _SENT_PG = _sent_statement()

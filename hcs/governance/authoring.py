@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 
 from hcs.audit import record
 from hcs.errors import PermissionDenied
-from hcs.governance.kinds import Owner, Version, kind_of
+from hcs.governance.closures import check_closure, check_publishable
+from hcs.governance.kinds import Owner, Version, decision_target, kind_of
 from hcs.governance.policies import policy_for
 from hcs.governance.workflow import (
     UNSET,
     Unset,
     check_approved_by_others,
-    check_closure,
     decide_stage,
     retire_template,
 )
@@ -153,8 +153,12 @@ def decide(
         actor=actor,
         action=f"{kind}.{'approve' if approve else 'reject'}",
         target_type=kind,
-        target=spec.decision_prefix + _label(key, number),
-        after={"stage": decision.stage, "status": version.status.value},
+        target=decision_target(kind, key, number),
+        after={
+            "stage": decision.stage,
+            "status": version.status.value,
+            "closure_hash": decision.closure_hash,
+        },
         detail={"comment": comment},
     )
     return version
@@ -175,7 +179,9 @@ def publish(
     `replaces`, for a template, is the published version the caller saw: another is a Conflict.
     """
     spec = kind_of(kind)
-    check_approved_by_others(session, kind, spec.get_version(session, key, number))
+    version = spec.get_version(session, key, number)
+    check_approved_by_others(session, kind, version)
+    check_publishable(session, kind, key, version)
     expect = {} if isinstance(replaces, Unset) else {"replaces": replaces}
     published = spec.publish(session, key, number, **expect)
     record(

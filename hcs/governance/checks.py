@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from hcs.channels.registry import CHANNELS
 from hcs.governance.active_content import active_content
+from hcs.governance.disclosure import submission_gaps
 from hcs.governance.policies import Policy
 from hcs.previews.channel import channel_issues
 from templates_store.closure import referenced_blocks
@@ -153,7 +154,7 @@ CHECKS: dict[str, Check] = {
     "active_content": check_active_content,
 }
 #: checks no policy can soften: active content never reaches a mailbox
-ALWAYS_ERRORS = frozenset({"active_content"})
+ALWAYS_ERRORS = frozenset({"active_content", "ai_disclosure"})
 
 
 def run_checks(session: Session, version: TemplateVersion, policy: Policy) -> list[Finding]:
@@ -167,7 +168,9 @@ def run_checks(session: Session, version: TemplateVersion, policy: Policy) -> li
         severity = "error" if name in ALWAYS_ERRORS else policy.checks.get(name, "warning")
         if severity != "off":
             findings += [Finding(name, severity, p, m) for p, m in check(version, rendered, policy)]
-    return findings
+    # AI text undisclosed on any channel never goes out, whatever the policy says.
+    gaps = submission_gaps(session, version)
+    return findings + [Finding("ai_disclosure", "error", p, m) for p, m in gaps]
 
 
 def blocking(findings: list[Finding]) -> dict[str, list[str]]:

@@ -152,6 +152,7 @@ BLOCK = Kind(
     edit=_edit_block,
     freeze=blocks.submit_block,
     publish=_publish_block,
+    frozen_facts=lambda v: {"closure_hash": v.closure_hash},
     decision_prefix="block ",
 )
 THEME = Kind(
@@ -167,6 +168,7 @@ THEME = Kind(
     edit=_edit_theme,
     freeze=blocks.submit_theme,
     publish=_publish_theme,
+    frozen_facts=lambda v: {"closure_hash": v.closure_hash},
     decision_prefix="theme ",
 )
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (TEMPLATE, BLOCK, THEME)}
@@ -185,3 +187,8 @@ def kind_of(name: str) -> Kind:
 def policy_of(session: Session, kind: str, version: Any) -> Policy:
     """The policy a version answers to: its template's category, or `component` for blocks."""
     return policy_for(session, kind_of(kind).category(version))
+
+
+def decision_target(kind: str, key: str, number: int) -> str:
+    """How approve/reject audit entries name a version: `key vN`, `block key vN`, ..."""
+    return f"{kind_of(kind).decision_prefix}{key} v{number}"

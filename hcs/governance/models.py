@@ -28,6 +28,9 @@ class Approval(Base):
     decision: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The closure hash this decision was about, kept apart from the version row: a row whose
+    # content and stored hash were both rewritten still disagrees with what was approved.
+    closure_hash: Mapped[str | None] = mapped_column(String(80))
 
 
 class ApprovalPolicy(Base):

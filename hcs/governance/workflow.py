@@ -22,7 +22,7 @@ from hcs.governance.models import Approval
 from hcs.governance.policies import Policy, policy_for
 from hcs.identity.groups import groups_of
 from templates_store import versioning
-from templates_store.closure import resolve_closure, verify_closure
+from templates_store.closure import resolve_closure
 from templates_store.errors import Conflict, ValidationFailed
 from templates_store.lookup import get_template, get_version
 from templates_store.models import Template, TemplateVersion, VersionMixin
@@ -133,6 +133,7 @@ def decide_stage(
         reviewer=reviewer,
         decision="approved" if approve else "rejected",
         comment=comment,
+        closure_hash=getattr(version, "closure_hash", None),
     )
     try:
         with session.begin_nested():
@@ -145,22 +146,6 @@ def decide_stage(
         version.move_to(Status.APPROVED)
     session.flush()
     return decision
-
-
-def check_closure(session: Session, version: VersionMixin, shown: str | None) -> None:
-    """Refuse a decision on a template version whose closure is not the one the reviewer saw."""
-    if not isinstance(version, TemplateVersion) or version.closure_hash is None:
-        return
-    if shown is not None and shown != version.closure_hash:
-        raise Conflict(
-            f"the closure hash you saw ({shown}) is not version {version.number}'s "
-            f"({version.closure_hash}); reload it and review again"
-        )
-    if not verify_closure(session, version):
-        raise Conflict(
-            f"version {version.number}'s content no longer matches its closure hash "
-            f"{version.closure_hash}: it was changed after it was submitted"
-        )
 
 
 def check_pins_approved(session: Session, version: TemplateVersion) -> None:

@@ -200,6 +200,9 @@ def _security_headers(response: Response) -> Response:
         policy = PAGE_POLICIES.get(request.path, CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Pages hold what a person may see: after sign-out the back button asks the server
+        # again (and lands on the sign-in form) instead of showing a copy the browser kept.
+        response.headers.setdefault("Cache-Control", "no-store")
     if response.status_code == 401:
         response.headers.setdefault("WWW-Authenticate", 'Bearer realm="hcs"')
     if current_app.config["HCS_HTTPS"]:

@@ -22,6 +22,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from hcs.dispatch.lag import ArchiveLag, archive_lag
 from hcs.dispatch.queueing import queue_depth
 from hcs.http.extensions import services
 from hcs.messages import telemetry
@@ -46,8 +47,25 @@ class _Scrape:
         else:
             yield from REGISTRY.collect()
         with services().sessions() as session:
-            depth = queue_depth(session)
+            depth, lag = queue_depth(session), archive_lag(session)
         yield GaugeMetricFamily("hcs_queue_depth", "Outbox entries not done yet", value=depth)
+        yield from _lag_gauges(lag)
+
+
+def _lag_gauges(lag: ArchiveLag) -> Iterator[Metric]:
+    """The send–archive gap per stage: `archive` (sent, no entry), `seal` (entry not sealed)."""
+    age = GaugeMetricFamily(
+        "hcs_archive_lag_seconds",
+        "Age of the oldest send waiting at this stage for its sealed archive entry",
+        labels=["stage"],
+    )
+    count = GaugeMetricFamily(
+        "hcs_archive_backlog", "Sends waiting at this stage for a sealed entry", labels=["stage"]
+    )
+    for stage, backlog in (("archive", lag.unarchived), ("seal", lag.unsealed)):
+        age.add_metric([stage], backlog.oldest_seconds)
+        count.add_metric([stage], backlog.count)
+    yield from (age, count)
 
 
 @bp.get("/metrics")

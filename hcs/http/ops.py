@@ -18,7 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hcs.dispatch.heartbeat import pulse
-from hcs.http.extensions import db_session
+from hcs.dispatch.lag import archive_lag
+from hcs.http.extensions import db_session, services
 from hcs.infrastructure.db import begin_read
 from templates_store.orm import utcnow
 
@@ -84,8 +85,26 @@ def _workers_check() -> Check:
     return Check(workers, degraded=workers["state"] == "stale")
 
 
+def _archive_check() -> Check:
+    """The send–archive gap (`hcs.dispatch.lag`): 503 past `HCS_ARCHIVE_LAG_MAX`."""
+    lag = archive_lag(db_session())
+    db_session().rollback()
+    limit = services().settings.archive_lag_max
+    lagging = limit is not None and lag.worst_seconds > limit.total_seconds()
+    detail = {
+        "state": "lagging" if lagging else "ok",
+        "unarchived": lag.unarchived.count,
+        "oldest_unarchived_seconds": lag.unarchived.oldest_seconds,
+        "unsealed": lag.unsealed.count,
+        "oldest_unsealed_seconds": lag.unsealed.oldest_seconds,
+        "max_seconds": None if limit is None else limit.total_seconds(),
+    }
+    return Check(detail, unready=lagging)
+
+
 # `/readyz` answers each of these under its name, in order; a new check is one entry here.
 READINESS: dict[str, Callable[[], Check]] = {"broker": _broker_check, "workers": _workers_check}
+READINESS["archive"] = _archive_check
 
 
 @bp.get("/readyz")

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from hcs import audit
-from hcs.identity.models import User
-from hcs.identity.users import check_groups, find_user, get_user
+from hcs.identity.models import GROUPS, User
+from hcs.identity.users import check_groups, find_user, get_user, list_users
 
 
 def groups_of(session: Session, email: str) -> set[str]:
@@ -41,3 +41,12 @@ def change_groups(
         after={"groups": after},
     )
     return user
+
+
+def members_by_group(session: Session) -> dict[str, list[str]]:
+    """Every built-in group and every group someone holds, with its members' emails."""
+    members: dict[str, list[str]] = {name: [] for name in GROUPS}
+    for user in list_users(session):
+        for name in user.groups or []:
+            members.setdefault(name, []).append(user.email)
+    return dict(sorted(members.items()))

@@ -69,6 +69,8 @@ class Settings:
     # Celery: the queue dispatch tasks go to, and how long an unacknowledged task stays invisible
     # on Redis before it is handed out again (longer than the longest retry delay).
     celery_queue: str = "hcs"
+    # The queue of AI text generation, apart so that a slow model never holds a send.
+    celery_ai_queue: str = "ai"
     broker_visibility_timeout: float = 3600.0
     # How long a dispatcher holds an outbox entry, and how often the sweep re-queues due ones.
     dispatch_lease_seconds: float = 120.0
@@ -92,6 +94,8 @@ class Settings:
     ai_max_retries: int = 2
     ai_temperature: float = 0.3
     ai_api_key: str = field(default="", repr=False)
+    # How many generations run at once beside the sending rounds (the in-process AI lane).
+    ai_concurrency: int = 2
     # A second, optional model that judges each slot text against the written policy.
     ai_judge_base_url: str = ""
     ai_judge_model: str = ""
@@ -108,8 +112,10 @@ class Settings:
     archive_retention: str = ""
     # The Ed25519 key file checkpoints are signed with (`hcs keys init`); unset: none signed.
     seal_signing_key: str = ""
-    # A directory or an http(s) URL that receives every signed checkpoint.
+    # A directory, an http(s) URL or a mailto: address that receives every signed checkpoint.
     checkpoint_witness: str = ""
+    # Past this age, a send without a sealed archive entry makes /readyz 503; None: never.
+    archive_lag_max: timedelta | None = timedelta(hours=1)
     public_url: str = "http://127.0.0.1:5000"
     # Sign-off: a batch approval's sample is the ISO 2859-1 level II size, never below this;
     # pending messages expire after `signoff_ttl_hours`.
@@ -120,6 +126,13 @@ class Settings:
     jobs_inline_limit: int = 50
     # How far ahead a send's `send_at` may be (HCS_SEND_AT_HORIZON: 30d, 12h, 90m or seconds).
     send_at_horizon_seconds: float = 30 * 86400.0
+    # Status callbacks: hosts exempt from the destination checks (development receivers, plain
+    # http allowed), each request's timeout, the first retry's delay (doubling, capped at an
+    # hour) and how long a delivery keeps being retried.
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_timeout: float = 5.0
+    webhook_backoff_seconds: float = 15.0
+    webhook_retry_horizon: timedelta = timedelta(hours=24)
     # Which provider each channel sends through, and each provider's settings and credentials.
     delivery: Delivery = field(default_factory=Delivery, repr=False)
 
@@ -148,6 +161,11 @@ def format_duration(duration: timedelta) -> str:
         return f"{seconds}s"
     minutes = seconds // 60
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
+def _optional_duration(name: str, default: str) -> timedelta | None:
+    """A duration setting that `off` turns off."""
+    return None if _env(name, default).strip().lower() == "off" else _duration(name, default)
 
 
 def _duration(name: str, default: str) -> timedelta:
@@ -179,6 +197,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         secret_key=_env("HCS_SECRET_KEY") or local_secret(Path(_env("HCS_VAR_DIR", "var"))),
         broker_url=_env("HCS_BROKER_URL"),
         celery_queue=_env("HCS_CELERY_QUEUE", "hcs"),
+        celery_ai_queue=_env("HCS_CELERY_AI_QUEUE", "ai"),
         broker_visibility_timeout=float(_env("HCS_BROKER_VISIBILITY_TIMEOUT", "3600")),
         dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
         send_retry_horizon=_duration("HCS_SEND_RETRY_HORIZON", "24h"),
@@ -194,6 +213,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         ai_max_retries=int(_env("HCS_AI_MAX_RETRIES", "2")),
         ai_temperature=float(_env("HCS_AI_TEMPERATURE", "0.3")),
         ai_api_key=_env("OPENAI_API_KEY"),
+        ai_concurrency=int(_env("HCS_AI_CONCURRENCY", "2")),
         ai_judge_base_url=_env("HCS_AI_JUDGE_BASE_URL"),
         ai_judge_model=_env("HCS_AI_JUDGE_MODEL"),
         session_hours=float(_env("HCS_SESSION_HOURS", "8")),
@@ -206,10 +226,17 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         archive_retention=_env("HCS_ARCHIVE_RETENTION"),
         seal_signing_key=_env("HCS_SEAL_SIGNING_KEY"),
         checkpoint_witness=_env("HCS_CHECKPOINT_WITNESS"),
+        archive_lag_max=_optional_duration("HCS_ARCHIVE_LAG_MAX", "1h"),
         public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),
         signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
         jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),
         send_at_horizon_seconds=_seconds(_env("HCS_SEND_AT_HORIZON", "30d")),
+        webhook_allowed_hosts=tuple(
+            host.strip() for host in _env("HCS_WEBHOOK_ALLOWED_HOSTS").split(",") if host.strip()
+        ),
+        webhook_timeout=float(_env("HCS_WEBHOOK_TIMEOUT", "5")),
+        webhook_backoff_seconds=float(_env("HCS_WEBHOOK_BACKOFF_SECONDS", "15")),
+        webhook_retry_horizon=_duration("HCS_WEBHOOK_RETRY_HORIZON", "24h"),
         delivery=read_delivery(os.environ),
     )

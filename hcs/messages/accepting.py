@@ -18,6 +18,7 @@ from sqlalchemy import Table, and_, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from channels.invisible import strip_data
+from hcs.messages.callbacks import owe_callbacks, owed_after
 from hcs.messages.consent import OPTIONAL, suppression_reason
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.messages.recipients import recipient_key
@@ -54,9 +55,12 @@ def _one_statement() -> Any:
             messages.c.created_at,
             messages.c.reason,
             messages.c.send_at,
+            messages.c.requested_by,
         )
         .cte("written")
     )
+    # Status callbacks owed for `accepted` (or `suppressed`), in the same statement.
+    owed = owed_after(written, written.c.status, written.c.created_at).cte("owed")
     first_event = (
         insert(events)
         .from_select(
@@ -83,7 +87,7 @@ def _one_statement() -> Any:
                 literal(0),
             ).where(written.c.status == MessageStatus.ACCEPTED.value),
         )
-        .add_cte(first_event)
+        .add_cte(first_event, owed)
     )
 
 
@@ -312,7 +316,8 @@ def plan(
 def write(session: Session, planned: Plan) -> list[Accepted]:
     """INSERT the messages, their first events and their outbox entries; what was accepted."""
     rows = planned.rows
-    if len(rows) == 1 and session.get_bind().dialect.name == "postgresql":
+    at_once = len(rows) == 1 and session.get_bind().dialect.name == "postgresql"
+    if at_once:  # the callbacks owed are written by the same statement
         session.execute(_INSERT_ONE_PG, rows[0])
     else:
         _write_many(session, rows)
@@ -325,10 +330,15 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
                 for id_, fields in planned.cleaned.items()
             ],
         )
-    if not planned.is_test:
-        for status in {r["status"] for r in rows}:
-            count = sum(r["status"] == status for r in rows)
-            note_accepted(session, planned.channel, status, count)
+    for status in {r["status"] for r in rows}:
+        written = [r["id"] for r in rows if r["status"] == status]
+        if not at_once:
+            first = rows[0]
+            owe_callbacks(
+                session, written, status, first["created_at"], owner=first["requested_by"]
+            )
+        if not planned.is_test:
+            note_accepted(session, planned.channel, status, len(written))
     return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]
 
 

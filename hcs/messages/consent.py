@@ -22,12 +22,27 @@ def recipient_digest(key: str) -> str:
     return "r:" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+ERASED_PREFIX = "erased:"
+
+
+def erased_alias(key: str) -> str:
+    """The recipient key an erased recipient's kept opt-outs are filed under."""
+    return ERASED_PREFIX + recipient_digest(key)
+
+
 def _row(session: Session, key: str, channel: str, category: str) -> Consent | None:
-    return session.scalar(
-        select(Consent).where(
-            Consent.recipient_key == key, Consent.channel == channel, Consent.category == category
+    # An erased recipient's opt-outs are kept under a pseudonym: they still suppress.
+    for recipient in (key, erased_alias(key)):
+        row = session.scalar(
+            select(Consent).where(
+                Consent.recipient_key == recipient,
+                Consent.channel == channel,
+                Consent.category == category,
+            )
         )
-    )
+        if row is not None:
+            return row
+    return None
 
 
 def set_preference(
@@ -85,7 +100,7 @@ def preferences(session: Session, key: str) -> list[Consent]:
     return list(
         session.scalars(
             select(Consent)
-            .where(Consent.recipient_key == key)
+            .where(Consent.recipient_key.in_((key, erased_alias(key))))
             .order_by(Consent.channel, Consent.category)
         )
     )

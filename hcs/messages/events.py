@@ -26,12 +26,16 @@ from sqlalchemy.orm import Session
 
 from channels.core import DeliveryEvent
 from hcs import archive
+from hcs.messages.callbacks import owe_callbacks
 from hcs.messages.models import Message, MessageEvent, ParkedEvent
 from hcs.messages.moves import move
 from hcs.messages.optouts import apply_opt_event
 from hcs.messages.resolving import reconcile
 from hcs.messages.status import REPORTED, MessageStatus
 from templates_store.orm import utcnow
+
+# Reports that change no status but that callers may ask to hear of.
+NOT_MOVING_CALLBACKS = frozenset({"opened", "clicked"})
 
 
 def event_key(event: DeliveryEvent) -> str:
@@ -220,6 +224,8 @@ def _record(
     moved = _move(session, message, event, provider)
     detail = _detail(event, provider, key, moved)
     session.add(MessageEvent(message_id=message.id, kind=event.kind.value, at=at, detail=detail))
+    if not moved and event.kind.value in NOT_MOVING_CALLBACKS:  # a move owes its own
+        owe_callbacks(session, message.id, event.kind.value, at)
     _archive(session, message, event.kind.value, at, detail, keys)
     session.flush()
     if moved:

@@ -44,11 +44,18 @@ def check_key(key: str) -> str:
     return key
 
 
+def erased_key(principal: str, key: str) -> str:
+    """What an erased recipient's record keeps of the caller's key (which may name them)."""
+    return "erased:" + hashlib.sha256(f"{principal}\0{key}".encode()).hexdigest()
+
+
 def find(session: Session, principal: str, key: str, digest: str) -> Replay | None:
     """The stored answer for this key, or None; another body under the same key is a conflict."""
+    # A record whose recipient was erased keeps answering, under a digest of its key.
+    keys = (key, erased_key(principal, key))
     record = session.scalar(
         select(IdempotencyRecord).where(
-            IdempotencyRecord.principal == principal, IdempotencyRecord.key == key
+            IdempotencyRecord.principal == principal, IdempotencyRecord.key.in_(keys)
         )
     )
     if record is None:

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, insert, literal, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from hcs.messages.callbacks import owe_callbacks
 from hcs.messages.models import Message, MessageEvent
 from hcs.messages.status import MessageStatus, Move, sources_of
 from templates_store.orm import utcnow
@@ -63,7 +64,8 @@ def move(
     """Make one move of the table, for one message or many, as one conditional UPDATE.
 
     Only a message in one of the move's statuses (or of the narrower `sources`) moves, so of
-    concurrent callers one makes it. Each message moved gets the move's event, with `detail`
+    concurrent callers one makes it. Each message moved gets the move's event, with `detail`,
+    and the status callbacks its owner registered for the new status (hcs.messages.callbacks)
     (a provider's report is recorded by `hcs.messages.events` instead). `values` are further
     columns set by the same UPDATE. Returns how many messages this caller moved; raises
     `InvalidTransition` when the table has no such move from `sources`.
@@ -73,7 +75,7 @@ def move(
     many = not isinstance(messages, str)
     statement = _statement(which, asked, tuple(sorted(values)), many)
     params: dict[str, object] = {f"b_{field}": value for field, value in values.items()}
-    params["b_now"] = utcnow()
+    params["b_now"] = now = utcnow()
     if isinstance(messages, str):
         result = session.execute(statement, params | {"b_id": messages})
         moved = [messages] if result.rowcount else []  # type: ignore[attr-defined]
@@ -84,6 +86,8 @@ def move(
     if moved and row.event is not None and not row.reported:
         events = [{"message_id": m, "kind": row.event, "detail": dict(detail or {})} for m in moved]
         session.execute(_NEW_EVENT, events[0] if len(events) == 1 else events)
+    # The callers' status callbacks, in this same transaction (an outbox, never a queue).
+    owe_callbacks(session, moved, row.target.value, now)
     _forget(session, moved, ("status", "updated_at", *values))
     return len(moved)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hcs.channels.addresses import normal_email, normal_phone
+from hcs.channels.addresses import lookup_key
 from hcs.channels.registry import CHANNELS
 from templates_store.errors import ValidationFailed
 
@@ -17,11 +17,4 @@ def recipient_key(channel: str, to: Any) -> str:
     return CHANNELS[channel].recipient_key(to)
 
 
-def lookup_key(raw: str) -> str:
-    """The key to look a recipient up by, from what a person types (email, phone or id)."""
-    text = raw.strip()
-    if "@" in text:
-        return normal_email(text)
-    if text.startswith("+"):
-        return normal_phone(text)
-    return text
+__all__ = ["lookup_key", "recipient_key"]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hcs.errors import NoteError
 from hcs.sealing import merkle
+from hcs.sealing.leaves import first_unsigned, sign_new_leaves
 from hcs.sealing.models import Seal, SealedMixin
 from hcs.sealing.notes import Signer, Verifier
 from templates_store.orm import Base, utcnow
@@ -96,11 +97,17 @@ def checkpoint_text(origin: str, head: Head, along: Sequence[Head], at: datetime
 def sign_heads(
     session: Session, models: Sequence[type[SealedMixin]], signer: Signer, origin: str
 ) -> Checkpoint | None:
-    """Sign the current head of the first model's log (the others along); None if unchanged."""
-    heads = [head_of(m.seal_log, sealed_leaves(session, m)) for m in models]
+    """Sign the current head of the first model's log (the others along); None if unchanged.
+
+    Each leaf the heads add is signed on its own as well (`hcs.sealing.leaves`).
+    """
+    leaves = {m.seal_log: sealed_leaves(session, m) for m in models}
+    heads = [head_of(log, logged) for log, logged in leaves.items()]
     latest = latest_checkpoint(session, heads[0].log)
     if latest is not None and _heads_in(latest.note) == [h.line() for h in heads]:
         return None
+    for log, logged in leaves.items():
+        sign_new_leaves(session, log, logged, signer)
     now = utcnow()
     note = signer.sign(checkpoint_text(origin, heads[0], heads[1:], now))
     checkpoint = Checkpoint(
@@ -171,6 +178,11 @@ def check_consistency(
         return Consistency(False, log, *sizes, None, seq, reason)
     if head.size and not _proven(head, current, rows):
         lo, hi = _bracket(session, model, head, rows, verifier)
+        exact = first_unsigned(session, log, rows[lo:hi], verifier)
+        if exact is not None:
+            seq, entry_id = rows[lo + exact][0], rows[lo + exact][1]
+            reason = f"differs from the checkpoint: seq {seq} is not the entry that was signed"
+            return Consistency(False, log, *sizes, entry_id, seq, reason)
         seq, entry_id = rows[lo][0], rows[lo][1]
         where = f"seq {seq}" if hi - lo == 1 else f"seq {seq}-{rows[hi - 1][0]}"
         reason = f"differs from the checkpoint (the first change is within {where})"

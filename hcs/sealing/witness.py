@@ -1,7 +1,8 @@
 """Where checkpoints go besides the database, and the signing key they are signed with.
 
 `HCS_CHECKPOINT_WITNESS` is a directory (a WORM mount, a synced folder: each checkpoint becomes a
-new file, never rewritten) or an `http(s)://` URL that receives each checkpoint as a POST.
+new file, never rewritten), an `http(s)://` URL that receives each checkpoint as a POST, or a
+`mailto:` address list that is mailed each one through the SMTP relay (`hcs.sealing.mail`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from hcs.errors import NoteError
 from hcs.infrastructure.config import Settings
 from hcs.sealing.checkpoints import Checkpoint, sign_heads
+from hcs.sealing.mail import SCHEME, Relay, mail, recipients
 from hcs.sealing.models import SealedMixin
 from hcs.sealing.notes import Signer, load_key_file
 
@@ -33,6 +35,7 @@ class Checkpointing:
     signer: Signer
     origin: str
     witness: str = ""
+    relay: Relay | None = None
 
     def origin_of(self, log_name: str) -> str:
         """The checkpoint origin of one log."""
@@ -45,7 +48,17 @@ def checkpointing(settings: Settings) -> Checkpointing | None:
         return None
     signer = load_key_file(Path(settings.seal_signing_key))
     host = urlsplit(settings.public_url).netloc or "hcs"
-    return Checkpointing(signer, host, settings.checkpoint_witness)
+    witness, relay = settings.checkpoint_witness, None
+    if witness.startswith(SCHEME):
+        recipients(witness)  # a malformed address is refused at start, not at the first head
+        relay = _relay(settings)
+    return Checkpointing(signer, host, witness, relay)
+
+
+def _relay(settings: Settings) -> Relay:
+    smtp = settings.delivery.smtp
+    sender = settings.delivery.email.from_address
+    return Relay(smtp.host, smtp.port, sender, smtp.username, smtp.password, smtp.starttls)
 
 
 def required(settings: Settings) -> Checkpointing:
@@ -56,12 +69,14 @@ def required(settings: Settings) -> Checkpointing:
     return configured
 
 
-def publish(witness: str, log_name: str, size: int, note: str) -> None:
+def publish(witness: str, log_name: str, size: int, note: str, relay: Relay | None = None) -> None:
     """Hand one checkpoint to the witness; a failure is logged, the checkpoint stays kept."""
     if not witness:
         return
     try:
-        if witness.startswith(("http://", "https://")):
+        if witness.startswith(SCHEME):
+            mail(relay, witness, log_name, size, note)
+        elif witness.startswith(("http://", "https://")):
             _post(witness, note)
         else:
             _write_once(Path(witness), log_name, size, note)
@@ -102,4 +117,5 @@ def sign_logs(
 def publish_checkpoint(signing: Checkpointing | None, checkpoint: Checkpoint | None) -> None:
     """Hand a newly signed checkpoint to the witness (after its transaction committed)."""
     if signing is not None and checkpoint is not None:
-        publish(signing.witness, checkpoint.log, checkpoint.size, checkpoint.note)
+        witness, relay = signing.witness, signing.relay
+        publish(witness, checkpoint.log, checkpoint.size, checkpoint.note, relay)

@@ -9,6 +9,7 @@ from typing import Any
 
 from hcs.ai.guardrails import Finding, passes, run_guardrails
 from hcs.ai.judge import judged
+from hcs.ai.prompting import system_prompt_record
 from hcs.ai.providers import AIProvider
 from hcs.ai.slots import Slot, slot_from
 from hcs.errors import AIUnavailable
@@ -50,6 +51,7 @@ def generate_slot(
     except AIUnavailable as exc:
         findings = [Finding("provider", False, f"the model was unavailable: {exc}")]
         record.update(provider=provider.name, generated=None, raw="", model="", parameters={})
+        record["system_prompt"] = system_prompt_record()
     else:
         findings = run_guardrails(
             generation.text,
@@ -66,6 +68,7 @@ def generate_slot(
             model=generation.model,
             parameters=generation.parameters,
             prompt_digest=generation.prompt_digest,
+            system_prompt=generation.system_prompt,
             raw=generation.raw,
             generated=generation.text,
             latency_ms=generation.latency_ms,

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from templates_store.orm import Base, utcnow
 
 PENDING, APPROVED, REJECTED, EXPIRED = "pending", "approved", "rejected", "expired"
+# Its message was cancelled by its sender: nobody is asked to decide on it any more.
+WITHDRAWN = "withdrawn"
 
 
 class SignoffItem(Base):

@@ -17,7 +17,7 @@ from hcs.audit import record
 from hcs.governance.policies import policy_for
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.moves import move, record_event
-from hcs.messages.status import Move
+from hcs.messages.status import MessageStatus, Move
 from hcs.signoffs.generation import allowed_inputs
 from hcs.signoffs.models import (
     APPROVED,
@@ -195,8 +195,14 @@ def release(
             .where(OutboxEntry.message_id == item.message_id)
             .values(done_at=None, available_at=utcnow(), leased_until=None)
         )
+    elif _status(session, item.message_id) == MessageStatus.CANCELLED:
+        raise Conflict(f"message {item.message_id!r} was cancelled; there is nothing to approve")
     else:  # held by a recall: the decision joins its history, and resuming releases it
         record_event(session, item.message_id, "signed_off", **decided)
+
+
+def _status(session: Session, message_id: str) -> str | None:
+    return session.scalar(select(Message.status).where(Message.id == message_id))
 
 
 def approve(

@@ -49,12 +49,21 @@ LARGEST = ("Q", 1250)
 _RANDOM = random.SystemRandom()
 
 
-def plan_for(lot: int, minimum: int) -> dict[str, Any]:
+# Tightened inspection after a rejection: the next code letter's sample (with acceptance number
+# 0, ISO 2859-1's tightened plans move one letter on), until this many sets in a row passed.
+NORMAL, TIGHTENED = "normal", "tightened"
+BACK_TO_NORMAL = 5
+
+
+def plan_for(lot: int, minimum: int, *, tightened: bool = False) -> dict[str, Any]:
     """The sampling plan for `lot` clean items: code letter, sample size (≥ minimum, ≤ lot)."""
-    code, size = next(((c, n) for top, c, n in PLAN if lot <= top), LARGEST)
+    index = next((i for i, (top, _, _) in enumerate(PLAN) if lot <= top), len(PLAN))
+    index += int(tightened)
+    code, size = (PLAN[index][1], PLAN[index][2]) if index < len(PLAN) else LARGEST
     return {
         "standard": "ISO 2859-1 / ANSI Z1.4",
         "inspection_level": "II",
+        "inspection": TIGHTENED if tightened else NORMAL,
         "acceptance": 0,
         "code": code,
         "lot": lot,
@@ -62,6 +71,29 @@ def plan_for(lot: int, minimum: int) -> dict[str, Any]:
         "minimum": minimum,
         "sample": min(lot, max(minimum, size)),
     }
+
+
+def inspection(decided: list[str]) -> str:
+    """Normal or tightened, from the statuses of the version's decided sets, newest first."""
+    for passed, status in enumerate(decided):
+        if status == REFUSED:
+            return TIGHTENED if passed < BACK_TO_NORMAL else NORMAL
+    return NORMAL
+
+
+def _decided(session: Session, template: str, version: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(SignoffBatch.status)
+            .where(
+                SignoffBatch.template_key == template,
+                SignoffBatch.version_number == version,
+                SignoffBatch.status.in_((BATCH_APPROVED, REFUSED)),
+            )
+            .order_by(SignoffBatch.id.desc())
+            .limit(BACK_TO_NORMAL + 1)
+        )
+    )
 
 
 def _set(
@@ -100,7 +132,8 @@ def draw(
     if not items:
         raise Conflict(f"nothing of {template} v{version} waits for sign-off")
     clean = [item.id for item in items if not item.is_flagged]
-    plan = plan_for(len(clean), minimum)
+    tightened = inspection(_decided(session, template, version)) == TIGHTENED
+    plan = plan_for(len(clean), minimum, tightened=tightened)
     batch = SignoffBatch(
         template_key=template,
         version_number=version,

@@ -1,9 +1,10 @@
 """Worker lanes: one queue per channel, so a slow channel never holds up another.
 
 `hcs worker --queues email,sms,chat,letter` names the lanes a worker serves (all by default),
-by the channel registry's names. With Celery each lane is a queue of its own
-(`<HCS_CELERY_QUEUE>.<channel>`), and a task carries entries of one channel only; the in-process
-worker runs `--concurrency` dispatch threads per lane, each claiming only its lane's entries.
+by the channel registry's names; `ai` is the AI text generation queue. With Celery each lane is
+a queue of its own (`<HCS_CELERY_QUEUE>.<channel>`), and a task carries entries of one channel
+only; the in-process worker runs `--concurrency` dispatch threads per lane, each claiming only
+its lane's entries.
 """
 
 from __future__ import annotations
@@ -19,20 +20,28 @@ from hcs.infrastructure.config import Settings
 from hcs.messages.models import Message, OutboxEntry
 
 LANES: tuple[str, ...] = tuple(CHANNELS)
+# The AI text generation queue (`HCS_CELERY_AI_QUEUE`): a lane a worker may be given alone.
+AI_LANE = "ai"
+NAMES = (*LANES, AI_LANE)
 
 
 def parse_lanes(text: str | None) -> tuple[str, ...]:
-    """`email,sms` as lanes, in the registry's order; every lane when empty.
+    """`email,sms` as lanes, in the registry's order (then `ai`); every lane when empty.
 
     Raises ValueError naming a channel the registry does not know.
     """
     asked = [part.strip() for part in (text or "").split(",") if part.strip()]
-    unknown = sorted(set(asked) - set(LANES))
+    unknown = sorted(set(asked) - set(NAMES))
     if unknown:
         raise ValueError(
-            f"--queues: no channel {', '.join(unknown)}; choose from {','.join(LANES)}"
+            f"--queues: no channel {', '.join(unknown)}; choose from {','.join(NAMES)}"
         )
-    return tuple(lane for lane in LANES if lane in asked) or LANES
+    return tuple(lane for lane in NAMES if lane in asked) or NAMES
+
+
+def channel_lanes(lanes: Sequence[str]) -> tuple[str, ...]:
+    """The channels among lanes; every channel when none is named (`ai` alone)."""
+    return tuple(lane for lane in lanes if lane in LANES) or LANES
 
 
 def queue_for(settings: Settings, lane: str) -> str:
@@ -43,9 +52,15 @@ def queue_for(settings: Settings, lane: str) -> str:
 def queues_for(settings: Settings, lanes: Sequence[str]) -> list[str]:
     """The Celery queues a worker of these lanes consumes.
 
-    The lane-less queue of earlier releases too, so tasks queued before an upgrade still run.
+    `ai` alone is a generation worker; any channel lane brings the AI queue along (so no
+    choice of lanes strands generation) and the lane-less queue of earlier releases, so that
+    tasks queued before an upgrade still run.
     """
-    return [*(queue_for(settings, lane) for lane in lanes), settings.celery_queue]
+    channels = [lane for lane in lanes if lane in LANES]
+    if not channels:
+        return [settings.celery_ai_queue]
+    sending = [queue_for(settings, lane) for lane in channels]
+    return [*sending, settings.celery_queue, settings.celery_ai_queue]
 
 
 def by_lane(session: Session, entry_ids: Sequence[int]) -> dict[str, list[int]]:

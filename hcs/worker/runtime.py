@@ -24,6 +24,7 @@ from hcs.channels.letter import close_renderers
 from hcs.dispatch import heartbeat, leases
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
+from hcs.dispatch.callbacks import CallbackOptions, deliver_due, forget_finished
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.dispatch.rounds import SentHook, run_due
 from hcs.infrastructure.config import Settings
@@ -32,6 +33,7 @@ from hcs.messages.parking import settle_parked
 from hcs.sealing import seal_pending
 from hcs.sealing.witness import Checkpointing, checkpointing, publish_checkpoint, sign_logs
 from hcs.signoffs.queue import expire as expire_signoffs
+from hcs.worker.lane import AILane
 
 log = logging.getLogger(__name__)
 # How long the housekeeping lease outlives its holder's last renewal: a worker that died is
@@ -57,7 +59,7 @@ def housekeeping(
     owner: str | None = None,
     ttl: timedelta = HOUSEKEEPING_LEASE,
 ) -> bool:
-    """Seal the audit log and the archive, expire stale sign-offs, forget old idempotency keys.
+    """Seal the logs, expire stale sign-offs, forget old idempotency keys and callbacks.
 
     Provider reports parked while their `sent` was being committed are applied too (their
     archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
@@ -82,6 +84,8 @@ def housekeeping(
         expire_signoffs(session)
     with sessions.begin() as session:
         idempotency.purge(session)
+    with sessions.begin() as session:
+        forget_finished(session)
     return True
 
 
@@ -99,30 +103,42 @@ class Worker:
         keys: archive.Keyring | None = None,
         archive_late: Callable[[], int] | None = None,
         signing: Checkpointing | None = None,
+        callbacks: Callable[[], int] | None = None,
+        ai_lane: AILane | None = None,
         channels: Sequence[str] | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
         self.channels = None if channels is None else tuple(channels)  # its lanes; None: all
+        self.callbacks = callbacks
+        # Without a lane (tests, scripts) a round generates AI text itself, waiting for it.
+        self.ai_lane = ai_lane
         self.keys, self.archive_late, self.signing = keys, archive_late, signing
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._callback_thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Send what is due now; how many entries were handled."""
-        outcomes = run_due(
+        generate = self.ai_lane.submit if self.ai_lane is not None else None
+        handled = run_due(
             self.sessions,
             self.providers,
             owner=worker_name(),
             on_sent=self.on_sent,
+            generate=generate,
             lease=timedelta(seconds=self.providers.settings.dispatch_lease_seconds),
             channels=self.channels,
         )
-        return len(outcomes)
+        return len(handled)
 
     def run(self) -> None:
-        """Loop until `stop()`; a failing round is logged and retried, never fatal."""
+        """Loop until `stop()`; a failing round is logged and retried, never fatal.
+
+        Status callbacks go out meanwhile from a thread of their own (`run_callbacks`).
+        """
+        self._start_callbacks()
         last_housekeeping = 0.0
         while not self.stopping.is_set():
             try:
@@ -140,6 +156,24 @@ class Worker:
                 self._wake.wait(self.idle_seconds)
                 self._wake.clear()
         close_renderers()
+
+    def _start_callbacks(self) -> None:
+        if self.callbacks is not None and self._callback_thread is None:
+            self._callback_thread = threading.Thread(
+                target=self.run_callbacks, name="hcs-callbacks", daemon=True
+            )
+            self._callback_thread.start()
+
+    def run_callbacks(self) -> None:
+        """Deliver status callbacks until stopped: a thread of its own, as endpoints may be slow."""
+        while self.callbacks is not None and not self.stopping.is_set():
+            try:
+                delivered = self.callbacks()
+            except Exception:  # a database hiccup must not end the deliveries
+                log.exception("callback round failed; retrying")
+                delivered = 0
+            if not delivered:
+                self.stopping.wait(self.idle_seconds)
 
     def beat(self) -> None:
         """Tell `/readyz` this worker is alive."""
@@ -161,8 +195,11 @@ class Worker:
         """Ask the loop to finish its round and wait for it."""
         self.stopping.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in (self._thread, self._callback_thread):
+            if thread is not None:
+                thread.join(timeout)
+        if self.ai_lane is not None:
+            self.ai_lane.close()
 
 
 def build_worker(
@@ -173,6 +210,7 @@ def build_worker(
 ) -> Worker:
     """A worker sending through the configured providers, archiving what it sends."""
     keys, providers = archive.keyring(settings), providers or build_providers(settings)
+    options = CallbackOptions.of(settings)
     return Worker(
         sessions,
         providers,
@@ -180,6 +218,8 @@ def build_worker(
         keys=keys,
         archive_late=LateArchiver(sessions, providers, keys),
         signing=checkpointing(settings),
+        callbacks=lambda: deliver_due(sessions, keys, options, owner=worker_name()),
+        ai_lane=AILane(sessions, settings.ai_concurrency),
         channels=channels,
     )
 
@@ -188,7 +228,8 @@ class Lanes:
     """`hcs worker --queues ... --concurrency N` without a broker: N threads per lane.
 
     Each thread claims only its lane's entries, so a slow channel (a letter's PDF, a provider
-    that takes seconds) keeps only its own lane busy. They share one set of providers.
+    that takes seconds) keeps only its own lane busy. They share one set of providers; status
+    callbacks go out from the first thread's worker only.
     """
 
     def __init__(
@@ -204,6 +245,8 @@ class Lanes:
             for lane in lanes
             for _ in range(concurrency)
         ]
+        for worker in self.workers[1:]:
+            worker.callbacks = None
 
     def run(self) -> None:
         """Run every lane's threads until interrupted, then stop them."""

@@ -28,7 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
 from hcs.channels.letter import close_renderers
-from hcs.dispatch import heartbeat, queueing
+from hcs.dispatch import callbacks, heartbeat, queueing
+from hcs.dispatch.generating import GENERATING, Generate, generate_entry, hold
+from hcs.dispatch.preparing import Waiting
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
 from hcs.errors import DispatchUnavailable
@@ -42,6 +44,9 @@ from hcs.worker.runtime import build_worker, housekeeping, process_name, worker_
 
 log = logging.getLogger(__name__)
 DISPATCH = "hcs.worker.tasks.dispatch_entry"
+CALLBACKS = "hcs.worker.tasks.deliver_callbacks"
+# AI text generation runs on its own queue (`HCS_CELERY_AI_QUEUE`, default `ai`).
+GENERATE = "hcs.worker.tasks.generate_signoff"
 # Entries per task: a batch's messages are finished and archived together, while a large
 # batch still spreads over every worker process.
 TASK_ENTRIES = 20
@@ -52,6 +57,7 @@ def make_celery(settings: Settings) -> Celery:
     celery = Celery("hcs", broker=settings.broker_url, set_as_current=False)
     celery.conf.update(
         task_default_queue=settings.celery_queue,
+        task_routes={GENERATE: {"queue": settings.celery_ai_queue}},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_ignore_result=True,
@@ -191,7 +197,7 @@ def dispatch_entry(self: Any, entry_ids: int | list[int]) -> str:
     ids = [entry_ids] if isinstance(entry_ids, int) else [int(i) for i in entry_ids]
     rt = runtime(self.app.conf.hcs_settings)
     try:
-        outcomes = _dispatch(rt, ids)
+        outcomes = _dispatch(rt, ids, partial(hand_to_ai_queue, self.app))
     except SQLAlchemyError as exc:  # its text may quote parameters: report the kind only
         raise DispatchUnavailable(type(exc).__name__) from None
     if any(outcome.status == MessageStatus.QUEUED for outcome in outcomes):
@@ -204,7 +210,30 @@ def dispatch_entry(self: Any, entry_ids: int | list[int]) -> str:
     return ", ".join(outcome.status for outcome in outcomes) or "skipped"
 
 
-def _dispatch(rt: Runtime, entry_ids: list[int]) -> list[Outcome]:
+@shared_task(bind=True, name=CALLBACKS, acks_late=True, reject_on_worker_lost=True)
+def deliver_callbacks(self: Any, delivery_ids: list[int]) -> int:
+    """Deliver a few status callbacks the sweep queued; how many were tried."""
+    rt = runtime(self.app.conf.hcs_settings)
+    options = callbacks.CallbackOptions.of(rt.settings)
+    keys = archive.keyring(rt.settings)
+    ids = [int(i) for i in delivery_ids]
+    return callbacks.deliver_due(rt.sessions, keys, options, owner=worker_name(), ids=ids)
+
+
+def publish_callbacks(celery: Celery, delivery_ids: Sequence[int]) -> int:
+    """Queue callback deliveries, a few to a task; a broker failure is left to the next sweep."""
+    task = celery.tasks[CALLBACKS]
+    try:
+        with celery.producer_or_acquire() as producer:
+            for start in range(0, len(delivery_ids), 5):
+                task.apply_async((list(delivery_ids[start : start + 5]),), producer=producer)
+    except (BrokerError, OSError) as exc:
+        log.warning("broker unreachable; callbacks wait", extra={"error": str(exc)})
+        return 0
+    return len(delivery_ids)
+
+
+def _dispatch(rt: Runtime, entry_ids: list[int], generate: Generate) -> list[Outcome]:
     return queueing.dispatch(
         rt.transactions(),
         entry_ids,
@@ -212,7 +241,33 @@ def _dispatch(rt: Runtime, entry_ids: list[int]) -> list[Outcome]:
         owner=worker_name(),
         lease=rt.lease,
         on_sent=rt.on_sent,
+        generate=generate,
     )
+
+
+def hand_to_ai_queue(celery: Celery, waiting: Waiting) -> Outcome:
+    """Queue a message's generation on the AI queue; the dispatch task goes on at once.
+
+    The entry stays leased while it waits there (the sweep does not queue it again); a broker
+    failure, or a generation lost, leaves it to the sweep when that lease ends.
+    """
+    hold(runtime(celery.conf.hcs_settings).sessions, waiting.entry_id)
+    try:
+        celery.tasks[GENERATE].apply_async((waiting.entry_id,))
+    except (BrokerError, OSError) as exc:
+        log.warning("broker unreachable; generation waits for the sweep", extra={"error": str(exc)})
+    return Outcome(waiting.needs.message_id, GENERATING, "handed to the AI queue")
+
+
+@shared_task(bind=True, name=GENERATE, acks_late=True, reject_on_worker_lost=True)
+def generate_signoff(self: Any, entry_id: int) -> str:
+    """Generate the AI text of one outbox entry's message and queue it for sign-off."""
+    rt = runtime(self.app.conf.hcs_settings)
+    try:
+        outcome = generate_entry(rt.sessions, int(entry_id), rt.providers)
+    except SQLAlchemyError as exc:  # its text may quote parameters: report the kind only
+        raise DispatchUnavailable(type(exc).__name__) from None
+    return outcome.status if outcome is not None else "skipped"
 
 
 def sweep_once(celery: Celery) -> int:
@@ -226,6 +281,11 @@ def sweep_once(celery: Celery) -> int:
         ids = queueing.sweep(session, lease=rt.lease)
         lanes = by_lane(session, ids)
     published = publish(celery, lanes)
+    with rt.sessions.begin() as session:
+        owed = callbacks.hand_to_queue(
+            session, lease=callbacks.CallbackOptions.of(rt.settings).lease
+        )
+    publish_callbacks(celery, owed)
     kept = housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
     if kept and rt.archive_late is not None:  # throttled to about once a minute per process
         rt.archive_late()
@@ -269,6 +329,8 @@ def run_celery_worker(
     sweeper = Sweeper(celery, settings.sweep_seconds)
     worker_ready.connect(sweeper.start, weak=False)
     worker_shutdown.connect(sweeper.stop, weak=False)
+    # The lanes' queues, and the AI queue always, so that no choice of lanes strands
+    # generation (a worker of its own for it: `--queues ai`, README "AI lane").
     queues = f"--queues={','.join(queues_for(settings, lanes))}"
     argv = ["worker", queues, "--loglevel=INFO", "--without-gossip", "--without-mingle"]
     if concurrency is not None:

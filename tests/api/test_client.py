@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from pytest_httpserver import HTTPServer
 from standardwebhooks.webhooks import Webhook
 
 from hcs.client import Client, HCSError, WebhookVerificationError, verify_webhook
+from tests.support.callbacks import deliver, received, receiver_url
 from tests.support.flows import ORDER, dispatch, published
 from tests.support.server import serving
 from tests.support.world import World
@@ -125,3 +127,29 @@ def test_webhook_signatures_made_by_the_reference_library_verify() -> None:
         verify_webhook(body, {**headers, "webhook-id": "evt_2"}, secret)
     with pytest.raises(WebhookVerificationError):
         verify_webhook(body, {"webhook-id": "evt_1"}, secret)
+
+
+def test_the_client_manages_callbacks_and_verifies_what_arrives(
+    make_world: Callable[..., World], httpserver: HTTPServer
+) -> None:
+    world = make_world(webhook_allowed_hosts=("127.0.0.1",))
+    published(world)
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    with serving(world.app) as url, Client(url, world.keys["system"]) as hcs:
+        made = hcs.add_webhook(receiver_url(httpserver), ["sent"], description="shop")
+        assert [w["id"] for w in hcs.webhooks()] == [made["id"]]
+        assert hcs.send_test_event(made["id"])["succeeded"] is True
+        rotated = hcs.rotate_webhook_secret(made["id"], grace_seconds=0)
+        sent = hcs.send("order-confirmation", "email", ORDER["to"], ORDER["data"])
+        dispatch(world)
+        assert deliver(world) == 1
+        test_event, sent_event = received(httpserver)
+        assert verify_webhook(test_event.get_data(), test_event.headers, made["secret"])
+        body = verify_webhook(sent_event.get_data(), sent_event.headers, rotated["secret"])
+        assert body["data"]["id"] == sent["id"]
+        with pytest.raises(WebhookVerificationError):
+            verify_webhook(sent_event.get_data(), sent_event.headers, made["secret"])
+        assert len(hcs.webhook_attempts(made["id"])) == 2
+        assert hcs.update_webhook(made["id"], enabled=False)["enabled"] is False
+        hcs.remove_webhook(made["id"])
+        assert hcs.webhooks() == []

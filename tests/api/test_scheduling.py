@@ -10,7 +10,16 @@ from hcs.dispatch.queueing import QUEUED
 from hcs.dispatch.rounds import claim
 from hcs.infrastructure.db import transaction
 from hcs.messages.cancelling import WAITING_IN_BROKER
-from tests.support.flows import ORDER, dispatch, other_sender, published
+from tests.support.flows import (
+    ORDER,
+    ai_template,
+    dispatch,
+    other_sender,
+    published,
+    send_ai,
+    sent_bodies,
+    status,
+)
 from tests.support.world import World
 
 
@@ -106,3 +115,40 @@ def test_a_batch_cancel_stops_what_has_not_gone_and_a_scheduled_batch_never_send
 
 def test_the_broker_lease_owner_is_the_one_cancelling_treats_as_waiting() -> None:
     assert WAITING_IN_BROKER == QUEUED
+
+
+def test_cancelling_a_message_awaiting_sign_off_withdraws_its_item(world: World) -> None:
+    ai_template(world)
+    message_id = send_ai(world)
+    dispatch(world)
+    sam = world.as_("sam@example.com")
+    (item,) = sam.get("/signoffs").get_json()
+    assert world.as_("system").post(f"/messages/{message_id}/cancel").status_code == 200
+    assert sam.get("/signoffs").get_json() == []  # no longer pending
+    approving = sam.post(f"/signoffs/{item['id']}/approve", {})
+    assert approving.status_code == 409
+    withdrawn = sam.get(f"/signoffs/{item['id']}").get_json()
+    assert withdrawn["status"] == "withdrawn"
+    assert status(world, message_id)["status"] == "cancelled"
+    assert dispatch(world) == 0 and sent_bodies(world) == []
+
+
+def test_cancelling_a_batch_withdraws_the_sign_off_items_of_what_it_cancelled(
+    world: World,
+) -> None:
+    ai_template(world)
+    to, data = {"phone": "+447400123456"}, {"order_id": "A-1", "first_name": "Ana"}
+    batch = world.as_("system").post(
+        "/messages/batch",
+        {
+            "template": "order-thanks",
+            "channel": "sms",
+            "messages": [{"to": to, "data": data}, {"to": to, "data": data}],
+        },
+    )
+    dispatch(world)
+    sam = world.as_("sam@example.com")
+    assert len(sam.get("/signoffs").get_json()) == 2
+    batch_id = batch.get_json()["batch_id"]
+    assert world.as_("system").post(f"/batches/{batch_id}/cancel").status_code == 200
+    assert sam.get("/signoffs").get_json() == []

@@ -7,10 +7,18 @@ import hashlib
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
+from hcs.ai.prompting import DATA_NOTICE, RULES, SYSTEM_PROMPT_VERSION
 from hcs.audit import AuditEntry
 from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import build_worker
-from tests.support.flows import ai_template, dispatch, send_ai, sent_bodies
+from tests.support.flows import (
+    ai_channels_template,
+    ai_template,
+    dispatch,
+    send_ai,
+    send_on,
+    sent_bodies,
+)
 from tests.support.model import generated_item
 from tests.support.world import World
 
@@ -96,3 +104,72 @@ def test_provenance_keeps_the_final_text_digest_its_findings_and_the_acknowledge
     assert all(f["passed"] for f in slot["final_findings"])  # the text sent
     assert {f["check"] for f in slot["final_findings"]} >= {"forbidden_topics", "length"}
     assert ai["acknowledged"] == ["opener.forbidden_topics"]
+
+
+def test_each_generation_records_the_system_prompt_version_and_digest(
+    world: World, model: HTTPServer
+) -> None:
+    ai_template(world)
+    item_id = generated_item(world, model, "Hi Ana, lovely to see you again.")
+    [request] = [r for r, _ in model.log if r.path == "/v1/chat/completions"]
+    sent = request.get_json()["messages"][0]["content"]
+    sam = world.as_("sam@example.com")
+    assert sam.post(f"/signoffs/{item_id}/approve").status_code == 200
+    services = world.app.extensions["hcs"]
+    build_worker(services.settings, services.sessions).run_once()
+    auditor = world.as_("aud@example.com")
+    [found] = auditor.get("/archive").get_json()
+    slot = auditor.get(f"/archive/{found['id']}").get_json()["ai"]["slots"]["opener"]
+    fixed = "\n".join((*RULES, DATA_NOTICE))
+    assert slot["system_prompt"] == {
+        "version": SYSTEM_PROMPT_VERSION,
+        "digest": "sha256:" + hashlib.sha256(fixed.encode()).hexdigest(),
+        "sent_digest": "sha256:" + hashlib.sha256(sent.encode()).hexdigest(),
+    }
+
+
+def _detail(world: World, message_id: str) -> dict:
+    sam = world.as_("sam@example.com")
+    [item] = [i for i in sam.get("/signoffs").get_json() if i["message_id"] == message_id]
+    return dict(sam.get(f"/signoffs/{item['id']}").get_json())
+
+
+def test_the_detail_shows_an_sms_with_its_encoding_and_segments(world: World) -> None:
+    ai_template(world)
+    plain, accented = send_ai(world, first_name="Zoe"), send_ai(world, first_name="Zoë")
+    dispatch(world)
+    item = _detail(world, plain)
+    assert item["channel"] == "sms" and item["locale"] == "en"
+    body = "Hi Zoe, thank you for shopping with us. Order A-1 is confirmed. "
+    sms = item["channel_details"]
+    assert sms["segments"] == 1 and sms["encoding"] == "GSM-7"
+    assert sms["characters"] == len(body + "(Written with AI, checked by our team.)")
+    # One letter outside GSM-7 in the model's text makes it UCS-2: two segments, not one.
+    sms = _detail(world, accented)["channel_details"]
+    assert sms["encoding"] == "UCS-2" and sms["segments"] == 2
+    assert sms["ucs2_characters"] == ["ë"]
+
+
+def test_the_detail_shows_email_html_chat_and_letters_with_the_ai_text_marked(
+    world: World,
+) -> None:
+    ai_template(world)
+    ai_channels_template(world)
+    email = send_on(world, "order-letters", "email", {"email": "ana@example.com"})
+    chat = send_on(world, "order-letters", "chat", {"chat": "conv-1"})
+    letter = send_on(
+        world, "order-letters", "letter", {"address": ["Ana Ruiz", "1 High St", "Leeds LS1 1AA"]}
+    )
+    while dispatch(world):
+        pass
+    shown = _detail(world, email)
+    assert shown["channel"] == "email" and shown["rendered"]["subject"] == "Order A-1"
+    assert '<p><mark data-ai-slot="opener">Hi Ana, thank you' in shown["rendered"]["html"]
+    assert shown["rendered"]["text"].startswith('<mark data-ai-slot="opener">Hi Ana')
+    bubble = _detail(world, chat)
+    assert bubble["rendered"]["body"].startswith('<mark data-ai-slot="opener">Hi Ana')
+    assert bubble["rendered"]["quick_replies"] == ["Track it"]
+    paper = _detail(world, letter)
+    assert paper["channel"] == "letter"
+    assert '<mark data-ai-slot="opener">Hi Ana' in paper["rendered"]["html"]
+    assert paper["channel_details"]["pages"] == 1

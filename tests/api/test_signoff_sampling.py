@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hcs.audit import AuditEntry
 from hcs.infrastructure.db import transaction
-from hcs.signoffs.sampling import plan_for
+from hcs.signoffs.sampling import inspection, plan_for
 from tests.support.flows import ai_template, dispatch, send_ai, status
 from tests.support.world import Caller, World
 
@@ -143,3 +143,30 @@ def test_a_set_up_to_a_moment_leaves_later_messages_out(world: World) -> None:
     assert by_message[later] not in batch["set"] and len(batch["sample"]) == 3
     bad = sam.post("/signoffs/batches", {**BATCH, "up_to": "yesterday"})
     assert bad.status_code == 422 and "up_to" in bad.get_json()["errors"]["json"]
+
+
+def test_after_a_rejection_in_the_sample_the_next_set_is_drawn_at_the_tightened_level(
+    world: World,
+) -> None:
+    _campaign(world, [f"Customer{chr(65 + i)}{chr(65 + j)}" for i in range(4) for j in range(5)])
+    sam = world.as_("sam@example.com")
+    first = sam.post("/signoffs/batches", BATCH).get_json()
+    assert first["plan"]["inspection"] == "normal" and first["plan"]["sample"] == 5
+    sam.post(f"/signoffs/{first['sample'][0]}/reject", {"comment": "Wrong tone."})
+    second = sam.post("/signoffs/batches", BATCH).get_json()
+    # 19 clean items: code letter C (5) at normal inspection, one letter on (D, 8) tightened.
+    assert second["plan"]["lot"] == 19 and second["plan"]["inspection"] == "tightened"
+    assert second["plan"]["code"] == "D" and len(second["sample"]) == 8
+    for item_id in second["sample"]:
+        assert sam.post(f"/signoffs/{item_id}/approve", {}).status_code == 200
+    approved = sam.post(f"/signoffs/batches/{second['id']}/approve", {})
+    assert approved.status_code == 200 and approved.get_json()["approved"] == 11
+
+
+def test_tightened_inspection_returns_to_normal_after_five_accepted_sets() -> None:
+    assert plan_for(19, 5, tightened=True)["sample"] == 8
+    assert plan_for(10**6, 5, tightened=True)["sample"] == 1250
+    assert inspection(["refused"]) == "tightened"
+    assert inspection(["approved"] * 4 + ["refused"]) == "tightened"
+    assert inspection(["approved"] * 5 + ["refused"]) == "normal"
+    assert inspection([]) == "normal"

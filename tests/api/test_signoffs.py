@@ -138,7 +138,9 @@ def test_the_archive_records_the_ai_provenance_and_sign_off(world: World) -> Non
     assert len(found) == 1 and found[0]["has_ai"] is True
     entry = auditor.get(f"/archive/{found[0]['id']}").get_json()
     assert entry["ai"]["signed_off_by"] == "sam@example.com"
-    assert entry["ai"]["disclosure"] == {"block": "ai-disclosure", "version": 1}
+    disclosed = entry["ai"]["disclosure"]
+    assert disclosed["channel"] == "sms" and disclosed["carries_ai"] is True
+    assert disclosed["block"] == "ai-disclosure" and disclosed["version"] == 1
     slot = entry["ai"]["slots"]["opener"]
     assert slot["provider"] == "offline" and list(slot["inputs"]) == ["first_name"]
     assert {f["check"] for f in slot["findings"]} >= {"length", "personal_data"}

@@ -7,6 +7,7 @@ import re
 from click.testing import CliRunner
 
 from hcs.cli import main
+from hcs.worker.runtime import build_worker
 from tests.support.flows import ORDER, dispatch, published
 from tests.support.metrics import scrape, value
 from tests.support.web import sign_in
@@ -66,3 +67,24 @@ def test_test_messages_are_kept_apart_in_the_log_and_the_live_metrics(world: Wor
     sign_in(auditor, "aud@example.com")
     page = auditor.get("/messages?kind=test").text
     assert test_id in page and live_id not in page
+
+
+def test_a_test_keys_message_is_marked_test_in_the_archive_and_kept_apart_by_its_filter(
+    world: World,
+) -> None:
+    published(world)
+    make_test_key(world)
+    test_id = world.as_("test").post("/messages", ORDER).get_json()["id"]
+    live_id = world.as_("system").post("/messages", ORDER).get_json()["id"]
+    services = world.app.extensions["hcs"]
+    assert build_worker(services.settings, services.sessions).run_once() == 2  # and archives
+    auditor = world.as_("aud@example.com")
+    everything = {e["message_id"]: e["test"] for e in auditor.get("/archive").get_json()}
+    assert everything == {test_id: True, live_id: False}
+    assert [e["message_id"] for e in auditor.get("/archive?test=true").get_json()] == [test_id]
+    assert [e["message_id"] for e in auditor.get("/archive?test=false").get_json()] == [live_id]
+    page = world.app.test_client()
+    sign_in(page, "aud@example.com")
+    shown = page.get("/archive?kind=test").text
+    assert test_id in shown and live_id not in shown
+    assert "choose live or test" in page.get("/archive?kind=other").text

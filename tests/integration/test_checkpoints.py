@@ -15,6 +15,8 @@ import os
 import stat
 from collections.abc import Iterator
 from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -24,18 +26,21 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, text
 from werkzeug import Request, Response
 
-from hcs.archive import ArchiveEntry, add_delivery_event
+from hcs.archive import ArchiveEntry, ArchiveEvent, add_delivery_event
 from hcs.audit import AuditEntry, record
 from hcs.cli import main
 from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from hcs.sealing import Seal, merkle_root, seal_hash
+from hcs.sealing.leaves import first_unsigned, sign_new_leaves
 from hcs.sealing.models import SealedMixin
 from hcs.sealing.notes import load_key_file
 from hcs.sealing.witness import Checkpointing
 from hcs.worker.runtime import housekeeping
 from tests.support.archive import KEYS, make_entry
+from tests.support.mail import PlainSmtpSink, run_plain_smtp
 from tests.support.merkle import rfc_verify_inclusion
+from tests.support.server import free_port
 from tests.support.world import add_people, running, settings_for
 
 MASTER = base64.b64encode(hashlib.sha256(b"archive tests").digest()).decode()
@@ -197,9 +202,77 @@ def test_rewriting_an_entry_and_recomputing_every_hash_and_seal_is_caught(
     assert world.hcs("archive", "verify")[0] == 0  # the chain alone cannot tell
     code, output = world.hcs("archive", "verify", "--checkpoint", str(out))
     assert code == 1
-    assert "archive entry 5 differs from the checkpoint (the first change is within seq 5-8)" in (
-        output
+    assert (
+        "archive entry 6 differs from the checkpoint: seq 6 is not the entry that was signed"
+        in (output)
     )
+
+
+def test_a_rewrite_in_a_round_of_many_names_the_one_entry_that_changed(
+    world: World, tmp_path: Path
+) -> None:
+    world.entries(1, 40)  # one sealing round, one checkpoint
+    out = _checkpoint(world, tmp_path)
+    world.sql("UPDATE archive_entries SET provider = 'forged' WHERE id = 23")
+    _reseal_all(world, ArchiveEntry)
+    assert world.hcs("archive", "verify")[0] == 0  # the chain alone cannot tell
+    code, output = world.hcs("archive", "verify", "--checkpoint", str(out))
+    assert code == 1 and "archive entry 23 differs from the checkpoint: seq 23 " in output
+
+
+def test_an_edit_that_breaks_a_seal_of_many_still_names_the_entry(
+    world: World, tmp_path: Path
+) -> None:
+    world.entries(1, 30)
+    _checkpoint(world, tmp_path)
+    world.sql("UPDATE archive_entries SET template = 'refund-approved' WHERE id = 17")
+    _reseal_entries_only(world, ArchiveEntry)  # the seal's leaves too, not its root nor chain
+    code, output = world.hcs("archive", "verify")
+    assert (
+        code == 1
+        and "archive entry 17 " in output
+        and "is not the entry that was signed" in (output)
+    )
+
+
+def test_a_rewritten_delivery_event_is_named_too(world: World, tmp_path: Path) -> None:
+    world.entries(1, 20)
+    out = _checkpoint(world, tmp_path)
+    world.sql("UPDATE archive_events SET kind = 'bounced' WHERE id = 13")
+    _reseal_all(world, ArchiveEvent)
+    code, output = world.hcs("archive", "verify", "--checkpoint", str(out))
+    assert code == 1 and "archive_events entry 13 differs from the checkpoint: seq 13 " in output
+
+
+def test_the_entry_is_named_among_several_signed_rounds(world: World, tmp_path: Path) -> None:
+    for first in (1, 11, 21, 31):
+        world.entries(first, 10)
+        _checkpoint(world, tmp_path)
+    world.sql("UPDATE checkpoints SET note = 'forged' WHERE size = 10")  # ignored, not trusted
+    world.sql("UPDATE archive_entries SET channel = 'sms' WHERE id = 24")
+    _reseal_entries_only(world, ArchiveEntry)
+    code, output = world.hcs("archive", "verify")
+    assert code == 1 and output.startswith("Error: archive entry 24 is not the entry that was")
+
+
+def test_deleting_the_leaf_signatures_leaves_the_range_named(world: World, tmp_path: Path) -> None:
+    world.entries(1, 8)
+    out = _checkpoint(world, tmp_path)
+    world.sql("UPDATE archive_entries SET provider = 'forged' WHERE id = 6")
+    world.sql("DELETE FROM leaf_signatures")
+    _reseal_all(world, ArchiveEntry)
+    code, output = world.hcs("archive", "verify", "--checkpoint", str(out))
+    assert code == 1 and "(the first change is within seq 1-8)" in output
+
+
+def test_the_audit_log_names_the_rewritten_entry_too(world: World, tmp_path: Path) -> None:
+    world.entries(1, 12)
+    out = tmp_path / "audit.txt"
+    assert world.hcs("audit", "checkpoint", "--out", str(out))[0] == 0
+    world.sql("UPDATE audit_entries SET actor = 'someone-else' WHERE target = '9'")
+    _reseal_all(world, AuditEntry)
+    code, output = world.hcs("audit", "verify", "--checkpoint", str(out))
+    assert code == 1 and "is not the entry that was signed" in output
 
 
 def test_reordering_entries_is_caught(world: World, tmp_path: Path) -> None:
@@ -242,6 +315,22 @@ def test_the_audit_log_is_checked_against_its_checkpoint_too(world: World, tmp_p
     assert world.hcs("audit", "verify")[0] == 0
     code, output = world.hcs("audit", "verify", "--checkpoint", str(out))
     assert code == 1 and "differs from the checkpoint" in output
+
+
+def _reseal_entries_only(world: World, model: type[SealedMixin]) -> None:
+    """A clumsier attacker: entry hashes and the seals' leaf lists, but no root nor chain."""
+    table, seals = model.__table__, Seal.__table__  # type: ignore[attr-defined]
+    with world.engine.begin() as connection:
+        hashes = {}
+        for row in connection.execute(table.select().order_by(table.c.seq)).mappings():
+            hashes[row["seq"]] = model.hash_values(row)
+            connection.execute(
+                table.update().where(table.c.id == row["id"]).values(entry_hash=hashes[row["seq"]])
+            )
+        query = seals.select().where(seals.c.log == model.seal_log)
+        for row in list(connection.execute(query).mappings()):
+            leaves = "".join(hashes[s] for s in range(row["first_seq"], row["last_seq"] + 1))
+            connection.execute(seals.update().where(seals.c.id == row["id"]).values(leaves=leaves))
 
 
 def _reseal_all(world: World, model: type[SealedMixin]) -> None:
@@ -303,3 +392,65 @@ def test_auditors_read_the_latest_checkpoint_over_the_api(world: World, tmp_path
         assert body["checkpoint"] == out.read_text() and body["size"] == 2
         lines = rfc_open_note(body["checkpoint"], _verifier(world))
         assert base64.b64decode(lines[2]).hex() == body["root"]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[PlainSmtpSink]:
+    yield from run_plain_smtp()
+
+
+def test_a_mailto_witness_mails_each_new_checkpoint_to_the_auditors(
+    world: World, tmp_path: Path, smtp_sink: PlainSmtpSink
+) -> None:
+    world.env |= {
+        "HCS_CHECKPOINT_WITNESS": "mailto:auditors@example.com,dpo@example.com",
+        "HCS_SMTP_HOST": smtp_sink.host,
+        "HCS_SMTP_PORT": str(smtp_sink.port),
+        "HCS_SMTP_STARTTLS": "0",
+        "HCS_EMAIL_FROM": "evidence@hcs.example",
+    }
+    world.entries(1, 4)
+    out = _checkpoint(world, tmp_path)
+    _checkpoint(world, tmp_path, "again.txt")  # the same head: signed and mailed once
+    [envelope] = smtp_sink.received
+    assert envelope.mail_from == "evidence@hcs.example"
+    assert envelope.rcpt_tos == ["auditors@example.com", "dpo@example.com"]
+    mailed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
+    assert isinstance(mailed, EmailMessage)
+    [attachment] = list(mailed.iter_attachments())
+    note = attachment.get_content()
+    assert note == out.read_text()
+    assert rfc_open_note(note, _verifier(world))[:2] == ["hcs.example/archive", "4"]
+
+
+def test_a_mailto_witness_with_a_header_trick_is_refused(world: World, tmp_path: Path) -> None:
+    world.env["HCS_CHECKPOINT_WITNESS"] = "mailto:a@example.com%0ABcc:%20eve@example.com"
+    world.entries(1, 1)
+    code, output = world.hcs("archive", "checkpoint", "--out", str(tmp_path / "cp.txt"))
+    assert code == 1 and "is not an email address" in output
+
+
+def test_an_unreachable_mail_witness_keeps_the_checkpoint(world: World, tmp_path: Path) -> None:
+    world.env |= {
+        "HCS_CHECKPOINT_WITNESS": "mailto:auditors@example.com",
+        "HCS_SMTP_HOST": "127.0.0.1",
+        "HCS_SMTP_PORT": str(free_port()),
+        "HCS_EMAIL_FROM": "evidence@hcs.example",
+    }
+    world.entries(1, 2)
+    out = _checkpoint(world, tmp_path)
+    assert world.hcs("archive", "verify", "--checkpoint", str(out))[0] == 0
+
+
+def test_leaves_sealed_before_signing_catch_up_a_bounded_run_at_a_time(world: World) -> None:
+    signer = load_key_file(world.key)
+    leaves = [hashlib.sha256(str(n).encode()).digest() for n in range(7)]
+    with transaction(session_factory(world.engine)) as session:
+        assert sign_new_leaves(session, "archive", leaves, signer, limit=3) == 3
+        assert sign_new_leaves(session, "archive", leaves, signer, limit=3) == 3
+        assert sign_new_leaves(session, "archive", leaves, signer, limit=3) == 1
+        assert sign_new_leaves(session, "archive", leaves, signer, limit=3) == 0
+        rows = [(n + 1, n + 1, leaf) for n, leaf in enumerate(leaves)]
+        assert first_unsigned(session, "archive", rows, signer.verifier) is None
+        rows[4] = (5, 5, hashlib.sha256(b"forged").digest())
+        assert first_unsigned(session, "archive", rows, signer.verifier) == 4

@@ -30,7 +30,7 @@ def test_export_import_export_gives_identical_files(
     assert _hcs(first_db, "templates", "export", str(tmp_path / "one"))[0] == 0
     assert _hcs(second_db, "db", "upgrade")[0] == 0
     code, output = _hcs(second_db, "templates", "import", str(tmp_path / "one"))
-    assert code == 0 and "8 drafts created" in output
+    assert code == 0 and "9 drafts created" in output
     assert _hcs(second_db, "templates", "export", str(tmp_path / "two"))[0] == 0
     one = {
         p.relative_to(tmp_path / "one"): p.read_bytes()
@@ -52,7 +52,7 @@ def test_init_loads_the_demo_set_once(fresh_database_url: str) -> None:
     assert "loaded" in _hcs(fresh_database_url, "init", "--demo")[1]
     assert "already loaded" in _hcs(fresh_database_url, "init", "--demo")[1]
     with committed_session(fresh_database_url) as session:
-        assert session.scalar(select(func.count()).select_from(Template)) == 4
+        assert session.scalar(select(func.count()).select_from(Template)) == 5
 
 
 def test_downgrade_to_base_and_upgrade_again(fresh_database_url: str) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from templates_store import blocks, versioning
-from templates_store.closure import verify_closure
+from templates_store.closure import component_hash, is_component_intact, verify_closure
 from templates_store.composing import render_channel
+from templates_store.lookup import get_block_version
+from templates_store.models import BlockVersion
 from tests.support.factories import ORDER_PARTS, ORDER_SAMPLE, make_block, make_draft, make_template
 
 FOOTER_PARTS = {
@@ -114,3 +117,31 @@ def test_drafts_render_watermarked(session: Session) -> None:
     assert rendered.parts["body"] == "[DRAFT] Order A-1001 is confirmed."
     html = render_channel(session, draft, "email", "en", ORDER_SAMPLE).parts["html"]
     assert "DRAFT PREVIEW" in html
+
+
+def test_a_submitted_block_keeps_the_hash_of_its_content_and_another_content_has_another(
+    session: Session,
+) -> None:
+    _setup(session)
+    first = blocks.submit_block(session, "footer", 1)
+    assert first.closure_hash == component_hash(first)
+    blocks.create_block_draft(
+        session, "footer", author="bo@example.com", content={"text": {"en": "-- Northwind Ltd"}}
+    )
+    second = blocks.submit_block(session, "footer", 2)
+    assert second.closure_hash is not None and second.closure_hash != first.closure_hash
+    assert is_component_intact(first) and is_component_intact(second)
+
+
+def test_a_template_whose_pinned_block_lost_its_hash_no_longer_verifies(session: Session) -> None:
+    _setup(session)
+    blocks.submit_block(session, "footer", 1)
+    _submit(session, parts=FOOTER_PARTS)
+    version = versioning.get_version(session, "order-confirmation", 1)
+    assert verify_closure(session, version)
+    footer = get_block_version(session, "footer", 1)
+    session.execute(
+        update(BlockVersion).where(BlockVersion.id == footer.id).values(closure_hash=None)
+    )
+    session.expire(footer)
+    assert not verify_closure(session, version)

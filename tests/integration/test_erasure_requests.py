@@ -62,3 +62,24 @@ def test_an_erasure_without_a_hold_is_done_at_once_and_listed(fresh_database_url
     )
     [line] = hcs_cli(url, "archive", "erasures")[1].strip().splitlines()
     assert " done " in line and line.endswith("2 entries")
+
+
+def test_every_address_of_one_person_is_erased_in_one_command(fresh_database_url: str) -> None:
+    url = fresh_database_url
+    _two_entries(url)
+    engine = make_engine(url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            make_entry(session, 3, keys=KEYS, channel="sms", recipient_key="+447400123456")
+    finally:
+        engine.dispose()
+    code, output = hcs_cli(
+        url, "archive", "erase", "--recipient", EMAIL.upper(), "--recipient", "+447400123456"
+    )
+    assert code == 0 and output.splitlines() == [
+        "2 entries became unreadable",
+        "1 entries became unreadable",
+    ]
+    assert _actions(url) == ["archive.erase", "archive.erase"]
+    code, output = hcs_cli(url, "archive", "erase", "--recipient", "not an @ address")
+    assert code == 1 and len(output.strip().splitlines()) == 1

@@ -36,6 +36,8 @@ def test_the_demo_set_goes_through_review_and_is_published(session: Session) -> 
         version = get_template(session, key).versions[-1]
         assert version.status is Status.PUBLISHED and version.closure_hash
     assert get_template(session, "password-reset").category == "sensitive"
+    newsletter = get_template(session, "spring-newsletter").versions[-1]  # a visual design
+    assert newsletter.status is Status.PUBLISHED and "blocks" in newsletter.parts["email"]["en"]
 
 
 def test_export_writes_one_file_per_part_and_a_manifest(session: Session, tmp_path: Path) -> None:
@@ -58,7 +60,7 @@ def test_reimporting_an_unchanged_export_creates_nothing(session: Session, tmp_p
     load_demo(session)
     export_all(session, tmp_path)
     report = import_all(session, tmp_path, author="ci@example.com")
-    assert report.drafts == [] and len(report.unchanged) == 8
+    assert report.drafts == [] and len(report.unchanged) == 9
 
 
 def test_an_edited_file_imports_as_a_new_draft(session: Session, tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def queue() -> Iterator[str]:
 def test_lanes_are_the_channel_registrys_names_and_anything_else_is_refused() -> None:
     assert LANES == ("email", "sms", "chat", "letter")
     assert parse_lanes("letter, email") == ("email", "letter")
-    assert parse_lanes(None) == LANES
+    assert parse_lanes(None) == (*LANES, "ai")
     with pytest.raises(ValueError, match="no channel fax"):
         parse_lanes("email,fax")
 
@@ -57,7 +57,7 @@ def test_hcs_worker_refuses_an_unknown_queue_in_one_line_and_starts_nothing() ->
     result = CliRunner().invoke(main, ["worker", "--queues", "email,pigeon"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: --queues: no channel pigeon; choose from email,sms,chat,letter"
+        "Error: --queues: no channel pigeon; choose from email,sms,chat,letter,ai"
     ]
 
 

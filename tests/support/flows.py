@@ -41,6 +41,7 @@ SLOT = {
     "tone": "friendly",
     "on_failure": "fallback",
 }
+FOOTER = {"text": {"en": "Northwind Ltd"}, "html": {"en": "<p>Northwind Ltd</p>"}}
 AI_BODY = "{{ opener }} Order {{ order_id }} is confirmed. {{ block('ai-disclosure') }}"
 
 
@@ -93,22 +94,27 @@ def dispatch(world: World) -> int:
     return worker.run_once()
 
 
+DISCLOSURE = {
+    "text": {"en": "(Written with AI, checked by our team.)"},
+    "html": {"en": "<p>Written with AI, checked by our team.</p>"},
+}
+
+
+def disclosure_block(world: World, content: dict[str, Any] | None = None) -> None:
+    """Ana writes the AI-disclosure block (`content`, else DISCLOSURE) and Lee publishes it."""
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    ana.post("/blocks", {"key": "ai-disclosure", "name": "AI disclosure"})
+    made = ana.post("/blocks/ai-disclosure/versions", {"content": content or DISCLOSURE})
+    assert made.status_code == 201, made.get_json()
+    ana.post("/blocks/ai-disclosure/versions/1/submit")
+    lee.post("/blocks/ai-disclosure/versions/1/approve")
+    assert lee.post("/blocks/ai-disclosure/versions/1/publish").status_code == 200
+
+
 def ai_template(world: World, key: str = "order-thanks") -> None:
     """A published SMS template `key` with an AI slot and the published AI-disclosure block."""
     ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
-    ana.post("/blocks", {"key": "ai-disclosure", "name": "AI disclosure"})
-    ana.post(
-        "/blocks/ai-disclosure/versions",
-        {
-            "content": {
-                "text": {"en": "(Written with AI, checked by our team.)"},
-                "html": {"en": "<p>Written with AI, checked by our team.</p>"},
-            }
-        },
-    )
-    ana.post("/blocks/ai-disclosure/versions/1/submit")
-    lee.post("/blocks/ai-disclosure/versions/1/approve")
-    lee.post("/blocks/ai-disclosure/versions/1/publish")
+    disclosure_block(world)
     ana.post(
         "/templates", {"key": key, "name": "Thanks", "category": "service", "channels": ["sms"]}
     )
@@ -130,6 +136,60 @@ def ai_template(world: World, key: str = "order-thanks") -> None:
     assert ana.post(f"/templates/{key}/versions/1/submit").status_code == 200
     lee.post(f"/templates/{key}/versions/1/approve")
     assert lee.post(f"/templates/{key}/versions/1/publish").status_code == 200
+
+
+AI_CHANNEL_PARTS = {
+    "email": {
+        "en": {
+            "subject": "Order {{ order_id }}",
+            "html": '<html lang="en"><body><p>{{ opener }}</p><p>Order {{ order_id }} is '
+            "confirmed.</p>{{ block('ai-disclosure') }}</body></html>",
+            "text": "{{ opener }} Order {{ order_id }} is confirmed. {{ block('ai-disclosure') }}",
+        }
+    },
+    "chat": {"en": {"body": AI_BODY, "quick_replies": ["Track it"]}},
+    "letter": {
+        "en": {
+            "html": "<h1>Order {{ order_id }}</h1><p>{{ opener }}</p>{{ block('ai-disclosure') }}",
+            "css": "@page { size: A4 }",
+        }
+    },
+}
+
+
+def ai_channels_template(world: World, key: str = "order-letters") -> None:
+    """A published template `key` with the opener slot on email, chat and letter (needs the
+    disclosure block, e.g. from `ai_template`)."""
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    channels = sorted(AI_CHANNEL_PARTS)
+    ana.post("/templates", {"key": key, "name": key, "category": "service", "channels": channels})
+    draft = ana.post(
+        f"/templates/{key}/versions",
+        {
+            "parts": AI_CHANNEL_PARTS,
+            "variables": [
+                {"name": "order_id", "type": "string", "required": True},
+                {"name": "first_name", "type": "string", "required": True},
+            ],
+            "sample_data": {"order_id": "A-1", "first_name": "Ana"},
+            "ai_slots": [SLOT],
+        },
+    )
+    assert draft.status_code == 201, draft.get_json()
+    submitted = ana.post(f"/templates/{key}/versions/1/submit")
+    assert submitted.status_code == 200, submitted.get_json()
+    lee.post(f"/templates/{key}/versions/1/approve")
+    assert lee.post(f"/templates/{key}/versions/1/publish").status_code == 200
+
+
+def send_on(world: World, key: str, channel: str, to: dict[str, str], **data: Any) -> str:
+    """The backend sends template `key` on `channel`; the message's id."""
+    body = {"order_id": "A-1", "first_name": "Ana", **data}
+    answer = world.as_("system").post(
+        "/messages", {"template": key, "channel": channel, "to": to, "data": body}
+    )
+    assert answer.status_code == 202, answer.get_json()
+    return str(answer.get_json()["id"])
 
 
 def send_ai(world: World, first_name: str = "Ana", key: str = "order-thanks") -> str:
@@ -171,3 +231,34 @@ def other_sender(world: World) -> str:
         _, key = create_api_key(session, name="billing", scopes=["send", "read"], actor="t")
     world.keys["billing"] = key
     return key
+
+
+def published_component(world: World, kind: str, key: str, body: dict[str, Any]) -> None:
+    """Ana writes a block or theme `key`; Lee approves (posting the hash shown) and publishes it."""
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    assert ana.post(f"/{kind}s", {"key": key, "name": key.title()}).status_code == 201
+    assert ana.post(f"/{kind}s/{key}/versions", body).status_code == 201
+    shown = ana.post(f"/{kind}s/{key}/versions/1/submit").get_json()
+    approved = lee.post(
+        f"/{kind}s/{key}/versions/1/approve", {"closure_hash": shown["closure_hash"]}
+    )
+    assert approved.status_code == 200, approved.get_json()
+    assert lee.post(f"/{kind}s/{key}/versions/1/publish").status_code == 200
+
+
+def receipt_template(world: World) -> None:
+    """A published SMS template that pins the published footer block and the default theme."""
+    published_component(world, "block", "footer", {"content": FOOTER})
+    published_component(world, "theme", "default", {"settings": {"company_name": "Northwind"}})
+    ana, lee = world.as_("ana@example.com"), world.as_("lee@example.com")
+    body = {"key": "receipt", "name": "Receipt", "category": "transactional", "channels": ["sms"]}
+    assert ana.post("/templates", body).status_code == 201
+    draft = {
+        "parts": {"sms": {"en": {"body": "Order {{ order_id }} is ready. {{ block('footer') }}"}}},
+        "variables": [{"name": "order_id", "type": "string", "required": True}],
+        "sample_data": {"order_id": "A-1"},
+    }
+    assert ana.post("/templates/receipt/versions", draft).status_code == 201
+    assert ana.post("/templates/receipt/versions/1/submit").status_code == 200
+    assert lee.post("/templates/receipt/versions/1/approve").status_code == 200
+    assert lee.post("/templates/receipt/versions/1/publish").status_code == 200

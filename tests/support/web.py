@@ -105,3 +105,19 @@ PAYMENT = {
     "due_date": "2026-12-15",
     "iban": "GB33 BUKB 2020 1555 5555 55",
 }
+
+
+AXE = Path(__file__).parents[1] / "web" / "vendor" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+def serious_violations(page: Any) -> list[str]:
+    """The serious and critical WCAG A/AA violations axe-core finds on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    options = {"runOnly": {"type": "tag", "values": WCAG_AA}, "resultTypes": ["violations"]}
+    found = page.evaluate("options => axe.run(document, options)", options)
+    return [
+        f"[{v['impact']}] {v['id']}: {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
+        for v in found["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

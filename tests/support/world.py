@@ -93,6 +93,9 @@ class Caller:
     def patch(self, path: str, json: Any, **kwargs: Any) -> Any:
         return self._call("patch", path, json=json, **kwargs)
 
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self._call("delete", path, **kwargs)
+
 
 @dataclass
 class World:

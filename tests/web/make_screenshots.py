@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Browser, Page
 
@@ -35,6 +36,76 @@ def _second_version(session, key: str, old: str, new: str) -> int:  # type: igno
     }
     versioning.update_draft(session, key, draft.number, {"parts": parts})
     authoring.submit(session, "template", key, draft.number, actor="ana@example.com")
+    return draft.number
+
+
+def _text(*runs: str | dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"text": r} if isinstance(r, str) else r for r in runs]
+
+
+ORDER_DESIGN = {
+    "version": 1,
+    "blocks": [
+        {"type": "heading", "level": 1, "text": _text("Thank you, ", {"var": "first_name"}, "!")},
+        {
+            "type": "paragraph",
+            "text": _text(
+                "We have received your order ", {"var": "order_id"}, " and it is being packed."
+            ),
+        },
+        {
+            "type": "repeat",
+            "variable": "items",
+            "as": "item",
+            "blocks": [
+                {
+                    "type": "paragraph",
+                    "text": _text({"var": "item.name"}, " × ", {"var": "item.quantity"}),
+                }
+            ],
+        },
+        {
+            "type": "columns",
+            "left": [
+                {
+                    "type": "paragraph",
+                    "text": _text(
+                        {"text": "Total paid: ", "bold": True},
+                        {"var": "order_total", "filter": "money"},
+                    ),
+                }
+            ],
+            "right": [
+                {
+                    "type": "button",
+                    "label": _text("Track your order"),
+                    "url": "https://www.northwind.example/orders",
+                }
+            ],
+        },
+        {
+            "type": "if",
+            "variable": "delivery_date",
+            "blocks": [
+                {
+                    "type": "paragraph",
+                    "text": _text(
+                        "It should arrive on ", {"var": "delivery_date", "filter": "date"}, "."
+                    ),
+                }
+            ],
+        },
+        {"type": "content", "key": "footer"},
+    ],
+}
+
+
+def _visual_draft(session) -> int:  # type: ignore[no-untyped-def]
+    """A draft of the order confirmation whose email is designed in the visual editor."""
+    draft = versioning.create_draft(session, "order-confirmation", author="ana@example.com")
+    email = {"subject": draft.parts["email"]["en"]["subject"], "blocks": ORDER_DESIGN}
+    parts = {**draft.parts, "email": {"en": email}}
+    versioning.update_draft(session, "order-confirmation", draft.number, {"parts": parts})
     return draft.number
 
 
@@ -68,8 +139,13 @@ def _shoot(world: World, out: Path) -> None:
     with transaction(sessions) as session:
         review = _second_version(session, "order-confirmation", "is confirmed", "is on its way")
         draft = versioning.create_draft(session, "payment-due", author="ana@example.com").number
+        visual = _visual_draft(session)
     with serving(world.app) as base_url, chromium() as browser:
         ana = _sign_in(browser, base_url, "ana@example.com")
+        ana.goto(f"/templates/order-confirmation/versions/{visual}/edit")
+        ana.locator("#preview section").first.wait_for()
+        ana.wait_for_timeout(1500)
+        ana.screenshot(path=str(out / "visual-editor.png"))
         ana.goto(f"/templates/payment-due/versions/{draft}/edit")
         ana.locator("iframe").first.wait_for()
         ana.wait_for_timeout(1500)  # the frames load after the preview swaps in

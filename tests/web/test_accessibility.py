@@ -172,6 +172,7 @@ PAGES = {
     "root@example.com": [
         "/admin/users",
         "/admin/keys",
+        "/admin/groups",
         "/admin/policies",
         "/admin/policies/marketing",
         "/admin/providers",

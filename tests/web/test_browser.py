@@ -235,6 +235,7 @@ def test_every_page_loads_without_breaking_its_content_security_policy(
     for path in (
         "/admin/users",
         "/admin/keys",
+        "/admin/groups",
         "/admin/policies",
         "/admin/policies/marketing",
         "/admin/providers",

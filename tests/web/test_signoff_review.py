@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from tests.support.flows import ai_template, dispatch, send_ai, status
+from tests.support.flows import (
+    ai_channels_template,
+    ai_template,
+    dispatch,
+    send_ai,
+    send_on,
+    status,
+)
 from tests.support.web import Person
 from tests.support.world import World
 
@@ -28,3 +35,33 @@ def test_a_flagged_message_needs_a_checkbox_per_finding_ticked(sqlite_world: Wor
     approved = sam.post(f"/signoffs/{item_id}/approve", {"acknowledged": "opener.forbidden_topics"})
     assert approved.status_code == 302
     assert status(world, message_id)["status"] == "queued"
+
+
+def test_each_message_shows_on_its_channel_email_in_a_sandboxed_frame_and_letter_pages(
+    sqlite_world: World,
+) -> None:
+    world = sqlite_world
+    ai_template(world)
+    ai_channels_template(world)
+    sms = send_ai(world, first_name="Zoë")
+    email = send_on(world, "order-letters", "email", {"email": "ana@example.com"})
+    letter = send_on(world, "order-letters", "letter", {"address": ["Ana", "1 High St", "Leeds"]})
+    while dispatch(world):
+        pass
+    sam = Person(world.app, "sam@example.com")
+    page = sam.get("/signoffs")
+    assert page.headers["Cache-Control"] == "no-store"
+    ids = {m: i for i, m in re.findall(r'id="item-(\d+)".*?Message (msg_\w+)', page.text, re.S)}
+    assert f'id="item-{ids[sms]}-segments">' in page.text and "UCS-2 because of ë" in page.text
+    assert f'<iframe sandbox title="The email of message {email}' in page.text
+    frame = sam.get(f"/signoffs/{ids[email]}/frame")
+    assert "sandbox" in frame.headers["Content-Security-Policy"]
+    assert frame.headers["Cache-Control"] == "no-store"
+    assert '<mark data-ai-slot="opener">Hi Ana, thank you' in frame.text
+    assert "Written with AI, checked by our team." in frame.text
+    pages = sam.get(f"/signoffs/{ids[letter]}/letter")
+    assert pages.status_code == 200 and 'alt="Page 1 of 1"' in pages.text
+    # Nobody without the signoff role reads them.
+    assert (
+        Person(world.app, "ana@example.com").get(f"/signoffs/{ids[email]}/frame").status_code == 403
+    )

@@ -37,6 +37,7 @@ def init_app(app: Flask) -> Api:
         templates,
         users,
         versions,
+        webhooks,
     )
 
     app.config.update(
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> Api:
         recipients,
         signoffs,
         users,
+        webhooks,
     ):
         api.register_blueprint(module.blp)
     api.register_blueprint(blocks.theme_blp)

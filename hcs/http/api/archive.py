@@ -40,6 +40,9 @@ class ArchiveQuery(Schema):
     message_id = fields.String(validate=validate.Length(min=1, max=64))
     since = fields.AwareDateTime(default_timezone=UTC)
     until = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "exclusive"})
+    test = fields.Boolean(
+        metadata={"description": "true: only test keys' messages; false: only live ones"}
+    )
 
 
 class ArchiveEntryOut(Schema):
@@ -61,6 +64,7 @@ class ArchiveEntryOut(Schema):
     archived_at = fields.DateTime()
     seq = fields.Integer(allow_none=True)
     sealed = fields.Boolean()
+    test = fields.Boolean(metadata={"description": "sent with a test key: no provider saw it"})
 
 
 class DeliveryEventOut(Schema):

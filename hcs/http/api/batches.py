@@ -11,7 +11,8 @@ from hcs.http.api import message_shapes as shapes
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session
-from hcs.messages import cancelling, log
+from hcs.messages import log
+from hcs.signoffs import withdrawal
 
 blp = Blueprint(
     "batches",
@@ -44,7 +45,7 @@ class CancelBatch(MethodView):
     def post(self, batch_id: str) -> dict[str, Any]:
         """Cancel the messages of a batch that have not started to go out; 409 if none is left."""
         session, who = db_session(), caller()
-        cancelled, left = cancelling.cancel_batch(
+        cancelled, left = withdrawal.cancel_batch(
             session, batch_id, requested_by=shapes.owner_filter(who), actor=who.email
         )
         session.commit()

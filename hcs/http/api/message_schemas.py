@@ -77,6 +77,18 @@ class BatchAccepted(Schema):
     messages = fields.List(fields.Nested(Accepted))
 
 
+class Erasable(fields.Dict):
+    """An object, or the string `[erased]` once its data subject was erased."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            return value
+        return super()._serialize(value, attr, obj, **kwargs)  # type: ignore[no-untyped-call]
+
+
+ERASABLE = {"description": 'the object, or "[erased]" after its recipient\'s erasure'}
+
+
 class MessageEvent(Schema):
     kind = fields.String()
     at = fields.DateTime()
@@ -92,12 +104,12 @@ class MessageSummary(Schema):
     channel = fields.String()
     category = fields.String()
     locale = fields.String(allow_none=True)
-    to = fields.Dict()
+    to = Erasable(metadata=ERASABLE)
     provider = fields.String(allow_none=True)
     provider_message_id = fields.String(allow_none=True)
     batch_id = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
-    metadata = fields.Dict(allow_none=True)
+    metadata = Erasable(allow_none=True, metadata=ERASABLE)
     test = fields.Boolean(metadata={"description": "sent with a test key: no provider saw it"})
     created_at = fields.DateTime()
     send_at = fields.DateTime(allow_none=True)

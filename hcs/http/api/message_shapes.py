@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from hcs.identity.principal import Principal
+from hcs.messages.erasure import ERASED, is_erased
 from hcs.messages.models import Message
 from templates_store.errors import NotFound
 
 
 def summary(message: Message) -> dict[str, Any]:
-    """A message's fields without its events, as the log lists it."""
+    """A message's fields without its events, as the log lists it; `[erased]` for an erased
+    recipient's address, data and metadata."""
+    erased = is_erased(message)
     return {
         "id": message.id,
         "status": message.status,
@@ -20,12 +23,12 @@ def summary(message: Message) -> dict[str, Any]:
         "channel": message.channel,
         "category": message.category,
         "locale": message.locale,
-        "to": message.to,
+        "to": ERASED if erased else message.to,
         "provider": message.provider,
         "provider_message_id": message.provider_message_id,
         "batch_id": message.batch_id,
         "reference": message.reference,
-        "metadata": message.caller_metadata,
+        "metadata": ERASED if erased else message.caller_metadata,
         "test": message.is_test,
         "created_at": message.created_at,
         "send_at": message.send_at,

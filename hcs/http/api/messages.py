@@ -16,8 +16,9 @@ from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import READS_ON, allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
 from hcs.infrastructure.db import begin_read, end_read
-from hcs.messages import accepting, cancelling, idempotency, log, resolving, scheduling
+from hcs.messages import accepting, idempotency, log, resolving, scheduling
 from hcs.messages.models import Message
+from hcs.signoffs import withdrawal
 
 blp = Blueprint(
     "messages",
@@ -190,7 +191,7 @@ class CancelMessage(MethodView):
         """Cancel a message that has not started to go out; 409 once it is sending or past it."""
         session, who = db_session(), caller()
         shapes.check_visible(who, session.get(Message, message_id), message_id)
-        cancelling.cancel(session, message_id, actor=who.email)
+        withdrawal.cancel(session, message_id, actor=who.email)
         session.commit()
         return shapes.detail(
             shapes.check_visible(who, session.get(Message, message_id), message_id)

@@ -81,6 +81,7 @@ def _approvals(
             "decision": a.decision,
             "comment": a.comment,
             "at": a.at,
+            "closure_hash": a.closure_hash,
         }
         for a in decided
     ]
@@ -134,6 +135,7 @@ def component_version(
         raise TypeError("a template version is not shown as a block or theme version")
     approvals, pending = _approvals(session, kind, item)
     shown: dict[str, Any] = {**summary(item), "approvals": approvals, "next_stage": pending}
+    shown["closure_hash"] = item.closure_hash
     if isinstance(item, BlockVersion):
         shown["content"] = item.content
     else:

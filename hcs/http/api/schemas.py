@@ -32,6 +32,9 @@ class Approval(Schema):
     decision = fields.String()
     comment = fields.String()
     at = fields.DateTime()
+    closure_hash = fields.String(
+        allow_none=True, metadata={"description": "the closure hash this decision was about"}
+    )
 
 
 class VersionSummary(Schema):
@@ -114,6 +117,9 @@ class PartDiff(Schema):
     change = fields.String()
     unified = fields.String()
     hunks = fields.List(fields.Dict())
+    words = fields.List(
+        fields.Dict(), metadata={"description": "the part word by word: {op, text} segments"}
+    )
 
 
 class DiffOut(Schema):
@@ -181,6 +187,9 @@ class ComponentVersionOut(Schema):
     content = fields.Dict()
     settings = fields.Dict()
     assets = fields.List(fields.String())
+    closure_hash = fields.String(
+        allow_none=True, metadata={"description": "the hash of the content, set at submission"}
+    )
     approvals = fields.List(fields.Nested(Approval))
     next_stage = fields.String(allow_none=True)
     created_at = fields.DateTime()

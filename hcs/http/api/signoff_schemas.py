@@ -10,7 +10,7 @@ from hcs.http.api.schemas import KEY
 class SignoffQuery(Schema):
     status = fields.String(
         load_default="pending",
-        validate=validate.OneOf(("pending", "approved", "rejected", "expired")),
+        validate=validate.OneOf(("pending", "approved", "rejected", "expired", "withdrawn")),
     )
     template = fields.String(validate=KEY)
 
@@ -38,6 +38,10 @@ class SlotReview(Schema):
     )
     final_findings = fields.List(fields.Dict(), allow_none=True)
     digest = fields.String(allow_none=True, metadata={"description": "of the text sent"})
+    system_prompt = fields.Dict(
+        allow_none=True,
+        metadata={"description": "the platform prompt's version and digests, per generation"},
+    )
 
 
 class SignoffOut(Schema):
@@ -48,7 +52,16 @@ class SignoffOut(Schema):
     status = fields.String()
     flagged = fields.Boolean()
     slots = fields.List(fields.Nested(SlotReview))
-    rendered = fields.Dict(allow_none=True, metadata={"description": "AI text in <mark>"})
+    channel = fields.String()
+    locale = fields.String(allow_none=True)
+    rendered = fields.Dict(
+        allow_none=True,
+        metadata={"description": "the message's parts on its channel, AI text in <mark>"},
+    )
+    channel_details = fields.Dict(
+        allow_none=True,
+        metadata={"description": "SMS: encoding, segments, characters; letter: pages (detail)"},
+    )
     finding_codes = fields.List(
         fields.String(), metadata={"description": "findings to acknowledge to approve"}
     )

@@ -6,18 +6,16 @@ from typing import Any
 
 from flask import make_response
 from flask.views import MethodView
-from markupsafe import Markup, escape
 
-from hcs.dispatch.finishing import render_message
 from hcs.http.api import signoff_schemas
 from hcs.http.api.blueprint import Blueprint, ListPage
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
+from hcs.http.signoff_view import channel_view
 from hcs.messages.models import Message
 from hcs.signoffs import queue, sampling
 from hcs.signoffs.display import input_values, visible
 from hcs.signoffs.models import SignoffBatch, SignoffItem
-from templates_store.errors import TemplateProblem
 
 blp = Blueprint(
     "signoffs",
@@ -38,25 +36,21 @@ SLOT_FIELDS = (
     "model",
     "final_findings",
     "digest",
+    "system_prompt",
 )
 
 
-def _highlighted(item: SignoffItem) -> dict[str, Any] | None:
-    """The message as it would go out, each slot's text inside `<mark data-ai-slot=...>`."""
-    session = db_session()
-    message = session.get_one(Message, item.message_id)
-    marked = {
-        name: Markup(f'<mark data-ai-slot="{escape(name)}">')
-        + escape(slot.get("text") or "[blocked by a guardrail]")
-        + Markup("</mark>")
-        for name, slot in item.slots.items()
-    }
-    try:
-        rendered = render_message(session, message, services().settings, slot_text=marked)
-    except TemplateProblem:
-        return None
-    shown: dict[str, Any] = visible(rendered.parts)
-    return shown
+def _view(item: SignoffItem) -> dict[str, Any]:
+    """The message on its channel: parts with AI text in `<mark>`, SMS segments, letter pages."""
+    view = channel_view(db_session(), item, services().settings)
+    if view is None:
+        return {"rendered": None, "channel_details": None}
+    return {"rendered": view.parts, "channel_details": view.details, "locale": view.locale}
+
+
+def _where(item: SignoffItem) -> dict[str, Any]:
+    message = db_session().get_one(Message, item.message_id)
+    return {"channel": message.channel, "locale": message.locale}
 
 
 def _slots(item: SignoffItem, full: bool) -> list[dict[str, Any]]:
@@ -80,10 +74,11 @@ def shown(item: SignoffItem, *, full: bool = False) -> dict[str, Any]:
         "message_id": item.message_id,
         "template": item.template_key,
         "version": item.version_number,
+        **_where(item),
         "status": item.status,
         "flagged": item.is_flagged,
         "slots": _slots(item, full),
-        "rendered": _highlighted(item) if full else None,
+        **(_view(item) if full else {"rendered": None, "channel_details": None}),
         "finding_codes": queue.finding_codes(item),
         "acknowledged": item.acknowledged or [],
         "decided_by": item.decided_by,

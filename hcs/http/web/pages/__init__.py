@@ -53,10 +53,12 @@ from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)
     components,
     editor,
     grid,
+    groups,
     jobs,
     letters,
     messages,
     review,
     signoff,
     transfers,
+    visual,
 )

@@ -28,6 +28,10 @@ EMAIL_TYPE = "message/rfc822"
 LETTER_TYPE = "application/pdf"
 
 
+# Which keys' entries: test keys' (their messages never reached a provider) or live ones.
+KINDS: dict[str, bool | None] = {"": None, "live": False, "test": True}
+
+
 def _day(name: str, errors: dict[str, str]) -> date | None:
     value = request.args.get(name, "").strip()
     try:
@@ -38,14 +42,18 @@ def _day(name: str, errors: dict[str, str]) -> date | None:
 
 
 def _filters() -> tuple[dict[str, str], archive.ArchiveFilters, dict[str, str]]:
-    args = {name: request.args.get(name, "").strip() for name in (*TEXT_FILTERS, "since", "until")}
+    names = (*TEXT_FILTERS, "kind", "since", "until")
+    args = {name: request.args.get(name, "").strip() for name in names}
     errors: dict[str, str] = {}
+    if args["kind"] not in KINDS:
+        errors["kind"] = "choose live or test"
     since, until = _day("since", errors), _day("until", errors)
     filters = archive.ArchiveFilters(
         **{name: args[name] or None for name in TEXT_FILTERS},
         since=datetime.combine(since, time(), UTC) if since else None,
         # Until a day means up to the end of that day.
         until=datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None,
+        test=KINDS.get(args["kind"]),
     )
     return args, filters, errors
 
@@ -55,6 +63,8 @@ def _export_query(filters: archive.ArchiveFilters) -> dict[str, str]:
     query = {name: getattr(filters, name) for name in TEXT_FILTERS}
     moments = {"since": filters.since, "until": filters.until}
     query.update({name: at.isoformat() for name, at in moments.items() if at})
+    if filters.test is not None:
+        query["test"] = "true" if filters.test else "false"
     return {name: value for name, value in query.items() if value}
 
 

@@ -160,6 +160,7 @@ def component_decide(plural: str, key: str, number: int, verdict: str) -> Respon
             comment=comment,
             actor=who.email,
             roles=who.roles,
+            closure_hash=request.form.get("closure_hash") or None,
         )
     except (PermissionDenied, Conflict, ValidationFailed) as exc:
         session.rollback()

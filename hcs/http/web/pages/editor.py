@@ -34,6 +34,7 @@ JSON_FIELDS = {"variables": "[]", "sample_data": "{}", "ai_slots": "[]"}
 def changes_from(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The draft's content as the form posts it, and the fields that are not valid JSON."""
     parts: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
     for name, text in form.items():
         if not name.startswith("parts.") or name.count(".") != 3:
             continue
@@ -43,18 +44,29 @@ def changes_from(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, l
         value: Any = text
         if field == "quick_replies":
             value = [line.strip() for line in text.splitlines() if line.strip()]
+        if field == "blocks":  # the visual editor's document (blocks.js keeps it as JSON)
+            value, problem = _document(text)
+            if problem:
+                errors[name] = [problem]
+                continue
         parts.setdefault(channel, {}).setdefault(locale, {})[field] = value
     for locales in parts.values():  # a locale added and left empty is no locale
         for locale in [loc for loc, fields in locales.items() if _is_empty(fields)]:
             del locales[locale]
     changes: dict[str, Any] = {"parts": {c: locales for c, locales in parts.items() if locales}}
-    errors: dict[str, list[str]] = {}
     for field, empty in JSON_FIELDS.items():
         try:
             changes[field] = json.loads(form.get(field, "").strip() or empty)
         except ValueError as exc:
             errors[field] = [f"is not valid JSON: {exc}"]
     return changes, errors
+
+
+def _document(text: str) -> tuple[Any, str]:
+    try:
+        return json.loads(text), ""
+    except ValueError as exc:
+        return None, f"the visual design could not be read: {exc}"
 
 
 def _is_empty(fields: dict[str, Any]) -> bool:
@@ -90,14 +102,32 @@ def live_problems(
         if channel.part:
             shown.setdefault(field_of(f"parts.{channel.part}"), []).append(channel.problem)
     fields = {name for name in form if name.startswith("parts.") or name in JSON_FIELDS}
+    designs = {name for name in form if name.endswith(".blocks") and form[name].strip()}
+    shown = onto_designs(shown, designs)
     return {name: messages for name, messages in shown.items() if name in fields}
+
+
+def onto_designs(grouped: dict[str, list[str]], designs: set[str]) -> dict[str, list[str]]:
+    """A visual part's compiled html and text show no field: their problems go to its design."""
+    moved: dict[str, list[str]] = {}
+    for name, messages in grouped.items():
+        stem, _, field = name.rpartition(".")
+        design = f"{stem}.blocks"
+        if field in ("html", "text") and design in designs:
+            moved.setdefault(design, []).extend(f"in the compiled {field}: {m}" for m in messages)
+        else:
+            moved.setdefault(name, []).extend(messages)
+    return moved
 
 
 def placed(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     """Errors grouped by the form field they belong to."""
     grouped: dict[str, list[str]] = {}
     for key, messages in errors.items():
-        grouped.setdefault(field_of(key), []).extend(messages)
+        field = field_of(key)
+        # inside a field (a block of a visual design): say where, e.g. `blocks.2.url: ...`
+        where = key[len(field) + 1 :] + ": " if key.startswith(field + ".") else ""
+        grouped.setdefault(field, []).extend(where + m for m in messages)
     return grouped
 
 
@@ -129,6 +159,8 @@ def tabs(version: TemplateVersion, added: set[str]) -> list[dict[str, Any]]:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, dict):  # a visual part's block document
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, list):
         return "\n".join(value)
     return value or ""
@@ -164,6 +196,10 @@ def _page(
         for tab in page_tabs:
             for f in tab["fields"]:
                 f["value"] = posted.get(f["name"], f["value"])
+    designs = {
+        f["name"] for t in page_tabs for f in t["fields"] if f["field"] == "blocks" and f["value"]
+    }
+    grouped = onto_designs(grouped, designs)
     known = set(JSON_FIELDS) | {"add_locale"} | {f["name"] for t in page_tabs for f in t["fields"]}
     general = {k: v for k, v in grouped.items() if k not in known}
     return render_template(

@@ -13,6 +13,7 @@ from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
 from hcs.http.web.pages.guard import person
 from hcs.messages import log
+from hcs.messages.erasure import ERASED, is_erased
 from hcs.messages.masking import mask_recipient
 from hcs.messages.status import MessageStatus
 from templates_store.errors import ValidationFailed
@@ -54,6 +55,8 @@ def _filters() -> tuple[dict[str, str], log.LogFilters, dict[str, str]]:
 
 
 def _row(message: Any, sees_recipients: bool) -> dict[str, Any]:
+    if is_erased(message):
+        return {"message": message, "to": ERASED}
     to = message.to if sees_recipients else mask_recipient(message.to)
     return {"message": message, "to": ", ".join(f"{k}: {v}" for k, v in to.items())}
 

@@ -21,6 +21,8 @@ from hcs.http.web.pages.guard import person
 from hcs.http.web.pages.jobs import launch
 from hcs.jobs import start_job
 from hcs.previews.diffs import diff_rendered
+from hcs.previews.drafts import preview_saved
+from templates_store.closure import resolve_closure
 from templates_store.diffing import diff_versions
 from templates_store.errors import Conflict, ValidationFailed
 from templates_store.lookup import get_version, published_version
@@ -46,6 +48,19 @@ def _baseline(version: TemplateVersion) -> TemplateVersion | None:
     return next((v for v in version.template.versions if v.number == earlier), None)
 
 
+def _pin_hashes(version: TemplateVersion) -> dict[str, str | None]:
+    """Each pinned block's and the theme's own closure hash, by `block key` / `theme key`."""
+    if version.closure is None:
+        return {}
+    closure = resolve_closure(db_session(), version)
+    hashes: dict[str, str | None] = {
+        f"block {k}": b.closure_hash for k, b in closure.blocks.items()
+    }
+    if closure.theme is not None:
+        hashes[f"theme {closure.theme.theme.key}"] = closure.theme.closure_hash
+    return hashes
+
+
 def _page(key: str, number: int, refusal: str = "", status: int = 200) -> ResponseReturnValue:
     session = db_session()
     version = get_version(session, key, number)
@@ -60,6 +75,8 @@ def _page(key: str, number: int, refusal: str = "", status: int = 200) -> Respon
         diffs=diff_versions(baseline, version) if baseline else [],
         seen=diff_rendered(session, baseline, version) if baseline else [],
         findings=_findings(version),
+        found=preview_saved(session, key, number),
+        pin_hashes=_pin_hashes(version),
         refusal=refusal,
         replaces=published.number if published else "",
         side=request.args.get("view") == "side",

@@ -2,50 +2,31 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from markupsafe import Markup, escape
 
 from hcs import jobs
-from hcs.ai.unicode import made_visible
-from hcs.dispatch.finishing import render_message
 from hcs.http.auth import allow
 from hcs.http.error_handlers import status_of
 from hcs.http.extensions import db_session, notify_dispatcher, services
+from hcs.http.signoff_view import ChannelView, channel_view, letter_pages
 from hcs.http.web.pages import bp
+from hcs.http.web.pages.editor import FRAME_POLICY
 from hcs.http.web.pages.guard import person
 from hcs.http.web.pages.jobs import launch
+from hcs.http.web.pages.letters import letter_frame
 from hcs.http.web.pages.signoff_jobs import batch_job_work
-from hcs.messages.models import Message
 from hcs.signoffs import queue, sampling
 from hcs.signoffs.display import input_values, visible
 from hcs.signoffs.models import SignoffItem
-from templates_store.errors import Conflict, TemplateProblem, ValidationFailed
+from templates_store.errors import Conflict, ValidationFailed
 
-BLOCKED = "[blocked by a guardrail]"
+NO_STORE = {"Cache-Control": "no-store"}
 
 
-def highlighted(item: SignoffItem) -> dict[str, Markup]:
-    """The message's text parts as they would go out, each AI text inside `<mark>`."""
-    session = db_session()
-    message = session.get_one(Message, item.message_id)
-    # Render with placeholders, escape everything, then put each slot's escaped text back marked.
-    tokens = {name: f"\x00{index}\x00" for index, name in enumerate(item.slots)}
-    try:
-        rendered = render_message(session, message, services().settings, slot_text=tokens)
-    except TemplateProblem:
-        return {}
-    shown = {}
-    for field, value in rendered.parts.items():
-        if isinstance(value, str) and field not in ("html", "css"):
-            text = escape(value)
-            for name, token in tokens.items():
-                slot = escape(item.slots[name].get("text") or BLOCKED)
-                text = text.replace(
-                    token, Markup(f'<mark data-ai-slot="{escape(name)}">{slot}</mark>')
-                )
-            shown[field] = Markup(made_visible(str(text)))
-    return shown
+def _view(item: SignoffItem) -> ChannelView | None:
+    # The list renders no letter PDFs: each letter's pages come in its own frame.
+    return channel_view(db_session(), item, services().settings, pages=False)
 
 
 def _page(
@@ -57,7 +38,7 @@ def _page(
     """The queue; `kept` holds a refused edit's texts, `errors` its messages by field."""
     session = db_session()
     pending = queue.list_items(session)
-    items = [(item, highlighted(item), input_values(session, item)) for item in pending]
+    items = [(item, _view(item), input_values(session, item)) for item in pending]
     campaigns = sorted({(item.template_key, item.version_number) for item in pending})
     page = render_template(
         "pages/signoffs.html",
@@ -73,7 +54,7 @@ def _page(
         sample_min=services().settings.signoff_sample_min,
     )
     # The page shows the customer data the model saw: never kept in a cache.
-    return page, status, {"Cache-Control": "no-store"}
+    return page, status, NO_STORE
 
 
 @bp.get("/signoffs")
@@ -81,6 +62,25 @@ def _page(
 def signoffs() -> ResponseReturnValue:
     """The pending AI texts, oldest first."""
     return _page()
+
+
+@bp.get("/signoffs/<int:item_id>/frame")
+@allow("signoff", "signoff")
+def signoff_frame(item_id: int) -> ResponseReturnValue:
+    """An email's HTML as the customer will get it, AI text marked, for a sandboxed frame."""
+    view = _view(queue.get_item(db_session(), item_id))
+    html = view.parts.get("html") if view is not None else None
+    body = html or "<p>This message cannot be shown.</p>"
+    return Response(body, headers={"Content-Security-Policy": FRAME_POLICY, **NO_STORE})
+
+
+@bp.get("/signoffs/<int:item_id>/letter")
+@allow("signoff", "signoff")
+def signoff_letter(item_id: int) -> ResponseReturnValue:
+    """A letter's pages as they will be printed, with the item's current slot texts."""
+    item = queue.get_item(db_session(), item_id)
+    pages = letter_pages(db_session(), item, services().settings)
+    return letter_frame(pages, f"Letter of sign-off {item_id}")
 
 
 def _edits(item_id: int) -> dict[str, str]:
