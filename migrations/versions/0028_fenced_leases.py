@@ -1,14 +1,14 @@
 """fenced leases: a fencing token on outbox entries, and leases on housekeeping
 
 Revision ID: 0028
-Revises: 0034
+Revises: 0033
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0034"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 
