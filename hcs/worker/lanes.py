@@ -52,15 +52,15 @@ def queue_for(settings: Settings, lane: str) -> str:
 def queues_for(settings: Settings, lanes: Sequence[str]) -> list[str]:
     """The Celery queues a worker of these lanes consumes.
 
-    `ai` alone is a generation worker; any channel lane brings the AI queue along (so no
-    choice of lanes strands generation) and the lane-less queue of earlier releases, so that
-    tasks queued before an upgrade still run.
+    `ai` is the AI generation queue (a worker of its own may take only it). Any channel lane
+    brings the lane-less queue of earlier releases too, so tasks queued before an upgrade run.
     """
-    channels = [lane for lane in lanes if lane in LANES]
-    if not channels:
-        return [settings.celery_ai_queue]
-    sending = [queue_for(settings, lane) for lane in channels]
-    return [*sending, settings.celery_queue, settings.celery_ai_queue]
+    queues = [queue_for(settings, lane) for lane in lanes if lane in LANES]
+    if queues:
+        queues.append(settings.celery_queue)
+    if AI_LANE in lanes:
+        queues.append(settings.celery_ai_queue)
+    return queues
 
 
 def by_lane(session: Session, entry_ids: Sequence[int]) -> dict[str, list[int]]:

@@ -329,8 +329,7 @@ def run_celery_worker(
     sweeper = Sweeper(celery, settings.sweep_seconds)
     worker_ready.connect(sweeper.start, weak=False)
     worker_shutdown.connect(sweeper.stop, weak=False)
-    # The lanes' queues, and the AI queue always, so that no choice of lanes strands
-    # generation (a worker of its own for it: `--queues ai`, README "AI lane").
+    # Every lane by default: the channels' queues and the AI queue (README, "AI lane").
     queues = f"--queues={','.join(queues_for(settings, lanes))}"
     argv = ["worker", queues, "--loglevel=INFO", "--without-gossip", "--without-mingle"]
     if concurrency is not None:
