@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from requests import RequestException
 from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
@@ -55,6 +55,17 @@ def _retry_after(client: Any) -> float | None:
     response = getattr(getattr(client, "http_client", None), "last_response", None)
     headers = getattr(response, "headers", None) or {}
     return retry_after_seconds(headers.get("Retry-After"))
+
+
+REFERENCE_PARAMETER = "hcs_reference"
+
+
+def callback_for(url: str, reference: str) -> str:
+    """The status callback URL carrying our message id, so that a report can name the message
+    even when the create call's answer (and Twilio's SID) was lost; Twilio signs the whole URL.
+    """
+    joiner = "&" if urlsplit(url).query else "?"
+    return f"{url}{joiner}{urlencode({REFERENCE_PARAMETER: reference})}"
 
 
 def create_message(client: Any, **params: Any) -> str:

@@ -124,9 +124,11 @@ class TwilioSettings:
     auth_token: str = env("TWILIO_AUTH_TOKEN", "", secret=True, required=True)
     from_number: str | None = env("HCS_TWILIO_FROM", None)
     base_url: str | None = env("HCS_TWILIO_BASE_URL", None)
+    # Seconds Twilio has to answer a create; after that the outcome is unknown, never resent.
+    timeout: float = env("HCS_TWILIO_TIMEOUT", 10.0)
 
     def arguments(self, site: Site) -> dict[str, Any]:
-        """The account, the sender, the API host and the status callback."""
+        """The account, the sender, the API host, the timeout and the status callback."""
         return {**values(self), "status_callback": f"{site.public_url}/webhooks/twilio/status"}
 
 

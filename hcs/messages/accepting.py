@@ -77,13 +77,14 @@ def _one_statement() -> Any:
     return (
         insert(outbox)
         .from_select(
-            ["message_id", "available_at", "attempts", "refusals", "last_error"],
+            ["message_id", "available_at", "attempts", "refusals", "last_error", "lease_token"],
             select(
                 written.c.id,
                 func.coalesce(written.c.send_at, written.c.created_at),
                 literal(0),
                 literal(0),
                 literal(""),
+                literal(0),
             ).where(written.c.status == MessageStatus.ACCEPTED.value),
         )
         .add_cte(first_event, owed)

@@ -7,6 +7,9 @@ Moves are conditional updates, so a message never goes backwards and two concurr
 of one event move it once. A report seen before (SendGrid's `sg_event_id`; Twilio's
 (MessageSid, status), as Twilio signs no timestamp) is not recorded twice.
 
+A report about a message whose send had an unknown outcome is the provider's evidence that it
+took it: the message is reconciled to `sent` first (`hcs.messages.resolving`).
+
 A report that arrives before the worker committed `sent` (the provider called back first) finds
 no message by the provider's id, or finds it still `sending`: it is parked (`ParkedEvent`) under
 the provider and its message id, and applied when `sent` records that id (`hcs.messages.parking`).
@@ -28,6 +31,7 @@ from hcs.messages.models import Message, MessageEvent, ParkedEvent
 from hcs.messages.moves import move
 from hcs.messages.optouts import apply_opt_event
 from hcs.messages.redaction import redact
+from hcs.messages.resolving import reconcile
 from hcs.messages.status import REPORTED, MessageStatus
 from templates_store.orm import utcnow
 
@@ -170,6 +174,10 @@ def record_delivery_event(
     if event.provider_message_id and waiting:
         _park(session, event, provider, event.provider_message_id)
     elif message is not None:
+        if message.status == MessageStatus.UNKNOWN:  # any report proves the provider took it
+            reconcile(
+                session, message, provider=provider, provider_message_id=event.provider_message_id
+            )
         record_on(session, message, event, provider=provider, keys=keys)
     apply_opt_event(session, event, message, provider=provider)
     return message

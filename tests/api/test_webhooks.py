@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -474,6 +475,38 @@ def test_an_expired_or_forged_token_is_refused(hooks: Hooks) -> None:
         assert one_click.status_code == 400 and "token" in one_click.get_json()["errors"]
     choices = hooks.world.as_("system").get("/recipients/ana@example.com/preferences").get_json()
     assert choices == []
+
+
+def test_a_status_callback_reconciles_an_sms_whose_create_answer_was_lost(
+    hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published(hooks.world)
+    services = hooks.world.app.extensions["hcs"]
+    twilio = replace(services.settings.delivery.twilio, timeout=0.3)
+    delivery = replace(services.settings.delivery, twilio=twilio)
+    services.settings = replace(services.settings, delivery=delivery)
+    callbacks: list[str] = []
+
+    def slow(request: Request) -> Response:  # Twilio takes the message; its answer never comes
+        callbacks.append(request.form["StatusCallback"])
+        time.sleep(0.6)
+        return Response("{}", 201, {"Content-Type": "application/json"})
+
+    hooks.loopback.server.clear()
+    hooks.loopback.server.expect_request(
+        f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json", method="POST"
+    ).respond_with_handler(slow)
+    accepted = hooks.send("order-confirmation", "sms", {"phone": PHONE})
+    assert build_worker(services.settings, services.sessions).run_once() == 1
+    assert hooks.message(accepted["id"])["status"] == "unknown"  # no SID: only our id
+    [callback] = callbacks
+    assert urlsplit(callback).query == f"hcs_reference={accepted['id']}"
+    params = {"AccountSid": ACCOUNT, "MessageSid": "SM" + "7" * 32, "MessageStatus": "delivered"}
+    path = callback.removeprefix(PUBLIC_URL)
+    assert twilio_post(hooks, path, params, url=callback).status_code == 204
+    after = hooks.message(accepted["id"])
+    assert (after["status"], after["provider_message_id"]) == ("delivered", "SM" + "7" * 32)
+    assert [e["kind"] for e in after["events"]][-3:] == ["unknown", "reconciled", "delivered"]
 
 
 # --- Suppression ------------------------------------------------------------------------------
