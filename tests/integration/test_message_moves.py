@@ -53,6 +53,12 @@ LISTED = [
     (Move.REPORT_BOUNCED, S.DELIVERED, S.FAILED, None),
     (Move.REPORT_FAILED, S.SENT, S.FAILED, None),
     (Move.REPORT_FAILED, S.DELIVERED, S.FAILED, None),
+    (Move.LOSE_TRACK, S.SENDING, S.UNKNOWN, "unknown"),
+    (Move.PUT_BACK, S.SENDING, S.QUEUED, None),
+    (Move.RECONCILE, S.UNKNOWN, S.SENT, "reconciled"),
+    (Move.RESEND, S.UNKNOWN, S.QUEUED, "possible_duplicate"),
+    (Move.RESOLVE_SENT, S.UNKNOWN, S.SENT, "resolved_sent"),
+    (Move.RESOLVE_FAILED, S.UNKNOWN, S.FAILED, "resolved_failed"),
 ]
 
 TABLE = [
