@@ -14,6 +14,7 @@ from channels.errors import (
     ChannelError,
     InvalidRecipient,
     TransientChannelError,
+    UnreachableRecipient,
     is_transient_status,
     retry_after_seconds,
     was_refused,
@@ -22,6 +23,8 @@ from channels.errors import (
 # Twilio error codes that are about the recipient: invalid "To", not a mobile number,
 # unsubscribed (replied STOP), not a WhatsApp user.
 RECIPIENT_ERRORS = frozenset({21211, 21614, 21610, 63003})
+# The recipient replied STOP to the carrier: nothing will reach them until they send START.
+UNSUBSCRIBED = 21610
 
 
 class _BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
@@ -74,6 +77,8 @@ def create_message(client: Any, **params: Any) -> str:
         kind: type[ChannelError] = ChannelError
         if is_transient_status(status):
             kind = TransientChannelError
+        elif exc.code == UNSUBSCRIBED:
+            kind = UnreachableRecipient
         elif exc.code in RECIPIENT_ERRORS:
             kind = InvalidRecipient
         reason = f"{exc.code}: {exc.msg}" if exc.code else str(exc.msg)

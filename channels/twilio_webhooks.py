@@ -79,7 +79,7 @@ def parse_status_callback(params: Mapping[str, str], reference: str | None = Non
         occurred_at=None,
         reason=f"Twilio error {code}" if code else None,
         reference=reference or None,
-        data={"status": status},
+        data={"status": status, "error_code": code or ""},
     )
 
 

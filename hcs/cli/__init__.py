@@ -67,14 +67,16 @@ def run(host: str, port: int) -> None:
     from waitress import serve
 
     from hcs.http.app import create_app
-    from hcs.worker.runtime import build_worker
+    from hcs.worker.lanes import LANES
+    from hcs.worker.runtime import Lanes
 
     current = served_at(settings(), host, port)
     configure_logging()
     app = create_app(current)
     worker = None
     if not current.broker_url:
-        worker = build_worker(current, app.extensions["hcs"].sessions)
+        # A lane per channel here too: a slow letter never holds up an email or a text.
+        worker = Lanes(current, app.extensions["hcs"].sessions, LANES)
         app.extensions["hcs.dispatcher"] = worker.wake
         worker.start()
     click.echo(f"HCS is serving on http://{host}:{port}/ (Ctrl-C stops it)")

@@ -10,7 +10,7 @@ for the next round.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from hcs.dispatch.finishing import Finished, finish
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.recall import hold
 from hcs.dispatch.tampering import TAMPERED, is_tampered, note_tampered
-from hcs.dispatch.transitions import Outcome, close, move, record_event
+from hcs.dispatch.transitions import Outcome, close, move, record_event, suppress_message
 from hcs.dispatch.unknown import (
     RESEND,
     WORKER_LOST,
@@ -34,7 +34,9 @@ from hcs.dispatch.unknown import (
     resend,
 )
 from hcs.messages import telemetry
+from hcs.messages.consent import suppression_reasons
 from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.redaction import redact
 from hcs.messages.status import UNSENT, MessageStatus, Move
 from hcs.signoffs.gate import NeedsText, gate
 from templates_store.errors import TemplateStoreError
@@ -117,6 +119,7 @@ def _decide(
     message: Message,
     providers: Providers,
     states: dict[int, Any],
+    refused: Mapping[str, str],
 ) -> dict[str, Any]:
     """Read and finish one message; what to do with it, as `Plan` fields. Writes nothing."""
     if entry.done_at is not None:
@@ -129,6 +132,9 @@ def _decide(
         return {**_decide_sendable(session, message, providers, states), "resend": True}
     if message.status not in UNSENT:
         return {"action": "close", "reason": "already handled"}
+    # Consent may have been withdrawn since acceptance (a STOP, a bounce, an unsubscribe).
+    if message.id in refused:
+        return {"action": "suppress", "reason": refused[message.id]}
     return _decide_sendable(session, message, providers, states)
 
 
@@ -149,7 +155,8 @@ def _decide_sendable(
     try:
         return _finish(session, message, providers)
     except (TemplateStoreError, ChannelError) as exc:
-        return {"action": "fail", "reason": f"cannot be finished: {exc}"}
+        reason = redact(f"cannot be finished: {exc}", message.to, message.recipient_key)
+        return {"action": "fail", "reason": reason}
     except SQLAlchemyError:
         raise  # the database, not the message
     except Exception as exc:  # a poison message: counted, and failed after the bound
@@ -176,16 +183,30 @@ def plan_some(
     messages = current(session, Message, [entry.message_id for entry in entries.values()])
     started, plans = time.perf_counter(), []
     states: dict[int, Any] = {}
+    refused = _suppressed(session, list(messages.values()))
     for entry_id in entry_ids:
         entry = entries[entry_id]
         message = messages[entry.message_id]
         # After repeated refusals the channel's secondary provider, when there is one, takes over.
         chosen = providers.for_attempt(message.channel, entry.refusals)
-        decided = _decide(session, entry, message, chosen, states)
+        decided = _decide(session, entry, message, chosen, states, refused)
         plans.append(Plan(entry, message, message.status, chosen, **decided))
         if time.perf_counter() - started >= budget:
             break
     return plans
+
+
+def _suppressed(session: Session, messages: Sequence[Message]) -> dict[str, str]:
+    """Why each message that must not be sent now must not, by message id (a query a kind)."""
+    kinds: dict[tuple[str, str], list[Message]] = {}
+    for message in messages:
+        kinds.setdefault((message.channel, message.category), []).append(message)
+    refused = {}
+    for (channel, category), some in kinds.items():
+        keys = [message.recipient_key for message in some]
+        reasons = suppression_reasons(session, keys, channel, category)
+        refused.update({m.id: reasons[m.recipient_key] for m in some if m.recipient_key in reasons})
+    return refused
 
 
 def _apply(session: Session, plan: Plan) -> Prepared:
@@ -213,6 +234,9 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         move(session, message.id, Move.FAIL, detail={"reason": plan.reason}, reason=plan.reason)
         close(session, entry, plan.reason)
         return Outcome(message.id, MessageStatus.FAILED, plan.reason)
+    if action == "suppress":
+        suppress_message(session, entry, plan.reason)
+        return Outcome(message.id, MessageStatus.SUPPRESSED, plan.reason)
     if action == "poison":
         return _count_poison(session, plan)
     if action == "wait":

@@ -17,6 +17,7 @@ from channels.errors import (
     InvalidContent,
     InvalidRecipient,
     TransientChannelError,
+    UnreachableRecipient,
 )
 from hcs.archive import reading as archive_reading
 from hcs.dispatch.providers import Providers
@@ -27,12 +28,16 @@ from hcs.dispatch.transitions import (
     mark_done,
     move,
     record_sent_at_once,
+    suppress_message,
 )
 from hcs.dispatch.unknown import is_ambiguous, lose_track
 from hcs.infrastructure.clock import db_now
 from hcs.infrastructure.config import format_duration
-from hcs.messages.models import OutboxEntry
+from hcs.messages.consent import CARRIER_SOURCE
+from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.optouts import suppress
 from hcs.messages.parking import PARKED_FOR, apply_parked
+from hcs.messages.redaction import redact
 from hcs.messages.status import MessageStatus, Move
 from templates_store.orm import utcnow
 
@@ -65,7 +70,10 @@ def _next_attempt(attempts: int, exc: ChannelError) -> timedelta:
 def retry_or_fail(
     session: Session, entry: OutboxEntry, exc: ChannelError, providers: Providers, channel: str
 ) -> Outcome:
-    now, detail = db_now(session), f"{type(exc).__name__}: {exc}"
+    message = session.get_one(Message, entry.message_id)
+    # Providers quote the recipient in their reasons: kept and shown without it.
+    detail = redact(f"{type(exc).__name__}: {exc}", message.to, message.recipient_key)
+    now = db_now(session)
     if is_ambiguous(exc):  # the provider may have it: never sent again blindly
         entry.attempts += 1
         return lose_track(session, entry, detail, providers.settings)
@@ -75,6 +83,8 @@ def retry_or_fail(
         refusal and channel in providers.fallbacks and entry.refusals < providers.failover_after
     )
     entry.refusals += int(refusal)
+    if isinstance(exc, UnreachableRecipient):
+        return _suppress(session, message, entry, channel)
     if not (isinstance(exc, TransientChannelError) or fail_over):
         return _fail(session, entry, detail)
     since, horizon = entry.retrying_since or now, providers.settings.send_retry_horizon
@@ -87,6 +97,14 @@ def retry_or_fail(
     attempt = {"attempt": entry.attempts, "reason": detail}
     move(session, entry.message_id, Move.RETRY, detail=attempt, reason=detail)
     return Outcome(entry.message_id, MessageStatus.QUEUED, detail)
+
+
+def _suppress(session: Session, message: Message, entry: OutboxEntry, channel: str) -> Outcome:
+    """The provider says the recipient unsubscribed at their carrier: suppress them there."""
+    reason = f"{channel} to this recipient is suppressed ({CARRIER_SOURCE})"
+    suppress(session, message.recipient_key, channel, source=CARRIER_SOURCE, actor="provider")
+    suppress_message(session, entry, reason)
+    return Outcome(entry.message_id, MessageStatus.SUPPRESSED, reason)
 
 
 def _fail(session: Session, entry: OutboxEntry, detail: str) -> Outcome:

@@ -317,10 +317,10 @@ def _after_send(sessions: SharedSession, sent: Sequence[Ready], on_sent: SentHoo
                 _after_send(sessions, [ready], on_sent)
             return
         log.exception("after-send step failed for %s", sent[0].message_id)
+        # The error's text may quote a statement and its parameters (personal data): its kind only.
+        reason = f"the archive entry could not be written ({type(exc).__name__}); retried later"
         with sessions.begin() as session:
-            record_event(
-                session, sent[0].message_id, "archive_failed", reason=f"{type(exc).__name__}: {exc}"
-            )
+            record_event(session, sent[0].message_id, "archive_failed", reason=reason)
 
 
 def run_due(

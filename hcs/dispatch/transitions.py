@@ -26,6 +26,7 @@ __all__ = [
     "move",
     "record_event",
     "record_sent_at_once",
+    "suppress_message",
 ]
 
 
@@ -41,6 +42,12 @@ class Outcome:
 def close(session: Session, entry: OutboxEntry, error: str = "") -> None:
     """Mark an entry the session holds done, with the reason when it failed."""
     entry.done_at, entry.leased_until, entry.last_error = utcnow(), None, error
+
+
+def suppress_message(session: Session, entry: OutboxEntry, reason: str) -> None:
+    """A message not to send after all: `suppressed` with its reason, its entry closed."""
+    move(session, entry.message_id, Move.SUPPRESS, detail={"reason": reason}, reason=reason)
+    close(session, entry, reason)
 
 
 _ENTRIES = cast(Table, OutboxEntry.__table__)

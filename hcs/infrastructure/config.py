@@ -12,6 +12,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from hcs.infrastructure.delivery import Delivery, read_delivery
+from hcs.infrastructure.destinations import ALLOW_VARIABLE, parse_allow
 
 DEFAULT_DATABASE_URL = "sqlite:///var/hcs.db"
 # What happens to a send of unknown outcome once its reconciliation window passed with no
@@ -117,6 +118,10 @@ class Settings:
     # Past this age, a send without a sealed archive entry makes /readyz 503; None: never.
     archive_lag_max: timedelta | None = timedelta(hours=1)
     public_url: str = "http://127.0.0.1:5000"
+    # Internal addresses outbound calls may reach anyway (development and tests: `127.0.0.1`).
+    allowed_private_destinations: tuple[str, ...] = ()
+    # `/metrics` answers only a `Bearer` of this token when set (HCS_METRICS_TOKEN).
+    metrics_token: str = field(default="", repr=False)
     # Sign-off: a batch approval's sample is the ISO 2859-1 level II size, never below this;
     # pending messages expire after `signoff_ttl_hours`.
     signoff_sample_min: int = 5
@@ -228,6 +233,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         checkpoint_witness=_env("HCS_CHECKPOINT_WITNESS"),
         archive_lag_max=_optional_duration("HCS_ARCHIVE_LAG_MAX", "1h"),
         public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        allowed_private_destinations=parse_allow(_env(ALLOW_VARIABLE)),
+        metrics_token=_env("HCS_METRICS_TOKEN"),
         signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),
         signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
         jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),

@@ -30,6 +30,7 @@ from hcs.messages.callbacks import owe_callbacks
 from hcs.messages.models import Message, MessageEvent, ParkedEvent
 from hcs.messages.moves import move
 from hcs.messages.optouts import apply_opt_event
+from hcs.messages.redaction import redact
 from hcs.messages.resolving import reconcile
 from hcs.messages.status import REPORTED, MessageStatus
 from templates_store.orm import utcnow
@@ -74,8 +75,10 @@ def _seen(session: Session, message_id: str, kind: str, provider: str, key: str)
     )
 
 
-def _reason(event: DeliveryEvent, provider: str) -> str:
-    return event.reason or f"{provider} reported the message {event.kind.value}"
+def _reason(event: DeliveryEvent, provider: str, message: Message) -> str:
+    if event.reason:
+        return redact(event.reason, message.to, message.recipient_key)
+    return f"{provider} reported the message {event.kind.value}"
 
 
 def _move(session: Session, message: Message, event: DeliveryEvent, provider: str) -> bool:
@@ -85,11 +88,13 @@ def _move(session: Session, message: Message, event: DeliveryEvent, provider: st
         return False
     values: dict[str, Any] = {}
     if which.value.target is MessageStatus.FAILED:
-        values["reason"] = _reason(event, provider)
+        values["reason"] = _reason(event, provider, message)
     return bool(move(session, message.id, which, **values))
 
 
-def _detail(event: DeliveryEvent, provider: str, key: str, moved: bool) -> dict[str, Any]:
+def _detail(
+    event: DeliveryEvent, provider: str, key: str, moved: bool, message: Message
+) -> dict[str, Any]:
     detail: dict[str, Any] = {
         "provider": provider,
         "event_key": key,
@@ -97,7 +102,7 @@ def _detail(event: DeliveryEvent, provider: str, key: str, moved: bool) -> dict[
         "moved": moved,
     }
     if event.reason:
-        detail["reason"] = event.reason
+        detail["reason"] = redact(event.reason, message.to, message.recipient_key)
     return detail
 
 
@@ -222,7 +227,7 @@ def _record(
     at: datetime,
 ) -> None:
     moved = _move(session, message, event, provider)
-    detail = _detail(event, provider, key, moved)
+    detail = _detail(event, provider, key, moved, message)
     session.add(MessageEvent(message_id=message.id, kind=event.kind.value, at=at, detail=detail))
     if not moved and event.kind.value in NOT_MOVING_CALLBACKS:  # a move owes its own
         owe_callbacks(session, message.id, event.kind.value, at)

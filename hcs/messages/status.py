@@ -63,6 +63,8 @@ class Move(Enum):
     # A round that broke off before handing these to a provider (hcs.dispatch.rounds).
     PUT_BACK = _row(S.SENDING, to=S.QUEUED, event=None)
     FAIL = _row(S.ACCEPTED, S.QUEUED, S.SENDING, to=S.FAILED, event="failed")
+    # Consent withdrawn after acceptance (a STOP, a bounce), or the provider's 21610 answer.
+    SUPPRESS = _row(S.ACCEPTED, S.QUEUED, S.SENDING, to=S.SUPPRESSED, event="suppressed")
     HOLD = _row(S.ACCEPTED, S.QUEUED, S.SENDING, S.AWAITING_SIGNOFF, to=S.HELD, event="held")
     RELEASE = _row(S.HELD, to=S.QUEUED, event="released")
     RELEASE_TO_SIGNOFF = _row(S.HELD, to=S.AWAITING_SIGNOFF, event="released")

@@ -225,7 +225,8 @@ def build_worker(
 
 
 class Lanes:
-    """`hcs worker --queues ... --concurrency N` without a broker: N threads per lane.
+    """`hcs worker --queues ... --concurrency N` without a broker: N threads per lane, and the
+    in-process worker of `hcs run` (one thread per lane).
 
     Each thread claims only its lane's entries, so a slow channel (a letter's PDF, a provider
     that takes seconds) keeps only its own lane busy. They share one set of providers; status
@@ -238,8 +239,9 @@ class Lanes:
         sessions: sessionmaker[Session],
         lanes: Sequence[str],
         concurrency: int = 1,
+        providers: Providers | None = None,
     ) -> None:
-        providers = build_providers(settings)
+        providers = providers or build_providers(settings)
         self.workers = [
             build_worker(settings, sessions, [lane], providers)
             for lane in lanes
@@ -248,10 +250,19 @@ class Lanes:
         for worker in self.workers[1:]:
             worker.callbacks = None
 
-    def run(self) -> None:
-        """Run every lane's threads until interrupted, then stop them."""
+    def start(self) -> None:
+        """Start every lane's threads."""
         for worker in self.workers:
             worker.start()
+
+    def wake(self, message_ids: object = None) -> None:
+        """New work was accepted: every lane stops idling (each claims only its own)."""
+        for worker in self.workers:
+            worker.wake()
+
+    def run(self) -> None:
+        """Run every lane's threads until interrupted, then stop them."""
+        self.start()
         try:
             while any(w._thread is not None and w._thread.is_alive() for w in self.workers):
                 time.sleep(0.5)

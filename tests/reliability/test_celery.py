@@ -62,6 +62,7 @@ def env_for(world: World, platform: ChatPlatform) -> dict[str, str]:
             "HCS_CHAT_PROVIDER": "webhook",
             "HCS_CHAT_WEBHOOK_URL": platform.url,
             "HCS_CHAT_WEBHOOK_SECRET": SECRET,
+            "HCS_ALLOWED_PRIVATE_DESTINATIONS": "127.0.0.1",
             "HCS_DISPATCH_LEASE_SECONDS": str(LEASE_SECONDS),
             "HCS_SWEEP_SECONDS": "1",
             "HCS_BROKER_VISIBILITY_TIMEOUT": "5",

@@ -37,9 +37,11 @@ def test_the_statuses_keep_the_strings_the_database_and_the_api_hold() -> None:
     assert MessageStatus.SENT == "sent" and f"{MessageStatus.HELD}" == "held"
 
 
-def test_messages_start_accepted_or_suppressed_and_nothing_moves_into_those() -> None:
+def test_messages_start_accepted_or_suppressed_and_only_unsent_ones_are_suppressed_later() -> None:
     assert STARTS == {S.ACCEPTED, S.SUPPRESSED}
-    assert not any(row.target in STARTS for row in TRANSITIONS.values())
+    into = {move: row for move, row in TRANSITIONS.items() if row.target in STARTS}
+    assert list(into) == [Move.SUPPRESS]
+    assert into[Move.SUPPRESS].sources == UNSENT
 
 
 @pytest.mark.parametrize("final", [S.REJECTED, S.SUPPRESSED])
