@@ -68,6 +68,11 @@ class InvalidRecipient(ChannelError):
     """The recipient (address, number, conversation) is not usable."""
 
 
+class UnreachableRecipient(InvalidRecipient):
+    """The provider will not deliver to this recipient again (Twilio 21610: they unsubscribed
+    at the carrier): the recipient is to be suppressed on the channel."""
+
+
 class InvalidContent(ChannelError):
     """The rendered content cannot become this channel's output (e.g. a header injection)."""
 

@@ -6,7 +6,8 @@ import re
 
 from channels.core import EventKind
 
-OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+# Twilio's default opt-out and opt-in keywords (carriers honour the same list).
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN = frozenset({"START", "UNSTOP"})
 _NOISE = re.compile(r"[\s.!]+")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from requests import RequestException
 from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
@@ -14,6 +14,7 @@ from channels.errors import (
     ChannelError,
     InvalidRecipient,
     TransientChannelError,
+    UnreachableRecipient,
     is_transient_status,
     retry_after_seconds,
     was_refused,
@@ -22,6 +23,8 @@ from channels.errors import (
 # Twilio error codes that are about the recipient: invalid "To", not a mobile number,
 # unsubscribed (replied STOP), not a WhatsApp user.
 RECIPIENT_ERRORS = frozenset({21211, 21614, 21610, 63003})
+# The recipient replied STOP to the carrier: nothing will reach them until they send START.
+UNSUBSCRIBED = 21610
 
 
 class _BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
@@ -54,6 +57,17 @@ def _retry_after(client: Any) -> float | None:
     return retry_after_seconds(headers.get("Retry-After"))
 
 
+REFERENCE_PARAMETER = "hcs_reference"
+
+
+def callback_for(url: str, reference: str) -> str:
+    """The status callback URL carrying our message id, so that a report can name the message
+    even when the create call's answer (and Twilio's SID) was lost; Twilio signs the whole URL.
+    """
+    joiner = "&" if urlsplit(url).query else "?"
+    return f"{url}{joiner}{urlencode({REFERENCE_PARAMETER: reference})}"
+
+
 def create_message(client: Any, **params: Any) -> str:
     """Create one Twilio message and return its SID, mapping errors to the channel tree."""
     try:
@@ -63,6 +77,8 @@ def create_message(client: Any, **params: Any) -> str:
         kind: type[ChannelError] = ChannelError
         if is_transient_status(status):
             kind = TransientChannelError
+        elif exc.code == UNSUBSCRIBED:
+            kind = UnreachableRecipient
         elif exc.code in RECIPIENT_ERRORS:
             kind = InvalidRecipient
         reason = f"{exc.code}: {exc.msg}" if exc.code else str(exc.msg)

@@ -63,8 +63,9 @@ class TwilioWebhookVerifier:
             raise SignatureError("Twilio signature does not match")
 
 
-def parse_status_callback(params: Mapping[str, str]) -> DeliveryEvent:
-    """A delivery event from a (verified) message status callback."""
+def parse_status_callback(params: Mapping[str, str], reference: str | None = None) -> DeliveryEvent:
+    """A delivery event from a (verified) message status callback; `reference` is our message
+    id from the callback URL's query (`channels.twilio_client.callback_for`), when it had one."""
     status = params.get("MessageStatus") or params.get("SmsStatus") or ""
     kind = _STATUS.get(status.lower())
     if kind is None:
@@ -77,7 +78,8 @@ def parse_status_callback(params: Mapping[str, str]) -> DeliveryEvent:
         recipient=_strip_channel(params.get("To")),
         occurred_at=None,
         reason=f"Twilio error {code}" if code else None,
-        data={"status": status},
+        reference=reference or None,
+        data={"status": status, "error_code": code or ""},
     )
 
 

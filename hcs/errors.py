@@ -6,8 +6,8 @@ Every error the application raises is defined here (the modules that raise one r
 
 from __future__ import annotations
 
-# Raised at the bottom layer (no upward import there), re-exported as a member of the tree.
-from hcs.infrastructure.destinations import DestinationRefused
+# Raised at the bottom layer (no upward import there), re-exported as members of the tree.
+from hcs.infrastructure.destinations import DestinationRefused, RefusedConnection
 from templates_store.errors import (
     Conflict,
     ImmutableVersion,
@@ -138,6 +138,7 @@ __all__ = [
     "NoteError",
     "OnLegalHold",
     "PermissionDenied",
+    "RefusedConnection",
     "RenderError",
     "SandboxViolation",
     "NotInGroup",

@@ -13,6 +13,7 @@ from hcs.archive.models import (  # noqa: F401
 from hcs.audit import AuditEntry  # noqa: F401
 from hcs.callbacks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from hcs.dispatch.heartbeat import WorkerBeat  # noqa: F401
+from hcs.dispatch.leases import WorkerLease  # noqa: F401
 from hcs.governance.models import Approval, ApprovalPolicy, RedTeamRun  # noqa: F401
 from hcs.identity import ApiKey, User  # noqa: F401
 from hcs.jobs.models import Job  # noqa: F401

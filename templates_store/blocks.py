@@ -24,6 +24,7 @@ from templates_store.lookup import (
 from templates_store.models import BlockVersion, ContentBlock, Theme, ThemeVersion, VersionMixin
 from templates_store.names import check_asset_name, check_key
 from templates_store.status import Status
+from templates_store.themes import clean_theme_settings
 
 BLOCK_FORMATS = ("html", "text")
 MAX_ASSET_BYTES = 2_000_000
@@ -47,7 +48,10 @@ def clean_block_content(content: Any) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for fmt, locales in content.items():
-        for raw_locale, source in (locales or {}).items():
+        if not isinstance(locales, dict):
+            errors[f"content.{fmt}"] = ["must be an object of locale: source"]
+            continue
+        for raw_locale, source in locales.items():
             locale = normalize_locale(raw_locale)
             where = f"content.{fmt}.{locale}"
             try:
@@ -153,7 +157,7 @@ def create_theme_draft(
         theme=theme,
         number=next_number(session, ThemeVersion, theme.id),
         author=author,
-        settings=dict(settings)
+        settings=clean_theme_settings(settings)
         if settings is not None
         else dict(newest.settings if newest else {}),
         assets=clean_assets(assets)
@@ -177,7 +181,7 @@ def update_theme_draft(
     version = get_theme_version(session, key, number)
     _refuse_frozen(version, f"theme {key!r}")
     if settings is not None:
-        version.settings = dict(settings)
+        version.settings = clean_theme_settings(settings)
     if assets is not None:
         version.assets = clean_assets(assets)
     session.flush()
@@ -188,6 +192,7 @@ def submit_theme(session: Session, key: str, number: int) -> ThemeVersion:
     """Freeze a theme draft for review and hash exactly what is reviewed."""
     version = get_theme_version(session, key, number)
     _refuse_frozen(version, f"theme {key!r}")
+    clean_theme_settings(version.settings)  # saved before the rule: refused now
     version.closure_hash = component_hash(version)
     version.move_to(Status.IN_REVIEW)
     session.flush()

@@ -119,7 +119,14 @@ _FIELDS: dict[str, Callable[..., fields.Field[Any]]] = {
 }
 
 
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be empty.")
+
+
 def _field(kind: str, required: bool) -> fields.Field[Any]:
+    if required and kind == "string":  # "Dear ," is no greeting: a required text has text
+        return fields.String(required=True, validate=_not_blank)
     if required:
         return _FIELDS[kind](required=True)
     return _FIELDS[kind](load_default=None, allow_none=True)

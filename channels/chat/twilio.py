@@ -10,7 +10,7 @@ from typing import Any
 
 from channels.chat.message import PreparedChat
 from channels.core import SendResult
-from channels.twilio_client import create_message, make_twilio_client
+from channels.twilio_client import callback_for, create_message, make_twilio_client
 
 
 def whatsapp_body(prepared: PreparedChat) -> str:
@@ -51,5 +51,5 @@ class TwilioWhatsApp:
             "body": whatsapp_body(prepared),
         }
         if self.status_callback:
-            params["status_callback"] = self.status_callback
+            params["status_callback"] = callback_for(self.status_callback, prepared.reference)
         return SendResult(self.name, create_message(self.client, **params))

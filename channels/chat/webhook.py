@@ -55,15 +55,18 @@ class WebhookChat:
         *,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        opener: urllib.request.OpenerDirector | None = None,
     ) -> None:
         if not url.startswith(("https://", "http://")) or not secret:
             raise ChannelError("the chat webhook needs an http(s) URL and a secret")
         self.url, self.secret, self.timeout, self.clock = url, secret, timeout, clock
+        # The application passes an opener that connects only to checked addresses.
+        self.opener = opener or _OPENER
 
     def _post(self, body: bytes) -> tuple[int, bytes]:
         headers = signed_headers(self.secret, int(self.clock()), body)
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        with _OPENER.open(request, timeout=self.timeout) as response:
+        with self.opener.open(request, timeout=self.timeout) as response:
             return int(response.status), response.read(65536)
 
     def send(self, prepared: PreparedChat) -> SendResult:
@@ -79,7 +82,13 @@ class WebhookChat:
             raise TransientChannelError(
                 message, status=exc.code, reason=reason, retry_after=wait
             ) from exc
-        except (URLError, TimeoutError, ConnectionError) as exc:
+        except URLError as exc:
+            if isinstance(exc.reason, PermissionError):  # the destination was refused
+                raise ChannelError(f"chat webhook refused: {exc.reason}") from exc
+            raise TransientChannelError(
+                f"chat webhook unreachable: {exc}", reason=str(exc), refused=was_refused(exc)
+            ) from exc
+        except (TimeoutError, ConnectionError) as exc:
             message = f"chat webhook unreachable: {exc}"
             refused = was_refused(exc)  # a timeout may have been a send
             raise TransientChannelError(message, reason=str(exc), refused=refused) from exc

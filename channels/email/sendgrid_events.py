@@ -95,7 +95,12 @@ def _event(item: Mapping[str, Any]) -> DeliveryEvent | None:
         occurred_at=_occurred_at(item.get("timestamp")),
         reason=str(reason) if reason else None,
         reference=item.get("hcs_reference"),
-        data={"event": str(item.get("event")), "sg_event_id": str(item.get("sg_event_id", ""))},
+        data={
+            "event": str(item.get("event")),
+            "sg_event_id": str(item.get("sg_event_id", "")),
+            # A bounce of type `blocked` is a soft one (the receiver refused for now).
+            "type": str(item.get("type") or ""),
+        },
     )
 
 

@@ -1,9 +1,11 @@
-"""SMTP through smtplib, with STARTTLS and authentication."""
+"""SMTP through smtplib, with STARTTLS and authentication, one reused connection per thread."""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
+import weakref
 
 from channels.core import SendResult
 from channels.email.message import PreparedEmail, to_mime
@@ -30,6 +32,14 @@ def _smtp_error(exc: smtplib.SMTPException) -> ChannelError:
     return kind(f"SMTP server refused the message: {code} {reason}", status=code, reason=reason)
 
 
+def _close_all(connections: set[smtplib.SMTP], lock: threading.Lock) -> None:
+    with lock:
+        held = list(connections)
+        connections.clear()
+    for smtp in held:
+        smtp.close()
+
+
 class SmtpEmail:
     """Sends through an SMTP server: STARTTLS on 587 by default, or implicit TLS (465)."""
 
@@ -53,6 +63,12 @@ class SmtpEmail:
         self.implicit_tls = implicit_tls
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.timeout = timeout
+        # One connection per sending thread, reused message after message (`RSET` between);
+        # all of them listed, so that they are closed with the provider, not left to the GC.
+        self._local = threading.local()
+        self._connections: set[smtplib.SMTP] = set()
+        self._lock = threading.Lock()
+        weakref.finalize(self, _close_all, self._connections, self._lock)
 
     def _connect(self) -> smtplib.SMTP:
         if self.implicit_tls:
@@ -61,17 +77,59 @@ class SmtpEmail:
             )
         return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
 
-    def _deliver(self, prepared: PreparedEmail) -> None:
-        with self._connect() as smtp:
+    def _open(self) -> smtplib.SMTP:
+        smtp = self._connect()
+        try:
             smtp.ehlo()
             if self.starttls:
                 smtp.starttls(context=self.ssl_context)
                 smtp.ehlo()
             if self.username is not None:
                 smtp.login(self.username, self.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        with self._lock:
+            self._connections.add(smtp)
+        return smtp
+
+    def _ready(self) -> smtplib.SMTP:
+        """This thread's open connection reset for a new message (`RSET`), else a new one.
+
+        A connection the server closed meanwhile fails the `RSET`, before any of the message
+        went over it: it is replaced, never taken for a send of unknown outcome.
+        """
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        if smtp is not None:
+            try:
+                smtp.rset()
+                return smtp
+            except (smtplib.SMTPException, OSError):
+                self._drop()
+        self._local.smtp = self._open()
+        return self._local.smtp  # type: ignore[no-any-return]
+
+    def _drop(self) -> None:
+        smtp, self._local.smtp = getattr(self._local, "smtp", None), None
+        if smtp is not None:
+            with self._lock:
+                self._connections.discard(smtp)
+            smtp.close()
+
+    def close(self) -> None:
+        """Close every thread's connection (a later send opens a new one)."""
+        _close_all(self._connections, self._lock)
+        self._local = threading.local()
+
+    def _deliver(self, prepared: PreparedEmail) -> None:
+        smtp = self._ready()
+        try:
             smtp.send_message(
                 to_mime(prepared), from_addr=prepared.from_address, to_addrs=[prepared.recipient]
             )
+        except BaseException:
+            self._drop()  # whatever state the server is in, the next message starts afresh
+            raise
 
     def send(self, prepared: PreparedEmail) -> SendResult:
         """Deliver to the server; the id is the Message-ID header."""

@@ -7,7 +7,7 @@ from typing import Any
 from channels.core import SendResult
 from channels.errors import ChannelError
 from channels.sms.message import PreparedSms
-from channels.twilio_client import create_message, make_twilio_client
+from channels.twilio_client import callback_for, create_message, make_twilio_client
 
 
 class TwilioSms:
@@ -43,5 +43,5 @@ class TwilioSms:
         else:
             params["from_"] = self.from_number
         if self.status_callback:
-            params["status_callback"] = self.status_callback
+            params["status_callback"] = callback_for(self.status_callback, prepared.reference)
         return SendResult(self.name, create_message(self.client, **params))

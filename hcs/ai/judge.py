@@ -16,10 +16,12 @@ from marshmallow import Schema, ValidationError, fields
 
 from hcs.ai.conduct import POLICIES
 from hcs.ai.guardrails import Finding, passes
+from hcs.ai.network import guarded_client
 from hcs.ai.prompting import data_block
 from hcs.ai.slots import Slot
 from hcs.errors import JudgeFailed
 from hcs.infrastructure.config import Settings
+from hcs.infrastructure.destinations import check_destination
 
 CATEGORIES = {
     "requests": "asks the customer for something they must never give",
@@ -73,6 +75,8 @@ class Judge:
     model: str
     api_key: str = ""
     timeout: float = 10.0
+    # Built by the settings: connections checked as they open (hcs.ai.network).
+    allow: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self._client = openai.OpenAI(
@@ -80,6 +84,7 @@ class Judge:
             base_url=self.base_url or None,
             timeout=self.timeout,
             max_retries=0,
+            http_client=None if self.allow is None else guarded_client(self.allow),
         )
 
     def close(self) -> None:
@@ -160,9 +165,14 @@ def build_judge(settings: Settings) -> Judge | None:
     """The configured judge, or None when HCS_AI_JUDGE_MODEL is not set."""
     if not settings.ai_judge_model:
         return None
+    if settings.ai_judge_base_url:
+        allow = settings.allowed_private_destinations
+        url, field = settings.ai_judge_base_url, "HCS_AI_JUDGE_BASE_URL"
+        check_destination(url, allow=allow, field=field, https_only=False)
     return Judge(
         settings.ai_judge_base_url or settings.ai_base_url,
         settings.ai_judge_model,
         settings.ai_api_key,
         settings.ai_timeout,
+        settings.allowed_private_destinations,
     )

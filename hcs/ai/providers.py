@@ -5,16 +5,18 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import openai
 
+from hcs.ai.network import guarded_client
 from hcs.ai.prompting import build_messages, prompt_digest, system_prompt_record
 from hcs.ai.slots import Slot
 from hcs.errors import AIUnavailable
 from hcs.infrastructure.config import Settings
+from hcs.infrastructure.destinations import check_destination
 
 if TYPE_CHECKING:
     from hcs.ai.judge import Judge
@@ -139,6 +141,7 @@ class OpenAIProvider:
         max_retries: int = 2,
         temperature: float = 0.3,
         judge: Judge | None = None,
+        allow: Sequence[str] | None = None,
     ) -> None:
         if not model:
             raise AIUnavailable("no model configured (HCS_AI_MODEL)")
@@ -155,6 +158,8 @@ class OpenAIProvider:
             base_url=base_url or None,
             timeout=timeout,
             max_retries=max_retries,
+            # Built by the settings: connections checked as they open (hcs.ai.network).
+            http_client=None if allow is None else guarded_client(allow),
         )
 
     def close(self) -> None:
@@ -215,6 +220,10 @@ def build_provider(settings: Settings) -> AIProvider:
     if settings.ai_provider == "openai":
         from hcs.ai.judge import build_judge
 
+        if settings.ai_base_url:  # the SDK's default (api.openai.com) is public
+            allow = settings.allowed_private_destinations
+            url, field = settings.ai_base_url, "HCS_AI_BASE_URL"
+            check_destination(url, allow=allow, field=field, https_only=False)
         return OpenAIProvider(
             settings.ai_base_url,
             settings.ai_api_key,
@@ -223,5 +232,6 @@ def build_provider(settings: Settings) -> AIProvider:
             max_retries=settings.ai_max_retries,
             temperature=settings.ai_temperature,
             judge=build_judge(settings),
+            allow=settings.allowed_private_destinations,
         )
     raise AIUnavailable(f"unknown AI provider {settings.ai_provider!r} (offline, openai)")

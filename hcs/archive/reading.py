@@ -127,7 +127,7 @@ def read_entry(
 
 def is_text(content_type: str) -> bool:
     """Whether an output of `content_type` reads as text."""
-    return content_type.startswith(TEXT_TYPES)
+    return content_type.startswith(TEXT_TYPES) or content_type.split(";")[0].endswith("+json")
 
 
 def output_field(content_type: str, output: bytes) -> tuple[str, str]:

@@ -8,7 +8,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from channels.errors import InvalidRecipient
+from channels.email.headers import check_header_text
+from channels.errors import InvalidContent, InvalidRecipient
 from channels.sms import normalise_phone
 from templates_store.errors import ValidationFailed
 
@@ -30,6 +31,37 @@ def required(to: Mapping[str, Any], field: str, channel: str) -> str:
     value = to.get(field)
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed({f"to.{field}": [f"is required for the {channel} channel"]})
+    return value
+
+
+# A display name longer than this is no name; mail clients cut far shorter.
+MAX_NAME = 200
+
+
+def header_safe(value: Any, field: str) -> str:
+    """A value that goes into a mail header (a name): text, no line breaks, no encoded words.
+
+    Python 3.11.7 is open to CVE-2024-6923, so `=?UTF-8?Q?=0A?=` could become a header.
+    """
+    if not isinstance(value, str):
+        raise ValidationFailed({field: ["must be a string"]})
+    if len(value) > MAX_NAME:
+        raise ValidationFailed({field: [f"is longer than {MAX_NAME} characters"]})
+    try:
+        return check_header_text(value, field)
+    except InvalidContent as exc:
+        raise ValidationFailed({field: [str(exc)]}) from None
+
+
+# What turns one address into a list, a display name or a second header (the stdlib's parser
+# would read `a@x, b@x` as two recipients: CVE-2024-6923); its syntax is `normal_email`'s.
+NOT_PLAIN = frozenset(',;<>"\r\n\0')
+
+
+def plain_address(value: str) -> str:
+    """One plain e-mail address: no list, no display name, no quoting (a comma is two)."""
+    if value != value.strip() or NOT_PLAIN & set(value):
+        raise ValidationFailed({"to.email": ["must be one plain address (no list, no name)"]})
     return value
 
 

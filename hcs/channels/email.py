@@ -21,7 +21,7 @@ from channels.email import (
     unsubscribe_url,
     validate_email,
 )
-from hcs.channels.addresses import normal_email, required
+from hcs.channels.addresses import header_safe, normal_email, plain_address, required
 from hcs.channels.entry import Finishing, Outgoing, build_provider
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.delivery import EmailOptions, ProviderConfig
@@ -112,8 +112,10 @@ class EmailEntry:
         return EmailOutlet(provider, built, settings, unsubscribe_secret(settings))
 
     def recipient_key(self, to: Mapping[str, Any]) -> str:
-        """The address, normalised and lower-cased."""
-        return normal_email(required(to, "email", self.name))
+        """The address (one plain address), normalised and lower-cased; a header-safe name."""
+        if to.get("name") is not None:
+            header_safe(to["name"], "to.name")
+        return normal_email(plain_address(required(to, "email", self.name)))
 
     def issues(self, category: Category, parts: Mapping[str, Any]) -> list[Issue]:
         """Subject, header and unsubscribe-link findings."""

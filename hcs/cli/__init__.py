@@ -67,14 +67,16 @@ def run(host: str, port: int) -> None:
     from waitress import serve
 
     from hcs.http.app import create_app
-    from hcs.worker.runtime import build_worker
+    from hcs.worker.lanes import LANES
+    from hcs.worker.runtime import Lanes
 
     current = served_at(settings(), host, port)
     configure_logging()
     app = create_app(current)
     worker = None
     if not current.broker_url:
-        worker = build_worker(current, app.extensions["hcs"].sessions)
+        # A lane per channel here too: a slow letter never holds up an email or a text.
+        worker = Lanes(current, app.extensions["hcs"].sessions, LANES)
         app.extensions["hcs.dispatcher"] = worker.wake
         worker.start()
     click.echo(f"HCS is serving on http://{host}:{port}/ (Ctrl-C stops it)")
@@ -96,24 +98,48 @@ def served_at(current: Settings, host: str, port: int) -> Settings:
 
 
 @main.command()
-def worker() -> None:
-    """Dispatch messages: a Celery worker when HCS_BROKER_URL is set, else the in-process one."""
-    from hcs.worker.runtime import build_worker
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=64),
+    default=None,
+    help="Celery: worker processes (default: one per CPU); in-process: threads per lane (1).",
+)
+@click.option(
+    "--queues",
+    default=None,
+    metavar="email,sms,chat,letter,ai",
+    help="The lanes this worker serves: channels, and `ai` (generation); default all.",
+)
+def worker(concurrency: int | None, queues: str | None) -> None:
+    """Dispatch messages: a Celery worker when HCS_BROKER_URL is set, else the in-process one.
 
+    Each channel is a lane of its own (a Celery queue, or in-process threads), so a slow
+    channel never holds up another; run workers for `--queues letter` apart to keep it so.
+    """
+    from hcs.worker.lanes import channel_lanes, parse_lanes
+    from hcs.worker.runtime import Lanes
+
+    try:
+        lanes = parse_lanes(queues)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     current = settings()
     if current.broker_url:
         from hcs.worker.tasks import run_celery_worker
 
-        run_celery_worker(current)
+        run_celery_worker(current, lanes=lanes, concurrency=concurrency)
         return
     configure_logging()
-    engine = make_engine(current.database_url)
-    runner = build_worker(current, session_factory(engine))
-    click.echo("HCS worker: dispatching (Ctrl-C stops it)")
+    lanes = channel_lanes(lanes)  # in-process, each lane's worker generates AI text itself
+    threads = concurrency or 1
+    # One connection per dispatch thread and a spare for housekeeping: bounded, not per CPU.
+    engine = make_engine(current.database_url, pool_size=len(lanes) * threads + 1, max_overflow=2)
+    runner = Lanes(current, session_factory(engine), lanes, threads)
+    click.echo(f"HCS worker: dispatching {','.join(lanes)} (Ctrl-C stops it)")
     try:
         runner.run()
     except KeyboardInterrupt:
-        runner.stopping.set()
+        runner.stop()
     finally:
         engine.dispose()
 

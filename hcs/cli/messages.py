@@ -10,6 +10,7 @@ from hcs.cli import settings, unit_of_work
 from hcs.cli.users import cli_actor
 from hcs.dispatch.retrying import retry_failed
 from hcs.infrastructure.config import parse_duration
+from hcs.messages import resolving
 from templates_store.orm import utcnow
 
 
@@ -50,3 +51,20 @@ def retry(status: str | None, since: str | None) -> None:
         queued = retry_failed(session, moment, actor=cli_actor())
     noun = "message" if len(queued) == 1 else "messages"
     click.echo(f"{len(queued)} failed {noun} queued again")
+
+
+@messages.command()
+@click.argument("message_id")
+@click.option("--sent", "outcome", flag_value="sent", help="The provider took it: mark it sent.")
+@click.option(
+    "--resend", "outcome", flag_value="resend", help="Send it again, marked possible_duplicate."
+)
+@click.option("--fail", "outcome", flag_value="fail", help="It did not go out: mark it failed.")
+def resolve(message_id: str, outcome: str | None) -> None:
+    """Settle a message whose send had an unknown outcome (audited)."""
+    if outcome is None:
+        raise click.ClickException("say what became of it: --sent, --resend or --fail")
+    with unit_of_work(settings()) as session:
+        message = resolving.resolve(session, message_id, outcome, actor=cli_actor())
+        status = message.status
+    click.echo(f"{message_id}: {status}")

@@ -1,4 +1,4 @@
-"""Archiving late: sent messages whose archive entry never got written.
+"""Archiving late: sent messages whose archive entry never got written (and suppressed ones).
 
 `sent` commits before the archive entry (see `dispatch.process`), so a worker that dies in
 between, or an archive write that fails, leaves a sent message without its evidence. Finishing
@@ -21,6 +21,7 @@ from hcs import archive
 from hcs.dispatch.archiving import archive_sent
 from hcs.dispatch.finishing import finish
 from hcs.dispatch.providers import Providers
+from hcs.dispatch.suppressed import archive_suppressed
 from hcs.messages.erasure import is_erased
 from hcs.messages.models import Message, MessageEvent
 from hcs.signoffs.gate import gate
@@ -210,6 +211,7 @@ class LateArchiver:
         self.seconds, self.grace = seconds, grace
         self._next = 0.0
         self.since: datetime | None = None
+        self.suppressed_since: datetime | None = None
 
     def __call__(self) -> int:
         """Archive what was missed, when a run is due; how many entries were written."""
@@ -227,4 +229,8 @@ class LateArchiver:
         )
         with self.sessions() as session:
             self.since = watermark(session, now=now, grace=self.grace, since=self.since)
-        return written
+        # Suppressed messages were never sent, but their entries are evidence all the same.
+        suppressed, self.suppressed_since = archive_suppressed(
+            self.sessions, self.keys, since=self.suppressed_since
+        )
+        return written + suppressed

@@ -10,7 +10,7 @@ for the next round.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +19,24 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from channels.errors import ChannelError
+from hcs.dispatch.claiming import Fence
 from hcs.dispatch.finishing import Finished, finish
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.recall import hold
 from hcs.dispatch.tampering import TAMPERED, is_tampered, note_tampered
-from hcs.dispatch.transitions import Outcome, close, move, record_event
+from hcs.dispatch.transitions import Outcome, close, move, record_event, suppress_message
+from hcs.dispatch.unknown import (
+    RESEND,
+    WORKER_LOST,
+    hold_for_a_person,
+    lose_track,
+    policy_for,
+    resend,
+)
 from hcs.messages import telemetry
+from hcs.messages.consent import suppression_reasons
 from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.redaction import redact
 from hcs.messages.status import UNSENT, MessageStatus, Move
 from hcs.signoffs.gate import NeedsText, gate
 from templates_store.errors import TemplateStoreError
@@ -37,6 +48,8 @@ PREPARE_BUDGET = 0.05
 # What an unexpected error while finishing records: a code and the error's class, never its
 # text (which may quote the customer's data or SQL).
 FINISHING_ERROR = "finishing_error"
+# A round's entry that another worker claimed after this one's lease ended: left to it.
+LEASE_LOST = "lease lost to another worker"
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ class Plan:
     needs: NeedsText | None = None
     reason: str = ""
     error: str = ""  # poison: the class of the unexpected error finishing raised
+    resend: bool = False  # an unknown message its policy sends again (`possible_duplicate`)
 
 
 _V, _T = TemplateVersion.__table__.c, Template.__table__.c
@@ -105,12 +119,28 @@ def _decide(
     message: Message,
     providers: Providers,
     states: dict[int, Any],
+    refused: Mapping[str, str],
 ) -> dict[str, Any]:
     """Read and finish one message; what to do with it, as `Plan` fields. Writes nothing."""
     if entry.done_at is not None:
         return {"action": "done"}
+    if message.status == MessageStatus.SENDING:  # never resent blindly: it may have gone out
+        return {"action": "unknown", "reason": WORKER_LOST}
+    if message.status == MessageStatus.UNKNOWN:  # its reconciliation window passed
+        if policy_for(providers.settings, message.category, message.channel) != RESEND:
+            return {"action": "await_person"}
+        return {**_decide_sendable(session, message, providers, states), "resend": True}
     if message.status not in UNSENT:
         return {"action": "close", "reason": "already handled"}
+    # Consent may have been withdrawn since acceptance (a STOP, a bounce, an unsubscribe).
+    if message.id in refused:
+        return {"action": "suppress", "reason": refused[message.id]}
+    return _decide_sendable(session, message, providers, states)
+
+
+def _decide_sendable(
+    session: Session, message: Message, providers: Providers, states: dict[int, Any]
+) -> dict[str, Any]:
     status, suspended_at, retired_at = _state(session, message.version_id, states)
     if suspended_at is not None:
         return {"action": "hold", "reason": f"version {message.version_number} is suspended"}
@@ -125,7 +155,8 @@ def _decide(
     try:
         return _finish(session, message, providers)
     except (TemplateStoreError, ChannelError) as exc:
-        return {"action": "fail", "reason": f"cannot be finished: {exc}"}
+        reason = redact(f"cannot be finished: {exc}", message.to, message.recipient_key)
+        return {"action": "fail", "reason": reason}
     except SQLAlchemyError:
         raise  # the database, not the message
     except Exception as exc:  # a poison message: counted, and failed after the bound
@@ -152,16 +183,30 @@ def plan_some(
     messages = current(session, Message, [entry.message_id for entry in entries.values()])
     started, plans = time.perf_counter(), []
     states: dict[int, Any] = {}
+    refused = _suppressed(session, list(messages.values()))
     for entry_id in entry_ids:
         entry = entries[entry_id]
         message = messages[entry.message_id]
         # After repeated refusals the channel's secondary provider, when there is one, takes over.
         chosen = providers.for_attempt(message.channel, entry.refusals)
-        decided = _decide(session, entry, message, chosen, states)
+        decided = _decide(session, entry, message, chosen, states, refused)
         plans.append(Plan(entry, message, message.status, chosen, **decided))
         if time.perf_counter() - started >= budget:
             break
     return plans
+
+
+def _suppressed(session: Session, messages: Sequence[Message]) -> dict[str, str]:
+    """Why each message that must not be sent now must not, by message id (a query a kind)."""
+    kinds: dict[tuple[str, str], list[Message]] = {}
+    for message in messages:
+        kinds.setdefault((message.channel, message.category), []).append(message)
+    refused = {}
+    for (channel, category), some in kinds.items():
+        keys = [message.recipient_key for message in some]
+        reasons = suppression_reasons(session, keys, channel, category)
+        refused.update({m.id: reasons[m.recipient_key] for m in some if m.recipient_key in reasons})
+    return refused
 
 
 def _apply(session: Session, plan: Plan) -> Prepared:
@@ -171,6 +216,12 @@ def _apply(session: Session, plan: Plan) -> Prepared:
     if entry.done_at is not None or message.status != plan.status:
         entry.leased_until = None  # changed while it was read: the next round decides again
         return Outcome(message.id, message.status, "changed while it was prepared")
+    if action == "unknown":
+        return lose_track(session, entry, plan.reason, plan.providers.settings)
+    if action == "await_person":
+        return hold_for_a_person(session, entry)
+    if plan.resend:
+        resend(session, message)
     if action == "hold":
         hold(session, message, plan.reason)
         return Outcome(message.id, MessageStatus.HELD, "the version is suspended")
@@ -183,6 +234,9 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         move(session, message.id, Move.FAIL, detail={"reason": plan.reason}, reason=plan.reason)
         close(session, entry, plan.reason)
         return Outcome(message.id, MessageStatus.FAILED, plan.reason)
+    if action == "suppress":
+        suppress_message(session, entry, plan.reason)
+        return Outcome(message.id, MessageStatus.SUPPRESSED, plan.reason)
     if action == "poison":
         return _count_poison(session, plan)
     if action == "wait":
@@ -194,17 +248,27 @@ def _apply(session: Session, plan: Plan) -> Prepared:
     )
 
 
-def apply_all(session: Session, plans: Sequence[Plan]) -> list[Prepared]:
-    """Write what was decided, for entries and messages as they are now; what to do next."""
+def apply_all(session: Session, plans: Sequence[Plan], fence: Fence) -> list[Prepared]:
+    """Write what was decided, for entries and messages as they are now; what to do next.
+
+    Only for entries whose leases `fence` still holds: they are renewed first, in this
+    transaction (row-locked on PostgreSQL), so no other worker can take one before the round's
+    messages are in `sending`; an entry claimed again meanwhile is left to its new holder.
+    """
+    held = fence.confirm(session, [plan.entry.id for plan in plans])
     current(session, OutboxEntry, [plan.entry.id for plan in plans])
     current(session, Message, [plan.message.id for plan in plans])
-    prepared = [_apply(session, plan) for plan in plans]
+    prepared = [_apply(session, plan) if plan.entry.id in held else _lost(plan) for plan in plans]
     ready = [item.message_id for item in prepared if isinstance(item, Ready)]
     if ready:
-        # One statement for the round. A message still `sending` was taken by a worker that
-        # died before it recorded the outcome: it stays `sending` and goes out again.
+        # One statement for the round. A message found still `sending` later was taken by a
+        # worker that died before it recorded the outcome: it becomes `unknown`, never resent.
         move(session, ready, Move.TAKE)
     return prepared
+
+
+def _lost(plan: Plan) -> Outcome:
+    return Outcome(plan.message.id, plan.status, LEASE_LOST)
 
 
 def _count_poison(session: Session, plan: Plan) -> Outcome:

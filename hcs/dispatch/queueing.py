@@ -15,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from hcs.dispatch.claiming import Fence
 from hcs.dispatch.generating import Generate
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession, claim, process_many
+from hcs.infrastructure.clock import db_now
 from hcs.messages.models import OutboxEntry
-from templates_store.orm import utcnow
 
 QUEUED = "queue"  # the lease owner of entries waiting in the broker for a worker
 
@@ -32,7 +33,7 @@ def hand_to_queue(session: Session, message_ids: Sequence[str], *, lease: timede
     """Mark the open entries of these messages as queued; their ids, to enqueue after commit."""
     if not message_ids:
         return []
-    moment = utcnow()
+    moment = db_now(session)
     result = session.execute(
         update(OutboxEntry)
         .where(OutboxEntry.message_id.in_(message_ids), OutboxEntry.done_at.is_(None))
@@ -50,17 +51,28 @@ def sweep(session: Session, *, lease: timedelta, limit: int = 1000) -> list[int]
 
 def take(session: Session, entry_ids: Sequence[int], *, owner: str, lease: timedelta) -> list[int]:
     """Lease the due entries among these to `owner` when free or only queued; those it took."""
-    moment = utcnow()
+    return list(take_leases(session, entry_ids, owner=owner, lease=lease))
+
+
+def take_leases(
+    session: Session, entry_ids: Sequence[int], *, owner: str, lease: timedelta
+) -> dict[int, int]:
+    """`take`, with the fencing token of each entry taken (`hcs.dispatch.claiming`)."""
+    moment = db_now(session)
     result = session.execute(
         update(OutboxEntry)
         .where(OutboxEntry.id.in_(entry_ids), OutboxEntry.done_at.is_(None))
         .where(OutboxEntry.available_at <= moment)
         .where(or_(_free(moment), OutboxEntry.lease_owner == QUEUED))
-        .values(leased_until=moment + lease, lease_owner=owner)
-        .returning(OutboxEntry.id)
+        .values(
+            leased_until=moment + lease,
+            lease_owner=owner,
+            lease_token=OutboxEntry.lease_token + 1,
+        )
+        .returning(OutboxEntry.id, OutboxEntry.lease_token)
     )
-    taken = set(result.scalars())
-    return [entry_id for entry_id in entry_ids if entry_id in taken]
+    taken = {entry_id: token for entry_id, token in result}
+    return {entry_id: taken[entry_id] for entry_id in entry_ids if entry_id in taken}
 
 
 def requeue_retries(
@@ -74,7 +86,7 @@ def requeue_retries(
             OutboxEntry.leased_until.is_(None),
         )
     )
-    now, delays = datetime.now(UTC), {}
+    now, delays = db_now(session), {}
     for entry in waiting:
         at = entry.available_at.replace(tzinfo=entry.available_at.tzinfo or UTC)
         entry.leased_until, entry.lease_owner = at + lease, QUEUED
@@ -94,8 +106,11 @@ def dispatch(
 ) -> list[Outcome]:
     """Take these entries and send them; any that another worker holds is left to it."""
     with sessions.begin() as session:
-        taken = take(session, entry_ids, owner=owner, lease=lease)
-    return process_many(sessions, taken, providers, on_sent, generate) if taken else []
+        taken = take_leases(session, entry_ids, owner=owner, lease=lease)
+    if not taken:
+        return []
+    fence = Fence(dict(taken), lease)
+    return process_many(sessions, list(taken), providers, on_sent, generate, fence=fence)
 
 
 def queue_depth(session: Session) -> int:

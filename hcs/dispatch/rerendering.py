@@ -12,6 +12,7 @@ from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.reading import get_entry, open_entry
 from hcs.dispatch.finishing import finish
 from hcs.dispatch.providers import Providers
+from hcs.dispatch.suppressed import CONTENT_TYPE as SUPPRESSED
 from hcs.messages.models import Message
 from hcs.signoffs.gate import signed_off_texts
 from templates_store.errors import Conflict, NotFound
@@ -44,6 +45,8 @@ def _version_id(session: Session, template: str, number: int) -> int:
 
 def _message(session: Session, entry_id: int, keys: Keyring) -> tuple[Message, bytes, str]:
     entry = get_entry(session, entry_id)
+    if entry.content_type == SUPPRESSED:
+        raise Conflict(f"archive entry {entry_id} records a suppressed message: nothing was sent")
     opened = open_entry(session, entry, keys)
     if opened.output is None or opened.recipient is None or opened.data is None:
         raise Conflict(f"archive entry {entry_id} is {opened.state}: nothing to render from")

@@ -1,13 +1,15 @@
 """Dispatching: claim due outbox entries, finish each message, send it once, record the outcome.
 
 A message moves `accepted`/`queued` → `sending` → `sent` by conditional updates, so two workers
-can never both send it. 429, 5xx and timeouts are retried with capped exponential backoff and
-jitter, or as late as the provider's `Retry-After` asks, until the retry horizon
-(`HCS_SEND_RETRY_HORIZON`) has passed since the first failure; then the message fails with a
-reason. Other provider refusals fail the message with the provider's reason, unless the channel
-has a secondary provider: only definite refusals (a 4xx other than 408/429, a refused
-connection) count toward moving to it, never a timeout or a 5xx, which may have been a send. An
-entry whose worker died keeps its lease until it expires, then another worker takes it.
+can never both send it, and every write is fenced by the lease's token (`hcs.dispatch.claiming`).
+429 and 5xx are retried with capped exponential backoff and jitter, or as late as the provider's
+`Retry-After` asks, until the retry horizon (`HCS_SEND_RETRY_HORIZON`) has passed since the
+first failure; then the message fails with a reason. Other provider refusals fail the message
+with the provider's reason, unless the channel has a secondary provider: only definite refusals
+(a 4xx other than 408/429, a refused connection) count toward moving to it, never a timeout or a
+5xx, which may have been a send. A timeout after the request went out, or a message found still
+`sending` when its worker's lease ended, makes it `unknown`, never sent again blindly
+(`hcs.dispatch.unknown`).
 
 A claimed batch costs few transactions: its messages are finished and taken into `sending`
 several at a time (`hcs.dispatch.preparing`), each `sent` is recorded alone, right after its
@@ -17,26 +19,23 @@ provider call, and what a round sent is archived together.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.errors import (
     ChannelError,
-    InvalidContent,
-    InvalidRecipient,
-    TransientChannelError,
 )
-from hcs.archive import reading as archive_reading
+from hcs.dispatch.claiming import LEASE, Fence, claim, lease_due, refused, tokens_of
 from hcs.dispatch.finishing import Finished
 from hcs.dispatch.generating import Generate, generate_now
 from hcs.dispatch.preparing import (
+    LEASE_LOST,
     PREPARE_BUDGET,
     Prepared,
     Ready,
@@ -46,26 +45,33 @@ from hcs.dispatch.preparing import (
     plan_some,
 )
 from hcs.dispatch.providers import Providers
+from hcs.dispatch.recording import (
+    BASE_DELAY,
+    MAX_DELAY,
+    TEST_PROVIDER,
+    backoff,
+    record_sent,
+    retry_or_fail,
+)
 from hcs.dispatch.transitions import (
     Outcome,
-    close,
-    mark_done,
     move,
     record_event,
-    record_sent_at_once,
 )
-from hcs.infrastructure.config import format_duration
 from hcs.infrastructure.db import begin_read
 from hcs.messages import telemetry
 from hcs.messages.models import Message, OutboxEntry
-from hcs.messages.parking import PARKED_FOR, apply_parked
 from hcs.messages.status import MessageStatus, Move
-from templates_store.orm import utcnow
 
 __all__ = [
     "Outcome",
     "SentHook",
     "SharedSession",
+    "BASE_DELAY",
+    "LEASE",
+    "MAX_DELAY",
+    "TEST_PROVIDER",
+    "backoff",
     "claim",
     "process",
     "process_many",
@@ -74,11 +80,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-BASE_DELAY = timedelta(seconds=2)
-MAX_DELAY = timedelta(minutes=10)
-LEASE = timedelta(minutes=2)
-# The provider name recorded for messages of test keys, which no provider ever sees.
-TEST_PROVIDER = archive_reading.TEST_PROVIDER
 
 # Called with the messages a round sent, in the transaction that archives them.
 SentHook = Callable[[Session, Sequence[tuple[Message, Finished]]], None]
@@ -117,160 +118,73 @@ class SharedSession:
         self.session.close()
 
 
-def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with full jitter: up to 2s, 4s, 8s, ... capped at ten minutes."""
-    ceiling: timedelta = min(BASE_DELAY * (2 ** max(attempt - 1, 0)), MAX_DELAY)
-    return ceiling * (rng or random).uniform(0.5, 1.0)
-
-
-def claim(
-    session: Session,
-    *,
-    owner: str,
-    limit: int = 50,
-    now: datetime | None = None,
-    lease: timedelta = LEASE,
-) -> list[int]:
-    """Lease up to `limit` due entries to `owner`; entries leased by others stay theirs."""
-    moment = now or utcnow()
-    due = (
-        select(OutboxEntry.id)
-        .where(OutboxEntry.done_at.is_(None), OutboxEntry.available_at <= moment)
-        .where((OutboxEntry.leased_until.is_(None)) | (OutboxEntry.leased_until < moment))
-        .order_by(OutboxEntry.available_at, OutboxEntry.id)
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list(session.scalars(due))
-    if ids:
-        session.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.id.in_(ids))
-            .values(leased_until=moment + lease, lease_owner=owner)
-        )
-    return ids
-
-
-def _counts_toward_failover(exc: ChannelError) -> bool:
-    """A definite refusal by the provider: a 4xx other than 408/429, a refused connection."""
-    if isinstance(exc, InvalidRecipient | InvalidContent):
-        return False  # about the message: a second provider would refuse it too
-    return exc.refused and (isinstance(exc, TransientChannelError) or exc.status is not None)
-
-
-def _next_attempt(attempts: int, exc: ChannelError) -> timedelta:
-    """Capped exponential backoff, or later when the provider said when (`Retry-After`)."""
-    wait = backoff(attempts)
-    asked = getattr(exc, "retry_after", None)
-    return max(wait, timedelta(seconds=asked)) if asked is not None else wait
-
-
-def _retry_or_fail(
-    session: Session, entry: OutboxEntry, exc: ChannelError, providers: Providers, channel: str
-) -> Outcome:
-    now, detail = utcnow(), f"{type(exc).__name__}: {exc}"
-    entry.attempts += 1
-    refusal = _counts_toward_failover(exc)
-    fail_over = (
-        refusal and channel in providers.fallbacks and entry.refusals < providers.failover_after
-    )
-    entry.refusals += int(refusal)
-    if not (isinstance(exc, TransientChannelError) or fail_over):
-        return _fail(session, entry, detail)
-    since, horizon = entry.retrying_since or now, providers.settings.send_retry_horizon
-    if now - since >= horizon:
-        return _fail(
-            session, entry, f"gave up after retrying for {format_duration(horizon)}: {detail}"
-        )
-    entry.retrying_since, entry.available_at = since, now + _next_attempt(entry.attempts, exc)
-    entry.leased_until, entry.last_error = None, detail
-    attempt = {"attempt": entry.attempts, "reason": detail}
-    move(session, entry.message_id, Move.RETRY, detail=attempt, reason=detail)
-    return Outcome(entry.message_id, MessageStatus.QUEUED, detail)
-
-
-def _fail(session: Session, entry: OutboxEntry, detail: str) -> Outcome:
-    taken = (MessageStatus.SENDING,)
-    move(
-        session,
-        entry.message_id,
-        Move.FAIL,
-        sources=taken,
-        detail={"reason": detail},
-        reason=detail,
-    )
-    close(session, entry, detail)
-    return Outcome(entry.message_id, MessageStatus.FAILED, detail)
-
-
-def record_sent(
-    session: Session, entry_id: int, message_id: str, provider: str, provider_message_id: str | None
-) -> bool:
-    """The provider took a message: `sent` (once), its event, the reports parked for it, and
-    its entry closed; true when `sent` was new."""
-    if session.get_bind().dialect.name == "postgresql":
-        since = utcnow() - PARKED_FOR
-        moved, parked = record_sent_at_once(
-            session,
-            entry_id,
-            message_id,
-            provider,
-            provider_message_id,
-            parked_since=since,
-        )
-        if moved and parked:
-            apply_parked(session, message_id, provider, provider_message_id)
-        return moved
-    made = move(
-        session,
-        message_id,
-        Move.SEND,
-        detail={"provider": provider, "id": provider_message_id},
-        provider=provider,
-        provider_message_id=provider_message_id,
-        sent_at=utcnow(),
-    )
-    if made:
-        apply_parked(session, message_id, provider, provider_message_id)
-    mark_done(session, entry_id)
-    return bool(made)
-
-
-def _send_test(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
+def _send_test(sessions: SharedSession, ready: Ready, fence: Fence) -> tuple[Outcome, bool]:
     """A test key's message: finished like a live one, recorded as sent by `test`, no I/O."""
     provider_id = f"test_{ready.message_id}"
+    token = fence.token(ready.entry_id)
     with sessions.begin() as session:
-        moved = record_sent(session, ready.entry_id, ready.message_id, TEST_PROVIDER, provider_id)
+        moved = record_sent(
+            session, ready.entry_id, ready.message_id, TEST_PROVIDER, provider_id, token=token
+        )
     return Outcome(ready.message_id, "sent", provider_id), moved
 
 
-def _send(sessions: SharedSession, ready: Ready) -> tuple[Outcome, bool]:
+def _still_held(sessions: SharedSession, ready: Ready, fence: Fence) -> bool:
+    """Renew the round's leases when a third of their time has passed; whether this one holds.
+
+    A slow provider must not let a lease lapse mid-round and another worker take the rest.
+    """
+    if not fence.is_fresh():
+        with sessions.begin() as session:
+            fence.confirm(session, list(fence.tokens))
+        fence.mark_renewed()
+    return fence.holds(ready.entry_id)
+
+
+def _send(sessions: SharedSession, ready: Ready, fence: Fence) -> tuple[Outcome, bool]:
     """Hand one message to its provider and record what it said; true when `sent` was new."""
+    if not _still_held(sessions, ready, fence):  # another worker holds it now: send nothing
+        return Outcome(ready.message_id, MessageStatus.SENDING, LEASE_LOST), False
     if ready.is_test:
-        return _send_test(sessions, ready)
+        return _send_test(sessions, ready, fence)
     channel, outlet = ready.channel, ready.providers.outlet(ready.channel)
-    name = outlet.name
+    name, token = outlet.name, fence.token(ready.entry_id)
     started = time.perf_counter()
     try:
         result = outlet.send(ready.finished.prepared)
     except ChannelError as exc:
-        with sessions.begin() as session:
-            entry = session.get_one(OutboxEntry, ready.entry_id, populate_existing=True)
-            outcome = _retry_or_fail(session, entry, exc, ready.providers, channel)
-        kind = "retry" if outcome.status == MessageStatus.QUEUED else "failed"
-        telemetry.sent(outcome.message_id, channel, name, kind, started, exc)
+        outcome = _record_failure(sessions, ready, exc, token)
+        kind = {MessageStatus.QUEUED: "retry", MessageStatus.UNKNOWN: "unknown"}
+        said = kind.get(MessageStatus(outcome.status), "failed")
+        telemetry.sent(outcome.message_id, channel, name, said, started, exc)
         return outcome, False
     telemetry.sent(ready.message_id, channel, name, "sent", started)
     # The provider has it: record `sent` first, in a transaction of its own, so that nothing
     # after this point (archiving included) can roll it back and cause a second send.
     with sessions.begin() as session:
-        moved = record_sent(session, ready.entry_id, ready.message_id, name, result.message_id)
+        moved = record_sent(
+            session, ready.entry_id, ready.message_id, name, result.message_id, token=token
+        )
+    if not moved:
+        return Outcome(ready.message_id, MessageStatus.SENT, LEASE_LOST), False
     return Outcome(ready.message_id, MessageStatus.SENT, result.message_id), moved
 
 
+def _record_failure(
+    sessions: SharedSession, ready: Ready, exc: ChannelError, token: int
+) -> Outcome:
+    """Retry, fail or lose track of a message the provider did not take, while still held."""
+    with sessions.begin() as session:
+        entry = session.get_one(
+            OutboxEntry, ready.entry_id, populate_existing=True, with_for_update=True
+        )
+        if refused(entry, token):
+            return Outcome(ready.message_id, MessageStatus.SENDING, LEASE_LOST)
+        return retry_or_fail(session, entry, exc, ready.providers, ready.channel)
+
+
 def _deliver(
-    sessions: SharedSession, prepared: Prepared, generate: Generate | None
+    sessions: SharedSession, prepared: Prepared, fence: Fence, generate: Generate | None
 ) -> tuple[Outcome, bool]:
     if isinstance(prepared, Outcome):
         return prepared, False
@@ -279,7 +193,7 @@ def _deliver(
         if generate is not None:
             return generate(prepared), False
         return generate_now(sessions, prepared), False  # type: ignore[arg-type]
-    return _send(sessions, prepared)
+    return _send(sessions, prepared, fence)
 
 
 def process_many(
@@ -288,6 +202,8 @@ def process_many(
     providers: Providers,
     on_sent: SentHook | None = None,
     generate: Generate | None = None,
+    *,
+    fence: Fence | None = None,
 ) -> list[Outcome]:
     """Send claimed entries, an outcome each, in order.
 
@@ -298,18 +214,24 @@ def process_many(
     once fails, they are prepared one at a time: an entry that still fails is skipped (and
     logged) and keeps its lease, so the rest of the batch goes out. Messages needing AI text
     go to `generate` (the AI lane) when given, so no model call holds the round.
+
+    `fence` holds the leases the claim gave (`hcs.dispatch.claiming`); every write is checked
+    against it. Without one, the entries' current tokens are taken as this caller's.
     """
     if not isinstance(sessions, SharedSession):
         shared = SharedSession(sessions)
         try:
-            return process_many(shared, entry_ids, providers, on_sent, generate)
+            return process_many(shared, entry_ids, providers, on_sent, generate, fence=fence)
         finally:
             shared.close()
+    if fence is None:
+        with sessions.begin() as session:
+            fence = Fence(tokens_of(session, entry_ids))
     outcomes: list[Outcome] = []
     rest, budget = list(entry_ids), PREPARE_BUDGET
     while rest:
         try:
-            prepared = _prepare(sessions, rest, providers, budget)
+            prepared = _prepare(sessions, rest, providers, budget, fence)
         except OperationalError:
             raise  # the database, not an entry: the whole round waits for the next
         except Exception:
@@ -323,8 +245,12 @@ def process_many(
             continue
         rest = rest[len(prepared) :]
         sent = []
-        for item in prepared:
-            outcome, moved = _deliver(sessions, item, generate)
+        for done, item in enumerate(prepared):
+            try:
+                outcome, moved = _deliver(sessions, item, fence, generate)
+            except BaseException:
+                _put_back(sessions, prepared[done + 1 :], fence)
+                raise
             outcomes.append(outcome)
             if moved and isinstance(item, Ready):
                 sent.append(item)
@@ -333,13 +259,38 @@ def process_many(
     return outcomes
 
 
+def _put_back(sessions: SharedSession, untouched: Sequence[Prepared], fence: Fence) -> None:
+    """A round broke off (the database went away mid-round): the messages it took into
+    `sending` but never handed to a provider go back to `queued`, so they do not become
+    `unknown` when the lease ends. If the database is still away, they will (and wait)."""
+    ready = [item for item in untouched if isinstance(item, Ready)]
+    if not ready:
+        return
+    try:
+        with sessions.begin() as session:
+            held = fence.confirm(session, [item.entry_id for item in ready])
+            back = [item.message_id for item in ready if item.entry_id in held]
+            move(session, back, Move.PUT_BACK, sources=[MessageStatus.SENDING])
+            session.execute(
+                update(OutboxEntry).where(OutboxEntry.id.in_(held)).values(leased_until=None)
+            )
+    except Exception:
+        log.warning("could not put back %s untouched messages", len(ready), exc_info=True)
+
+
 def _prepare(
-    sessions: SharedSession, entry_ids: Sequence[int], providers: Providers, budget: float
+    sessions: SharedSession,
+    entry_ids: Sequence[int],
+    providers: Providers,
+    budget: float,
+    fence: Fence,
 ) -> list[Prepared]:
     with sessions.reading() as session:
         plans = plan_some(session, entry_ids, providers, budget)
     with sessions.begin() as session:
-        return apply_all(session, plans)
+        prepared = apply_all(session, plans, fence)
+    fence.mark_renewed()
+    return prepared
 
 
 def process(
@@ -366,10 +317,10 @@ def _after_send(sessions: SharedSession, sent: Sequence[Ready], on_sent: SentHoo
                 _after_send(sessions, [ready], on_sent)
             return
         log.exception("after-send step failed for %s", sent[0].message_id)
+        # The error's text may quote a statement and its parameters (personal data): its kind only.
+        reason = f"the archive entry could not be written ({type(exc).__name__}); retried later"
         with sessions.begin() as session:
-            record_event(
-                session, sent[0].message_id, "archive_failed", reason=f"{type(exc).__name__}: {exc}"
-            )
+            record_event(session, sent[0].message_id, "archive_failed", reason=reason)
 
 
 def run_due(
@@ -380,10 +331,16 @@ def run_due(
     limit: int = 50,
     on_sent: SentHook | None = None,
     generate: Generate | None = None,
+    lease: timedelta = LEASE,
+    channels: Sequence[str] | None = None,
 ) -> list[Outcome]:
-    """Claim a batch of due entries and process each; the outcomes, none when idle."""
+    """Claim a batch of due entries and process each; the outcomes, none when idle.
+
+    `channels` keeps the worker to its lanes (all channels when None).
+    """
     with sessions.begin() as session:
-        ids = claim(session, owner=owner, limit=limit)
-    if not ids:
+        tokens = lease_due(session, owner=owner, limit=limit, lease=lease, channels=channels)
+    if not tokens:
         return []
-    return process_many(sessions, ids, providers, on_sent, generate)
+    fence = Fence(dict(tokens), lease)
+    return process_many(sessions, list(tokens), providers, on_sent, generate, fence=fence)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import Integer, Table, bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from hcs.messages.callbacks import owed_after
@@ -18,7 +18,16 @@ from hcs.messages.moves import move, record_event
 from hcs.messages.status import Move
 from templates_store.orm import utcnow
 
-__all__ = ["Outcome", "close", "mark_done", "move", "record_event", "record_sent_at_once"]
+__all__ = [
+    "Outcome",
+    "close",
+    "close_if_held",
+    "mark_done",
+    "move",
+    "record_event",
+    "record_sent_at_once",
+    "suppress_message",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,12 @@ def close(session: Session, entry: OutboxEntry, error: str = "") -> None:
     entry.done_at, entry.leased_until, entry.last_error = utcnow(), None, error
 
 
+def suppress_message(session: Session, entry: OutboxEntry, reason: str) -> None:
+    """A message not to send after all: `suppressed` with its reason, its entry closed."""
+    move(session, entry.message_id, Move.SUPPRESS, detail={"reason": reason}, reason=reason)
+    close(session, entry, reason)
+
+
 _ENTRIES = cast(Table, OutboxEntry.__table__)
 _DONE = (
     update(_ENTRIES)
@@ -48,6 +63,15 @@ def mark_done(session: Session, entry_id: int) -> None:
     session.execute(_DONE, {"b_id": entry_id, "b_now": utcnow()})
 
 
+_DONE_IF_HELD = _DONE.where(_ENTRIES.c.lease_token == bindparam("b_token"))
+
+
+def close_if_held(session: Session, entry_id: int, token: int) -> bool:
+    """Close an entry only while its lease is still `token`'s; whether it was."""
+    result = session.execute(_DONE_IF_HELD, {"b_id": entry_id, "b_now": utcnow(), "b_token": token})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def _sent_statement() -> Any:
     """PostgreSQL: `sent`, its event and the entry closed in one statement (one round trip),
     answering whether `sent` was new and whether a report for it is parked.
@@ -57,11 +81,18 @@ def _sent_statement() -> Any:
     messages, events = cast(Table, Message.__table__), cast(Table, MessageEvent.__table__)
     outbox, parked = cast(Table, OutboxEntry.__table__), ParkedEvent.__table__
     row = Move.SEND.value
+    token = bindparam("b_token", type_=Integer)
+    # No token: any holder; a token: only while the entry's lease is still that one's.
+    held = or_(token.is_(None), outbox.c.lease_token == token)
     moved = (
         update(messages)
         .where(
             messages.c.id == bindparam("b_id"),
             messages.c.status.in_([literal(status.value) for status in sorted(row.sources)]),
+            or_(
+                token.is_(None),
+                exists().where(outbox.c.id == bindparam("b_entry"), outbox.c.lease_token == token),
+            ),
         )
         .values(
             status=row.target.value,
@@ -90,7 +121,7 @@ def _sent_statement() -> Any:
     )
     closed = (
         update(outbox)
-        .where(outbox.c.id == bindparam("b_entry"))
+        .where(outbox.c.id == bindparam("b_entry"), held)
         .values(done_at=bindparam("b_now"), leased_until=None, last_error="")
         .returning(outbox.c.id)
         .cte("closed")
@@ -118,6 +149,7 @@ def record_sent_at_once(
     provider_message_id: str | None,
     *,
     parked_since: datetime,
+    token: int | None = None,
 ) -> tuple[bool, bool]:
     """PostgreSQL: record `sent` in one statement; whether it was new, whether a report waits."""
     params = {
@@ -128,6 +160,7 @@ def record_sent_at_once(
         "b_provider_id": provider_message_id,
         "b_detail": {"provider": provider, "id": provider_message_id},
         "b_since": parked_since,
+        "b_token": token,
     }
     moved, _, parked = session.execute(_SENT_PG, params).one()
     return bool(moved), bool(parked)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from channels.core import Level
 from hcs.channels.registry import CHANNELS
 from hcs.governance.active_content import active_content
 from hcs.governance.disclosure import submission_gaps
@@ -126,6 +127,24 @@ def check_sms_segments(
                 yield f"{item.channel}.{issue.part}.{item.locale}", issue.message
 
 
+# Errors about the installation, not the version: an unsubscribe URL is configuration.
+NOT_CONTENT = frozenset({"missing_unsubscribe_url"})
+
+
+def check_channel_limits(
+    version: TemplateVersion, rendered: list[Rendered], policy: Policy
+) -> Findings:
+    # What the worker refuses at send (too many segments, a line break in a subject, an empty
+    # body, too long a chat text) would fail every send: the sample shows it at submission.
+    # Letters are laid out and checked in their own child process, at preview and at send.
+    for item in rendered:
+        if CHANNELS[item.channel].renders_isolated:
+            continue
+        for issue in channel_issues(item.channel, version.template.category, item.unmarked):
+            if issue.level is Level.ERROR and issue.code not in NOT_CONTENT:
+                yield f"{item.channel}.{issue.part}.{item.locale}", issue.message
+
+
 def check_stale_translations(
     version: TemplateVersion, rendered: list[Rendered], policy: Policy
 ) -> Findings:
@@ -153,9 +172,11 @@ CHECKS: dict[str, Check] = {
     "sms_segments": check_sms_segments,
     "stale_translations": check_stale_translations,
     "active_content": check_active_content,
+    "channel_limits": check_channel_limits,
 }
-#: checks no policy can soften: active content never reaches a mailbox
-ALWAYS_ERRORS = frozenset({"active_content", "ai_disclosure"})
+#: checks no policy can soften: active content never reaches a mailbox, AI text is disclosed,
+#: and a version whose sample breaks its channel's limits would fail every send
+ALWAYS_ERRORS = frozenset({"active_content", "ai_disclosure", "channel_limits"})
 
 
 def run_checks(session: Session, version: TemplateVersion, policy: Policy) -> list[Finding]:

@@ -4,7 +4,9 @@ Each API key (or signed-in person, or else address) may make `HCS_API_RATE_LIMIT
 (default `6000/minute`); an address whose calls failed authentication too often is refused for
 a while. Both answer 429 with `Retry-After`. Counters live in the limiter's storage: memory for
 one process, Redis (`HCS_RATELIMIT_STORAGE_URL`, else a `redis://` broker) shared by several.
-Every 401 and 403 is logged without credentials and counted in `/metrics`.
+Every API answer tells the caller its window: `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
+`X-RateLimit-Reset` (epoch seconds). Every 401 and 403 is logged without credentials and
+counted in `/metrics`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 import math
 import time
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from limits import RateLimitItem, parse
@@ -49,6 +51,25 @@ def _too_many(item: RateLimitItem, *identifiers: str) -> ResponseReturnValue:
     return jsonify(body), 429, {"Retry-After": str(wait)}
 
 
+def _note_window(item: RateLimitItem, *identifiers: str) -> None:
+    """Keep the caller's window for the `X-RateLimit-*` headers of this answer."""
+    stats = limiter.limiter.get_window_stats(item, *identifiers)
+    g.rate_limit = {
+        "X-RateLimit-Limit": str(item.amount),
+        "X-RateLimit-Remaining": str(max(0, stats.remaining)),
+        # When the window resets, in seconds since the epoch (as GitHub and SendGrid send it).
+        "X-RateLimit-Reset": str(math.ceil(stats.reset_time)),
+    }
+
+
+def _add_window(response: Response) -> Response:
+    """Tell API callers their limit, what is left of it, and when it resets."""
+    window = g.pop("rate_limit", None)
+    if window is not None:
+        response.headers.update(window)
+    return response
+
+
 def _limit(api_limit: RateLimitItem) -> ResponseReturnValue | None:
     if not _is_api():
         return None
@@ -64,9 +85,9 @@ def _check(api_limit: RateLimitItem) -> ResponseReturnValue | None:
     if not limiter.limiter.test(FAILED_AUTHENTICATIONS, "auth-failed", address):
         return _too_many(FAILED_AUTHENTICATIONS, "auth-failed", address)
     caller = _caller()
-    if not limiter.limiter.hit(api_limit, "api", caller):
-        return _too_many(api_limit, "api", caller)
-    return None
+    allowed = limiter.limiter.hit(api_limit, "api", caller)
+    _note_window(api_limit, "api", caller)
+    return None if allowed else _too_many(api_limit, "api", caller)
 
 
 def _count_refusal(response: Response) -> Response:
@@ -97,3 +118,4 @@ def init_app(app: Flask, settings: Settings) -> None:
     api_limit = parse(settings.api_rate_limit)
     app.before_request(lambda: _limit(api_limit))
     app.after_request(_count_refusal)
+    app.after_request(_add_window)

@@ -7,6 +7,8 @@ Counters of accepts, renders, sends, retries and archive writes live in
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import os
 import time
 from collections.abc import Iterator
@@ -68,9 +70,36 @@ def _lag_gauges(lag: ArchiveLag) -> Iterator[Metric]:
     yield from (age, count)
 
 
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+def refusal() -> Response | None:
+    """Why this scrape is refused, or None.
+
+    With `HCS_METRICS_TOKEN` set, only `Authorization: Bearer <token>` is served; without it,
+    only callers on the same host (a scraper beside the process), never the public.
+    """
+    token = services().settings.metrics_token
+    if not token:
+        if _is_loopback(request.remote_addr):
+            return None
+        return Response("metrics are served on loopback only; set HCS_METRICS_TOKEN\n", 403)
+    given = request.headers.get("Authorization", "")
+    if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return None
+    challenge = {"WWW-Authenticate": 'Bearer realm="metrics"'}
+    return Response("a bearer token is required\n", 401, headers=challenge)
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Every metric in Prometheus text format."""
+    """Every metric in Prometheus text format, to the holder of the token."""
+    if (refused := refusal()) is not None:
+        return refused
     return Response(generate_latest(_Scrape()), mimetype=CONTENT_TYPE_LATEST)
 
 

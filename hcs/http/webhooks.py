@@ -25,6 +25,7 @@ from channels.email import (
     verify_unsubscribe_token,
 )
 from channels.errors import ChannelError, SignatureError
+from channels.twilio_client import REFERENCE_PARAMETER
 from channels.twilio_webhooks import (
     TwilioWebhookVerifier,
     parse_inbound,
@@ -111,7 +112,8 @@ def _twilio_params() -> dict[str, str]:
 @bp.post("/webhooks/twilio/status")
 def twilio_status() -> ResponseReturnValue:
     """A message status callback (SMS or WhatsApp), idempotent on (MessageSid, status)."""
-    _record([parse_status_callback(_twilio_params())], "twilio")
+    params = _twilio_params()  # the query is part of the signed URL: its reference is Twilio's
+    _record([parse_status_callback(params, request.args.get(REFERENCE_PARAMETER))], "twilio")
     return "", 204
 
 

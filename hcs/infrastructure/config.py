@@ -12,8 +12,18 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from hcs.infrastructure.delivery import Delivery, read_delivery
+from hcs.infrastructure.destinations import ALLOW_VARIABLE, parse_allow
 
 DEFAULT_DATABASE_URL = "sqlite:///var/hcs.db"
+# What happens to a send of unknown outcome once its reconciliation window passed with no
+# evidence, per template category; letters are always held (a second letter is paper).
+UNKNOWN_POLICY = {
+    "sensitive": "resend",
+    "transactional": "resend",
+    "marketing": "hold",
+    "service": "hold",
+}
+UNKNOWN_CHOICES = ("resend", "hold")
 # One per process, not per call: the app, the worker and the archive must agree on it.
 
 
@@ -69,6 +79,11 @@ class Settings:
     # exponential backoff) before it fails for good: `HCS_SEND_RETRY_HORIZON`, e.g. 90m, 24h, 2d.
     send_retry_horizon: timedelta = timedelta(hours=24)
     sweep_seconds: float = 10.0
+    # A send whose outcome is unknown waits this long for the provider's evidence
+    # (`HCS_UNKNOWN_WINDOW`), then its category's policy decides: `resend` or `hold` for a person
+    # (`HCS_UNKNOWN_POLICY`, e.g. `marketing=hold,transactional=resend`, over `UNKNOWN_POLICY`).
+    unknown_window: timedelta = timedelta(minutes=10)
+    unknown_policy: tuple[tuple[str, str], ...] = tuple(UNKNOWN_POLICY.items())
     # How many times finishing a message may raise an unexpected error before it fails.
     dispatch_finishing_attempts: int = 5
     var_dir: Path = Path("var")
@@ -103,6 +118,10 @@ class Settings:
     # Past this age, a send without a sealed archive entry makes /readyz 503; None: never.
     archive_lag_max: timedelta | None = timedelta(hours=1)
     public_url: str = "http://127.0.0.1:5000"
+    # Internal addresses outbound calls may reach anyway (development and tests: `127.0.0.1`).
+    allowed_private_destinations: tuple[str, ...] = ()
+    # `/metrics` answers only a `Bearer` of this token when set (HCS_METRICS_TOKEN).
+    metrics_token: str = field(default="", repr=False)
     # Sign-off: a batch approval's sample is the ISO 2859-1 level II size, never below this;
     # pending messages expire after `signoff_ttl_hours`.
     signoff_sample_min: int = 5
@@ -128,12 +147,12 @@ class Settings:
         return self.var_dir / "outbox"
 
 
-_DURATION = re.compile(r"(\d+)([mhd])")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_DURATION = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def parse_duration(text: str) -> timedelta:
-    """A whole number of minutes, hours or days (`90m`, `24h`, `2d`) as a timedelta."""
+    """A whole number of seconds, minutes, hours or days (`90m`, `24h`, `2d`) as a timedelta."""
     found = _DURATION.fullmatch(text.strip())
     if found is None or int(found[1]) == 0:
         raise ValueError(f"a duration like 90m, 24h or 2d was expected, not {text!r}")
@@ -142,7 +161,10 @@ def parse_duration(text: str) -> timedelta:
 
 def format_duration(duration: timedelta) -> str:
     """A timedelta as `parse_duration` reads it, in whole hours when it is some (`24h`)."""
-    minutes = int(duration.total_seconds() // 60)
+    seconds = int(duration.total_seconds())
+    if seconds % 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
@@ -156,6 +178,19 @@ def _duration(name: str, default: str) -> timedelta:
         return parse_duration(_env(name, default))
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
+
+
+def _unknown_policy(text: str) -> tuple[tuple[str, str], ...]:
+    """`category=resend|hold,...` over the defaults."""
+    policy = dict(UNKNOWN_POLICY)
+    for part in filter(None, (item.strip() for item in text.split(","))):
+        category, _, choice = part.partition("=")
+        if choice.strip() not in UNKNOWN_CHOICES:
+            raise ValueError(
+                f"HCS_UNKNOWN_POLICY: {part!r} should be category=resend or category=hold"
+            )
+        policy[category.strip()] = choice.strip()
+    return tuple(policy.items())
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -172,6 +207,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
         send_retry_horizon=_duration("HCS_SEND_RETRY_HORIZON", "24h"),
         sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
+        unknown_window=_duration("HCS_UNKNOWN_WINDOW", "10m"),
+        unknown_policy=_unknown_policy(_env("HCS_UNKNOWN_POLICY")),
         dispatch_finishing_attempts=int(_env("HCS_DISPATCH_FINISHING_ATTEMPTS", "5")),
         var_dir=Path(_env("HCS_VAR_DIR", "var")),
         ai_provider=_env("HCS_AI_PROVIDER", "offline"),
@@ -196,6 +233,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         checkpoint_witness=_env("HCS_CHECKPOINT_WITNESS"),
         archive_lag_max=_optional_duration("HCS_ARCHIVE_LAG_MAX", "1h"),
         public_url=_env("HCS_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        allowed_private_destinations=parse_allow(_env(ALLOW_VARIABLE)),
+        metrics_token=_env("HCS_METRICS_TOKEN"),
         signoff_sample_min=int(_env("HCS_SIGNOFF_SAMPLE_MIN", "5")),
         signoff_ttl_hours=float(_env("HCS_SIGNOFF_TTL_HOURS", "72")),
         jobs_inline_limit=int(_env("HCS_JOBS_INLINE_LIMIT", "50")),

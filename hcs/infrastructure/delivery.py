@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from hcs.infrastructure.destinations import check_destination, guarded_opener
 from hcs.infrastructure.environment import env, read, values
 
 
@@ -26,6 +27,9 @@ class Site(Protocol):
 
     @property
     def outbox_dir(self) -> Path: ...
+
+    @property
+    def allowed_private_destinations(self) -> tuple[str, ...]: ...
 
 
 class ProviderConfig(Protocol):
@@ -120,9 +124,11 @@ class TwilioSettings:
     auth_token: str = env("TWILIO_AUTH_TOKEN", "", secret=True, required=True)
     from_number: str | None = env("HCS_TWILIO_FROM", None)
     base_url: str | None = env("HCS_TWILIO_BASE_URL", None)
+    # Seconds Twilio has to answer a create; after that the outcome is unknown, never resent.
+    timeout: float = env("HCS_TWILIO_TIMEOUT", 10.0)
 
     def arguments(self, site: Site) -> dict[str, Any]:
-        """The account, the sender, the API host and the status callback."""
+        """The account, the sender, the API host, the timeout and the status callback."""
         return {**values(self), "status_callback": f"{site.public_url}/webhooks/twilio/status"}
 
 
@@ -141,8 +147,10 @@ class ChatWebhookSettings:
     secret: str = env("HCS_CHAT_WEBHOOK_SECRET", "", secret=True, required=True)
 
     def arguments(self, site: Site) -> dict[str, Any]:
-        """The URL and the signing secret."""
-        return {"url": self.url, "secret": self.secret.encode()}
+        """The URL (refused when it leads to an internal address), the secret, a guarded opener."""
+        allow = site.allowed_private_destinations
+        check_destination(self.url, allow=allow, field="HCS_CHAT_WEBHOOK_URL", https_only=False)
+        return {"url": self.url, "secret": self.secret.encode(), "opener": guarded_opener(allow)}
 
 
 @dataclass(frozen=True)

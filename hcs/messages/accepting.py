@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from channels.invisible import strip_data
 from hcs.messages.callbacks import owe_callbacks, owed_after
-from hcs.messages.consent import OPTIONAL, suppression_reason
+from hcs.messages.consent import suppression_reasons
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.messages.recipients import recipient_key
 from hcs.messages.status import MessageStatus
@@ -77,13 +77,14 @@ def _one_statement() -> Any:
     return (
         insert(outbox)
         .from_select(
-            ["message_id", "available_at", "attempts", "refusals", "last_error"],
+            ["message_id", "available_at", "attempts", "refusals", "last_error", "lease_token"],
             select(
                 written.c.id,
                 func.coalesce(written.c.send_at, written.c.created_at),
                 literal(0),
                 literal(0),
                 literal(""),
+                literal(0),
             ).where(written.c.status == MessageStatus.ACCEPTED.value),
         )
         .add_cte(first_event, owed)
@@ -304,11 +305,12 @@ def plan(
             errors.update(_prefixed(f"messages.{index}." if batch else "", exc).errors)
     if errors:
         raise ValidationFailed(errors)
-    if chosen.category in OPTIONAL:
-        for row in rows:
-            reason = suppression_reason(session, row["recipient_key"], channel, chosen.category)
-            if reason:
-                row["status"], row["reason"] = MessageStatus.SUPPRESSED.value, reason
+    # Receipts too: a hard bounce or a complaint suppresses the channel. One query for a batch.
+    keys = [row["recipient_key"] for row in rows]
+    refused = suppression_reasons(session, keys, channel, chosen.category)
+    for row in rows:
+        if reason := refused.get(row["recipient_key"]):
+            row["status"], row["reason"] = MessageStatus.SUPPRESSED.value, reason
     return Plan(channel, rows, batch_id, is_test, cleaned)
 
 

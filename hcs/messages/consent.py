@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,12 @@ from templates_store.models import CATEGORIES, CHANNELS
 # Transactional and sensitive messages (a receipt, a password reset) go through regardless.
 OPTIONAL = ("marketing", "service")
 STATUSES = ("opted_in", "opted_out")
+# Sources that suppress the recipient on a channel for every category, receipts included: the
+# address bounced hard, they reported spam, or their carrier says they unsubscribed (21610).
+BOUNCE_SOURCE = "hard bounce"
+COMPLAINT_SOURCE = "spam complaint"
+CARRIER_SOURCE = "carrier opt-out (Twilio 21610)"
+CHANNEL_WIDE = frozenset({BOUNCE_SOURCE, COMPLAINT_SOURCE, CARRIER_SOURCE})
 
 
 def recipient_digest(key: str) -> str:
@@ -108,9 +115,32 @@ def preferences(session: Session, key: str) -> list[Consent]:
 
 def suppression_reason(session: Session, key: str, channel: str, category: str) -> str | None:
     """Why a send must not happen, or None when it may."""
+    return _reason(_row(session, key, channel, category), channel, category)
+
+
+def suppression_reasons(
+    session: Session, keys: Collection[str], channel: str, category: str
+) -> dict[str, str]:
+    """`suppression_reason` for many recipients in one query: those that must not be sent to."""
+    rows = {
+        row.recipient_key: row
+        for row in session.scalars(
+            select(Consent).where(
+                Consent.recipient_key.in_(set(keys)),
+                Consent.channel == channel,
+                Consent.category == category,
+            )
+        )
+    }
+    reasons = {key: _reason(rows.get(key), channel, category) for key in keys}
+    return {key: reason for key, reason in reasons.items() if reason is not None}
+
+
+def _reason(row: Consent | None, channel: str, category: str) -> str | None:
+    if row is not None and row.status == "opted_out" and row.source in CHANNEL_WIDE:
+        return f"{channel} to this recipient is suppressed ({row.source})"
     if category not in OPTIONAL:
         return None
-    row = _row(session, key, channel, category)
     if row is not None and row.status == "opted_out":
         return f"the recipient opted out of {category} on {channel} ({row.source})"
     if category == "marketing" and (row is None or row.status != "opted_in"):

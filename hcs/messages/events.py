@@ -7,6 +7,9 @@ Moves are conditional updates, so a message never goes backwards and two concurr
 of one event move it once. A report seen before (SendGrid's `sg_event_id`; Twilio's
 (MessageSid, status), as Twilio signs no timestamp) is not recorded twice.
 
+A report about a message whose send had an unknown outcome is the provider's evidence that it
+took it: the message is reconciled to `sent` first (`hcs.messages.resolving`).
+
 A report that arrives before the worker committed `sent` (the provider called back first) finds
 no message by the provider's id, or finds it still `sending`: it is parked (`ParkedEvent`) under
 the provider and its message id, and applied when `sent` records that id (`hcs.messages.parking`).
@@ -27,6 +30,8 @@ from hcs.messages.callbacks import owe_callbacks
 from hcs.messages.models import Message, MessageEvent, ParkedEvent
 from hcs.messages.moves import move
 from hcs.messages.optouts import apply_opt_event
+from hcs.messages.redaction import redact
+from hcs.messages.resolving import reconcile
 from hcs.messages.status import REPORTED, MessageStatus
 from templates_store.orm import utcnow
 
@@ -70,8 +75,10 @@ def _seen(session: Session, message_id: str, kind: str, provider: str, key: str)
     )
 
 
-def _reason(event: DeliveryEvent, provider: str) -> str:
-    return event.reason or f"{provider} reported the message {event.kind.value}"
+def _reason(event: DeliveryEvent, provider: str, message: Message) -> str:
+    if event.reason:
+        return redact(event.reason, message.to, message.recipient_key)
+    return f"{provider} reported the message {event.kind.value}"
 
 
 def _move(session: Session, message: Message, event: DeliveryEvent, provider: str) -> bool:
@@ -81,11 +88,13 @@ def _move(session: Session, message: Message, event: DeliveryEvent, provider: st
         return False
     values: dict[str, Any] = {}
     if which.value.target is MessageStatus.FAILED:
-        values["reason"] = _reason(event, provider)
+        values["reason"] = _reason(event, provider, message)
     return bool(move(session, message.id, which, **values))
 
 
-def _detail(event: DeliveryEvent, provider: str, key: str, moved: bool) -> dict[str, Any]:
+def _detail(
+    event: DeliveryEvent, provider: str, key: str, moved: bool, message: Message
+) -> dict[str, Any]:
     detail: dict[str, Any] = {
         "provider": provider,
         "event_key": key,
@@ -93,7 +102,7 @@ def _detail(event: DeliveryEvent, provider: str, key: str, moved: bool) -> dict[
         "moved": moved,
     }
     if event.reason:
-        detail["reason"] = event.reason
+        detail["reason"] = redact(event.reason, message.to, message.recipient_key)
     return detail
 
 
@@ -165,6 +174,10 @@ def record_delivery_event(
     if event.provider_message_id and waiting:
         _park(session, event, provider, event.provider_message_id)
     elif message is not None:
+        if message.status == MessageStatus.UNKNOWN:  # any report proves the provider took it
+            reconcile(
+                session, message, provider=provider, provider_message_id=event.provider_message_id
+            )
         record_on(session, message, event, provider=provider, keys=keys)
     apply_opt_event(session, event, message, provider=provider)
     return message
@@ -214,7 +227,7 @@ def _record(
     at: datetime,
 ) -> None:
     moved = _move(session, message, event, provider)
-    detail = _detail(event, provider, key, moved)
+    detail = _detail(event, provider, key, moved, message)
     session.add(MessageEvent(message_id=message.id, kind=event.kind.value, at=at, detail=detail))
     if not moved and event.kind.value in NOT_MOVING_CALLBACKS:  # a move owes its own
         owe_callbacks(session, message.id, event.kind.value, at)

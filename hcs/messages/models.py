@@ -78,6 +78,9 @@ class OutboxEntry(Base):
     retrying_since: Mapped[datetime | None]
     leased_until: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(100))
+    # The fencing token: raised by every claim, checked by every write the holder makes
+    # (hcs.dispatch.claiming), so a worker that lost its lease records nothing.
+    lease_token: Mapped[int] = mapped_column(default=0, server_default="0")
     last_error: Mapped[str] = mapped_column(Text, default="")
     done_at: Mapped[datetime | None]
 

@@ -1,5 +1,10 @@
 """Opt-outs recipients make outside the API: STOP and START texts, unsubscribe links, and
-provider reports (SendGrid unsubscribes and spam complaints).
+provider reports (SendGrid unsubscribes, spam complaints and hard bounces, Twilio's 21610).
+
+A hard bounce, a spam complaint and a carrier's opt-out (Twilio error 21610, in a status
+callback or in the answer to a send) suppress the recipient on that channel for every category,
+transactional ones too: nothing sent there would arrive, or it would be sent against a
+complaint. Consent's sources say which (`consent.CHANNEL_WIDE`).
 
 An opt-out keeps an earlier one as it was (its source too), so that undoing one source never
 undoes another. A START lifts what a STOP did and nothing more: it removes the opt-outs that a
@@ -21,16 +26,25 @@ from channels.email import UnsubscribeClaim
 from channels.errors import InvalidRecipient
 from channels.sms import normalise_phone
 from hcs.audit import AuditEntry, record
-from hcs.messages.consent import OPTIONAL, recipient_digest, set_preference
+from hcs.messages.consent import (
+    BOUNCE_SOURCE,
+    CARRIER_SOURCE,
+    COMPLAINT_SOURCE,
+    OPTIONAL,
+    recipient_digest,
+    set_preference,
+)
 from hcs.messages.models import Consent, Message
 from hcs.messages.recipients import lookup_key
 from templates_store.errors import ValidationFailed
+from templates_store.models import CATEGORIES
 
 KEYWORD_ACTION = "consent.keyword"
 STOP_SOURCE = "STOP keyword"
 LINK_SOURCE = "one-click unsubscribe"
 PAGE_SOURCE = "unsubscribe page"
-COMPLAINT_SOURCE = "spam complaint"
+# The Twilio error that says the recipient unsubscribed at the carrier.
+CARRIER_OPT_OUT = "21610"
 LINK_ACTOR = "recipient:unsubscribe-link"
 
 
@@ -126,9 +140,27 @@ def record_keyword(session: Session, event: DeliveryEvent, *, actor: str) -> tup
     for channel in channels:
         if event.kind is EventKind.OPTED_OUT:
             opt_out(session, key, channel, OPTIONAL, source=STOP_SOURCE, actor=actor)
-        else:
+        else:  # START lifts the carrier's block too: the carrier lifts it on the same word
             lift_opt_outs(session, key, channel, source=STOP_SOURCE, actor=actor)
+            lift_opt_outs(session, key, channel, source=CARRIER_SOURCE, actor=actor)
     return channels
+
+
+def suppress(session: Session, key: str, channel: str, *, source: str, actor: str) -> list[str]:
+    """Suppress a recipient on `channel` for every category (a channel-wide source)."""
+    return opt_out(session, key, channel, CATEGORIES, source=source, actor=actor)
+
+
+def channel_suppression(event: DeliveryEvent) -> str | None:
+    """The channel-wide source a provider's report amounts to, or None."""
+    if event.kind is EventKind.COMPLAINED:
+        return COMPLAINT_SOURCE
+    hard = event.data.get("event") == "bounce" and event.data.get("type") != "blocked"
+    if event.kind is EventKind.BOUNCED and event.provider == "sendgrid" and hard:
+        return BOUNCE_SOURCE
+    if event.data.get("error_code") == CARRIER_OPT_OUT:
+        return CARRIER_SOURCE
+    return None
 
 
 def categories_left(claim: UnsubscribeClaim) -> tuple[str, ...]:
@@ -156,21 +188,29 @@ def _report_key(event: DeliveryEvent, message: Message | None) -> str | None:
 def apply_opt_event(
     session: Session, event: DeliveryEvent, message: Message | None, *, provider: str
 ) -> None:
-    """Consent from a provider's report: an unsubscribe or a complaint opts out, a resubscribe
-    lifts what that provider's unsubscribe did. Other reports change nothing."""
-    if event.kind not in (EventKind.OPTED_OUT, EventKind.OPTED_IN, EventKind.COMPLAINED):
+    """Consent from a provider's report: an unsubscribe opts out, a complaint, a hard bounce or a
+    carrier's opt-out suppresses the channel, a resubscribe lifts what that provider's
+    unsubscribe did. Other reports change nothing."""
+    suppressing = channel_suppression(event)
+    if suppressing is None and event.kind not in (EventKind.OPTED_OUT, EventKind.OPTED_IN):
         return
     key = _report_key(event, message)
-    channel = message.channel if message is not None else "email"
-    if key is None or (message is None and "@" not in key):
+    channel = message.channel if message is not None else _channel_of(event)
+    if key is None or (message is None and channel == "email" and "@" not in key):
         return
     source, actor = f"{provider} unsubscribe", f"webhook:{provider}"
+    if suppressing is not None:
+        suppress(session, key, channel, source=suppressing, actor=actor)
+        return
     if event.kind is EventKind.OPTED_IN:
         lift_opt_outs(session, key, channel, source=source, actor=actor)
         return
     categories: tuple[str, ...] = OPTIONAL
     if event.data.get("event") == "group_unsubscribe" and message and message.category in OPTIONAL:
         categories = (message.category,)
-    if event.kind is EventKind.COMPLAINED:
-        source = COMPLAINT_SOURCE
     opt_out(session, key, channel, categories, source=source, actor=actor)
+
+
+def _channel_of(event: DeliveryEvent) -> str:
+    """The channel of a report about no message of ours: Twilio's are SMS, the rest email."""
+    return "sms" if event.provider == "twilio" else "email"

@@ -31,6 +31,9 @@ class MessageStatus(StrEnum):
     SUPPRESSED = "suppressed"
     HELD = "held"
     CANCELLED = "cancelled"
+    # The provider call's outcome is not known (a timeout after the request went out, a worker
+    # that died between the call and recording it): never sent again blindly.
+    UNKNOWN = "unknown"
 
 
 S = MessageStatus
@@ -57,7 +60,11 @@ class Move(Enum):
     TAKE = _row(S.ACCEPTED, S.QUEUED, to=S.SENDING, event=None)
     SEND = _row(S.SENDING, to=S.SENT, event="sent")
     RETRY = _row(S.SENDING, to=S.QUEUED, event="retry")
+    # A round that broke off before handing these to a provider (hcs.dispatch.rounds).
+    PUT_BACK = _row(S.SENDING, to=S.QUEUED, event=None)
     FAIL = _row(S.ACCEPTED, S.QUEUED, S.SENDING, to=S.FAILED, event="failed")
+    # Consent withdrawn after acceptance (a STOP, a bounce), or the provider's 21610 answer.
+    SUPPRESS = _row(S.ACCEPTED, S.QUEUED, S.SENDING, to=S.SUPPRESSED, event="suppressed")
     HOLD = _row(S.ACCEPTED, S.QUEUED, S.SENDING, S.AWAITING_SIGNOFF, to=S.HELD, event="held")
     RELEASE = _row(S.HELD, to=S.QUEUED, event="released")
     RELEASE_TO_SIGNOFF = _row(S.HELD, to=S.AWAITING_SIGNOFF, event="released")
@@ -68,6 +75,13 @@ class Move(Enum):
     EXPIRE_SIGNOFF = _row(S.AWAITING_SIGNOFF, S.HELD, to=S.REJECTED, event="signoff_expired")
     # An operator's deliberate retry (`hcs messages retry`) of a message no provider took.
     REQUEUE = _row(S.FAILED, to=S.QUEUED, event="requeued")
+    # No blind resends (hcs.dispatch.unknown): a send whose outcome is unknown waits for
+    # evidence (a provider's report reconciles it), then its category's policy or a person.
+    LOSE_TRACK = _row(S.SENDING, to=S.UNKNOWN, event="unknown")
+    RECONCILE = _row(S.UNKNOWN, to=S.SENT, event="reconciled")
+    RESEND = _row(S.UNKNOWN, to=S.QUEUED, event="possible_duplicate")
+    RESOLVE_SENT = _row(S.UNKNOWN, to=S.SENT, event="resolved_sent")
+    RESOLVE_FAILED = _row(S.UNKNOWN, to=S.FAILED, event="resolved_failed")
     # The caller's cancel, while no worker holds the message (hcs.messages.cancelling).
     CANCEL = _row(
         S.ACCEPTED, S.QUEUED, S.AWAITING_SIGNOFF, S.HELD, to=S.CANCELLED, event="cancelled"

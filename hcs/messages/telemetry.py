@@ -52,7 +52,7 @@ def sent(
     started: float,
     error: ChannelError | None = None,
 ) -> None:
-    """Count one provider call and log it by id; `outcome` is sent, retry or failed."""
+    """Count one provider call and log it by id; `outcome` is sent, retry, unknown or failed."""
     seconds = time.perf_counter() - started
     SEND_SECONDS.labels(channel, provider, outcome).observe(seconds)
     SENDS.labels(channel, provider, outcome).inc()

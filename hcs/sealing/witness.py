@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from hcs.errors import NoteError
 from hcs.infrastructure.config import Settings
+from hcs.infrastructure.destinations import check_destination, guarded_opener
 from hcs.sealing.checkpoints import Checkpoint, sign_heads
 from hcs.sealing.mail import SCHEME, Relay, mail, recipients
 from hcs.sealing.models import SealedMixin
@@ -36,6 +37,8 @@ class Checkpointing:
     origin: str
     witness: str = ""
     relay: Relay | None = None
+    # Internal addresses an http(s) witness may have anyway (HCS_ALLOWED_PRIVATE_DESTINATIONS).
+    allow: tuple[str, ...] = ()
 
     def origin_of(self, log_name: str) -> str:
         """The checkpoint origin of one log."""
@@ -49,10 +52,13 @@ def checkpointing(settings: Settings) -> Checkpointing | None:
     signer = load_key_file(Path(settings.seal_signing_key))
     host = urlsplit(settings.public_url).netloc or "hcs"
     witness, relay = settings.checkpoint_witness, None
+    allow = settings.allowed_private_destinations
     if witness.startswith(SCHEME):
         recipients(witness)  # a malformed address is refused at start, not at the first head
         relay = _relay(settings)
-    return Checkpointing(signer, host, witness, relay)
+    elif witness.startswith(("http://", "https://")):
+        check_destination(witness, allow=allow, field="HCS_CHECKPOINT_WITNESS", https_only=False)
+    return Checkpointing(signer, host, witness, relay, allow)
 
 
 def _relay(settings: Settings) -> Relay:
@@ -69,7 +75,14 @@ def required(settings: Settings) -> Checkpointing:
     return configured
 
 
-def publish(witness: str, log_name: str, size: int, note: str, relay: Relay | None = None) -> None:
+def publish(
+    witness: str,
+    log_name: str,
+    size: int,
+    note: str,
+    relay: Relay | None = None,
+    allow: Sequence[str] = (),
+) -> None:
     """Hand one checkpoint to the witness; a failure is logged, the checkpoint stays kept."""
     if not witness:
         return
@@ -77,7 +90,7 @@ def publish(witness: str, log_name: str, size: int, note: str, relay: Relay | No
         if witness.startswith(SCHEME):
             mail(relay, witness, log_name, size, note)
         elif witness.startswith(("http://", "https://")):
-            _post(witness, note)
+            _post(witness, note, allow)
         else:
             _write_once(Path(witness), log_name, size, note)
     except OSError as exc:
@@ -96,11 +109,11 @@ def _write_once(folder: Path, log_name: str, size: int, note: str) -> None:
         stream.write(note)
 
 
-def _post(url: str, note: str) -> None:
+def _post(url: str, note: str, allow: Sequence[str]) -> None:
     request = urllib.request.Request(
         url, data=note.encode(), method="POST", headers={"Content-Type": "text/plain"}
     )
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with guarded_opener(allow).open(request, timeout=5) as answer:
         if answer.status >= 300:
             raise OSError(f"the witness answered {answer.status}")
 
@@ -118,4 +131,4 @@ def publish_checkpoint(signing: Checkpointing | None, checkpoint: Checkpoint | N
     """Hand a newly signed checkpoint to the witness (after its transaction committed)."""
     if signing is not None and checkpoint is not None:
         witness, relay = signing.witness, signing.relay
-        publish(witness, checkpoint.log, checkpoint.size, checkpoint.note, relay)
+        publish(witness, checkpoint.log, checkpoint.size, checkpoint.note, relay, signing.allow)

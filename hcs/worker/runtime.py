@@ -12,7 +12,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +21,7 @@ import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs import archive
 from hcs.audit import AuditEntry
 from hcs.channels.letter import close_renderers
-from hcs.dispatch import heartbeat
+from hcs.dispatch import heartbeat, leases
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
 from hcs.dispatch.callbacks import CallbackOptions, deliver_due, forget_finished
@@ -35,6 +36,9 @@ from hcs.signoffs.queue import expire as expire_signoffs
 from hcs.worker.lane import AILane
 
 log = logging.getLogger(__name__)
+# How long the housekeeping lease outlives its holder's last renewal: a worker that died is
+# replaced within this.
+HOUSEKEEPING_LEASE = timedelta(seconds=30)
 
 
 def worker_name() -> str:
@@ -51,13 +55,21 @@ def housekeeping(
     sessions: sessionmaker[Session],
     keys: archive.Keyring | None = None,
     signing: Checkpointing | None = None,
-) -> None:
+    *,
+    owner: str | None = None,
+    ttl: timedelta = HOUSEKEEPING_LEASE,
+) -> bool:
     """Seal the logs, expire stale sign-offs, forget old idempotency keys and callbacks.
 
     Provider reports parked while their `sent` was being committed are applied too (their
     archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
     With `signing`, each log's new head is signed and sent to the witness once committed.
+    Only the worker holding the `housekeeping` lease (`owner`, this thread by default) does it;
+    the others return false at once, and take over when the holder stops renewing it.
     """
+    with sessions.begin() as session:
+        if not leases.hold(session, leases.HOUSEKEEPING, owner=owner or worker_name(), ttl=ttl):
+            return False
     with sessions.begin() as session:
         seal_pending(session, AuditEntry)
         audit_head = sign_logs(session, [AuditEntry], signing)
@@ -74,6 +86,7 @@ def housekeeping(
         idempotency.purge(session)
     with sessions.begin() as session:
         forget_finished(session)
+    return True
 
 
 class Worker:
@@ -92,8 +105,10 @@ class Worker:
         signing: Checkpointing | None = None,
         callbacks: Callable[[], int] | None = None,
         ai_lane: AILane | None = None,
+        channels: Sequence[str] | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
+        self.channels = None if channels is None else tuple(channels)  # its lanes; None: all
         self.callbacks = callbacks
         # Without a lane (tests, scripts) a round generates AI text itself, waiting for it.
         self.ai_lane = ai_lane
@@ -113,6 +128,8 @@ class Worker:
             owner=worker_name(),
             on_sent=self.on_sent,
             generate=generate,
+            lease=timedelta(seconds=self.providers.settings.dispatch_lease_seconds),
+            channels=self.channels,
         )
         return len(handled)
 
@@ -127,9 +144,9 @@ class Worker:
             try:
                 if time.monotonic() - last_housekeeping > self.housekeeping_seconds:
                     self.beat()
-                    housekeeping(self.sessions, self.keys, self.signing)
+                    kept = housekeeping(self.sessions, self.keys, self.signing)
                     last_housekeeping = time.monotonic()
-                    if self.archive_late is not None:  # throttled to about once a minute
+                    if kept and self.archive_late is not None:  # about once a minute
                         self.archive_late()
                 handled = self.run_once()
             except Exception:  # a database hiccup must not kill the worker
@@ -169,7 +186,8 @@ class Worker:
 
     def start(self) -> threading.Thread:
         """Run on a daemon thread."""
-        self._thread = threading.Thread(target=self.run, name="hcs-worker", daemon=True)
+        lanes = ",".join(self.channels or ("all",))
+        self._thread = threading.Thread(target=self.run, name=f"hcs-worker-{lanes}", daemon=True)
         self._thread.start()
         return self._thread
 
@@ -184,9 +202,14 @@ class Worker:
             self.ai_lane.close()
 
 
-def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
+def build_worker(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    channels: Sequence[str] | None = None,
+    providers: Providers | None = None,
+) -> Worker:
     """A worker sending through the configured providers, archiving what it sends."""
-    keys, providers = archive.keyring(settings), build_providers(settings)
+    keys, providers = archive.keyring(settings), providers or build_providers(settings)
     options = CallbackOptions.of(settings)
     return Worker(
         sessions,
@@ -197,4 +220,55 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
         signing=checkpointing(settings),
         callbacks=lambda: deliver_due(sessions, keys, options, owner=worker_name()),
         ai_lane=AILane(sessions, settings.ai_concurrency),
+        channels=channels,
     )
+
+
+class Lanes:
+    """`hcs worker --queues ... --concurrency N` without a broker: N threads per lane, and the
+    in-process worker of `hcs run` (one thread per lane).
+
+    Each thread claims only its lane's entries, so a slow channel (a letter's PDF, a provider
+    that takes seconds) keeps only its own lane busy. They share one set of providers; status
+    callbacks go out from the first thread's worker only.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        lanes: Sequence[str],
+        concurrency: int = 1,
+        providers: Providers | None = None,
+    ) -> None:
+        providers = providers or build_providers(settings)
+        self.workers = [
+            build_worker(settings, sessions, [lane], providers)
+            for lane in lanes
+            for _ in range(concurrency)
+        ]
+        for worker in self.workers[1:]:
+            worker.callbacks = None
+
+    def start(self) -> None:
+        """Start every lane's threads."""
+        for worker in self.workers:
+            worker.start()
+
+    def wake(self, message_ids: object = None) -> None:
+        """New work was accepted: every lane stops idling (each claims only its own)."""
+        for worker in self.workers:
+            worker.wake()
+
+    def run(self) -> None:
+        """Run every lane's threads until interrupted, then stop them."""
+        self.start()
+        try:
+            while any(w._thread is not None and w._thread.is_alive() for w in self.workers):
+                time.sleep(0.5)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -39,6 +39,7 @@ from hcs.infrastructure.db import make_engine, session_factory
 from hcs.infrastructure.logs import configure_logging
 from hcs.messages.status import MessageStatus
 from hcs.sealing.witness import checkpointing
+from hcs.worker.lanes import LANES, by_lane, queue_for, queues_for
 from hcs.worker.runtime import build_worker, housekeeping, process_name, worker_name
 
 log = logging.getLogger(__name__)
@@ -88,21 +89,25 @@ def enqueue(
     """Queue the open outbox entries of these messages; a broker failure is left to the sweep."""
     with sessions.begin() as session:
         entry_ids = queueing.hand_to_queue(session, message_ids, lease=lease)
-    return publish(celery, entry_ids)
+        lanes = by_lane(session, entry_ids)
+    return publish(celery, lanes)
 
 
-def publish(celery: Celery, entry_ids: Sequence[int], **options: Any) -> int:
-    """Queue these entries, `TASK_ENTRIES` to a task, over one connection; how many went out."""
-    task = celery.tasks[DISPATCH]
+def publish(celery: Celery, lanes: Mapping[str, Sequence[int]], **options: Any) -> int:
+    """Queue entries on their lanes' queues, `TASK_ENTRIES` of one lane to a task, over one
+    connection; how many went out."""
+    task, settings = celery.tasks[DISPATCH], celery.conf.hcs_settings
     try:
         with celery.producer_or_acquire() as producer:
-            for start in range(0, len(entry_ids), TASK_ENTRIES):
-                chunk = list(entry_ids[start : start + TASK_ENTRIES])
-                task.apply_async((chunk,), producer=producer, **options)
+            for lane, entry_ids in lanes.items():
+                queue = queue_for(settings, lane)
+                for start in range(0, len(entry_ids), TASK_ENTRIES):
+                    chunk = list(entry_ids[start : start + TASK_ENTRIES])
+                    task.apply_async((chunk,), producer=producer, queue=queue, **options)
     except (BrokerError, OSError) as exc:
         log.warning("broker unreachable; the sweep will queue these", extra={"error": str(exc)})
         return 0
-    return len(entry_ids)
+    return sum(len(entry_ids) for entry_ids in lanes.values())
 
 
 def broker_problem(celery: Celery) -> str | None:
@@ -156,7 +161,8 @@ def runtime(settings: Settings) -> Runtime:
         _runtime.engine.dispose(close=False)  # the parent's connections stay the parent's
         _runtime = None
     if _runtime is None:
-        engine = make_engine(settings.database_url)
+        # A process runs one task at a time: a small pool, not one that grows with the host.
+        engine = make_engine(settings.database_url, pool_size=3, max_overflow=2)
         sessions = session_factory(engine)
         # The in-process worker's providers and after-send step (the archive), reused as they are.
         worker = build_worker(settings, sessions)
@@ -197,8 +203,10 @@ def dispatch_entry(self: Any, entry_ids: int | list[int]) -> str:
     if any(outcome.status == MessageStatus.QUEUED for outcome in outcomes):
         with rt.sessions.begin() as session:
             delays = queueing.requeue_retries(session, ids, lease=rt.lease)
-        for entry_id, delay in delays.items():
-            publish(self.app, [entry_id], countdown=delay)
+            lanes = by_lane(session, list(delays))
+        for lane, entry_ids in lanes.items():
+            for entry_id in entry_ids:
+                publish(self.app, {lane: [entry_id]}, countdown=delays[entry_id])
     return ", ".join(outcome.status for outcome in outcomes) or "skipped"
 
 
@@ -271,14 +279,15 @@ def sweep_once(celery: Celery) -> int:
     with rt.sessions.begin() as session:
         heartbeat.beat(session, process_name())
         ids = queueing.sweep(session, lease=rt.lease)
-    published = publish(celery, ids)
+        lanes = by_lane(session, ids)
+    published = publish(celery, lanes)
     with rt.sessions.begin() as session:
         owed = callbacks.hand_to_queue(
             session, lease=callbacks.CallbackOptions.of(rt.settings).lease
         )
     publish_callbacks(celery, owed)
-    housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
-    if rt.archive_late is not None:  # throttled to about once a minute per process
+    kept = housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
+    if kept and rt.archive_late is not None:  # throttled to about once a minute per process
         rt.archive_late()
     return published
 
@@ -305,15 +314,24 @@ class Sweeper:
         self.stopping.set()
 
 
-def run_celery_worker(settings: Settings, *options: str) -> None:
-    """`hcs worker` with a broker: a Celery worker on the HCS queue, and its sweeper."""
+def run_celery_worker(
+    settings: Settings,
+    *options: str,
+    lanes: Sequence[str] = LANES,
+    concurrency: int | None = None,
+) -> None:
+    """`hcs worker` with a broker: a Celery worker on its lanes' queues, and its sweeper.
+
+    The sweep queues due entries of every lane, so any worker's sweep serves the fleet.
+    """
     configure_logging()
     celery = make_celery(settings)
     sweeper = Sweeper(celery, settings.sweep_seconds)
     worker_ready.connect(sweeper.start, weak=False)
     worker_shutdown.connect(sweeper.stop, weak=False)
-    # Both lanes by default; `--queues` can give a worker one of them (README, "AI lane").
-    queue = f"--queues={settings.celery_queue},{settings.celery_ai_queue}"
-    celery.worker_main(
-        ["worker", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle", *options]
-    )
+    # Every lane by default: the channels' queues and the AI queue (README, "AI lane").
+    queues = f"--queues={','.join(queues_for(settings, lanes))}"
+    argv = ["worker", queues, "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+    if concurrency is not None:
+        argv.append(f"--concurrency={concurrency}")
+    celery.worker_main([*argv, *options])

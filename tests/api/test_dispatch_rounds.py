@@ -120,6 +120,7 @@ def test_an_archive_write_that_fails_for_one_message_archives_the_rest_of_the_ro
 def test_a_message_recalled_while_it_was_being_finished_is_not_sent(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however loaded the machine
     published(world)
     first, second = send(world, 2)
     plan_some = preparing.plan_some

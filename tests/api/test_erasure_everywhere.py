@@ -8,6 +8,7 @@ and reported on; then every table, every column, is dumped and searched.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -49,9 +50,19 @@ def _send_email(world: World, to: str, name: str, key: str) -> str:
 
 
 def dispatch(world: World) -> int:
-    """One round of the worker as `hcs worker` builds it: it archives what it sends."""
+    """One round of the worker as `hcs worker` builds it (it archives what it sends), and the
+    AI text its lane generates meanwhile."""
     services = world.app.extensions["hcs"]
-    return build_worker(services.settings, services.sessions).run_once()
+    worker = build_worker(services.settings, services.sessions)
+    handled = worker.run_once()
+    lane = worker.ai_lane
+    if lane is not None:
+        deadline = time.monotonic() + 30
+        while lane.in_lane() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not lane.in_lane(), "the AI lane did not finish within 30 s"
+        lane.close()
+    return handled
 
 
 def _report(
@@ -138,7 +149,10 @@ def _erase_both(world: World) -> list[Any]:
 def test_the_attack_finds_the_subject_in_plain_text_before_erasure(world: World) -> None:
     _subject_everywhere(world)
     tables = {table for table, _, _ in _found(world)}
-    assert {"messages", "message_events", "parked_delivery_events", "signoffs"} <= tables
+    assert {"messages", "parked_delivery_events", "signoffs"} <= tables
+    # A provider's reason is stored without the recipient (hcs.messages.redaction): the bounce
+    # that quotes the address and the name leaves no trace of them in the events.
+    assert "message_events" not in tables
     assert {"consents", "idempotency_keys"} <= tables
 
 

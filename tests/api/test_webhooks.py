@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,10 @@ from werkzeug import Request, Response
 
 from channels.email.unsubscribe import make_unsubscribe_token
 from hcs.channels.email import unsubscribe_secret
+from hcs.dispatch.rerendering import rerender
+from hcs.dispatch.suppressed import archive_suppressed
+from hcs.errors import Conflict
+from hcs.infrastructure.db import transaction
 from hcs.infrastructure.delivery import read_delivery
 from hcs.worker.runtime import build_worker
 from tests.support.flows import PARTS, dispatch, new_template, published, reviewed
@@ -44,12 +49,20 @@ class Loopback:
     ids: Iterator[int] = field(default_factory=itertools.count)
     # Called with a new SID before Twilio answers: a status callback can beat the answer.
     before_answer: Callable[[str], None] | None = None
+    texts: list[dict[str, str]] = field(default_factory=list)
+    # Numbers Twilio refuses with 21610: they replied STOP to their carrier.
+    unsubscribed: set[str] = field(default_factory=set)
 
     def mail_send(self, request: Request) -> Response:
         self.mails.append(json.loads(request.get_data()))
         return Response("", 202, {"X-Message-Id": f"sg{next(self.ids)}"})
 
     def twilio_create(self, request: Request) -> Response:
+        if request.form.get("To") in self.unsubscribed:
+            refusal = {"code": 21610, "message": "Attempt to send to unsubscribed recipient"}
+            body = json.dumps({**refusal, "status": 400})
+            return Response(body, 400, {"Content-Type": "application/json"})
+        self.texts.append(dict(request.form))
         sid = f"SM{next(self.ids):032d}"
         if self.before_answer is not None:
             self.before_answer(sid)
@@ -462,3 +475,131 @@ def test_an_expired_or_forged_token_is_refused(hooks: Hooks) -> None:
         assert one_click.status_code == 400 and "token" in one_click.get_json()["errors"]
     choices = hooks.world.as_("system").get("/recipients/ana@example.com/preferences").get_json()
     assert choices == []
+
+
+def test_a_status_callback_reconciles_an_sms_whose_create_answer_was_lost(
+    hooks: Hooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published(hooks.world)
+    services = hooks.world.app.extensions["hcs"]
+    twilio = replace(services.settings.delivery.twilio, timeout=0.3)
+    delivery = replace(services.settings.delivery, twilio=twilio)
+    services.settings = replace(services.settings, delivery=delivery)
+    callbacks: list[str] = []
+
+    def slow(request: Request) -> Response:  # Twilio takes the message; its answer never comes
+        callbacks.append(request.form["StatusCallback"])
+        time.sleep(0.6)
+        return Response("{}", 201, {"Content-Type": "application/json"})
+
+    hooks.loopback.server.clear()
+    hooks.loopback.server.expect_request(
+        f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json", method="POST"
+    ).respond_with_handler(slow)
+    accepted = hooks.send("order-confirmation", "sms", {"phone": PHONE})
+    assert build_worker(services.settings, services.sessions).run_once() == 1
+    assert hooks.message(accepted["id"])["status"] == "unknown"  # no SID: only our id
+    [callback] = callbacks
+    assert urlsplit(callback).query == f"hcs_reference={accepted['id']}"
+    params = {"AccountSid": ACCOUNT, "MessageSid": "SM" + "7" * 32, "MessageStatus": "delivered"}
+    path = callback.removeprefix(PUBLIC_URL)
+    assert twilio_post(hooks, path, params, url=callback).status_code == 204
+    after = hooks.message(accepted["id"])
+    assert (after["status"], after["provider_message_id"]) == ("delivered", "SM" + "7" * 32)
+    assert [e["kind"] for e in after["events"]][-3:] == ["unknown", "reconciled", "delivered"]
+
+
+# --- Suppression ------------------------------------------------------------------------------
+
+
+def test_a_hard_bounce_suppresses_every_later_email_to_the_address_a_soft_one_does_not(
+    hooks: Hooks,
+) -> None:
+    message = sent_email(hooks)
+    soft = report(message, "bounce", 2, type="blocked", reason="421 try again later")
+    assert post_events(hooks, [soft]).status_code == 200
+    waiting = hooks.send("order-confirmation", "email", {"email": "ana@example.com"})
+    assert waiting["status"] == "accepted"
+    hard = report(message, "bounce", 3, type="bounce", reason="550 5.1.1 no such user")
+    assert post_events(hooks, [hard]).status_code == 200
+    later = hooks.send("order-confirmation", "email", {"email": "ana@example.com"})
+    assert later["status"] == "suppressed"
+    assert "hard bounce" in hooks.message(later["id"])["reason"]
+    mails = len(hooks.loopback.mails)
+    assert dispatch(hooks.world) == 1  # accepted before the bounce: suppressed when taken
+    assert hooks.message(waiting["id"])["status"] == "suppressed"
+    assert len(hooks.loopback.mails) == mails
+
+
+def test_a_spam_report_suppresses_even_receipts_to_the_address(hooks: Hooks) -> None:
+    message = sent_email(hooks)
+    assert post_events(hooks, [report(message, "spamreport", 2)]).status_code == 200
+    later = hooks.send("order-confirmation", "email", {"email": "ana@example.com"})
+    assert later["status"] == "suppressed"
+    assert "spam complaint" in hooks.message(later["id"])["reason"]
+    other = hooks.send("order-confirmation", "email", {"email": "bo@example.com"})
+    assert other["status"] == "accepted"
+
+
+def test_a_status_callback_with_error_21610_suppresses_the_number_until_start(
+    hooks: Hooks,
+) -> None:
+    published(hooks.world)
+    message = sent_sms(hooks)
+    params = status(message, "failed", ErrorCode="21610")
+    assert twilio_post(hooks, "/webhooks/twilio/status", params).status_code == 204
+    later = hooks.send("order-confirmation", "sms", {"phone": PHONE})
+    assert later["status"] == "suppressed"
+    assert "21610" in hooks.message(later["id"])["reason"]
+    assert inbound(hooks, "start", 1).status_code == 200
+    assert hooks.send("order-confirmation", "sms", {"phone": PHONE})["status"] == "accepted"
+
+
+def test_twilio_refusing_an_unsubscribed_number_suppresses_the_message_and_the_number(
+    hooks: Hooks,
+) -> None:
+    published(hooks.world)
+    hooks.loopback.unsubscribed.add(PHONE)
+    accepted = hooks.send("order-confirmation", "sms", {"phone": PHONE})
+    assert dispatch(hooks.world) == 1
+    message = hooks.message(accepted["id"])
+    assert message["status"] == "suppressed" and "21610" in message["reason"]
+    assert hooks.send("order-confirmation", "sms", {"phone": PHONE})["status"] == "suppressed"
+
+
+def test_revoke_suppresses_and_a_suppressed_message_is_archived_with_its_reason_never_sent(
+    hooks: Hooks,
+) -> None:
+    published(hooks.world, key="sms-news", category="service")
+    first = hooks.send("sms-news", "sms", {"phone": PHONE})
+    assert inbound(hooks, "Revoke", 1).status_code == 200
+    at_the_door = hooks.send("sms-news", "sms", {"phone": PHONE})
+    assert at_the_door["status"] == "suppressed"
+    assert dispatch(hooks.world) == 1
+    assert hooks.message(first["id"])["status"] == "suppressed"
+    assert hooks.loopback.texts == []
+    services = hooks.world.app.extensions["hcs"]
+    worker = build_worker(services.settings, services.sessions)
+    assert worker.archive_late is not None and worker.archive_late() == 2
+    auditor = hooks.world.as_("aud@example.com")
+    entries = auditor.get("/archive").get_json()
+    assert {entry["message_id"] for entry in entries} == {first["id"], at_the_door["id"]}
+    for entry in entries:
+        shown = auditor.get(f"/archive/{entry['id']}").get_json()
+        assert shown["content_type"] == "application/vnd.hcs.suppressed+json"
+        record = json.loads(shown["output"])
+        assert record["status"] == "suppressed" and "STOP keyword" in record["reason"]
+    assert archive_suppressed(services.sessions, None)[0] == 0  # each archived once
+    with transaction(services.sessions) as session, pytest.raises(Conflict, match="suppressed"):
+        rerender(session, entries[0]["id"], providers=worker.providers, actor="aud@example.com")
+
+
+def test_a_providers_reason_is_kept_without_the_recipients_address(hooks: Hooks) -> None:
+    message = sent_email(hooks)
+    reason = "550 5.1.1 <ana@example.com>: Recipient address rejected (also eve@example.org)"
+    assert post_events(hooks, [report(message, "bounce", 2, reason=reason)]).status_code == 200
+    after = hooks.message(message["id"])
+    assert (
+        after["reason"] == "550 5.1.1 <[recipient]>: Recipient address rejected (also [recipient])"
+    )
+    assert "@example" not in json.dumps(after["events"])

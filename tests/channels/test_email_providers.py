@@ -5,6 +5,9 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +19,13 @@ from channels.email import EmailChannel, EmailContent, EmailSettings, PreparedEm
 from channels.email.sendgrid import SendGridEmail
 from channels.email.smtp import SmtpEmail
 from channels.errors import ChannelError, InvalidRecipient, TransientChannelError
-from tests.support.mail import SMTP_PASSWORD, SMTP_USER, SmtpServer
+from tests.support.mail import (
+    SMTP_PASSWORD,
+    SMTP_USER,
+    PlainSmtpSink,
+    SmtpServer,
+    run_plain_smtp,
+)
 from tests.support.server import free_port
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -130,6 +139,39 @@ def test_smtp_recipient_refusals_keep_the_servers_code_and_reason(
     assert caught.value.status == code
     assert "user" in (caught.value.reason or "") or "later" in (caught.value.reason or "")
     assert smtp_server.received == []
+
+
+@pytest.fixture
+def plain_sink() -> Iterator[PlainSmtpSink]:
+    yield from run_plain_smtp()
+
+
+def test_smtp_sends_message_after_message_over_one_connection(plain_sink: PlainSmtpSink) -> None:
+    provider = SmtpEmail(plain_sink.host, plain_sink.port, starttls=False)
+    for _ in range(3):
+        provider.send(prepared())
+    assert len(plain_sink.received) == 3 and len(plain_sink.connections) == 1
+
+
+def test_a_connection_gone_dead_is_replaced_before_anything_of_the_next_message_is_sent(
+    plain_sink: PlainSmtpSink,
+) -> None:
+    provider = SmtpEmail(plain_sink.host, plain_sink.port, starttls=False)
+    provider.send(prepared())
+    provider._local.smtp.sock.shutdown(socket.SHUT_RDWR)  # the connection died while idle
+    provider.send(prepared())  # its RSET fails first: a new connection, not an unknown send
+    assert len(plain_sink.received) == 2 and len(plain_sink.connections) == 2
+    provider.close()
+
+
+def test_each_sending_thread_has_a_connection_of_its_own(plain_sink: PlainSmtpSink) -> None:
+    provider = SmtpEmail(plain_sink.host, plain_sink.port, starttls=False)
+    threads = [threading.Thread(target=provider.send, args=(prepared(),)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(plain_sink.received) == 2 and len(plain_sink.connections) == 2
 
 
 def test_an_unreachable_smtp_server_is_transient() -> None:

@@ -111,7 +111,8 @@ def test_twilio_creates_the_message_with_the_exact_request(loopback: HTTPServer)
         "To": ["+447400123456"],
         "From": ["+447400000001"],
         "Body": ["Your code is 1234"],
-        "StatusCallback": ["https://hcs.example/webhooks/twilio/status"],
+        # Our message id travels in the (signed) callback URL: a report can name the message.
+        "StatusCallback": ["https://hcs.example/webhooks/twilio/status?hcs_reference=s-1"],
     }
 
 

@@ -97,6 +97,10 @@ def test_a_replayed_callback_verifies_again_so_handling_must_be_idempotent() -> 
         "quit.",
         "\tQuit\n",
         "StopAll",
+        "REVOKE",
+        "revoke",
+        "OptOut",
+        "opt out",
     ],
 )
 def test_opt_out_keywords_in_any_case_and_spacing(body: str) -> None:

@@ -149,6 +149,7 @@ def test_the_judge_is_configured_only_with_a_model_and_never_offline() -> None:
         ai_base_url="http://127.0.0.1:9/v1",
         ai_judge_model="judge-small",
         ai_judge_base_url="http://127.0.0.1:8/v1",
+        allowed_private_destinations=("127.0.0.1",),
     )
     provider = build_provider(settings)
     assert provider.judge is not None and provider.judge.model == "judge-small"

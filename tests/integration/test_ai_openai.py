@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
 import time
@@ -22,6 +23,7 @@ from hcs.ai.providers import (
     build_provider,
 )
 from hcs.ai.slots import Slot
+from hcs.infrastructure import destinations
 from hcs.infrastructure.config import Settings
 
 PATH = "/v1/chat/completions"
@@ -309,6 +311,7 @@ def test_build_provider_reaches_the_configured_endpoint(server: HTTPServer) -> N
         ai_timeout=2.0,
         ai_max_retries=0,
         ai_temperature=0.0,
+        allowed_private_destinations=("127.0.0.1",),
     )
     provider = build_provider(settings)
     assert isinstance(provider, OpenAIProvider)
@@ -317,3 +320,27 @@ def test_build_provider_reaches_the_configured_endpoint(server: HTTPServer) -> N
     finally:
         provider.close()
     assert sent(server)[0]["temperature"] == 0.0
+
+
+def test_a_model_host_that_resolves_to_loopback_after_the_check_is_never_reached(
+    server: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer(server, "Hello!")
+    public, loopback = ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("127.0.0.1")
+    answers = iter([[public]])  # checked when configured; then, for every connection: loopback
+    monkeypatch.setattr(destinations, "resolve", lambda host, port: next(answers, [loopback]))
+    settings = Settings(
+        ai_provider="openai",
+        ai_base_url=f"http://localhost:{server.port}/v1",
+        ai_model=MODEL,
+        ai_api_key="test-key",
+        ai_timeout=2.0,
+        ai_max_retries=0,
+    )
+    provider = build_provider(settings)
+    try:
+        with pytest.raises(AIUnavailable, match="could not be reached"):
+            generate(provider)
+    finally:
+        provider.close()
+    assert server.log == []

@@ -31,11 +31,12 @@ from hcs.audit import AuditEntry, record
 from hcs.cli import main
 from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory, transaction
+from hcs.infrastructure.destinations import DestinationRefused
 from hcs.sealing import Seal, merkle_root, seal_hash
 from hcs.sealing.leaves import first_unsigned, sign_new_leaves
 from hcs.sealing.models import SealedMixin
 from hcs.sealing.notes import load_key_file
-from hcs.sealing.witness import Checkpointing
+from hcs.sealing.witness import Checkpointing, checkpointing
 from hcs.worker.runtime import housekeeping
 from tests.support.archive import KEYS, make_entry
 from tests.support.mail import PlainSmtpSink, run_plain_smtp
@@ -366,7 +367,9 @@ def test_housekeeping_signs_each_new_head_once_and_posts_it_to_an_http_witness(
         return Response("", 204)
 
     httpserver.expect_request("/witness", method="POST").respond_with_handler(witness)
-    signing = Checkpointing(load_key_file(world.key), "hcs.example", httpserver.url_for("/witness"))
+    witness_url = httpserver.url_for("/witness")
+    key = load_key_file(world.key)
+    signing = Checkpointing(key, "hcs.example", witness_url, allow=("127.0.0.1",))
     sessions = session_factory(world.engine)
     world.entries(1, 2)
     housekeeping(sessions, KEYS, signing)
@@ -379,6 +382,23 @@ def test_housekeeping_signs_each_new_head_once_and_posts_it_to_an_http_witness(
     world.entries(3, 1)
     housekeeping(sessions, KEYS, signing)
     assert [rfc_open_note(note, verifier)[1] for note in received[2:]] == ["3", "3"]
+
+
+def test_a_witness_on_an_internal_address_is_never_contacted(
+    world: World, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/witness", method="POST").respond_with_data("", 204)
+    signing = Checkpointing(load_key_file(world.key), "hcs.example", httpserver.url_for("/witness"))
+    world.entries(1, 2)
+    housekeeping(session_factory(world.engine), KEYS, signing)
+    assert httpserver.log == []
+    configured = settings_for(
+        world.url,
+        seal_signing_key=str(world.key),
+        checkpoint_witness="http://169.254.169.254/witness",
+    )
+    with pytest.raises(DestinationRefused):
+        checkpointing(configured)
 
 
 def test_auditors_read_the_latest_checkpoint_over_the_api(world: World, tmp_path: Path) -> None:

@@ -26,6 +26,9 @@ LISTED = [
     (Move.FAIL, S.ACCEPTED, S.FAILED, "failed"),
     (Move.FAIL, S.QUEUED, S.FAILED, "failed"),
     (Move.FAIL, S.SENDING, S.FAILED, "failed"),
+    (Move.SUPPRESS, S.ACCEPTED, S.SUPPRESSED, "suppressed"),
+    (Move.SUPPRESS, S.QUEUED, S.SUPPRESSED, "suppressed"),
+    (Move.SUPPRESS, S.SENDING, S.SUPPRESSED, "suppressed"),
     (Move.HOLD, S.ACCEPTED, S.HELD, "held"),
     (Move.HOLD, S.QUEUED, S.HELD, "held"),
     (Move.HOLD, S.SENDING, S.HELD, "held"),
@@ -50,6 +53,12 @@ LISTED = [
     (Move.REPORT_BOUNCED, S.DELIVERED, S.FAILED, None),
     (Move.REPORT_FAILED, S.SENT, S.FAILED, None),
     (Move.REPORT_FAILED, S.DELIVERED, S.FAILED, None),
+    (Move.LOSE_TRACK, S.SENDING, S.UNKNOWN, "unknown"),
+    (Move.PUT_BACK, S.SENDING, S.QUEUED, None),
+    (Move.RECONCILE, S.UNKNOWN, S.SENT, "reconciled"),
+    (Move.RESEND, S.UNKNOWN, S.QUEUED, "possible_duplicate"),
+    (Move.RESOLVE_SENT, S.UNKNOWN, S.SENT, "resolved_sent"),
+    (Move.RESOLVE_FAILED, S.UNKNOWN, S.FAILED, "resolved_failed"),
 ]
 
 TABLE = [

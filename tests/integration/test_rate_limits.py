@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -52,6 +53,18 @@ def test_each_key_has_its_own_limit_and_is_told_when_to_retry(app: Flask) -> Non
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert refused.get_json()["code"] == 429
     assert _get(app, app.config["KEY_two"]).status_code == 200  # another key is not held back
+
+
+def test_every_api_answer_tells_the_limit_what_is_left_and_when_it_resets(app: Flask) -> None:
+    before = time.time()
+    answers = [_get(app, app.config["KEY_one"]) for _ in range(6)]
+    assert [a.headers["X-RateLimit-Limit"] for a in answers] == ["5"] * 6
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0", "0"]
+    resets = {int(a.headers["X-RateLimit-Reset"]) for a in answers}
+    assert len(resets) == 1 and before < resets.pop() <= before + 62  # epoch seconds, a minute on
+    assert answers[-1].status_code == 429
+    other = _get(app, app.config["KEY_two"])
+    assert other.headers["X-RateLimit-Remaining"] == "4"  # counted per key
 
 
 def test_failed_authentications_are_throttled_per_address(app: Flask) -> None:

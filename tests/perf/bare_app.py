@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, request
 from marshmallow import ValidationError
 
-from hcs.http.api.schemas import BatchIn, SendIn
+from hcs.http.api.message_schemas import BatchIn, SendIn
 
 SEND, BATCH = SendIn(), BatchIn()
 

@@ -141,13 +141,13 @@ def test_celery_generates_on_its_own_queue_and_dispatch_does_not_wait_for_it(
             }
         )
         ai_message = send_ai(world)
-        with celery_worker(env, tmp_path / "dispatch.log", _only(queues["dispatch"])):
+        with celery_worker(env, tmp_path / "dispatch.log", _only("email,sms,chat,letter")):
             sms = _sms(world)
             # Generous bounds: a worker's start-up alone can take 20 s on a busy machine.
             wait_for(lambda: status(world, sms)["status"] == "sent", 90, "the SMS sent")
             # Dispatch handed the AI message to the AI queue, which no worker here consumes.
             assert status(world, ai_message)["status"] in ("accepted", "queued")
-        with celery_worker(env, tmp_path / "ai.log", _only(queues["ai"])):
+        with celery_worker(env, tmp_path / "ai.log", _only("ai")):
             wait_for(
                 lambda: status(world, ai_message)["status"] == "awaiting_signoff",
                 90,
@@ -159,7 +159,7 @@ def test_celery_generates_on_its_own_queue_and_dispatch_does_not_wait_for_it(
             purge_redis_queue(REDIS, queue)
 
 
-def _only(queue: str) -> list[str]:
-    """`hcs worker` (solo pool) consuming one queue."""
+def _only(lanes: str) -> list[str]:
+    """`hcs worker --queues LANES` (solo pool)."""
     assert SOLO_WORKER.endswith("'--pool=solo')")
-    return [sys.executable, "-c", SOLO_WORKER[:-1] + f", '--queues={queue}')"]
+    return [sys.executable, "-c", SOLO_WORKER[:-1] + f", lanes={lanes.split(',')!r})"]

@@ -46,6 +46,7 @@ def test_a_celery_worker_delivers_the_callbacks_of_what_it_sends(
             "HCS_CHAT_WEBHOOK_SECRET": SECRET,
             "HCS_SWEEP_SECONDS": "1",
             "HCS_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+            "HCS_ALLOWED_PRIVATE_DESTINATIONS": "127.0.0.1",
         }
     )
     try:

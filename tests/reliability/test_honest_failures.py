@@ -91,22 +91,25 @@ def message(world: World, message_id: str) -> Message:
         return session.get_one(Message, message_id)
 
 
-def test_a_sendgrid_read_timeout_never_fails_over_to_smtp(
+def test_a_sendgrid_read_timeout_never_fails_over_to_smtp_nor_resends_blindly(
     email_world: Callable[..., World], smtp_sink: PlainSmtpSink, httpserver: HTTPServer
 ) -> None:
+    calls: list[int] = []
+
     def slow(request: Request) -> Response:
+        calls.append(1)
         time.sleep(0.6)  # past the client's 0.3 s: SendGrid may well have taken it
         return Response(status=202, headers={"X-Message-Id": "sg-1"})
 
     httpserver.expect_request(SEND, method="POST").respond_with_handler(slow)
     world = email_world(httpserver.url_for(""))
     message_id = accept(world)
-    outcomes = [o.status for hours in range(4) for o in dispatch_round(world, hours)]
-    assert outcomes == ["queued"] * 4
-    assert smtp_sink.received == []  # never a second provider's copy
+    assert [o.status for o in dispatch_round(world, 0)] == ["unknown"]
+    assert dispatch_round(world, 0.1) == []  # its reconciliation window: no second call
+    assert smtp_sink.received == [] and len(calls) == 1  # never a second provider's copy
     waiting = entry(world, message_id)
-    assert (waiting.attempts, waiting.refusals) == (4, 0)
-    assert "timed out" in waiting.last_error
+    assert (waiting.attempts, waiting.refusals) == (1, 0)
+    assert "timed out" in waiting.last_error and message(world, message_id).status == "unknown"
 
 
 def test_a_refused_connection_counts_toward_failover_and_smtp_takes_over(

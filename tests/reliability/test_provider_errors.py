@@ -138,6 +138,7 @@ def test_the_secondary_provider_and_its_threshold_are_configuration(
     monkeypatch.setenv("HCS_CHAT_PROVIDER", "webhook")
     monkeypatch.setenv("HCS_CHAT_WEBHOOK_URL", "http://127.0.0.1:9/chat")
     monkeypatch.setenv("HCS_CHAT_WEBHOOK_SECRET", "s")
+    monkeypatch.setenv("HCS_ALLOWED_PRIVATE_DESTINATIONS", "127.0.0.1")
     providers = build_providers(load_settings(None))
     assert providers.for_attempt("chat", 1) is providers
     assert providers.for_attempt("chat", 2).name("chat") == "outbox"

@@ -15,6 +15,8 @@ from pathlib import Path
 import redis
 from kombu import Connection
 
+from hcs.worker.lanes import LANES
+
 # `hcs worker` itself, with the solo pool the tests want (one process to SIGKILL).
 SOLO_WORKER = (
     "from hcs.infrastructure.config import load_settings; "
@@ -57,14 +59,22 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def lane_queues(queue: str) -> list[str]:
+    """A test queue and its lanes' queues (`hcs.worker.lanes`)."""
+    return [queue, *(f"{queue}.{lane}" for lane in LANES)]
+
+
 def purge_redis_queue(url: str, queue: str) -> None:
-    """Delete a test queue and the unacknowledged copies of its tasks a killed worker left."""
+    """Delete a test queue, its lanes' queues and the unacknowledged copies of their tasks a
+    killed worker left."""
     client = redis.Redis.from_url(url)
+    names = lane_queues(queue)
     try:
-        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-        client.zrem("_kombu.binding_deadlines", f"{queue}{queue}")
+        for name in names:
+            client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+            client.zrem("_kombu.binding_deadlines", f"{name}{name}")
         for tag, payload in client.hgetall("unacked").items():
-            if json.loads(payload)[2] == queue:
+            if json.loads(payload)[2] in names:
                 client.hdel("unacked", tag)
                 client.zrem("unacked_index", tag)
     finally:
@@ -74,5 +84,6 @@ def purge_redis_queue(url: str, queue: str) -> None:
 def delete_amqp_queue(url: str, queue: str) -> None:
     with Connection(url) as connection:
         channel = connection.default_channel
-        channel.queue_delete(queue)
-        channel.exchange_delete(queue)
+        for name in lane_queues(queue):
+            channel.queue_delete(name)
+            channel.exchange_delete(name)

@@ -124,10 +124,20 @@ class PlainSmtpSink:
     host: str
     port: int
     received: list[Envelope] = field(default_factory=list)
+    # Each client connection's peer address, once: how many connections were opened.
+    connections: list[Any] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         self.received.append(envelope)
         return "250 OK"
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if session.peer not in self.connections:
+            self.connections.append(session.peer)
+        return responses
 
 
 def run_plain_smtp() -> Iterator[PlainSmtpSink]:

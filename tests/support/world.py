@@ -110,7 +110,12 @@ class World:
 
 def settings_for(url: str, **fields: Any) -> Settings:
     """The tests' settings on `url`, with `fields` over them."""
-    base: dict[str, Any] = {"secret_key": "test", "insecure_cookies": True}
+    # Loopback servers stand in for the chat platform, the model and witnesses.
+    base: dict[str, Any] = {
+        "secret_key": "test",
+        "insecure_cookies": True,
+        "allowed_private_destinations": ("127.0.0.1",),
+    }
     return Settings(database_url=url, **(base | fields))
 
 

@@ -10,6 +10,7 @@ from hcs.ai.guardrails import passes, run_guardrails
 from hcs.ai.providers import AIUnavailable, OfflineProvider, OpenAIProvider, build_provider
 from hcs.ai.slots import Slot
 from hcs.infrastructure.config import Settings, load_settings
+from hcs.infrastructure.destinations import DestinationRefused
 
 SLOT = Slot(
     name="intro",
@@ -62,6 +63,7 @@ def test_build_provider_follows_the_settings() -> None:
         ai_timeout=1.5,
         ai_max_retries=1,
         ai_temperature=0.0,
+        allowed_private_destinations=("127.0.0.1",),
     )
     provider = build_provider(settings)
     assert isinstance(provider, OpenAIProvider)
@@ -95,3 +97,16 @@ def test_the_ai_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     )
     assert settings.ai_temperature == 0.0 and settings.ai_api_key == "sk-test"
     assert "sk-test" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/v1", "http://127.0.0.1:11434/v1", "http://0x7f000001/v1"]
+)
+def test_an_ai_base_url_leading_to_an_internal_address_is_refused(url: str) -> None:
+    settings = Settings(ai_provider="openai", ai_base_url=url, ai_model="m", ai_api_key="k")
+    with pytest.raises(DestinationRefused) as refused:
+        build_provider(settings)
+    assert list(refused.value.errors) == ["HCS_AI_BASE_URL"]
+    judged = Settings(ai_provider="openai", ai_model="m", ai_api_key="k", ai_judge_model="j")
+    with pytest.raises(DestinationRefused):
+        build_provider(dataclasses.replace(judged, ai_judge_base_url=url))

@@ -15,6 +15,7 @@ from channels.sms import TwilioSms
 from hcs.dispatch.providers import build_providers
 from hcs.infrastructure.config import Settings, load_settings
 from hcs.infrastructure.delivery import SmtpSettings, read_delivery
+from hcs.infrastructure.destinations import DestinationRefused
 
 
 def settings_from(tmp_path: Path, environ: dict[str, str]) -> Settings:
@@ -49,7 +50,7 @@ def test_the_environment_picks_each_provider_and_its_settings(
         "TWILIO_AUTH_TOKEN": "token",
         "HCS_TWILIO_FROM": "+447400000001",
         "HCS_CHAT_PROVIDER": "webhook",
-        "HCS_CHAT_WEBHOOK_URL": "https://chat.example.com/in",
+        "HCS_CHAT_WEBHOOK_URL": "https://93.184.216.34/in",
         "HCS_CHAT_WEBHOOK_SECRET": "s3cret",
         "HCS_LETTER_PROVIDER": "folder",
     }.items():
@@ -102,3 +103,19 @@ def test_credentials_never_show_in_the_settings_repr(tmp_path: Path) -> None:
     assert delivery.sendgrid.api_key == "SG.hidden-1"
     shown = repr(delivery) + repr(replace(settings_from(tmp_path, {}), delivery=delivery))
     assert "hidden" not in shown
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9/in", "http://169.254.169.254/", "http://0x7f000001/in"]
+)
+def test_a_chat_webhook_leading_to_an_internal_address_stops_the_worker_at_start(
+    tmp_path: Path, url: str
+) -> None:
+    environ = {
+        "HCS_CHAT_PROVIDER": "webhook",
+        "HCS_CHAT_WEBHOOK_URL": url,
+        "HCS_CHAT_WEBHOOK_SECRET": "s",
+    }
+    with pytest.raises(DestinationRefused) as refused:
+        build_providers(settings_from(tmp_path, environ))
+    assert list(refused.value.errors) == ["HCS_CHAT_WEBHOOK_URL"]

@@ -32,13 +32,16 @@ def test_the_statuses_keep_the_strings_the_database_and_the_api_hold() -> None:
         "suppressed",
         "held",
         "cancelled",
+        "unknown",
     ]
     assert MessageStatus.SENT == "sent" and f"{MessageStatus.HELD}" == "held"
 
 
-def test_messages_start_accepted_or_suppressed_and_nothing_moves_into_those() -> None:
+def test_messages_start_accepted_or_suppressed_and_only_unsent_ones_are_suppressed_later() -> None:
     assert STARTS == {S.ACCEPTED, S.SUPPRESSED}
-    assert not any(row.target in STARTS for row in TRANSITIONS.values())
+    into = {move: row for move, row in TRANSITIONS.items() if row.target in STARTS}
+    assert list(into) == [Move.SUPPRESS]
+    assert into[Move.SUPPRESS].sources == UNSENT
 
 
 @pytest.mark.parametrize("final", [S.REJECTED, S.SUPPRESSED])
@@ -93,6 +96,21 @@ def test_asking_a_move_from_a_status_it_does_not_leave_raises_a_conflict() -> No
 def test_a_move_goes_from_the_statuses_asked_for_or_from_all_of_its_row() -> None:
     assert sources_of(Move.FAIL, [S.SENDING]) == {S.SENDING}
     assert sources_of(Move.FAIL) == {S.ACCEPTED, S.QUEUED, S.SENDING}
+
+
+def test_a_send_of_unknown_outcome_is_never_queued_again_without_a_mark() -> None:
+    # Only from `sending`; out only to `sent` (evidence, a person), `failed` (a person), or
+    # back to `queued` by the one move that records `possible_duplicate`.
+    assert [m for m, row in TRANSITIONS.items() if row.target is S.UNKNOWN] == [Move.LOSE_TRACK]
+    assert Move.LOSE_TRACK.value.sources == {S.SENDING}
+    leaving = {m: row.target for m, row in TRANSITIONS.items() if S.UNKNOWN in row.sources}
+    assert leaving == {
+        Move.RECONCILE: S.SENT,
+        Move.RESEND: S.QUEUED,
+        Move.RESOLVE_SENT: S.SENT,
+        Move.RESOLVE_FAILED: S.FAILED,
+    }
+    assert Move.RESEND.value.event == "possible_duplicate"
 
 
 def test_a_caller_cancels_only_what_has_not_started_to_go_out() -> None:

@@ -193,3 +193,9 @@ class BatchCancelled(Schema):
     id = fields.String()
     cancelled = fields.List(fields.String(), metadata={"description": "the ids cancelled"})
     not_cancelled = fields.Integer(metadata={"description": "already sending or past it"})
+
+
+class ResolveIn(Schema):
+    """What became of a message whose send had an unknown outcome."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(["sent", "resend", "fail"]))

@@ -16,7 +16,7 @@ from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import READS_ON, allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
 from hcs.infrastructure.db import begin_read, end_read
-from hcs.messages import accepting, idempotency, log, scheduling
+from hcs.messages import accepting, idempotency, log, resolving, scheduling
 from hcs.messages.models import Message
 from hcs.signoffs import withdrawal
 
@@ -192,6 +192,21 @@ class CancelMessage(MethodView):
         session, who = db_session(), caller()
         shapes.check_visible(who, session.get(Message, message_id), message_id)
         withdrawal.cancel(session, message_id, actor=who.email)
+        session.commit()
+        return shapes.detail(
+            shapes.check_visible(who, session.get(Message, message_id), message_id)
+        )
+
+
+@blp.route("/<message_id>/resolve")
+class ResolveMessage(MethodView):
+    @allow("admin", "admin")
+    @blp.arguments(message_schemas.ResolveIn)
+    @blp.response(200, message_schemas.MessageOut)
+    def post(self, body: dict[str, Any], message_id: str) -> dict[str, Any]:
+        """Settle an `unknown` message: `sent`, `resend` (marked possible_duplicate) or `fail`."""
+        session, who = db_session(), caller()
+        resolving.resolve(session, message_id, body["outcome"], actor=who.email)
         session.commit()
         return shapes.detail(
             shapes.check_visible(who, session.get(Message, message_id), message_id)

@@ -1,0 +1,184 @@
+"""No blind resends: a send of unknown outcome waits for evidence, then for its policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channels.core import SendResult
+from channels.errors import TransientChannelError
+from hcs import archive
+from hcs.audit import AuditEntry
+from hcs.cli import main
+from hcs.dispatch import rounds
+from hcs.dispatch.archiving import archive_round
+from hcs.dispatch.finishing import Finished
+from hcs.dispatch.providers import Providers, build_providers
+from hcs.infrastructure.config import load_settings
+from hcs.infrastructure.db import transaction
+from hcs.messages.models import Message, MessageEvent
+from templates_store.orm import utcnow
+from tests.support.flows import ORDER, published
+from tests.support.world import World
+
+
+class Flaky:
+    """The real outlet behind a network that drops the first `drops` answers after sending."""
+
+    def __init__(self, real: Any, drops: int) -> None:
+        self.real, self.drops, self.copies = real, drops, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def send(self, prepared: Any) -> SendResult:
+        result = self.real.send(prepared)
+        self.copies += 1
+        if self.drops:
+            self.drops -= 1
+            raise TransientChannelError("read timed out", reason="read timed out")
+        return result
+
+
+def flaky(world: World, drops: int) -> tuple[Providers, Flaky]:
+    providers = build_providers(world.app.extensions["hcs"].settings)
+    outlet = Flaky(providers.outlet("email"), drops)
+    return replace(providers, outlets={**providers.outlets, "email": outlet}), outlet
+
+
+def accept(world: World) -> str:
+    answer = world.as_("system").post("/messages", ORDER)
+    assert answer.status_code == 202, answer.get_json()
+    return str(answer.get_json()["id"])
+
+
+def dispatch_round(world: World, providers: Providers, minutes_later: float) -> list[str]:
+    """One round, as if `minutes_later` minutes had passed; the statuses it left."""
+    sessions = world.app.extensions["hcs"].sessions
+    keys = archive.keyring(world.app.extensions["hcs"].settings)
+    with sessions.begin() as session:
+        ids = rounds.claim(session, owner="w", now=utcnow() + timedelta(minutes=minutes_later))
+
+    def on_sent(session: Session, sent: Sequence[tuple[Message, Finished]]) -> None:
+        archive_round(session, sent, keys)
+
+    return [str(rounds.process(sessions, i, providers, on_sent).status) for i in ids]
+
+
+def message(world: World, message_id: str) -> Message:
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        return session.get_one(Message, message_id)
+
+
+def kinds(world: World, message_id: str) -> list[str]:
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        query = select(MessageEvent.kind).where(MessageEvent.message_id == message_id)
+        return list(session.scalars(query.order_by(MessageEvent.id)))
+
+
+def archived_kinds(world: World, message_id: str) -> list[str]:
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        query = select(archive.ArchiveEvent.kind).join(archive.ArchiveEntry)
+        return list(session.scalars(query.where(archive.ArchiveEntry.message_id == message_id)))
+
+
+def resolve(world: World, *args: str) -> Result:
+    env = {"HCS_DATABASE_URL": world.app.extensions["hcs"].settings.database_url}
+    return CliRunner().invoke(main, ["messages", "resolve", *args], env=env)
+
+
+def test_a_timeout_after_sending_makes_the_message_unknown_and_nothing_is_sent_in_its_window(
+    world: World,
+) -> None:
+    published(world)
+    message_id = accept(world)
+    providers, outlet = flaky(world, drops=5)
+    assert dispatch_round(world, providers, 0) == ["unknown"]
+    assert dispatch_round(world, providers, 9) == []  # the 10-minute window: no resend
+    assert outlet.copies == 1 and message(world, message_id).status == "unknown"
+    assert kinds(world, message_id)[-1] == "unknown"
+
+
+def test_a_transactional_send_with_no_evidence_is_sent_again_marked_possible_duplicate(
+    world: World,
+) -> None:
+    published(world)
+    message_id = accept(world)
+    providers, outlet = flaky(world, drops=1)
+    assert dispatch_round(world, providers, 0) == ["unknown"]
+    assert dispatch_round(world, providers, 11) == ["sent"]
+    assert outlet.copies == 2 and message(world, message_id).status == "sent"
+    assert kinds(world, message_id)[-3:] == ["unknown", "possible_duplicate", "sent"]
+    assert "possible_duplicate" in archived_kinds(world, message_id)
+
+
+def test_a_held_category_waits_for_a_person_who_resolves_it_audited(
+    make_world: Callable[..., World],
+) -> None:
+    world = make_world(unknown_policy=(("transactional", "hold"),))
+    published(world)
+    message_id = accept(world)
+    providers, outlet = flaky(world, drops=1)
+    assert dispatch_round(world, providers, 0) == ["unknown"]
+    assert dispatch_round(world, providers, 11) == ["unknown"]
+    assert dispatch_round(world, providers, 600) == []  # held: never resent by itself
+    assert kinds(world, message_id)[-1] == "awaiting_resolution" and outlet.copies == 1
+    answer = resolve(world, message_id, "--resend")
+    assert answer.exit_code == 0, answer.output
+    assert answer.output.strip() == f"{message_id}: queued"
+    assert dispatch_round(world, providers, 1) == ["sent"] and outlet.copies == 2
+    assert "possible_duplicate" in kinds(world, message_id)
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "message.resolve"))
+        assert [(e.target, e.after["outcome"]) for e in audited] == [(message_id, "resend")]
+
+
+def test_resolving_needs_one_outcome_and_an_unknown_message(world: World) -> None:
+    published(world)
+    message_id = accept(world)
+    missing = resolve(world, message_id)
+    assert missing.exit_code != 0 and "--sent, --resend or --fail" in missing.output
+    not_unknown = resolve(world, message_id, "--sent")
+    assert not_unknown.exit_code != 0 and "only an unknown one" in not_unknown.output
+    assert message(world, message_id).status == "accepted"
+
+
+def test_an_admin_resolves_an_unknown_message_through_the_api_and_no_one_else_can(
+    world: World,
+) -> None:
+    published(world)
+    message_id = accept(world)
+    providers, _ = flaky(world, drops=1)
+    dispatch_round(world, providers, 0)
+    path = f"/messages/{message_id}/resolve"
+    assert world.as_("system").post(path, {"outcome": "sent"}).status_code == 403
+    bad = world.as_("root@example.com").post(path, {"outcome": "maybe"})
+    assert bad.status_code == 422 and "outcome" in bad.get_json()["errors"]["json"]
+    answer = world.as_("root@example.com").post(path, {"outcome": "fail"})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["status"] == "failed"
+    again = world.as_("root@example.com").post(path, {"outcome": "sent"})
+    assert again.status_code == 409
+
+
+def test_the_unknown_policy_reads_categories_and_refuses_other_choices(
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.setenv("HCS_UNKNOWN_POLICY", "marketing=resend")
+    monkeypatch.setenv("HCS_UNKNOWN_WINDOW", "30m")
+    settings = load_settings(env_file=None)
+    assert dict(settings.unknown_policy)["marketing"] == "resend"
+    assert settings.unknown_window == timedelta(minutes=30)
+    monkeypatch.setenv("HCS_UNKNOWN_POLICY", "marketing=twice")
+    try:
+        load_settings(env_file=None)
+    except ValueError as exc:
+        assert "HCS_UNKNOWN_POLICY" in str(exc)
+    else:
+        raise AssertionError("an unknown choice was accepted")
