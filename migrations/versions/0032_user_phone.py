@@ -1,14 +1,14 @@
 """users.phone: the person's own number, where a test SMS or chat message from the editor goes
 
 Revision ID: 0032
-Revises: 0033
+Revises: 0028
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0032"
-down_revision = "0033"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
