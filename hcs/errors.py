@@ -110,9 +110,14 @@ class AlreadyArchived(Conflict):
     """A second archive entry for a message that already has one."""
 
 
+class SendTestFailed(HcsError):
+    """The provider refused or did not answer a test send from the editor (502)."""
+
+
 DomainError = (HcsError, TemplateStoreError)
 
 __all__ = [
+    "SendTestFailed",
     "AIUnavailable",
     "AlreadyArchived",
     "AppendOnlyViolation",

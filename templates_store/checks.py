@@ -12,6 +12,7 @@ from templates_store.composing import render_all
 from templates_store.errors import TemplateProblem, ValidationFailed
 from templates_store.models import TemplateVersion
 from templates_store.parts import iter_sources, missing_required
+from templates_store.samples import DEFAULT_SET, sample_sets
 from templates_store.variables import load_payload
 from templates_store.visual_document import CONTAINERS
 
@@ -35,10 +36,10 @@ def check_part_syntax(parts: Mapping[str, Any]) -> None:
         raise ValidationFailed(errors)
 
 
-def check_slot_shapes(slots: Any) -> list[dict[str, Any]]:
-    """AI slot definitions are objects with a name, an instruction and a fallback."""
+def slot_shape_errors(slots: Any) -> dict[str, list[str]]:
+    """What makes slot definitions incomplete: not objects, unknown fields, missing text."""
     if not isinstance(slots, list):
-        raise ValidationFailed({"ai_slots": ["must be a list"]})
+        return {"ai_slots": ["must be a list"]}
     errors: dict[str, list[str]] = {}
     for index, slot in enumerate(slots):
         where = f"ai_slots.{index}"
@@ -51,9 +52,38 @@ def check_slot_shapes(slots: Any) -> list[dict[str, Any]]:
         for field in ("name", "instruction", "fallback"):
             if not isinstance(slot.get(field), str) or not slot[field].strip():
                 errors[f"{where}.{field}"] = ["is required"]
+    return errors
+
+
+def check_slot_shapes(slots: Any) -> list[dict[str, Any]]:
+    """AI slot definitions a draft can hold: objects of known fields, their text as text.
+
+    An incomplete slot (no name yet, a bound that is not a number) is kept, so an author's work
+    is saved; submitting refuses it (`hcs.ai.slots.check_slots`).
+    """
+    if not isinstance(slots, list):
+        raise ValidationFailed({"ai_slots": ["must be a list"]})
+    errors: dict[str, list[str]] = {}
+    for index, slot in enumerate(slots):
+        where = f"ai_slots.{index}"
+        if not isinstance(slot, dict):
+            errors[where] = ["must be an object"]
+        elif set(slot) - SLOT_FIELDS:
+            errors[where] = [f"unknown fields: {', '.join(sorted(set(slot) - SLOT_FIELDS))}"]
+        else:
+            errors.update(_text_errors(where, slot))
     if errors:
         raise ValidationFailed(errors)
-    return [dict(slot) for slot in slots]
+    return [{**{f: "" for f in ("name", "instruction", "fallback")}, **slot} for slot in slots]
+
+
+def _text_errors(where: str, slot: dict[str, Any]) -> dict[str, list[str]]:
+    text = ("name", "instruction", "fallback", "tone", "on_failure")
+    return {
+        f"{where}.{field}": ["must be text"]
+        for field in text
+        if field in slot and not isinstance(slot[field], str)
+    }
 
 
 def undeclared_variables(version: TemplateVersion) -> dict[str, list[str]]:
@@ -93,11 +123,18 @@ def visual_problems(version: TemplateVersion) -> dict[str, list[str]]:
 
 
 def _sample_errors(version: TemplateVersion) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
-    try:
-        return load_payload(version.variables, version.sample_data), {}
-    except ValidationFailed as exc:
-        renamed = {"sample_" + k if k.startswith("data") else k: v for k, v in exc.errors.items()}
-        return None, renamed
+    """The default sample set loaded, and what is wrong with it or any named set."""
+    loaded: dict[str, Any] | None = None
+    errors: dict[str, list[str]] = {}
+    for name, values in sample_sets(version.sample_data).items():
+        prefix = "sample_data" if name == DEFAULT_SET else f"sample_sets.{name}"
+        try:
+            payload = load_payload(version.variables, values)
+        except ValidationFailed as exc:
+            errors.update({prefix + k.removeprefix("data"): v for k, v in exc.errors.items()})
+            continue
+        loaded = payload if name == DEFAULT_SET else loaded
+    return loaded, errors
 
 
 def check_submittable(session: Session, version: TemplateVersion) -> None:

@@ -35,6 +35,8 @@ class Item:
 
     kind: str
     key: str
+    # Export the newest version whatever its status; else the newest approved or published one.
+    drafts: bool = False
 
     @property
     def folder(self) -> str:

@@ -70,6 +70,9 @@ def _clean_field(where: str, kind: str, value: Any, errors: dict[str, list[str]]
         errors[where] = ["must be a string"]
     elif len(value) > MAX_SOURCE_CHARS:
         errors[where] = [f"is longer than {MAX_SOURCE_CHARS} characters"]
+    else:
+        # Browsers post text areas with CRLF: stored as LF, a git round trip changes nothing.
+        return value.replace("\r\n", "\n").replace("\r", "\n")
     return value
 
 

@@ -16,6 +16,7 @@ from templates_store.lookup import get_template, get_version, next_number
 from templates_store.models import CATEGORIES, CHANNELS, Template, TemplateVersion
 from templates_store.names import check_key
 from templates_store.parts import clean_parts, track_translations
+from templates_store.samples import check_sample_data
 from templates_store.status import Status
 from templates_store.variables import check_declarations
 
@@ -122,9 +123,7 @@ def clean_content(changes: Mapping[str, Any], channels: list[str]) -> dict[str, 
     if "variables" in changes:
         cleaned["variables"] = check_declarations(changes["variables"])
     if "sample_data" in changes:
-        if not isinstance(changes["sample_data"], dict):
-            raise ValidationFailed({"sample_data": ["must be an object"]})
-        cleaned["sample_data"] = dict(changes["sample_data"])
+        cleaned["sample_data"] = check_sample_data(changes["sample_data"])
     if "ai_slots" in changes:
         cleaned["ai_slots"] = checks.check_slot_shapes(changes["ai_slots"])
     return cleaned

@@ -9,7 +9,7 @@ from typing import Any
 
 from hcs.ai.guardrails import run_guardrails
 from hcs.ai.prompting import DATA_CLOSE, DATA_OPEN
-from templates_store.checks import check_slot_shapes
+from templates_store.checks import slot_shape_errors
 from templates_store.errors import ValidationFailed
 
 ON_FAILURE = ("fallback", "block")
@@ -86,8 +86,8 @@ def _field_errors(
         "tone": [],
         "on_failure": [],
     }
-    name, instruction = slot["name"], slot["instruction"]
-    if not _NAME.match(name):
+    name, instruction = str(slot.get("name") or ""), str(slot.get("instruction") or "")
+    if name and not _NAME.match(name):
         errors["name"].append("must be a letter followed by letters, digits or underscores")
     elif name in declared:
         errors["name"].append(f"{name!r} is already a variable")
@@ -113,11 +113,11 @@ def _fallback_errors(
 
 def _normalised(slot: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "name": slot["name"],
-        "instruction": slot["instruction"],
-        "inputs": list(slot.get("inputs", [])),
-        "max_chars": slot["max_chars"],
-        "fallback": slot["fallback"],
+        "name": slot.get("name", ""),
+        "instruction": slot.get("instruction", ""),
+        "inputs": list(slot.get("inputs") or []),
+        "max_chars": slot.get("max_chars"),
+        "fallback": slot.get("fallback", ""),
         "tone": slot.get("tone", "friendly"),
         "on_failure": slot.get("on_failure", "fallback"),
     }
@@ -131,25 +131,46 @@ def check_slots(
     link_domains: Sequence[str] = (),
     forbidden: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """A version's slots, complete and safe to submit; else ValidationFailed naming each field."""
-    shaped = check_slot_shapes(slots)
-    if shaped and category in NO_SLOTS_CATEGORIES:
+    """A version's slots, complete and safe to submit; else ValidationFailed naming each field.
+
+    Every problem of every slot is named at once: missing text beside a bad bound or input.
+    """
+    errors = slot_shape_errors(slots)
+    if "ai_slots" in errors:
+        raise ValidationFailed(errors)
+    if slots and category in NO_SLOTS_CATEGORIES:
         raise ValidationFailed({"ai_slots": [f"{category} templates cannot have AI slots"]})
     declared = {str(v.get("name")): v for v in variables if isinstance(v, Mapping)}
-    names = [slot["name"] for slot in shaped]
-    errors: dict[str, list[str]] = {}
-    for index, slot in enumerate(shaped):
-        where = f"ai_slots.{index}"
+    shaped = [dict(slot) for slot in slots if isinstance(slot, Mapping)]
+    names = [str(slot.get("name", "")) for slot in shaped]
+    for index, slot in enumerate(slots):
+        if not isinstance(slot, Mapping):
+            continue
         fields = _field_errors(slot, declared, set(names))
-        if names.count(slot["name"]) > 1:
+        if slot.get("name") and names.count(str(slot["name"])) > 1:
             fields.setdefault("name", []).append("is used by another slot")
-        if "max_chars" not in fields:
+        if "max_chars" not in fields and f"ai_slots.{index}.fallback" not in errors:
             fallback = _fallback_errors(
                 slot_from(_normalised(slot)), category, link_domains, forbidden
             )
             if fallback:
                 fields["fallback"] = fallback
-        errors.update({f"{where}.{field}": messages for field, messages in fields.items()})
+        for field, messages in fields.items():
+            errors.setdefault(f"ai_slots.{index}.{field}", []).extend(messages)
     if errors:
         raise ValidationFailed(errors)
     return [_normalised(slot) for slot in shaped]
+
+
+def slot_errors(
+    slots: Sequence[Mapping[str, Any]],
+    variables: Sequence[Mapping[str, Any]],
+    category: str,
+    **options: Any,
+) -> dict[str, list[str]]:
+    """What submitting these slots would refuse (nothing when they pass)."""
+    try:
+        check_slots(slots, variables, category, **options)
+    except ValidationFailed as exc:
+        return dict(exc.errors)
+    return {}

@@ -19,11 +19,35 @@ from templates_store.models import Template
 
 DEMO_AUTHOR = "demo@hcs.example"
 ADMIN_EMAIL = "admin@hcs.example"
+# One person per role for a first hour with the demo: (email, roles, reviewer groups, name).
+DEMO_PEOPLE: tuple[tuple[str, list[str], list[str], str], ...] = (
+    ("author@hcs.example", ["author"], [], "Demo author"),
+    ("legal.reviewer@hcs.example", ["reviewer"], ["legal"], "Demo legal reviewer"),
+    ("brand.reviewer@hcs.example", ["reviewer"], ["brand"], "Demo brand reviewer"),
+    ("signoff@hcs.example", ["signoff"], [], "Demo sign-off agent"),
+    ("auditor@hcs.example", ["auditor"], [], "Demo auditor"),
+)
 
 
 def demo_directory() -> Path:
     """The demo set shipped inside the `templates_store` package."""
     return Path(str(resources.files("templates_store") / "demo"))
+
+
+def login_line(email: str, roles: list[str], password: str) -> str:
+    """How `hcs init` shows a login it created: once, with its generated password."""
+    return f"{'/'.join(roles)}: sign in as {email} with password {password} (shown once)"
+
+
+def demo_people(session: Session) -> Iterator[str]:
+    """A login line for each demo person created now; nothing for those already there."""
+    for email, roles, groups, name in DEMO_PEOPLE:
+        if find_user(session, email) is not None:
+            continue
+        _, password = create_user(
+            session, email=email, roles=roles, name=name, groups=groups, actor="hcs init"
+        )
+        yield login_line(email, roles, password or "")
 
 
 def _reviewer(session: Session, stage: str, group: str) -> str:
@@ -80,10 +104,11 @@ def initialise(session: Session, *, demo: bool) -> Iterator[str]:
     """Lines describing what was set up; the demo set loads only into an empty repository."""
     password = ensure_admin(session, ADMIN_EMAIL, actor="hcs init")
     if password:
-        yield f"admin: sign in as {ADMIN_EMAIL} with password {password} (shown once)"
+        yield login_line(ADMIN_EMAIL, ["admin"], password)
     else:
         yield "admin: already present"
     if demo:
+        yield from demo_people(session)
         if session.scalar(select(func.count()).select_from(Template)):
             yield "demo templates: already loaded"
         else:

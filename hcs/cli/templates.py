@@ -17,10 +17,15 @@ def templates() -> None:
 
 @templates.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def export_templates(directory: Path) -> None:
-    """Write the newest version of every template, block and theme to DIRECTORY."""
+@click.option(
+    "--include-drafts",
+    is_flag=True,
+    help="The newest version whatever its status (drafts, in review, rejected).",
+)
+def export_templates(directory: Path, include_drafts: bool) -> None:
+    """Write the newest approved or published version of each template, block and theme."""
     with unit_of_work(settings()) as session:
-        written = export_all(session, directory)
+        written = export_all(session, directory, drafts=include_drafts)
     click.echo(f"exported {len(written)} folders to {directory}")
 
 

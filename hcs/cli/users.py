@@ -19,6 +19,7 @@ from hcs.identity import (
 )
 from hcs.identity.groups import change_groups
 from hcs.identity.models import GROUPS
+from hcs.identity.users import set_phone
 
 ROLE_HELP = f"Repeatable; one of {', '.join(ROLES)}."
 GROUP_HELP = f"Repeatable; a reviewer group ({', '.join(GROUPS)}, or one an admin names)."
@@ -113,6 +114,16 @@ def enable(email: str) -> None:
     with unit_of_work(settings()) as session:
         user = enable_user(session, email, actor=cli_actor())
     click.echo(f"enabled {user.email}")
+
+
+@users.command("phone")
+@click.option("--email", required=True)
+@click.option("--phone", required=True, help="E.164 (+447400123456); empty to clear.")
+def phone_command(email: str, phone: str) -> None:
+    """Set the person's own phone: where tests they send by SMS or chat go."""
+    with unit_of_work(settings()) as session:
+        user = set_phone(session, email, phone, actor=cli_actor())
+    click.echo(f"{user.email}: phone {user.phone or '(none)'}")
 
 
 @users.command("password")

@@ -25,6 +25,7 @@ from templates_store.composing import Rendered, preview_extras, render_channel
 from templates_store.errors import TemplateProblem, ValidationFailed
 from templates_store.models import TemplateVersion
 from templates_store.parts import stale_translations
+from templates_store.samples import default_sample
 from templates_store.variables import load_payload
 
 UNSUBSCRIBE_BLOCK = "unsubscribe"
@@ -60,7 +61,7 @@ def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 def _rendered(session: Session, version: TemplateVersion) -> Iterator[Rendered]:
-    data = load_payload(version.variables, version.sample_data)
+    data = load_payload(version.variables, default_sample(version.sample_data))
     extra = preview_extras(version)
     for channel in sorted(version.parts):
         for locale in sorted(version.parts[channel]):

@@ -26,6 +26,7 @@ from hcs.jobs.runner import JobContext, Work
 from templates_store.errors import ValidationFailed
 from templates_store.lookup import get_version
 from templates_store.models import TemplateVersion
+from templates_store.samples import default_sample
 
 # A model call each: a version with many free-text inputs is tested on the first cases only.
 MAX_CASES = 64
@@ -58,7 +59,7 @@ def plan_run(session: Session, key: str, number: int, provider: AIProvider) -> P
             **policy_for(session, category).guardrail_options(),
             "approved": approved_texts(version.parts),
         },
-        sample=dict(version.sample_data or {}),
+        sample=default_sample(version.sample_data or {}),
         types={str(v.get("name")): str(v.get("type", "string")) for v in variables},
     )
     slots = [slot_from(definition) for definition in version.ai_slots]

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs.governance.kinds import KINDS
+from hcs.governance.models import Approval
 from hcs.governance.policies import policy_for
 from hcs.governance.workflow import approvals_of, next_stage
-from templates_store.models import TemplateVersion
+from templates_store.models import TemplateVersion, VersionMixin
 from templates_store.orm import utcnow
 from templates_store.status import Status
 
@@ -31,16 +32,24 @@ class PendingReview:
 
 
 def review_queue(
-    session: Session, roles: Collection[str] | None = None, groups: Collection[str] | None = None
+    session: Session,
+    roles: Collection[str] | None = None,
+    groups: Collection[str] | None = None,
+    person: str | None = None,
 ) -> list[PendingReview]:
-    """Versions in review whose next stage `roles` and `groups` decide (all when None)."""
+    """Versions in review whose next stage `roles` and `groups` decide (all when None).
+
+    With `person`, only those they may decide: not a version they wrote or changed, nor one
+    whose earlier stage they decided (four eyes).
+    """
     queue = []
     for kind in KINDS.values():
         model = kind.version_model
         for version in session.scalars(select(model).where(model.status == Status.IN_REVIEW)):
             policy = policy_for(session, kind.category(version))
-            stage = next_stage(policy, approvals_of(session, kind.name, version.id))
-            if stage is None:
+            decided = approvals_of(session, kind.name, version.id)
+            stage = next_stage(policy, decided)
+            if stage is None or (person and _is_barred(person, version, decided)):
                 continue
             role = policy.stage(stage)["role"]
             held = groups is None or policy.group_of(stage) in groups
@@ -57,6 +66,13 @@ def review_queue(
                     )
                 )
     return sorted(queue, key=lambda p: (p.submitted_at or utcnow(), p.kind, p.key))
+
+
+def _is_barred(person: str, version: VersionMixin, decided: Collection[Approval]) -> bool:
+    """Whether four eyes keep `person` from deciding this version."""
+    who = person.lower()
+    changed = {name.lower() for name in version.changed_by}
+    return who in changed or any(a.reviewer.lower() == who for a in decided)
 
 
 def overdue_versions(session: Session, now: datetime | None = None) -> list[TemplateVersion]:

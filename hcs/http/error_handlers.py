@@ -37,6 +37,7 @@ STATUS_FOR: dict[type[Exception], int] = {
     errors.ArchiveKeyError: 500,
     errors.AIUnavailable: 503,
     errors.DispatchUnavailable: 503,
+    errors.SendTestFailed: 502,
     CSRFError: 400,  # a form without its token: refused, never an error of ours
 }
 # 5xx answers name the trouble, never the error's text (it may quote keys or parameters).
@@ -44,6 +45,7 @@ SERVER_MESSAGES: dict[type[Exception], str] = {
     errors.ArchiveKeyError: "the archive's keys are not configured to read this; nothing changed",
     errors.AIUnavailable: "the AI model is unavailable; nothing was saved, try again",
     errors.DispatchUnavailable: "the database is unavailable; nothing was saved, try again",
+    errors.SendTestFailed: "the provider refused or did not answer the test send; try again",
 }
 # The page an HTML request refused by this status is titled with.
 TITLES = {403: "Not allowed", 404: "Not found", 409: "Not possible now", 400: "Form refused"}

@@ -37,6 +37,8 @@ class User(Base):
     # The reviewer groups the person belongs to: a stage is decided by a member of its group.
     groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # The person's own phone (E.164): where a test SMS or chat message they send goes.
+    phone: Mapped[str | None] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Sequence
 from functools import cache
 
+import phonenumbers
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
@@ -232,3 +233,31 @@ def ensure_admin(session: Session, email: str, *, actor: str) -> str | None:
         session, email=email, roles=["admin"], name="Administrator", actor=actor
     )
     return password
+
+
+def set_phone(session: Session, email: str, phone: str, *, actor: str) -> User:
+    """Set (or, with "", clear) a person's own phone number, stored as E.164."""
+    user = get_user(session, email)
+    before = user.phone
+    user.phone = _e164(phone) if phone.strip() else None
+    audit.record(
+        session,
+        actor=actor,
+        action="user.phone",
+        target_type="user",
+        target=user.email,
+        before={"phone": before},
+        after={"phone": user.phone},
+    )
+    return user
+
+
+def _e164(phone: str) -> str:
+    try:
+        number = phonenumbers.parse(phone.strip(), None)
+    except phonenumbers.NumberParseException:
+        message = "is not a phone number: start with + and the country code"
+        raise ValidationFailed({"phone": [message]}) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationFailed({"phone": ["is not a valid phone number"]})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

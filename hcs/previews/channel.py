@@ -15,6 +15,7 @@ from templates_store.composing import Rendered, preview_extras, render_channel
 from templates_store.errors import ValidationFailed
 from templates_store.lookup import get_template, get_version, published_version
 from templates_store.models import TemplateVersion
+from templates_store.samples import default_sample
 from templates_store.variables import load_payload
 
 
@@ -63,7 +64,9 @@ def preview(
     chosen = pick_version(session, key, version)
     if channel not in chosen.template.channels:
         raise ValidationFailed({"channel": [f"template {key!r} does not serve {channel}"]})
-    given, cleaned = strip_data(dict(chosen.sample_data if data is None else data), "data")
+    given, cleaned = strip_data(
+        dict(default_sample(chosen.sample_data) if data is None else data), "data"
+    )
     payload = load_payload(chosen.variables, given)
     rendered = render_channel(
         session, chosen, channel, locale, payload, extra=preview_extras(chosen)

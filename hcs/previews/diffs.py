@@ -13,6 +13,7 @@ from templates_store.diffing import PartDiff, diff_part
 from templates_store.errors import NotFound, TemplateProblem, ValidationFailed
 from templates_store.models import TemplateVersion
 from templates_store.parts import PART_FIELDS, part_name
+from templates_store.samples import default_sample
 from templates_store.variables import load_payload
 
 
@@ -48,8 +49,9 @@ def rendered_text(
 
 def diff_rendered(session: Session, old: TemplateVersion, new: TemplateVersion) -> list[PartDiff]:
     """Both versions rendered with the new one's sample data, diffed part by part."""
-    before = rendered_text(session, old, new.sample_data)
-    after = rendered_text(session, new, new.sample_data)
+    sample = default_sample(new.sample_data)
+    before = rendered_text(session, old, sample)
+    after = rendered_text(session, new, sample)
     labels = (f"v{old.number}", f"v{new.number}")
     return [
         diff_part(name, before.get(name), after.get(name), labels)

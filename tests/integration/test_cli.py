@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from hcs.infrastructure.config import load_settings
 from templates_store.models import Template, TemplateVersion
 from templates_store.status import Status
 from tests.support.databases import committed_session
+from tests.support.world import settings_for
 
 
 def _hcs(url: str, *args: str) -> tuple[int, str]:
@@ -30,8 +32,12 @@ def test_export_import_export_gives_identical_files(
     assert _hcs(first_db, "templates", "export", str(tmp_path / "one"))[0] == 0
     assert _hcs(second_db, "db", "upgrade")[0] == 0
     code, output = _hcs(second_db, "templates", "import", str(tmp_path / "one"))
-    assert code == 0 and "9 drafts created" in output
-    assert _hcs(second_db, "templates", "export", str(tmp_path / "two"))[0] == 0
+    assert code == 0 and "11 drafts created" in output
+    # The second database holds drafts only: exported when asked for.
+    assert _hcs(second_db, "templates", "export", str(tmp_path / "none"))[0] == 0
+    assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
+    two = str(tmp_path / "two")
+    assert _hcs(second_db, "templates", "export", two, "--include-drafts")[0] == 0
     one = {
         p.relative_to(tmp_path / "one"): p.read_bytes()
         for p in (tmp_path / "one").rglob("*")
@@ -52,7 +58,37 @@ def test_init_loads_the_demo_set_once(fresh_database_url: str) -> None:
     assert "loaded" in _hcs(fresh_database_url, "init", "--demo")[1]
     assert "already loaded" in _hcs(fresh_database_url, "init", "--demo")[1]
     with committed_session(fresh_database_url) as session:
-        assert session.scalar(select(func.count()).select_from(Template)) == 5
+        assert session.scalar(select(func.count()).select_from(Template)) == 6
+
+
+def test_init_demo_prints_one_login_per_role_once_and_each_one_signs_in(
+    fresh_database_url: str,
+) -> None:
+    from hcs.http.app import create_app
+
+    first = _hcs(fresh_database_url, "init", "--demo")[1]
+    logins = dict(re.findall(r"sign in as (\S+) with password (\S+) \(shown once\)", first))
+    roles = re.findall(r"^([a-z/]+): sign in as", first, re.M)
+    assert sorted(roles) == ["admin", "auditor", "author", "reviewer", "reviewer", "signoff"]
+    assert {"legal.reviewer@hcs.example", "brand.reviewer@hcs.example"} <= set(logins)
+    assert "sign in as" not in _hcs(fresh_database_url, "init", "--demo")[1]  # never again
+    app = create_app(settings_for(fresh_database_url))
+    try:
+        for email, password in logins.items():
+            client = app.test_client()
+            token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text)
+            assert token, email
+            form = {"email": email, "password": password, "csrf_token": token[1]}
+            assert client.post("/login", data=form).status_code == 302, email
+    finally:
+        app.extensions["hcs"].engine.dispose()  # no connection left for the next test
+    with committed_session(fresh_database_url) as session:
+        published = {
+            t.key
+            for t in session.scalars(select(Template))
+            if any(v.status == Status.PUBLISHED for v in t.versions)
+        }
+    assert "delivery-delay" in published  # the AI template, with its disclosure block
 
 
 def test_downgrade_to_base_and_upgrade_again(fresh_database_url: str) -> None:

@@ -156,3 +156,21 @@ def test_reviewer_groups_are_given_at_creation_and_changed_by_name(url: str) -> 
         assert get_user(session, "lee@example.com").groups == ["legal", "security"]
         actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
         assert actions.count("user.groups") == 1
+
+
+def test_a_persons_phone_is_set_as_e164_refused_when_not_a_number_and_cleared_when_empty(
+    url: str,
+) -> None:
+    _hcs(url, "users", "create", "--email", "max@example.com", "--role", "author")
+    code, output = _hcs(url, "users", "phone", "--email", "max@example.com", "--phone", "12")
+    assert code == 1 and output.startswith("Error: ") and len(output.strip().splitlines()) == 1
+    phone = "+44 7400 123456"
+    code, output = _hcs(url, "users", "phone", "--email", "max@example.com", "--phone", phone)
+    assert code == 0 and "+447400123456" in output
+    with committed_session(url) as session:
+        assert get_user(session, "max@example.com").phone == "+447400123456"
+        logged = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.phone"))
+        assert [e.target for e in logged] == ["max@example.com"]
+    assert _hcs(url, "users", "phone", "--email", "max@example.com", "--phone", "")[0] == 0
+    with committed_session(url) as session:
+        assert get_user(session, "max@example.com").phone is None

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs.cli.seeding import demo_directory, load_demo
+from templates_store import versioning
 from templates_store.errors import ValidationFailed
 from templates_store.exporting import export_items, folder_files
 from templates_store.files import check_folder, export_all, import_all, read_folder
@@ -60,7 +61,7 @@ def test_reimporting_an_unchanged_export_creates_nothing(session: Session, tmp_p
     load_demo(session)
     export_all(session, tmp_path)
     report = import_all(session, tmp_path, author="ci@example.com")
-    assert report.drafts == [] and len(report.unchanged) == 9
+    assert report.drafts == [] and len(report.unchanged) == 11
 
 
 def test_an_edited_file_imports_as_a_new_draft(session: Session, tmp_path: Path) -> None:
@@ -155,3 +156,18 @@ def test_one_template_exports_with_its_theme_and_the_blocks_it_includes(
     body = get_template(session, "order-confirmation").versions[-1].parts["sms"]["en"]["body"]
     assert files["sms.body.en.txt"] == body.encode()
     assert "email.html.en.j2" in files and "template.yaml" in files
+
+
+def test_export_writes_the_newest_approved_or_published_version_unless_drafts_are_asked_for(
+    session: Session, tmp_path: Path
+) -> None:
+    load_demo(session)
+    newer = versioning.create_draft(session, "order-confirmation", author="ana@example.com")
+    sms = {"sms": {"en": {"body": "Work in progress {{ order_id }}"}}}
+    versioning.update_draft(session, "order-confirmation", newer.number, {"parts": sms})
+    export_all(session, tmp_path / "default")
+    body = (tmp_path / "default" / "order-confirmation" / "sms.body.en.txt").read_text()
+    assert "Work in progress" not in body  # the published version, not the draft
+    export_all(session, tmp_path / "all", drafts=True)
+    body = (tmp_path / "all" / "order-confirmation" / "sms.body.en.txt").read_text()
+    assert body == "Work in progress {{ order_id }}"

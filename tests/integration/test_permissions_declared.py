@@ -24,6 +24,8 @@ PUBLIC = {
     "webhooks.unsubscribe_link",
     "api-docs.openapi_json",
     "api-docs.openapi_swagger_ui",
+    "api_docs.page",  # the API's documentation (Swagger UI) and its files, as before
+    "api_docs.asset",
     "metrics.metrics",
 }
 

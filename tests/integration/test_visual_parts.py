@@ -117,9 +117,9 @@ def test_the_closure_hash_and_the_diff_cover_the_document(session: Session) -> N
 
 def test_the_document_round_trips_through_files(session: Session, tmp_path: Path) -> None:
     draft = visual_draft(session)
-    files = folder_files(session, Item("template", "spring-sale"))
+    files = folder_files(session, Item("template", "spring-sale", drafts=True))
     assert json.loads(files["email.blocks.en.json"]) == draft.parts["email"]["en"]["blocks"]
-    export_all(session, tmp_path)
+    export_all(session, tmp_path, drafts=True)  # a draft: exported when asked for
     assert import_all(session, tmp_path, author="ci@example.com").drafts == []
     edited = json.loads((tmp_path / "spring-sale" / "email.blocks.en.json").read_text("utf-8"))
     edited["blocks"].insert(0, {"type": "divider"})
@@ -133,7 +133,7 @@ def test_the_document_round_trips_through_files(session: Session, tmp_path: Path
 
 def test_an_unreadable_document_file_is_refused_by_name(session: Session, tmp_path: Path) -> None:
     visual_draft(session)
-    export_all(session, tmp_path)
+    export_all(session, tmp_path, drafts=True)  # a draft: exported when asked for
     (tmp_path / "spring-sale" / "email.blocks.en.json").write_text("{not json", "utf-8")
     with pytest.raises(ValidationFailed) as caught:
         import_all(session, tmp_path, author="ci@example.com")
@@ -156,7 +156,7 @@ def test_a_repeated_section_must_go_over_a_declared_list(session: Session) -> No
 
 def test_an_html_file_beside_a_design_is_refused_not_lost(session: Session, tmp_path: Path) -> None:
     visual_draft(session)
-    export_all(session, tmp_path)
+    export_all(session, tmp_path, drafts=True)  # a draft: exported when asked for
     folder = tmp_path / "spring-sale"
     assert not (folder / "email.html.en.j2").exists()  # compiled from the design on import
     (folder / "email.html.en.j2").write_text("<p>Howdy {{ first_name }}</p>", "utf-8")

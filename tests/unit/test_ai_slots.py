@@ -122,3 +122,18 @@ def test_slot_from_reads_a_stored_definition() -> None:
     )
     with pytest.raises(ValidationFailed):
         slot_from({"name": "intro"})
+
+
+def test_every_problem_of_every_slot_is_named_at_once() -> None:
+    found = errors(
+        slot(name="", max_chars=0, inputs=["ssn"], tone="sarcastic"),
+        slot(name="closer", fallback="", on_failure="send_anyway"),
+    )
+    assert {
+        "ai_slots.0.name",
+        "ai_slots.0.max_chars",
+        "ai_slots.0.inputs",
+        "ai_slots.0.tone",
+        "ai_slots.1.fallback",
+        "ai_slots.1.on_failure",
+    } <= set(found)

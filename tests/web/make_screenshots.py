@@ -140,6 +140,7 @@ def _shoot(world: World, out: Path) -> None:
         review = _second_version(session, "order-confirmation", "is confirmed", "is on its way")
         draft = versioning.create_draft(session, "payment-due", author="ana@example.com").number
         visual = _visual_draft(session)
+        ai_draft = versioning.create_draft(session, "delivery-delay", author="ana@example.com")
     with serving(world.app) as base_url, chromium() as browser:
         ana = _sign_in(browser, base_url, "ana@example.com")
         ana.goto(f"/templates/order-confirmation/versions/{visual}/edit")
@@ -150,12 +151,18 @@ def _shoot(world: World, out: Path) -> None:
         ana.locator("iframe").first.wait_for()
         ana.wait_for_timeout(1500)  # the frames load after the preview swaps in
         ana.screenshot(path=str(out / "editor.png"))
+        ana.wait_for_load_state("networkidle")  # the letter frames hold SQLite's write lock
         lee = _sign_in(browser, base_url, "lee@example.com")
         lee.goto(f"/templates/order-confirmation/versions/{review}?view=side")
         lee.screenshot(path=str(out / "review.png"), full_page=True)
         sam = _sign_in(browser, base_url, "sam@example.com")
         sam.goto("/signoffs")
         sam.screenshot(path=str(out / "signoff.png"))
+        # The forms an author fills instead of JSON: variables, sample sets, an AI slot.
+        ana.goto(f"/templates/delivery-delay/versions/{ai_draft.number}/edit")
+        ana.get_by_role("tab", name="Variables and sample data").click()
+        ana.wait_for_timeout(1000)
+        ana.screenshot(path=str(out / "editor-forms.png"), full_page=True)
 
 
 if __name__ == "__main__":

@@ -89,7 +89,7 @@ def test_the_review_page_shows_each_channel_rendered_and_the_changes_word_by_wor
     expect(words.locator("del").first).to_have_text("confirmed")
     expect(lee.locator("#findings")).to_be_visible()
     lee.get_by_role("button", name="Approve").click()
-    expect(lee.locator("#version-status")).to_have_text("approved")
+    expect(lee.locator("#version-status")).to_have_text("Approved")
 
 
 def test_a_reviewer_outside_the_stages_group_is_refused_on_the_page(
@@ -118,7 +118,7 @@ def test_a_reviewer_outside_the_stages_group_is_refused_on_the_page(
     gil.goto("/templates/legal-only/versions/1")
     gil.get_by_role("button", name="Approve").click()
     expect(gil.locator("#refusal")).to_contain_text("held by the group 'legal'")
-    expect(gil.locator("#version-status")).to_have_text("in_review")
+    expect(gil.locator("#version-status")).to_have_text("In review")
     expect(gil.locator("#approvals")).to_contain_text("None yet.")
 
 
@@ -131,7 +131,7 @@ def test_signing_out_ends_the_session_for_the_back_button_and_a_copied_cookie(
     new_template(module_world, key="after-sign-out")
     lee = _sign_in(browser, base_url, contexts, "lee@example.com")
     lee.goto("/templates/after-sign-out/versions/1")
-    expect(lee.locator("#version-status")).to_have_text("draft")
+    expect(lee.locator("#version-status")).to_have_text("Draft")
     copied = lee.context.cookies()
     lee.get_by_role("button", name="Sign out").click()
     expect(lee.get_by_role("heading", name="Sign in")).to_be_visible()

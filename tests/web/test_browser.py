@@ -31,7 +31,6 @@ from tests.support.world import World
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
-VARIABLES = '[{"name": "order_id", "type": "string", "required": true, "example": "A-1001"}]'
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +137,14 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     expect(ana.get_by_role("heading", name="Welcome: version 1")).to_be_visible()
 
     ana.get_by_role("tab", name="Variables and sample data").click()
-    ana.get_by_label("Variables (JSON list)").fill(VARIABLES)
-    ana.get_by_label("Sample data (JSON object)").fill('{"order_id": "A-1001"}')
+    ana.locator("#f-variables-0-name").fill("order_id")
+    ana.locator("#f-variables-0-required").check()
+    ana.locator("#f-variables-0-example").fill("A-1001")
+    ana.get_by_role("button", name="Save", exact=True).click()
+    expect(ana.get_by_role("status")).to_contain_text("Saved.")
+    ana.get_by_role("tab", name="Variables and sample data").click()
+    default = ana.get_by_role("group", name="Default")  # the sample form follows the schema
+    default.get_by_label("order_id (required)").fill("A-1001")
     ana.get_by_role("tab", name="sms · en").click()
     _code(ana, "sms body (en)").press_sequentially("Hello {{ order_id }}", delay=10)
     expect(_preview(ana, "sms").locator(".bubble")).to_have_text("[DRAFT] Hello A-1001")
@@ -156,16 +161,17 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     _preview(ana, "email").get_by_role("button", name="Mobile width").click()
     expect(_preview(ana, "email").locator("iframe")).to_have_class(re.compile("width-mobile"))
     ana.get_by_role("button", name="Save and submit for review").click()
-    expect(ana.locator("#version-1")).to_contain_text("in_review")
+    expect(ana.locator("#version-1")).to_contain_text("In review")
 
     lee = people.sign_in("lee@example.com")
     lee.get_by_role("link", name=re.compile("welcome · version 1")).click()
     expect(lee.locator("#findings")).to_be_visible()
     lee.get_by_label("Comment (optional)").fill("Fine by legal.")
     lee.get_by_role("button", name="Approve").click()
-    expect(lee.locator("#version-status")).to_have_text("approved")
+    expect(lee.locator("#version-status")).to_have_text("Approved")
+    lee.once("dialog", lambda dialog: dialog.accept())  # "Publish version 1?"
     lee.get_by_role("button", name="Publish version 1").click()
-    expect(lee.locator("#version-status")).to_have_text("published")
+    expect(lee.locator("#version-status")).to_have_text("Published")
 
     ana.goto("/templates/welcome")
     ana.get_by_role("button", name="New draft from v1").click()
@@ -173,15 +179,16 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     _rewrite(ana, "sms body (en)", "Hi again {{ order_id }}")
     expect(_preview(ana, "sms").locator(".bubble")).to_have_text("[DRAFT] Hi again A-1001")
     ana.get_by_role("button", name="Save and submit for review").click()
-    expect(ana.locator("#version-2")).to_contain_text("in_review")
+    expect(ana.locator("#version-2")).to_contain_text("In review")
 
     lee.goto("/templates/welcome/versions/2")
     expect(lee.locator("#diff .add")).to_contain_text("+Hi again {{ order_id }}")
     expect(lee.locator("#diff .del")).to_contain_text("-Hello {{ order_id }} ✓")
     lee.get_by_role("button", name="Approve").click()
-    expect(lee.locator("#version-status")).to_have_text("approved")
+    expect(lee.locator("#version-status")).to_have_text("Approved")
+    lee.once("dialog", lambda dialog: dialog.accept())  # "Publish version 2?"
     lee.get_by_role("button", name="Publish version 2").click()
-    expect(lee.locator("#version-status")).to_have_text("published")
+    expect(lee.locator("#version-status")).to_have_text("Published")
 
 
 def _in_review(app: Flask, key: str, author: str) -> None:
@@ -196,7 +203,7 @@ def test_an_author_cannot_approve_her_own_version(app: Flask, people: People) ->
     max_.goto("/templates/own-work/versions/1")
     max_.get_by_role("button", name="Approve").click()
     expect(max_.locator("#refusal")).to_contain_text("another reviewer must decide")
-    expect(max_.locator("#version-status")).to_have_text("in_review")
+    expect(max_.locator("#version-status")).to_have_text("In review")
 
 
 def test_a_reviewer_cannot_edit_a_draft_and_a_page_without_the_role_answers_403(
@@ -242,6 +249,10 @@ def test_every_page_loads_without_breaking_its_content_security_policy(
     ):
         root.goto(path)
         expect(root.locator("main h1")).to_be_visible()
+    # The API's documentation: Swagger UI from our own origin, under the same policy.
+    root.goto("/api/docs")
+    expect(root.locator(".swagger-ui .info .title")).to_contain_text("HCS")
+    expect(root.locator(".opblock").first).to_be_visible()
 
 
 def _send(world: World, base_url: str) -> str:

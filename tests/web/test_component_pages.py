@@ -7,6 +7,8 @@ import io
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from hcs.audit import AuditEntry
 from hcs.infrastructure.db import transaction
@@ -218,3 +220,67 @@ def test_a_block_in_review_is_linked_from_the_reviewers_home_page(
 ) -> None:
     _block(people, "home-block")
     assert 'href="/blocks/home-block/versions/1"' in people["lee"].get("/").text
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_a_themes_form_sets_colours_fonts_and_a_checked_logo_and_names_each_bad_field(
+    app: Flask, people: dict[str, Person]
+) -> None:
+    ana = people["ana"]
+    assert ana.post("/themes/new", {"key": "formed", "name": "Formed"}).status_code == 302
+    path = "/themes/formed/versions/1/edit"
+    page = ana.get(path).text
+    assert 'type="color"' in page and 'name="settings.fonts.body"' in page
+    good = {
+        "settings.company_name": "Formed Ltd",
+        "settings.colors.primary": "#112233",
+        "settings.fonts.heading": "Georgia",
+        "logo": (io.BytesIO(PNG), "my logo.png"),
+    }
+    assert ana.post(path, good).status_code == 302
+    with transaction(app.extensions["hcs"].sessions) as session:
+        version = get_theme_version(session, "formed", 1)
+        settings, assets = version.settings, version.assets
+    assert settings["company_name"] == "Formed Ltd" and settings["colors"]["primary"] == "#112233"
+    assert settings["fonts"]["heading"] == "Georgia" and settings["logo"] == "logo.png"
+    assert assets["logo.png"]["content_type"] == "image/png"
+    bad = {
+        "settings.colors.primary": "red; background:url(//x)",
+        "settings.fonts.body": "Comic Sans</style>",
+        "logo": (io.BytesIO(b"<html>not an image</html>"), "logo.png"),
+    }
+    refused = ana.post(path, bad)
+    assert refused.status_code == 422
+    for field in ("f-settings-colors-primary-error", "f-settings-fonts-body-error", "f-logo-error"):
+        assert f'id="{field}"' in refused.text, field
+    with transaction(app.extensions["hcs"].sessions) as session:
+        assert get_theme_version(session, "formed", 1).settings == settings  # nothing changed
+
+
+@pytest.mark.parametrize(
+    "logo",
+    [
+        b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+        b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
+        b"<svg xmlns='http://www.w3.org/2000/svg'><image href='http://127.0.0.1/x'/></svg>",
+        PNG + b"\x00" * (512 * 1024),
+    ],
+    ids=["script", "event", "outside-reference", "too-large"],
+)
+def test_a_logo_that_is_active_or_too_large_is_refused(
+    app: Flask, people: dict[str, Person], logo: bytes
+) -> None:
+    ana = people["ana"]
+    key = f"logo-{len(logo)}-{logo[5:9].hex()}"
+    assert ana.post("/themes/new", {"key": key, "name": "Logo"}).status_code == 302
+    # Encoded here, in memory: the test client would spool a large body to a file it never closes.
+    form = {"csrf_token": ana.token, "logo": FileStorage(io.BytesIO(logo), "l.svg")}
+    boundary, body = encode_multipart(form)
+    refused = ana.client.post(
+        f"/themes/{key}/versions/1/edit",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert refused.status_code == 422 and 'id="f-logo-error"' in refused.text

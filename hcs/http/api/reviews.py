@@ -27,11 +27,11 @@ class Queue(MethodView):
     @blp.response(200, schemas.PendingReview(many=True))
     @blp.paginate(ListPage)
     def get(self) -> list[PendingReview]:
-        """Versions in review whose next stage the caller's roles and groups decide."""
+        """Versions in review whose next stage the caller may decide (roles, groups, four eyes)."""
         who, session = caller(), db_session()
         if not who.is_person:
             return review_queue(session)
-        return review_queue(session, who.roles, groups_of(session, who.email))
+        return review_queue(session, who.roles, groups_of(session, who.email), who.email)
 
 
 @blp.route("/overdue")

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hcs.governance.models import Approval
 from hcs.governance.reviews import PendingReview, overdue_versions, review_queue
 from hcs.identity.groups import groups_of
 from hcs.identity.principal import Principal
@@ -27,6 +28,34 @@ class Worklist:
     reviews: list[PendingReview] = field(default_factory=list)
     signoffs: list[SignoffItem] = field(default_factory=list)
     overdue: list[TemplateVersion] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A version of the person's that a reviewer rejected, and what they said."""
+
+    version: TemplateVersion
+    stage: str
+    reviewer: str
+    comment: str
+
+
+def rejections_of(session: Session, author: str, limit: int = 10) -> list[Rejection]:
+    """Template versions `author` wrote that were rejected, newest decision first."""
+    query = (
+        select(TemplateVersion, Approval)
+        .join(Approval, Approval.subject_id == TemplateVersion.id)
+        .where(
+            Approval.subject_type == "template",
+            Approval.decision == "rejected",
+            TemplateVersion.author == author,
+            TemplateVersion.status == Status.REJECTED,
+        )
+        .order_by(Approval.at.desc())
+        .limit(limit)
+    )
+    return [Rejection(v, a.stage, a.reviewer, a.comment) for v, a in session.execute(query)]
 
 
 def drafts_by(session: Session, author: str) -> list[TemplateVersion]:
@@ -44,9 +73,10 @@ def waiting_for(session: Session, principal: Principal) -> Worklist:
     roles = principal.roles
     return Worklist(
         drafts=drafts_by(session, principal.email) if "author" in roles else [],
-        reviews=review_queue(session, roles, groups_of(session, principal.email))
+        reviews=review_queue(session, roles, groups_of(session, principal.email), principal.email)
         if "reviewer" in roles
         else [],
+        rejections=rejections_of(session, principal.email) if "author" in roles else [],
         signoffs=list_items(session) if "signoff" in roles else [],
         overdue=overdue_versions(session) if roles & {"reviewer", "admin"} else [],
     )

@@ -22,6 +22,25 @@ def refused(title: str, message: str, status: int) -> ResponseReturnValue:
     return render_template(template, title=title, message=message), status
 
 
+# What a version's status reads as on a page (its value stays in `data-status`).
+STATUS_LABELS = {
+    "draft": "Draft",
+    "in_review": "In review",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "published": "Published",
+    "superseded": "Superseded",
+    "empty": "No versions yet",
+}
+
+
+@bp.app_template_filter("status_label")
+def status_label(status: object) -> str:
+    """`in_review` → `In review`: a status as people read it."""
+    value = str(getattr(status, "value", status))
+    return STATUS_LABELS.get(value, value.replace("_", " ").capitalize())
+
+
 EXPIRED_FORM = "The form expired or did not come from this site. Go back, reload and try again."
 
 
@@ -45,6 +64,7 @@ def refusal(exc: Exception) -> ResponseReturnValue:
 
 
 from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)
+    account,
     admin,
     archive,
     audit,
@@ -57,6 +77,7 @@ from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)
     jobs,
     letters,
     messages,
+    proofs,
     review,
     signoff,
     transfers,

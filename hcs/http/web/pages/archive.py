@@ -104,6 +104,15 @@ def archive_entry(entry_id: int) -> ResponseReturnValue:
     return render_template("pages/archive_entry.html", entry=archive.describe(opened))
 
 
+# A download named as its kind: an email opens in a mail program, a letter in a PDF reader.
+EXTENSIONS = {
+    "message/rfc822": ".eml",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+    "application/json": ".json",
+}
+
+
 @bp.get("/archive/<int:entry_id>/output")
 @allow("read", "auditor", "admin")
 def archive_output(entry_id: int) -> ResponseReturnValue:
@@ -116,11 +125,15 @@ def archive_output(entry_id: int) -> ResponseReturnValue:
         return render_template("pages/archive_entry.html", entry=shown), 410
     raw = shown["output"]
     body = base64.b64decode(raw) if shown["output_encoding"] == "base64" else raw.encode()
-    name = f"archive-{entry_id}"
+    kind = str(shown.get("content_type") or "").split(";")[0].strip()
+    kind = kind if kind in EXTENSIONS else "application/octet-stream"
     return Response(
         body,
-        mimetype="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        mimetype=kind,
+        headers={
+            "Content-Disposition": f'attachment; filename="archive-{entry_id}'
+            f'{EXTENSIONS.get(kind, ".bin")}"'
+        },
     )
 
 

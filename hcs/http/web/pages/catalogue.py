@@ -107,8 +107,11 @@ def new_draft(key: str) -> ResponseReturnValue:
 @bp.post("/templates/<key>/retire")
 @allow("review", "reviewer", "admin")
 def retire(key: str) -> ResponseReturnValue:
-    """Retire a template: every send of it stops."""
+    """Retire a template: every send of it stops; the form must name the template to confirm."""
     session = db_session()
+    if request.form.get("confirm", "").strip() != key:
+        flash(f"Nothing was retired: type {key} in the box to confirm.")
+        return redirect(url_for("pages.template_page", key=key), 303)
     authoring.retire(session, key, actor=person().email)
     session.commit()
     flash(f"Template {key} is retired: nothing is sent from it any more.")

@@ -18,6 +18,15 @@ from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
 from hcs.http.web.pages.components import KINDS, kind_of, version_of
 from hcs.http.web.pages.guard import person
+from hcs.http.web.pages.theme_form import (
+    COLOURS,
+    DEFAULT_COLOURS,
+    FONT_ROLES,
+    FONTS,
+    TEXT_SETTINGS,
+    logo_from,
+    settings_from,
+)
 from templates_store import blocks as store
 from templates_store.errors import Conflict, ValidationFailed
 from templates_store.locales import normalize_locale
@@ -86,8 +95,7 @@ def _editor(
     if isinstance(version, BlockVersion):
         shown["tabs"] = block_tabs(version, posted, added)
     else:
-        stored = json.dumps(version.settings, indent=2, ensure_ascii=False)
-        shown["settings"] = posted.get("settings", stored) if posted is not None else stored
+        shown.update(_theme_form(version, posted))
     return render_template(
         "pages/component_editor.html",
         plural=plural,
@@ -97,6 +105,25 @@ def _editor(
         errors=errors,
         **shown,
     ), status
+
+
+def _theme_form(version: ThemeVersion, posted: MultiDict[str, str] | None) -> dict[str, Any]:
+    """What the theme's form shows: the posted values after a refusal, else the stored ones."""
+    stored = version.settings
+    values = {f"settings.{k}": str(stored.get(k, "")) for k in TEXT_SETTINGS}
+    values |= {f"settings.colors.{k}": v for k, v in DEFAULT_COLOURS.items()}
+    for group in ("colors", "fonts"):
+        values |= {f"settings.{group}.{k}": str(v) for k, v in (stored.get(group) or {}).items()}
+    if posted is not None:
+        values |= {k: v for k, v in posted.items() if k.startswith("settings.")}
+    return {
+        "values": values,
+        "text_settings": TEXT_SETTINGS,
+        "colours": COLOURS,
+        "font_roles": FONT_ROLES,
+        "fonts": FONTS,
+        "other_settings": sorted(set(stored) - set(TEXT_SETTINGS) - {"colors", "fonts"}),
+    }
 
 
 @bp.get(f"/{KINDS}/<key>/versions/<int:number>/edit")
@@ -110,14 +137,39 @@ def component_edit(plural: str, key: str, number: int) -> ResponseReturnValue:
     return _editor(plural, key, version, {})
 
 
-def theme_changes(version: ThemeVersion) -> dict[str, Any]:
-    """The posted settings (a JSON object) and the assets after removals and an upload."""
+def _posted_settings(version: ThemeVersion) -> dict[str, Any]:
+    """The settings: from the form's fields, or from a JSON object when one is posted."""
+    if "settings" not in request.form:
+        return settings_from(request.form, version.settings)
     try:
         settings = json.loads(request.form.get("settings", "").strip() or "{}")
     except ValueError as exc:
         raise ValidationFailed({"settings": [f"is not valid JSON: {exc}"]}) from exc
     if not isinstance(settings, dict):
         raise ValidationFailed({"settings": ["must be a JSON object"]})
+    return settings
+
+
+def _with_logo(settings: dict[str, Any], assets: dict[str, Any]) -> None:
+    """An uploaded logo replaces the theme's logo file and is named in its settings."""
+    upload = request.files.get("logo")
+    if upload is None or not upload.filename:
+        return
+    name, entry, data = logo_from(upload)
+    for old in [n for n in assets if n.rsplit(".", 1)[0] == "logo"]:
+        del assets[old]
+    assets[name] = entry | {"data": base64.b64encode(data).decode()}
+    settings["logo"] = name
+
+
+def theme_changes(version: ThemeVersion) -> dict[str, Any]:
+    """The posted settings and the assets after removals, an upload and a new logo."""
+    errors: dict[str, list[str]] = {}
+    settings: dict[str, Any] = dict(version.settings)
+    try:
+        settings = _posted_settings(version)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
     removed = set(request.form.getlist("remove_asset"))
     assets = {name: a for name, a in version.assets.items() if name not in removed}
     upload = request.files.get("asset")
@@ -127,6 +179,12 @@ def theme_changes(version: ThemeVersion) -> dict[str, Any]:
             raise ValidationFailed({"asset": ["needs a file name of letters, digits and dots"]})
         data = base64.b64encode(upload.read()).decode()
         assets[name] = {"content_type": upload.mimetype or "application/octet-stream", "data": data}
+    try:
+        _with_logo(settings, assets)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
     return {"settings": settings, "assets": assets}
 
 

@@ -9,10 +9,13 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
+from hcs.ai.slots import ON_FAILURE, TONES
 from hcs.governance import authoring
+from hcs.governance.drafts import slot_problems
 from hcs.http.auth import allow
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
+from hcs.http.web.pages.forms import data_changes, sample_rows, slot_rows, variable_rows
 from hcs.http.web.pages.guard import person
 from hcs.http.web.pages.marks import line_of
 from hcs.http.web.worklist import block_catalogue
@@ -22,6 +25,7 @@ from templates_store.locales import normalize_locale
 from templates_store.lookup import get_version
 from templates_store.models import TemplateVersion
 from templates_store.parts import PART_FIELDS, REQUIRED_FIELDS
+from templates_store.variables import DATA_CLASSES, VARIABLE_TYPES
 
 # What the rendered email or letter may do inside its sandboxed frame: show itself, nothing else.
 FRAME_POLICY = (
@@ -29,10 +33,11 @@ FRAME_POLICY = (
     "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 )
 JSON_FIELDS = {"variables": "[]", "sample_data": "{}", "ai_slots": "[]"}
+ROW_FIELDS = ("variables", "ai_slots", "samples")
 
 
 def changes_from(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The draft's content as the form posts it, and the fields that are not valid JSON."""
+    """The draft's content as the form posts it, and the fields that cannot be read."""
     parts: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for name, text in form.items():
@@ -54,12 +59,8 @@ def changes_from(form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, l
         for locale in [loc for loc, fields in locales.items() if _is_empty(fields)]:
             del locales[locale]
     changes: dict[str, Any] = {"parts": {c: locales for c, locales in parts.items() if locales}}
-    for field, empty in JSON_FIELDS.items():
-        try:
-            changes[field] = json.loads(form.get(field, "").strip() or empty)
-        except ValueError as exc:
-            errors[field] = [f"is not valid JSON: {exc}"]
-    return changes, errors
+    data, found = data_changes(form)
+    return changes | data, errors | found
 
 
 def _document(text: str) -> tuple[Any, str]:
@@ -76,6 +77,12 @@ def _is_empty(fields: dict[str, Any]) -> bool:
 def field_of(key: str) -> str:
     """The form field an error key names: `parts.sms.body.en` → `parts.sms.en.body`."""
     tokens = key.split(".")
+    if tokens[0] in ROW_FIELDS and len(tokens) >= 3:
+        return ".".join(tokens[:3])  # one field of one row: `ai_slots.0.inputs`
+    if tokens[0] == "sample_data" and len(tokens) == 2:
+        return f"samples.0.values.{tokens[1]}"
+    if tokens[0] == "sample_sets" and len(tokens) == 3:
+        return f"sample_sets.{tokens[1]}.{tokens[2]}"
     if tokens[0] == "checks" and len(tokens) > 2:
         tokens = ["parts", *tokens[2:]]
     if tokens[0] != "parts" or len(tokens) < 3 or tokens[1] not in PART_FIELDS:
@@ -88,7 +95,9 @@ def field_of(key: str) -> str:
 
 def field_id(name: str) -> str:
     """The element id of a form field: `parts.sms.en.body` → `f-sms-en-body`."""
-    return "f-" + "-".join(name.split(".")[1:]) if name.startswith("parts.") else f"f-{name}"
+    if name.startswith("parts."):
+        return "f-" + "-".join(name.split(".")[1:])
+    return "f-" + name.replace(".", "-").replace(" ", "_")
 
 
 def live_problems(
@@ -102,6 +111,7 @@ def live_problems(
         if channel.part:
             shown.setdefault(field_of(f"parts.{channel.part}"), []).append(channel.problem)
     fields = {name for name in form if name.startswith("parts.") or name in JSON_FIELDS}
+    fields |= {name for name in shown if name.split(".")[0] in ROW_FIELDS}
     designs = {name for name in form if name.endswith(".blocks") and form[name].strip()}
     shown = onto_designs(shown, designs)
     return {name: messages for name, messages in shown.items() if name in fields}
@@ -178,41 +188,75 @@ def _added_locales(posted: MultiDict[str, str] | None) -> tuple[set[str], dict[s
         return added, {"add_locale": list(exc.errors.values())[0]}
 
 
+def _shown_data(version: TemplateVersion, posted: MultiDict[str, str] | None) -> dict[str, Any]:
+    """The variables, sample sets and slots to show: as posted, else as stored."""
+    if posted is None:
+        data = {f: getattr(version, f) for f in JSON_FIELDS}
+    else:
+        data = data_changes(posted)[0]
+    return {
+        "variable_rows": variable_rows(data["variables"]),
+        "sample_rows": sample_rows(data["sample_data"]),
+        "slot_rows": slot_rows(data["ai_slots"]),
+    }
+
+
+def _sample_keys(errors: dict[str, list[str]], rows: list[dict[str, Any]]) -> None:
+    """Errors of a named sample set (`sample_sets.<name>.<field>`) moved to its row's field."""
+    row_of = {row["name"]: index for index, row in enumerate(rows)}
+    for key in [k for k in errors if k.startswith("sample_sets.") and k.count(".") == 2]:
+        _, name, field = key.split(".")
+        if name in row_of:
+            errors.setdefault(f"samples.{row_of[name]}.values.{field}", []).extend(errors.pop(key))
+
+
+def _in_a_row(key: str) -> bool:
+    """Whether an error belongs to one field of a form row (shown next to it)."""
+    return key.split(".")[0] in ROW_FIELDS and key.count(".") >= 2
+
+
 def _page(
     version: TemplateVersion,
     errors: dict[str, list[str]],
     status: int = 200,
     posted: MultiDict[str, str] | None = None,
+    *,
+    saved: bool = False,
 ) -> ResponseReturnValue:
     added, locale_errors = _added_locales(posted)
     grouped = placed(errors) | locale_errors
-    values = {
-        field: json.dumps(getattr(version, field), indent=2, ensure_ascii=False)
-        for field in JSON_FIELDS
-    }
+    shown = _shown_data(version, posted)
+    _sample_keys(grouped, shown["sample_rows"])
     page_tabs = tabs(version, added)
     if posted is not None:  # show what the author typed, not what is stored
-        values.update({k: posted.get(k, "") for k in JSON_FIELDS})
         for tab in page_tabs:
             for f in tab["fields"]:
                 f["value"] = posted.get(f["name"], f["value"])
+    if not saved and posted is None:  # what submitting would refuse, shown before it is tried
+        grouped |= placed(slot_problems(db_session(), version))
     designs = {
         f["name"] for t in page_tabs for f in t["fields"] if f["field"] == "blocks" and f["value"]
     }
     grouped = onto_designs(grouped, designs)
-    known = set(JSON_FIELDS) | {"add_locale"} | {f["name"] for t in page_tabs for f in t["fields"]}
-    general = {k: v for k, v in grouped.items() if k not in known}
+    known = {"add_locale"} | {f["name"] for t in page_tabs for f in t["fields"]}
+    general = {k: v for k, v in grouped.items() if k not in known and not _in_a_row(k)}
     return render_template(
         "pages/editor.html",
         version=version,
         item=version.template,
         tabs=page_tabs,
-        values=values,
         errors=grouped,
         general=general,
+        saved=saved,
+        refused=posted is not None,
+        types=VARIABLE_TYPES,
+        data_classes=DATA_CLASSES,
+        tones=TONES,
+        failure_modes=ON_FAILURE,
         blocks=block_catalogue(db_session()),
         field_id=field_id,
         line_of=line_of,
+        **shown,
     ), status
 
 
@@ -234,24 +278,39 @@ def edit(key: str, number: int) -> ResponseReturnValue:
 @bp.post("/templates/<key>/versions/<int:number>/edit")
 @allow("templates", "author")
 def save(key: str, number: int) -> ResponseReturnValue:
-    """Save the draft; with `action=submit`, also submit it for review."""
-    session = db_session()
+    """Save the draft; with `action=submit`, also submit it for review.
+
+    A draft that saves but cannot be submitted (its AI slots are incomplete, a check fails)
+    stays saved: the page shows why it was not submitted.
+    """
+    session, who = db_session(), person().email
     changes, errors = changes_from(request.form)
     try:
         if errors:
             raise ValidationFailed(errors)
-        authoring.edit(session, "template", key, number, changes, actor=person().email)
-        if request.form.get("action") == "submit":
-            authoring.submit(session, "template", key, number, actor=person().email)
+        authoring.edit(session, "template", key, number, changes, actor=who)
     except ValidationFailed as exc:
         session.rollback()
         return _page(_draft(key, number), exc.errors, 422, request.form)
-    session.commit()
     if request.form.get("action") == "submit":
-        flash(f"Version {number} was submitted for review.")
-        return redirect(url_for("pages.template_page", key=key))
+        return _submit(key, number, who)
+    session.commit()
     flash("Saved.")
     return redirect(url_for("pages.edit", key=key, number=number))
+
+
+def _submit(key: str, number: int, who: str) -> ResponseReturnValue:
+    session = db_session()
+    savepoint = session.begin_nested()
+    try:
+        authoring.submit(session, "template", key, number, actor=who)
+    except ValidationFailed as exc:
+        savepoint.rollback()
+        session.commit()  # the edit is kept; only the submission is refused
+        return _page(_draft(key, number), exc.errors, 422, saved=True)
+    session.commit()
+    flash(f"Version {number} was submitted for review.")
+    return redirect(url_for("pages.template_page", key=key))
 
 
 @bp.post("/templates/<key>/versions/<int:number>/preview")
@@ -259,7 +318,8 @@ def save(key: str, number: int) -> ResponseReturnValue:
 def live_preview(key: str, number: int) -> ResponseReturnValue:
     """The preview panel for the posted, unsaved content (htmx swaps it in); nothing is kept."""
     changes, errors = changes_from(request.form)
-    found = preview_unsaved(db_session(), key, number, changes) if not errors else None
+    sample = request.form.get("preview_sample")
+    found = None if errors else preview_unsaved(db_session(), key, number, changes, sample)
     grouped = placed(found.errors if found else errors)
     return render_template(
         "pages/_preview.html",
@@ -279,7 +339,8 @@ def live_preview(key: str, number: int) -> ResponseReturnValue:
 def frame(key: str, number: int, channel: str, locale: str) -> ResponseReturnValue:
     """The posted email or letter rendered alone, for a sandboxed frame with its own policy."""
     changes, errors = changes_from(request.form)
-    shown = render_unsaved(db_session(), key, number, changes, channel, locale)
+    sample = request.form.get("preview_sample")
+    shown = render_unsaved(db_session(), key, number, changes, (channel, locale), sample)
     html = render_template("pages/_frame.html", shown=shown, errors=errors)
     return Response(
         html, headers={"Content-Security-Policy": FRAME_POLICY, "Cache-Control": "no-store"}

@@ -32,7 +32,8 @@ def _pages(shown: ChannelPreview) -> LetterPages:
 def draft_letter(key: str, number: int, locale: str) -> ResponseReturnValue:
     """The posted, unsaved letter as the pages of its PDF; nothing is kept."""
     changes, errors = changes_from(request.form)
-    shown = render_unsaved(db_session(), key, number, changes, "letter", locale)
+    sample = request.form.get("preview_sample")
+    shown = render_unsaved(db_session(), key, number, changes, ("letter", locale), sample)
     return letter_frame(_pages(shown), f"Letter preview, {locale}", errors)
 
 

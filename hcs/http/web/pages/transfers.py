@@ -38,7 +38,7 @@ def _zip_name(key: str) -> str:
 def export_templates() -> ResponseReturnValue:
     """The files `hcs templates export` writes, zipped: all, or template `key` with what it uses."""
     session, key = db_session(), request.form.get("key", "").strip()
-    items = export_items(session, key or None)
+    items = export_items(session, key or None, drafts=request.form.get("drafts") == "on")
     what, name = key or "all", _zip_name(key)
     if len(items) > services().settings.jobs_inline_limit:
         title = f"Export of {key}" if key else "Export of every template"
