@@ -57,6 +57,7 @@ def env_for(world: World, platform: ChatPlatform) -> dict[str, str]:
             "HCS_CHAT_PROVIDER": "webhook",
             "HCS_CHAT_WEBHOOK_URL": platform.url,
             "HCS_CHAT_WEBHOOK_SECRET": SECRET,
+            "HCS_ALLOWED_PRIVATE_DESTINATIONS": "127.0.0.1",
             "HCS_DISPATCH_LEASE_SECONDS": "2",
             "HCS_UNKNOWN_WINDOW": "2s",
         }
