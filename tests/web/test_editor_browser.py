@@ -190,3 +190,24 @@ def test_the_main_pages_fit_a_390_px_wide_phone(app: Flask, sign_in: Any, who: s
         width = page.evaluate("document.documentElement.scrollWidth")
         wide = page.evaluate(WIDEST)
         assert width <= 390, f"{path} is {width} px wide: {wide}"
+
+
+@pytest.mark.parametrize(
+    ("who", "paths"),
+    [
+        ("aud", ["/archive", "/audit", "/messages"]),
+        ("sam", ["/signoffs"]),
+        ("root", ["/admin/users", "/admin/groups", "/admin/keys", "/admin/policies"]),
+    ],
+)
+def test_the_archive_sign_off_and_admin_pages_fit_a_390_px_wide_phone(
+    app: Flask, sign_in: Any, who: str, paths: list[str]
+) -> None:
+    page = sign_in(f"{who}@example.com", width=390)
+    for path in paths:
+        answer = page.goto(path)
+        assert answer is not None and answer.status == 200, path
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = page.evaluate(WIDEST)
+        assert width <= 390, f"{path} is {width} px wide: {wide}"
