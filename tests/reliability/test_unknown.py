@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from channels.core import SendResult
+from channels.core import DeliveryEvent, EventKind, SendResult
 from channels.errors import TransientChannelError
 from hcs import archive
 from hcs.audit import AuditEntry
@@ -22,6 +22,7 @@ from hcs.dispatch.finishing import Finished
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.infrastructure.config import load_settings
 from hcs.infrastructure.db import transaction
+from hcs.messages.events import record_delivery_events
 from hcs.messages.models import Message, MessageEvent
 from templates_store.orm import utcnow
 from tests.support.flows import ORDER, published
@@ -46,9 +47,37 @@ class Flaky:
         return result
 
 
-def flaky(world: World, drops: int) -> tuple[Providers, Flaky]:
+class ReportsFirst(Flaky):
+    """A provider that reports on the message (a webhook) before its answer is lost."""
+
+    def __init__(self, real: Any, drops: int, world: World) -> None:
+        super().__init__(real, drops)
+        self.world = world
+
+    def send(self, prepared: Any) -> SendResult:
+        report(self.world, prepared.reference, EventKind.DELIVERED)
+        return super().send(prepared)
+
+
+def report(world: World, reference: str, kind: EventKind) -> None:
+    """SendGrid's webhook reports on our reference, in a transaction of its own."""
+    event = DeliveryEvent(
+        kind=kind,
+        provider="sendgrid",
+        provider_message_id="sg-1",
+        recipient=None,
+        occurred_at=None,
+        reference=reference,
+        data={"event": kind.value, "sg_event_id": f"e-{kind.value}"},
+    )
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        record_delivery_events(session, [event], provider="sendgrid")
+
+
+def flaky(world: World, drops: int, outlet_type: type[Flaky] = Flaky) -> tuple[Providers, Flaky]:
     providers = build_providers(world.app.extensions["hcs"].settings)
-    outlet = Flaky(providers.outlet("email"), drops)
+    args = (world,) if outlet_type is ReportsFirst else ()
+    outlet = outlet_type(providers.outlet("email"), drops, *args)
     return replace(providers, outlets={**providers.outlets, "email": outlet}), outlet
 
 
@@ -103,6 +132,36 @@ def test_a_timeout_after_sending_makes_the_message_unknown_and_nothing_is_sent_i
     assert dispatch_round(world, providers, 9) == []  # the 10-minute window: no resend
     assert outlet.copies == 1 and message(world, message_id).status == "unknown"
     assert kinds(world, message_id)[-1] == "unknown"
+
+
+def test_a_report_that_came_while_the_send_was_in_flight_reconciles_it_and_nothing_is_resent(
+    world: World,
+) -> None:
+    published(world)
+    message_id = accept(world)
+    providers, outlet = flaky(world, drops=1, outlet_type=ReportsFirst)
+    assert dispatch_round(world, providers, 0) == ["delivered"]  # parked, then applied
+    assert dispatch_round(world, providers, 11) == []  # past the window: nothing to resend
+    assert outlet.copies == 1 and message(world, message_id).status == "delivered"
+    assert kinds(world, message_id)[-3:] == ["unknown", "reconciled", "delivered"]
+
+
+def test_a_report_parked_while_its_worker_died_reconciles_the_message_once_it_is_unknown(
+    world: World,
+) -> None:
+    published(world)
+    message_id = accept(world)
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        claimed = rounds.claim(session, owner="dead", now=utcnow())
+    providers, outlet = flaky(world, drops=0)
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        session.execute(
+            update(Message).where(Message.id == message_id).values(status="sending")
+        )  # taken into `sending` by a worker that then died inside its provider call
+    report(world, message_id, EventKind.DELIVERED)
+    assert claimed and dispatch_round(world, providers, 3) == ["delivered"]
+    assert dispatch_round(world, providers, 30) == [] and outlet.copies == 0
+    assert kinds(world, message_id)[-3:] == ["unknown", "reconciled", "delivered"]
 
 
 def test_a_transactional_send_with_no_evidence_is_sent_again_marked_possible_duplicate(
