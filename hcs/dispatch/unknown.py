@@ -18,11 +18,13 @@ from hcs.dispatch.transitions import Outcome, close, move, record_event
 from hcs.infrastructure.clock import db_now
 from hcs.infrastructure.config import Settings
 from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.parking import reconcile_parked
 from hcs.messages.resolving import duplicate_detail
 from hcs.messages.status import MessageStatus, Move
 
 RESEND, HOLD = "resend", "hold"
 WORKER_LOST = "its worker stopped between the provider call and recording the answer"
+RECONCILED = "reconciled by the provider's report that came while the send was in flight"
 WAITING = "outcome unknown: waiting for a person (hcs messages resolve)"
 
 
@@ -48,6 +50,10 @@ def lose_track(session: Session, entry: OutboxEntry, reason: str, settings: Sett
     )
     entry.available_at = db_now(session) + settings.unknown_window
     entry.leased_until, entry.last_error = None, f"outcome unknown: {reason}"
+    # The provider may have reported on it already, while the send was still in flight.
+    reconciled = reconcile_parked(session, entry.message_id)
+    if reconciled is not None:
+        return Outcome(entry.message_id, reconciled, RECONCILED)
     return Outcome(entry.message_id, MessageStatus.UNKNOWN, reason)
 
 

@@ -35,6 +35,9 @@ from hcs.messages.resolving import reconcile
 from hcs.messages.status import REPORTED, MessageStatus
 from templates_store.orm import utcnow
 
+# Where a parked report keeps our reference, so that a message whose send then became `unknown`
+# (no `sent` will ever name the provider's id) is reconciled by it (`hcs.messages.parking`).
+PARKED_REFERENCE = "hcs_reference"
 # Reports that change no status but that callers may ask to hear of.
 NOT_MOVING_CALLBACKS = frozenset({"opened", "clicked"})
 
@@ -203,14 +206,18 @@ def record_on(
 
 
 def _park(session: Session, event: DeliveryEvent, provider: str, provider_message_id: str) -> None:
-    """Keep a report about a message whose `sent` is not recorded yet, by the provider's id."""
+    """Keep a report about a message whose `sent` is not recorded yet, by the provider's id
+    (and by our reference, when it carries one)."""
+    data = dict(event.data)
+    if event.reference:
+        data[PARKED_REFERENCE] = event.reference
     parked = ParkedEvent(
         provider=provider,
         provider_message_id=provider_message_id,
         kind=event.kind.value,
         occurred_at=event.occurred_at,
         reason=event.reason,
-        data=dict(event.data),
+        data=data,
         received_at=utcnow(),
     )
     session.add(parked)

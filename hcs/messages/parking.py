@@ -7,6 +7,10 @@ moves on in order (`sent`, then `delivered`) and the event joins its history, an
 entry written just after takes it from there (`hcs.dispatch.archiving`). A report parked while
 `sent` was being committed is applied by the housekeeping round (`settle_parked`). Reports that
 no `sent` claims within `PARKED_FOR` (about no message of ours) are dropped.
+
+A send whose outcome became `unknown` (a timeout, a worker that died inside its provider call)
+never records the provider's id, so its reports parked meanwhile are found by our reference
+instead: they are the provider's evidence, and reconcile it (`reconcile_parked`).
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from sqlalchemy.orm import Session
 
 from channels.core import DeliveryEvent, EventKind
 from hcs.archive import Keyring
-from hcs.messages.events import record_on
+from hcs.messages.events import PARKED_REFERENCE, record_on
 from hcs.messages.models import Message, ParkedEvent
+from hcs.messages.resolving import reconcile
+from hcs.messages.status import MessageStatus
 from templates_store.orm import utcnow
 
 PARKED_FOR = timedelta(hours=1)
@@ -33,6 +39,7 @@ def _as_event(parked: ParkedEvent) -> DeliveryEvent:
         recipient=None,
         occurred_at=parked.occurred_at,
         reason=parked.reason,
+        reference=parked.data.get(PARKED_REFERENCE),
         data=parked.data,
     )
 
@@ -48,6 +55,7 @@ def _apply(
 
 
 _PARKED = ParkedEvent.__table__.c
+_REFERENCE = ParkedEvent.data[PARKED_REFERENCE].as_string()
 _ANY_PARKED = (
     select(_PARKED.id)
     .where(
@@ -85,10 +93,48 @@ def apply_parked(
     return len(parked)
 
 
+def reconcile_parked(
+    session: Session, message_id: str, keys: Keyring | None = None
+) -> MessageStatus | None:
+    """Reports parked under our reference reconcile an `unknown` message; its new status.
+
+    None when there are none, or the message is not `unknown`.
+    """
+    parked = session.scalars(
+        select(ParkedEvent)
+        .where(_REFERENCE == message_id, ParkedEvent.received_at >= utcnow() - PARKED_FOR)
+        .order_by(ParkedEvent.id)
+    ).all()
+    if not parked:
+        return None
+    message = session.get_one(Message, message_id, populate_existing=True, with_for_update=True)
+    if message.status != MessageStatus.UNKNOWN:
+        return None
+    first = parked[0]
+    reconcile(
+        session, message, provider=first.provider, provider_message_id=first.provider_message_id
+    )
+    _apply(session, message, list(parked), keys)
+    session.refresh(message)
+    return MessageStatus(message.status)
+
+
+def _reconcile_unknown(session: Session, keys: Keyring | None) -> int:
+    """`reconcile_parked` for every unknown message that has reports parked by reference."""
+    unknown = session.scalars(
+        select(Message.id)
+        .join(ParkedEvent, _REFERENCE == Message.id)
+        .where(Message.status == MessageStatus.UNKNOWN)
+        .distinct()
+    ).all()
+    return sum(reconcile_parked(session, message_id, keys) is not None for message_id in unknown)
+
+
 def settle_parked(
     session: Session, *, keys: Keyring | None = None, now: datetime | None = None
 ) -> int:
-    """Apply parked reports whose message has recorded `sent` since; drop expired ones.
+    """Apply parked reports whose message has recorded `sent` since, or that reconcile an
+    `unknown` one by our reference; drop expired ones.
 
     :param keys: the archive's keyring, for the events appended to archive entries
     """
@@ -108,4 +154,4 @@ def settle_parked(
     ).all()
     for report, message in claimed:
         _apply(session, message, [report], keys)
-    return len(claimed)
+    return len(claimed) + _reconcile_unknown(session, keys)

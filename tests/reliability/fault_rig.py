@@ -7,6 +7,7 @@ size in `make bench` (`tests/perf/test_faults_perf.py`).
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -205,6 +206,10 @@ def rig(
     redis.start()
     with ExitStack() as stack:
         stack.callback(redis.kill)
+        # Thousands of loopback requests: their access log would drown the table.
+        quiet = logging.getLogger("werkzeug")
+        stack.callback(quiet.setLevel, quiet.level)
+        quiet.setLevel(logging.WARNING)
         # The fake's address is only known once it listens, HCS's once the app is served.
         fake = stack.enter_context(fake_sendgrid())
         delivery = _delivery(fake, timeout)
