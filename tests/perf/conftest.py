@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.perf.timing import ROWS, report
+from tests.reliability import faults
 
 
 @pytest.fixture
@@ -15,6 +16,9 @@ def bench_report() -> Callable[..., None]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if faults.ROWS:
+        terminalreporter.write_sep("=", "fault matrix")
+        terminalreporter.write_line(faults.table(faults.ROWS))
     if not ROWS:
         return
     header = ("benchmark", "pipeline (median)", "raw (median)", "throughput", "ratio")

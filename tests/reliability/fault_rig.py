@@ -48,6 +48,7 @@ class Size:
     throttle: float = 5.0  # seconds the provider answers 429
     retry_after: int = 3  # what its 429s ask for
     slow_answer: float = 2.5  # seconds a timed-out call takes (the client gives up after 1)
+    slow_every: int = 4  # which calls time out: every n-th
     window: str = "3s"  # HCS_UNKNOWN_WINDOW
     lease: float = 3.0  # HCS_DISPATCH_LEASE_SECONDS
     settle: float = 90.0  # seconds every message has to settle once the fault is over
@@ -239,6 +240,7 @@ class Tally:
     statuses: Counter[str]
     marked: set[str]  # messages marked `possible_duplicate`
     unmarked: set[str]  # reached the provider twice or more, never marked
+    marked_once: int  # marked, yet the provider took it once (it was never handed over)
     unreasoned: int  # failed without a reason
     seconds: float
     notes: dict[str, Any] = field(default_factory=dict)
@@ -271,6 +273,7 @@ def tally(rig: Rig, scenario: str) -> Tally:
         statuses=statuses,
         marked=marked,
         unmarked=twice - marked,
+        marked_once=len(marked - twice),
         unreasoned=sum(1 for reason in reasons.values() if not reason),
         seconds=time.monotonic() - rig.started,
     )

@@ -127,13 +127,13 @@ def redis_outage(rig: Rig) -> Tally:
 
 
 def provider_timeouts(rig: Rig) -> Tally:
-    """Every fourth call taken but answered after the client's timeout."""
-    slow = Answer(delay=rig.size.slow_answer)
-    rig.fake.script = lambda n, refs: slow if n % 4 == 0 else Answer()
+    """Every n-th call taken but answered after the client's timeout."""
+    slow, every = Answer(delay=rig.size.slow_answer), rig.size.slow_every
+    rig.fake.script = lambda n, refs: slow if n % every == 0 else Answer()
     rig.workers.start()
     accept_all(rig, rig.size.messages)
     rig.wait_settled(rig.size.settle)
-    return tally(rig, "provider times out (every 4th call)")
+    return tally(rig, f"provider times out (1 call in {every})")
 
 
 def _for_a_while(seconds: float, during: Answer) -> Callable[[int, list[str]], Answer]:
@@ -177,7 +177,13 @@ def server_errors(rig: Rig) -> Tally:
     accept_all(rig, size.messages)
     # Capped exponential backoff with full jitter: the last retry lands up to one cap later.
     rig.wait_settled(size.settle + 2.5 * size.outage)
-    return tally(rig, f"5xx for {size.outage:.0f} s")
+    row = tally(rig, f"5xx for {size.outage:.0f} s")
+    calls = [call for calls in rig.fake.timeline.values() for call in calls]
+    back = min(at for at, status in calls) + size.outage
+    row.notes["last message taken, s after the provider was back"] = round(
+        max(at for at, status in calls if status == 202) - back
+    )
+    return row
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -217,8 +223,9 @@ COLUMNS += ("unknown", "possible_duplicate", "seconds")
 def cells(row: Tally) -> tuple[str, ...]:
     s = row.statuses
     values = (row.accepted, row.once, row.twice, row.lost, s["delivered"], s["sent"])
-    values += (s["failed"], s["unknown"], len(row.marked))
-    return (row.scenario, *map(str, values), f"{row.seconds:.0f}")
+    values += (s["failed"], s["unknown"])
+    marked = f"{len(row.marked)} ({row.marked_once} reached once)"
+    return (row.scenario, *map(str, values), marked, f"{row.seconds:.0f}")
 
 
 def table(rows: list[Tally]) -> str:

@@ -18,7 +18,9 @@ from tests.support.databases import PG_URL
 from tests.support.world import World
 
 BOUNDED = Size(messages=24, kills=2, outage=10.0, db_block=10.0, redis_down=10.0)
-ONE_BACKEND = pytest.mark.parametrize("backend", ["postgresql" if PG_URL else "sqlite"], indirect=True)
+ONE_BACKEND = pytest.mark.parametrize(
+    "backend", ["postgresql" if PG_URL else "sqlite"], indirect=True
+)
 
 
 @ONE_BACKEND
