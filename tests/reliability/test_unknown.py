@@ -24,6 +24,7 @@ from hcs.infrastructure.config import load_settings
 from hcs.infrastructure.db import transaction
 from hcs.messages.events import record_delivery_events
 from hcs.messages.models import Message, MessageEvent
+from hcs.messages.parking import settle_parked
 from templates_store.orm import utcnow
 from tests.support.flows import ORDER, published
 from tests.support.world import World
@@ -162,6 +163,23 @@ def test_a_report_parked_while_its_worker_died_reconciles_the_message_once_it_is
     assert claimed and dispatch_round(world, providers, 3) == ["delivered"]
     assert dispatch_round(world, providers, 30) == [] and outlet.copies == 0
     assert kinds(world, message_id)[-3:] == ["unknown", "reconciled", "delivered"]
+
+
+def test_housekeeping_reconciles_an_unknown_message_from_a_report_parked_by_its_reference(
+    world: World,
+) -> None:
+    published(world)
+    message_id = accept(world)
+    sessions = world.app.extensions["hcs"].sessions
+    with transaction(sessions) as session:
+        session.execute(update(Message).where(Message.id == message_id).values(status="sending"))
+    report(world, message_id, EventKind.DELIVERED)  # parked: the message is still `sending`
+    with transaction(sessions) as session:  # made `unknown` without looking at parked reports
+        session.execute(update(Message).where(Message.id == message_id).values(status="unknown"))
+    with transaction(sessions) as session:
+        assert settle_parked(session) == 1
+    assert message(world, message_id).status == "delivered"
+    assert kinds(world, message_id)[-2:] == ["reconciled", "delivered"]
 
 
 def test_a_transactional_send_with_no_evidence_is_sent_again_marked_possible_duplicate(
