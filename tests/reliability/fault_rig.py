@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import redis
 from sqlalchemy import select
 
 from hcs.infrastructure.delivery import read_delivery
@@ -73,8 +74,6 @@ class RedisServer:
         wait_for(self._answers, 10, "redis-server to answer")
 
     def _answers(self) -> bool:
-        import redis
-
         try:
             return bool(redis.Redis(port=self.port, socket_timeout=1).ping())
         except redis.RedisError:

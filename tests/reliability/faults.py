@@ -13,6 +13,7 @@ test_faults_perf.py` at the issue's size in `make bench`.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -66,8 +67,6 @@ def database_blocked(rig: Rig) -> Iterator[None]:
     (SQLite), for the duration of the block."""
     url = rig.world.app.extensions["hcs"].settings.database_url
     if make_url(url).get_backend_name() == "sqlite":
-        import sqlite3
-
         holder = sqlite3.connect(str(make_url(url).database), isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         try:
