@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "BatchSender",
     "Category",
     "Headers",
     "DeliveryEvent",
@@ -88,6 +89,26 @@ class SendResult:
     message_id: str
     status: int | None = None
     detail: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class BatchSender(Protocol):
+    """A provider that takes several messages in one call (SendGrid personalizations, files).
+
+    `send_many` is one provider call: it returns a result per message, in order, or raises one
+    `ChannelError` for the whole call (nothing of it was taken when the error is a refusal; an
+    ambiguous error leaves every message of the call in doubt). `batch_size` caps a call.
+    """
+
+    batch_size: int
+
+    def batch_key(self, prepared: Any) -> object | None:
+        """What messages of one call must share (e.g. the sender); None: it goes alone."""
+        ...
+
+    def send_many(self, prepared: Sequence[Any]) -> list[SendResult]:
+        """Hand several prepared messages to the provider in one call."""
+        ...
 
 
 class EventKind(StrEnum):

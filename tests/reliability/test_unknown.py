@@ -31,6 +31,8 @@ from tests.support.world import World
 class Flaky:
     """The real outlet behind a network that drops the first `drops` answers after sending."""
 
+    batch_size = 1  # one message a call, as SMTP and Twilio send
+
     def __init__(self, real: Any, drops: int) -> None:
         self.real, self.drops, self.copies = real, drops, 0
 
