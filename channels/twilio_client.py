@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from requests import RequestException
+from requests import ConnectTimeout, RequestException
 from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
 from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
@@ -90,8 +90,9 @@ def create_message(client: Any, **params: Any) -> str:
             ) from exc
         raise kind(message, status=status, reason=reason) from exc
     except RequestException as exc:
-        # Refused before sending: nothing went out. A read timeout may have been a send.
-        refused = was_refused(exc)
+        # Never connected (refused, unresolved, timed out opening): nothing went out.
+        # A read timeout, or a reset after the request was written, may have been a send.
+        refused = isinstance(exc, ConnectTimeout) or was_refused(exc)
         raise TransientChannelError(
             f"Twilio unreachable: {exc}", reason=str(exc), refused=refused
         ) from exc
