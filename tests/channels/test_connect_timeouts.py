@@ -6,6 +6,7 @@ opening) and against a peer that reads the request and never answers.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -109,7 +110,13 @@ def test_an_smtp_server_that_never_greets_sent_nothing_of_the_message() -> None:
     assert raised.value.refused is True and peer.received == b""
 
 
-def test_a_name_that_does_not_resolve_sent_nothing() -> None:
-    with pytest.raises(TransientChannelError) as raised:
-        SendGridEmail("SG.k", host="http://no-such-host.invalid", timeout=TIMEOUT).send(_email())  # type: ignore[arg-type]
-    assert raised.value.refused is True
+def test_a_name_that_does_not_resolve_sent_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unresolved(host: str, *args: object, **kwargs: object) -> list[object]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    # The resolver fails here, so no query leaves the machine.
+    monkeypatch.setattr(socket, "getaddrinfo", unresolved)
+    for adapter in ("sendgrid", "twilio", "webhook", "smtp"):
+        with pytest.raises(TransientChannelError) as raised:
+            ALL_ADAPTERS[adapter](443)
+        assert raised.value.refused is True, adapter
