@@ -11,6 +11,7 @@ __all__ = [
     "ChannelError",
     "InvalidContent",
     "InvalidRecipient",
+    "LookupUnavailable",
     "SignatureError",
     "TransientChannelError",
     "is_transient_status",
@@ -73,6 +74,10 @@ class InvalidRecipient(ChannelError):
 class UnreachableRecipient(InvalidRecipient):
     """The provider will not deliver to this recipient again (Twilio 21610: they unsubscribed
     at the carrier): the recipient is to be suppressed on the channel."""
+
+
+class LookupUnavailable(ChannelError):
+    """The provider cannot be asked about messages with this account (an add-on not enabled)."""
 
 
 class InvalidContent(ChannelError):
