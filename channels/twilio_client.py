@@ -7,7 +7,10 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from requests import ConnectTimeout, RequestException
-from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
+from twilio.base.exceptions import (  # type: ignore[import-untyped]
+    TwilioException,
+    TwilioRestException,
+)
 from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
@@ -128,7 +131,7 @@ def look_up_message(
         status = int(exc.status)
         kind = TransientChannelError if is_transient_status(status) else ChannelError
         raise kind(f"Twilio lookup answered {status}: {exc.msg}", status=status) from exc
-    except RequestException as exc:
+    except (RequestException, TwilioException) as exc:  # unreachable, or an unreadable answer
         raise TransientChannelError(f"Twilio lookup failed: {exc}", reason=str(exc)) from exc
     return _as_event(found[0], reference) if found else None
 

@@ -79,8 +79,6 @@ def housekeeping(
     publish_checkpoint(signing, audit_head)
     with sessions.begin() as session:
         settle_parked(session, keys=keys)
-    if lookups is not None:
-        lookups.run(sessions)
     with sessions.begin() as session:
         archive.seal_archive(session)
         archive_head = sign_logs(session, archive.SIGNED_LOGS, signing)
@@ -91,6 +89,8 @@ def housekeeping(
         idempotency.purge(session)
     with sessions.begin() as session:
         forget_finished(session)
+    if lookups is not None:  # last: its provider calls never hold up the chores above
+        lookups.run(sessions)
     return True
 
 
