@@ -22,9 +22,9 @@ from hcs.infrastructure.db import transaction
 from hcs.infrastructure.delivery import read_delivery
 from hcs.messages.models import Message
 from hcs.worker.runtime import housekeeping
-from tests.reliability.test_unknown import dispatch_round, kinds
 from tests.support.flows import ORDER, published
 from tests.support.providers import ACCOUNT, FakeProviders, fake_providers
+from tests.support.rounds import dispatch_round, kinds
 from tests.support.sendgrid import PUBLIC_KEY, signed
 from tests.support.world import World
 
