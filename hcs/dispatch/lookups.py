@@ -87,18 +87,19 @@ class ProviderLookups:
 
     def _asks(self, session: Session) -> list[Ask]:
         asks: list[Ask] = []
-        for message, entry in candidates(session, self.per_round * 5):
+        for message, entry in candidates(session, self.per_round * 5, skip=self._recent()):
             if len(asks) >= self.per_round:
                 break
-            if self._recently_asked(message.id):
-                continue
             ask = self._ask_for(session, message, entry)
             if ask is not None:
                 asks.append(ask)
         return asks
 
-    def _recently_asked(self, message_id: str) -> bool:
-        return time.monotonic() - self.asked.get(message_id, -1e12) < self.every
+    def _recent(self) -> list[str]:
+        """The messages asked about within `every` (the others are forgotten)."""
+        now = time.monotonic()
+        self.asked = {key: at for key, at in self.asked.items() if now - at < self.every}
+        return list(self.asked)
 
     def _ask_for(self, session: Session, message: Message, entry: OutboxEntry) -> Ask | None:
         """What to ask the provider that sent it; None when that provider cannot be asked."""
@@ -162,8 +163,11 @@ def lookup_of(outlet: Any) -> Lookup | None:
     return provider if isinstance(provider, Lookup) else None
 
 
-def candidates(session: Session, limit: int) -> list[tuple[Message, OutboxEntry]]:
-    """`unknown` messages still in their reconciliation window, those ending soonest first."""
+def candidates(
+    session: Session, limit: int, *, skip: Sequence[str] = ()
+) -> list[tuple[Message, OutboxEntry]]:
+    """`unknown` messages still in their reconciliation window, those ending soonest first,
+    but for those in `skip` (asked about a moment ago)."""
     query = (
         select(Message, OutboxEntry)
         .join(OutboxEntry, OutboxEntry.message_id == Message.id)
@@ -171,6 +175,7 @@ def candidates(session: Session, limit: int) -> list[tuple[Message, OutboxEntry]
             Message.status == MessageStatus.UNKNOWN,
             OutboxEntry.done_at.is_(None),
             OutboxEntry.available_at > db_now(session),
+            Message.id.not_in(skip),
         )
         .order_by(OutboxEntry.available_at, OutboxEntry.id)
         .limit(limit)

@@ -199,3 +199,15 @@ def test_without_the_activity_add_on_sendgrid_is_asked_once_and_its_events_still
     answer = world.app.test_client().post("/webhooks/sendgrid", data=body, headers=signed(body))
     assert answer.status_code in (200, 204), answer.get_data(as_text=True)
     assert status(world, message_id) == "delivered"
+
+
+def test_each_round_asks_about_messages_not_asked_a_moment_ago(
+    world: World, fake: FakeProviders
+) -> None:
+    first, _, _ = unknown(world, SMS, reaches=False)
+    second, _, _ = unknown(world, SMS, reaches=False)
+    settings = world.app.extensions["hcs"].settings
+    asking = ProviderLookups(build_providers(settings), per_round=1, every=timedelta(minutes=1))
+    sessions = world.app.extensions["hcs"].sessions
+    assert asking.run(sessions) == 0 and asking.run(sessions) == 0 and asking.run(sessions) == 0
+    assert set(asking.asked) == {first, second} and len(fake.lookups) == 2
