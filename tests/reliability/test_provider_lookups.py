@@ -22,6 +22,7 @@ from hcs.infrastructure.db import transaction
 from hcs.infrastructure.delivery import read_delivery
 from hcs.messages.models import Message
 from hcs.worker.runtime import housekeeping
+from tests.support.chat import publish_chat_template
 from tests.support.flows import ORDER, published
 from tests.support.providers import ACCOUNT, FakeProviders, fake_providers
 from tests.support.rounds import dispatch_round, kinds
@@ -70,6 +71,8 @@ def world(make_world: Callable[..., World], fake: FakeProviders) -> World:
         "HCS_TWILIO_FROM": "+447400000001",
         "HCS_TWILIO_BASE_URL": fake.url,
         "HCS_TWILIO_TIMEOUT": "0.5",
+        "HCS_CHAT_PROVIDER": "twilio",
+        "HCS_WHATSAPP_FROM": "+447400000002",
     }
     built = make_world(delivery=read_delivery(environ))
     published(built)
@@ -119,6 +122,19 @@ def test_an_unknown_sms_twilio_holds_is_resolved_by_asking_and_never_sent_again(
     assert dispatch_round(world, providers, 11) == []  # past the window: nothing resent
     assert lost.copies == 1 and len(fake.twilio) == 1
     assert audited(world, message_id) == [("provider:twilio", "delivered")]
+
+
+def test_an_unknown_whatsapp_message_is_found_by_its_whatsapp_number_and_body(
+    world: World, fake: FakeProviders
+) -> None:
+    publish_chat_template(world)
+    data = {"order_id": "A-7", "first_name": "Ana"}
+    chat = {"template": "order-chat", "channel": "chat", "to": {"chat": PHONE}, "data": data}
+    message_id, _, _ = unknown(world, chat, reaches=True)
+    assert fake.twilio[0]["body"] == "Order A-7 is confirmed, Ana."
+    assert lookups(world).run(world.app.extensions["hcs"].sessions) == 1
+    assert "To=whatsapp%3A%2B447400123456" in fake.lookups[0]
+    assert status(world, message_id) == "delivered"
 
 
 def test_a_known_sid_is_fetched_and_a_failure_twilio_reports_fails_the_message(
