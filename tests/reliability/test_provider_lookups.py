@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -21,7 +22,7 @@ from hcs.dispatch.providers import Providers, build_providers
 from hcs.infrastructure.db import transaction
 from hcs.infrastructure.delivery import read_delivery
 from hcs.messages.models import Message
-from hcs.worker.runtime import housekeeping
+from hcs.worker.runtime import build_worker, housekeeping
 from tests.support.chat import publish_chat_template
 from tests.support.flows import ORDER, published
 from tests.support.providers import ACCOUNT, FakeProviders, fake_providers
@@ -227,3 +228,20 @@ def test_each_round_asks_about_messages_not_asked_a_moment_ago(
     sessions = world.app.extensions["hcs"].sessions
     assert asking.run(sessions) == 0 and asking.run(sessions) == 0 and asking.run(sessions) == 0
     assert set(asking.asked) == {first, second} and len(fake.lookups) == 2
+
+
+def test_a_running_worker_resolves_an_unknown_send_by_asking_in_its_housekeeping(
+    world: World, fake: FakeProviders
+) -> None:
+    message_id, _, _ = unknown(world, SMS, reaches=True)
+    services = world.app.extensions["hcs"]
+    worker = build_worker(services.settings, services.sessions)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while status(world, message_id) != "delivered" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+    assert status(world, message_id) == "delivered" and len(fake.twilio) == 1
+    assert audited(world, message_id) == [("provider:twilio", "delivered")]
