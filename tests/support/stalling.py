@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,13 +20,17 @@ _SMTP_REPLIES = {
 
 @contextmanager
 def unaccepting_port() -> Iterator[int]:
-    """A listening port whose backlog is full: a new connection never opens (it times out)."""
+    """A listening port whose backlog is full: a new connection never opens (it times out).
+
+    With a backlog of 0 the kernel queues one completed connection, which the first filler
+    takes (its handshake waited for); the SYNs of any later connection are dropped.
+    """
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(0)
     port = listener.getsockname()[1]
-    fillers = [_half_open(port) for _ in range(8)]
-    time.sleep(0.05)  # the handshakes the backlog takes complete; the rest stay pending
+    first = socket.create_connection(("127.0.0.1", port), timeout=10)
+    fillers = [first, *(_half_open(port) for _ in range(3))]
     try:
         yield port
     finally:
