@@ -129,8 +129,11 @@ class Lookup(Protocol):
 
     def look_up(
         self, prepared: Any, *, provider_message_id: str | None, since: datetime
-    ) -> DeliveryEvent | None:
-        """What the provider holds of the message (None: nothing, yet).
+    ) -> list[DeliveryEvent]:
+        """What the provider holds that may be this message, best first (empty: nothing yet).
+
+        Several when it cannot tell copies apart (the same body to the same number twice):
+        the caller takes the first that no other message of its own already holds.
 
         Raises TransientChannelError when it cannot be asked now, and LookupUnavailable when
         this account cannot ask at all (an API that is not enabled).

@@ -113,10 +113,10 @@ LOOKUP_SLACK = timedelta(minutes=5)
 
 def look_up_message(
     client: Any, *, sid: str | None, to: str, body: str, since: datetime, reference: str
-) -> DeliveryEvent | None:
+) -> list[DeliveryEvent]:
     """What Twilio holds of one message: fetched by its SID when we have it, else found among
     the messages sent to `to` since `since` with exactly this body (the SID of a create whose
-    answer was lost is known only to Twilio). None when Twilio holds nothing of it.
+    answer was lost is known only to Twilio), oldest first. Empty when Twilio holds nothing.
     """
     try:
         if sid:
@@ -127,13 +127,13 @@ def look_up_message(
             found = [m for m in listed if _is_ours(m, to, body)]
     except TwilioRestException as exc:
         if int(exc.status) == 404:
-            return None
+            return []
         status = int(exc.status)
         kind = TransientChannelError if is_transient_status(status) else ChannelError
         raise kind(f"Twilio lookup answered {status}: {exc.msg}", status=status) from exc
     except (RequestException, TwilioException) as exc:  # unreachable, or an unreadable answer
         raise TransientChannelError(f"Twilio lookup failed: {exc}", reason=str(exc)) from exc
-    return _as_event(found[0], reference) if found else None
+    return [_as_event(message, reference) for message in reversed(found)]  # Twilio: newest first
 
 
 def _is_ours(message: Any, to: str, body: str) -> bool:

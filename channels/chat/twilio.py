@@ -62,7 +62,7 @@ class TwilioWhatsApp:
 
     def look_up(
         self, prepared: PreparedChat, *, provider_message_id: str | None, since: datetime
-    ) -> DeliveryEvent | None:
+    ) -> list[DeliveryEvent]:
         """What Twilio holds of this WhatsApp message: by its SID, else by number and body."""
         return look_up_message(
             self.client,

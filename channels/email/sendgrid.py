@@ -93,7 +93,7 @@ class SendGridEmail:
 
     def look_up(
         self, prepared: PreparedEmail, *, provider_message_id: str | None, since: datetime
-    ) -> DeliveryEvent | None:
+    ) -> list[DeliveryEvent]:
         """What SendGrid's Email Activity API holds of this message, found by our reference.
 
         The API is an add-on: without it SendGrid answers 403 (or 404), `LookupUnavailable`.
@@ -109,8 +109,7 @@ class SendGridEmail:
             raise _answered(exc) from exc
         except (URLError, TimeoutError, ConnectionError) as exc:
             raise TransientChannelError(f"SendGrid lookup failed: {exc}", reason=str(exc)) from exc
-        found = _activity(response.body)
-        return _activity_event(found[0], prepared.reference) if found else None
+        return [_activity_event(found, prepared.reference) for found in _activity(response.body)]
 
 
 def _activity(body: bytes | str) -> list[dict[str, Any]]:

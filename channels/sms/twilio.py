@@ -54,7 +54,7 @@ class TwilioSms:
 
     def look_up(
         self, prepared: PreparedSms, *, provider_message_id: str | None, since: datetime
-    ) -> DeliveryEvent | None:
+    ) -> list[DeliveryEvent]:
         """What Twilio holds of this SMS: by its SID, else by number and exact body."""
         return look_up_message(
             self.client,

@@ -80,9 +80,9 @@ class ProviderLookups:
             asks = self._asks(session)
         found = self._ask_all(asks)
         resolved = 0
-        for ask, event in found:
+        for ask, events in found:
             with sessions.begin() as session:
-                resolved += settle(session, ask, event, keys=self.keys)
+                resolved += settle(session, ask, events, keys=self.keys)
         return resolved
 
     def _asks(self, session: Session) -> list[Ask]:
@@ -126,7 +126,7 @@ class ProviderLookups:
         since = self.unavailable.get(provider)
         return since is not None and time.monotonic() - since < UNAVAILABLE_FOR
 
-    def _ask_all(self, asks: Sequence[Ask]) -> list[tuple[Ask, DeliveryEvent]]:
+    def _ask_all(self, asks: Sequence[Ask]) -> list[tuple[Ask, list[DeliveryEvent]]]:
         """Ask each provider, outside any transaction, within the round's time budget."""
         started, found = time.monotonic(), []
         for ask in asks:
@@ -134,14 +134,14 @@ class ProviderLookups:
                 break
             if self._is_unavailable(ask.provider):
                 continue
-            event = self._ask(ask)
-            if event is not None:
-                found.append((ask, event))
+            events = self._ask(ask)
+            if events:
+                found.append((ask, events))
         return found
 
-    def _ask(self, ask: Ask) -> DeliveryEvent | None:
+    def _ask(self, ask: Ask) -> list[DeliveryEvent]:
         try:
-            event = ask.lookup.look_up(
+            events = ask.lookup.look_up(
                 ask.prepared, provider_message_id=ask.provider_message_id, since=ask.since
             )
         except LookupUnavailable as exc:
@@ -149,12 +149,12 @@ class ProviderLookups:
             log.warning(
                 "%s cannot be asked about messages (%s); waiting for its reports", ask.provider, exc
             )
-            return None
+            return []
         except ChannelError as exc:  # a timeout, a 5xx: nothing changes, asked again next round
             log.info("lookup of message %s failed: %s", ask.message_id, type(exc).__name__)
-            return None
+            return []
         self.asked[ask.message_id] = time.monotonic()
-        return event
+        return events
 
 
 def lookup_of(outlet: Any) -> Lookup | None:
@@ -195,13 +195,15 @@ def attempted_at(session: Session, message_id: str) -> datetime:
 
 
 def settle(
-    session: Session, ask: Ask, event: DeliveryEvent, *, keys: archive.Keyring | None
+    session: Session, ask: Ask, events: Sequence[DeliveryEvent], *, keys: archive.Keyring | None
 ) -> bool:
-    """Resolve a still-`unknown` message by what its provider holds, as its report would."""
+    """Resolve a still-`unknown` message by what its provider holds, as its report would:
+    the first of `events` that is no other message's."""
     message = session.get(Message, ask.message_id, with_for_update=True)
     if message is None or message.status != MessageStatus.UNKNOWN:
         return False  # a report, a person or the policy settled it meanwhile
-    if _taken(session, ask, event):
+    event = next((e for e in events if not _taken(session, ask, e)), None)
+    if event is None:
         return False
     reconcile(
         session,

@@ -245,3 +245,13 @@ def test_a_running_worker_resolves_an_unknown_send_by_asking_in_its_housekeeping
         worker.stop()
     assert status(world, message_id) == "delivered" and len(fake.twilio) == 1
     assert audited(world, message_id) == [("provider:twilio", "delivered")]
+
+
+def test_identical_messages_to_one_number_each_take_a_copy_of_their_own(
+    world: World, fake: FakeProviders
+) -> None:
+    ids = [unknown(world, SMS, reaches=True)[0] for _ in range(3)]
+    assert lookups(world).run(world.app.extensions["hcs"].sessions) == 3
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        sids = {session.get_one(Message, i).provider_message_id for i in ids}
+    assert sids == {m["sid"] for m in fake.twilio} and len(sids) == 3
