@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from channels.core import Category, Issue, SendResult
+from channels.core import BatchSender, Category, Issue, SendResult
 from channels.email import (
     EMAIL_PROVIDERS,
     EmailChannel,
@@ -84,6 +84,23 @@ class EmailOutlet:
     def send(self, prepared: PreparedEmail) -> SendResult:
         """Hand the mail to the provider."""
         return self.provider.send(prepared)
+
+    @property
+    def batch_size(self) -> int:
+        """How many mails one provider call takes (1: the provider has no batch call)."""
+        return self.provider.batch_size if isinstance(self.provider, BatchSender) else 1
+
+    def batch_key(self, prepared: PreparedEmail) -> object | None:
+        """What mails of one call share; None when this one goes alone."""
+        if not isinstance(self.provider, BatchSender):
+            return None
+        return self.provider.batch_key(prepared)
+
+    def send_many(self, prepared: Sequence[PreparedEmail]) -> list[SendResult]:
+        """Hand several mails of one batch key to the provider in one call."""
+        if not isinstance(self.provider, BatchSender):
+            raise ValueError(f"{self.name} takes one mail a call")
+        return self.provider.send_many(prepared)
 
 
 class EmailEntry:

@@ -44,7 +44,7 @@ from templates_store.models import Template, TemplateVersion
 from templates_store.status import SENDABLE
 
 # How long one round may spend finishing messages before it sends them.
-PREPARE_BUDGET = 0.05
+PREPARE_BUDGET = 0.25
 # What an unexpected error while finishing records: a code and the error's class, never its
 # text (which may quote the customer's data or SQL).
 FINISHING_ERROR = "finishing_error"

@@ -88,11 +88,11 @@ def move(
         session.execute(_NEW_EVENT, events[0] if len(events) == 1 else events)
     # The callers' status callbacks, in this same transaction (an outbox, never a queue).
     owe_callbacks(session, moved, row.target.value, now)
-    _forget(session, moved, ("status", "updated_at", *values))
+    forget(session, moved, ("status", "updated_at", *values))
     return len(moved)
 
 
-def _forget(session: Session, message_ids: Sequence[str], fields: Sequence[str]) -> None:
+def forget(session: Session, message_ids: Sequence[str], fields: Sequence[str]) -> None:
     """Expire what the session holds of moved messages, so it reads their new status."""
     for message_id in message_ids:
         held = session.identity_map.get(identity_key(Message, message_id))

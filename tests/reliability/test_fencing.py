@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from channels.core import DeliveryEvent, EventKind, SendResult
-from hcs.dispatch import rounds
+from hcs.dispatch import rounds, sending
 from hcs.dispatch.claiming import Fence, lease_due
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.infrastructure.clock import db_now
@@ -27,7 +27,13 @@ SHORT = timedelta(seconds=0.6)
 
 
 class Watched:
-    """The real outlet, counting the copies it hands over; `before` runs ahead of each."""
+    """The real outlet, counting the copies it hands over; `before` runs ahead of each.
+
+    One message a call (`batch_size` 1), as SMTP and Twilio send: leases are renewed between
+    calls, and each call is a message.
+    """
+
+    batch_size = 1
 
     def __init__(self, real: Any, before: Callable[[], None] = lambda: None) -> None:
         self.real, self.before, self.copies = real, before, 0
@@ -196,17 +202,17 @@ def test_a_round_broken_off_by_the_database_puts_back_what_it_never_handed_over(
     sessions = world.app.extensions["hcs"].sessions
     providers, outlet = watched(world)
     monkeypatch.setattr(rounds, "PREPARE_BUDGET", 60.0)  # one round for the three
-    record_sent = rounds.record_sent
+    record_sent = sending.record_sent
 
     def database_gone(*args: Any, **kwargs: Any) -> bool:
         raise OperationalError("UPDATE messages", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(rounds, "record_sent", database_gone)
+    monkeypatch.setattr(sending, "record_sent", database_gone)
     with pytest.raises(OperationalError):
         rounds.run_due(sessions, providers, owner="a")
     assert outlet.copies == 1  # the first went out; its `sent` was never recorded
     states = {m: message(world, m).status for m in (first, second, third)}
     assert states == {first: "sending", second: "queued", third: "queued"}
-    monkeypatch.setattr(rounds, "record_sent", record_sent)
+    monkeypatch.setattr(sending, "record_sent", record_sent)
     assert [o.status for o in rounds.run_due(sessions, providers, owner="b")] == ["sent"] * 2
     assert outlet.copies == 3 and message(world, first).status == "sending"  # its lease holds
