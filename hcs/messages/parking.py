@@ -16,8 +16,9 @@ instead: they are the provider's evidence, and reconcile it (`reconcile_parked`)
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
 from channels.core import DeliveryEvent, EventKind
@@ -67,6 +68,15 @@ _ANY_PARKED = (
 )
 
 
+def _names(message_id: Any) -> ColumnElement[bool]:
+    """A parked report is about this message: by our reference, or it carries none.
+
+    One batched call gives every message in it the same provider id (SendGrid's request id):
+    only the reference tells its reports apart.
+    """
+    return or_(_REFERENCE.is_(None), _REFERENCE == message_id)
+
+
 def apply_parked(
     session: Session, message_id: str, provider: str, provider_message_id: str | None
 ) -> int:
@@ -82,6 +92,7 @@ def apply_parked(
             ParkedEvent.provider == provider,
             ParkedEvent.provider_message_id == provider_message_id,
             ParkedEvent.received_at >= utcnow() - PARKED_FOR,
+            _names(message_id),
         )
         .order_by(ParkedEvent.id)
     ).all()
@@ -147,6 +158,7 @@ def settle_parked(
             and_(
                 Message.provider == ParkedEvent.provider,
                 Message.provider_message_id == ParkedEvent.provider_message_id,
+                _names(Message.id),
             ),
         )
         .order_by(ParkedEvent.id)
