@@ -40,7 +40,7 @@ def accept_all(rig: Rig, count: int) -> None:
 
 
 def taken_at_least(rig: Rig, count: int, what: str) -> None:
-    wait_for(lambda: rig.fake.requests >= count, 120, what)
+    wait_for(lambda: rig.fake.taken_count() >= count, 120, what)
 
 
 def kill_cycles(rig: Rig) -> Tally:
@@ -48,7 +48,7 @@ def kill_cycles(rig: Rig) -> Tally:
     size = rig.size
     chunk = max(2, size.messages // max(1, size.kills))
     for cycle in range(size.kills):
-        seen = rig.fake.requests
+        seen = rig.fake.taken_count()
         accept_all(rig, chunk)
         hold = rig.fake.hold(at=seen + chunk // 2)  # answered only once the kill happened
         rig.workers.start()
@@ -126,9 +126,9 @@ def redis_outage(rig: Rig) -> Tally:
 
 
 def provider_timeouts(rig: Rig) -> Tally:
-    """Every n-th call taken but answered after the client's timeout."""
+    """The first call and every n-th after it taken but answered after the client's timeout."""
     slow, every = Answer(delay=rig.size.slow_answer), rig.size.slow_every
-    rig.fake.script = lambda n, refs: slow if n % every == 0 else Answer()
+    rig.fake.script = lambda n, refs: slow if n % every == 1 else Answer()
     rig.workers.start()
     accept_all(rig, rig.size.messages)
     rig.wait_settled(rig.size.settle)

@@ -59,7 +59,7 @@ def references(body: dict[str, Any]) -> list[str]:
 
 
 class Hold:
-    """Holds the answer to the first request to be taken from the `at`-th on, until released."""
+    """Holds the answer to the request carrying the `at`-th message taken, until released."""
 
     def __init__(self, at: int) -> None:
         self.at = at
@@ -172,7 +172,9 @@ class FakeSendGrid:
         return self.reporter is None or self.reporter.drained()
 
     def hold(self, at: int) -> Hold:
-        """Hold the answer to the first request taken from the `at`-th on (a kill lands in it)."""
+        """Hold the answer to the call carrying the `at`-th message taken (a kill lands in it).
+
+        Counted in messages, not calls: a batched call carries many."""
         hold = Hold(at)
         with self.lock:
             self.holds.append(hold)
@@ -191,7 +193,7 @@ class FakeSendGrid:
         with self.lock:
             self.requests += 1
             answer = self.script(self.requests, refs)
-            hold = self._due_hold() if answer.takes else None
+            hold = self._due_hold(len(refs)) if answer.takes else None
             if answer.takes:
                 self.taken.update(refs)
             for ref in refs:
@@ -203,8 +205,9 @@ class FakeSendGrid:
         errors = {"errors": [{"message": "try again later"}]}
         return Response(json.dumps(errors), status=answer.status, headers=headers)
 
-    def _due_hold(self) -> Hold | None:
-        due = next((hold for hold in self.holds if self.requests >= hold.at), None)
+    def _due_hold(self, carried: int) -> Hold | None:
+        reached = sum(self.taken.values()) + carried
+        due = next((hold for hold in self.holds if reached >= hold.at), None)
         if due is not None:
             self.holds.remove(due)
         return due
@@ -223,6 +226,11 @@ class FakeSendGrid:
             hold.released.wait(60)
         time.sleep(answer.delay)
         return Response("", status=answer.status, headers={"X-Message-Id": sg_id})
+
+    def taken_count(self) -> int:
+        """How many copies of messages were taken so far."""
+        with self.lock:
+            return sum(self.taken.values())
 
     def copies(self) -> Counter[str]:
         with self.lock:
