@@ -176,7 +176,9 @@ def _failed(
             outcome = Outcome(ready.message_id, MessageStatus.SENDING, LEASE_LOST)
         else:
             outcome = retry_or_fail(session, entry, exc, ready.providers, ready.channel)
+    # An ambiguous answer already reconciled by a report that came first counts as sent.
     kind = {MessageStatus.QUEUED: "retry", MessageStatus.UNKNOWN: "unknown"}
+    kind |= {MessageStatus.SENT: "sent", MessageStatus.DELIVERED: "sent"}
     said = kind.get(MessageStatus(outcome.status), "failed")
     name = ready.providers.outlet(ready.channel).name
     telemetry.sent(outcome.message_id, ready.channel, name, said, started, exc)
