@@ -20,6 +20,7 @@ from hcs.channels.entry import Outgoing
 from hcs.channels.registry import CHANNELS
 from hcs.dispatch.providers import Providers
 from hcs.errors import SendTestFailed, ValidationFailed
+from hcs.identity.phones import verified_phone
 from hcs.identity.users import get_user
 from templates_store.composing import Rendered, render_channel
 from templates_store.lookup import get_version
@@ -66,9 +67,8 @@ def own_address(session: Session, email: str, channel: str) -> dict[str, str]:
     user = get_user(session, email)
     if channel == "email":
         return {"email": user.email}
-    if not user.phone:
-        raise ValidationFailed({"phone": ["add your phone number on your account page first"]})
-    return {"phone": user.phone} if channel == "sms" else {"chat": user.phone}
+    phone = verified_phone(session, user.email)
+    return {"phone": phone} if channel == "sms" else {"chat": phone}
 
 
 def _rendered(
