@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from urllib.error import URLError
 
@@ -43,6 +44,16 @@ def mail_body(prepared: PreparedEmail) -> dict[str, Any]:
         body["headers"] = extra
     if prepared.reply_to:
         body["reply_to"] = {"email": prepared.reply_to}
+    if prepared.attachments:
+        body["attachments"] = [
+            {
+                "content": base64.b64encode(a.data).decode("ascii"),
+                "filename": a.filename,
+                "type": a.content_type,
+                "disposition": "attachment",
+            }
+            for a in prepared.attachments
+        ]
     return body
 
 

@@ -139,7 +139,7 @@ def test_a_test_send_without_its_csrf_token_is_refused(
     assert _counts(app, "proof-csrf")[1] == []
 
 
-def test_a_letter_or_an_unknown_channel_is_not_sent_as_a_test(
+def test_an_unknown_channel_or_a_channel_the_version_lacks_is_not_sent_as_a_test(
     app: Flask, people: dict[str, Person]
 ) -> None:
     number = _draft(app, "proof-letter")
