@@ -324,3 +324,42 @@ def test_the_visual_editor_and_the_meter_have_no_serious_accessibility_violation
     found += serious_violations(checked)
     context.close()
     assert found == [], "\n".join(found)
+
+
+def test_without_javascript_the_design_is_a_form_that_adds_a_block_and_saves(
+    app: Flask, browser: Any, base_url: str
+) -> None:
+    document = {"version": 1, "blocks": [{"type": "paragraph", "text": [{"text": "Plain words"}]}]}
+    make_template(
+        app, "plain-news", ["email"], {"email": {"en": {"subject": "Plain", "blocks": document}}}
+    )
+    limiter.reset()
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    try:
+        plain = context.new_page()
+        plain.goto("/login")
+        plain.get_by_label("Email").fill("ana@example.com")
+        plain.get_by_label("Password").fill(PASSWORD)
+        plain.get_by_role("button", name="Sign in").click()
+        expect(plain.get_by_text("Signed in as ana@example.com", exact=True)).to_be_visible()
+        plain.goto("/templates/plain-news/versions/1/edit")
+        plain.get_by_role("link", name="Edit the design (en) as a form").click()
+        first = plain.get_by_role("group", name="Paragraph, block 1 of 1")
+        expect(first.get_by_label("Text")).to_have_value("Plain words")
+        plain.get_by_label("Block to add to the email", exact=True).select_option("button")
+        plain.get_by_role("button", name="Add block to the email", exact=True).click()
+        button = plain.get_by_role("group", name="Button, block 2 of 2")
+        button.get_by_label("Label").fill("Read more")
+        button.get_by_label("Link address", exact=False).fill("https://news.example/")
+        plain.get_by_role("button", name="Move Button, block 2 of 2 up").click()
+        expect(plain.get_by_role("group", name="Button, block 1 of 2")).to_be_visible()
+        plain.get_by_role("button", name="Save the design").click()
+        expect(plain.get_by_text("Saved.")).to_be_visible()
+    finally:
+        context.close()
+    with transaction(app.extensions["hcs"].sessions) as session:
+        part = get_version(session, "plain-news", 1).parts["email"]["en"]
+        assert [b["type"] for b in part["blocks"]["blocks"]] == ["button", "paragraph"]
+        assert part["blocks"]["blocks"][0]["label"] == [{"text": "Read more"}]
+        assert "Read more" in part["html"] and "https://news.example/" in part["html"]
