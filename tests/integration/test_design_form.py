@@ -107,6 +107,10 @@ def test_without_script_blocks_are_edited_moved_removed_added_and_saved_through_
     assert "Move Button, block 3 of 4 up" in page  # moved above the image
     page = press(ana, page, "remove:blocks.3").text
     assert "Image" not in page.split("<form")[1].split("Block to add")[0]
+    page = press(ana, page, "add:blocks", **{"kind.blocks": "if"}).text
+    page = press(ana, page, "add:blocks.3.otherwise", **{"kind.blocks.3.otherwise": "divider"}).text
+    assert "Divider, block 1 of 1" in page
+    page = press(ana, page, "remove:blocks.3").text
     answer = press(ana, page, "save", **{"blocks.0.text": "Hello {{ first_name }}, welcome"})
     assert answer.status_code == 303 and answer.headers["Location"].endswith("/edit")
     part = _stored(world.app)

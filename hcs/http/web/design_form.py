@@ -130,7 +130,7 @@ def _fields_of_list(blocks: list[dict[str, Any]], path: str, form: Mapping[str, 
         where = f"{path}.{index}"
         _fields_of_block(block, where, form)
         for key in NESTED.get(block.get("type", ""), ()):
-            _fields_of_list(block.setdefault(key, []), f"{where}.{key}", form)
+            _fields_of_list(block.get(key) or [], f"{where}.{key}", form)
 
 
 def _fields_of_block(block: dict[str, Any], where: str, form: Mapping[str, str]) -> None:
@@ -182,6 +182,9 @@ def apply_op(document: dict[str, Any], op: str, form: Mapping[str, str], variabl
     """Move, remove or add one block, as the button pressed (`op`) says."""
     verb, _, path = op.partition(":")
     if verb == "add":
+        owner, _, key = path.rpartition(".")
+        if key == "otherwise" and _walk(document, owner).get("type") == "if":
+            _walk(document, owner).setdefault("otherwise", [])  # its first block starts it
         blocks = _walk(document, path)
         if not isinstance(blocks, list):
             raise ValidationFailed({"op": [f"there is no list of blocks at {path}"]})
