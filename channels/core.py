@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "Category",
@@ -15,6 +15,7 @@ __all__ = [
     "EventKind",
     "Issue",
     "Level",
+    "Lookup",
     "Preview",
     "SendResult",
     "error",
@@ -120,3 +121,21 @@ class DeliveryEvent:
     reason: str | None = None
     reference: str | None = None
     data: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Lookup(Protocol):
+    """A provider that can be asked what became of a message whose send ended ambiguously."""
+
+    def look_up(
+        self, prepared: Any, *, provider_message_id: str | None, since: datetime
+    ) -> list[DeliveryEvent]:
+        """What the provider holds that may be this message, best first (empty: nothing yet).
+
+        Several when it cannot tell copies apart (the same body to the same number twice):
+        the caller takes the first that no other message of its own already holds.
+
+        Raises TransientChannelError when it cannot be asked now, and LookupUnavailable when
+        this account cannot ask at all (an API that is not enabled).
+        """
+        ...

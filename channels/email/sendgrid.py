@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import base64
+import json
+from datetime import datetime
 from typing import Any
 from urllib.error import URLError
 
 from python_http_client.exceptions import HTTPError  # type: ignore[import-untyped]
 from sendgrid import SendGridAPIClient  # type: ignore[import-untyped]
 
-from channels.core import SendResult
+from channels.core import DeliveryEvent, EventKind, SendResult
 from channels.email.message import PreparedEmail
 from channels.errors import (
     ChannelError,
+    LookupUnavailable,
     TransientChannelError,
     is_transient_status,
     retry_after_seconds,
     was_refused,
 )
+
+# The Email Activity API's statuses; any other (`processed`) means SendGrid took the message.
+ACTIVITY_KINDS = {"delivered": EventKind.DELIVERED, "not_delivered": EventKind.BOUNCED}
 
 # SendGrid sets these itself (or refuses them as custom headers).
 _OWN_HEADERS = {"from", "to", "subject", "reply-to", "date", "message-id"}
@@ -95,3 +101,46 @@ class SendGridEmail:
             raise TransientChannelError(message, reason=str(exc), refused=refused) from exc
         message_id = response.headers.get("X-Message-Id") or prepared.reference
         return SendResult(self.name, str(message_id), status=int(response.status_code))
+
+    def look_up(
+        self, prepared: PreparedEmail, *, provider_message_id: str | None, since: datetime
+    ) -> list[DeliveryEvent]:
+        """What SendGrid's Email Activity API holds of this message, found by our reference.
+
+        The API is an add-on: without it SendGrid answers 403 (or 404), `LookupUnavailable`.
+        """
+        query = f"unique_args['hcs_reference']=\"{prepared.reference}\""
+        try:
+            response = self.client.client.messages.get(query_params={"query": query, "limit": 10})
+        except HTTPError as exc:
+            if int(exc.status_code) in (401, 403, 404):
+                raise LookupUnavailable(
+                    f"SendGrid's Email Activity API: {exc.status_code}"
+                ) from exc
+            raise _answered(exc) from exc
+        except (URLError, TimeoutError, ConnectionError) as exc:
+            raise TransientChannelError(f"SendGrid lookup failed: {exc}", reason=str(exc)) from exc
+        return [_activity_event(found, prepared.reference) for found in _activity(response.body)]
+
+
+def _activity(body: bytes | str) -> list[dict[str, Any]]:
+    """The messages of an Email Activity answer; an answer of another shape holds none."""
+    try:
+        messages = json.loads(body or b"{}").get("messages") or []
+    except (ValueError, AttributeError):
+        return []
+    return [m for m in messages if isinstance(m, dict)]
+
+
+def _activity_event(found: dict[str, Any], reference: str) -> DeliveryEvent:
+    status = str(found.get("status") or "processed")
+    return DeliveryEvent(
+        kind=ACTIVITY_KINDS.get(status, EventKind.SENT),
+        provider="sendgrid",
+        provider_message_id=str(found.get("msg_id") or "") or None,
+        recipient=str(found.get("to_email") or "") or None,
+        occurred_at=None,
+        reason="SendGrid: not delivered" if status == "not_delivered" else None,
+        reference=reference,
+        data={"status": status, "evidence": "lookup"},
+    )
