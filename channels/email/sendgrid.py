@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from collections.abc import Sequence
@@ -64,6 +65,16 @@ def mail_body(prepared: PreparedEmail) -> dict[str, Any]:
     }
     if extra := _extra_headers(prepared):
         body["headers"] = extra
+    if prepared.attachments:
+        body["attachments"] = [
+            {
+                "content": base64.b64encode(a.data).decode("ascii"),
+                "filename": a.filename,
+                "type": a.content_type,
+                "disposition": "attachment",
+            }
+            for a in prepared.attachments
+        ]
     return body
 
 
@@ -138,8 +149,9 @@ class SendGridEmail:
         return SendResult(self.name, str(message_id), status=int(response.status_code))
 
     def batch_key(self, prepared: PreparedEmail) -> object | None:
-        """Emails of one sender share a call, when they fit a personalization."""
-        if not fits_a_batch(prepared):
+        """Emails of one sender share a call, when they fit a personalization (and carry no
+        attachment: attachments belong to a whole request)."""
+        if prepared.attachments or not fits_a_batch(prepared):
             return None
         return (prepared.from_address, prepared.from_name, prepared.reply_to)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from channels.core import BatchSender, Category, Issue, SendResult
 from channels.email import (
     EMAIL_PROVIDERS,
+    Attachment,
     EmailChannel,
     EmailContent,
     EmailProvider,
@@ -34,6 +35,7 @@ PREVIEW_SENDER = EmailSettings(
     from_address="preview@hcs.invalid", unsubscribe_base_url="https://unsubscribe.invalid/"
 )
 DEFAULT_SENDER = "no-reply@hcs.example"
+Brand = Mapping[str, Any]
 
 
 def unsubscribe_secret(settings: Settings) -> bytes:
@@ -101,6 +103,24 @@ class EmailOutlet:
         if not isinstance(self.provider, BatchSender):
             raise ValueError(f"{self.name} takes one mail a call")
         return self.provider.send_many(prepared)
+
+    def send_file(
+        self, message: Outgoing, content: EmailContent, attached: Attachment, brand: Brand
+    ) -> SendResult:
+        """Send the platform's own mail with one file (a test letter) from the brand's sender."""
+        prepared = EmailChannel(self.sender(brand), self.provider).prepare(
+            content,
+            message.recipient,
+            Category.TRANSACTIONAL,
+            reference=message.reference,
+            now=message.created_at,
+        )
+        return self.provider.send(replace(prepared, attachments=(attached,)))
+
+
+def mail_sender(settings: Settings) -> EmailOutlet:
+    """The configured email provider (`HCS_EMAIL_PROVIDER`), for the platform's own mail."""
+    return EmailEntry().outlet(settings, settings.delivery.email.provider)
 
 
 class EmailEntry:

@@ -86,13 +86,17 @@ class LetterOutlet:
     provider: LetterProvider
     settings: Settings
     content_type: str = "application/pdf"
+    # A test letter renders in processes of its own, with its watermark on every page.
+    purpose: str = "send"
+    watermark: str | None = None
 
     def finish(
         self, session: Session, version: TemplateVersion, message: Outgoing, rendered: Rendered
     ) -> Finishing:
         """The complete PDF, addressed, in the brand's renderer process."""
         paper = letter_settings(self.settings, {}, rendered.locale)
-        paper, renderer = brand_letter(session, version, paper)
+        paper = replace(paper, watermark=self.watermark)
+        paper, renderer = brand_letter(session, version, paper, purpose=self.purpose)
         channel = LetterChannel(paper, self.provider, renderer)
         prepared = channel.prepare(
             content_of(rendered.parts), address_lines(message.to), reference=message.reference

@@ -35,14 +35,13 @@ from hcs.dispatch.preparing import (
     PREPARE_BUDGET,
     Prepared,
     Ready,
-    Waiting,
     apply_all,
     current,
     plan_some,
 )
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.recording import BASE_DELAY, MAX_DELAY, TEST_PROVIDER, backoff, record_sent
-from hcs.dispatch.sending import Sent, group_calls, send_call, send_one
+from hcs.dispatch.sending import Sent, Taking, group_calls, send_call
 from hcs.dispatch.sessions import SharedSession
 from hcs.dispatch.transitions import Outcome, move, record_event
 from hcs.messages.models import Message, OutboxEntry
@@ -71,20 +70,23 @@ SentHook = Callable[[Session, Sequence[tuple[Message, Finished]]], None]
 
 
 def _deliver(
-    sessions: SharedSession, call: Sequence[Prepared], fence: Fence, generate: Generate | None
+    sessions: SharedSession,
+    call: Sequence[Prepared],
+    taking: Taking,
+    generate: Generate | None,
+    then: Sequence[Prepared],
 ) -> list[Sent]:
-    """One call's outcomes: a batch sent together, or one item handled alone."""
-    if len(call) > 1:
-        return send_call(sessions, cast(Sequence[Ready], call), fence)
-    [prepared] = call
-    if isinstance(prepared, Outcome):
-        return [(prepared, False)]
-    if isinstance(prepared, Waiting):
-        # With a lane the round goes on at once; without one (tests, scripts) it waits here.
-        if generate is not None:
-            return [(generate(prepared), False)]
-        return [(generate_now(sessions, prepared), False)]  # type: ignore[arg-type]
-    return [send_one(sessions, prepared, fence)]
+    """One call's outcomes: messages handed to a provider together, or one item handled."""
+    first = call[0]
+    if isinstance(first, Ready):
+        following = [item for item in then if isinstance(item, Ready)]
+        return send_call(sessions, cast(Sequence[Ready], call), taking, following)
+    if isinstance(first, Outcome):
+        return [(first, False)]
+    # With a lane the round goes on at once; without one (tests, scripts) it waits here.
+    if generate is not None:
+        return [(generate(first), False)]
+    return [(generate_now(sessions, first), False)]  # type: ignore[arg-type]
 
 
 def process_many(
@@ -150,10 +152,11 @@ def _deliver_round(
     """Send what a round prepared, call by call; archive what it sent; outcomes in order."""
     answers: dict[int, Outcome] = {}
     sent: list[Ready] = []
-    calls = group_calls(prepared)
+    calls, taking = group_calls(prepared), Taking(fence)
     for done, call in enumerate(calls):
+        then = calls[done + 1] if done + 1 < len(calls) else []
         try:
-            delivered = _deliver(sessions, call, fence, generate)
+            delivered = _deliver(sessions, call, taking, generate, then)
         except BaseException:
             _put_back(sessions, [item for later in calls[done + 1 :] for item in later], fence)
             raise
@@ -167,9 +170,10 @@ def _deliver_round(
 
 
 def _put_back(sessions: SharedSession, untouched: Sequence[Prepared], fence: Fence) -> None:
-    """A round broke off (the database went away mid-round): the messages it took into
-    `sending` but never handed to a provider go back to `queued`, so they do not become
-    `unknown` when the lease ends. If the database is still away, they will (and wait)."""
+    """A round broke off (the database went away mid-round): what it never handed to a provider
+    is released for the next claim, and the next call's messages, taken into `sending` with the
+    last record, go back to `queued`, so they do not become `unknown` when the lease ends. If
+    the database is still away, those will (and wait)."""
     ready = [item for item in untouched if isinstance(item, Ready)]
     if not ready:
         return

@@ -1,18 +1,24 @@
 """A round's provider calls: each ready message sent alone, or several in one call.
 
-Where the provider takes several messages in one call (SendGrid personalizations, the outbox's
-files), a round's messages of one channel and batch key go together, up to the provider's size,
-and the call's `sent` are recorded in one transaction right after it. A crash can then leave at
-most one call's messages in doubt, and they become `unknown` (`hcs.dispatch.unknown`), never
-sent again blindly. A call refused outright (a 4xx: one bad address refuses them all) is sent
-again one message at a time, so each gets its own verdict; any other failure of the call is
-each message's failure (a retry, `unknown` after a timeout).
+A ready message moves to `sending` only just before its own provider call (`Taking`): in the
+transaction that recorded the previous call, or in one of its own. Where the provider takes
+several messages in one call (SendGrid personalizations, the outbox's files), a round's messages
+of one channel and batch key go together, up to the provider's size, and the call's `sent` are
+recorded in one transaction right after it. A crash can then leave at most one call's messages
+in doubt, and they become `unknown` (`hcs.dispatch.unknown`), never sent again blindly; what the
+round had not yet handed over is claimed again as if never touched. A call refused outright (a
+4xx: one bad address refuses them all) is sent again one message at a time, so each gets its own
+verdict; any other failure of the call is each message's failure (a retry, `unknown` after a
+timeout).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from channels.core import BatchSender
 from channels.errors import ChannelError, TransientChannelError
@@ -23,10 +29,12 @@ from hcs.dispatch.recording_many import Taken, record_sent_many
 from hcs.dispatch.sessions import SharedSession
 from hcs.dispatch.transitions import Outcome
 from hcs.messages import telemetry
-from hcs.messages.models import OutboxEntry
-from hcs.messages.status import MessageStatus
+from hcs.messages.models import Message, OutboxEntry
+from hcs.messages.moves import move_each
+from hcs.messages.status import MessageStatus, Move
 
 Sent = tuple[Outcome, bool]  # an outcome, and whether this call made the message `sent`
+CHANGED = "changed while it was prepared"
 
 
 def _batch_of(item: Prepared) -> tuple[object, ...] | None:
@@ -58,15 +66,52 @@ def group_calls(prepared: Sequence[Prepared]) -> list[list[Prepared]]:
     return calls
 
 
-def _test_sent(sessions: SharedSession, ready: Ready, fence: Fence) -> Sent:
-    """A test key's message: finished like a live one, recorded as sent by `test`, no I/O."""
-    provider_id = f"test_{ready.message_id}"
-    token = fence.token(ready.entry_id)
-    with sessions.begin() as session:
-        moved = record_sent(
-            session, ready.entry_id, ready.message_id, TEST_PROVIDER, provider_id, token=token
+def _lost(ready: Ready) -> Sent:
+    return Outcome(ready.message_id, MessageStatus.SENDING, LEASE_LOST), False
+
+
+class Taking:
+    """A round's ready messages taken into `sending` call by call, under the round's fence."""
+
+    def __init__(self, fence: Fence) -> None:
+        self.fence = fence
+        self.taken: set[str] = set()
+        self.stopped: dict[str, Sent] = {}  # not taken: lost to another worker, or changed
+
+    def needs(self, call: Sequence[Ready]) -> bool:
+        """Whether some message of the call is neither taken nor stopped yet."""
+        return any(
+            r.message_id not in self.taken and r.message_id not in self.stopped for r in call
         )
-    return Outcome(ready.message_id, "sent", provider_id), moved
+
+    def take(self, session: Session, call: Sequence[Ready]) -> None:
+        """Move the call's messages into `sending`, those still held and unchanged."""
+        todo = [
+            r for r in call if r.message_id not in self.taken and r.message_id not in self.stopped
+        ]
+        if not todo:
+            return
+        held = self.fence.confirm(session, [r.entry_id for r in todo])
+        mine = [r.message_id for r in todo if r.entry_id in held]
+        self.taken |= set(move_each(session, mine, Move.TAKE)) if mine else set()
+        for ready in todo:
+            if ready.entry_id not in held:
+                self.stopped[ready.message_id] = _lost(ready)
+            elif ready.message_id not in self.taken:
+                self.stopped[ready.message_id] = _changed(session, ready)
+
+    def outcome(self, ready: Ready) -> Sent:
+        """What became of a message the round did not send."""
+        return self.stopped.get(ready.message_id) or _lost(ready)
+
+
+def _changed(session: Session, ready: Ready) -> Sent:
+    """Recalled or moved on since it was prepared: left for the next round to decide."""
+    session.execute(
+        update(OutboxEntry).where(OutboxEntry.id == ready.entry_id).values(leased_until=None)
+    )
+    status = session.scalar(select(Message.status).where(Message.id == ready.message_id))
+    return Outcome(ready.message_id, str(status), CHANGED), False
 
 
 def still_held(sessions: SharedSession, ready: Ready, fence: Fence) -> bool:
@@ -81,30 +126,45 @@ def still_held(sessions: SharedSession, ready: Ready, fence: Fence) -> bool:
     return fence.holds(ready.entry_id)
 
 
-def _lost(ready: Ready) -> Sent:
-    return Outcome(ready.message_id, MessageStatus.SENDING, LEASE_LOST), False
+def send_call(
+    sessions: SharedSession, call: Sequence[Ready], taking: Taking, then: Sequence[Ready] = ()
+) -> list[Sent]:
+    """Hand one call's messages to their provider; an outcome each, in order.
+
+    `then` is the next call's messages, taken into `sending` with this call's record.
+    """
+    if taking.needs(call):
+        with sessions.begin() as session:
+            taking.take(session, call)
+    held = [
+        r for r in call if r.message_id in taking.taken and still_held(sessions, r, taking.fence)
+    ]
+    answers: dict[str, Sent] = {}
+    if len(held) == 1:
+        answers[held[0].message_id] = _send_one(sessions, held[0], taking, then)
+    elif held:
+        answers.update(_send_many(sessions, held, taking, then))
+    return [answers.get(r.message_id) or taking.outcome(r) for r in call]
 
 
-def send_one(sessions: SharedSession, ready: Ready, fence: Fence) -> Sent:
-    """Hand one message to its provider and record what it said."""
-    if not still_held(sessions, ready, fence):  # another worker holds it now: send nothing
-        return _lost(ready)
-    if ready.is_test:
-        return _test_sent(sessions, ready, fence)
-    outlet = ready.providers.outlet(ready.channel)
+def _send_one(sessions: SharedSession, ready: Ready, taking: Taking, then: Sequence[Ready]) -> Sent:
     started = time.perf_counter()
+    if ready.is_test:  # finished like a live one, recorded as sent by `test`, no I/O
+        provider_id = f"test_{ready.message_id}"
+        return _record_sent(sessions, [ready], [provider_id], taking, then, started, TEST_PROVIDER)[
+            0
+        ]
+    outlet = ready.providers.outlet(ready.channel)
     try:
         result = outlet.send(ready.finished.prepared)
     except ChannelError as exc:
-        return _failed(sessions, ready, exc, fence, started), False
-    return _record_sent(sessions, [ready], [result.message_id], fence, started)[0]
+        return _failed(sessions, ready, exc, taking.fence, started), False
+    return _record_sent(sessions, [ready], [result.message_id], taking, then, started)[0]
 
 
-def send_call(sessions: SharedSession, call: Sequence[Ready], fence: Fence) -> list[Sent]:
-    """Hand several messages to their provider in one call; an outcome each, in order."""
-    held = [ready for ready in call if still_held(sessions, ready, fence)]
-    if len(held) < 2:
-        return [send_one(sessions, r, fence) if r in held else _lost(r) for r in call]
+def _send_many(
+    sessions: SharedSession, held: Sequence[Ready], taking: Taking, then: Sequence[Ready]
+) -> dict[str, Sent]:
     outlet = held[0].providers.outlet(held[0].channel)
     assert isinstance(outlet, BatchSender)
     started = time.perf_counter()
@@ -112,54 +172,50 @@ def send_call(sessions: SharedSession, call: Sequence[Ready], fence: Fence) -> l
         results = outlet.send_many([ready.finished.prepared for ready in held])
     except ChannelError as exc:
         if exc.refused and not isinstance(exc, TransientChannelError):  # each on its own
-            answers = {ready.message_id: send_one(sessions, ready, fence) for ready in held}
-        else:
-            answers = {
-                r.message_id: (_failed(sessions, r, exc, fence, started), False) for r in held
-            }
-        return [answers.get(ready.message_id) or _lost(ready) for ready in call]
-    recorded = _record_sent(
-        sessions, held, [result.message_id for result in results], fence, started
-    )
-    answers = {ready.message_id: sent for ready, sent in zip(held, recorded, strict=True)}
-    return [answers.get(ready.message_id) or _lost(ready) for ready in call]
+            return {r.message_id: _send_one(sessions, r, taking, ()) for r in held}
+        return {
+            r.message_id: (_failed(sessions, r, exc, taking.fence, started), False) for r in held
+        }
+    ids = [result.message_id for result in results]
+    recorded = _record_sent(sessions, held, ids, taking, then, started)
+    return {ready.message_id: sent for ready, sent in zip(held, recorded, strict=True)}
 
 
 def _record_sent(
     sessions: SharedSession,
     call: Sequence[Ready],
     provider_ids: Sequence[str],
-    fence: Fence,
+    taking: Taking,
+    then: Sequence[Ready],
     started: float,
+    provider: str | None = None,
 ) -> list[Sent]:
     """The provider has them: record `sent` first, in a transaction of its own, so that
     nothing after this point (archiving included) can roll it back and cause a second send."""
-    channel = call[0].channel
-    name = call[0].providers.outlet(channel).name
+    channel, fence = call[0].channel, taking.fence
+    name = provider or call[0].providers.outlet(channel).name
     with sessions.begin() as session:
         if len(call) == 1:
             [ready], [provider_id] = call, provider_ids
             token = fence.token(ready.entry_id)
-            new = (
-                {ready.message_id}
-                if record_sent(
-                    session, ready.entry_id, ready.message_id, name, provider_id, token=token
-                )
-                else set()
+            made = record_sent(
+                session, ready.entry_id, ready.message_id, name, provider_id, token=token
             )
+            new = {ready.message_id} if made else set()
         else:
             taken = [
                 Taken(r.entry_id, r.message_id, fence.token(r.entry_id), provider_id)
                 for r, provider_id in zip(call, provider_ids, strict=True)
             ]
             new = record_sent_many(session, taken, name)
+        taking.take(session, then)
     answers: list[Sent] = []
     for ready, provider_id in zip(call, provider_ids, strict=True):
         moved = ready.message_id in new
         detail = provider_id if moved else LEASE_LOST
         answers.append((Outcome(ready.message_id, MessageStatus.SENT, detail), moved))
-    for ready in call:
-        telemetry.sent(ready.message_id, channel, name, "sent", started)
+        if provider is None:
+            telemetry.sent(ready.message_id, channel, name, "sent", started)
     return answers
 
 

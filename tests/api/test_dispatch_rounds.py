@@ -63,9 +63,9 @@ def test_a_batch_is_sent_and_archived_with_one_commit_per_provider_call_and_a_fe
         assert worker.run_once() == 12
     finally:
         event.remove(services.engine, "commit", count)
-    # The claim, the reading and the taking into `sending`, the `sent` of the one call that
-    # wrote the twelve outbox files, the archiving.
-    assert len(commits) == 1 + 4
+    # The claim, the reading and the writing of what was decided, then the one call that wrote
+    # the twelve outbox files: its taking into `sending` and its `sent`; the archiving.
+    assert len(commits) == 4 + 2
     assert set(statuses(world).values()) == {"sent"} and archived(world) == set(ids)
     assert kinds(world, ids[0]) == ["accepted", "sent"]
 

@@ -101,9 +101,10 @@ def publish(world: World) -> None:
     assert published.status_code == 200, published.get_json()
 
 
-def ready_world(url: str, var_dir: Path) -> World:
-    """Migrated, with people and keys (`world.keys["system"]` sends), the email published."""
+def ready_world(url: str, var_dir: Path, **fields: Any) -> World:
+    """Migrated, with people and keys (`world.keys["system"]` sends), the email published;
+    `fields` are settings over the tests' ones."""
     migrate.upgrade(url)
-    world = World(create_app(settings_for(url, var_dir=var_dir)), add_people(url))
+    world = World(create_app(settings_for(url, var_dir=var_dir, **fields)), add_people(url))
     publish(world)
     return world

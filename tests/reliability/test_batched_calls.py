@@ -22,6 +22,7 @@ from werkzeug import Request, Response
 
 from hcs.archive import ArchiveEntry
 from hcs.archive.reading import read_entry
+from hcs.dispatch import rounds
 from hcs.dispatch.providers import build_providers
 from hcs.infrastructure.delivery import read_delivery
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
@@ -67,6 +68,12 @@ class FakeSendGrid:
                     "html": content["text/html"],
                 }
         return received
+
+
+@pytest.fixture(autouse=True)
+def one_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A round finishes all its messages before sending, however slow the machine."""
+    monkeypatch.setattr(rounds, "PREPARE_BUDGET", 60.0)
 
 
 @pytest.fixture
