@@ -15,6 +15,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_wtf.csrf import CSRFProtect
 
 from hcs.errors import AuthenticationFailed, MissingRole
+from hcs.http.counters import LocalCounters
 from hcs.http.extensions import db_session
 from hcs.identity import Principal, User, authenticate, end_sessions, principal_for, touch_key
 from hcs.identity.models import ROLES
@@ -29,6 +30,8 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
+# This process's counters without a timer thread (`hcs.http.counters`).
+LOCAL_COUNTERS = LocalCounters.STORAGE_SCHEME[0] + "://"
 
 
 def _is_api() -> bool:
@@ -206,7 +209,9 @@ def _limit_storage(settings: Settings) -> str:
     """Where rate-limit counters live: as set, else the Redis broker (shared), else memory."""
     if settings.ratelimit_storage_url:
         return settings.ratelimit_storage_url
-    return settings.broker_url if settings.broker_url.startswith("redis") else "memory://"
+    if settings.broker_url.startswith("redis"):
+        return settings.broker_url
+    return LOCAL_COUNTERS
 
 
 def init_app(app: Flask, settings: Settings) -> None:
