@@ -16,8 +16,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from hcs.errors import AuthenticationFailed, MissingRole
 from hcs.http.counters import LocalCounters
-from hcs.http.extensions import db_session
-from hcs.identity import Principal, User, authenticate, end_sessions, principal_for, touch_key
+from hcs.http.extensions import db_session, services
+from hcs.identity import Principal, User, end_sessions, principal_for, touch_key
 from hcs.identity.models import ROLES
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import begin_read, end_read
@@ -131,7 +131,7 @@ def _principal_from_request() -> Principal | None:
     if token is not None:
         sessions = db_session()
         begin_read(sessions)
-        principal, stale = authenticate(sessions, token)
+        principal, stale = services().keys.authenticate(sessions, token)
         if stale or request.endpoint not in READS_ON:
             end_read(sessions)
         if stale:
