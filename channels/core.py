@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "BatchSender",
     "Category",
     "Headers",
     "DeliveryEvent",
     "EventKind",
     "Issue",
     "Level",
+    "Lookup",
     "Preview",
     "SendResult",
     "error",
@@ -90,6 +92,26 @@ class SendResult:
     detail: Mapping[str, str] = field(default_factory=dict)
 
 
+@runtime_checkable
+class BatchSender(Protocol):
+    """A provider that takes several messages in one call (SendGrid personalizations, files).
+
+    `send_many` is one provider call: it returns a result per message, in order, or raises one
+    `ChannelError` for the whole call (nothing of it was taken when the error is a refusal; an
+    ambiguous error leaves every message of the call in doubt). `batch_size` caps a call.
+    """
+
+    batch_size: int
+
+    def batch_key(self, prepared: Any) -> object | None:
+        """What messages of one call must share (e.g. the sender); None: it goes alone."""
+        ...
+
+    def send_many(self, prepared: Sequence[Any]) -> list[SendResult]:
+        """Hand several prepared messages to the provider in one call."""
+        ...
+
+
 class EventKind(StrEnum):
     """Delivery events that provider webhooks become."""
 
@@ -120,3 +142,21 @@ class DeliveryEvent:
     reason: str | None = None
     reference: str | None = None
     data: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Lookup(Protocol):
+    """A provider that can be asked what became of a message whose send ended ambiguously."""
+
+    def look_up(
+        self, prepared: Any, *, provider_message_id: str | None, since: datetime
+    ) -> list[DeliveryEvent]:
+        """What the provider holds that may be this message, best first (empty: nothing yet).
+
+        Several when it cannot tell copies apart (the same body to the same number twice):
+        the caller takes the first that no other message of its own already holds.
+
+        Raises TransientChannelError when it cannot be asked now, and LookupUnavailable when
+        this account cannot ask at all (an API that is not enabled).
+        """
+        ...

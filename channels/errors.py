@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.error import HTTPError, URLError
 
 __all__ = [
     "ChannelError",
     "InvalidContent",
     "InvalidRecipient",
+    "LookupUnavailable",
     "SignatureError",
     "TransientChannelError",
     "is_transient_status",
@@ -73,6 +76,10 @@ class UnreachableRecipient(InvalidRecipient):
     at the carrier): the recipient is to be suppressed on the channel."""
 
 
+class LookupUnavailable(ChannelError):
+    """The provider cannot be asked about messages with this account (an add-on not enabled)."""
+
+
 class InvalidContent(ChannelError):
     """The rendered content cannot become this channel's output (e.g. a header injection)."""
 
@@ -103,13 +110,31 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 def was_refused(exc: BaseException) -> bool:
-    """Whether a connection error (or what caused it) is a refusal before anything was sent."""
+    """Whether a connection error (or what caused it) shows that nothing reached the provider.
+
+    True when the connection never opened (refused, a name that does not resolve) or when
+    urllib failed before the request was fully written (a `URLError` wrapping an `OSError`:
+    a connect timeout too). A timeout or a reset while waiting for the answer is not: the
+    request may have been taken. Clients that say "connect timeout" themselves (requests'
+    `ConnectTimeout`) are told apart by their adapters.
+    """
     seen: BaseException | None = exc
     for _ in range(6):
         if seen is None:
             return False
-        if isinstance(seen, ConnectionRefusedError):
+        if isinstance(seen, ConnectionRefusedError | socket.gaierror):
+            return True
+        if _unsent_by_urllib(seen):
             return True
         reason = getattr(seen, "reason", None)
         seen = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
     return False
+
+
+def _unsent_by_urllib(exc: BaseException) -> bool:
+    """urllib wraps in `URLError` only what failed while connecting and writing the request."""
+    return (
+        isinstance(exc, URLError)
+        and not isinstance(exc, HTTPError)
+        and isinstance(exc.reason, OSError)
+    )

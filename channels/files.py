@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,38 @@ def safe_name(reference: str) -> str:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so readers never see a partial file."""
+    """Write `data` to `path` so readers never see a partial file, on a shared folder too.
+
+    The temporary name is this writer's own (host, process, a random part), so writers on
+    several hosts never share one; the data is flushed to the server (`fsync`, which NFS
+    honours) before the rename makes it visible under its name.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    temporary = path.with_name(f".{path.name}.{writer()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def writer() -> str:
+    """This process, as file names carry it: host and process id."""
+    host = "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname())
+    return f"{host}-{os.getpid()}"
+
+
+def write_json_atomically(path: Path, record: Mapping[str, Any]) -> None:
+    """Write `record` as one JSON document, whole or not at all."""
+    text = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    try:
+        write_atomically(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise ChannelError(f"cannot write {path}: {exc}") from exc
 
 
 def append_json_line(path: Path, record: Mapping[str, Any]) -> None:

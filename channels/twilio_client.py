@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from requests import RequestException
-from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
+from requests import ConnectTimeout, RequestException
+from twilio.base.exceptions import (  # type: ignore[import-untyped]
+    TwilioException,
+    TwilioRestException,
+)
 from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
+from channels.core import DeliveryEvent
 from channels.errors import (
     ChannelError,
     InvalidRecipient,
@@ -19,6 +24,7 @@ from channels.errors import (
     retry_after_seconds,
     was_refused,
 )
+from channels.twilio_webhooks import STATUS_KINDS
 
 # Twilio error codes that are about the recipient: invalid "To", not a mobile number,
 # unsubscribed (replied STOP), not a WhatsApp user.
@@ -90,9 +96,62 @@ def create_message(client: Any, **params: Any) -> str:
             ) from exc
         raise kind(message, status=status, reason=reason) from exc
     except RequestException as exc:
-        # Refused before sending: nothing went out. A read timeout may have been a send.
-        refused = was_refused(exc)
+        # Never connected (refused, unresolved, timed out opening): nothing went out.
+        # A read timeout, or a reset after the request was written, may have been a send.
+        refused = isinstance(exc, ConnectTimeout) or was_refused(exc)
         raise TransientChannelError(
             f"Twilio unreachable: {exc}", reason=str(exc), refused=refused
         ) from exc
     return str(message.sid)
+
+
+# How many of the recipient's recent messages a lookup by number reads, at most.
+LOOKUP_LIMIT = 50
+# Twilio's clock and ours may disagree a little; a message may also wait in Twilio's queue.
+LOOKUP_SLACK = timedelta(minutes=5)
+
+
+def look_up_message(
+    client: Any, *, sid: str | None, to: str, body: str, since: datetime, reference: str
+) -> list[DeliveryEvent]:
+    """What Twilio holds of one message: fetched by its SID when we have it, else found among
+    the messages sent to `to` since `since` with exactly this body (the SID of a create whose
+    answer was lost is known only to Twilio), oldest first. Empty when Twilio holds nothing.
+    """
+    try:
+        if sid:
+            found = [client.messages(sid).fetch()]
+        else:
+            after = since - LOOKUP_SLACK
+            listed = client.messages.list(to=to, date_sent_after=after, limit=LOOKUP_LIMIT)
+            found = [m for m in listed if _is_ours(m, to, body)]
+    except TwilioRestException as exc:
+        if int(exc.status) == 404:
+            return []
+        status = int(exc.status)
+        kind = TransientChannelError if is_transient_status(status) else ChannelError
+        raise kind(f"Twilio lookup answered {status}: {exc.msg}", status=status) from exc
+    except (RequestException, TwilioException) as exc:  # unreachable, or an unreadable answer
+        raise TransientChannelError(f"Twilio lookup failed: {exc}", reason=str(exc)) from exc
+    return [_as_event(message, reference) for message in reversed(found)]  # Twilio: newest first
+
+
+def _is_ours(message: Any, to: str, body: str) -> bool:
+    """The same recipient and exactly the body we would have sent, outbound."""
+    outbound = str(message.direction or "").startswith("outbound")
+    return outbound and message.to == to and message.body == body
+
+
+def _as_event(message: Any, reference: str) -> DeliveryEvent:
+    status = str(message.status or "")
+    code = str(message.error_code or "")
+    return DeliveryEvent(
+        kind=STATUS_KINDS.get(status.lower(), STATUS_KINDS["sent"]),
+        provider="twilio",
+        provider_message_id=str(message.sid),
+        recipient=str(message.to).partition(":")[2] or str(message.to),
+        occurred_at=None,
+        reason=f"Twilio error {code}" if code else None,
+        reference=reference,
+        data={"status": status, "error_code": code, "evidence": "lookup"},
+    )

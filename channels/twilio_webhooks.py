@@ -26,7 +26,8 @@ __all__ = [
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
-_STATUS = {
+# Twilio's message statuses as delivery events (status callbacks and lookups alike).
+STATUS_KINDS = {
     "accepted": EventKind.ACCEPTED,
     "queued": EventKind.ACCEPTED,
     "scheduled": EventKind.ACCEPTED,
@@ -67,7 +68,7 @@ def parse_status_callback(params: Mapping[str, str], reference: str | None = Non
     """A delivery event from a (verified) message status callback; `reference` is our message
     id from the callback URL's query (`channels.twilio_client.callback_for`), when it had one."""
     status = params.get("MessageStatus") or params.get("SmsStatus") or ""
-    kind = _STATUS.get(status.lower())
+    kind = STATUS_KINDS.get(status.lower())
     if kind is None:
         raise ChannelError(f"unknown Twilio message status {status!r}")
     code = params.get("ErrorCode")

@@ -114,11 +114,21 @@ class SendTestFailed(HcsError):
     """The provider refused or did not answer a test send from the editor (502)."""
 
 
+class CodeRefused(ValidationFailed):
+    """A wrong, expired or locked one-time code (422); the try is recorded: commit it."""
+
+
+class TooSoon(HcsError):
+    """A request repeated sooner than its limit allows, e.g. another code to a phone (429)."""
+
+
 DomainError = (HcsError, TemplateStoreError)
 
 __all__ = [
     "SendTestFailed",
     "AIUnavailable",
+    "CodeRefused",
+    "TooSoon",
     "AlreadyArchived",
     "AppendOnlyViolation",
     "ArchiveKeyError",

@@ -6,11 +6,17 @@ quick replies are appended to the body as a numbered list the customer can answe
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from channels.chat.message import PreparedChat
-from channels.core import SendResult
-from channels.twilio_client import callback_for, create_message, make_twilio_client
+from channels.core import DeliveryEvent, SendResult
+from channels.twilio_client import (
+    callback_for,
+    create_message,
+    look_up_message,
+    make_twilio_client,
+)
 
 
 def whatsapp_body(prepared: PreparedChat) -> str:
@@ -53,3 +59,16 @@ class TwilioWhatsApp:
         if self.status_callback:
             params["status_callback"] = callback_for(self.status_callback, prepared.reference)
         return SendResult(self.name, create_message(self.client, **params))
+
+    def look_up(
+        self, prepared: PreparedChat, *, provider_message_id: str | None, since: datetime
+    ) -> list[DeliveryEvent]:
+        """What Twilio holds of this WhatsApp message: by its SID, else by number and body."""
+        return look_up_message(
+            self.client,
+            sid=provider_message_id,
+            to=f"whatsapp:{prepared.recipient}",
+            body=whatsapp_body(prepared),
+            since=since,
+            reference=prepared.reference,
+        )

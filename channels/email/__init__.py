@@ -7,6 +7,7 @@ from typing import Protocol
 
 from channels.core import Category, Issue, Preview, SendResult, error
 from channels.email.message import (
+    Attachment,
     EmailContent,
     EmailSettings,
     PreparedEmail,
@@ -30,6 +31,7 @@ from channels.errors import InvalidContent
 
 __all__ = [
     "EMAIL_PROVIDERS",
+    "Attachment",
     "EmailChannel",
     "EmailContent",
     "EmailProvider",

@@ -52,6 +52,15 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email (e.g. a test letter's PDF)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class PreparedEmail:
     """Exactly what will be sent: headers in order and both bodies."""
 
@@ -65,6 +74,7 @@ class PreparedEmail:
     from_name: str | None = None
     recipient_name: str | None = None
     reply_to: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     def header(self, name: str) -> str | None:
         """The value of one header, if present."""
@@ -156,6 +166,13 @@ def to_mime(prepared: PreparedEmail) -> EmailMessage:
     message.add_alternative(prepared.html, subtype="html")
     # A boundary derived from the content keeps the archived bytes reproducible.
     message.set_boundary(mime_boundary(prepared.reference, prepared.html))
+    for attached in prepared.attachments:
+        maintype, _, subtype = attached.content_type.partition("/")
+        message.add_attachment(
+            attached.data, maintype=maintype, subtype=subtype, filename=attached.filename
+        )
+    if prepared.attachments:  # now multipart/mixed around the alternative
+        message.set_boundary(mime_boundary(prepared.reference + "\0mixed", prepared.html))
     return message
 
 
@@ -167,6 +184,8 @@ def to_eml(prepared: PreparedEmail) -> bytes:
     and building MIME is the costliest step of finishing an email. Most messages are written
     directly (see `mime.write_eml`); the rest go through the email package.
     """
+    if prepared.attachments:
+        return to_mime(prepared).as_bytes()
     boundary = mime_boundary(prepared.reference, prepared.html)
     fast = write_eml(prepared.headers, prepared.text, prepared.html, boundary)
     return fast if fast is not None else to_mime(prepared).as_bytes()

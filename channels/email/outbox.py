@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from channels.core import SendResult
@@ -14,6 +15,7 @@ class OutboxEmail:
     """Writes `<directory>/email/<reference>.eml`."""
 
     name = "outbox"
+    batch_size = 500
 
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory) / "email"
@@ -26,3 +28,11 @@ class OutboxEmail:
         except OSError as exc:
             raise ChannelError(f"cannot write {path}: {exc}") from exc
         return SendResult(self.name, prepared.reference, detail={"path": str(path)})
+
+    def batch_key(self, prepared: PreparedEmail) -> object | None:
+        """Any messages may share a call: each is its own file."""
+        return self.name
+
+    def send_many(self, prepared: Sequence[PreparedEmail]) -> list[SendResult]:
+        """Write several messages, each whole; the call fails at the first that cannot be."""
+        return [self.send(one) for one in prepared]

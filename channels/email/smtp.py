@@ -12,8 +12,12 @@ from channels.email.message import PreparedEmail, to_mime
 from channels.errors import ChannelError, InvalidRecipient, TransientChannelError
 
 
-def _smtp_error(exc: smtplib.SMTPException) -> ChannelError:
-    """Map an smtplib error: 4xx replies and lost connections are transient."""
+def _smtp_error(exc: smtplib.SMTPException, *, opening: bool = False) -> ChannelError:
+    """Map an smtplib error: 4xx replies and lost connections are transient.
+
+    `opening`: it happened before any of the message went over the connection, so whatever
+    it was (a dropped connection, a 421 greeting) is a refusal: nothing was sent.
+    """
     code = getattr(exc, "smtp_code", None)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code = next((c for c, _ in exc.recipients.values()), None)
@@ -28,8 +32,13 @@ def _smtp_error(exc: smtplib.SMTPException) -> ChannelError:
     if isinstance(exc, smtplib.SMTPRecipientsRefused) and not transient:
         kind = InvalidRecipient
     if isinstance(exc, smtplib.SMTPServerDisconnected):  # perhaps after DATA: not a refusal
-        return kind(f"SMTP server dropped the connection: {reason}", reason=reason)
-    return kind(f"SMTP server refused the message: {code} {reason}", status=code, reason=reason)
+        return kind(
+            f"SMTP server dropped the connection: {reason}",
+            reason=reason,
+            refused=True if opening else None,
+        )
+    message = f"SMTP server refused the message: {code} {reason}"
+    return kind(message, status=code, reason=reason, refused=True if opening else None)
 
 
 def _close_all(connections: set[smtplib.SMTP], lock: threading.Lock) -> None:
@@ -121,8 +130,7 @@ class SmtpEmail:
         _close_all(self._connections, self._lock)
         self._local = threading.local()
 
-    def _deliver(self, prepared: PreparedEmail) -> None:
-        smtp = self._ready()
+    def _deliver(self, smtp: smtplib.SMTP, prepared: PreparedEmail) -> None:
         try:
             smtp.send_message(
                 to_mime(prepared), from_addr=prepared.from_address, to_addrs=[prepared.recipient]
@@ -131,15 +139,25 @@ class SmtpEmail:
             self._drop()  # whatever state the server is in, the next message starts afresh
             raise
 
+    def _opened(self) -> smtplib.SMTP:
+        """A ready connection; a failure here sent nothing of the message (a refusal)."""
+        try:
+            return self._ready()
+        except smtplib.SMTPException as exc:
+            raise _smtp_error(exc, opening=True) from exc
+        except OSError as exc:  # refused, unresolved, timed out opening or greeting, TLS
+            message = f"SMTP server unreachable: {exc}"
+            raise TransientChannelError(message, reason=str(exc), refused=True) from exc
+
     def send(self, prepared: PreparedEmail) -> SendResult:
         """Deliver to the server; the id is the Message-ID header."""
+        smtp = self._opened()
         try:
-            self._deliver(prepared)
+            self._deliver(smtp, prepared)
         except smtplib.SMTPException as exc:
             raise _smtp_error(exc) from exc
-        except (OSError, ssl.SSLError) as exc:
-            # Only a refused connection certainly sent nothing; a timeout mid-DATA may have.
-            refused = isinstance(exc, ConnectionRefusedError)
-            message = f"SMTP server unreachable: {exc}"
-            raise TransientChannelError(message, reason=str(exc), refused=refused) from exc
+        except OSError as exc:  # ssl.SSLError included
+            # The message was (partly) on its way: a timeout mid-DATA may have been a send.
+            message = f"SMTP server did not answer in time or dropped the connection: {exc}"
+            raise TransientChannelError(message, reason=str(exc), refused=False) from exc
         return SendResult(self.name, prepared.header("Message-ID") or prepared.reference)

@@ -1,7 +1,11 @@
-"""A print-house drop folder: each letter's PDF plus one manifest line describing it.
+"""A print-house drop folder, safe on storage several worker hosts share (NFS and the like).
 
-The print house polls ``<directory>``: a PDF appears whole (written under a temporary name, then
-renamed) before its line is appended to ``manifest.jsonl``, so a listed letter is always complete.
+Each letter is two files in ``<directory>``: ``<reference>.pdf`` and, once the PDF is whole,
+its manifest ``<reference>.json`` (file, reference, sha256, pages, page size, variant,
+address, product, and the writer's host and process). Both are written under a name of the
+writer's own and renamed into place, so the print house, polling for ``*.json``, only ever
+sees complete letters. No file is shared between writers: appending to one manifest from
+several hosts is not atomic over NFS.
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ from pathlib import Path
 
 from channels.core import SendResult
 from channels.errors import ChannelError
-from channels.files import append_json_line, safe_name, write_atomically
+from channels.files import safe_name, write_atomically, write_json_atomically, writer
 from channels.letter.prepared import PreparedLetter
+
+MANIFEST_SUFFIX = ".json"
 
 
 class FolderLetter:
-    """Drops letters and a JSON-lines manifest for a print house."""
+    """Drops letters, each with its own manifest, for a print house."""
 
     name = "folder"
 
@@ -24,14 +30,19 @@ class FolderLetter:
         self.product = product
 
     def send(self, prepared: PreparedLetter) -> SendResult:
-        """Write the PDF, then its manifest line; the id is the file name."""
-        file_name = f"{safe_name(prepared.reference)}.pdf"
+        """Write the PDF, then its manifest; the id is the PDF's file name."""
+        stem = safe_name(prepared.reference)
+        file_name = f"{stem}.pdf"
         try:
             write_atomically(self.directory / file_name, prepared.pdf)
         except OSError as exc:
             raise ChannelError(f"cannot write {file_name}: {exc}") from exc
-        record = {
-            "file": file_name,
+        write_json_atomically(self.directory / f"{stem}{MANIFEST_SUFFIX}", self._record(prepared))
+        return SendResult(self.name, file_name, detail={"sha256": prepared.sha256})
+
+    def _record(self, prepared: PreparedLetter) -> dict[str, object]:
+        return {
+            "file": f"{safe_name(prepared.reference)}.pdf",
             "reference": prepared.reference,
             "sha256": prepared.sha256,
             "pages": prepared.pages,
@@ -39,6 +50,5 @@ class FolderLetter:
             "pdf_variant": prepared.pdf_variant,
             "address": list(prepared.address),
             "product": self.product,
+            "written_by": writer(),
         }
-        append_json_line(self.directory / "manifest.jsonl", record)
-        return SendResult(self.name, file_name, detail={"sha256": prepared.sha256})

@@ -60,6 +60,8 @@ class LetterSettings:
     max_pages: int = 20
     timeout_seconds: float = 20.0
     recycle_after: int = 20_000
+    # Printed at the top of every page (a test letter's "TEST"), above anything the author styles.
+    watermark: str | None = None
 
 
 def page_format(settings: LetterSettings) -> PageFormat:
@@ -89,14 +91,16 @@ def locked_stylesheet(settings: LetterSettings) -> str:
     Given as a user-origin sheet, its `!important` declarations outrank every author rule.
     """
     fmt = page_format(settings)
+    ours = ("bottom-right", "top-center") if settings.watermark else ("bottom-right",)
     boxes = "".join(
-        f"@{box} {{ content: none !important; }}" for box in MARGIN_BOXES if box != "bottom-right"
+        f"@{box} {{ content: none !important; }}" for box in MARGIN_BOXES if box not in ours
     )
     return f"""
 @page {{
   size: {fmt.size} !important; margin: {fmt.margins} !important;
   @bottom-right {{ content: "Page " counter(page) " of " counter(pages) !important;
     font: 8pt "HCS Sans", "HCS Fallback" !important; }}
+  {_watermark_box(settings.watermark)}
   {boxes}
 }}
 html, body, body * {{ page: auto !important; }}
@@ -108,6 +112,17 @@ html, body, body * {{ page: auto !important; }}
 .hcs-return {{ font-size: 7pt !important; text-decoration: underline; margin-bottom: 2mm; }}
 .hcs-after-window {{ height: {fmt.body_start} !important; display: block !important; }}
 """
+
+
+def _watermark_box(watermark: str | None) -> str:
+    """The top-centre margin box holding the watermark, or nothing."""
+    if not watermark:
+        return ""
+    quoted = watermark.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return (
+        f'@top-center {{ content: "{quoted}" !important; color: #b00020 !important; '
+        'font: bold 16pt "HCS Sans", "HCS Fallback" !important; }'
+    )
 
 
 def check_author_css(css: str) -> str:

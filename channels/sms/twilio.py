@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from channels.core import SendResult
+from channels.core import DeliveryEvent, SendResult
 from channels.errors import ChannelError
 from channels.sms.message import PreparedSms
-from channels.twilio_client import callback_for, create_message, make_twilio_client
+from channels.twilio_client import (
+    callback_for,
+    create_message,
+    look_up_message,
+    make_twilio_client,
+)
 
 
 class TwilioSms:
@@ -45,3 +51,16 @@ class TwilioSms:
         if self.status_callback:
             params["status_callback"] = callback_for(self.status_callback, prepared.reference)
         return SendResult(self.name, create_message(self.client, **params))
+
+    def look_up(
+        self, prepared: PreparedSms, *, provider_message_id: str | None, since: datetime
+    ) -> list[DeliveryEvent]:
+        """What Twilio holds of this SMS: by its SID, else by number and exact body."""
+        return look_up_message(
+            self.client,
+            sid=provider_message_id,
+            to=prepared.recipient,
+            body=prepared.body,
+            since=since,
+            reference=prepared.reference,
+        )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from channels.core import Category, Issue, SendResult
+from channels.core import BatchSender, Category, Issue, SendResult
 from channels.email import (
     EMAIL_PROVIDERS,
+    Attachment,
     EmailChannel,
     EmailContent,
     EmailProvider,
@@ -34,6 +35,7 @@ PREVIEW_SENDER = EmailSettings(
     from_address="preview@hcs.invalid", unsubscribe_base_url="https://unsubscribe.invalid/"
 )
 DEFAULT_SENDER = "no-reply@hcs.example"
+Brand = Mapping[str, Any]
 
 
 def unsubscribe_secret(settings: Settings) -> bytes:
@@ -84,6 +86,41 @@ class EmailOutlet:
     def send(self, prepared: PreparedEmail) -> SendResult:
         """Hand the mail to the provider."""
         return self.provider.send(prepared)
+
+    @property
+    def batch_size(self) -> int:
+        """How many mails one provider call takes (1: the provider has no batch call)."""
+        return self.provider.batch_size if isinstance(self.provider, BatchSender) else 1
+
+    def batch_key(self, prepared: PreparedEmail) -> object | None:
+        """What mails of one call share; None when this one goes alone."""
+        if not isinstance(self.provider, BatchSender):
+            return None
+        return self.provider.batch_key(prepared)
+
+    def send_many(self, prepared: Sequence[PreparedEmail]) -> list[SendResult]:
+        """Hand several mails of one batch key to the provider in one call."""
+        if not isinstance(self.provider, BatchSender):
+            raise ValueError(f"{self.name} takes one mail a call")
+        return self.provider.send_many(prepared)
+
+    def send_file(
+        self, message: Outgoing, content: EmailContent, attached: Attachment, brand: Brand
+    ) -> SendResult:
+        """Send the platform's own mail with one file (a test letter) from the brand's sender."""
+        prepared = EmailChannel(self.sender(brand), self.provider).prepare(
+            content,
+            message.recipient,
+            Category.TRANSACTIONAL,
+            reference=message.reference,
+            now=message.created_at,
+        )
+        return self.provider.send(replace(prepared, attachments=(attached,)))
+
+
+def mail_sender(settings: Settings) -> EmailOutlet:
+    """The configured email provider (`HCS_EMAIL_PROVIDER`), for the platform's own mail."""
+    return EmailEntry().outlet(settings, settings.delivery.email.provider)
 
 
 class EmailEntry:

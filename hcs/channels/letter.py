@@ -86,13 +86,17 @@ class LetterOutlet:
     provider: LetterProvider
     settings: Settings
     content_type: str = "application/pdf"
+    # A test letter renders in processes of its own, with its watermark on every page.
+    purpose: str = "send"
+    watermark: str | None = None
 
     def finish(
         self, session: Session, version: TemplateVersion, message: Outgoing, rendered: Rendered
     ) -> Finishing:
         """The complete PDF, addressed, in the brand's renderer process."""
         paper = letter_settings(self.settings, {}, rendered.locale)
-        paper, renderer = brand_letter(session, version, paper)
+        paper = replace(paper, watermark=self.watermark)
+        paper, renderer = brand_letter(session, version, paper, purpose=self.purpose)
         channel = LetterChannel(paper, self.provider, renderer)
         prepared = channel.prepare(
             content_of(rendered.parts), address_lines(message.to), reference=message.reference
@@ -142,3 +146,28 @@ class LetterEntry:
     def render_extras(self, message: Outgoing, settings: Settings) -> dict[str, Any]:
         """No unsubscribe link."""
         return {}
+
+
+def local_letters_warning(settings: Settings) -> str | None:
+    """One line for a worker whose letters would stay on its own host's disk, else None.
+
+    With a shared database (not SQLite) workers may run on several hosts; a letter written
+    under this host's var dir (the `outbox` provider, or `folder` with no `HCS_LETTER_FOLDER`)
+    reaches no print house the other hosts feed.
+    """
+    if settings.database_url.startswith("sqlite"):
+        return None
+    options = settings.delivery.letter
+    folder = settings.delivery.letter_folder.directory
+    local = [
+        p
+        for p in (options.provider, options.fallback)
+        if p == "outbox" or (p == "folder" and not folder)
+    ]
+    if not local:
+        return None
+    where = settings.var_dir.resolve()
+    return (
+        f"warning: letters ({', '.join(local)} provider) are written under {where} and stay on "
+        "this host; set HCS_LETTER_PROVIDER=folder and HCS_LETTER_FOLDER to a shared directory"
+    )

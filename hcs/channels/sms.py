@@ -50,6 +50,16 @@ class SmsOutlet:
         """Hand the SMS to the provider."""
         return self.channel.send(prepared)
 
+    def send_text(self, phone: str, text: str, reference: str) -> SendResult:
+        """Send one platform text (not a template's), such as a one-time code, to `phone`."""
+        prepared = self.channel.prepare(SmsContent(text), phone, reference=reference)
+        return self.channel.send(prepared)
+
+
+def text_sender(settings: Settings) -> SmsOutlet:
+    """The configured SMS provider (`HCS_SMS_PROVIDER`), for the platform's own texts."""
+    return SmsEntry().outlet(settings, settings.delivery.sms.provider)
+
 
 class SmsEntry:
     """The SMS channel."""

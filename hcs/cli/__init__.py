@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -124,6 +124,7 @@ def worker(concurrency: int | None, queues: str | None) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     current = settings()
+    _warn_of_local_letters(current, lanes)
     if current.broker_url:
         from hcs.worker.tasks import run_celery_worker
 
@@ -142,6 +143,15 @@ def worker(concurrency: int | None, queues: str | None) -> None:
         runner.stop()
     finally:
         engine.dispose()
+
+
+def _warn_of_local_letters(current: Settings, lanes: Sequence[str]) -> None:
+    """One line on stderr when this worker's letters would stay on its host's disk."""
+    from hcs.channels.letter import local_letters_warning
+
+    warning = local_letters_warning(current) if "letter" in lanes else None
+    if warning:
+        click.echo(warning, err=True)
 
 
 @main.group()

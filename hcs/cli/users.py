@@ -19,6 +19,7 @@ from hcs.identity import (
 )
 from hcs.identity.groups import change_groups
 from hcs.identity.models import GROUPS
+from hcs.identity.phones import is_verified, vouch_for_phone
 from hcs.identity.users import set_phone
 
 ROLE_HELP = f"Repeatable; one of {', '.join(ROLES)}."
@@ -119,11 +120,22 @@ def enable(email: str) -> None:
 @users.command("phone")
 @click.option("--email", required=True)
 @click.option("--phone", required=True, help="E.164 (+447400123456); empty to clear.")
-def phone_command(email: str, phone: str) -> None:
-    """Set the person's own phone: where tests they send by SMS or chat go."""
+@click.option(
+    "--verified",
+    is_flag=True,
+    help="Vouch that the person holds the number: mark it verified (audited).",
+)
+def phone_command(email: str, phone: str, verified: bool) -> None:
+    """Set the person's own phone: where tests they send by SMS or chat go, once verified."""
     with unit_of_work(settings()) as session:
-        user = set_phone(session, email, phone, actor=cli_actor())
-    click.echo(f"{user.email}: phone {user.phone or '(none)'}")
+        if verified:
+            user = vouch_for_phone(session, email, phone, actor=cli_actor())
+        else:
+            user = set_phone(session, email, phone, actor=cli_actor())
+        state = "verified" if is_verified(user) else "not verified: they verify it on /account"
+    click.echo(
+        f"{user.email}: phone {user.phone or '(none)'}" + (f" ({state})" if user.phone else "")
+    )
 
 
 @users.command("password")

@@ -1,10 +1,10 @@
-"""Preparing claimed entries: each message finished and taken into `sending`, or stopped.
+"""Preparing claimed entries: each message finished and made ready to send, or stopped.
 
 Two steps, so that finishing (rendering, MIME, PDF) never holds a write lock: `plan_some`
 reads and finishes several entries in a transaction that only reads (on SQLite a snapshot that
 leaves the write lock free), then `apply_all` writes what was decided in one short transaction,
 after checking that no message changed in between (a recall, a sign-off): one that did is left
-for the next round.
+for the next round. A ready message moves to `sending` only just before its own provider call.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from templates_store.models import Template, TemplateVersion
 from templates_store.status import SENDABLE
 
 # How long one round may spend finishing messages before it sends them.
-PREPARE_BUDGET = 0.05
+PREPARE_BUDGET = 0.25
 # What an unexpected error while finishing records: a code and the error's class, never its
 # text (which may quote the customer's data or SQL).
 FINISHING_ERROR = "finishing_error"
@@ -252,19 +252,16 @@ def apply_all(session: Session, plans: Sequence[Plan], fence: Fence) -> list[Pre
     """Write what was decided, for entries and messages as they are now; what to do next.
 
     Only for entries whose leases `fence` still holds: they are renewed first, in this
-    transaction (row-locked on PostgreSQL), so no other worker can take one before the round's
-    messages are in `sending`; an entry claimed again meanwhile is left to its new holder.
+    transaction (row-locked on PostgreSQL); an entry claimed again meanwhile is left to its
+    new holder.
     """
     held = fence.confirm(session, [plan.entry.id for plan in plans])
     current(session, OutboxEntry, [plan.entry.id for plan in plans])
     current(session, Message, [plan.message.id for plan in plans])
-    prepared = [_apply(session, plan) if plan.entry.id in held else _lost(plan) for plan in plans]
-    ready = [item.message_id for item in prepared if isinstance(item, Ready)]
-    if ready:
-        # One statement for the round. A message found still `sending` later was taken by a
-        # worker that died before it recorded the outcome: it becomes `unknown`, never resent.
-        move(session, ready, Move.TAKE)
-    return prepared
+    # Ready messages stay as they are, leased to this worker, until just before their own
+    # provider call takes them into `sending` (`hcs.dispatch.sending`): a worker that dies
+    # mid-round leaves the ones it never handed over to be claimed again, not `unknown`.
+    return [_apply(session, plan) if plan.entry.id in held else _lost(plan) for plan in plans]
 
 
 def _lost(plan: Plan) -> Outcome:

@@ -1,5 +1,8 @@
 """Test sends ("proofs"): a version sent to the signed-in person's own address or phone only.
 
+SMS and chat go only to the person's verified phone (`hcs.identity.phones`); a letter is mailed
+to their own address as its watermarked PDF (`hcs.dispatch.letter_proofs`).
+
 Rendered and finished exactly as a send would be (the same closure, extras and outlet), then
 marked as a test; no message, outbox row, archive entry or metric is written, so it is never a
 customer message. The audit log records who sent what to where, and the provider's answer.
@@ -8,55 +11,22 @@ customer message. The audit log records who sent what to where, and the provider
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from channels.errors import ChannelError, InvalidContent, InvalidRecipient
-from hcs import audit
 from hcs.channels.entry import Outgoing
 from hcs.channels.registry import CHANNELS
+from hcs.dispatch.letter_proofs import send_test_letter
+from hcs.dispatch.proof_rendering import SentTest, record_test, render_test
 from hcs.dispatch.providers import Providers
 from hcs.errors import SendTestFailed, ValidationFailed
+from hcs.identity.phones import verified_phone
 from hcs.identity.users import get_user
-from templates_store.composing import Rendered, render_channel
 from templates_store.lookup import get_version
-from templates_store.models import TemplateVersion
-from templates_store.samples import sample_named
-from templates_store.variables import load_payload
 
-TEST_BANNER = (
-    '<div role="note" style="background:#5b2a86;color:#fff;padding:8px;'
-    'font:bold 14px sans-serif;text-align:center">TEST MESSAGE sent to you from the editor: '
-    "not sent to any customer</div>"
-)
-TEST_CHANNELS = ("email", "sms", "chat")
-
-
-@dataclass(frozen=True)
-class SentTest:
-    """Where a test went, through which provider, and the provider's id for it."""
-
-    channel: str
-    locale: str
-    to: str
-    provider: str
-    provider_id: str
-
-
-def mark_test(parts: dict[str, Any]) -> dict[str, Any]:
-    """The parts with the test mark: a banner atop the HTML, `[TEST]` before the texts."""
-    marked = dict(parts)
-    for field, value in parts.items():
-        if field == "html":
-            marked[field] = value.replace("<body>", "<body>" + TEST_BANNER, 1)
-            if marked[field] == value:
-                marked[field] = TEST_BANNER + value
-        elif field in ("subject", "body", "text"):
-            marked[field] = "[TEST] " + value
-    return marked
+TEST_CHANNELS = ("email", "sms", "chat", "letter")
 
 
 def own_address(session: Session, email: str, channel: str) -> dict[str, str]:
@@ -64,29 +34,10 @@ def own_address(session: Session, email: str, channel: str) -> dict[str, str]:
     if channel not in TEST_CHANNELS:
         raise ValidationFailed({"channel": [f"a test is sent by {', '.join(TEST_CHANNELS)}"]})
     user = get_user(session, email)
-    if channel == "email":
+    if channel in ("email", "letter"):  # a test letter is mailed as a PDF
         return {"email": user.email}
-    if not user.phone:
-        raise ValidationFailed({"phone": ["add your phone number on your account page first"]})
-    return {"phone": user.phone} if channel == "sms" else {"chat": user.phone}
-
-
-def _rendered(
-    session: Session,
-    version: TemplateVersion,
-    where: tuple[str, str],
-    sent: Outgoing,
-    providers: Providers,
-    sample: str | None,
-) -> Rendered:
-    channel, locale = where
-    data = load_payload(version.variables, sample_named(version.sample_data, sample))
-    extra: dict[str, Any] = {"recipient": {"name": ""}, "unsubscribe_url": ""}
-    extra |= CHANNELS[channel].render_extras(sent, providers.settings)
-    # No model writes for a test: each AI slot shows its approved fallback.
-    extra |= {slot["name"]: slot["fallback"] for slot in version.ai_slots}
-    rendered = render_channel(session, version, channel, locale, data, extra=extra)
-    return replace(rendered, parts=mark_test(rendered.parts))
+    phone = verified_phone(session, user.email)
+    return {"phone": phone} if channel == "sms" else {"chat": phone}
 
 
 def send_test(
@@ -103,11 +54,13 @@ def send_test(
     channel, locale = where
     version = get_version(session, key, number)
     to = own_address(session, actor, channel)
+    if channel == "letter":
+        return send_test_letter(session, version, locale, providers, actor=actor, sample=sample)
     recipient = CHANNELS[channel].recipient_key(to)
     now = datetime.now(UTC)
     category = version.template.category
     sent = Outgoing(f"test_{secrets.token_hex(8)}", recipient, to, category, now)
-    rendered = _rendered(session, version, where, sent, providers, sample)
+    rendered = render_test(session, version, where, sent, providers, sample)
     outlet = providers.outlet(channel)
     try:
         made = outlet.finish(session, version, sent, rendered)
@@ -119,19 +72,5 @@ def send_test(
     except ChannelError as exc:
         raise SendTestFailed(f"{outlet.name} did not take the test: {exc}") from exc
     done = SentTest(channel, rendered.locale, recipient, outlet.name, result.message_id)
-    audit.record(
-        session,
-        actor=actor,
-        action="template.test_send",
-        target_type="template",
-        target=f"{key} v{number}",
-        detail={
-            "channel": channel,
-            "locale": done.locale,
-            "to": recipient,
-            "provider": done.provider,
-            "provider_id": done.provider_id,
-            "status": version.status.value,
-        },
-    )
+    record_test(session, version, done, actor=actor)
     return done

@@ -12,54 +12,38 @@ with the provider's reason, unless the channel has a secondary provider: only de
 (`hcs.dispatch.unknown`).
 
 A claimed batch costs few transactions: its messages are finished and taken into `sending`
-several at a time (`hcs.dispatch.preparing`), each `sent` is recorded alone, right after its
-provider call, and what a round sent is archived together.
+several at a time (`hcs.dispatch.preparing`), each provider call's `sent` are recorded right
+after it (a call may carry several messages: `hcs.dispatch.sending`), and what a round sent is
+archived together.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import cast
 
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.errors import (
-    ChannelError,
-)
-from hcs.dispatch.claiming import LEASE, Fence, claim, lease_due, refused, tokens_of
+from hcs.dispatch.claiming import LEASE, Fence, claim, lease_due, tokens_of
 from hcs.dispatch.finishing import Finished
 from hcs.dispatch.generating import Generate, generate_now
 from hcs.dispatch.preparing import (
-    LEASE_LOST,
     PREPARE_BUDGET,
     Prepared,
     Ready,
-    Waiting,
     apply_all,
     current,
     plan_some,
 )
 from hcs.dispatch.providers import Providers
-from hcs.dispatch.recording import (
-    BASE_DELAY,
-    MAX_DELAY,
-    TEST_PROVIDER,
-    backoff,
-    record_sent,
-    retry_or_fail,
-)
-from hcs.dispatch.transitions import (
-    Outcome,
-    move,
-    record_event,
-)
-from hcs.infrastructure.db import begin_read
-from hcs.messages import telemetry
+from hcs.dispatch.recording import BASE_DELAY, MAX_DELAY, TEST_PROVIDER, backoff, record_sent
+from hcs.dispatch.sending import Sent, Taking, group_calls, send_call
+from hcs.dispatch.sessions import SharedSession
+from hcs.dispatch.transitions import Outcome, move, record_event
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.status import MessageStatus, Move
 
@@ -85,115 +69,24 @@ log = logging.getLogger(__name__)
 SentHook = Callable[[Session, Sequence[tuple[Message, Finished]]], None]
 
 
-class SharedSession:
-    """Transactions one after another on one session: a batch's, or a Celery process's.
-
-    What a sendable version holds never changes (the flush guard refuses it), so the version,
-    its template and its pinned closure are read once and stay in the session between
-    transactions. Everything that can change under a worker (entries, messages, a version's
-    status or suspension, a template's retirement) is read fresh in every round, and a round's
-    write checks again that its messages did not change.
-    """
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.session = sessions()
-
-    @contextmanager
-    def begin(self) -> Iterator[Session]:
-        with self.session.begin():
-            yield self.session
-
-    @contextmanager
-    def reading(self) -> Iterator[Session]:
-        """A transaction that only reads: on SQLite a snapshot, with the write lock left free."""
-        begin_read(self.session)
-        try:
-            yield self.session
-        except BaseException:
-            self.session.rollback()
-            raise
-        self.session.commit()
-
-    def close(self) -> None:
-        self.session.close()
-
-
-def _send_test(sessions: SharedSession, ready: Ready, fence: Fence) -> tuple[Outcome, bool]:
-    """A test key's message: finished like a live one, recorded as sent by `test`, no I/O."""
-    provider_id = f"test_{ready.message_id}"
-    token = fence.token(ready.entry_id)
-    with sessions.begin() as session:
-        moved = record_sent(
-            session, ready.entry_id, ready.message_id, TEST_PROVIDER, provider_id, token=token
-        )
-    return Outcome(ready.message_id, "sent", provider_id), moved
-
-
-def _still_held(sessions: SharedSession, ready: Ready, fence: Fence) -> bool:
-    """Renew the round's leases when a third of their time has passed; whether this one holds.
-
-    A slow provider must not let a lease lapse mid-round and another worker take the rest.
-    """
-    if not fence.is_fresh():
-        with sessions.begin() as session:
-            fence.confirm(session, list(fence.tokens))
-        fence.mark_renewed()
-    return fence.holds(ready.entry_id)
-
-
-def _send(sessions: SharedSession, ready: Ready, fence: Fence) -> tuple[Outcome, bool]:
-    """Hand one message to its provider and record what it said; true when `sent` was new."""
-    if not _still_held(sessions, ready, fence):  # another worker holds it now: send nothing
-        return Outcome(ready.message_id, MessageStatus.SENDING, LEASE_LOST), False
-    if ready.is_test:
-        return _send_test(sessions, ready, fence)
-    channel, outlet = ready.channel, ready.providers.outlet(ready.channel)
-    name, token = outlet.name, fence.token(ready.entry_id)
-    started = time.perf_counter()
-    try:
-        result = outlet.send(ready.finished.prepared)
-    except ChannelError as exc:
-        outcome = _record_failure(sessions, ready, exc, token)
-        kind = {MessageStatus.QUEUED: "retry", MessageStatus.UNKNOWN: "unknown"}
-        said = kind.get(MessageStatus(outcome.status), "failed")
-        telemetry.sent(outcome.message_id, channel, name, said, started, exc)
-        return outcome, False
-    telemetry.sent(ready.message_id, channel, name, "sent", started)
-    # The provider has it: record `sent` first, in a transaction of its own, so that nothing
-    # after this point (archiving included) can roll it back and cause a second send.
-    with sessions.begin() as session:
-        moved = record_sent(
-            session, ready.entry_id, ready.message_id, name, result.message_id, token=token
-        )
-    if not moved:
-        return Outcome(ready.message_id, MessageStatus.SENT, LEASE_LOST), False
-    return Outcome(ready.message_id, MessageStatus.SENT, result.message_id), moved
-
-
-def _record_failure(
-    sessions: SharedSession, ready: Ready, exc: ChannelError, token: int
-) -> Outcome:
-    """Retry, fail or lose track of a message the provider did not take, while still held."""
-    with sessions.begin() as session:
-        entry = session.get_one(
-            OutboxEntry, ready.entry_id, populate_existing=True, with_for_update=True
-        )
-        if refused(entry, token):
-            return Outcome(ready.message_id, MessageStatus.SENDING, LEASE_LOST)
-        return retry_or_fail(session, entry, exc, ready.providers, ready.channel)
-
-
 def _deliver(
-    sessions: SharedSession, prepared: Prepared, fence: Fence, generate: Generate | None
-) -> tuple[Outcome, bool]:
-    if isinstance(prepared, Outcome):
-        return prepared, False
-    if isinstance(prepared, Waiting):
-        # With a lane the round goes on at once; without one (tests, scripts) it waits here.
-        if generate is not None:
-            return generate(prepared), False
-        return generate_now(sessions, prepared), False  # type: ignore[arg-type]
-    return _send(sessions, prepared, fence)
+    sessions: SharedSession,
+    call: Sequence[Prepared],
+    taking: Taking,
+    generate: Generate | None,
+    then: Sequence[Prepared],
+) -> list[Sent]:
+    """One call's outcomes: messages handed to a provider together, or one item handled."""
+    first = call[0]
+    if isinstance(first, Ready):
+        following = [item for item in then if isinstance(item, Ready)]
+        return send_call(sessions, cast(Sequence[Ready], call), taking, following)
+    if isinstance(first, Outcome):
+        return [(first, False)]
+    # With a lane the round goes on at once; without one (tests, scripts) it waits here.
+    if generate is not None:
+        return [(generate(first), False)]
+    return [(generate_now(sessions, first), False)]  # type: ignore[arg-type]
 
 
 def process_many(
@@ -209,7 +102,8 @@ def process_many(
 
     A round finishes several messages while only reading, for at most `PREPARE_BUDGET`
     seconds, and takes them into `sending` in one short transaction (`hcs.dispatch.preparing`);
-    each is then sent and its `sent` recorded in a transaction of its own; what the round sent
+    each call to a provider (one message, or several) is made and its `sent` recorded in a
+    transaction of its own; what the round sent
     is archived in one transaction (one at a time when that fails). When preparing several at
     once fails, they are prepared one at a time: an entry that still fails is skipped (and
     logged) and keeps its lease, so the rest of the batch goes out. Messages needing AI text
@@ -244,25 +138,42 @@ def process_many(
                 log.exception("outbox entry %s could not be prepared", rest.pop(0))
             continue
         rest = rest[len(prepared) :]
-        sent = []
-        for done, item in enumerate(prepared):
-            try:
-                outcome, moved = _deliver(sessions, item, fence, generate)
-            except BaseException:
-                _put_back(sessions, prepared[done + 1 :], fence)
-                raise
-            outcomes.append(outcome)
-            if moved and isinstance(item, Ready):
-                sent.append(item)
-        if sent and on_sent is not None:
-            _after_send(sessions, sent, on_sent)
+        outcomes.extend(_deliver_round(sessions, prepared, fence, on_sent, generate))
     return outcomes
 
 
+def _deliver_round(
+    sessions: SharedSession,
+    prepared: Sequence[Prepared],
+    fence: Fence,
+    on_sent: SentHook | None,
+    generate: Generate | None,
+) -> list[Outcome]:
+    """Send what a round prepared, call by call; archive what it sent; outcomes in order."""
+    answers: dict[int, Outcome] = {}
+    sent: list[Ready] = []
+    calls, taking = group_calls(prepared), Taking(fence)
+    for done, call in enumerate(calls):
+        then = calls[done + 1] if done + 1 < len(calls) else []
+        try:
+            delivered = _deliver(sessions, call, taking, generate, then)
+        except BaseException:
+            _put_back(sessions, [item for later in calls[done + 1 :] for item in later], fence)
+            raise
+        for item, (outcome, moved) in zip(call, delivered, strict=True):
+            answers[id(item)] = outcome
+            if moved and isinstance(item, Ready):
+                sent.append(item)
+    if sent and on_sent is not None:
+        _after_send(sessions, sent, on_sent)
+    return [answers[id(item)] for item in prepared]
+
+
 def _put_back(sessions: SharedSession, untouched: Sequence[Prepared], fence: Fence) -> None:
-    """A round broke off (the database went away mid-round): the messages it took into
-    `sending` but never handed to a provider go back to `queued`, so they do not become
-    `unknown` when the lease ends. If the database is still away, they will (and wait)."""
+    """A round broke off (the database went away mid-round): what it never handed to a provider
+    is released for the next claim, and the next call's messages, taken into `sending` with the
+    last record, go back to `queued`, so they do not become `unknown` when the lease ends. If
+    the database is still away, those will (and wait)."""
     ready = [item for item in untouched if isinstance(item, Ready)]
     if not ready:
         return

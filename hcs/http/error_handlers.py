@@ -33,6 +33,7 @@ STATUS_FOR: dict[type[Exception], int] = {
     errors.TemplateProblem: 422,
     errors.NoteError: 422,
     errors.UnreadableEvaluation: 422,
+    errors.TooSoon: 429,
     # The server's own trouble, said plainly: a misconfigured key, a model or database away.
     errors.ArchiveKeyError: 500,
     errors.AIUnavailable: 503,

@@ -39,6 +39,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     # The person's own phone (E.164): where a test SMS or chat message they send goes.
     phone: Mapped[str | None] = mapped_column(String(32))
+    # When the person proved they hold `phone` (a code sent to it, or an admin's word); None:
+    # unverified, and no test goes there. Changing the number clears it.
+    phone_verified_at: Mapped[datetime | None]
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -47,6 +50,24 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.roles}>"
+
+
+class PhoneCode(Base):
+    """A person's one-time code for proving their phone: only its keyed hash is kept."""
+
+    __tablename__ = "phone_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    # HMAC-SHA256 of the user, number and code under the secret key; "" once used.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    # Codes sent in the window that started at `window_started_at` (the resend limit).
+    sends: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    last_sent_at: Mapped[datetime]
 
 
 class ApiKey(Base):

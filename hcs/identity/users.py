@@ -243,23 +243,29 @@ def ensure_admin(session: Session, email: str, *, actor: str) -> str | None:
 
 
 def set_phone(session: Session, email: str, phone: str, *, actor: str) -> User:
-    """Set (or, with "", clear) a person's own phone number, stored as E.164."""
+    """Set (or, with "", clear) a person's own phone number, stored as E.164.
+
+    A different number is unverified until proven (`hcs.identity.phones`).
+    """
     user = get_user(session, email)
-    before = user.phone
-    user.phone = _e164(phone) if phone.strip() else None
+    before = {"phone": user.phone, "verified": user.phone_verified_at is not None}
+    number = e164(phone) if phone.strip() else None
+    if number != user.phone:
+        user.phone, user.phone_verified_at = number, None
     audit.record(
         session,
         actor=actor,
         action="user.phone",
         target_type="user",
         target=user.email,
-        before={"phone": before},
-        after={"phone": user.phone},
+        before=before,
+        after={"phone": user.phone, "verified": user.phone_verified_at is not None},
     )
     return user
 
 
-def _e164(phone: str) -> str:
+def e164(phone: str) -> str:
+    """A phone number in E.164; ValidationFailed naming `phone` when it is not one."""
     try:
         number = phonenumbers.parse(phone.strip(), None)
     except phonenumbers.NumberParseException:

@@ -84,6 +84,9 @@ class Settings:
     # (`HCS_UNKNOWN_POLICY`, e.g. `marketing=hold,transactional=resend`, over `UNKNOWN_POLICY`).
     unknown_window: timedelta = timedelta(minutes=10)
     unknown_policy: tuple[tuple[str, str], ...] = tuple(UNKNOWN_POLICY.items())
+    # How many `unknown` sends the housekeeping worker asks their provider about per round
+    # (`HCS_UNKNOWN_LOOKUPS`; 0: none, wait for reports only).
+    unknown_lookups: int = 20
     # How many times finishing a message may raise an unexpected error before it fails.
     dispatch_finishing_attempts: int = 5
     var_dir: Path = Path("var")
@@ -211,6 +214,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
         unknown_window=_duration("HCS_UNKNOWN_WINDOW", "10m"),
         unknown_policy=_unknown_policy(_env("HCS_UNKNOWN_POLICY")),
+        unknown_lookups=int(_env("HCS_UNKNOWN_LOOKUPS", "20")),
         dispatch_finishing_attempts=int(_env("HCS_DISPATCH_FINISHING_ATTEMPTS", "5")),
         var_dir=Path(_env("HCS_VAR_DIR", "var")),
         ai_provider=_env("HCS_AI_PROVIDER", "offline"),

@@ -61,13 +61,26 @@ def move(
     detail: Mapping[str, object] | None = None,
     **values: object,
 ) -> int:
+    """Make one move for one message or many; how many this caller moved (`move_each`)."""
+    return len(move_each(session, messages, which, sources=sources, detail=detail, **values))
+
+
+def move_each(
+    session: Session,
+    messages: str | Sequence[str],
+    which: Move,
+    *,
+    sources: Collection[MessageStatus] | None = None,
+    detail: Mapping[str, object] | None = None,
+    **values: object,
+) -> list[str]:
     """Make one move of the table, for one message or many, as one conditional UPDATE.
 
     Only a message in one of the move's statuses (or of the narrower `sources`) moves, so of
     concurrent callers one makes it. Each message moved gets the move's event, with `detail`,
     and the status callbacks its owner registered for the new status (hcs.messages.callbacks)
     (a provider's report is recorded by `hcs.messages.events` instead). `values` are further
-    columns set by the same UPDATE. Returns how many messages this caller moved; raises
+    columns set by the same UPDATE. Returns the messages this caller moved; raises
     `InvalidTransition` when the table has no such move from `sources`.
     """
     row = which.value
@@ -82,17 +95,17 @@ def move(
     elif messages:
         moved = list(session.scalars(statement, params | {"b_ids": list(messages)}))
     else:
-        return 0
+        return []
     if moved and row.event is not None and not row.reported:
         events = [{"message_id": m, "kind": row.event, "detail": dict(detail or {})} for m in moved]
         session.execute(_NEW_EVENT, events[0] if len(events) == 1 else events)
     # The callers' status callbacks, in this same transaction (an outbox, never a queue).
     owe_callbacks(session, moved, row.target.value, now)
-    _forget(session, moved, ("status", "updated_at", *values))
-    return len(moved)
+    forget(session, moved, ("status", "updated_at", *values))
+    return moved
 
 
-def _forget(session: Session, message_ids: Sequence[str], fields: Sequence[str]) -> None:
+def forget(session: Session, message_ids: Sequence[str], fields: Sequence[str]) -> None:
     """Expire what the session holds of moved messages, so it reads their new status."""
     for message_id in message_ids:
         held = session.identity_map.get(identity_key(Message, message_id))

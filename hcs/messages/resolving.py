@@ -48,10 +48,16 @@ def duplicate_detail(reason: str, by: str) -> dict[str, Any]:
 
 
 def reconcile(
-    session: Session, message: Message, *, provider: str, provider_message_id: str | None
+    session: Session,
+    message: Message,
+    *,
+    provider: str,
+    provider_message_id: str | None,
+    evidence: str = "provider report",
 ) -> bool:
-    """A provider reported on an `unknown` message: it took it, so the message is `sent`."""
-    detail = {"provider": provider, "id": provider_message_id, "evidence": "provider report"}
+    """A provider reported on an `unknown` message (or said so when asked, `evidence`): it
+    took it, so the message is `sent`."""
+    detail = {"provider": provider, "id": provider_message_id, "evidence": evidence}
     values: dict[str, Any] = {"provider": provider, "sent_at": utcnow()}
     if provider_message_id:
         values["provider_message_id"] = provider_message_id

@@ -25,6 +25,7 @@ from hcs.dispatch import heartbeat, leases
 from hcs.dispatch.archiving import archive_round
 from hcs.dispatch.backfill import LateArchiver
 from hcs.dispatch.callbacks import CallbackOptions, deliver_due, forget_finished
+from hcs.dispatch.lookups import ProviderLookups
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.dispatch.rounds import SentHook, run_due
 from hcs.infrastructure.config import Settings
@@ -58,11 +59,13 @@ def housekeeping(
     *,
     owner: str | None = None,
     ttl: timedelta = HOUSEKEEPING_LEASE,
+    lookups: ProviderLookups | None = None,
 ) -> bool:
     """Seal the logs, expire stale sign-offs, forget old idempotency keys and callbacks.
 
     Provider reports parked while their `sent` was being committed are applied too (their
     archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
+    With `lookups`, providers are asked about a few `unknown` messages (`hcs.dispatch.lookups`).
     With `signing`, each log's new head is signed and sent to the witness once committed.
     Only the worker holding the `housekeeping` lease (`owner`, this thread by default) does it;
     the others return false at once, and take over when the holder stops renewing it.
@@ -86,6 +89,8 @@ def housekeeping(
         idempotency.purge(session)
     with sessions.begin() as session:
         forget_finished(session)
+    if lookups is not None:  # last: its provider calls never hold up the chores above
+        lookups.run(sessions)
     return True
 
 
@@ -106,6 +111,7 @@ class Worker:
         callbacks: Callable[[], int] | None = None,
         ai_lane: AILane | None = None,
         channels: Sequence[str] | None = None,
+        lookups: ProviderLookups | None = None,
     ) -> None:
         self.sessions, self.providers, self.on_sent = sessions, providers, on_sent
         self.channels = None if channels is None else tuple(channels)  # its lanes; None: all
@@ -113,6 +119,7 @@ class Worker:
         # Without a lane (tests, scripts) a round generates AI text itself, waiting for it.
         self.ai_lane = ai_lane
         self.keys, self.archive_late, self.signing = keys, archive_late, signing
+        self.lookups = lookups  # asks providers about `unknown` sends (housekeeping)
         self.idle_seconds, self.housekeeping_seconds = idle_seconds, housekeeping_seconds
         self.stopping = threading.Event()
         self._wake = threading.Event()
@@ -144,7 +151,9 @@ class Worker:
             try:
                 if time.monotonic() - last_housekeeping > self.housekeeping_seconds:
                     self.beat()
-                    kept = housekeeping(self.sessions, self.keys, self.signing)
+                    kept = housekeeping(
+                        self.sessions, self.keys, self.signing, lookups=self.lookups
+                    )
                     last_housekeeping = time.monotonic()
                     if kept and self.archive_late is not None:  # about once a minute
                         self.archive_late()
@@ -221,6 +230,7 @@ def build_worker(
         callbacks=lambda: deliver_due(sessions, keys, options, owner=worker_name()),
         ai_lane=AILane(sessions, settings.ai_concurrency),
         channels=channels,
+        lookups=ProviderLookups(providers, keys, per_round=settings.unknown_lookups),
     )
 
 

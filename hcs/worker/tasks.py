@@ -30,6 +30,7 @@ from hcs import archive
 from hcs.channels.letter import close_renderers
 from hcs.dispatch import callbacks, heartbeat, queueing
 from hcs.dispatch.generating import GENERATING, Generate, generate_entry, hold
+from hcs.dispatch.lookups import ProviderLookups
 from hcs.dispatch.preparing import Waiting
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
@@ -134,6 +135,8 @@ class Runtime:
     archive_late: Callable[[], int] | None = None
     # One session for every task of this process: versions and closures are read once.
     shared: SharedSession | None = None
+    # Asks providers about `unknown` sends in the sweep's housekeeping.
+    lookups: ProviderLookups | None = None
 
     @property
     def lease(self) -> timedelta:
@@ -174,6 +177,7 @@ def runtime(settings: Settings) -> Runtime:
             worker.providers,
             worker.on_sent,
             worker.archive_late,
+            lookups=worker.lookups,
         )
     return _runtime
 
@@ -286,7 +290,8 @@ def sweep_once(celery: Celery) -> int:
             session, lease=callbacks.CallbackOptions.of(rt.settings).lease
         )
     publish_callbacks(celery, owed)
-    kept = housekeeping(rt.sessions, archive.keyring(rt.settings), checkpointing(rt.settings))
+    keys, signing = archive.keyring(rt.settings), checkpointing(rt.settings)
+    kept = housekeeping(rt.sessions, keys, signing, lookups=rt.lookups)
     if kept and rt.archive_late is not None:  # throttled to about once a minute per process
         rt.archive_late()
     return published

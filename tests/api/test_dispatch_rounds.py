@@ -45,7 +45,7 @@ def kinds(world: World, message_id: str) -> list[str]:
         return list(session.scalars(query.order_by(MessageEvent.id)))
 
 
-def test_a_batch_is_sent_and_archived_with_one_commit_per_message_and_a_few_more(
+def test_a_batch_is_sent_and_archived_with_one_commit_per_provider_call_and_a_few_more(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however slow the machine
@@ -63,8 +63,9 @@ def test_a_batch_is_sent_and_archived_with_one_commit_per_message_and_a_few_more
         assert worker.run_once() == 12
     finally:
         event.remove(services.engine, "commit", count)
-    # The claim, the reading and the taking into `sending`, a `sent` each, the archiving.
-    assert len(commits) == 12 + 4
+    # The claim, the reading and the writing of what was decided, then the one call that wrote
+    # the twelve outbox files: its taking into `sending` and its `sent`; the archiving.
+    assert len(commits) == 4 + 2
     assert set(statuses(world).values()) == {"sent"} and archived(world) == set(ids)
     assert kinds(world, ids[0]) == ["accepted", "sent"]
 

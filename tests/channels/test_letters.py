@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -117,9 +122,16 @@ def test_the_folder_provider_drops_letters_with_a_manifest(
     for n in range(2):
         prepared = letters.prepare(LetterContent(BODY), ADDRESS, reference=f"l-{n}")
         assert folder.send(prepared).message_id == f"l-{n}.pdf"
-    lines = [json.loads(x) for x in (tmp_path / "manifest.jsonl").read_text().splitlines()]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "l-0.json",
+        "l-0.pdf",
+        "l-1.json",
+        "l-1.pdf",
+    ]
+    lines = [json.loads((tmp_path / f"l-{n}.json").read_text()) for n in range(2)]
     assert [line["file"] for line in lines] == ["l-0.pdf", "l-1.pdf"]
-    assert lines[0] | {"sha256": None} == {
+    assert lines[0]["written_by"] == f"{socket.gethostname()}-{os.getpid()}"
+    assert lines[0] | {"sha256": None, "written_by": None} == {
         "file": "l-0.pdf",
         "reference": "l-0",
         "sha256": None,
@@ -128,8 +140,8 @@ def test_the_folder_provider_drops_letters_with_a_manifest(
         "pdf_variant": None,
         "address": list(ADDRESS),
         "product": "statement",
+        "written_by": None,
     }
-    import hashlib
 
     assert lines[1]["sha256"] == hashlib.sha256((tmp_path / "l-1.pdf").read_bytes()).hexdigest()
 
@@ -170,3 +182,22 @@ def test_unknown_paper_or_pdf_variants_are_refused_up_front() -> None:
         LetterRenderer(LetterSettings(page_size="A3"))
     with pytest.raises(ChannelError, match="pdf/a-3b"):
         LetterRenderer(LetterSettings(pdf_variant="pdf/a-9z"))
+
+
+def test_two_worker_processes_share_one_folder_without_interleaving(tmp_path: Path) -> None:
+    count = 25
+    command = [sys.executable, "-m", "tests.support.letter_writer", str(tmp_path)]
+    writers = [subprocess.Popen([*command, name, str(count)]) for name in ("a", "b")]
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    expected = sorted(
+        f"{w}-{n}.{kind}" for w in "ab" for n in range(count) for kind in ("json", "pdf")
+    )
+    assert names == expected  # no temporary file left, no shared manifest
+    for manifest in tmp_path.glob("*.json"):
+        record = json.loads(manifest.read_text())
+        pdf = (tmp_path / record["file"]).read_bytes()
+        assert pdf.startswith(b"%PDF-") and pdf.endswith(b"%%EOF\n")
+        assert hashlib.sha256(pdf).hexdigest() == record["sha256"]
+    written_by = {json.loads(p.read_text())["written_by"] for p in tmp_path.glob("*.json")}
+    assert len(written_by) == 2

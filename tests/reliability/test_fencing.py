@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from channels.core import DeliveryEvent, EventKind, SendResult
-from hcs.dispatch import rounds
+from hcs.dispatch import rounds, sending
 from hcs.dispatch.claiming import Fence, lease_due
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.infrastructure.clock import db_now
@@ -27,7 +27,13 @@ SHORT = timedelta(seconds=0.6)
 
 
 class Watched:
-    """The real outlet, counting the copies it hands over; `before` runs ahead of each."""
+    """The real outlet, counting the copies it hands over; `before` runs ahead of each.
+
+    One message a call (`batch_size` 1), as SMTP and Twilio send: leases are renewed between
+    calls, and each call is a message.
+    """
+
+    batch_size = 1
 
     def __init__(self, real: Any, before: Callable[[], None] = lambda: None) -> None:
         self.real, self.before, self.copies = real, before, 0
@@ -107,20 +113,43 @@ def test_a_worker_paused_between_taking_a_message_and_the_provider_call_does_not
     message_id = accept(world)
     sessions = world.app.extensions["hcs"].sessions
     providers, outlet = watched(world)
-    prepare = rounds._prepare
+    check = sending.still_held
 
     def then_pause(*args: Any, **kwargs: Any) -> Any:
-        prepared = prepare(*args, **kwargs)  # committed: the message is `sending`
-        monkeypatch.setattr(rounds, "_prepare", prepare)
+        # Committed: the message is `sending`, its call comes next.
+        monkeypatch.setattr(sending, "still_held", check)
         time.sleep(0.7)  # past the lease: a second worker claims the entry meanwhile
         outcomes = rounds.run_due(sessions, providers, owner="b", lease=SHORT)
         assert [o.status for o in outcomes] == ["unknown"]  # found `sending`: never resent
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(sending, "still_held", then_pause)
+    late = rounds.run_due(sessions, providers, owner="a", lease=SHORT)
+    assert [o.detail for o in late] == ["lease lost to another worker"]
+    assert outlet.copies == 0 and message(world, message_id).status == "unknown"
+
+
+def test_a_worker_paused_after_preparing_leaves_the_message_to_the_next_who_sends_it_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published(world)
+    message_id = accept(world)
+    sessions = world.app.extensions["hcs"].sessions
+    providers, outlet = watched(world)
+    prepare = rounds._prepare
+
+    def then_pause(*args: Any, **kwargs: Any) -> Any:
+        prepared = prepare(*args, **kwargs)  # finished and leased, not yet `sending`
+        monkeypatch.setattr(rounds, "_prepare", prepare)
+        time.sleep(0.7)  # past the lease: a second worker claims the entry meanwhile
+        outcomes = rounds.run_due(sessions, providers, owner="b", lease=SHORT)
+        assert [o.status for o in outcomes] == ["sent"]  # never handed over: sent, once
         return prepared
 
     monkeypatch.setattr(rounds, "_prepare", then_pause)
     late = rounds.run_due(sessions, providers, owner="a", lease=SHORT)
     assert [o.detail for o in late] == ["lease lost to another worker"]
-    assert outlet.copies == 0 and message(world, message_id).status == "unknown"
+    assert outlet.copies == 1 and message(world, message_id).status == "sent"
 
 
 def test_a_worker_overtaken_after_the_provider_took_the_message_cannot_record_it(
@@ -196,17 +225,18 @@ def test_a_round_broken_off_by_the_database_puts_back_what_it_never_handed_over(
     sessions = world.app.extensions["hcs"].sessions
     providers, outlet = watched(world)
     monkeypatch.setattr(rounds, "PREPARE_BUDGET", 60.0)  # one round for the three
-    record_sent = rounds.record_sent
+    record_sent = sending.record_sent
 
     def database_gone(*args: Any, **kwargs: Any) -> bool:
         raise OperationalError("UPDATE messages", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(rounds, "record_sent", database_gone)
+    monkeypatch.setattr(sending, "record_sent", database_gone)
     with pytest.raises(OperationalError):
         rounds.run_due(sessions, providers, owner="a")
     assert outlet.copies == 1  # the first went out; its `sent` was never recorded
     states = {m: message(world, m).status for m in (first, second, third)}
-    assert states == {first: "sending", second: "queued", third: "queued"}
-    monkeypatch.setattr(rounds, "record_sent", record_sent)
+    # The first is in doubt; the others were never taken: back to the next claim as they were.
+    assert states == {first: "sending", second: "accepted", third: "accepted"}
+    monkeypatch.setattr(sending, "record_sent", record_sent)
     assert [o.status for o in rounds.run_due(sessions, providers, owner="b")] == ["sent"] * 2
     assert outlet.copies == 3 and message(world, first).status == "sending"  # its lease holds

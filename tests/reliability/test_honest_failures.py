@@ -21,6 +21,7 @@ from templates_store.orm import utcnow
 from tests.support.flows import ORDER, published
 from tests.support.mail import PlainSmtpSink, run_plain_smtp
 from tests.support.server import free_port
+from tests.support.stalling import unaccepting_port
 from tests.support.world import World
 
 SEND = "/v3/mail/send"
@@ -121,6 +122,20 @@ def test_a_refused_connection_counts_toward_failover_and_smtp_takes_over(
     assert outcomes == ["queued", "queued", "sent"]
     assert message(world, message_id).provider == "smtp"
     assert [e.rcpt_tos for e in smtp_sink.received] == [["customer@example.com"]]
+
+
+def test_a_connect_timeout_is_retried_and_fails_over_never_unknown(
+    email_world: Callable[..., World], smtp_sink: PlainSmtpSink
+) -> None:
+    with unaccepting_port() as port:
+        world = email_world(f"http://127.0.0.1:{port}")
+        message_id = accept(world)
+        outcomes = [o.status for hours in range(3) for o in dispatch_round(world, hours)]
+    assert outcomes == ["queued", "queued", "sent"]  # a connection never opened sent nothing
+    with world.app.extensions["hcs"].sessions() as session:
+        kinds = [e.kind for e in session.get_one(Message, message_id).events]
+    assert "unknown" not in kinds and message(world, message_id).provider == "smtp"
+    assert len(smtp_sink.received) == 1
 
 
 def test_a_definite_4xx_refusal_counts_toward_failover_when_there_is_a_secondary(

@@ -27,6 +27,8 @@ from tests.support.world import World
 class Stuck:
     """The real outlet, taking `seconds` over every send."""
 
+    batch_size = 1  # one message a call, as SMTP and Twilio send
+
     def __init__(self, real: Any, seconds: float) -> None:
         self.real, self.seconds = real, seconds
 

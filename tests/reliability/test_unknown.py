@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from click.testing import CliRunner, Result
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from channels.core import SendResult
 from channels.errors import TransientChannelError
 from hcs import archive
 from hcs.audit import AuditEntry
 from hcs.cli import main
-from hcs.dispatch import rounds
-from hcs.dispatch.archiving import archive_round
-from hcs.dispatch.finishing import Finished
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.infrastructure.config import load_settings
 from hcs.infrastructure.db import transaction
-from hcs.messages.models import Message, MessageEvent
-from templates_store.orm import utcnow
+from hcs.messages.models import Message
 from tests.support.flows import ORDER, published
+from tests.support.rounds import dispatch_round, kinds
 from tests.support.world import World
 
 
 class Flaky:
     """The real outlet behind a network that drops the first `drops` answers after sending."""
+
+    batch_size = 1  # one message a call, as SMTP and Twilio send
 
     def __init__(self, real: Any, drops: int) -> None:
         self.real, self.drops, self.copies = real, drops, 0
@@ -58,28 +56,9 @@ def accept(world: World) -> str:
     return str(answer.get_json()["id"])
 
 
-def dispatch_round(world: World, providers: Providers, minutes_later: float) -> list[str]:
-    """One round, as if `minutes_later` minutes had passed; the statuses it left."""
-    sessions = world.app.extensions["hcs"].sessions
-    keys = archive.keyring(world.app.extensions["hcs"].settings)
-    with sessions.begin() as session:
-        ids = rounds.claim(session, owner="w", now=utcnow() + timedelta(minutes=minutes_later))
-
-    def on_sent(session: Session, sent: Sequence[tuple[Message, Finished]]) -> None:
-        archive_round(session, sent, keys)
-
-    return [str(rounds.process(sessions, i, providers, on_sent).status) for i in ids]
-
-
 def message(world: World, message_id: str) -> Message:
     with transaction(world.app.extensions["hcs"].sessions) as session:
         return session.get_one(Message, message_id)
-
-
-def kinds(world: World, message_id: str) -> list[str]:
-    with transaction(world.app.extensions["hcs"].sessions) as session:
-        query = select(MessageEvent.kind).where(MessageEvent.message_id == message_id)
-        return list(session.scalars(query.order_by(MessageEvent.id)))
 
 
 def archived_kinds(world: World, message_id: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from email import message_from_bytes
 from pathlib import Path
 
@@ -103,7 +104,12 @@ def test_a_test_sms_needs_the_persons_own_phone_and_goes_only_there(
     assert refused.status_code == 303
     assert "add your phone number" in max_.get(f"/templates/proof-sms/versions/{number}").text
     assert max_.post("/account", {"phone": "not a phone"}).status_code == 422
-    assert max_.post("/account", {"phone": "+44 7400 123456"}).status_code == 302
+    assert max_.post("/account", {"phone": "+44 7400 123456"}).status_code == 303
+    max_.post(path, {"pair": "sms|en"})
+    assert "verify your phone number" in max_.get(f"/templates/proof-sms/versions/{number}").text
+    texted = json.loads((_outbox(app) / "sms.jsonl").read_text().splitlines()[-1])["body"]
+    code = re.findall(r"\b\d{6}\b", texted)[0]
+    assert max_.post("/account/phone/verify", {"code": code}).status_code == 303
     assert max_.post(path, {"pair": "sms|en", "phone": "+15005550006"}).status_code == 303
     lines = (_outbox(app) / "sms.jsonl").read_text().splitlines()
     sent = json.loads(lines[-1])
@@ -133,7 +139,7 @@ def test_a_test_send_without_its_csrf_token_is_refused(
     assert _counts(app, "proof-csrf")[1] == []
 
 
-def test_a_letter_or_an_unknown_channel_is_not_sent_as_a_test(
+def test_an_unknown_channel_or_a_channel_the_version_lacks_is_not_sent_as_a_test(
     app: Flask, people: dict[str, Person]
 ) -> None:
     number = _draft(app, "proof-letter")

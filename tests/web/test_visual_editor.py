@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ def page(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterato
     opened.get_by_label("Email").fill("ana@example.com")
     opened.get_by_label("Password").fill(PASSWORD)
     opened.get_by_role("button", name="Sign in").click()
+    expect(opened.get_by_text("Signed in as ana@example.com", exact=True)).to_be_visible()
     yield opened
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -116,6 +118,24 @@ def retype(box: Any, text: str) -> None:
     box.click()
     box.press("ControlOrMeta+a")
     box.press_sequentially(text)
+
+
+def choose_width(page: Any, section: str, name: str) -> None:
+    """Press a preview's width button until it shows as pressed.
+
+    Chromium drops a click that lands while the preview's frame is loading a new document (the
+    live preview posts the form into it after each refresh), so one click may go nowhere.
+    """
+    pressed = page.locator(section).get_by_role("button", name=name)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        pressed.click()
+        try:
+            expect(pressed).to_have_attribute("aria-pressed", "true", timeout=1_000)
+            return
+        except AssertionError:
+            continue
+    expect(pressed).to_have_attribute("aria-pressed", "true", timeout=1)
 
 
 def add_block(page: Any, where: str, kind: str) -> None:
@@ -167,7 +187,7 @@ def test_a_marketer_builds_previews_and_submits_a_visual_email(app: Flask, page:
     expect(frame.get_by_role("link", name="Shop now")).to_have_attribute(
         "href", "https://shop.example/spring"
     )
-    page.locator("#preview-email-en").get_by_role("button", name="Mobile width").click()
+    choose_width(page, "#preview-email-en", "Mobile width")
     expect(page.locator("#preview-email-en iframe")).to_have_class("width-mobile")
 
     page.get_by_role("button", name="Save and submit for review").click()
@@ -187,6 +207,25 @@ def test_a_marketer_builds_previews_and_submits_a_visual_email(app: Flask, page:
         assert recompiled["html"].encode() == part["html"].encode()
         assert recompiled["text"].encode() == part["text"].encode()
         assert "Members get 10% off." in part["html"] and "{% if is_member %}" in part["html"]
+
+
+def test_the_chosen_preview_width_survives_the_preview_refreshing_as_one_types(
+    app: Flask, page: Any
+) -> None:
+    document = {"version": 1, "blocks": [{"type": "paragraph", "text": [{"text": "First"}]}]}
+    make_template(
+        app, "width-news", ["email"], {"email": {"en": {"subject": "Width", "blocks": document}}}
+    )
+    page.goto("/templates/width-news/versions/1/edit")
+    frame = page.frame_locator("#preview-email-en iframe")
+    expect(frame.get_by_text("First")).to_be_visible()
+    choose_width(page, "#preview-email-en", "Mobile width")
+    retype(page.get_by_role("textbox", name="Paragraph, block 1 of 1: text"), "Second")
+    expect(frame.get_by_text("Second")).to_be_visible()  # a new preview came in
+    expect(page.locator("#preview-email-en iframe")).to_have_class("width-mobile")
+    expect(
+        page.locator("#preview-email-en").get_by_role("button", name="Mobile width")
+    ).to_have_attribute("aria-pressed", "true")
 
 
 def test_converting_a_visual_email_to_code_is_one_way_and_keeps_the_html(
@@ -275,6 +314,7 @@ def test_the_visual_editor_and_the_meter_have_no_serious_accessibility_violation
     checked.get_by_label("Email").fill("ana@example.com")
     checked.get_by_label("Password").fill(PASSWORD)
     checked.get_by_role("button", name="Sign in").click()
+    expect(checked.get_by_text("Signed in as ana@example.com", exact=True)).to_be_visible()
     checked.goto("/templates/every-kind/versions/1/edit")
     expect(checked.get_by_role("listitem", name="Content block, block 9 of 9")).to_be_visible()
     expect(checked.locator("#preview-email-en iframe")).to_be_visible()
@@ -284,3 +324,42 @@ def test_the_visual_editor_and_the_meter_have_no_serious_accessibility_violation
     found += serious_violations(checked)
     context.close()
     assert found == [], "\n".join(found)
+
+
+def test_without_javascript_the_design_is_a_form_that_adds_a_block_and_saves(
+    app: Flask, browser: Any, base_url: str
+) -> None:
+    document = {"version": 1, "blocks": [{"type": "paragraph", "text": [{"text": "Plain words"}]}]}
+    make_template(
+        app, "plain-news", ["email"], {"email": {"en": {"subject": "Plain", "blocks": document}}}
+    )
+    limiter.reset()
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    try:
+        plain = context.new_page()
+        plain.goto("/login")
+        plain.get_by_label("Email").fill("ana@example.com")
+        plain.get_by_label("Password").fill(PASSWORD)
+        plain.get_by_role("button", name="Sign in").click()
+        expect(plain.get_by_text("Signed in as ana@example.com", exact=True)).to_be_visible()
+        plain.goto("/templates/plain-news/versions/1/edit")
+        plain.get_by_role("link", name="Edit the design (en) as a form").click()
+        first = plain.get_by_role("group", name="Paragraph, block 1 of 1")
+        expect(first.get_by_label("Text")).to_have_value("Plain words")
+        plain.get_by_label("Block to add to the email", exact=True).select_option("button")
+        plain.get_by_role("button", name="Add block to the email", exact=True).click()
+        button = plain.get_by_role("group", name="Button, block 2 of 2")
+        button.get_by_label("Label").fill("Read more")
+        button.get_by_label("Link address", exact=False).fill("https://news.example/")
+        plain.get_by_role("button", name="Move Button, block 2 of 2 up").click()
+        expect(plain.get_by_role("group", name="Button, block 1 of 2")).to_be_visible()
+        plain.get_by_role("button", name="Save the design").click()
+        expect(plain.get_by_text("Saved.")).to_be_visible()
+    finally:
+        context.close()
+    with transaction(app.extensions["hcs"].sessions) as session:
+        part = get_version(session, "plain-news", 1).parts["email"]["en"]
+        assert [b["type"] for b in part["blocks"]["blocks"]] == ["button", "paragraph"]
+        assert part["blocks"]["blocks"][0]["label"] == [{"text": "Read more"}]
+        assert "Read more" in part["html"] and "https://news.example/" in part["html"]

@@ -23,8 +23,8 @@ API_SPEC: dict[str, Any] = {
 
 def init_app(app: Flask) -> Api:
     """Register every API blueprint and serve `/api/openapi.json` and `/api/docs`."""
-    from hcs.http.api import archive as archive_api
     from hcs.http.api import (
+        account,
         audit,
         batches,
         blocks,
@@ -40,6 +40,7 @@ def init_app(app: Flask) -> Api:
         versions,
         webhooks,
     )
+    from hcs.http.api import archive as archive_api
 
     app.config.update(
         API_TITLE="HCS",
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> Api:
     )
     api = Api(app)
     for module in (
+        account,
         templates,
         versions,
         red_team,

@@ -190,7 +190,7 @@ class VisualPart {
     this.ui = el("div", { className: "visual-editor" });
     this.modeBar = el("p", { className: "visual-mode" });
     holder.prepend(this.modeBar, this.ui);
-    for (const hidden of holder.querySelectorAll("label, .visual-source, .hint")) {
+    for (const hidden of holder.querySelectorAll("label, .visual-source, .hint, .visual-json, .visual-form-link")) {
       hidden.hidden = true;
     }
     this.datalist = el("datalist", { id: `visual-variables-${++pickerCount}` });
@@ -209,6 +209,11 @@ class VisualPart {
         this.doc = null; // unreadable: the text area shows, with the server's message
         this.source.hidden = false;
         holder.querySelector("label").hidden = false;
+        const json = holder.querySelector(".visual-json");
+        if (json) {
+          json.hidden = false;
+          json.open = true;
+        }
         return;
       }
     }

@@ -102,19 +102,39 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
-// Email previews at desktop or mobile width.
+// Email previews at desktop or mobile width. The live preview is swapped in afresh as the
+// author types: the width chosen for each preview (by its section's id) is applied again.
+const previewWidths = new Map();
+
+function showWidth(section, width) {
+  const frame = section.querySelector("iframe");
+  if (frame) {
+    frame.classList.toggle("width-mobile", width === "mobile");
+    frame.classList.toggle("width-desktop", width === "desktop");
+  }
+  section.querySelectorAll("button[data-width]").forEach((other) => {
+    other.setAttribute("aria-pressed", String(other.dataset.width === width));
+  });
+}
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-width]");
   if (!button) {
     return;
   }
   const section = button.closest("section");
-  const frame = section.querySelector("iframe");
-  frame.classList.toggle("width-mobile", button.dataset.width === "mobile");
-  frame.classList.toggle("width-desktop", button.dataset.width === "desktop");
-  section.querySelectorAll("button[data-width]").forEach((other) => {
-    other.setAttribute("aria-pressed", String(other === button));
-  });
+  if (section.id) {
+    previewWidths.set(section.id, button.dataset.width);
+  }
+  showWidth(section, button.dataset.width);
+});
+document.addEventListener("htmx:afterSwap", () => {
+  for (const [id, width] of previewWidths) {
+    const section = document.getElementById(id);
+    if (section) {
+      showWidth(section, width);
+    }
+  }
 });
 
 // Content blocks: insert `{{ block('key') }}` where the author's cursor was, then re-preview.

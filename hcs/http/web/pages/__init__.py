@@ -71,6 +71,7 @@ from hcs.http.web.pages import (  # noqa: E402, F401  (their routes)
     catalogue,
     component_editor,
     components,
+    design,
     editor,
     grid,
     groups,
