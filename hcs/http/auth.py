@@ -15,8 +15,9 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_wtf.csrf import CSRFProtect
 
 from hcs.errors import AuthenticationFailed, MissingRole
-from hcs.http.extensions import db_session
-from hcs.identity import Principal, User, authenticate, end_sessions, principal_for, touch_key
+from hcs.http.counters import LocalCounters
+from hcs.http.extensions import db_session, services
+from hcs.identity import Principal, User, end_sessions, principal_for, touch_key
 from hcs.identity.models import ROLES
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import begin_read, end_read
@@ -29,6 +30,8 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
+# This process's counters without a timer thread (`hcs.http.counters`).
+LOCAL_COUNTERS = LocalCounters.STORAGE_SCHEME[0] + "://"
 
 
 def _is_api() -> bool:
@@ -128,7 +131,7 @@ def _principal_from_request() -> Principal | None:
     if token is not None:
         sessions = db_session()
         begin_read(sessions)
-        principal, stale = authenticate(sessions, token)
+        principal, stale = services().keys.authenticate(sessions, token)
         if stale or request.endpoint not in READS_ON:
             end_read(sessions)
         if stale:
@@ -206,7 +209,9 @@ def _limit_storage(settings: Settings) -> str:
     """Where rate-limit counters live: as set, else the Redis broker (shared), else memory."""
     if settings.ratelimit_storage_url:
         return settings.ratelimit_storage_url
-    return settings.broker_url if settings.broker_url.startswith("redis") else "memory://"
+    if settings.broker_url.startswith("redis"):
+        return settings.broker_url
+    return LOCAL_COUNTERS
 
 
 def init_app(app: Flask, settings: Settings) -> None:

@@ -8,6 +8,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from hcs.identity.keycache import KeyCache
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory
 
@@ -19,12 +20,14 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    keys: KeyCache  # API keys this process checked recently
 
 
 def init_app(app: Flask, settings: Settings) -> Services:
     """Build the engine and session factory; close each request's session at teardown."""
     engine = make_engine(settings.database_url)
-    services = Services(settings=settings, engine=engine, sessions=session_factory(engine))
+    keys = KeyCache(settings.api_key_cache_seconds)
+    services = Services(settings, engine, session_factory(engine), keys)
     app.extensions["hcs"] = services
     app.teardown_appcontext(_close_session)
     return services

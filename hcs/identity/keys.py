@@ -7,7 +7,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from hcs import audit
 from hcs.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from hcs.identity.models import PERSONAL_SCOPES, SCOPES, ApiKey, User
-from hcs.identity.principal import Principal
+from hcs.identity.principal import PRINCIPALS_CHANGED, Principal
 from hcs.identity.users import get_user
 from templates_store.orm import utcnow
 
 KEY_PATTERN = re.compile(r"(hcs_[0-9a-f]{8})_[A-Za-z0-9_-]{43}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 BAD_KEY = "the API key is not valid"
+
 # Writing last_used_at on every request would make each API call a write; a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -119,6 +120,7 @@ def revoke_api_key(session: Session, name: str, *, actor: str) -> ApiKey:
     if key.is_revoked:
         raise Conflict(f"API key {name} is already revoked")
     key.revoked_at = utcnow()
+    session.info[PRINCIPALS_CHANGED] = True
     audit.record(
         session,
         actor=actor,
@@ -178,6 +180,13 @@ def authenticate(session: Session, presented: str) -> tuple[Principal, bool]:
     is written: the caller records the use (`touch_key`) when it is stale, at most once a
     minute (`LAST_USED_RESOLUTION`), so most API calls only read here.
     """
+    principal, last_used_at = read_key(session, presented)
+    stale = last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
+    return principal, stale
+
+
+def read_key(session: Session, presented: str) -> tuple[Principal, datetime | None]:
+    """The principal a presented key stands for, and when the key was last used."""
     match = KEY_PATTERN.fullmatch(presented.strip())
     if match is None:
         raise AuthenticationFailed(BAD_KEY)
@@ -189,7 +198,6 @@ def authenticate(session: Session, presented: str) -> tuple[Principal, bool]:
     _, name, _, scopes, _, last_used_at, is_test, user_id, email, roles, is_active = row
     if user_id is not None and not is_active:
         raise AuthenticationFailed(BAD_KEY)
-    stale = last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
     principal = Principal(
         email=email if user_id is not None else f"apikey:{name}",
         user_id=user_id,
@@ -198,4 +206,4 @@ def authenticate(session: Session, presented: str) -> tuple[Principal, bool]:
         key_name=name,
         is_test=is_test,
     )
-    return principal, stale
+    return principal, last_used_at

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from hcs.identity.models import PERSONAL_SCOPES, User
 
+# Marks (in `Session.info`) a transaction that changes who an API key stands for: processes
+# forget the keys they remember when it commits (`hcs.identity.keycache`).
+PRINCIPALS_CHANGED = "hcs.principals_changed"
+
 
 @dataclass(frozen=True)
 class Principal:

@@ -11,11 +11,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from hcs import audit
 from hcs.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from hcs.identity.models import ROLES, User, bad_groups
+from hcs.identity.principal import PRINCIPALS_CHANGED
 from templates_store.orm import utcnow
 
 MIN_PASSWORD = 12
@@ -128,8 +129,14 @@ def _keep_an_admin(session: Session, user: User) -> None:
 
 
 def end_sessions(user: User) -> None:
-    """End every web session of this person (sign-out, disabling, new roles or password)."""
+    """End every web session of this person (sign-out, disabling, new roles or password).
+
+    Their API keys are checked afresh too: processes forget the keys they remember on commit.
+    """
     user.session_generation += 1
+    session = object_session(user)
+    if session is not None:
+        session.info[PRINCIPALS_CHANGED] = True
 
 
 def set_roles(session: Session, email: str, roles: Sequence[str], *, actor: str) -> User:

@@ -107,6 +107,8 @@ class Settings:
     insecure_cookies: bool = False
     ratelimit_storage_url: str = ""  # empty: Redis when the broker is Redis, else memory
     api_rate_limit: str = "6000/minute"
+    # How long a process trusts an API key it checked (revocation elsewhere: within this bound).
+    api_key_cache_seconds: float = 2.0
     # Base64 of 32 bytes; unset, the archive derives a development key from secret_key.
     archive_master_key: str = field(default="", repr=False)
     # Earlier master keys, comma-separated and newest first: they only read, until
@@ -230,6 +232,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         insecure_cookies=_env("HCS_INSECURE_COOKIES") in ("1", "true", "yes"),
         ratelimit_storage_url=_env("HCS_RATELIMIT_STORAGE_URL"),
         api_rate_limit=_env("HCS_API_RATE_LIMIT", "6000/minute"),
+        api_key_cache_seconds=float(_env("HCS_API_KEY_CACHE_SECONDS", "2")),
         archive_master_key=_env("HCS_ARCHIVE_MASTER_KEY"),
         archive_previous_master_keys=_env("HCS_ARCHIVE_PREVIOUS_MASTER_KEYS"),
         archive_retention=_env("HCS_ARCHIVE_RETENTION"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from hcs.audit import record
@@ -115,34 +116,51 @@ def preferences(session: Session, key: str) -> list[Consent]:
 
 def suppression_reason(session: Session, key: str, channel: str, category: str) -> str | None:
     """Why a send must not happen, or None when it may."""
-    return _reason(_row(session, key, channel, category), channel, category)
+    row = _row(session, key, channel, category)
+    return _reason(None if row is None else (row.status, row.source), channel, category)
+
+
+_CONSENTS = cast(Table, Consent.__table__).c
+# Built once: acceptance runs it for every send, and a Core row costs a fraction of an ORM one.
+_CHOICES = select(_CONSENTS.recipient_key, _CONSENTS.status, _CONSENTS.source).where(
+    _CONSENTS.recipient_key.in_(bindparam("keys", expanding=True)),
+    _CONSENTS.channel == bindparam("channel"),
+    _CONSENTS.category == bindparam("category"),
+)
 
 
 def suppression_reasons(
     session: Session, keys: Collection[str], channel: str, category: str
 ) -> dict[str, str]:
-    """`suppression_reason` for many recipients in one query: those that must not be sent to."""
-    rows = {
-        row.recipient_key: row
-        for row in session.scalars(
-            select(Consent).where(
-                Consent.recipient_key.in_(set(keys)),
-                Consent.channel == channel,
-                Consent.category == category,
-            )
+    """`suppression_reason` for many recipients in one query: those that must not be sent to.
+
+    An erased recipient's choices are found under their pseudonym, as `suppression_reason` does.
+    """
+    aliases = {key: erased_alias(key) for key in keys}
+    wanted = sorted(set(keys) | set(aliases.values()))
+    found = {
+        recipient: (status, source)
+        for recipient, status, source in session.execute(
+            _CHOICES, {"keys": wanted, "channel": channel, "category": category}
         )
     }
-    reasons = {key: _reason(rows.get(key), channel, category) for key in keys}
-    return {key: reason for key, reason in reasons.items() if reason is not None}
+    reasons = {}
+    for key in keys:
+        choice = found.get(key) or found.get(aliases[key])
+        if (reason := _reason(choice, channel, category)) is not None:
+            reasons[key] = reason
+    return reasons
 
 
-def _reason(row: Consent | None, channel: str, category: str) -> str | None:
-    if row is not None and row.status == "opted_out" and row.source in CHANNEL_WIDE:
-        return f"{channel} to this recipient is suppressed ({row.source})"
+def _reason(choice: tuple[str, str] | None, channel: str, category: str) -> str | None:
+    """Why a recipient whose choice is `(status, source)` (or none) must not be sent to."""
+    status, source = choice or ("", "")
+    if status == "opted_out" and source in CHANNEL_WIDE:
+        return f"{channel} to this recipient is suppressed ({source})"
     if category not in OPTIONAL:
         return None
-    if row is not None and row.status == "opted_out":
-        return f"the recipient opted out of {category} on {channel} ({row.source})"
-    if category == "marketing" and (row is None or row.status != "opted_in"):
+    if status == "opted_out":
+        return f"the recipient opted out of {category} on {channel} ({source})"
+    if category == "marketing" and status != "opted_in":
         return f"no recorded opt-in to marketing on {channel}"
     return None

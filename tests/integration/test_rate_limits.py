@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 
@@ -100,3 +101,24 @@ def test_the_sign_in_limit_says_when_to_retry(app: Flask) -> None:
         if answer.status_code == 429:
             break
     assert answer.status_code == 429 and int(answer.headers["Retry-After"]) >= 1
+
+
+def test_api_calls_start_no_thread_to_expire_their_counters(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for thread in threading.enumerate():  # timers left by the app's set-up run out first
+        if isinstance(thread, threading.Timer):
+            thread.join(timeout=5)
+    started: list[threading.Thread] = []
+    start = threading.Thread.start
+
+    def counted(thread: threading.Thread) -> None:
+        started.append(thread)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    for _ in range(3):
+        assert _get(app, app.config["KEY_one"]).status_code == 200
+        for thread in started:
+            thread.join(timeout=5)
+    assert started == []

@@ -1,8 +1,8 @@
 """Benchmarks of the send pipeline, each against the raw cost of the same work in the same run.
 
-1. Acceptance over HTTP, gunicorn with two sync workers, 8 client connections from 127.0.0.1
-   (sync workers close each connection after its answer; the client reconnects): single sends
-   and batches, against a bare validate-only Flask endpoint under the same gunicorn.
+1. Acceptance over HTTP, gunicorn with two gthread workers of one thread each, 8 keep-alive
+   client connections from 127.0.0.1 (`tests.perf.serving.SERVER_OPTIONS`): single sends and
+   batches, against a bare validate-only Flask endpoint under the same gunicorn settings.
 2. Personalized emails end to end (accept, render, finish, outbox send, archive) with the
    in-process worker and with Celery on Redis (two worker processes), against a plain Jinja
    render plus one bare INSERT per message (one statement each, committed per 1,000).
