@@ -1,4 +1,4 @@
-"""The fault matrix of issue 15, bounded: few messages, two kills, 10-second outages.
+"""The fault matrix of issue 15, bounded: few messages, two kills, 5-second outages.
 
 Each test runs one scenario of `tests/reliability/faults.py` once, on PostgreSQL when it is
 configured (worker start-up dominates), and holds it to the issue's rules (`faults.check`).
@@ -17,7 +17,7 @@ from tests.reliability.faults import check, run
 from tests.support.databases import PG_URL
 from tests.support.world import World
 
-BOUNDED = Size(messages=24, kills=2, outage=10.0, db_block=10.0, redis_down=10.0)
+BOUNDED = Size(messages=24, kills=2, outage=5.0, db_block=5.0, redis_down=5.0)
 ONE_BACKEND = pytest.mark.parametrize(
     "backend", ["postgresql" if PG_URL else "sqlite"], indirect=True
 )
