@@ -6,6 +6,7 @@ import json
 import re
 import sys
 import tempfile
+import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -116,6 +117,20 @@ def _code(page: sync_api.Page, label: str) -> sync_api.Locator:
     return page.get_by_role("textbox", name=label, exact=True)
 
 
+def _open_tab(page: sync_api.Page, name: str, label: str) -> None:
+    """Click a tab until its field shows: a click can land before the page's script has set up
+    its tabs, or be dropped while the preview frame loads."""
+    deadline = time.monotonic() + 20
+    while True:
+        page.get_by_role("tab", name=name).click()
+        try:
+            expect(_code(page, label)).to_be_visible(timeout=1_000)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+
+
 def _rewrite(page: sync_api.Page, label: str, text: str) -> None:
     """Select all of a code editor's text and type `text` over it."""
     editor = _code(page, label)
@@ -145,7 +160,7 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     ana.get_by_role("tab", name="Variables and sample data").click()
     default = ana.get_by_role("group", name="Default")  # the sample form follows the schema
     default.get_by_label("order_id (required)").fill("A-1001")
-    ana.get_by_role("tab", name="sms · en").click()
+    _open_tab(ana, "sms · en", "sms body (en)")
     _code(ana, "sms body (en)").press_sequentially("Hello {{ order_id }}", delay=10)
     expect(_preview(ana, "sms").locator(".bubble")).to_have_text("[DRAFT] Hello A-1001")
     expect(_preview(ana, "sms")).to_contain_text("GSM-7 · 1 segment")
@@ -175,7 +190,7 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
 
     ana.goto("/templates/welcome")
     ana.get_by_role("button", name="New draft from v1").click()
-    ana.get_by_role("tab", name="sms · en").click()
+    _open_tab(ana, "sms · en", "sms body (en)")
     _rewrite(ana, "sms body (en)", "Hi again {{ order_id }}")
     expect(_preview(ana, "sms").locator(".bubble")).to_have_text("[DRAFT] Hi again A-1001")
     ana.get_by_role("button", name="Save and submit for review").click()
