@@ -29,6 +29,9 @@ from tests.support.world import World
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
+# The live preview renders on the server after a pause in typing; on a busy machine (the whole
+# suite, PostgreSQL beside it) that has taken longer than Playwright's default 5 s.
+expect.set_options(timeout=15_000)
 
 VARIABLES = [
     {"name": "first_name", "type": "string", "required": True, "example": "Ana"},
