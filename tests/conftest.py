@@ -18,12 +18,19 @@ from hcs.infrastructure.db import make_engine
 from tests.support.databases import (
     BACKENDS,
     NO_POSTGRES,
+    PG_BASE_URL,
     PG_URL,
     Databases,
     postgres_schema,
 )
 from tests.support.model import loopback_model
+from tests.support.parallel import create_worker_database
 from tests.support.world import World, databases_in, own_world
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker's own PostgreSQL database exists before any test uses it."""
+    create_worker_database(PG_BASE_URL)
 
 
 @pytest.fixture(scope="session")

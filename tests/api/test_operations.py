@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 from hcs.worker.runtime import build_worker
+from tests.support.brokers import REDIS
 from tests.support.flows import ORDER, published
 from tests.support.metrics import scrape, value
 from tests.support.world import World, running
@@ -50,7 +51,7 @@ def broker_app(world: World, request: pytest.FixtureRequest) -> Iterator[Flask]:
         yield broker_world.app
 
 
-@pytest.mark.parametrize("broker_app", ["redis://127.0.0.1:6379/0"], indirect=True)
+@pytest.mark.parametrize("broker_app", [REDIS], indirect=True, ids=["redis"])
 def test_readyz_checks_the_broker_when_one_is_configured(broker_app: Flask) -> None:
     response = broker_app.test_client().get("/readyz")
     assert response.status_code == 200
@@ -58,7 +59,7 @@ def test_readyz_checks_the_broker_when_one_is_configured(broker_app: Flask) -> N
     assert body["database"] == "ok" and body["broker"] == {"state": "ok"}
 
 
-@pytest.mark.parametrize("broker_app", ["redis://127.0.0.1:1/0"], indirect=True)
+@pytest.mark.parametrize("broker_app", ["redis://127.0.0.1:1/0"], indirect=True, ids=["redis-down"])
 def test_a_broker_that_is_down_is_named_by_readyz_and_loses_no_send(
     world: World, broker_app: Flask
 ) -> None:
