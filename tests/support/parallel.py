@@ -33,9 +33,7 @@ def worker_database_url(url: str) -> str:
     if not url or not WORKER:
         return url
     parsed = make_url(url)
-    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(
-        hide_password=False
-    )
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
 
 
 def create_worker_database(base_url: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,7 @@ def page(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterato
     opened = context.new_page()
     opened.on("console", lambda m: "Content Security Policy" in m.text and problems.append(m.text))
     opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    opened.on("dialog", lambda dialog: dialog.accept())
+    opened.on("dialog", lambda dialog: dialog.accept())  # leaving an edited page goes on
     opened.goto("/login")
     opened.get_by_label("Email").fill("ana@example.com")
     opened.get_by_label("Password").fill(PASSWORD)
@@ -123,19 +123,12 @@ def retype(box: Any, text: str) -> None:
     box.press_sequentially(text)
 
 
-def click_until(button: Any, done: Callable[[], None], seconds: float = 20) -> None:
-    """Click until `done` (an expectation) holds: under load Chromium may drop a click that
-    lands while the preview's frame is loading a new document."""
-    deadline = time.monotonic() + seconds
-    while True:
-        if button.is_visible():
-            button.click()
-        try:
-            done()
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
+def answer_yes(page: Any, question: str, yes: str) -> None:
+    """Answer the editor's own question (a dialog in the page) with the button `yes`."""
+    dialog = page.get_by_role("dialog", name=question)
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=yes, exact=True).click()
+    expect(dialog).to_be_hidden()
 
 
 def choose_width(page: Any, section: str, name: str) -> None:
@@ -170,8 +163,9 @@ def test_a_marketer_builds_previews_and_submits_a_visual_email(app: Flask, page:
     )
     page.goto("/templates/spring-news/versions/1/edit")
     code = page.get_by_role("textbox", name="email html (en)")
-    convert = page.get_by_role("button", name="Use the visual editor…")
-    click_until(convert, lambda: expect(code).to_be_hidden(timeout=1_000))  # confirmed (dialog)
+    page.get_by_role("button", name="Use the visual editor…").click()
+    answer_yes(page, "Design this email with the visual editor?", "Use the visual editor")
+    expect(code).to_be_hidden()
     expect(page.get_by_text("email design (en, as JSON)")).to_be_hidden()
 
     retype(page.get_by_role("textbox", name="Paragraph, block 2 of 2: text"), "Spring is here. ")
@@ -228,6 +222,20 @@ def test_a_marketer_builds_previews_and_submits_a_visual_email(app: Flask, page:
         assert "Members get 10% off." in part["html"] and "{% if is_member %}" in part["html"]
 
 
+def test_cancelling_the_visual_editors_question_keeps_the_html_code(app: Flask, page: Any) -> None:
+    make_template(
+        app, "kept-code", ["email"], {"email": {"en": {"subject": "Kept", "html": HAND_WRITTEN}}}
+    )
+    page.goto("/templates/kept-code/versions/1/edit")
+    page.get_by_role("button", name="Use the visual editor…").click()
+    dialog = page.get_by_role("dialog", name="Design this email with the visual editor?")
+    expect(dialog).to_contain_text("the HTML written here is replaced when you save")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("textbox", name="email html (en)")).to_be_visible()
+    expect(page.get_by_role("button", name="Use the visual editor…")).to_be_visible()
+
+
 def test_the_chosen_preview_width_survives_the_preview_refreshing_as_one_types(
     app: Flask, page: Any
 ) -> None:
@@ -273,7 +281,8 @@ def test_converting_a_visual_email_to_code_is_one_way_and_keeps_the_html(
     expect(image).to_have_class("vblock has-problem")
     expect(page.locator("#live-f-email-en-blocks")).to_contain_text("blocks.2.alt")
     page.get_by_role("button", name="Remove Image, block 3 of 3").click()
-    page.get_by_role("button", name="Convert to HTML code…").click()  # confirmed (dialog)
+    page.get_by_role("button", name="Convert to HTML code…").click()
+    answer_yes(page, "Convert this email to HTML code?", "Convert to HTML code")
     expect(page.get_by_text("Converted to HTML code: save to keep it.")).to_be_visible()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Saved.")).to_be_visible()

@@ -52,6 +52,37 @@ function button(text, onClick, props = {}) {
   return made;
 }
 
+// A question asked in the page, in a modal <dialog>, rather than with window.confirm: Chromium
+// closes a browser dialog as "Cancel" when a frame of the page loads a document, and the live
+// preview posts the form into its frames after every refresh, so a confirm() opened just then
+// vanished and the author's click did nothing. Escape or Cancel answers no.
+let askCount = 0;
+
+function ask(message, yes) {
+  const [question, ...more] = message.split("\n\n");
+  const id = `visual-ask-${++askCount}`;
+  const dialog = el("dialog", { className: "visual-ask", "aria-labelledby": id },
+    el("p", { id, className: "visual-ask-question", textContent: question }),
+    ...more.map((text) => el("p", { textContent: text })));
+  return new Promise((resolve) => {
+    const answer = (value) => {
+      dialog.close();
+      dialog.remove();
+      resolve(value);
+    };
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      answer(false);
+    });
+    const cancel = button("Cancel", () => answer(false));
+    dialog.append(el("p", { className: "visual-ask-answers" },
+      button(yes, () => answer(true), { className: "" }), " ", cancel));
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus(); // the safe answer is the one Enter gives
+  });
+}
+
 // ---- inline text: runs <-> an editable element ------------------------------------------
 
 function chip(name, filter) {
@@ -260,9 +291,9 @@ class VisualPart {
     this.render();
   }
 
-  startVisual() {
+  async startVisual() {
     const html = this.codeFields().find((a) => a.name.endsWith(".html"));
-    if (html && html.value.trim() && !window.confirm(START_VISUAL)) {
+    if (html && html.value.trim() && !(await ask(START_VISUAL, "Use the visual editor"))) {
       return;
     }
     const first = this.variableNames()[0];
@@ -274,7 +305,7 @@ class VisualPart {
   }
 
   async toCode() {
-    if (!window.confirm(ONE_WAY)) {
+    if (!(await ask(ONE_WAY, "Convert to HTML code"))) {
       return;
     }
     const form = new FormData();
