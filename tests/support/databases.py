@@ -25,7 +25,7 @@ from hcs.infrastructure import migrate
 from hcs.infrastructure.db import make_engine, session_factory
 from tests.support.parallel import worker_database_url
 
-# Under pytest-xdist each worker has a database of its own on the server (`tests/support/parallel.py`).
+# Under pytest-xdist each worker has a database of its own (`tests/support/parallel.py`).
 PG_BASE_URL = os.environ.get("HCS_TEST_DATABASE_URL", "")
 PG_URL = worker_database_url(PG_BASE_URL)
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
