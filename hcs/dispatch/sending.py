@@ -216,8 +216,9 @@ def _record_sent(
     answers: list[Sent] = []
     for ready, provider_id in zip(call, provider_ids, strict=True):
         moved = ready.message_id in new
-        detail = provider_id if moved else LEASE_LOST
-        answers.append((Outcome(ready.message_id, MessageStatus.SENT, detail), moved))
+        # Not recorded: another claim holds it, and it stays `sending` until a sweep finds it.
+        sent = Outcome(ready.message_id, MessageStatus.SENT, provider_id), True
+        answers.append(sent if moved else _lost(ready))
         if provider is None:
             telemetry.sent(ready.message_id, channel, name, "sent", started)
     return answers
