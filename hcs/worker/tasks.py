@@ -48,9 +48,10 @@ DISPATCH = "hcs.worker.tasks.dispatch_entry"
 CALLBACKS = "hcs.worker.tasks.deliver_callbacks"
 # AI text generation runs on its own queue (`HCS_CELERY_AI_QUEUE`, default `ai`).
 GENERATE = "hcs.worker.tasks.generate_signoff"
-# Entries per task: a batch's messages are finished and archived together, while a large
-# batch still spreads over every worker process.
-TASK_ENTRIES = 20
+# Entries per task, as many as the in-process worker claims a round: a task's messages are
+# claimed, finished, sent (one provider call where it batches) and archived together, while a
+# large batch still spreads over every worker process.
+TASK_ENTRIES = 50
 
 
 def make_celery(settings: Settings) -> Celery:
