@@ -7,6 +7,7 @@ from typing import Protocol
 
 from channels.core import Category, Issue, Preview, SendResult, error
 from channels.email.message import (
+    FINISHING_HEADER,
     Attachment,
     EmailContent,
     EmailSettings,
@@ -31,6 +32,7 @@ from channels.errors import InvalidContent
 
 __all__ = [
     "EMAIL_PROVIDERS",
+    "FINISHING_HEADER",
     "Attachment",
     "EmailChannel",
     "EmailContent",
@@ -105,7 +107,9 @@ class EmailChannel:
             html = inline_css(content.html)
         except InvalidContent as exc:
             html, issues = content.html, [*issues, error("invalid_html", str(exc), "html")]
-        text = content.text if content.text is not None else html_to_text(content.html)
+        text = content.text
+        if text is None:
+            text = html_to_text(content.html, self.settings.finishing)
         return Preview({"subject": content.subject, "html": html, "text": text}, tuple(issues))
 
     def send(self, prepared: PreparedEmail) -> SendResult:

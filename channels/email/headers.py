@@ -42,10 +42,21 @@ def check_address(address: str) -> str:
     return checked.normalized
 
 
+# A display name of plain words and a dot-atom address: the email package writes them as they
+# are (`Name <local@domain>`), which is one mailbox by construction (no specials, no quotes).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9+_-]+(?:\.[A-Za-z0-9+_-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
+
+
+@lru_cache(maxsize=1024)
 def format_address(address: str, name: str | None = None, part: str = "address") -> str:
     """One mailbox as header text, with the display name quoted; exactly one address guaranteed."""
     addr_spec = check_address(address)
     display = check_header_text(strip_invisible(name), f"{part} name") if name else ""
+    if _PLAIN_ADDRESS.fullmatch(addr_spec) and (not display or _PLAIN_NAME.fullmatch(display)):
+        return f"{display} <{addr_spec}>" if display else addr_spec
     text = str(Address(display_name=display, addr_spec=addr_spec))
     parsed = getaddresses([text])
     if len(parsed) != 1 or parsed[0][1] != addr_spec:

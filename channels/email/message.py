@@ -16,6 +16,7 @@ from inscriptis.model.config import ParserConfig
 from channels.core import Category
 from channels.email.headers import check_address, check_header_text, domain_of, format_address
 from channels.email.mime import mime_boundary, write_eml
+from channels.email.plaintext import html_to_text as plain_text
 from channels.email.unsubscribe import unsubscribe_url
 from channels.errors import InvalidContent
 from channels.invisible import strip_invisible
@@ -24,6 +25,11 @@ from channels.invisible import strip_invisible
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
 _TEXT_CONFIG = ParserConfig(display_links=True)
 ONE_CLICK = "List-Unsubscribe=One-Click"
+# The version of the finishing rules: 1 wrote the text alternative with inscriptis; 2 writes it
+# with `plaintext.html_to_text` (several times faster) and says so in `FINISHING_HEADER`, so an
+# archived mail can be finished again byte for byte under the rules it was sent with.
+FINISHING = 2
+FINISHING_HEADER = "X-HCS-Finishing"
 # Long one-click URLs must stay literal, not be folded into encoded words.
 _POLICY = policy.SMTP.clone(max_line_length=998)
 
@@ -49,6 +55,7 @@ class EmailSettings:
     unsubscribe_mailto: str | None = None
     unsubscribe_ttl: timedelta = timedelta(days=60)
     max_subject_chars: int = 78
+    finishing: int = FINISHING
 
 
 @dataclass(frozen=True)
@@ -81,9 +88,11 @@ class PreparedEmail:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
 
-def html_to_text(html: str) -> str:
-    """A plain-text alternative generated from HTML (links kept as text)."""
-    return str(get_text(html, _TEXT_CONFIG)).strip() + "\n"
+def html_to_text(html: str, finishing: int = FINISHING) -> str:
+    """A plain-text alternative generated from HTML (links kept as text), by `finishing`'s rules."""
+    if finishing < 2:
+        return str(get_text(html, _TEXT_CONFIG)).strip() + "\n"
+    return plain_text(html)
 
 
 def inline_css(html: str) -> str:
@@ -142,7 +151,11 @@ def prepare_email(
         headers.append(("Reply-To", format_address(settings.reply_to, None, "reply-to")))
     if category is Category.MARKETING:
         headers.extend(list_unsubscribe(settings, address, scope or category.value, now))
-    text = content.text if content.text is not None else html_to_text(content.html)
+    if settings.finishing >= 2:
+        headers.append((FINISHING_HEADER, str(settings.finishing)))
+    text = content.text
+    if text is None:
+        text = html_to_text(content.html, settings.finishing)
     return PreparedEmail(
         reference,
         address,

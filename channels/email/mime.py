@@ -51,6 +51,7 @@ _GRAMMARS: dict[str, re.Pattern[str]] = {
     "Message-ID": _MESSAGE_ID,
     "List-Unsubscribe": _UNSTRUCTURED,
     "List-Unsubscribe-Post": _UNSTRUCTURED,
+    "X-HCS-Finishing": re.compile(r"[0-9]{1,4}"),  # message.FINISHING_HEADER
 }
 # Subjects beyond ASCII: printable, and no whitespace but the ASCII space the folder splits on.
 _OTHER_SPACE = re.compile(r"[^\S ]")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from email import policy
+from email.parser import BytesHeaderParser
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,6 +15,7 @@ from sqlalchemy.orm import Session
 from channels.core import BatchSender, Category, Issue, SendResult
 from channels.email import (
     EMAIL_PROVIDERS,
+    FINISHING_HEADER,
     Attachment,
     EmailChannel,
     EmailContent,
@@ -58,22 +62,24 @@ class EmailOutlet:
     secret: bytes
     content_type: str = "message/rfc822"
 
-    def sender(self, brand: Mapping[str, Any]) -> EmailSettings:
+    def sender(self, brand: Mapping[str, Any], finishing: int | None = None) -> EmailSettings:
         """The brand's sender, with the platform's one-click unsubscribe endpoint."""
         options = self.settings.delivery.email
-        return EmailSettings(
+        sender = EmailSettings(
             from_address=options.from_address or brand.get("from_address") or DEFAULT_SENDER,
             from_name=options.from_name or brand.get("from_name"),
             unsubscribe_base_url=f"{self.settings.public_url}/unsubscribe",
             unsubscribe_secret=self.secret,
         )
+        return sender if finishing is None else replace(sender, finishing=finishing)
 
     def finish(
         self, session: Session, version: TemplateVersion, message: Outgoing, rendered: Rendered
     ) -> Finishing:
         """The exact .eml of the message, from its brand's sender."""
         brand = brand_of(resolve_closure(session, version))
-        prepared = EmailChannel(self.sender(brand), self.provider).prepare(
+        sender = self.sender(brand, message.finishing)
+        prepared = EmailChannel(sender, self.provider).prepare(
             content_of(rendered.parts),
             message.recipient,
             Category(message.category),
@@ -87,22 +93,25 @@ class EmailOutlet:
         """Hand the mail to the provider."""
         return self.provider.send(prepared)
 
+    @cached_property
+    def _batcher(self) -> BatchSender | None:
+        # Asked once: a runtime Protocol check costs more than finishing a mail's headers.
+        return self.provider if isinstance(self.provider, BatchSender) else None
+
     @property
     def batch_size(self) -> int:
         """How many mails one provider call takes (1: the provider has no batch call)."""
-        return self.provider.batch_size if isinstance(self.provider, BatchSender) else 1
+        return 1 if self._batcher is None else self._batcher.batch_size
 
     def batch_key(self, prepared: PreparedEmail) -> object | None:
         """What mails of one call share; None when this one goes alone."""
-        if not isinstance(self.provider, BatchSender):
-            return None
-        return self.provider.batch_key(prepared)
+        return None if self._batcher is None else self._batcher.batch_key(prepared)
 
     def send_many(self, prepared: Sequence[PreparedEmail]) -> list[SendResult]:
         """Hand several mails of one batch key to the provider in one call."""
-        if not isinstance(self.provider, BatchSender):
+        if self._batcher is None:
             raise ValueError(f"{self.name} takes one mail a call")
-        return self.provider.send_many(prepared)
+        return self._batcher.send_many(prepared)
 
     def send_file(
         self, message: Outgoing, content: EmailContent, attached: Attachment, brand: Brand
@@ -116,6 +125,12 @@ class EmailOutlet:
             now=message.created_at,
         )
         return self.provider.send(replace(prepared, attachments=(attached,)))
+
+
+def finishing_of(output: bytes) -> int:
+    """The finishing rules an archived mail was made with (1: before they were named in it)."""
+    named = BytesHeaderParser(policy=policy.compat32).parsebytes(output).get(FINISHING_HEADER)
+    return int(named) if named and str(named).strip().isdigit() else 1
 
 
 def mail_sender(settings: Settings) -> EmailOutlet:

@@ -35,6 +35,8 @@ class Outgoing:
     to: Mapping[str, Any]
     category: str
     created_at: datetime
+    # The finishing rules to reproduce (an archived output finished again); None: the current.
+    finishing: int | None = None
 
 
 @dataclass(frozen=True)

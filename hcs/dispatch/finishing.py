@@ -39,10 +39,15 @@ class Finished:
     disclosure: dict[str, Any] | None = None
 
 
-def outgoing(message: Message) -> Outgoing:
-    """The message as its channel sees it."""
+def outgoing(message: Message, finishing: int | None = None) -> Outgoing:
+    """The message as its channel sees it (`finishing`: the rules to finish it by, if not now's)."""
     return Outgoing(
-        message.id, message.recipient_key, message.to, message.category, message.created_at
+        message.id,
+        message.recipient_key,
+        message.to,
+        message.category,
+        message.created_at,
+        finishing,
     )
 
 
@@ -133,13 +138,15 @@ def finish(
     slot_text: Mapping[str, str] | None = None,
     *,
     sending: bool = True,
+    finishing: int | None = None,
 ) -> Finished:
     """Render and finish one message into exactly what its channel will send.
 
-    `sending` false: the message went out already (archived late, rendered again to compare).
+    `sending` false: the message went out already (archived late, rendered again to compare),
+    by the finishing rules `finishing` it was sent with (None: the current ones).
     """
     version = session.get_one(TemplateVersion, message.version_id)
-    sent = outgoing(message)
+    sent = outgoing(message, finishing)
     base = _base(message, version, sent, providers.settings)
     disclosed = None
     if version.ai_slots:  # the closure is read once, for the render and the disclosure check

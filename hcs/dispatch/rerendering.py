@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from hcs import audit
 from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.reading import get_entry, open_entry
+from hcs.channels.email import finishing_of
 from hcs.dispatch.finishing import finish
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.suppressed import CONTENT_TYPE as SUPPRESSED
@@ -17,6 +18,8 @@ from hcs.messages.models import Message
 from hcs.signoffs.gate import signed_off_texts
 from templates_store.errors import Conflict, NotFound
 from templates_store.models import Template, TemplateVersion
+
+MAIL = "message/rfc822"
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ def _version_id(session: Session, template: str, number: int) -> int:
     return found
 
 
-def _message(session: Session, entry_id: int, keys: Keyring) -> tuple[Message, bytes, str]:
+def _message(
+    session: Session, entry_id: int, keys: Keyring
+) -> tuple[Message, bytes, str, int | None]:
     entry = get_entry(session, entry_id)
     if entry.content_type == SUPPRESSED:
         raise Conflict(f"archive entry {entry_id} records a suppressed message: nothing was sent")
@@ -67,7 +72,9 @@ def _message(session: Session, entry_id: int, keys: Keyring) -> tuple[Message, b
         data=opened.data,
         created_at=sent.created_at,
     )
-    return message, opened.output, entry.closure_hash
+    # Mail names the finishing rules it was made with; other outputs have had one set of rules.
+    finishing = finishing_of(opened.output) if entry.content_type == MAIL else None
+    return message, opened.output, entry.closure_hash, finishing
 
 
 def _first_difference(one: bytes, other: bytes) -> int | None:
@@ -87,9 +94,12 @@ def rerender(
     keys: Keyring | None = None,
 ) -> Rerendered:
     """Render an entry again from its pinned closure and data; compare bytes. Audited."""
-    message, archived, closure_hash = _message(session, entry_id, keys or default_keyring())
+    opened = _message(session, entry_id, keys or default_keyring())
+    message, archived, closure_hash, finishing = opened
     slot_text = signed_off_texts(session, message)
-    finished = finish(session, message, providers, slot_text=slot_text, sending=False)
+    finished = finish(
+        session, message, providers, slot_text=slot_text, sending=False, finishing=finishing
+    )
     output = finished.output
     differs = _first_difference(archived, output)
     result = Rerendered(

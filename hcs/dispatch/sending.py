@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -42,9 +43,12 @@ def _batch_of(item: Prepared) -> tuple[object, ...] | None:
     if not isinstance(item, Ready) or item.is_test:
         return None
     outlet = item.providers.outlet(item.channel)
-    if not isinstance(outlet, BatchSender) or outlet.batch_size < 2:
+    # `batch_size` marks a BatchSender (`_send_many` checks the rest once a call): a runtime
+    # Protocol check for every message costs more than the grouping itself.
+    size = getattr(outlet, "batch_size", 1)
+    if not isinstance(size, int) or size < 2:
         return None
-    key = outlet.batch_key(item.finished.prepared)
+    key = cast(BatchSender, outlet).batch_key(item.finished.prepared)
     return None if key is None else (item.channel, outlet.name, key)
 
 
@@ -212,8 +216,9 @@ def _record_sent(
     answers: list[Sent] = []
     for ready, provider_id in zip(call, provider_ids, strict=True):
         moved = ready.message_id in new
-        detail = provider_id if moved else LEASE_LOST
-        answers.append((Outcome(ready.message_id, MessageStatus.SENT, detail), moved))
+        # Not recorded: another claim holds it, and it stays `sending` until a sweep finds it.
+        sent = Outcome(ready.message_id, MessageStatus.SENT, provider_id), True
+        answers.append(sent if moved else _lost(ready))
         if provider is None:
             telemetry.sent(ready.message_id, channel, name, "sent", started)
     return answers

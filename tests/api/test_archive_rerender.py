@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
+from channels.email import FINISHING_HEADER, EmailSettings
 from hcs import archive
+from hcs.archive.crypto import default_keyring
+from hcs.channels.email import Brand, EmailOutlet
 from hcs.channels.letter import close_renderers
 from hcs.cli import main
 from hcs.cli.seeding import load_demo
 from hcs.dispatch.archiving import archive_round
+from hcs.dispatch.finishing import finish
 from hcs.dispatch.providers import build_providers
 from hcs.dispatch.rerendering import rerender
 from hcs.infrastructure.db import transaction
+from hcs.messages.models import Message
 from hcs.worker.runtime import Worker
 from tests.support.world import World
 
@@ -100,3 +106,31 @@ def test_the_cli_says_identical_or_names_the_first_differing_byte(world: World) 
         )
     result = CliRunner().invoke(main, ["archive", "rerender", str(ids["sms"])], env=env)
     assert result.exit_code == 1 and "differs from byte" in result.output
+
+
+def test_a_mail_finished_by_earlier_rules_renders_again_by_those_rules(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mail archived before the finishing rules were versioned: its text part was written by
+    # inscriptis and it names no rules. Sent like that, then rendered again under today's code.
+    current = EmailOutlet.sender
+
+    def earlier(self: EmailOutlet, brand: Brand, finishing: int | None = None) -> EmailSettings:
+        return current(self, brand, 1 if finishing is None else finishing)
+
+    monkeypatch.setattr(EmailOutlet, "sender", earlier)
+    ids = _send_and_archive(world)
+    monkeypatch.undo()
+    services = world.app.extensions["hcs"]
+    providers = build_providers(services.settings)
+    with transaction(services.sessions) as session:
+        entry = session.get_one(archive.ArchiveEntry, ids["email"])
+        archived = archive.open_entry(session, entry, default_keyring()).output
+        assert archived is not None and FINISHING_HEADER.encode() not in archived
+        result = rerender(session, ids["email"], providers=providers, actor="aud")
+        assert (result.identical, result.same_closure) == (True, True), result
+        message = session.get_one(Message, entry.message_id)
+        today = finish(session, message, providers, sending=False)
+    # Today's rules name themselves, and write another text part: a re-render that ignored the
+    # archived rules would differ.
+    assert f"{FINISHING_HEADER}: 2".encode() in today.output and today.output != archived

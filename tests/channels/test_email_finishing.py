@@ -5,13 +5,18 @@ from __future__ import annotations
 import email
 import email.policy
 from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
+from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from channels.core import Category, Level
 from channels.email import EMAIL_PROVIDERS, EmailChannel, EmailContent, EmailSettings, to_eml
+from channels.email.headers import check_address, format_address
 from channels.email.outbox import OutboxEmail
 from channels.email.unsubscribe import (
     is_one_click_post,
@@ -19,6 +24,7 @@ from channels.email.unsubscribe import (
     verify_unsubscribe_token,
 )
 from channels.errors import InvalidContent, InvalidRecipient, SignatureError
+from channels.invisible import strip_invisible
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SECRET = b"unsubscribe-secret"
@@ -210,3 +216,23 @@ def test_a_message_gmail_would_clip_is_warned_about() -> None:
     channel_ = EmailChannel(SETTINGS, OutboxEmail("/tmp"))
     issues = channel_.validate(EmailContent("Hi", "<p>x</p>" * 15_000), Category.SERVICE)
     assert [i.code for i in issues] == ["html_clipped"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    local=st.from_regex(r"[A-Za-z0-9+_-]{1,8}(\.[A-Za-z0-9+_-]{1,5})?", fullmatch=True),
+    name=st.one_of(st.none(), st.text(alphabet="abZ09 .,'\"é()<>", max_size=14)),
+)
+def test_a_mailbox_is_written_exactly_as_the_email_package_writes_it(
+    local: str, name: str | None
+) -> None:
+    # The header text is archived: a shortcut must give the email package's bytes, always.
+    address = f"{local}@acme-mail.example"
+    try:
+        written = format_address(address, name, "to")
+    except (InvalidContent, InvalidRecipient):
+        return
+    display = strip_invisible(name) if name else ""
+    assert written == str(Address(display_name=display, addr_spec=check_address(address)))
+    [(_, parsed)] = getaddresses([written])  # one mailbox, the checked address
+    assert parsed == check_address(address)

@@ -202,6 +202,7 @@ def test_sendgrid_posts_the_exact_mail_send_request(loopback: HTTPServer) -> Non
         "headers": {
             "List-Unsubscribe": unsubscribe,
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "X-HCS-Finishing": "2",  # the archived .eml names its finishing rules: so does this
         },
     }
     assert request.headers["Content-Type"] == "application/json"

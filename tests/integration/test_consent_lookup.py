@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from hcs.messages.consent import BOUNCE_SOURCE, set_preference, suppression_reasons
 from hcs.messages.erasure import erase_messages
+from tests.support.statements import statements
 
 ELI, ANA = "eli@example.com", "ana@example.com"
-
-
-@contextmanager
-def statements(session: Session) -> Iterator[list[str]]:
-    """The SQL statements the session's connection runs inside the block."""
-    seen: list[str] = []
-
-    def note(*args: Any) -> None:
-        seen.append(args[2])
-
-    connection = session.connection()
-    event.listen(connection, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(connection, "before_cursor_execute", note)
 
 
 def test_an_erased_recipients_hard_bounce_still_suppresses_a_receipt(session: Session) -> None:

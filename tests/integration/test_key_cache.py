@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hcs.errors import AuthenticationFailed
@@ -15,6 +13,7 @@ from hcs.identity import create_api_key, create_user, disable_user, revoke_api_k
 from hcs.identity.keycache import KeyCache
 from hcs.identity.models import ApiKey
 from templates_store.orm import utcnow
+from tests.support.statements import statements
 
 
 class Clock:
@@ -25,22 +24,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@contextmanager
-def statements(session: Session) -> Iterator[list[str]]:
-    """The SQL statements the session's connection runs inside the block."""
-    seen: list[str] = []
-
-    def note(*args: Any) -> None:
-        seen.append(args[2])
-
-    connection = session.connection()
-    event.listen(connection, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(connection, "before_cursor_execute", note)
 
 
 def _key(session: Session, name: str = "backend", **fields: Any) -> str:
