@@ -17,6 +17,7 @@ from hcs.cli import main
 from hcs.dispatch.providers import build_providers
 from hcs.worker.lanes import LANES, parse_lanes
 from hcs.worker.runtime import build_worker
+from hcs.worker.tasks import TASK_ENTRIES
 from tests.reliability.workers import purge_redis_queue, wait_for
 from tests.support.brokers import REDIS
 from tests.support.chat import ChatPlatform, accept, statuses
@@ -68,13 +69,14 @@ def test_accepted_messages_are_queued_on_their_channels_own_celery_queue(
     make_sending_world: Callable[..., World], queue: str
 ) -> None:
     world = make_sending_world(broker_url=REDIS, celery_queue=queue)
-    accept(world, 45)
+    accept(world, 2 * TASK_ENTRIES + 1)
     client = redis.Redis.from_url(REDIS)
     try:
         lengths = {name: client.llen(name) for name in (queue, f"{queue}.chat", f"{queue}.email")}
     finally:
         client.close()
-    assert lengths == {queue: 0, f"{queue}.chat": 3, f"{queue}.email": 0}  # 20 to a task
+    # TASK_ENTRIES (50) to a task: two full tasks and one of a single entry, all on chat's queue.
+    assert lengths == {queue: 0, f"{queue}.chat": 3, f"{queue}.email": 0}
 
 
 def test_a_worker_of_one_lane_never_claims_another_lanes_messages(
