@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, literal, select
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from channels.invisible import strip_data
-from hcs.messages.callbacks import owe_callbacks, owed_after
+from hcs.callbacks.events import pattern
+from hcs.messages.callbacks import awaited, owe_callbacks, owed_after
 from hcs.messages.consent import suppression_reasons
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.messages.recipients import recipient_key
@@ -36,6 +37,10 @@ MAX_BATCH = 1000
 _INSERT_MESSAGES = insert(cast(Table, Message.__table__))
 _INSERT_EVENTS = insert(cast(Table, MessageEvent.__table__))
 _INSERT_OUTBOX = insert(cast(Table, OutboxEntry.__table__))
+# One message, returning whether an endpoint of its owner chose its status (`b_like`).
+_INSERT_MESSAGE_AWAITED = _INSERT_MESSAGES.returning(
+    awaited(cast(Table, Message.__table__).c.requested_by)
+)
 
 
 def _one_statement() -> Any:
@@ -316,15 +321,19 @@ def plan(
 
 def write(session: Session, planned: Plan) -> list[Accepted]:
     """INSERT the messages, their first events and their outbox entries; what was accepted."""
-    rows = planned.rows
-    at_once = len(rows) == 1 and session.get_bind().dialect.name == "postgresql"
-    if at_once:  # the callbacks owed are written by the same statement
-        session.execute(_INSERT_ONE_PG, rows[0])
+    rows, connection = planned.rows, session.connection()
+    dialect = connection.dialect.name
+    owed = True  # whether callbacks may be owed (not known yet: a statement tells)
+    if len(rows) == 1 and dialect == "postgresql":  # callbacks owed in the same statement
+        connection.execute(_INSERT_ONE_PG, rows[0])
+        owed = False
+    elif len(rows) == 1:
+        owed = _write_one(connection, rows[0])
     else:
-        _write_many(session, rows)
+        _write_many(connection, rows)
     if planned.cleaned:
         at = rows[0]["created_at"]
-        session.execute(
+        connection.execute(
             _INSERT_EVENTS,
             [
                 {"message_id": id_, "kind": "data_cleaned", "at": at, "detail": {"fields": fields}}
@@ -333,7 +342,7 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
         )
     for status in {r["status"] for r in rows}:
         written = [r["id"] for r in rows if r["status"] == status]
-        if not at_once:
+        if owed:
             first = rows[0]
             owe_callbacks(
                 session, written, status, first["created_at"], owner=first["requested_by"]
@@ -343,9 +352,27 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
     return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]
 
 
-def _write_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    session.execute(_INSERT_MESSAGES, rows)
-    session.execute(
+def _write_one(connection: Connection, row: dict[str, Any]) -> bool:
+    """One message (not on PostgreSQL); whether an endpoint of its owner awaits its status.
+
+    The message's INSERT returns the answer, in the transaction that holds the write lock, so
+    the callbacks' INSERT ... SELECT runs only when it has something to write.
+    """
+    awaited = connection.execute(
+        _INSERT_MESSAGE_AWAITED, row | {"b_like": pattern(row["status"])}
+    ).scalar_one()
+    _write_rest(connection, [row])
+    return bool(awaited)
+
+
+def _write_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    connection.execute(_INSERT_MESSAGES, rows)
+    _write_rest(connection, rows)
+
+
+def _write_rest(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """The messages' first events and, for those accepted, their outbox entries."""
+    connection.execute(
         _INSERT_EVENTS,
         [
             {
@@ -368,7 +395,7 @@ def _write_many(session: Session, rows: list[dict[str, Any]]) -> None:
         if r["status"] == MessageStatus.ACCEPTED
     ]
     if queued:
-        session.execute(_INSERT_OUTBOX, queued)
+        connection.execute(_INSERT_OUTBOX, queued)
 
 
 def accept(
