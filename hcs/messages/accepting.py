@@ -153,7 +153,7 @@ def _version_content(session: Session, version_id: int, closure_hash: str | None
     cache_key = (version_id, closure_hash or "")
     found = _CONTENT.get(cache_key)
     if found is None:
-        parts, variables = session.execute(_CONTENT_OF, {"id": version_id}).one()
+        parts, variables = session.connection().execute(_CONTENT_OF, {"id": version_id}).one()
         found = (frozenset(parts), payload_loader(variables))
         if closure_hash:  # a version without a hash is not final: never cache it
             if len(_CONTENT) >= _CONTENT_LIMIT:
@@ -191,11 +191,12 @@ _PUBLISHED, _PINNED = _lookup(published=True), _lookup(published=False)
 
 def sendable_version(session: Session, key: str, number: int | None) -> Sendable:
     """The published version, or the pinned approved one; drafts and retired ones never send."""
+    connection = session.connection()
     if number is None:
-        row = session.execute(_PUBLISHED, {"key": key}).first()
+        row = connection.execute(_PUBLISHED, {"key": key}).first()
     else:  # a number no version can have matches nothing (and never overflows the column)
         pinned = number if 1 <= number <= MAX_NUMBER else 0
-        row = session.execute(_PINNED, {"key": key, "number": pinned}).first()
+        row = connection.execute(_PINNED, {"key": key, "number": pinned}).first()
     if row is None:
         raise NotFound(f"no template with key {key!r}")
     retired_at, category, channels, version_id, found, status, suspended_at, closure_hash = row

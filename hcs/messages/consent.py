@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
@@ -121,12 +121,19 @@ def suppression_reason(session: Session, key: str, channel: str, category: str) 
 
 
 _CONSENTS = cast(Table, Consent.__table__).c
+
+
+def _choices(keys: Any) -> Any:
+    return select(_CONSENTS.recipient_key, _CONSENTS.status, _CONSENTS.source).where(
+        keys, _CONSENTS.channel == bindparam("channel"), _CONSENTS.category == bindparam("category")
+    )
+
+
 # Built once: acceptance runs it for every send, and a Core row costs a fraction of an ORM one.
-_CHOICES = select(_CONSENTS.recipient_key, _CONSENTS.status, _CONSENTS.source).where(
-    _CONSENTS.recipient_key.in_(bindparam("keys", expanding=True)),
-    _CONSENTS.channel == bindparam("channel"),
-    _CONSENTS.category == bindparam("category"),
-)
+# A single send's recipient and their pseudonym are two plain parameters (an expanding IN is
+# rewritten on every execution).
+_CHOICES = _choices(_CONSENTS.recipient_key.in_(bindparam("keys", expanding=True)))
+_CHOICE = _choices(_CONSENTS.recipient_key.in_([bindparam("key"), bindparam("alias")]))
 
 
 def suppression_reasons(
@@ -137,12 +144,15 @@ def suppression_reasons(
     An erased recipient's choices are found under their pseudonym, as `suppression_reason` does.
     """
     aliases = {key: erased_alias(key) for key in keys}
-    wanted = sorted(set(keys) | set(aliases.values()))
+    params: dict[str, Any] = {"channel": channel, "category": category}
+    if len(aliases) == 1:
+        [(params["key"], params["alias"])] = aliases.items()
+        statement = _CHOICE
+    else:
+        params["keys"], statement = sorted(set(keys) | set(aliases.values())), _CHOICES
     found = {
         recipient: (status, source)
-        for recipient, status, source in session.execute(
-            _CHOICES, {"keys": wanted, "channel": channel, "category": category}
-        )
+        for recipient, status, source in session.connection().execute(statement, params)
     }
     reasons = {}
     for key in keys:
