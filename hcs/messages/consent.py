@@ -154,12 +154,21 @@ def suppression_reasons(
         recipient: (status, source)
         for recipient, status, source in session.connection().execute(statement, params)
     }
-    reasons = {}
+    return reasons(found, keys, channel, category)
+
+
+# recipient key (or its pseudonym) -> (status, source), as a lookup found them
+Choices = dict[str, tuple[str, str]]
+
+
+def reasons(found: Choices, keys: Collection[str], channel: str, category: str) -> dict[str, str]:
+    """Of `keys`, those that must not be sent to and why, from the choices `found` for them."""
+    refused = {}
     for key in keys:
-        choice = found.get(key) or found.get(aliases[key])
+        choice = found.get(key) or found.get(erased_alias(key))
         if (reason := _reason(choice, channel, category)) is not None:
-            reasons[key] = reason
-    return reasons
+            refused[key] = reason
+    return refused
 
 
 def _reason(choice: tuple[str, str] | None, channel: str, category: str) -> str | None:

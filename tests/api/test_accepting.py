@@ -1,4 +1,4 @@
-"""Callbacks owed by an acceptance: written with the message, and no statement when none is."""
+"""What a send reads and writes: its version and consent in one statement, the callbacks it owes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 from hcs.callbacks.models import WebhookDelivery
 from hcs.infrastructure.db import transaction
 from hcs.messages.consent import BOUNCE_SOURCE, set_preference
+from hcs.messages.erasure import erase_messages
 from tests.support.flows import ORDER, published
 from tests.support.world import World, running
 
@@ -88,3 +89,39 @@ def test_a_suppressed_send_is_owed_to_endpoints_that_chose_suppressed(dev_world:
     sent = system.post("/messages", ORDER).get_json()
     assert sent["status"] == "suppressed"
     assert owed(dev_world) == [(sent["id"], "suppressed")]
+
+
+def test_a_single_send_reads_its_version_and_consent_in_one_statement(dev_world: World) -> None:
+    system = dev_world.as_("system")
+    assert system.post("/messages", ORDER).status_code == 202  # the key and schema, read once
+    with statements(dev_world) as seen:
+        answer = system.post("/messages", ORDER)
+    assert answer.status_code == 202
+    assert len([s for s in seen if s.startswith("SELECT")]) == 1
+
+
+def test_a_single_send_to_an_erased_recipient_kept_opted_out_is_suppressed(
+    dev_world: World,
+) -> None:
+    recipient = ORDER["to"]["email"].lower()
+    with transaction(dev_world.app.extensions["hcs"].sessions) as session:
+        set_preference(
+            session,
+            recipient,
+            "email",
+            "transactional",
+            "opted_out",
+            source=BOUNCE_SOURCE,
+            actor="t",
+        )
+        erase_messages(session, recipient, actor="t")  # the opt-out stays, under a pseudonym
+    sent = dev_world.as_("system").post("/messages", ORDER).get_json()
+    assert sent["status"] == "suppressed"
+
+
+def test_an_unknown_template_is_named_before_a_bad_recipient(dev_world: World) -> None:
+    body = {**ORDER, "template": "no-such-template", "to": {"email": "not an address"}}
+    answer = dev_world.as_("system").post("/messages", body)
+    assert answer.status_code == 404
+    bad_to = dev_world.as_("system").post("/messages", {**ORDER, "to": {"email": "nope"}})
+    assert bad_to.status_code == 422 and "to.email" in str(bad_to.get_json())
