@@ -6,7 +6,9 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +42,67 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+class PartlyWritten(OSError):
+    """Some files of a `write_many_atomically` call became visible, the rest did not."""
+
+
+def write_many_atomically(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Write several files as `write_atomically` does, none visible before all are on disk.
+
+    Each file is written under its temporary name, then all are flushed at once from a few
+    threads (the file system commits concurrent flushes together: several times faster than
+    one after another here), then renamed. OSError: none is visible; PartlyWritten: a rename
+    failed after others were made.
+    """
+    temporaries: list[Path] = []
+    try:
+        for path, data in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.{writer()}.{uuid.uuid4().hex[:8]}.tmp")
+            temporaries.append(temporary)
+            temporary.write_bytes(data)
+        list(_flushers().map(_flush, temporaries))
+    except BaseException:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+        raise
+    for done, (temporary, (path, _)) in enumerate(zip(temporaries, files, strict=True)):
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:
+            for left in temporaries[done:]:
+                left.unlink(missing_ok=True)
+            raise PartlyWritten(f"{done} of {len(files)} files written: {exc}") from exc
+
+
+def _flush(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+_FLUSHERS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _flushers() -> ThreadPoolExecutor:
+    """This process's flushing threads (a forked worker starts its own)."""
+    pid = os.getpid()
+    if pid not in _FLUSHERS:
+        _FLUSHERS.clear()
+        _FLUSHERS[pid] = ThreadPoolExecutor(8, thread_name_prefix="hcs-flush")
+    return _FLUSHERS[pid]
+
+
 def writer() -> str:
     """This process, as file names carry it: host and process id."""
-    host = "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname())
-    return f"{host}-{os.getpid()}"
+    return f"{_host()}-{os.getpid()}"
+
+
+@cache
+def _host() -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname())
 
 
 def write_json_atomically(path: Path, record: Mapping[str, Any]) -> None:

@@ -45,7 +45,9 @@ def check_address(address: str) -> str:
 # A display name of plain words and a dot-atom address: the email package writes them as they
 # are (`Name <local@domain>`), which is one mailbox by construction (no specials, no quotes).
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9+_-]+(?:\.[A-Za-z0-9+_-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9+_-]+(?:\.[A-Za-z0-9+_-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
 
 
 @lru_cache(maxsize=1024)

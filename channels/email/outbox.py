@@ -7,8 +7,8 @@ from pathlib import Path
 
 from channels.core import SendResult
 from channels.email.message import PreparedEmail, to_eml
-from channels.errors import ChannelError
-from channels.files import safe_name, write_atomically
+from channels.errors import ChannelError, TransientChannelError
+from channels.files import PartlyWritten, safe_name, write_atomically, write_many_atomically
 
 
 class OutboxEmail:
@@ -22,11 +22,17 @@ class OutboxEmail:
 
     def send(self, prepared: PreparedEmail) -> SendResult:
         """Write the message; its id is the reference."""
-        path = self.directory / f"{safe_name(prepared.reference)}.eml"
+        path = self._path(prepared)
         try:
             write_atomically(path, to_eml(prepared))
         except OSError as exc:
             raise ChannelError(f"cannot write {path}: {exc}") from exc
+        return self._result(prepared, path)
+
+    def _path(self, prepared: PreparedEmail) -> Path:
+        return self.directory / f"{safe_name(prepared.reference)}.eml"
+
+    def _result(self, prepared: PreparedEmail, path: Path) -> SendResult:
         return SendResult(self.name, prepared.reference, detail={"path": str(path)})
 
     def batch_key(self, prepared: PreparedEmail) -> object | None:
@@ -34,5 +40,12 @@ class OutboxEmail:
         return self.name
 
     def send_many(self, prepared: Sequence[PreparedEmail]) -> list[SendResult]:
-        """Write several messages, each whole; the call fails at the first that cannot be."""
-        return [self.send(one) for one in prepared]
+        """Write several messages, each whole: all of them, or (ChannelError) none."""
+        files = [(self._path(one), to_eml(one)) for one in prepared]
+        try:
+            write_many_atomically(files)
+        except PartlyWritten as exc:  # some are out: each message of the call is in doubt
+            raise TransientChannelError(f"cannot write {self.directory}: {exc}") from exc
+        except OSError as exc:
+            raise ChannelError(f"cannot write {self.directory}: {exc}") from exc
+        return [self._result(one, path) for one, (path, _) in zip(prepared, files, strict=True)]

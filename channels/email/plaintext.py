@@ -30,7 +30,9 @@ _SPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all", re.I)
 _SHOWN_SCHEMES = ("http:", "https:", "mailto:", "tel:")
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+# Bytes in a known encoding: a str carrying an XML declaration is refused by lxml, and a
+# <meta charset> must not make the parser read our UTF-8 as something else.
+_PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
 
 
 @dataclass
@@ -165,7 +167,8 @@ class _Writer:
 
 def html_to_text(html: str) -> str:
     """The plain-text alternative of `html`, ending in one newline."""
-    root = etree.fromstring(html, _PARSER) if html.strip() else None
+    data = html.encode("utf-8", "replace")
+    root = etree.fromstring(data, _PARSER) if html.strip() else None
     writer = _Writer()
     stack: list[tuple[etree._Element, bool]] = [] if root is None else [(root, False)]
     while stack:

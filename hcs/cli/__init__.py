@@ -126,7 +126,7 @@ def worker(concurrency: int | None, queues: str | None) -> None:
     current = settings()
     _warn_of_local_letters(current, lanes)
     if current.broker_url:
-        from hcs.worker.tasks import run_celery_worker
+        from hcs.worker.sweeping import run_celery_worker
 
         run_celery_worker(current, lanes=lanes, concurrency=concurrency)
         return

@@ -1,17 +1,15 @@
-"""Celery: the dispatch task on Redis or RabbitMQ, the sweep that loses nothing, `hcs worker`.
+"""Celery: the dispatch tasks on Redis or RabbitMQ and what each worker process holds.
 
 The API enqueues `dispatch_entry` tasks, a few entries each, after its commit (`celery_init_app`
 sets the app's `hcs.dispatcher`). Tasks acknowledge late and are requeued when their worker dies;
-the outbox lease taken by `queueing.take` makes a second copy of a task send nothing. A sweep
-thread in each worker queues again what is due and held by nobody, does the periodic
-housekeeping, and archives sent messages whose entry was never written.
+the outbox lease taken by `queueing.take` makes a second copy of a task send nothing. The
+worker process itself and its sweep thread are `hcs.worker.sweeping`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from celery import Celery, shared_task
-from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
+from celery.signals import worker_process_shutdown, worker_shutdown
 from flask import Flask
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy import Engine
@@ -28,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
 from hcs.channels.letter import close_renderers
-from hcs.dispatch import callbacks, heartbeat, queueing
+from hcs.dispatch import callbacks, queueing
 from hcs.dispatch.generating import GENERATING, Generate, generate_entry, hold
 from hcs.dispatch.lookups import ProviderLookups
 from hcs.dispatch.preparing import Waiting
@@ -37,20 +35,19 @@ from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
 from hcs.errors import DispatchUnavailable
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory
-from hcs.infrastructure.logs import configure_logging
 from hcs.messages.status import MessageStatus
-from hcs.sealing.witness import checkpointing
-from hcs.worker.lanes import LANES, by_lane, queue_for, queues_for
-from hcs.worker.runtime import build_worker, housekeeping, process_name, worker_name
+from hcs.worker.lanes import by_lane, queue_for
+from hcs.worker.runtime import build_worker, worker_name
 
 log = logging.getLogger(__name__)
 DISPATCH = "hcs.worker.tasks.dispatch_entry"
 CALLBACKS = "hcs.worker.tasks.deliver_callbacks"
 # AI text generation runs on its own queue (`HCS_CELERY_AI_QUEUE`, default `ai`).
 GENERATE = "hcs.worker.tasks.generate_signoff"
-# Entries per task: a batch's messages are finished and archived together, while a large
-# batch still spreads over every worker process.
-TASK_ENTRIES = 20
+# Entries per task, as many as the in-process worker claims a round: a task's messages are
+# claimed, finished, sent (one provider call where it batches) and archived together, while a
+# large batch still spreads over every worker process.
+TASK_ENTRIES = 50
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -272,71 +269,3 @@ def generate_signoff(self: Any, entry_id: int) -> str:
     except SQLAlchemyError as exc:  # its text may quote parameters: report the kind only
         raise DispatchUnavailable(type(exc).__name__) from None
     return outcome.status if outcome is not None else "skipped"
-
-
-def sweep_once(celery: Celery) -> int:
-    """Queue what is due and held by nobody, then seal, purge and archive what was missed.
-
-    :returns: how many entries were queued.
-    """
-    rt = runtime(celery.conf.hcs_settings)
-    with rt.sessions.begin() as session:
-        heartbeat.beat(session, process_name())
-        ids = queueing.sweep(session, lease=rt.lease)
-        lanes = by_lane(session, ids)
-    published = publish(celery, lanes)
-    with rt.sessions.begin() as session:
-        owed = callbacks.hand_to_queue(
-            session, lease=callbacks.CallbackOptions.of(rt.settings).lease
-        )
-    publish_callbacks(celery, owed)
-    keys, signing = archive.keyring(rt.settings), checkpointing(rt.settings)
-    kept = housekeeping(rt.sessions, keys, signing, lookups=rt.lookups)
-    if kept and rt.archive_late is not None:  # throttled to about once a minute per process
-        rt.archive_late()
-    return published
-
-
-class Sweeper:
-    """A thread in the worker's main process that runs `sweep_once` every few seconds."""
-
-    def __init__(self, celery: Celery, seconds: float) -> None:
-        self.celery, self.seconds = celery, seconds
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.wait(self.seconds):
-            try:
-                if queued := sweep_once(self.celery):
-                    log.info("sweep queued entries", extra={"count": queued})
-            except Exception:  # a database or broker outage must not end the sweeping
-                log.exception("sweep failed; trying again")
-
-    def start(self, **_: Any) -> None:
-        threading.Thread(target=self.run, name="hcs-sweep", daemon=True).start()
-
-    def stop(self, **_: Any) -> None:
-        self.stopping.set()
-
-
-def run_celery_worker(
-    settings: Settings,
-    *options: str,
-    lanes: Sequence[str] = LANES,
-    concurrency: int | None = None,
-) -> None:
-    """`hcs worker` with a broker: a Celery worker on its lanes' queues, and its sweeper.
-
-    The sweep queues due entries of every lane, so any worker's sweep serves the fleet.
-    """
-    configure_logging()
-    celery = make_celery(settings)
-    sweeper = Sweeper(celery, settings.sweep_seconds)
-    worker_ready.connect(sweeper.start, weak=False)
-    worker_shutdown.connect(sweeper.stop, weak=False)
-    # Every lane by default: the channels' queues and the AI queue (README, "AI lane").
-    queues = f"--queues={','.join(queues_for(settings, lanes))}"
-    argv = ["worker", queues, "--loglevel=INFO", "--without-gossip", "--without-mingle"]
-    if concurrency is not None:
-        argv.append(f"--concurrency={concurrency}")
-    celery.worker_main([*argv, *options])

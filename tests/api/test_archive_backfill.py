@@ -25,7 +25,8 @@ from hcs.infrastructure.logs import JsonFormatter
 from hcs.messages.models import Message, MessageEvent
 from hcs.signoffs.gate import signed_off_texts
 from hcs.worker.runtime import build_worker
-from hcs.worker.tasks import close_runtime, make_celery, sweep_once
+from hcs.worker.sweeping import sweep_once
+from hcs.worker.tasks import close_runtime, make_celery
 from templates_store.orm import utcnow
 from tests.support.flows import ORDER, ai_template, dispatch, published, send_ai
 from tests.support.world import World

@@ -61,6 +61,9 @@ def test_an_order_mail_reads_as_paragraphs_rows_and_links() -> None:
         ('<p style="mso-hide: all">outlook only</p><p>x</p>', "x\n"),
         ("<p>a<!-- note -->b</p>", "ab\n"),
         ("<p>one</p><hr><p>two</p>", "one\n\n--------------------\n\ntwo\n"),
+        ('<?xml version="1.0" encoding="utf-8"?><html><body><p>x</p></body></html>', "x\n"),
+        ('<meta charset="iso-8859-1"><p>café – 10 €</p>', "café – 10 €\n"),
+        ("<!-- only a comment -->", "\n"),
     ],
 )
 def test_each_construct_reads_as_a_reader_expects(html: str, text: str) -> None:
@@ -91,3 +94,10 @@ def test_every_visible_word_and_link_is_kept(words: list[str], tags: list[str]) 
             assert piece in text
         if tag == "a" and word.strip():
             assert f"https://x.example/{n}" in text
+
+
+@settings(max_examples=300, deadline=None)
+@given(html=st.text(alphabet=st.sampled_from(list("<>/=\"'&;! ?-apbrtdhx\x00\ud800é\n"))))
+def test_any_text_whatever_its_markup_gives_a_text_part(html: str) -> None:
+    text = html_to_text(html)
+    assert text.endswith("\n") and "\n\n\n" not in text

@@ -21,6 +21,7 @@ from channels.sms import (
     normalise_phone,
 )
 from channels.sms.twilio import TwilioSms
+from tests.support.keepalive import keepalive_server
 
 SID, TOKEN = "AC" + "0" * 32, "auth-token"
 MESSAGES = f"/2010-04-01/Accounts/{SID}/Messages.json"
@@ -177,3 +178,18 @@ def test_a_character_without_a_gsm_equivalent_still_forces_ucs2_and_is_named() -
     assert issue.code == "ucs2_forced" and "U+00FB" in issue.message and "U+20B9" in issue.message
     prepared = channel.prepare(SmsContent("Ça coûte 5 \u20b9"), "+447400123456", reference="s-10")
     assert prepared.body == "Ça coûte 5 \u20b9" and prepared.analysis.encoding is Encoding.UCS2
+
+
+def test_twilio_sends_reuse_one_pooled_connection() -> None:
+    # Twilio's API keeps connections open: the SDK's pooled session must send message after
+    # message over one connection, not connect again for each.
+    with keepalive_server({"sid": "SM" + "1" * 32, "status": "queued"}) as server:
+        provider = TwilioSms(
+            SID, TOKEN, base_url=server.url, timeout=5, from_number="+447400000001"
+        )
+        channel = SmsChannel(SmsSettings(), provider)
+        for n in range(5):
+            sms = channel.prepare(SmsContent(f"Code {n}"), "+447400123456", reference=f"s-{n}")
+            assert channel.send(sms).message_id == "SM" + "1" * 32
+    assert [path for path, _ in server.requests] == [MESSAGES] * 5
+    assert len({port for _, port in server.requests}) == 1

@@ -300,7 +300,7 @@ def test_personalized_emails_against_django_post_office(
 
 CELERY_WORKER = (
     "from hcs.infrastructure.config import load_settings; "
-    "from hcs.worker.tasks import run_celery_worker; "
+    "from hcs.worker.sweeping import run_celery_worker; "
     "run_celery_worker(load_settings(None), '--concurrency=2', '--loglevel=WARNING')"
 )
 REDIS_URL = os.environ.get("HCS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")

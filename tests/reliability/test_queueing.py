@@ -88,12 +88,12 @@ def test_a_transient_failure_is_queued_again_for_its_retry_time(
         assert queueing.sweep(session, lease=LEASE) == []
 
 
-def test_entries_go_to_their_lanes_queue_twenty_to_a_task(tmp_path: Path) -> None:
+def test_entries_go_to_their_lanes_queue_fifty_to_a_task(tmp_path: Path) -> None:
     queue = f"hcs-test-{uuid.uuid4().hex[:10]}"
     settings = replace(load_settings(), broker_url=REDIS, celery_queue=queue, var_dir=tmp_path)
     celery = make_celery(settings)
     try:
-        assert publish(celery, {"email": list(range(1, 46)), "sms": [46]}) == 46
+        assert publish(celery, {"email": list(range(1, 111)), "sms": [111]}) == 111
         client = redis.Redis.from_url(REDIS)
         bodies = [
             json.loads(base64.b64decode(json.loads(raw)["body"]))
@@ -102,7 +102,7 @@ def test_entries_go_to_their_lanes_queue_twenty_to_a_task(tmp_path: Path) -> Non
         assert (client.llen(f"{queue}.sms"), client.llen(queue)) == (1, 0)
         client.close()
         # Each body is (args, kwargs, embed); the one argument is the task's entry ids.
-        assert sorted(len(args[0]) for args, _, _ in bodies) == [5, 20, 20]
-        assert sorted(i for args, _, _ in bodies for i in args[0]) == list(range(1, 46))
+        assert sorted(len(args[0]) for args, _, _ in bodies) == [10, 50, 50]
+        assert sorted(i for args, _, _ in bodies for i in args[0]) == list(range(1, 111))
     finally:
         purge_redis_queue(REDIS, queue)

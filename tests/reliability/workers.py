@@ -20,7 +20,7 @@ from hcs.worker.lanes import LANES
 # `hcs worker` itself, with the solo pool the tests want (one process to SIGKILL).
 SOLO_WORKER = (
     "from hcs.infrastructure.config import load_settings; "
-    "from hcs.worker.tasks import run_celery_worker; "
+    "from hcs.worker.sweeping import run_celery_worker; "
     "run_celery_worker(load_settings(None), '--pool=solo')"
 )
 

@@ -1,0 +1,67 @@
+"""The outbox's batch call: all of a call's mails are written whole, or none is, or it says so."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from channels import files
+from channels.core import Category
+from channels.email import EmailChannel, EmailContent, EmailSettings, PreparedEmail, to_eml
+from channels.email.outbox import OutboxEmail
+from channels.errors import ChannelError, TransientChannelError
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+SENDER = EmailSettings(from_address="news@acme.example")
+
+
+def mails(count: int) -> list[PreparedEmail]:
+    channel = EmailChannel(SENDER, OutboxEmail("unused"))
+    content = EmailContent("Hi", "<p>Hello</p>")
+    return [
+        channel.prepare(content, f"c{n}@example.com", Category.SERVICE, reference=f"m-{n}", now=NOW)
+        for n in range(count)
+    ]
+
+
+def left_in(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.iterdir())
+
+
+def test_a_batch_writes_every_mail_whole_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    batch = mails(5)
+    results = OutboxEmail(tmp_path).send_many(batch)
+    assert [r.message_id for r in results] == [f"m-{n}" for n in range(5)]
+    assert left_in(tmp_path / "email") == [f"m-{n}.eml" for n in range(5)]
+    for mail in batch:
+        assert (tmp_path / "email" / f"{mail.reference}.eml").read_bytes() == to_eml(mail)
+
+
+def test_a_mail_that_cannot_reach_the_disk_means_none_of_the_call_is_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flush = files._flush
+
+    def failing(path: Path) -> None:
+        if ".m-3.eml." in path.name:
+            raise OSError(28, "No space left on device")
+        flush(path)
+
+    monkeypatch.setattr(files, "_flush", failing)
+    with pytest.raises(ChannelError) as raised:
+        OutboxEmail(tmp_path).send_many(mails(5))
+    # A refusal: nothing of the call was taken, so the dispatcher may send it again safely.
+    assert not isinstance(raised.value, TransientChannelError)
+    assert left_in(tmp_path / "email") == []
+
+
+def test_a_rename_failing_after_others_leaves_the_whole_call_in_doubt(tmp_path: Path) -> None:
+    (tmp_path / "email" / "m-2.eml").mkdir(parents=True)  # the third mail cannot take its name
+    with pytest.raises(TransientChannelError) as raised:
+        OutboxEmail(tmp_path).send_many(mails(4))
+    # Two are out and two are not: ambiguous, so no message of the call is sent blindly again.
+    assert raised.value.status is None and not raised.value.refused
+    assert left_in(tmp_path / "email") == ["m-0.eml", "m-1.eml", "m-2.eml"]
+    assert (tmp_path / "email" / "m-2.eml").is_dir()
