@@ -89,16 +89,12 @@ def _lookup(published: bool, consent: bool) -> Any:
 _LOOKUPS = {(p, c): _lookup(p, c) for p in (True, False) for c in (True, False)}
 
 
-def sendable_version(session: Session, key: str, number: int | None) -> Sendable:
-    """The published version, or the pinned approved one; drafts and retired ones never send."""
-    return sendable_for(session, key, number)[0]
-
-
 def sendable_for(
     session: Session, key: str, number: int | None, recipient: tuple[str, str] | None = None
 ) -> tuple[Sendable, Choices | None]:
-    """`sendable_version`, and with `recipient` (its key and the channel) its consent choices
-    (what `hcs.messages.consent.reasons` reads), found by the same statement."""
+    """The published version, or the pinned approved one (drafts and retired ones never send);
+    with `recipient` (its key and the channel) also their consent choices, as
+    `hcs.messages.consent.reasons` reads them, found by the same statement."""
     params: dict[str, Any] = {"key": key}
     if number is not None:  # a number no version can have matches nothing (nor overflows)
         params["number"] = number if 1 <= number <= MAX_NUMBER else 0
