@@ -78,7 +78,33 @@ def strip_invisible(text: str) -> str:
 
 
 def strip_data(value: Any, path: str = "") -> tuple[Any, list[str]]:
-    """JSON-like data with every string (keys too) stripped; the paths of the values changed."""
+    """JSON-like data with every string (keys too) stripped; the paths of the values changed.
+
+    Data without an invisible character (nearly all of it) comes back as it is, after one walk
+    that builds nothing.
+    """
+    if _is_clean(value):
+        return value, []
+    return _strip(value, path)
+
+
+def _is_clean(value: Any) -> bool:
+    # Every invisible character is outside ASCII: most strings are decided by `isascii`.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and INVISIBLE.search(item) is not None:
+                return False
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return True
+
+
+def _strip(value: Any, path: str) -> tuple[Any, list[str]]:
     if isinstance(value, str):
         cleaned = strip_invisible(value)
         return cleaned, [path] if cleaned != value else []
@@ -86,11 +112,11 @@ def strip_data(value: Any, path: str = "") -> tuple[Any, list[str]]:
         result, changed = {}, []
         for key, item in value.items():
             name = strip_invisible(key) if isinstance(key, str) else key
-            inner, found = strip_data(item, f"{path}.{name}" if path else str(name))
+            inner, found = _strip(item, f"{path}.{name}" if path else str(name))
             result[name] = inner
             changed += found if name == key else [*found, f"{path}.{name}".lstrip(".")]
         return result, changed
     if isinstance(value, list | tuple):
-        pairs = [strip_data(item, f"{path}.{i}") for i, item in enumerate(value)]
+        pairs = [_strip(item, f"{path}.{i}") for i, item in enumerate(value)]
         return type(value)(p[0] for p in pairs), [f for p in pairs for f in p[1]]
     return value, []

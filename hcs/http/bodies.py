@@ -44,13 +44,14 @@ def _no_constant(name: str) -> Any:
 
 def depth(value: Any) -> int:
     """How deeply arrays and objects nest in `value` (a scalar: 0), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
+    if not isinstance(value, dict | list):
+        return 0
+    deepest, stack = 1, [(value, 1)]
+    while stack:  # only containers are stacked: a body's many scalars cost one check each
         item, level = stack.pop()
+        deepest = max(deepest, level)
         children = item.values() if isinstance(item, dict) else item
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in children)
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
     return deepest
 
 

@@ -1,9 +1,9 @@
 """Accepting sends: resolve the version, validate the data, check consent, write the outbox.
 
-This is the API's hot path, so it speaks SQL directly: one statement finds the template and the
-version that sends, a sendable version's schema is kept in memory (it is immutable: the flush
-guard refuses any change to a version past draft), and each message is three INSERTs (message,
-its `accepted` event, its outbox entry) in the caller's transaction.
+This is the API's hot path, so it speaks SQL directly: one statement finds the template, the
+version that sends and, for a single send, the recipient's consent (`hcs.messages.sendable`); a
+batch's consent is one more. Each message is three INSERTs (message, its `accepted` event, its
+outbox entry) in the caller's transaction; on PostgreSQL one statement writes all of them.
 """
 
 from __future__ import annotations
@@ -14,28 +14,30 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, literal, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from channels.invisible import strip_data
-from hcs.messages.callbacks import owe_callbacks, owed_after
-from hcs.messages.consent import suppression_reasons
+from hcs.callbacks.events import pattern
+from hcs.messages.callbacks import awaited, owe_callbacks, owed_after
+from hcs.messages.consent import reasons, suppression_reasons
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.messages.recipients import recipient_key
+from hcs.messages.sendable import Sendable, sendable_for
 from hcs.messages.status import MessageStatus
 from hcs.messages.telemetry import note_accepted
-from templates_store.errors import Conflict, NotFound, ValidationFailed
+from templates_store.errors import ValidationFailed
 from templates_store.locales import normalize_locale
-from templates_store.lookup import MAX_NUMBER
-from templates_store.models import Template, TemplateVersion
 from templates_store.orm import utcnow
-from templates_store.status import SENDABLE, Status
-from templates_store.variables import payload_loader
 
 MAX_BATCH = 1000
 _INSERT_MESSAGES = insert(cast(Table, Message.__table__))
 _INSERT_EVENTS = insert(cast(Table, MessageEvent.__table__))
 _INSERT_OUTBOX = insert(cast(Table, OutboxEntry.__table__))
+# One message, returning whether an endpoint of its owner chose its status (`b_like`).
+_INSERT_MESSAGE_AWAITED = _INSERT_MESSAGES.returning(
+    awaited(cast(Table, Message.__table__).c.requested_by)
+)
 
 
 def _one_statement() -> Any:
@@ -114,98 +116,9 @@ class Accepted:
     batch_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Sendable:
-    """A version that may send right now, and what a send needs to know of it."""
-
-    template_key: str
-    category: str
-    template_channels: tuple[str, ...]
-    version_id: int
-    number: int
-    part_channels: frozenset[str]
-    load: Any  # validates and converts a payload against the version's variable schema
-
-
 def new_message_id() -> str:
     """A fresh, unguessable message id."""
     return "msg_" + uuid.uuid4().hex
-
-
-_CONTENT_OF = select(
-    TemplateVersion.__table__.c.parts, TemplateVersion.__table__.c.variables
-).where(TemplateVersion.__table__.c.id == bindparam("id"))
-_CONTENT: dict[tuple[int, str], tuple[frozenset[str], Any]] = {}
-_CONTENT_LIMIT = 512
-
-
-def _version_content(session: Session, version_id: int, closure_hash: str | None) -> Any:
-    """The parts' channels and payload loader of a sendable version, read once per process.
-
-    Keyed by id *and* closure hash: the hash names the content, so a cache never serves one
-    database's version for another's row with the same id.
-    """
-    cache_key = (version_id, closure_hash or "")
-    found = _CONTENT.get(cache_key)
-    if found is None:
-        parts, variables = session.execute(_CONTENT_OF, {"id": version_id}).one()
-        found = (frozenset(parts), payload_loader(variables))
-        if closure_hash:  # a version without a hash is not final: never cache it
-            if len(_CONTENT) >= _CONTENT_LIMIT:
-                _CONTENT.clear()
-            _CONTENT[cache_key] = found
-    return found
-
-
-def _lookup(published: bool) -> Any:
-    t, v = Template.__table__.c, TemplateVersion.__table__.c
-    which = v.status == Status.PUBLISHED if published else v.number == bindparam("number")
-    return (
-        select(
-            t.retired_at,
-            t.category,
-            t.channels,
-            v.id,
-            v.number,
-            v.status,
-            v.suspended_at,
-            v.closure_hash,
-        )
-        .select_from(
-            Template.__table__.outerjoin(
-                TemplateVersion.__table__, and_(v.template_id == t.id, which)
-            )
-        )
-        .where(t.key == bindparam("key"))
-    )
-
-
-# Built once: a statement costs more to build than to run on this path.
-_PUBLISHED, _PINNED = _lookup(published=True), _lookup(published=False)
-
-
-def sendable_version(session: Session, key: str, number: int | None) -> Sendable:
-    """The published version, or the pinned approved one; drafts and retired ones never send."""
-    if number is None:
-        row = session.execute(_PUBLISHED, {"key": key}).first()
-    else:  # a number no version can have matches nothing (and never overflows the column)
-        pinned = number if 1 <= number <= MAX_NUMBER else 0
-        row = session.execute(_PINNED, {"key": key, "number": pinned}).first()
-    if row is None:
-        raise NotFound(f"no template with key {key!r}")
-    retired_at, category, channels, version_id, found, status, suspended_at, closure_hash = row
-    if retired_at is not None:
-        raise Conflict(f"template {key!r} is retired")
-    if version_id is None:
-        if number is None:
-            raise Conflict(f"template {key!r} has no published version")
-        raise NotFound(f"template {key!r} has no version {number}")
-    if status not in SENDABLE:
-        raise Conflict(f"version {number} of {key!r} is {status.value}; it cannot send")
-    if suspended_at is not None:
-        raise Conflict(f"version {found} of {key!r} is suspended")
-    part_channels, load = _version_content(session, version_id, closure_hash)
-    return Sendable(key, category, tuple(channels), version_id, found, part_channels, load)
 
 
 def _check_channel(version: Sendable, channel: str) -> None:
@@ -218,6 +131,24 @@ def _prefixed(prefix: str, exc: ValidationFailed) -> ValidationFailed:
     return ValidationFailed({f"{prefix}{field}": msgs for field, msgs in exc.errors.items()})
 
 
+# `to` cleaned of invisible characters, the fields they came from, and the recipient key
+Recipient = tuple[dict[str, Any], list[str], str]
+
+
+def _recipient(channel: str, request: SendRequest) -> Recipient:
+    to, cleaned_to = strip_data(dict(request.to), "to")
+    return to, cleaned_to, recipient_key(channel, to)
+
+
+def _single_recipient(channel: str, request: SendRequest) -> Recipient | None:
+    """A single send's recipient, known before the lookup so that it finds their consent too;
+    None when `to` is invalid (`_rows` refuses it after the template's own errors)."""
+    try:
+        return _recipient(channel, request)
+    except ValidationFailed:
+        return None
+
+
 def _rows(
     version: Sendable,
     channel: str,
@@ -226,14 +157,14 @@ def _rows(
     batch_id: str | None,
     send_at: datetime | None,
     is_test: bool,
+    recipient: Recipient | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The message row for one request, validated (not yet checked against consent), and the
-    fields invisible characters were taken out of."""
+    fields invisible characters were taken out of; `recipient` when `_recipient` ran already."""
     # Invisible characters (bidi controls, zero-width, tags) are taken out of customer data
     # before anything reads it; the fields they came from are recorded (`data_cleaned`).
     data, cleaned = strip_data(dict(request.data), "data")
-    to, cleaned_to = strip_data(dict(request.to), "to")
-    key = recipient_key(channel, to)
+    to, cleaned_to, key = recipient or _recipient(channel, request)
     version.load(data)
     now = utcnow()
     return {
@@ -291,13 +222,16 @@ def plan(
     """
     if batch and not 1 <= len(requests) <= MAX_BATCH:
         raise ValidationFailed({"messages": [f"send between 1 and {MAX_BATCH} messages"]})
-    chosen = sendable_version(session, key, version)
+    one = _single_recipient(channel, requests[0]) if len(requests) == 1 and not batch else None
+    chosen, found = sendable_for(session, key, version, one and (one[2], channel))
     _check_channel(chosen, channel)
     batch_id = "bat_" + uuid.uuid4().hex if batch else None
     rows, errors, cleaned = [], {}, {}
     for index, request in enumerate(requests):
         try:
-            row, fields = _rows(chosen, channel, request, requested_by, batch_id, send_at, is_test)
+            row, fields = _rows(
+                chosen, channel, request, requested_by, batch_id, send_at, is_test, one
+            )
             rows.append(row)
             if fields:
                 cleaned[row["id"]] = fields
@@ -307,7 +241,10 @@ def plan(
         raise ValidationFailed(errors)
     # Receipts too: a hard bounce or a complaint suppresses the channel. One query for a batch.
     keys = [row["recipient_key"] for row in rows]
-    refused = suppression_reasons(session, keys, channel, chosen.category)
+    if found is None:
+        refused = suppression_reasons(session, keys, channel, chosen.category)
+    else:  # the lookup found a single send's choices
+        refused = reasons(found, keys, channel, chosen.category)
     for row in rows:
         if reason := refused.get(row["recipient_key"]):
             row["status"], row["reason"] = MessageStatus.SUPPRESSED.value, reason
@@ -316,15 +253,19 @@ def plan(
 
 def write(session: Session, planned: Plan) -> list[Accepted]:
     """INSERT the messages, their first events and their outbox entries; what was accepted."""
-    rows = planned.rows
-    at_once = len(rows) == 1 and session.get_bind().dialect.name == "postgresql"
-    if at_once:  # the callbacks owed are written by the same statement
-        session.execute(_INSERT_ONE_PG, rows[0])
+    rows, connection = planned.rows, session.connection()
+    dialect = connection.dialect.name
+    owed = True  # whether callbacks may be owed (not known yet: a statement tells)
+    if len(rows) == 1 and dialect == "postgresql":  # callbacks owed in the same statement
+        connection.execute(_INSERT_ONE_PG, rows[0])
+        owed = False
+    elif len(rows) == 1:
+        owed = _write_one(connection, rows[0])
     else:
-        _write_many(session, rows)
+        _write_many(connection, rows)
     if planned.cleaned:
         at = rows[0]["created_at"]
-        session.execute(
+        connection.execute(
             _INSERT_EVENTS,
             [
                 {"message_id": id_, "kind": "data_cleaned", "at": at, "detail": {"fields": fields}}
@@ -333,7 +274,7 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
         )
     for status in {r["status"] for r in rows}:
         written = [r["id"] for r in rows if r["status"] == status]
-        if not at_once:
+        if owed:
             first = rows[0]
             owe_callbacks(
                 session, written, status, first["created_at"], owner=first["requested_by"]
@@ -343,9 +284,27 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
     return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]
 
 
-def _write_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    session.execute(_INSERT_MESSAGES, rows)
-    session.execute(
+def _write_one(connection: Connection, row: dict[str, Any]) -> bool:
+    """One message (not on PostgreSQL); whether an endpoint of its owner awaits its status.
+
+    The message's INSERT returns the answer, in the transaction that holds the write lock, so
+    the callbacks' INSERT ... SELECT runs only when it has something to write.
+    """
+    awaited = connection.execute(
+        _INSERT_MESSAGE_AWAITED, row | {"b_like": pattern(row["status"])}
+    ).scalar_one()
+    _write_rest(connection, [row])
+    return bool(awaited)
+
+
+def _write_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    connection.execute(_INSERT_MESSAGES, rows)
+    _write_rest(connection, rows)
+
+
+def _write_rest(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """The messages' first events and, for those accepted, their outbox entries."""
+    connection.execute(
         _INSERT_EVENTS,
         [
             {
@@ -368,7 +327,7 @@ def _write_many(session: Session, rows: list[dict[str, Any]]) -> None:
         if r["status"] == MessageStatus.ACCEPTED
     ]
     if queued:
-        session.execute(_INSERT_OUTBOX, queued)
+        connection.execute(_INSERT_OUTBOX, queued)
 
 
 def accept(

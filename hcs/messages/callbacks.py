@@ -20,6 +20,7 @@ from sqlalchemy import (
     Insert,
     Table,
     bindparam,
+    exists,
     insert,
     literal,
     select,
@@ -80,6 +81,20 @@ def _statement(many: bool, by_owner: bool) -> Any:
         .where(whose, endpoints.c.enabled.is_(True), endpoints.c.events.like(bindparam("b_like")))
     )
     return insert(deliveries).from_select(_COLUMNS, chosen)
+
+
+def awaited(owner: ColumnElement[str]) -> ColumnElement[bool]:
+    """Whether an enabled endpoint of `owner` chose the event whose pattern is bound `b_like`.
+
+    Asked inside the transaction that writes the change (acceptance's INSERT returns it), so an
+    endpoint committed before that transaction took its write lock is never missed.
+    """
+    endpoints = cast(Table, WebhookEndpoint.__table__)
+    return exists().where(
+        endpoints.c.owner == owner,
+        endpoints.c.enabled.is_(True),
+        endpoints.c.events.like(bindparam("b_like")),
+    )
 
 
 def owed_after(changed: CTE, event: ColumnElement[str], at: ColumnElement[Any]) -> Insert:

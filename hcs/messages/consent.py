@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
@@ -121,12 +121,19 @@ def suppression_reason(session: Session, key: str, channel: str, category: str) 
 
 
 _CONSENTS = cast(Table, Consent.__table__).c
+
+
+def _choices(keys: Any) -> Any:
+    return select(_CONSENTS.recipient_key, _CONSENTS.status, _CONSENTS.source).where(
+        keys, _CONSENTS.channel == bindparam("channel"), _CONSENTS.category == bindparam("category")
+    )
+
+
 # Built once: acceptance runs it for every send, and a Core row costs a fraction of an ORM one.
-_CHOICES = select(_CONSENTS.recipient_key, _CONSENTS.status, _CONSENTS.source).where(
-    _CONSENTS.recipient_key.in_(bindparam("keys", expanding=True)),
-    _CONSENTS.channel == bindparam("channel"),
-    _CONSENTS.category == bindparam("category"),
-)
+# A single send's recipient and their pseudonym are two plain parameters (an expanding IN is
+# rewritten on every execution).
+_CHOICES = _choices(_CONSENTS.recipient_key.in_(bindparam("keys", expanding=True)))
+_CHOICE = _choices(_CONSENTS.recipient_key.in_([bindparam("key"), bindparam("alias")]))
 
 
 def suppression_reasons(
@@ -137,19 +144,31 @@ def suppression_reasons(
     An erased recipient's choices are found under their pseudonym, as `suppression_reason` does.
     """
     aliases = {key: erased_alias(key) for key in keys}
-    wanted = sorted(set(keys) | set(aliases.values()))
+    params: dict[str, Any] = {"channel": channel, "category": category}
+    if len(aliases) == 1:
+        [(params["key"], params["alias"])] = aliases.items()
+        statement = _CHOICE
+    else:
+        params["keys"], statement = sorted(set(keys) | set(aliases.values())), _CHOICES
     found = {
         recipient: (status, source)
-        for recipient, status, source in session.execute(
-            _CHOICES, {"keys": wanted, "channel": channel, "category": category}
-        )
+        for recipient, status, source in session.connection().execute(statement, params)
     }
-    reasons = {}
+    return reasons(found, keys, channel, category)
+
+
+# recipient key (or its pseudonym) -> (status, source), as a lookup found them
+Choices = dict[str, tuple[str, str]]
+
+
+def reasons(found: Choices, keys: Collection[str], channel: str, category: str) -> dict[str, str]:
+    """Of `keys`, those that must not be sent to and why, from the choices `found` for them."""
+    refused = {}
     for key in keys:
-        choice = found.get(key) or found.get(aliases[key])
+        choice = found.get(key) or found.get(erased_alias(key))
         if (reason := _reason(choice, channel, category)) is not None:
-            reasons[key] = reason
-    return reasons
+            refused[key] = reason
+    return refused
 
 
 def _reason(choice: tuple[str, str] | None, channel: str, category: str) -> str | None:

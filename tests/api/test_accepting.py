@@ -1,0 +1,127 @@
+"""What a send reads and writes: its version and consent in one statement, the callbacks it owes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from hcs.callbacks.models import WebhookDelivery
+from hcs.infrastructure.db import transaction
+from hcs.messages.consent import BOUNCE_SOURCE, set_preference
+from hcs.messages.erasure import erase_messages
+from tests.support.flows import ORDER, published
+from tests.support.world import World, running
+
+DEV = {"webhook_allowed_hosts": ("127.0.0.1",)}
+HOOK = "http://127.0.0.1:9/hook"  # never called: these tests read the owed rows
+
+
+@pytest.fixture
+def dev_world(make_world: Callable[..., World]) -> World:
+    world = make_world(**DEV)
+    published(world)
+    return world
+
+
+@contextmanager
+def statements(world: World) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs inside the block."""
+    seen: list[str] = []
+    engine = world.app.extensions["hcs"].engine
+
+    def note(*args: Any) -> None:
+        seen.append(" ".join(args[2].split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def owed(world: World) -> list[tuple[str, str]]:
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        rows = session.execute(select(WebhookDelivery.message_id, WebhookDelivery.event))
+        return [(message_id, event) for message_id, event in rows]
+
+
+def register(world: World, events: list[str]) -> None:
+    answer = world.as_("system").post("/webhooks", {"url": HOOK, "events": events})
+    assert answer.status_code == 201, answer.get_json()
+
+
+def test_a_send_nobody_listens_for_runs_no_callbacks_statement(dev_world: World) -> None:
+    register(dev_world, ["sent"])  # an endpoint, but not for `accepted`
+    with statements(dev_world) as seen:
+        answer = dev_world.as_("system").post("/messages", ORDER)
+    assert answer.status_code == 202
+    assert not [s for s in seen if s.startswith("INSERT INTO webhook_deliveries")]
+    assert owed(dev_world) == []
+
+
+def test_an_endpoint_another_process_adds_is_owed_the_next_acceptance(dev_world: World) -> None:
+    system = dev_world.as_("system")
+    assert system.post("/messages", ORDER).status_code == 202  # nobody listened then
+    with running(dev_world.app.extensions["hcs"].settings, dev_world.keys) as other:
+        register(other, ["accepted"])
+    message_id = system.post("/messages", ORDER).get_json()["id"]
+    assert owed(dev_world) == [(message_id, "accepted")]
+
+
+def test_a_suppressed_send_is_owed_to_endpoints_that_chose_suppressed(dev_world: World) -> None:
+    system = dev_world.as_("system")
+    register(dev_world, ["suppressed"])
+    with transaction(dev_world.app.extensions["hcs"].sessions) as session:
+        recipient = ORDER["to"]["email"].lower()
+        set_preference(
+            session,
+            recipient,
+            "email",
+            "transactional",
+            "opted_out",
+            source=BOUNCE_SOURCE,
+            actor="t",
+        )
+    sent = system.post("/messages", ORDER).get_json()
+    assert sent["status"] == "suppressed"
+    assert owed(dev_world) == [(sent["id"], "suppressed")]
+
+
+def test_a_single_send_reads_its_version_and_consent_in_one_statement(dev_world: World) -> None:
+    system = dev_world.as_("system")
+    assert system.post("/messages", ORDER).status_code == 202  # the key and schema, read once
+    with statements(dev_world) as seen:
+        answer = system.post("/messages", ORDER)
+    assert answer.status_code == 202
+    assert len([s for s in seen if s.startswith("SELECT")]) == 1
+
+
+def test_a_single_send_to_an_erased_recipient_kept_opted_out_is_suppressed(
+    dev_world: World,
+) -> None:
+    recipient = ORDER["to"]["email"].lower()
+    with transaction(dev_world.app.extensions["hcs"].sessions) as session:
+        set_preference(
+            session,
+            recipient,
+            "email",
+            "transactional",
+            "opted_out",
+            source=BOUNCE_SOURCE,
+            actor="t",
+        )
+        erase_messages(session, recipient, actor="t")  # the opt-out stays, under a pseudonym
+    sent = dev_world.as_("system").post("/messages", ORDER).get_json()
+    assert sent["status"] == "suppressed"
+
+
+def test_an_unknown_template_is_named_before_a_bad_recipient(dev_world: World) -> None:
+    body = {**ORDER, "template": "no-such-template", "to": {"email": "not an address"}}
+    answer = dev_world.as_("system").post("/messages", body)
+    assert answer.status_code == 404
+    bad_to = dev_world.as_("system").post("/messages", {**ORDER, "to": {"email": "nope"}})
+    assert bad_to.status_code == 422 and "to.email" in str(bad_to.get_json())
