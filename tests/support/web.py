@@ -30,6 +30,23 @@ def make_draft(app: Flask, key: str, *, author: str = "ana@example.com", **conte
         return draft.number
 
 
+def ready(page: Any) -> None:
+    """Wait until the page's scripts have set it up (`site.js` marks `<html data-ready>`)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("html[data-ready=true]")).to_have_count(1, timeout=15_000)
+
+
+def choose_tab(page: Any, name: str) -> None:
+    """Open an editor tab once the page is interactive, and see it chosen."""
+    from playwright.sync_api import expect
+
+    ready(page)
+    tab = page.get_by_role("tab", name=name)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+
+
 def token(page_text: str) -> str:
     """The CSRF token a page carries in its `<meta name="csrf-token">`."""
     found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page_text)

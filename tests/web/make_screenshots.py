@@ -18,7 +18,7 @@ from hcs.infrastructure.db import transaction
 from templates_store import versioning
 from tests.support.flows import ai_template, dispatch, send_ai
 from tests.support.server import serving
-from tests.support.web import PASSWORD, chromium
+from tests.support.web import PASSWORD, choose_tab, chromium
 from tests.support.world import World, databases_in, own_world
 
 
@@ -160,7 +160,7 @@ def _shoot(world: World, out: Path) -> None:
         sam.screenshot(path=str(out / "signoff.png"))
         # The forms an author fills instead of JSON: variables, sample sets, an AI slot.
         ana.goto(f"/templates/delivery-delay/versions/{ai_draft.number}/edit")
-        ana.get_by_role("tab", name="Variables and sample data").click()
+        choose_tab(ana, "Variables and sample data")
         ana.wait_for_timeout(1000)
         ana.screenshot(path=str(out / "editor-forms.png"), full_page=True)
 

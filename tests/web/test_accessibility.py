@@ -30,7 +30,15 @@ from hcs.worker.runtime import build_worker
 from templates_store import blocks, versioning
 from tests.support.flows import ai_template, dispatch, send_ai
 from tests.support.server import serving
-from tests.support.web import CHROMIUM, LETTER_ADDRESS, NO_CHROMIUM, PASSWORD, PAYMENT, chromium
+from tests.support.web import (
+    CHROMIUM,
+    LETTER_ADDRESS,
+    NO_CHROMIUM,
+    PASSWORD,
+    PAYMENT,
+    choose_tab,
+    chromium,
+)
 from tests.support.world import World
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -231,7 +239,7 @@ def test_pages_showing_errors_have_no_serious_accessibility_violations(
     sync_api.expect(ana.locator("#channels-error")).to_be_visible()
     problems += _violations(ana)
     ana.goto("/templates/order-confirmation/versions/2/edit")
-    ana.get_by_role("tab", name="Variables and sample data").click()
+    choose_tab(ana, "Variables and sample data")
     ana.locator("#f-variables-0-name").fill("9lives")
     sync_api.expect(ana.locator("#live-f-variables-0-name")).to_contain_text("Must start with")
     problems += _violations(ana)  # the live preview's error, next to its field

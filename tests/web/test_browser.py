@@ -6,7 +6,6 @@ import json
 import re
 import sys
 import tempfile
-import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from hcs.sealing import seal_pending
 from hcs.worker.runtime import build_worker
 from tests.support.flows import ai_template, dispatch
 from tests.support.server import serving
-from tests.support.web import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium, make_draft
+from tests.support.web import CHROMIUM, NO_CHROMIUM, PASSWORD, choose_tab, chromium, make_draft
 from tests.support.world import World
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
@@ -118,17 +117,9 @@ def _code(page: sync_api.Page, label: str) -> sync_api.Locator:
 
 
 def _open_tab(page: sync_api.Page, name: str, label: str) -> None:
-    """Click a tab until its field shows: a click can land before the page's script has set up
-    its tabs, or be dropped while the preview frame loads."""
-    deadline = time.monotonic() + 20
-    while True:
-        page.get_by_role("tab", name=name).click()
-        try:
-            expect(_code(page, label)).to_be_visible(timeout=1_000)
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
+    """Open a tab once the page's scripts have set its tabs up, and see its field."""
+    choose_tab(page, name)
+    expect(_code(page, label)).to_be_visible()
 
 
 def _rewrite(page: sync_api.Page, label: str, text: str) -> None:
@@ -151,13 +142,13 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     ana.get_by_role("button", name="Create and open the editor").click()
     expect(ana.get_by_role("heading", name="Welcome: version 1")).to_be_visible()
 
-    ana.get_by_role("tab", name="Variables and sample data").click()
+    choose_tab(ana, "Variables and sample data")
     ana.locator("#f-variables-0-name").fill("order_id")
     ana.locator("#f-variables-0-required").check()
     ana.locator("#f-variables-0-example").fill("A-1001")
     ana.get_by_role("button", name="Save", exact=True).click()
     expect(ana.get_by_role("status")).to_contain_text("Saved.")
-    ana.get_by_role("tab", name="Variables and sample data").click()
+    choose_tab(ana, "Variables and sample data")
     default = ana.get_by_role("group", name="Default")  # the sample form follows the schema
     default.get_by_label("order_id (required)").fill("A-1001")
     _open_tab(ana, "sms · en", "sms body (en)")
@@ -167,7 +158,7 @@ def test_an_author_writes_with_live_preview_and_a_reviewer_approves_and_publishe
     _code(ana, "sms body (en)").press_sequentially(" ✓")  # a UCS-2 character
     expect(_preview(ana, "sms")).to_contain_text("UCS-2 · 1 segment")
 
-    ana.get_by_role("tab", name="email · en").click()
+    choose_tab(ana, "email · en")
     _rewrite(ana, "email subject (en)", "Welcome {{ order_id }}")
     _rewrite(ana, "email html (en)", '<p style="color:#333">Order {{ order_id }}</p>')
     email = ana.frame_locator('iframe[name="frame-email-en"]')

@@ -15,7 +15,7 @@ from hcs.http.auth import limiter
 from hcs.infrastructure.db import transaction
 from templates_store import versioning
 from tests.support.server import serving
-from tests.support.web import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium
+from tests.support.web import CHROMIUM, NO_CHROMIUM, PASSWORD, choose_tab, chromium
 from tests.support.world import World
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
@@ -104,7 +104,7 @@ def test_an_unsaved_change_warns_before_leaving_and_before_adding_a_locale(
     number = _draft(app, "guarded")
     ana = sign_in("ana@example.com")
     ana.goto(f"/templates/guarded/versions/{number}/edit")
-    ana.get_by_role("tab", name="sms · en").click()
+    choose_tab(ana, "sms · en")
     ana.get_by_role("textbox", name="sms body (en)", exact=True).press_sequentially(" Thanks!")
     seen: list[tuple[str, str]] = []
 
@@ -135,7 +135,7 @@ def test_forms_save_and_show_each_fields_error(app: Flask, sign_in: Any) -> None
     number = _draft(app, "formed-browser")
     ana = sign_in("ana@example.com")
     ana.goto(f"/templates/formed-browser/versions/{number}/edit")
-    ana.get_by_role("tab", name="Variables and sample data").click()
+    choose_tab(ana, "Variables and sample data")
     ana.locator("#f-variables-1-name").fill("first_name")
     ana.locator("#f-variables-1-name").press("Tab")  # moving on from the name declares it
     ana.locator("#f-variables-1-data_class").select_option("personal")
@@ -149,7 +149,7 @@ def test_forms_save_and_show_each_fields_error(app: Flask, sign_in: Any) -> None
     ana.get_by_role("button", name="Save", exact=True).click()
     expect(ana.get_by_role("status")).to_contain_text("Saved.")
     expect(ana.locator("#editor-errors")).to_contain_text("must be corrected")
-    ana.get_by_role("tab", name="Variables and sample data").click()
+    choose_tab(ana, "Variables and sample data")
     expect(ana.locator("#f-ai_slots-0-max_chars-error")).to_contain_text("between 1 and")
     expect(ana.locator("#f-ai_slots-0-fallback-error")).to_contain_text("is required")
     expect(ana.locator("#f-ai_slots-0-max_chars")).to_have_attribute("aria-invalid", "true")

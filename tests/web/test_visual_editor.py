@@ -23,7 +23,14 @@ from templates_store.status import Status
 from templates_store.visual_document import clean_document
 from templates_store.visual_email import compile_email
 from tests.support.server import serving
-from tests.support.web import CHROMIUM, NO_CHROMIUM, PASSWORD, chromium, serious_violations
+from tests.support.web import (
+    CHROMIUM,
+    NO_CHROMIUM,
+    PASSWORD,
+    choose_tab,
+    chromium,
+    serious_violations,
+)
 from tests.support.world import World
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
@@ -347,7 +354,7 @@ def test_the_visual_editor_and_the_meter_have_no_serious_accessibility_violation
     expect(checked.get_by_role("listitem", name="Content block, block 9 of 9")).to_be_visible()
     expect(checked.locator("#preview-email-en iframe")).to_be_visible()
     found = serious_violations(checked)
-    checked.get_by_role("tab", name="sms · en").click()
+    choose_tab(checked, "sms · en")
     expect(checked.locator("#panel-sms-en .meter")).to_contain_text("UCS-2")
     found += serious_violations(checked)
     context.close()

@@ -100,6 +100,9 @@ document.addEventListener("DOMContentLoaded", () => {
       selectTab(start);
     }
   });
+  // Every script's DOMContentLoaded work has run once this fires: the page is interactive (a
+  // click before then finds no handler, and the first tab's selection would undo a tab chosen).
+  setTimeout(() => { document.documentElement.dataset.ready = "true"; }, 0);
 });
 
 // Email previews at desktop or mobile width. The live preview is swapped in afresh as the
