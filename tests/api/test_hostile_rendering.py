@@ -56,7 +56,9 @@ def test_a_freezing_draft_preview_answers_render_timeout_while_healthz_stays_fas
     assert "sms.body.en" in str(body["errors"])
     assert took < 4.0  # the 2 s render deadline and its 0.5 s grace, then the child is killed
     assert len(latencies) >= 5
-    assert max(latencies) < 0.5, latencies
+    # Never waiting on the frozen render (2 s and its grace): a probe is answered well within a
+    # second even while the suite's other worker loads both cores.
+    assert max(latencies) < 1.0, latencies
     # the killed child was replaced: the next preview renders
     sms = {"sms": {"en": {"body": "Order {{ order_id }} is confirmed."}}}
     assert ana.patch("/templates/order-confirmation/versions/1", {"parts": {**PARTS, **sms}})

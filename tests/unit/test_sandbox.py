@@ -213,7 +213,7 @@ def test_nine_to_the_nine_to_the_nine_is_left_associative_in_jinja_and_small() -
     started = time.perf_counter()
     output = render("{{ 9**9**9 }}", part="sms.body.en", html=False, data={}, locale="en")
     assert output == str((9**9) ** 9)
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 1.0  # 9**(9**9) would not end for hours
 
 
 def test_repeated_squaring_is_refused() -> None:
@@ -245,7 +245,8 @@ def test_the_wall_clock_limit_stops_a_slow_render() -> None:
             locale="en",
             limits=Limits(max_seconds=0.01, max_output_chars=10**8, max_iterations=10**9),
         )
-    assert time.perf_counter() - started < 0.5
+    # stopped near its 0.01 s limit, not after ten million iterations (several seconds)
+    assert time.perf_counter() - started < 1.5
     assert "longer than the time limit" in str(caught.value)
     assert caught.value.reason == "render_timeout"
 
