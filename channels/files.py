@@ -56,8 +56,9 @@ def write_many_atomically(files: Sequence[tuple[Path, bytes]]) -> None:
     """
     temporaries: list[Path] = []
     try:
+        for folder in {path.parent for path, _ in files}:
+            folder.mkdir(parents=True, exist_ok=True)
         for path, data in files:
-            path.parent.mkdir(parents=True, exist_ok=True)
             temporary = path.with_name(f".{path.name}.{writer()}.{uuid.uuid4().hex[:8]}.tmp")
             temporaries.append(temporary)
             temporary.write_bytes(data)

@@ -159,9 +159,7 @@ class _Writer:
             self.blocks[-1].lines(_BREAKS[tag])
 
     def text(self) -> str:
-        while len(self.blocks) > 1:  # cells and links are closed by the parse; just in case
-            cell = self.blocks.pop().value()
-            self.blocks[-1].raw(cell)
+        """The whole text (every cell and link block was closed by its element's end)."""
         return _BLANK_LINES.sub("\n\n", self.blocks[0].value())
 
 

@@ -234,12 +234,17 @@ def _after_send(sessions: SharedSession, sent: Sequence[Ready], on_sent: SentHoo
             record_event(session, sent[0].message_id, "archive_failed", reason=reason)
 
 
+# Entries a round claims: its messages are finished, sent (one provider call where the provider
+# batches) and archived together.
+ROUND_SIZE = 50
+
+
 def run_due(
     sessions: sessionmaker[Session],
     providers: Providers,
     *,
     owner: str,
-    limit: int = 50,
+    limit: int = ROUND_SIZE,
     on_sent: SentHook | None = None,
     generate: Generate | None = None,
     lease: timedelta = LEASE,

@@ -31,7 +31,7 @@ from hcs.dispatch.generating import GENERATING, Generate, generate_entry, hold
 from hcs.dispatch.lookups import ProviderLookups
 from hcs.dispatch.preparing import Waiting
 from hcs.dispatch.providers import Providers
-from hcs.dispatch.rounds import Outcome, SentHook, SharedSession
+from hcs.dispatch.rounds import ROUND_SIZE, Outcome, SentHook, SharedSession
 from hcs.errors import DispatchUnavailable
 from hcs.infrastructure.config import Settings
 from hcs.infrastructure.db import make_engine, session_factory
@@ -44,10 +44,9 @@ DISPATCH = "hcs.worker.tasks.dispatch_entry"
 CALLBACKS = "hcs.worker.tasks.deliver_callbacks"
 # AI text generation runs on its own queue (`HCS_CELERY_AI_QUEUE`, default `ai`).
 GENERATE = "hcs.worker.tasks.generate_signoff"
-# Entries per task, as many as the in-process worker claims a round: a task's messages are
-# claimed, finished, sent (one provider call where it batches) and archived together, while a
-# large batch still spreads over every worker process.
-TASK_ENTRIES = 50
+# Entries per task: one round's worth, as the in-process worker claims, while a large batch
+# still spreads over every worker process.
+TASK_ENTRIES = ROUND_SIZE
 
 
 def make_celery(settings: Settings) -> Celery:

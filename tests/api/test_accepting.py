@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from hcs.callbacks.models import WebhookDelivery
 from hcs.infrastructure.db import transaction
 from hcs.messages.consent import BOUNCE_SOURCE, set_preference
 from hcs.messages.erasure import erase_messages
 from tests.support.flows import ORDER, published
+from tests.support.statements import statements
 from tests.support.world import World, running
 
 DEV = {"webhook_allowed_hosts": ("127.0.0.1",)}
@@ -27,20 +26,20 @@ def dev_world(make_world: Callable[..., World]) -> World:
     return world
 
 
-@contextmanager
-def statements(world: World) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine runs inside the block."""
-    seen: list[str] = []
-    engine = world.app.extensions["hcs"].engine
-
-    def note(*args: Any) -> None:
-        seen.append(" ".join(args[2].split()))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+def bounced(world: World) -> str:
+    """The order's recipient, opted out of transactional email by a bounce; their key."""
+    recipient = ORDER["to"]["email"].lower()
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        set_preference(
+            session,
+            recipient,
+            "email",
+            "transactional",
+            "opted_out",
+            source=BOUNCE_SOURCE,
+            actor="t",
+        )
+    return recipient
 
 
 def owed(world: World) -> list[tuple[str, str]]:
@@ -56,7 +55,7 @@ def register(world: World, events: list[str]) -> None:
 
 def test_a_send_nobody_listens_for_runs_no_callbacks_statement(dev_world: World) -> None:
     register(dev_world, ["sent"])  # an endpoint, but not for `accepted`
-    with statements(dev_world) as seen:
+    with statements(dev_world.app.extensions["hcs"].engine) as seen:
         answer = dev_world.as_("system").post("/messages", ORDER)
     assert answer.status_code == 202
     assert not [s for s in seen if s.startswith("INSERT INTO webhook_deliveries")]
@@ -75,17 +74,7 @@ def test_an_endpoint_another_process_adds_is_owed_the_next_acceptance(dev_world:
 def test_a_suppressed_send_is_owed_to_endpoints_that_chose_suppressed(dev_world: World) -> None:
     system = dev_world.as_("system")
     register(dev_world, ["suppressed"])
-    with transaction(dev_world.app.extensions["hcs"].sessions) as session:
-        recipient = ORDER["to"]["email"].lower()
-        set_preference(
-            session,
-            recipient,
-            "email",
-            "transactional",
-            "opted_out",
-            source=BOUNCE_SOURCE,
-            actor="t",
-        )
+    bounced(dev_world)
     sent = system.post("/messages", ORDER).get_json()
     assert sent["status"] == "suppressed"
     assert owed(dev_world) == [(sent["id"], "suppressed")]
@@ -94,7 +83,7 @@ def test_a_suppressed_send_is_owed_to_endpoints_that_chose_suppressed(dev_world:
 def test_a_single_send_reads_its_version_and_consent_in_one_statement(dev_world: World) -> None:
     system = dev_world.as_("system")
     assert system.post("/messages", ORDER).status_code == 202  # the key and schema, read once
-    with statements(dev_world) as seen:
+    with statements(dev_world.app.extensions["hcs"].engine) as seen:
         answer = system.post("/messages", ORDER)
     assert answer.status_code == 202
     assert len([s for s in seen if s.startswith("SELECT")]) == 1
@@ -103,17 +92,8 @@ def test_a_single_send_reads_its_version_and_consent_in_one_statement(dev_world:
 def test_a_single_send_to_an_erased_recipient_kept_opted_out_is_suppressed(
     dev_world: World,
 ) -> None:
-    recipient = ORDER["to"]["email"].lower()
+    recipient = bounced(dev_world)
     with transaction(dev_world.app.extensions["hcs"].sessions) as session:
-        set_preference(
-            session,
-            recipient,
-            "email",
-            "transactional",
-            "opted_out",
-            source=BOUNCE_SOURCE,
-            actor="t",
-        )
         erase_messages(session, recipient, actor="t")  # the opt-out stays, under a pseudonym
     sent = dev_world.as_("system").post("/messages", ORDER).get_json()
     assert sent["status"] == "suppressed"

@@ -1,4 +1,4 @@
-"""Counting the SQL a session runs: for tests that bound how many statements a step costs."""
+"""Counting the SQL a step runs: for tests that bound how many statements a step costs."""
 
 from __future__ import annotations
 
@@ -6,21 +6,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
 
 @contextmanager
-def statements(session: Session) -> Iterator[list[str]]:
-    """The SQL statements the session's connection runs inside the block."""
+def statements(source: Session | Engine) -> Iterator[list[str]]:
+    """The SQL statements run inside the block, whitespace collapsed: on the session's
+    connection, or on every connection of an engine (an app serving requests)."""
     seen: list[str] = []
 
     def note(*args: Any) -> None:
-        seen.append(args[2])
+        seen.append(" ".join(args[2].split()))
 
-    connection = session.connection()
-    event.listen(connection, "before_cursor_execute", note)
+    target: Connection | Engine = source.connection() if isinstance(source, Session) else source
+    event.listen(target, "before_cursor_execute", note)
     try:
         yield seen
     finally:
-        event.remove(connection, "before_cursor_execute", note)
+        event.remove(target, "before_cursor_execute", note)
