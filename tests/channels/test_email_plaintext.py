@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels.email.plaintext import html_to_text
+from tests.channels import plaintext_reference as reference
 
 ORDER = """<!doctype html><html><head><title>Order</title><style>p{color:red}</style></head>
 <body>
@@ -101,3 +105,70 @@ def test_every_visible_word_and_link_is_kept(words: list[str], tags: list[str]) 
 def test_any_text_whatever_its_markup_gives_a_text_part(html: str) -> None:
     text = html_to_text(html)
     assert text.endswith("\n") and "\n\n\n" not in text
+
+
+# The text part is versioned (finishing 2) and archived mail is finished again byte for byte:
+# the converter must write what its first version wrote, for every input.
+REPOSITORY = Path(__file__).resolve().parents[2]
+CORPUS = sorted(
+    path
+    for pattern in ("hcs/**/*.html", "templates_store/demo/**/*.html.*.j2")
+    for path in REPOSITORY.glob(pattern)
+)
+TAGS = (
+    "p", "div", "span", "b", "a", "td", "th", "tr", "table", "tbody", "li", "ul", "ol", "br",
+    "pre", "hr", "h1", "img", "head", "style", "script", "title", "svg", "body", "html",
+    "noscript", "template", "caption", "center", "o:p", "blockquote", "dl", "dt", "dd",
+)  # fmt: skip
+ATTRIBUTES = (
+    "", " hidden", ' style="display:none"', ' style="DISPLAY : None"', ' style="color:red"',
+    ' style="mso-hide:all"', ' style="diſplay:none"', ' style="visibility: hidden; x"',
+    ' href="https://x.example/a b"', ' href="mailto:a@b.example"', ' href=" HTTP://Y "',
+    ' href="javascript:x()"', ' href=""', ' hidden=""',
+)  # fmt: skip
+TEXTS = (
+    "", " ", "  ", "\n", "\t", "\r\n", "\xa0", "\u2028", "\u3000", "\x0b", "\x1c", "\x85",
+    "word", "two  words", " lead", "trail ", "  \n  x  \n  ", "&amp;", "&nbsp;", "&#10;",
+    "&#160;", "&foo;", "<!-- c -->", "<?pi x?>", "<![CDATA[cd]]>", "<!doctype html>", "é",
+    "\x00", "\ud800", "https://x.example/a b", "a@b.example", "*", "<", "&", "</td>", "</tr>",
+    "</table>", "</a>", "<td>", "<tr>", "</p>", "</pre>",
+)  # fmt: skip
+
+
+def _element(tag: str, attributes: str, inner: list[str], closed: bool) -> str:
+    return f"<{tag}{attributes}>{''.join(inner)}" + (f"</{tag}>" if closed else "")
+
+
+MARKUP = st.recursive(
+    st.sampled_from(TEXTS),
+    lambda inner: st.builds(
+        _element,
+        st.sampled_from(TAGS),
+        st.sampled_from(ATTRIBUTES),
+        st.lists(inner, max_size=5),
+        st.booleans(),
+    ),
+    max_leaves=40,
+)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda path: path.name)
+def test_the_repository_html_reads_as_the_first_converter_read_it(path: Path) -> None:
+    html = path.read_text()
+    assert html_to_text(html) == reference.html_to_text(html)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(MARKUP, max_size=6))
+def test_any_markup_reads_as_the_first_converter_read_it(pieces: list[str]) -> None:
+    html = "".join(pieces)
+    assert html_to_text(html) == reference.html_to_text(html)
+
+
+def test_the_converters_agree_on_what_counts_as_whitespace() -> None:
+    # str.split and str.isspace stand in for the reference's `\s+`: the same characters, all.
+    spaces = "".join(c for c in map(chr, range(0x110000)) if re.fullmatch(r"\s", c))
+    assert spaces == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+    for char in spaces:
+        html = f"<p>a{char}{char}b{char}</p><p>{char}c</p><pre>d{char}\ne</pre>"
+        assert html_to_text(html) == reference.html_to_text(html)
