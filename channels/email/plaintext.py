@@ -134,7 +134,11 @@ def _link(words: str, href: str) -> str:
 
 def _is_shown(element: etree._Element) -> bool:
     tag = element.tag
-    if not isinstance(tag, str) or tag in _SKIPPED or element.get("hidden") is not None:
+    if not isinstance(tag, str) or tag in _SKIPPED:
+        return False
+    if not element.keys():  # most elements have no attributes: one call instead of two
+        return True
+    if element.get("hidden") is not None:
         return False
     style = element.get("style")
     if not style:
