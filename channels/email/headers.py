@@ -23,7 +23,13 @@ _ENCODED_WORD = re.compile(r"=\?[^?]*\?[bq]\?", re.IGNORECASE)
 
 def check_header_text(value: str, part: str) -> str:
     """Return `value` if it is safe as a header's text (no control characters, no encoded words)."""
-    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+    # In ASCII the control characters (Cc) are exactly the unprintable ones; Zl and Zp are not
+    # ASCII. The per-character test, for other text, costs a call per character.
+    if value.isascii():
+        forbidden = not value.isprintable()
+    else:
+        forbidden = any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value)
+    if forbidden:
         raise InvalidContent(f"{part} must not contain line breaks or control characters")
     if _ENCODED_WORD.search(value):
         raise InvalidContent(f"{part} must not contain an RFC 2047 encoded word (=?...?=)")
