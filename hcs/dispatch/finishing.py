@@ -7,7 +7,7 @@ channel is the channel's registry entry and outlet (`hcs.channels`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from hcs.messages.models import Message
 from templates_store.closure import Closure, resolve_closure
 from templates_store.composing import Rendered, render_channel
 from templates_store.models import TemplateVersion
-from templates_store.variables import load_payload
+from templates_store.variables import payload_loader
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,29 @@ def _render(
     )
 
 
+Loader = Callable[[Mapping[str, Any]], dict[str, Any]]
+# Each version's payload loader, by the very list of declarations it was made from (held here,
+# so no other list takes its id): finding the schema by the declarations' JSON cost more than a
+# third of checking a payload. A sendable version's declarations never change in memory.
+_LOADERS: dict[int, tuple[object, Loader]] = {}
+_LOADERS_LIMIT = 256
+
+
+def _loader(variables: list[dict[str, Any]]) -> Loader:
+    """The payload loader of these declarations (every message is still checked against it)."""
+    found = _LOADERS.get(id(variables))
+    if found is None or found[0] is not variables:
+        if len(_LOADERS) >= _LOADERS_LIMIT:
+            _LOADERS.clear()
+        found = _LOADERS[id(variables)] = (variables, payload_loader(variables))
+    return found[1]
+
+
 def _base(
     message: Message, version: TemplateVersion, sent: Outgoing, settings: Settings
 ) -> dict[str, Any]:
     """What the message's templates see but the slot texts: its data and the channel's extras."""
-    data = load_payload(version.variables, message.data)
+    data = _loader(version.variables)(message.data)
     return {**data, **_extras(message, sent, settings)}
 
 
