@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from email import policy
 from email.parser import BytesHeaderParser
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -44,7 +44,26 @@ Brand = Mapping[str, Any]
 
 def unsubscribe_secret(settings: Settings) -> bytes:
     """The key that signs one-click unsubscribe tokens, derived from the secret key."""
-    return hashlib.sha256(b"hcs-unsubscribe\0" + settings.secret_key.encode()).digest()
+    return _unsubscribe_key(settings.secret_key)
+
+
+@lru_cache(maxsize=8)
+def _unsubscribe_key(secret_key: str) -> bytes:
+    return hashlib.sha256(b"hcs-unsubscribe\0" + secret_key.encode()).digest()
+
+
+@lru_cache(maxsize=64)
+def _sender(
+    address: str, name: str | None, public_url: str, secret: bytes, finishing: int | None
+) -> EmailSettings:
+    """One sender's settings, made once: every message of a brand is sent with the same."""
+    sender = EmailSettings(
+        from_address=address,
+        from_name=name,
+        unsubscribe_base_url=f"{public_url}/unsubscribe",
+        unsubscribe_secret=secret,
+    )
+    return sender if finishing is None else replace(sender, finishing=finishing)
 
 
 def content_of(parts: Mapping[str, Any]) -> EmailContent:
@@ -65,13 +84,11 @@ class EmailOutlet:
     def sender(self, brand: Mapping[str, Any], finishing: int | None = None) -> EmailSettings:
         """The brand's sender, with the platform's one-click unsubscribe endpoint."""
         options = self.settings.delivery.email
-        sender = EmailSettings(
-            from_address=options.from_address or brand.get("from_address") or DEFAULT_SENDER,
-            from_name=options.from_name or brand.get("from_name"),
-            unsubscribe_base_url=f"{self.settings.public_url}/unsubscribe",
-            unsubscribe_secret=self.secret,
-        )
-        return sender if finishing is None else replace(sender, finishing=finishing)
+        address = options.from_address or brand.get("from_address") or DEFAULT_SENDER
+        name = options.from_name or brand.get("from_name")
+        if isinstance(address, str) and (name is None or isinstance(name, str)):
+            return _sender(address, name, self.settings.public_url, self.secret, finishing)
+        return _sender.__wrapped__(address, name, self.settings.public_url, self.secret, finishing)
 
     def finish(
         self, session: Session, version: TemplateVersion, message: Outgoing, rendered: Rendered
