@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import decimal
-import hashlib
 import re
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -39,7 +39,7 @@ from templates_store.sandbox import (
 
 _TEMPLATE_FILE = "<template>"
 _CACHE_SIZE = 2048
-_CACHE_BYTES = 16 * 1024 * 1024  # total template source held compiled, in UTF-8 bytes
+_CACHE_BYTES = 16 * 1024 * 1024  # total template source held compiled, in bytes of memory
 _WORK_FACTOR = 10  # text built along the way (macros, `~`, filters) may be 10x the output cap
 _LEAKY = re.compile(r"<|0x|__|\bfunction\b|\bmodule\b|\bclass\b|\bmethod\b|built-in|object at")
 
@@ -83,16 +83,21 @@ def environment(*, html: bool) -> Sandbox:
 
 
 def compiled(source: str, *, html: bool) -> Template:
-    """The compiled template for `source`, cached by its SHA-256; raises TemplateSyntaxError."""
-    encoded = source.encode()
-    key = (hashlib.sha256(encoded).hexdigest(), html)
+    """The compiled template for `source`, cached by the source itself; raises TemplateSyntaxError.
+
+    Keyed by the text, not a digest of it: a dict compares equal sources in one pass, where
+    hashing them cost more than the rest of a short part's render. The bound counts the memory
+    the held sources take.
+    """
+    key = (source, html)
     with _cache_lock:
         entry = _cache.get(key)
         if entry is not None:
             _cache.move_to_end(key)
             return entry[0]
+    source.encode()  # text that is not Unicode (a lone surrogate) is refused, as it always was
     template = _ENVIRONMENTS[html].from_string(source)
-    _remember(key, template, len(encoded))
+    _remember(key, template, sys.getsizeof(source))
     return template
 
 
@@ -109,7 +114,7 @@ def _remember(key: tuple[str, bool], template: Template, size: int) -> None:
 
 
 def cache_usage() -> tuple[int, int]:
-    """How many compiled templates are cached, and the UTF-8 bytes of their sources."""
+    """How many compiled templates are cached, and the bytes their sources take in memory."""
     with _cache_lock:
         return len(_cache), _cache_bytes
 
