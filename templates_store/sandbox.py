@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -245,6 +245,14 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.filters = dict(filters)
         # compiled code joins every buffered output (macros, `set`, `filter`) with this
         self.concat = concat  # type: ignore[method-assign]
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as one plain dict, not Jinja's ChainMap over the environment's.
+
+        Every render copies them into its context and lists their names, and a ChainMap is
+        walked in Python each time. Ours are set once, in `__init__`, and never change.
+        """
+        return {**self.globals, **(d or {})}
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
