@@ -219,7 +219,8 @@ class _Writer:
 
     def text(self) -> str:
         """The whole text (every cell and link block was closed by its element's end)."""
-        return _BLANK_LINES.sub("\n\n", self.blocks[0].value())
+        text = self.blocks[0].value()
+        return _BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text
 
 
 def _walk(root: etree._Element, writer: _Writer) -> None:
@@ -246,7 +247,7 @@ def _walk(root: etree._Element, writer: _Writer) -> None:
 def html_to_text(html: str) -> str:
     """The plain-text alternative of `html`, ending in one newline."""
     data = html.encode("utf-8", "replace")
-    root = etree.fromstring(data, _PARSER) if html.strip() else None
+    root = etree.fromstring(data, _PARSER) if html and not html.isspace() else None
     writer = _Writer()
     if root is not None:
         _walk(root, writer)
