@@ -158,7 +158,7 @@ def test_the_repository_html_reads_as_the_first_converter_read_it(path: Path) ->
     assert html_to_text(html) == reference.html_to_text(html)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pieces=st.lists(MARKUP, max_size=6))
 def test_any_markup_reads_as_the_first_converter_read_it(pieces: list[str]) -> None:
     html = "".join(pieces)
