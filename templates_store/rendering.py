@@ -85,9 +85,9 @@ def environment(*, html: bool) -> Sandbox:
 def compiled(source: str, *, html: bool) -> Template:
     """The compiled template for `source`, cached by the source itself; raises TemplateSyntaxError.
 
-    Keyed by the text, not a digest of it: a dict compares equal sources in one pass, where
-    hashing them cost more than the rest of a short part's render. The bound counts the memory
-    the held sources take.
+    Keyed by the text, not a digest of it: a dict compares equal sources in one pass, and no
+    part's source is encoded and hashed again on every render. The bound counts the memory the
+    held sources take.
     """
     key = (source, html)
     with _cache_lock:
