@@ -26,7 +26,8 @@ _LIVE_KEYS = (
     .order_by(SubjectKey.id)
 )
 _KEYS = cast(Table, SubjectKey.__table__)
-_NEW_KEYS = insert(_KEYS).returning(_KEYS.c.id, _KEYS.c.lookup, sort_by_parameter_order=True)
+# Matched by lookup, not by parameter order: SQLite keeps that order only one row per statement.
+_NEW_KEYS = insert(_KEYS).returning(_KEYS.c.id, _KEYS.c.lookup)
 
 
 def subject_keys(

@@ -55,7 +55,7 @@ def archive_round(
 ) -> None:
     """Archive the outputs of messages sent together, in a few statements for them all."""
     outputs = [_output(session, message, finished) for message, finished in sent]
-    archive.archive_outputs(session, outputs, keys)
+    archive.record_outputs(session, outputs, keys)
     archive_earlier_reports(session, [message.id for message, _ in sent], keys)
     for message, _ in sent:
         telemetry.ARCHIVED.labels(message.channel).inc()
