@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Text, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from hcs import archive
@@ -83,9 +84,10 @@ def _output(session: Session, message: Message, finished: Finished) -> archive.O
 
 
 _EVENTS, _MESSAGES = MessageEvent.__table__, Message.__table__
-# Built once: it runs for every round archived.
+# Built once: it runs for every round archived. The detail comes as its JSON text: nearly every
+# event is the worker's own, and only one that names an event key is worth parsing.
 _RECORDED = (
-    select(_EVENTS.c.message_id, _EVENTS.c.kind, _EVENTS.c.at, _EVENTS.c.detail)
+    select(_EVENTS.c.message_id, _EVENTS.c.kind, _EVENTS.c.at, cast(_EVENTS.c.detail, Text))
     .join(_MESSAGES, _MESSAGES.c.id == _EVENTS.c.message_id)
     .where(_EVENTS.c.message_id.in_(bindparam("message_ids", expanding=True)))
     .order_by(_EVENTS.c.id)
@@ -103,14 +105,15 @@ def archive_earlier_reports(
     entries, so each report is in its entry once.
     """
     recorded = session.execute(_RECORDED, {"message_ids": list(message_ids)})
-    for event in recorded:
-        if "event_key" in event.detail:  # a provider's report, not one of the worker's own
+    for message_id, kind, at, text in recorded:
+        detail = json.loads(text) if "event_key" in text else {}
+        if "event_key" in detail:  # a provider's report, not one of the worker's own
             archive.add_delivery_event(
                 session,
-                message_id=event.message_id,
-                kind=event.kind,
-                at=event.at,
-                provider=event.detail["provider"],
-                detail=event.detail,
+                message_id=message_id,
+                kind=kind,
+                at=at,
+                provider=detail["provider"],
+                detail=detail,
                 keys=keys,
             )
