@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from hcs.archive import crypto
 from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.errors import AlreadyArchived, EntryNotFound
+from hcs.archive.inserts import insert_rows
 from hcs.archive.keys import entry_aad, open_entry_key, subject_keys
 from hcs.archive.lookups import archive_keyring
 from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload
@@ -166,29 +167,30 @@ def _entry_values(
 
 
 _ENTRIES = cast(Table, ArchiveEntry.__table__)
-# Ids matched by message id (unique), not by parameter order: SQLite can only keep that order
-# one row per statement, and these are many rows in one.
-_NEW_ENTRIES = insert(_ENTRIES).returning(_ENTRIES.c.message_id, _ENTRIES.c.id)
-_NEW_PAYLOAD = insert(cast(Table, ArchivePayload.__table__))
+_PAYLOADS = cast(Table, ArchivePayload.__table__)
 
 
 def _insert(
     session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, bytes | None]]
 ) -> None:
     """Insert the entries and their payloads; each row gets its id."""
-    # Core INSERTs, not the unit of work: this runs for every message sent, inside the
-    # dispatcher's transaction, and ORM flushes cost several times the SQL.
+    # Not the unit of work, nor even Core's per-row parameters: this runs for every round sent,
+    # inside the dispatcher's transaction (see `hcs.archive.inserts`).
+    connection = session.connection()
     try:
-        ids: dict[str, int] = {key: id_ for key, id_ in session.execute(_NEW_ENTRIES, rows)}
+        # Ids matched by message id (unique), not by the rows' order, which SQLite's RETURNING
+        # does not promise.
+        made = insert_rows(connection, _ENTRIES, rows, returning=("message_id", "id"))
     except IntegrityError as exc:
         if "message_id" in str(exc.orig):
             which = rows[0]["message_id"] if len(rows) == 1 else "of this batch"
             raise AlreadyArchived(f"message {which} is archived already") from exc
         raise
+    ids: dict[str, int] = dict(made)
     for values in rows:
         values["id"] = ids[values["message_id"]]
     paid = [{"entry_id": v["id"], **p} for v, p in zip(rows, payloads, strict=True)]
-    session.execute(_NEW_PAYLOAD, paid)
+    insert_rows(connection, _PAYLOADS, paid)
 
 
 def entry_for_message(session: Session, message_id: str) -> ArchiveEntry:
