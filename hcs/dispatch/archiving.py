@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, select
+from sqlalchemy import Text, and_, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from hcs import archive
@@ -84,12 +84,19 @@ def _output(session: Session, message: Message, finished: Finished) -> archive.O
 
 
 _EVENTS, _MESSAGES = MessageEvent.__table__, Message.__table__
-# Built once: it runs for every round archived. The detail comes as its JSON text: nearly every
-# event is the worker's own, and only one that names an event key is worth parsing.
+_DETAIL = cast(_EVENTS.c.detail, Text)
+# Built once: it runs for every round archived. Every message of the round is locked (the outer
+# side of the join), while only the events whose detail names an event key come back: nearly
+# all are the worker's own, not worth a row, a datetime and a JSON parse each.
 _RECORDED = (
-    select(_EVENTS.c.message_id, _EVENTS.c.kind, _EVENTS.c.at, cast(_EVENTS.c.detail, Text))
-    .join(_MESSAGES, _MESSAGES.c.id == _EVENTS.c.message_id)
-    .where(_EVENTS.c.message_id.in_(bindparam("message_ids", expanding=True)))
+    select(_MESSAGES.c.id, _EVENTS.c.kind, _EVENTS.c.at, _DETAIL)
+    .outerjoin(
+        _EVENTS,
+        and_(
+            _EVENTS.c.message_id == _MESSAGES.c.id, _DETAIL.contains("event_key", autoescape=True)
+        ),
+    )
+    .where(_MESSAGES.c.id.in_(bindparam("message_ids", expanding=True)))
     .order_by(_EVENTS.c.id)
     .with_for_update(of=_MESSAGES)
 )
@@ -106,7 +113,7 @@ def archive_earlier_reports(
     """
     recorded = session.execute(_RECORDED, {"message_ids": list(message_ids)})
     for message_id, kind, at, text in recorded:
-        detail = json.loads(text) if "event_key" in text else {}
+        detail = {} if text is None else json.loads(text)
         if "event_key" in detail:  # a provider's report, not one of the worker's own
             archive.add_delivery_event(
                 session,
