@@ -10,7 +10,7 @@ for the next round. A ready message moves to `sending` only just before its own 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,11 +106,19 @@ def current(session: Session, model: type[Any], keys: Sequence[object]) -> dict[
     return {row.id: row for row in session.scalars(query)}
 
 
-def _state(session: Session, version_id: int, states: dict[int, Any]) -> Any:
+def _state(session: Session, version_id: int, states: dict[Any, Any]) -> Any:
     """A version's status, suspension and retirement, read once per round."""
     if version_id not in states:
         states[version_id] = session.execute(_STATE, {"version_id": version_id}).one()
     return states[version_id]
+
+
+def _is_tampered(session: Session, version: TemplateVersion, states: dict[Any, Any]) -> bool:
+    """`is_tampered`, checked once per version a round: its row cannot change while read."""
+    key = ("tampered", version.id)
+    if key not in states:
+        states[key] = is_tampered(session, version)
+    return bool(states[key])
 
 
 def _decide(
@@ -118,7 +126,7 @@ def _decide(
     entry: OutboxEntry,
     message: Message,
     providers: Providers,
-    states: dict[int, Any],
+    states: dict[Any, Any],
     refused: Mapping[str, str],
 ) -> dict[str, Any]:
     """Read and finish one message; what to do with it, as `Plan` fields. Writes nothing."""
@@ -139,7 +147,7 @@ def _decide(
 
 
 def _decide_sendable(
-    session: Session, message: Message, providers: Providers, states: dict[int, Any]
+    session: Session, message: Message, providers: Providers, states: dict[Any, Any]
 ) -> dict[str, Any]:
     status, suspended_at, retired_at = _state(session, message.version_id, states)
     if suspended_at is not None:
@@ -150,7 +158,7 @@ def _decide_sendable(
     if retired_at is not None or status not in SENDABLE:
         reason = f"version {message.version_number} of {message.template_key!r} is {status.value}"
         return {"action": "fail", "reason": reason}
-    if is_tampered(session, kept[message.version_id]):
+    if _is_tampered(session, kept[message.version_id], states):
         return {"action": "fail", "reason": TAMPERED}
     try:
         return _finish(session, message, providers)
@@ -182,7 +190,7 @@ def plan_some(
     entries = current(session, OutboxEntry, entry_ids)
     messages = current(session, Message, [entry.message_id for entry in entries.values()])
     started, plans = time.perf_counter(), []
-    states: dict[int, Any] = {}
+    states: dict[Any, Any] = {}
     refused = _suppressed(session, list(messages.values()))
     for entry_id in entry_ids:
         entry = entries[entry_id]
@@ -256,12 +264,35 @@ def apply_all(session: Session, plans: Sequence[Plan], fence: Fence) -> list[Pre
     new holder.
     """
     held = fence.confirm(session, [plan.entry.id for plan in plans])
-    current(session, OutboxEntry, [plan.entry.id for plan in plans])
-    current(session, Message, [plan.message.id for plan in plans])
+    _refresh_unusual(session, [plan for plan in plans if plan.entry.id in held])
     # Ready messages stay as they are, leased to this worker, until just before their own
     # provider call takes them into `sending` (`hcs.dispatch.sending`): a worker that dies
     # mid-round leaves the ones it never handed over to be claimed again, not `unknown`.
     return [_apply(session, plan) if plan.entry.id in held else _lost(plan) for plan in plans]
+
+
+_AS_NOW = select(OutboxEntry.id, OutboxEntry.done_at, Message.status).join(
+    Message, Message.id == OutboxEntry.message_id
+)
+
+
+def _refresh_unusual(session: Session, plans: Sequence[Plan]) -> None:
+    """Reload the entries and messages that `_apply` writes through, or that changed since
+    they were read; a message still as read and ready to send needs neither (one light query).
+    """
+    sends = {plan.entry.id: plan for plan in plans if plan.action == "send"}
+    rows: Iterable[Any] = (
+        session.execute(_AS_NOW.where(OutboxEntry.id.in_(list(sends)))) if sends else ()
+    )
+    unchanged = {
+        entry_id
+        for entry_id, done_at, status in rows
+        if done_at is None and status == sends[entry_id].status
+    }
+    stale = [plan for plan in plans if plan.entry.id not in unchanged]
+    if stale:
+        current(session, OutboxEntry, [plan.entry.id for plan in stale])
+        current(session, Message, [plan.message.id for plan in stale])
 
 
 def _lost(plan: Plan) -> Outcome:

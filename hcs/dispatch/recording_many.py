@@ -46,7 +46,8 @@ def _close_held(session: Session, taken: Sequence[Taken]) -> set[int]:
     )
     closed = session.execute(
         update(_ENTRIES)
-        .where(held)
+        # By primary key first: SQLite reads a row-value IN by scanning the whole outbox.
+        .where(_ENTRIES.c.id.in_([one.entry_id for one in taken]), held)
         .values(done_at=utcnow(), leased_until=None, last_error="")
         .returning(_ENTRIES.c.id)
     )

@@ -123,9 +123,10 @@ def process_many(
             fence = Fence(tokens_of(session, entry_ids))
     outcomes: list[Outcome] = []
     rest, budget = list(entry_ids), PREPARE_BUDGET
+    taking = Taking(fence)
     while rest:
         try:
-            prepared = _prepare(sessions, rest, providers, budget, fence)
+            prepared, calls = _prepare(sessions, rest, providers, budget, taking)
         except OperationalError:
             raise  # the database, not an entry: the whole round waits for the next
         except Exception:
@@ -138,21 +139,22 @@ def process_many(
                 log.exception("outbox entry %s could not be prepared", rest.pop(0))
             continue
         rest = rest[len(prepared) :]
-        outcomes.extend(_deliver_round(sessions, prepared, fence, on_sent, generate))
+        outcomes.extend(_deliver_round(sessions, prepared, calls, taking, on_sent, generate))
     return outcomes
 
 
 def _deliver_round(
     sessions: SharedSession,
     prepared: Sequence[Prepared],
-    fence: Fence,
+    calls: Sequence[list[Prepared]],
+    taking: Taking,
     on_sent: SentHook | None,
     generate: Generate | None,
 ) -> list[Outcome]:
     """Send what a round prepared, call by call; archive what it sent; outcomes in order."""
     answers: dict[int, Outcome] = {}
     sent: list[Ready] = []
-    calls, taking = group_calls(prepared), Taking(fence)
+    fence = taking.fence
     for done, call in enumerate(calls):
         then = calls[done + 1] if done + 1 < len(calls) else []
         try:
@@ -194,14 +196,19 @@ def _prepare(
     entry_ids: Sequence[int],
     providers: Providers,
     budget: float,
-    fence: Fence,
-) -> list[Prepared]:
+    taking: Taking,
+) -> tuple[list[Prepared], list[list[Prepared]]]:
+    """Finish a round's messages while only reading, then write what was decided; the round's
+    items and its calls. The first call's messages go into `sending` in that same write."""
     with sessions.reading() as session:
         plans = plan_some(session, entry_ids, providers, budget)
     with sessions.begin() as session:
-        prepared = apply_all(session, plans, fence)
-    fence.mark_renewed()
-    return prepared
+        prepared = apply_all(session, plans, taking.fence)
+        calls = group_calls(prepared)
+        first = [item for item in calls[0] if isinstance(item, Ready)] if calls else []
+        taking.take(session, first, confirmed=True)
+    taking.fence.mark_renewed()
+    return prepared, calls
 
 
 def process(
@@ -240,7 +247,7 @@ ROUND_SIZE = 50
 
 
 def run_due(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session] | SharedSession,
     providers: Providers,
     *,
     owner: str,
@@ -252,7 +259,8 @@ def run_due(
 ) -> list[Outcome]:
     """Claim a batch of due entries and process each; the outcomes, none when idle.
 
-    `channels` keeps the worker to its lanes (all channels when None).
+    `channels` keeps the worker to its lanes (all channels when None). A worker that passes
+    the same `SharedSession` every round reads its versions once, not once a round.
     """
     with sessions.begin() as session:
         tokens = lease_due(session, owner=owner, limit=limit, lease=lease, channels=channels)

@@ -88,14 +88,21 @@ class Taking:
             r.message_id not in self.taken and r.message_id not in self.stopped for r in call
         )
 
-    def take(self, session: Session, call: Sequence[Ready]) -> None:
-        """Move the call's messages into `sending`, those still held and unchanged."""
+    def take(self, session: Session, call: Sequence[Ready], *, confirmed: bool = False) -> None:
+        """Move the call's messages into `sending`, those still held and unchanged.
+
+        `confirmed`: the fence renewed its leases in this transaction already.
+        """
         todo = [
             r for r in call if r.message_id not in self.taken and r.message_id not in self.stopped
         ]
         if not todo:
             return
-        held = self.fence.confirm(session, [r.entry_id for r in todo])
+        entry_ids = [r.entry_id for r in todo]
+        if confirmed:
+            held = {entry_id for entry_id in entry_ids if self.fence.holds(entry_id)}
+        else:
+            held = self.fence.confirm(session, entry_ids)
         mine = [r.message_id for r in todo if r.entry_id in held]
         self.taken |= set(move_each(session, mine, Move.TAKE)) if mine else set()
         for ready in todo:

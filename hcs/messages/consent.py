@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from hcs.audit import record
+from hcs.infrastructure.lists import by_array, one_of
 from hcs.messages.models import Consent
 from templates_store.errors import ValidationFailed
 from templates_store.models import CATEGORIES, CHANNELS
@@ -132,7 +133,9 @@ def _choices(keys: Any) -> Any:
 # Built once: acceptance runs it for every send, and a Core row costs a fraction of an ORM one.
 # A single send's recipient and their pseudonym are two plain parameters (an expanding IN is
 # rewritten on every execution).
-_CHOICES = _choices(_CONSENTS.recipient_key.in_(bindparam("keys", expanding=True)))
+_CHOICES = {
+    array: _choices(one_of(_CONSENTS.recipient_key, "keys", array=array)) for array in (False, True)
+}
 _CHOICE = _choices(_CONSENTS.recipient_key.in_([bindparam("key"), bindparam("alias")]))
 
 
@@ -149,7 +152,8 @@ def suppression_reasons(
         [(params["key"], params["alias"])] = aliases.items()
         statement = _CHOICE
     else:
-        params["keys"], statement = sorted(set(keys) | set(aliases.values())), _CHOICES
+        params["keys"] = sorted(set(keys) | set(aliases.values()))
+        statement = _CHOICES[by_array(session)]
     found = {
         recipient: (status, source)
         for recipient, status, source in session.connection().execute(statement, params)

@@ -27,7 +27,7 @@ from hcs.dispatch.backfill import LateArchiver
 from hcs.dispatch.callbacks import CallbackOptions, deliver_due, forget_finished
 from hcs.dispatch.lookups import ProviderLookups
 from hcs.dispatch.providers import Providers, build_providers
-from hcs.dispatch.rounds import SentHook, run_due
+from hcs.dispatch.rounds import SentHook, SharedSession, run_due
 from hcs.infrastructure.config import Settings
 from hcs.messages import idempotency
 from hcs.messages.parking import settle_parked
@@ -125,12 +125,16 @@ class Worker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._callback_thread: threading.Thread | None = None
+        # Every round on one session: the versions it sends are read once (`SharedSession`).
+        self._shared: SharedSession | None = None
 
     def run_once(self) -> int:
         """Send what is due now; how many entries were handled."""
         generate = self.ai_lane.submit if self.ai_lane is not None else None
+        if self._shared is None:
+            self._shared = SharedSession(self.sessions)
         handled = run_due(
-            self.sessions,
+            self._shared,
             self.providers,
             owner=worker_name(),
             on_sent=self.on_sent,
@@ -164,6 +168,9 @@ class Worker:
             if not handled:
                 self._wake.wait(self.idle_seconds)
                 self._wake.clear()
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
         close_renderers()
 
     def _start_callbacks(self) -> None:

@@ -63,9 +63,10 @@ def test_a_batch_is_sent_and_archived_with_one_commit_per_provider_call_and_a_fe
         assert worker.run_once() == 12
     finally:
         event.remove(services.engine, "commit", count)
-    # The claim, the reading and the writing of what was decided, then the one call that wrote
-    # the twelve outbox files: its taking into `sending` and its `sent`; the archiving.
-    assert len(commits) == 4 + 2
+    # The claim, the reading, the writing of what was decided (which takes the first call's
+    # messages into `sending`), the one call that wrote the twelve outbox files and recorded
+    # their `sent`, the archiving.
+    assert len(commits) == 5
     assert set(statuses(world).values()) == {"sent"} and archived(world) == set(ids)
     assert kinds(world, ids[0]) == ["accepted", "sent"]
 

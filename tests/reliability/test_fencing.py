@@ -136,17 +136,17 @@ def test_a_worker_paused_after_preparing_leaves_the_message_to_the_next_who_send
     message_id = accept(world)
     sessions = world.app.extensions["hcs"].sessions
     providers, outlet = watched(world)
-    prepare = rounds._prepare
+    plan = rounds.plan_some
 
     def then_pause(*args: Any, **kwargs: Any) -> Any:
-        prepared = prepare(*args, **kwargs)  # finished and leased, not yet `sending`
-        monkeypatch.setattr(rounds, "_prepare", prepare)
+        plans = plan(*args, **kwargs)  # finished and leased, not yet `sending`
+        monkeypatch.setattr(rounds, "plan_some", plan)
         time.sleep(0.7)  # past the lease: a second worker claims the entry meanwhile
         outcomes = rounds.run_due(sessions, providers, owner="b", lease=SHORT)
         assert [o.status for o in outcomes] == ["sent"]  # never handed over: sent, once
-        return prepared
+        return plans
 
-    monkeypatch.setattr(rounds, "_prepare", then_pause)
+    monkeypatch.setattr(rounds, "plan_some", then_pause)
     late = rounds.run_due(sessions, providers, owner="a", lease=SHORT)
     assert [o.detail for o in late] == ["lease lost to another worker"]
     assert outlet.copies == 1 and message(world, message_id).status == "sent"
