@@ -56,6 +56,7 @@ from hcs.archive.store import (
     archive_outputs,
     data_digest,
     entry_for_message,
+    record_outputs,
 )
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "place_hold",
     "purge",
     "read_entry",
+    "record_outputs",
     "recipient_lookup",
     "release_hold",
     "retention_policy",

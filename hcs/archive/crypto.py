@@ -19,7 +19,7 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -49,8 +49,18 @@ def new_key() -> bytes:
 
 def encrypt(key: bytes, plaintext: bytes, aad: str) -> bytes:
     """`plaintext` sealed under `key`: a random nonce followed by the AES-GCM ciphertext."""
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad.encode())
+    return encryptor(key)(plaintext, aad)
+
+
+def encryptor(key: bytes) -> Callable[[bytes, str], bytes]:
+    """`encrypt` under one key, its cipher set up once for the several parts of an entry."""
+    cipher = AESGCM(key)
+
+    def seal(plaintext: bytes, aad: str) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)  # a fresh nonce for every value
+        return nonce + cipher.encrypt(nonce, plaintext, aad.encode())
+
+    return seal
 
 
 def decrypt(key: bytes, sealed: bytes, aad: str) -> bytes:
@@ -61,10 +71,21 @@ def decrypt(key: bytes, sealed: bytes, aad: str) -> bytes:
         raise ArchiveKeyError(f"cannot decrypt {aad}: wrong key or altered bytes") from exc
 
 
+# Built once: the write path encodes several values for every archived output.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Plain JSON data (`hcs.sealing.jsonable`) as canonical JSON: sorted keys, no spaces, UTF-8.
+
+    The same bytes `hcs.sealing.digest` hashes for such data.
+    """
+    return _CANONICAL.encode(value).encode()
+
+
 def encrypt_json(key: bytes, value: Any, aad: str) -> bytes:
     """`value` as canonical JSON, encrypted."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return encrypt(key, text.encode(), aad)
+    return encrypt(key, canonical_json(value), aad)
 
 
 def decrypt_json(key: bytes, sealed: bytes, aad: str) -> Any:

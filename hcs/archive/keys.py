@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from hcs.archive import crypto
 from hcs.archive.crypto import Keyring
+from hcs.archive.inserts import insert_rows
 from hcs.archive.models import ArchivePayload, SubjectKey
 from templates_store.orm import utcnow
 
@@ -26,7 +27,6 @@ _LIVE_KEYS = (
     .order_by(SubjectKey.id)
 )
 _KEYS = cast(Table, SubjectKey.__table__)
-_NEW_KEYS = insert(_KEYS).returning(_KEYS.c.id, _KEYS.c.lookup, sort_by_parameter_order=True)
 
 
 def subject_keys(
@@ -53,7 +53,8 @@ def subject_keys(
             }
             for lookup in missing
         ]
-        made = session.execute(_NEW_KEYS, rows).all()
+        # Matched by lookup, not by the rows' order, which SQLite's RETURNING does not promise.
+        made = insert_rows(session.connection(), _KEYS, rows, returning=("id", "lookup"))
         found |= {lookup: (key_id, plains[lookup]) for key_id, lookup in made}
     return found
 

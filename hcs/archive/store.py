@@ -2,51 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from hcs.archive import crypto
 from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.errors import AlreadyArchived, EntryNotFound
+from hcs.archive.inserts import insert_rows
 from hcs.archive.keys import entry_aad, open_entry_key, subject_keys
-from hcs.archive.lookups import recipient_lookup
+from hcs.archive.lookups import archive_keyring
 from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload
 from hcs.archive.retention import policy_in_force, retain_until
-from hcs.sealing import digest, jsonable
+from hcs.sealing import jsonable
 from templates_store.orm import utcnow
 
 
 def data_digest(data: Mapping[str, Any]) -> str:
     """`sha256:` + SHA-256 of the data's canonical JSON (sorted keys, no spaces, UTF-8)."""
-    return "sha256:" + digest(jsonable(dict(data)))
+    return _digest_of(crypto.canonical_json(jsonable(dict(data))))
 
 
-def _payload(
-    subject: bytes,
-    message_id: str,
-    recipient: dict[str, Any],
-    data: Mapping[str, Any],
-    output: bytes,
-    ai: Mapping[str, Any] | None,
-) -> dict[str, bytes | None]:
-    key = crypto.new_key()
-
-    def sealed(part: str, value: Any) -> bytes:
-        return crypto.encrypt_json(key, value, entry_aad(message_id, part))
-
-    return {
-        "wrapped_key": crypto.encrypt(subject, key, entry_aad(message_id, "key")),
-        "output": crypto.encrypt(key, output, entry_aad(message_id, "output")),
-        "recipient": sealed("recipient", recipient),
-        "data": sealed("data", jsonable(dict(data))),
-        "ai": None if ai is None else sealed("ai", jsonable(dict(ai))),
-    }
+def _digest_of(canonical: bytes) -> str:
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -71,6 +55,29 @@ class Output:
     ai: Mapping[str, Any] | None = None
 
 
+def _sealed(subject: bytes, output: Output) -> tuple[dict[str, bytes | None], str]:
+    """The payload's stored bytes under a new entry key, and the data's digest.
+
+    The data's canonical JSON is made once: the digest hashes the bytes that are encrypted.
+    """
+    key, message_id = crypto.new_key(), output.message_id
+    data = crypto.canonical_json(jsonable(dict(output.data)))
+    who = {"key": output.recipient_key, "to": jsonable(dict(output.recipient))}
+    encrypt = crypto.encryptor(key)
+
+    def sealed(part: str, plain: bytes) -> bytes:
+        return encrypt(plain, entry_aad(message_id, part))
+
+    ai = output.ai
+    return {
+        "wrapped_key": crypto.encrypt(subject, key, entry_aad(message_id, "key")),
+        "output": sealed("output", output.output),
+        "recipient": sealed("recipient", crypto.canonical_json(who)),
+        "data": sealed("data", data),
+        "ai": None if ai is None else sealed("ai", crypto.canonical_json(jsonable(dict(ai)))),
+    }, _digest_of(data)
+
+
 def archive_output(session: Session, *, keys: Keyring | None = None, **fields: Any) -> ArchiveEntry:
     """Archive one sent output (the fields of `Output`) in the caller's transaction."""
     return archive_outputs(session, [Output(**fields)], keys)[0]
@@ -79,28 +86,61 @@ def archive_output(session: Session, *, keys: Keyring | None = None, **fields: A
 def archive_outputs(
     session: Session, outputs: Sequence[Output], keys: Keyring | None = None
 ) -> list[ArchiveEntry]:
-    """Archive sent outputs in the caller's transaction, personal data encrypted.
+    """Archive sent outputs in the caller's transaction; their entries, in the session."""
+    rows = _write(session, outputs, keys)
+    entries = []
+    for values in rows:
+        entry = ArchiveEntry(**values)
+        make_transient_to_detached(entry)
+        session.add(entry)  # persistent as inserted, with no further SQL
+        entries.append(entry)
+    return entries
 
-    A few statements for them all: the subjects' keys, the entries, the payloads.
+
+def record_outputs(
+    session: Session, outputs: Sequence[Output], keys: Keyring | None = None
+) -> list[int]:
+    """Archive sent outputs as `archive_outputs` does; only their entries' ids, no objects.
+
+    For the dispatcher's rounds, which need nothing back: building objects cost as much as
+    encrypting.
+    """
+    return [values["id"] for values in _write(session, outputs, keys)]
+
+
+def _write(
+    session: Session, outputs: Sequence[Output], keys: Keyring | None
+) -> list[dict[str, Any]]:
+    """Personal data encrypted, entries hashed and inserted: their stored values, ids included.
+
+    A few statements for them all: the subjects' keys, the retention policy, the entries, the
+    payloads.
     """
     keys = keys or default_keyring()
-    lookups = [recipient_lookup(session, keys, output.recipient_key) for output in outputs]
+    lookup_keys = archive_keyring(session, keys)
+    lookups = [lookup_keys.lookup(output.recipient_key) for output in outputs]
     subjects = subject_keys(session, keys, lookups)
-    periods = policy_in_force(session)
+    periods, archived_at = policy_in_force(session), utcnow()
     rows, payloads = [], []
     for output, lookup in zip(outputs, lookups, strict=True):
         subject_id, plain = subjects[lookup]
-        who = {"key": output.recipient_key, "to": jsonable(dict(output.recipient))}
-        payload = _payload(plain, output.message_id, who, output.data, output.output, output.ai)
-        values = _entry_values(output, lookup, subject_id, payload)
+        payload, digest_of_data = _sealed(plain, output)
+        values = _entry_values(output, lookup, subject_id, digest_of_data, payload)
+        values["archived_at"] = archived_at
         values["retain_until"] = retain_until(periods, output.category, output.sent_at)
-        rows.append(values | {"entry_hash": ArchiveEntry.hash_values(values)})
+        values["entry_hash"] = ArchiveEntry.hash_values(values)
+        rows.append(values)
         payloads.append(payload)
-    return _insert(session, rows, payloads)
+    _insert(session, rows, payloads)
+    return rows
 
 
 def _entry_values(
-    output: Output, lookup: str, subject_id: int, payload: dict[str, bytes | None]
+    output: Output,
+    lookup: str,
+    subject_id: int,
+    digest_of_data: str,
+    payload: dict[str, bytes | None],
 ) -> dict[str, Any]:
     values = {
         "message_id": output.message_id,
@@ -112,7 +152,7 @@ def _entry_values(
         "category": output.category,
         "recipient_lookup": lookup,
         "subject_key_id": subject_id,
-        "data_digest": data_digest(output.data),
+        "data_digest": digest_of_data,
         "payload_digest": crypto.digest_bytes(payload),
         "content_type": output.content_type,
         "output_size": len(output.output),
@@ -120,7 +160,6 @@ def _entry_values(
         "provider_message_id": output.provider_message_id,
         "has_ai": output.ai is not None,
         "sent_at": output.sent_at,
-        "archived_at": utcnow(),
         "seq": None,
         "seal_id": None,
     }
@@ -128,31 +167,30 @@ def _entry_values(
 
 
 _ENTRIES = cast(Table, ArchiveEntry.__table__)
-_NEW_ENTRIES = insert(_ENTRIES).returning(_ENTRIES.c.id, sort_by_parameter_order=True)
-_NEW_PAYLOAD = insert(cast(Table, ArchivePayload.__table__))
+_PAYLOADS = cast(Table, ArchivePayload.__table__)
 
 
 def _insert(
     session: Session, rows: list[dict[str, Any]], payloads: list[dict[str, bytes | None]]
-) -> list[ArchiveEntry]:
-    # Core INSERTs, not the unit of work: this runs for every message sent, inside the
-    # dispatcher's transaction, and ORM flushes cost several times the SQL.
+) -> None:
+    """Insert the entries and their payloads; each row gets its id."""
+    # Not the unit of work, nor even Core's per-row parameters: this runs for every round sent,
+    # inside the dispatcher's transaction (see `hcs.archive.inserts`).
+    connection = session.connection()
     try:
-        ids = list(session.execute(_NEW_ENTRIES, rows).scalars())
+        # Ids matched by message id (unique), not by the rows' order, which SQLite's RETURNING
+        # does not promise.
+        made = insert_rows(connection, _ENTRIES, rows, returning=("message_id", "id"))
     except IntegrityError as exc:
         if "message_id" in str(exc.orig):
             which = rows[0]["message_id"] if len(rows) == 1 else "of this batch"
             raise AlreadyArchived(f"message {which} is archived already") from exc
         raise
-    paid = [{"entry_id": entry_id, **p} for entry_id, p in zip(ids, payloads, strict=True)]
-    session.execute(_NEW_PAYLOAD, paid)
-    entries = []
-    for entry_id, values in zip(ids, rows, strict=True):
-        entry = ArchiveEntry(id=entry_id, **values)
-        make_transient_to_detached(entry)
-        session.add(entry)  # persistent as inserted, with no further SQL
-        entries.append(entry)
-    return entries
+    ids: dict[str, int] = dict(made)
+    for values in rows:
+        values["id"] = ids[values["message_id"]]
+    paid = [{"entry_id": v["id"], **p} for v, p in zip(rows, payloads, strict=True)]
+    insert_rows(connection, _PAYLOADS, paid)
 
 
 def entry_for_message(session: Session, message_id: str) -> ArchiveEntry:

@@ -93,7 +93,7 @@ def archive_one(session: Session, message: Message, keys: archive.Keyring) -> st
     if is_erased(message) or archive.erased_since(session, lookup, message.created_at):
         session.add(MessageEvent(message_id=message.id, kind="archive_skipped", detail={}))
         return "skipped"
-    archive.archive_outputs(session, [_output(session, message)], keys)
+    archive.record_outputs(session, [_output(session, message)], keys)
     return "archived"
 
 

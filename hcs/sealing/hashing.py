@@ -14,7 +14,7 @@ from uuid import UUID
 
 def jsonable(value: Any) -> Any:
     """`value` as plain JSON data: string keys, UTC ISO datetimes, enums by value, sorted sets."""
-    return json.loads(json.dumps(value, default=_encode, allow_nan=False))
+    return json.loads(_PLAIN.encode(value))
 
 
 def _encode(value: Any) -> Any:
@@ -35,12 +35,16 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON data")
 
 
+# Built once, not per call as `json.dumps` with options does: every write hashes.
+_PLAIN = json.JSONEncoder(default=_encode, allow_nan=False)
+_CANONICAL = json.JSONEncoder(
+    default=_encode, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+)
+
+
 def digest(data: Any) -> str:
     """SHA-256 (hex) of the canonical JSON of `data`."""
-    canonical = json.dumps(
-        data, default=_encode, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(data).encode()).hexdigest()
 
 
 def merkle_root(leaves: Sequence[bytes]) -> bytes:

@@ -26,6 +26,8 @@ from hcs.archive import (
     is_intact,
     place_hold,
     read_entry,
+    recipient_lookup,
+    record_outputs,
     seal_archive,
     search,
     verify_archive,
@@ -33,6 +35,7 @@ from hcs.archive import (
 from hcs.audit import AuditEntry
 from templates_store.orm import utcnow
 from tests.support.archive import EMAIL, KEYS, OUTPUT, entry_fields, make_entry, raw, raw_rows
+from tests.support.statements import statements
 
 
 def test_an_archived_output_reads_back_byte_identical(session: Session) -> None:
@@ -207,6 +210,24 @@ def test_outputs_archived_together_share_their_subjects_keys_and_read_back(
     assert opened[2].recipient == {"key": bo, "to": {"email": bo}}
     assert verify_archive(session).ok
     assert erase_recipient(session, bo, actor="dpo", keys=KEYS) == 2
+
+
+def test_a_batch_is_archived_in_five_statements_whatever_its_size(session: Session) -> None:
+    make_entry(session)
+    recipient_lookup(session, KEYS, EMAIL)  # the archive's lookup key settled, as in a worker
+    outputs = [
+        Output(**entry_fields(n, recipient_key=f"c{n}@example.com", recipient={"email": "x"}))
+        for n in range(2, 42)
+    ]
+    with statements(session) as seen:
+        ids = record_outputs(session, outputs, KEYS)
+    # The subjects' keys read and made, the retention policy, the entries, their payloads.
+    assert len(seen) == 5, seen
+    stored = session.execute(select(ArchiveEntry.id, ArchiveEntry.message_id)).all()
+    assert dict(zip(ids, [o.message_id for o in outputs], strict=True)).items() <= set(stored)
+    opened = read_entry(session, ids[7], actor="aud", keys=KEYS)
+    assert opened.recipient == {"key": "c9@example.com", "to": {"email": "x"}} and opened.intact
+    assert verify_archive(session).ok
 
 
 def test_erasure_is_refused_while_the_recipient_is_on_legal_hold(session: Session) -> None:
