@@ -7,7 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,20 +49,27 @@ class PartlyWritten(OSError):
 def write_many_atomically(files: Sequence[tuple[Path, bytes]]) -> None:
     """Write several files as `write_atomically` does, none visible before all are on disk.
 
-    Each file is written under its temporary name, then all are flushed at once from a few
-    threads (the file system commits concurrent flushes together: several times faster than
-    one after another here), then renamed. OSError: none is visible; PartlyWritten: a rename
-    failed after others were made.
+    Each file is written and flushed under its temporary name, a share of them on each of a
+    few threads (the file system commits concurrent flushes together: several times faster
+    than one after another here), then all are renamed. OSError: none is visible;
+    PartlyWritten: a rename failed after others were made.
     """
-    temporaries: list[Path] = []
+    me = writer()
+    temporaries = [
+        path.with_name(f".{path.name}.{me}.{uuid.uuid4().hex[:8]}.tmp") for path, _ in files
+    ]
+    pairs = [(temporary, data) for temporary, (_, data) in zip(temporaries, files, strict=True)]
     try:
         for folder in {path.parent for path, _ in files}:
             folder.mkdir(parents=True, exist_ok=True)
-        for path, data in files:
-            temporary = path.with_name(f".{path.name}.{writer()}.{uuid.uuid4().hex[:8]}.tmp")
-            temporaries.append(temporary)
-            temporary.write_bytes(data)
-        list(_flushers().map(_flush, temporaries))
+        if len(pairs) == 1:
+            _write_and_flush(pairs)
+        else:  # one task a thread, not one a file: a task costs more than a small file's write
+            shares = [pairs[n::FLUSHING_THREADS] for n in range(FLUSHING_THREADS)]
+            tasks = [_flushers().submit(_write_and_flush, share) for share in shares if share]
+            wait(tasks)  # every thread done before any file is removed for a failed one
+            for task in tasks:
+                task.result()
     except BaseException:
         for temporary in temporaries:
             temporary.unlink(missing_ok=True)
@@ -76,14 +83,20 @@ def write_many_atomically(files: Sequence[tuple[Path, bytes]]) -> None:
             raise PartlyWritten(f"{done} of {len(files)} files written: {exc}") from exc
 
 
-def _flush(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+def _write_and_flush(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Create each file (it must not exist yet), write it whole and flush it to disk."""
+    for path, data in files:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            left = memoryview(data)
+            while left:
+                left = left[os.write(descriptor, left) :]
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
+FLUSHING_THREADS = 8
 _FLUSHERS: dict[int, ThreadPoolExecutor] = {}
 
 
@@ -92,7 +105,7 @@ def _flushers() -> ThreadPoolExecutor:
     pid = os.getpid()
     if pid not in _FLUSHERS:
         _FLUSHERS.clear()
-        _FLUSHERS[pid] = ThreadPoolExecutor(8, thread_name_prefix="hcs-flush")
+        _FLUSHERS[pid] = ThreadPoolExecutor(FLUSHING_THREADS, thread_name_prefix="hcs-flush")
     return _FLUSHERS[pid]
 
 

@@ -42,14 +42,14 @@ def test_a_batch_writes_every_mail_whole_and_leaves_no_temporary_file(tmp_path: 
 def test_a_mail_that_cannot_reach_the_disk_means_none_of_the_call_is_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    flush = files._flush
+    write = files._write_and_flush
 
-    def failing(path: Path) -> None:
-        if ".m-3.eml." in path.name:
+    def failing(share: list[tuple[Path, bytes]]) -> None:
+        write([(path, data) for path, data in share if ".m-3.eml." not in path.name])
+        if any(".m-3.eml." in path.name for path, _ in share):  # the others are on disk
             raise OSError(28, "No space left on device")
-        flush(path)
 
-    monkeypatch.setattr(files, "_flush", failing)
+    monkeypatch.setattr(files, "_write_and_flush", failing)
     with pytest.raises(ChannelError) as raised:
         OutboxEmail(tmp_path).send_many(mails(5))
     # A refusal: nothing of the call was taken, so the dispatcher may send it again safely.
