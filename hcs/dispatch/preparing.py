@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from channels.errors import ChannelError
 from hcs.dispatch.claiming import Fence
@@ -62,6 +63,9 @@ class Ready:
     providers: Providers
     finished: Finished
     is_test: bool = False  # sent with a test key: recorded as sent, never handed to a provider
+    # The message as read, kept for the round (the session's identity map alone would let it
+    # go), so the after-send step reads only what may have changed since (`as_now`).
+    message: Message | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,31 @@ def current(session: Session, model: type[Any], keys: Sequence[object]) -> dict[
     """Rows as the database holds them now, whatever the session remembers, by primary key."""
     query = select(model).where(model.id.in_(keys)).execution_options(populate_existing=True)
     return {row.id: row for row in session.scalars(query)}
+
+
+# What a message keeps from its acceptance on; every other column may change under a worker
+# (its status and provider ids, its recipient and data redacted by an erasure).
+_FIXED = frozenset(
+    {"id", "template_key", "version_id", "version_number", "channel", "category", "locale"}
+    | {"batch_id", "requested_by", "reference", "created_at", "send_at", "is_test"}
+)
+_CHANGING = [column for column in Message.__table__.c if column.name not in _FIXED]
+_MESSAGE_ID = Message.__table__.c.id
+_AS_NOW_MESSAGES = select(_MESSAGE_ID, *_CHANGING).where(
+    _MESSAGE_ID.in_(bindparam("ids", expanding=True))
+)
+
+
+def as_now(session: Session, messages: Sequence[Message]) -> dict[str, Message]:
+    """Messages the session holds, brought up to date with the database by one light query
+    (only the columns that can change), by id; one it no longer holds is loaded whole."""
+    held = {message.id: message for message in messages if message in session}
+    fresh = session.execute(_AS_NOW_MESSAGES, {"ids": list(held)}) if held else ()
+    for row in fresh:
+        message = held[row.id]
+        for column in _CHANGING:
+            set_committed_value(message, column.key, row._mapping[column])
+    return held
 
 
 def _state(session: Session, version_id: int, states: dict[Any, Any]) -> Any:
@@ -252,7 +281,13 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         return Waiting(entry.id, plan.providers, plan.needs)
     assert plan.finished is not None
     return Ready(
-        entry.id, message.id, message.channel, plan.providers, plan.finished, message.is_test
+        entry.id,
+        message.id,
+        message.channel,
+        plan.providers,
+        plan.finished,
+        message.is_test,
+        message,
     )
 
 

@@ -16,6 +16,7 @@ from hcs.infrastructure.db import transaction
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.worker.runtime import build_worker
 from tests.support.flows import ORDER, published
+from tests.support.statements import statements
 from tests.support.world import World
 
 
@@ -191,3 +192,18 @@ def test_a_database_that_fails_under_a_round_stops_the_round_not_its_entries(
         build_worker(services.settings, services.sessions).run_once()
     assert statuses(world) == dict.fromkeys(ids, "accepted")
     assert not any("could not be prepared" in r.getMessage() for r in caplog.records)
+
+
+def test_a_round_reads_its_messages_whole_once_and_then_only_what_may_have_changed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however slow the machine
+    published(world)
+    ids = send(world, 6)
+    services = world.app.extensions["hcs"]
+    worker = build_worker(services.settings, services.sessions)
+    with statements(services.engine) as seen:
+        assert worker.run_once() == 6
+    whole = [s for s in seen if s.startswith("SELECT messages.id, messages.template_key")]
+    assert len(whole) == 1  # the reading; the archive's step reads the changing columns only
+    assert set(statuses(world).values()) == {"sent"} and archived(world) == set(ids)
