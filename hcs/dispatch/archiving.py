@@ -12,9 +12,14 @@ from sqlalchemy.orm import Session
 from hcs import archive
 from hcs.dispatch.finishing import Finished
 from hcs.messages import telemetry
+from hcs.messages.erasure import is_erased
 from hcs.messages.models import Message, MessageEvent
+from hcs.messages.moves import record_event
 from hcs.signoffs.gate import item_of
 from templates_store.models import TemplateVersion
+
+# Why a sent message has no archive entry: its recipient was erased (nothing personal is kept).
+ERASED = "recipient erased"
 
 
 def ai_provenance(
@@ -54,11 +59,21 @@ def archive_round(
     sent: Sequence[tuple[Message, Finished]],
     keys: archive.Keyring | None = None,
 ) -> None:
-    """Archive the outputs of messages sent together, in a few statements for them all."""
-    outputs = [_output(session, message, finished) for message, finished in sent]
-    archive.record_outputs(session, outputs, keys)
-    archive_earlier_reports(session, [message.id for message, _ in sent], keys)
+    """Archive the outputs of messages sent together, in a few statements for them all.
+
+    A message whose recipient was erased since it was read (the erasure redacts it) is not
+    archived: its output names them, and their keys are gone; it gets `archive_skipped`.
+    """
     for message, _ in sent:
+        if is_erased(message):
+            record_event(session, message.id, "archive_skipped", reason=ERASED)
+    kept = [(message, finished) for message, finished in sent if not is_erased(message)]
+    if not kept:
+        return
+    outputs = [_output(session, message, finished) for message, finished in kept]
+    archive.record_outputs(session, outputs, keys)
+    archive_earlier_reports(session, [message.id for message, _ in kept], keys)
+    for message, _ in kept:
         telemetry.ARCHIVED.labels(message.channel).inc()
 
 

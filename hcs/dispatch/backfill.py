@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs import archive
-from hcs.dispatch.archiving import archive_sent
+from hcs.dispatch.archiving import ERASED, archive_sent
 from hcs.dispatch.finishing import finish
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.suppressed import archive_suppressed
@@ -33,7 +33,6 @@ GRACE = timedelta(minutes=2)
 # A message whose late archiving failed waits this long before the next try, so that a few
 # that always fail cannot hold up the others.
 RETRY_AFTER = timedelta(minutes=10)
-ERASED = "recipient erased"
 
 
 def _has_event(kind: str, since: datetime | None = None) -> ColumnElement[bool]:

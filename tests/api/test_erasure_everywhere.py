@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from channels.core import DeliveryEvent, EventKind
 from hcs import archive
 from hcs.channels.addresses import lookup_key
+from hcs.dispatch import rounds
 from hcs.dispatch.erasure import erase_subject, release_hold
 from hcs.infrastructure.db import transaction
 from hcs.messages.events import record_delivery_event
-from hcs.messages.models import Message, ParkedEvent
+from hcs.messages.models import Message, MessageEvent, ParkedEvent
 from hcs.worker.runtime import build_worker
 from templates_store.orm import utcnow
 from tests.support.flows import ai_template, published, reviewed, send_ai
@@ -273,3 +274,26 @@ def test_the_keys_a_person_types_find_what_messages_store() -> None:
     assert lookup_key("whatsapp:+44 7400 123456") == lookup_key("+447400123456")
     assert lookup_key("+447400123456") == "+447400123456"
     assert lookup_key("conv-42") == "conv-42"
+
+
+def test_a_recipient_erased_while_their_message_is_sent_is_not_archived_under_a_live_key(
+    world: World, monkeypatch: Any
+) -> None:
+    """The erasure commits after the provider took the mail and before the round archives it:
+    the archive must not keep the mail (her address is in it) under a key made anew."""
+    published(world)
+    message_id = _send_email(world, EMAIL, "Dorothea Quinn", "k-mid-round")
+    after_send = rounds._after_send
+
+    def erased_first(*args: Any) -> None:
+        _erase_both(world)
+        after_send(*args)
+
+    monkeypatch.setattr(rounds, "_after_send", erased_first)
+    assert dispatch(world) == 1
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        entry = select(archive.ArchiveEntry).where(archive.ArchiveEntry.message_id == message_id)
+        assert session.scalars(entry).all() == []
+        kinds = select(MessageEvent.kind).where(MessageEvent.message_id == message_id)
+        assert "archive_skipped" in session.scalars(kinds).all()
+        assert session.get_one(Message, message_id).status == "sent"
