@@ -15,24 +15,9 @@ from hcs.dispatch.providers import build_providers
 from hcs.infrastructure.db import transaction
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
 from hcs.worker.runtime import build_worker
-from tests.support.flows import ORDER, published
+from tests.support.flows import published, send_orders, statuses_of
 from tests.support.statements import statements
 from tests.support.world import World
-
-
-def send(world: World, count: int) -> list[str]:
-    ids = []
-    for n in range(count):
-        body = {**ORDER, "to": {"email": f"customer{n}@example.com"}}
-        answer = world.as_("system").post("/messages", body)
-        assert answer.status_code == 202, answer.get_json()
-        ids.append(str(answer.get_json()["id"]))
-    return ids
-
-
-def statuses(world: World) -> dict[str, str]:
-    with transaction(world.app.extensions["hcs"].sessions) as session:
-        return dict(session.execute(select(Message.id, Message.status)).all())
 
 
 def archived(world: World) -> set[str]:
@@ -51,7 +36,7 @@ def test_a_batch_is_sent_and_archived_with_one_commit_per_provider_call_and_a_fe
 ) -> None:
     monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however slow the machine
     published(world)
-    ids = send(world, 12)
+    ids = send_orders(world, 12)
     services = world.app.extensions["hcs"]
     worker = build_worker(services.settings, services.sessions)
     commits: list[int] = []
@@ -68,7 +53,7 @@ def test_a_batch_is_sent_and_archived_with_one_commit_per_provider_call_and_a_fe
     # messages into `sending`), the one call that wrote the twelve outbox files and recorded
     # their `sent`, the archiving.
     assert len(commits) == 5
-    assert set(statuses(world).values()) == {"sent"} and archived(world) == set(ids)
+    assert set(statuses_of(world).values()) == {"sent"} and archived(world) == set(ids)
     assert kinds(world, ids[0]) == ["accepted", "sent"]
 
 
@@ -76,7 +61,7 @@ def test_a_message_that_breaks_finishing_leaves_the_rest_of_its_batch_to_go_out(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     published(world)
-    first, broken, last = send(world, 3)
+    first, broken, last = send_orders(world, 3)
     finish = preparing.finish
 
     def failing(session: Any, message: Message, *args: Any, **kwargs: Any) -> Any:
@@ -87,7 +72,7 @@ def test_a_message_that_breaks_finishing_leaves_the_rest_of_its_batch_to_go_out(
     monkeypatch.setattr(preparing, "finish", failing)
     services = world.app.extensions["hcs"]
     assert build_worker(services.settings, services.sessions).run_once() == 3
-    assert statuses(world) == {first: "sent", broken: "accepted", last: "sent"}
+    assert statuses_of(world) == {first: "sent", broken: "accepted", last: "sent"}
     assert archived(world) == {first, last}
     with transaction(services.sessions) as session:
         entry = session.scalars(select(OutboxEntry).where(OutboxEntry.message_id == broken)).one()
@@ -101,7 +86,7 @@ def test_an_archive_write_that_fails_for_one_message_archives_the_rest_of_the_ro
     world: World,
 ) -> None:
     published(world)
-    first, broken, last = send(world, 3)
+    first, broken, last = send_orders(world, 3)
     services = world.app.extensions["hcs"]
     worker = build_worker(services.settings, services.sessions)
     archive_all = worker.on_sent
@@ -114,7 +99,7 @@ def test_an_archive_write_that_fails_for_one_message_archives_the_rest_of_the_ro
 
     worker.on_sent = on_sent
     assert worker.run_once() == 3
-    assert set(statuses(world).values()) == {"sent"}
+    assert set(statuses_of(world).values()) == {"sent"}
     assert archived(world) == {first, last}
     assert kinds(world, broken) == ["accepted", "sent", "archive_failed"]
     assert kinds(world, first) == ["accepted", "sent"]
@@ -125,7 +110,7 @@ def test_a_message_recalled_while_it_was_being_finished_is_not_sent(
 ) -> None:
     monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however loaded the machine
     published(world)
-    first, second = send(world, 2)
+    first, second = send_orders(world, 2)
     plan_some = preparing.plan_some
 
     def recalled_meanwhile(*args: Any, **kwargs: Any) -> Any:
@@ -142,7 +127,7 @@ def test_a_message_recalled_while_it_was_being_finished_is_not_sent(
     assert [(o.status, o.detail) for o in outcomes] == [
         ("held", "changed while it was prepared")
     ] * 2
-    assert statuses(world) == {first: "held", second: "held"}
+    assert statuses_of(world) == {first: "held", second: "held"}
     assert not (services.settings.outbox_dir / "email").exists()
 
 
@@ -150,7 +135,7 @@ def test_finishing_a_message_keeps_no_other_writer_waiting(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     published(world)
-    [message_id] = send(world, 1)
+    [message_id] = send_orders(world, 1)
     services = world.app.extensions["hcs"]
     finish, written = preparing.finish, []
 
@@ -174,14 +159,14 @@ def test_finishing_a_message_keeps_no_other_writer_waiting(
 
     monkeypatch.setattr(preparing, "finish", write_meanwhile)
     assert build_worker(services.settings, services.sessions).run_once() == 1
-    assert written == [1] and statuses(world) == {message_id: "sent"}
+    assert written == [1] and statuses_of(world) == {message_id: "sent"}
 
 
 def test_a_database_that_fails_under_a_round_stops_the_round_not_its_entries(
     world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     published(world)
-    ids = send(world, 3)
+    ids = send_orders(world, 3)
 
     def unreachable(*_: Any) -> Any:
         raise OperationalError("UPDATE messages ...", {}, Exception("server closed the connection"))
@@ -190,7 +175,7 @@ def test_a_database_that_fails_under_a_round_stops_the_round_not_its_entries(
     services = world.app.extensions["hcs"]
     with pytest.raises(OperationalError):  # the worker's loop logs it and tries again later
         build_worker(services.settings, services.sessions).run_once()
-    assert statuses(world) == dict.fromkeys(ids, "accepted")
+    assert statuses_of(world) == dict.fromkeys(ids, "accepted")
     assert not any("could not be prepared" in r.getMessage() for r in caplog.records)
 
 
@@ -199,11 +184,11 @@ def test_a_round_reads_its_messages_whole_once_and_then_only_what_may_have_chang
 ) -> None:
     monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however slow the machine
     published(world)
-    ids = send(world, 6)
+    ids = send_orders(world, 6)
     services = world.app.extensions["hcs"]
     worker = build_worker(services.settings, services.sessions)
     with statements(services.engine) as seen:
         assert worker.run_once() == 6
     whole = [s for s in seen if s.startswith("SELECT messages.id, messages.template_key")]
     assert len(whole) == 1  # the reading; the archive's step reads the changing columns only
-    assert set(statuses(world).values()) == {"sent"} and archived(world) == set(ids)
+    assert set(statuses_of(world).values()) == {"sent"} and archived(world) == set(ids)

@@ -15,8 +15,7 @@ from sqlalchemy import event
 
 from hcs.dispatch import rounds as dispatch
 from hcs.worker.runtime import build_worker
-from tests.api.test_dispatch_rounds import send, statuses
-from tests.support.flows import published
+from tests.support.flows import published, send_orders, statuses_of
 from tests.support.world import World
 
 GROWING = ("outbox", "messages", "message_events", "archive_entries", "webhook_deliveries")
@@ -36,7 +35,7 @@ def test_no_statement_of_a_round_scans_a_table_that_grows_with_every_message(
         pytest.skip("PostgreSQL plans by table statistics: a tiny test table is scanned anyway")
     monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)
     published(world)
-    ids = send(world, 6)
+    ids = send_orders(world, 6)
     seen: list[tuple[str, Any]] = []
 
     def note(_c: Any, _cur: Any, statement: str, parameters: Any, _x: Any, many: bool) -> None:
@@ -49,7 +48,7 @@ def test_no_statement_of_a_round_scans_a_table_that_grows_with_every_message(
         assert build_worker(services.settings, services.sessions).run_once() == 6
     finally:
         event.remove(services.engine, "before_cursor_execute", note)
-    assert set(statuses(world).values()) == {"sent"} and len(ids) == 6
+    assert set(statuses_of(world).values()) == {"sent"} and len(ids) == 6
     with services.engine.connect() as connection:
         scanning = {
             statement.split("WHERE")[0][:80]: scans

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import select
+
 from hcs.dispatch.providers import build_providers
 from hcs.identity import create_api_key
 from hcs.infrastructure.db import transaction
+from hcs.messages.models import Message
 from hcs.worker.runtime import Worker
 from tests.support.world import World
 
@@ -265,3 +268,20 @@ def receipt_template(world: World) -> None:
     assert ana.post("/templates/receipt/versions/1/submit").status_code == 200
     assert lee.post("/templates/receipt/versions/1/approve").status_code == 200
     assert lee.post("/templates/receipt/versions/1/publish").status_code == 200
+
+
+def send_orders(world: World, count: int) -> list[str]:
+    """`count` orders sent by the system key, each to a customer of its own; their ids."""
+    ids = []
+    for n in range(count):
+        body = {**ORDER, "to": {"email": f"customer{n}@example.com"}}
+        answer = world.as_("system").post("/messages", body)
+        assert answer.status_code == 202, answer.get_json()
+        ids.append(str(answer.get_json()["id"]))
+    return ids
+
+
+def statuses_of(world: World) -> dict[str, str]:
+    """Every message's status, by id."""
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        return dict(session.execute(select(Message.id, Message.status)).all())
