@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from hcs.infrastructure.clock import db_now
+from hcs.infrastructure.clock import db_clock
 from hcs.messages.models import Message, OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def lease_due(
     Entries leased by others stay theirs. `now` (the database's clock when not given) is for
     tests that play time forward; `channels` keeps a worker to its lanes.
     """
-    moment = now or db_now(session)
+    moment = now or db_clock(session)
     due = (
         select(OutboxEntry.id)
         .where(OutboxEntry.done_at.is_(None), OutboxEntry.available_at <= moment)
@@ -118,7 +118,7 @@ class Fence:
         ]
         if not asked:
             return set()
-        now = db_now(session)
+        now = db_clock(session)
         # By primary key, then each row's token: a tuple IN would scan the whole outbox.
         held_token = case(dict(asked), value=OutboxEntry.id)
         renewed = session.scalars(

@@ -19,13 +19,13 @@ from hcs.dispatch.claiming import Fence
 from hcs.dispatch.generating import Generate
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import Outcome, SentHook, SharedSession, claim, process_many
-from hcs.infrastructure.clock import db_now
+from hcs.infrastructure.clock import db_clock, db_now
 from hcs.messages.models import OutboxEntry
 
 QUEUED = "queue"  # the lease owner of entries waiting in the broker for a worker
 
 
-def _free(moment: datetime) -> ColumnElement[bool]:
+def _free(moment: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     return or_(OutboxEntry.leased_until.is_(None), OutboxEntry.leased_until < moment)
 
 
@@ -58,7 +58,7 @@ def take_leases(
     session: Session, entry_ids: Sequence[int], *, owner: str, lease: timedelta
 ) -> dict[int, int]:
     """`take`, with the fencing token of each entry taken (`hcs.dispatch.claiming`)."""
-    moment = db_now(session)
+    moment = db_clock(session)
     result = session.execute(
         update(OutboxEntry)
         .where(OutboxEntry.id.in_(entry_ids), OutboxEntry.done_at.is_(None))
