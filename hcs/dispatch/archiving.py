@@ -64,10 +64,12 @@ def archive_round(
     A message whose recipient was erased since it was read (the erasure redacts it) is not
     archived: its output names them, and their keys are gone; it gets `archive_skipped`.
     """
-    for message, _ in sent:
+    kept = []
+    for message, finished in sent:
         if is_erased(message):
             record_event(session, message.id, "archive_skipped", reason=ERASED)
-    kept = [(message, finished) for message, finished in sent if not is_erased(message)]
+        else:
+            kept.append((message, finished))
     if not kept:
         return
     outputs = [_output(session, message, finished) for message, finished in kept]

@@ -62,10 +62,10 @@ class Ready:
     channel: str
     providers: Providers
     finished: Finished
-    is_test: bool = False  # sent with a test key: recorded as sent, never handed to a provider
     # The message as read, kept for the round (the session's identity map alone would let it
     # go), so the after-send step reads only what may have changed since (`as_now`).
-    message: Message | None = field(default=None, compare=False, repr=False)
+    message: Message = field(compare=False, repr=False)
+    is_test: bool = False  # sent with a test key: recorded as sent, never handed to a provider
 
 
 @dataclass(frozen=True)
@@ -124,14 +124,16 @@ _AS_NOW_MESSAGES = select(_MESSAGE_ID, *_CHANGING).where(
 
 
 def as_now(session: Session, messages: Sequence[Message]) -> dict[str, Message]:
-    """Messages the session holds, brought up to date with the database by one light query
-    (only the columns that can change), by id; one it no longer holds is loaded whole."""
+    """These messages as the database holds them now, by id: those the session still holds
+    brought up to date by one light query (only the columns that can change), any other
+    loaded whole."""
     held = {message.id: message for message in messages if message in session}
     fresh = session.execute(_AS_NOW_MESSAGES, {"ids": list(held)}) if held else ()
     for row in fresh:
-        message = held[row.id]
         for column in _CHANGING:
-            set_committed_value(message, column.key, row._mapping[column])
+            set_committed_value(held[row.id], column.key, row._mapping[column])
+    if missing := [message.id for message in messages if message.id not in held]:
+        held |= current(session, Message, missing)
     return held
 
 
@@ -286,8 +288,8 @@ def _apply(session: Session, plan: Plan) -> Prepared:
         message.channel,
         plan.providers,
         plan.finished,
-        message.is_test,
         message,
+        message.is_test,
     )
 
 
@@ -306,7 +308,7 @@ def apply_all(session: Session, plans: Sequence[Plan], fence: Fence) -> list[Pre
     return [_apply(session, plan) if plan.entry.id in held else _lost(plan) for plan in plans]
 
 
-_AS_NOW = select(OutboxEntry.id, OutboxEntry.done_at, Message.status).join(
+_ENTRY_STATES = select(OutboxEntry.id, OutboxEntry.done_at, Message.status).join(
     Message, Message.id == OutboxEntry.message_id
 )
 
@@ -317,7 +319,7 @@ def _refresh_unusual(session: Session, plans: Sequence[Plan]) -> None:
     """
     sends = {plan.entry.id: plan for plan in plans if plan.action == "send"}
     rows: Iterable[Any] = (
-        session.execute(_AS_NOW.where(OutboxEntry.id.in_(list(sends)))) if sends else ()
+        session.execute(_ENTRY_STATES.where(OutboxEntry.id.in_(list(sends)))) if sends else ()
     )
     unchanged = {
         entry_id

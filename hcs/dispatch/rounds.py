@@ -37,7 +37,6 @@ from hcs.dispatch.preparing import (
     Ready,
     apply_all,
     as_now,
-    current,
     plan_some,
 )
 from hcs.dispatch.providers import Providers
@@ -227,9 +226,7 @@ def _after_send(sessions: SharedSession, sent: Sequence[Ready], on_sent: SentHoo
     """Archive what was sent, together; when that fails, each alone, recording any failure."""
     try:
         with sessions.begin() as session:
-            messages = as_now(session, [ready.message for ready in sent if ready.message])
-            if missing := [ready.message_id for ready in sent if ready.message_id not in messages]:
-                messages |= current(session, Message, missing)
+            messages = as_now(session, [ready.message for ready in sent])
             on_sent(session, [(messages[ready.message_id], ready.finished) for ready in sent])
     except Exception as exc:  # the send stands; a failure is recorded for an operator
         if len(sent) > 1:

@@ -16,20 +16,10 @@ from hcs.infrastructure.db import transaction
 from hcs.messages.models import Message, OutboxEntry
 from hcs.worker.runtime import build_worker
 from templates_store.orm import utcnow
-from tests.support.flows import ORDER, published
+from tests.support.flows import published, send_orders
 from tests.support.world import World
 
 CRASH = "cannot render {email}: SELECT * FROM messages WHERE id = '{id}'"
-
-
-def send(world: World, count: int) -> list[str]:
-    ids = []
-    for n in range(count):
-        body = {**ORDER, "to": {"email": f"customer{n}@example.com"}}
-        answer = world.as_("system").post("/messages", body)
-        assert answer.status_code == 202, answer.get_json()
-        ids.append(str(answer.get_json()["id"]))
-    return ids
 
 
 def crash_for(monkeypatch: pytest.MonkeyPatch, poison: str) -> None:
@@ -64,7 +54,7 @@ def test_a_poison_message_ends_failed_with_its_event_while_the_rest_of_its_batch
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     published(world)
-    ids = send(world, 4)
+    ids = send_orders(world, 4)
     poison = ids[1]
     crash_for(monkeypatch, poison)
     services = world.app.extensions["hcs"]
@@ -108,7 +98,7 @@ def test_a_poison_message_is_tried_again_until_the_bound_not_failed_at_once(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     published(world)
-    [poison] = send(world, 1)
+    [poison] = send_orders(world, 1)
     crash_for(monkeypatch, poison)
     services = world.app.extensions["hcs"]
     worker = build_worker(services.settings, services.sessions)  # the default bound: 5

@@ -17,6 +17,7 @@ from hcs.dispatch.rounds import Outcome, claim, process
 from hcs.messages.models import Message
 from templates_store.orm import utcnow
 from tests.support.chat import ChatPlatform, accept
+from tests.support.flows import statuses_of
 from tests.support.world import World
 
 
@@ -36,11 +37,6 @@ def dispatch_round(world: World) -> list[Outcome]:
 def retry(world: World, *args: str) -> Result:
     env = {"HCS_DATABASE_URL": world.app.extensions["hcs"].settings.database_url}
     return CliRunner().invoke(main, ["messages", "retry", *args], env=env)
-
-
-def statuses(world: World) -> dict[str, str]:
-    with world.app.extensions["hcs"].sessions() as session:
-        return {row.id: row.status for row in session.execute(select(Message.id, Message.status))}
 
 
 def audit_actions(world: World) -> list[tuple[str, dict[str, Any]]]:
@@ -71,7 +67,7 @@ def test_failed_messages_since_a_time_are_queued_again_audited_and_then_sent(
     result = retry(world, "--status", "failed", "--since", since)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "2 failed messages queued again"
-    assert statuses(world) == {old: "failed", recent: "queued", other: "queued"}
+    assert statuses_of(world) == {old: "failed", recent: "queued", other: "queued"}
     [(action, detail)] = audit_actions(world)
     assert action == "messages.retry" and detail["count"] == 2
     assert sorted(detail["message_ids"]) == sorted([recent, other])
@@ -116,4 +112,4 @@ def test_bad_input_is_one_line_exit_1_and_changes_nothing(
     result = retry(world, *args)
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1 and complaint in result.output
-    assert statuses(world) == {message_id: "failed"} and audit_actions(world) == []
+    assert statuses_of(world) == {message_id: "failed"} and audit_actions(world) == []
