@@ -398,3 +398,30 @@ def test_without_javascript_the_design_is_a_form_that_adds_a_block_and_saves(
         assert [b["type"] for b in part["blocks"]["blocks"]] == ["button", "paragraph"]
         assert part["blocks"]["blocks"][0]["label"] == [{"text": "Read more"}]
         assert "Read more" in part["html"] and "https://news.example/" in part["html"]
+
+
+def test_a_variable_goes_where_the_typing_stopped_even_before_the_browser_reports_the_caret(
+    app: Flask, page: Any
+) -> None:
+    """Chromium reports a moved caret (`selectionchange`) a moment later; a busy machine once
+    inserted the variable where the caret had been before the last words were typed."""
+    make_template(
+        app, "caret", ["email"], {"email": {"en": {"subject": "S", "html": HAND_WRITTEN}}}
+    )
+    page.goto("/templates/caret/versions/1/edit")
+    page.get_by_role("button", name="Use the visual editor…").click()
+    answer_yes(page, "Design this email with the visual editor?", "Use the visual editor")
+    box = page.get_by_role("textbox", name="Paragraph, block 2 of 2: text")
+    retype(box, "Hello ")
+    page.wait_for_timeout(200)  # the caret after "Hello " is reported
+    # Words typed and the variable inserted in one go: no `selectionchange` runs in between.
+    box.evaluate(
+        """area => {
+            document.execCommand("insertText", false, "and welcome, ");
+            const field = area.closest(".vtext-field");
+            field.querySelector(".vpicker").value = "first_name";
+            const buttons = [...field.querySelectorAll("button")];
+            buttons.find(b => b.textContent === "Insert variable").click();
+        }"""
+    )
+    expect(box).to_have_text("Hello and welcome, first_name")

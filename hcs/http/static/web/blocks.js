@@ -590,6 +590,10 @@ class VisualPart {
       this.sync();
     };
     area.addEventListener("input", update);
+    // The caret as typing left it: `selectionchange` comes a moment later, and a variable
+    // inserted before it came went where the caret had been before the last words.
+    area.addEventListener("input", () => this.rememberSelection());
+    area.addEventListener("blur", () => this.rememberSelection());
     area.addEventListener("paste", (event) => {
       event.preventDefault(); // pasted text arrives as text, never as someone else's HTML
       document.execCommand("insertText", false, event.clipboardData.getData("text/plain"));
