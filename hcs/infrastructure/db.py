@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs.infrastructure import writers
@@ -81,6 +81,37 @@ def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
     return engine
 
 
+# A connection the pool handed out moments ago was alive then: the server is asked (a round trip
+# of its own, a tenth of a send's on PostgreSQL) only about one that sat in the pool longer, long
+# enough for a restart, a failover or a dropped link to have ended it unseen.
+PING_AFTER_IDLE_S = 0.5
+_RETURNED = "hcs_returned_at"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pre-ping, for connections idle past `PING_AFTER_IDLE_S` only.
+
+    A connection that fails the ping is dropped and another one taken (the pool's documented
+    `DisconnectionError` protocol), so a request never meets a connection a restart ended
+    while it sat in the pool.
+    """
+
+    def returned(dbapi_connection: Any, connection_record: Any, *_: Any) -> None:
+        connection_record.info[_RETURNED] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, connection_record: Any, proxy: Any) -> None:
+        if time.monotonic() - connection_record.info[_RETURNED] < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the connection failed its ping") from exc
+
+    event.listen(engine, "connect", returned)
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", checkout)
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for `url`: SQLite with WAL and foreign keys on, PostgreSQL through psycopg 3."""
     parsed = make_url(url)
@@ -89,7 +120,8 @@ def make_engine(url: str, **options: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(parsed, options)
     else:
-        engine = create_engine(parsed, pool_pre_ping=True, **options)
+        engine = create_engine(parsed, **options)
+        _ping_when_idle(engine)
     watch_commits(engine)
     return engine
 
