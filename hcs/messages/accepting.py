@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, literal, select
+from sqlalchemy import Dialect, Table, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from channels.invisible import strip_data
 from hcs.callbacks.events import pattern
+from hcs.infrastructure.db import write_next
+from hcs.infrastructure.prepared import Bound, Prepared
 from hcs.messages.callbacks import awaited, owe_callbacks, owed_after
 from hcs.messages.consent import reasons, suppression_reasons
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
@@ -94,6 +96,16 @@ def _one_statement() -> Any:
 
 
 _INSERT_ONE_PG = _one_statement()
+# A message row's columns, as `_rows` builds it.
+_COLUMNS = (
+    "id", "template_key", "version_id", "version_number", "channel", "category", "locale",
+    "recipient_key", "to", "data", "requested_by", "reference", "caller_metadata", "batch_id",
+    "send_at", "is_test", "status", "reason", "created_at", "updated_at",
+)  # fmt: skip
+_ONE_PG = Prepared(_INSERT_ONE_PG, _COLUMNS)
+_MESSAGE_AWAITED = Prepared(_INSERT_MESSAGE_AWAITED, (*_COLUMNS, "b_like"))
+_FIRST_EVENT = Prepared(_INSERT_EVENTS, ("message_id", "kind", "at", "detail"))
+_QUEUED = Prepared(_INSERT_OUTBOX, ("message_id", "available_at", "attempts", "last_error"))
 
 
 @dataclass(frozen=True)
@@ -252,17 +264,34 @@ def plan(
 
 
 def write(session: Session, planned: Plan) -> list[Accepted]:
-    """INSERT the messages, their first events and their outbox entries; what was accepted."""
-    rows, connection = planned.rows, session.connection()
-    dialect = connection.dialect.name
+    """INSERT the messages, their first events and their outbox entries; what was accepted.
+
+    A read `begin_read` opened in the session (the plan's) ends here and the write begins.
+    """
+    rows = planned.rows
     owed = True  # whether callbacks may be owed (not known yet: a statement tells)
-    if len(rows) == 1 and dialect == "postgresql":  # callbacks owed in the same statement
-        connection.execute(_INSERT_ONE_PG, rows[0])
-        owed = False
-    elif len(rows) == 1:
-        owed = _write_one(connection, rows[0])
+    if len(rows) == 1:
+        # One message: its statements are prepared before the write begins (on SQLite, before
+        # this process's turn to write comes).
+        dialect = session.get_bind().dialect
+        statements = _one(dialect, rows[0])
+        write_next(session)
+        connection = session.connection()
+        if dialect.name == "postgresql":  # one statement, callbacks owed included
+            statements[0].run(connection)
+            owed = False
+        else:  # the message's INSERT returns whether an endpoint of its owner awaits it
+            owed = bool(statements[0].run(connection).scalar_one())
+            for statement in statements[1:]:
+                statement.run(connection)
     else:
-        _write_many(connection, rows)
+        write_next(session)
+        connection = session.connection()
+        connection.execute(_INSERT_MESSAGES, rows)
+        connection.execute(_INSERT_EVENTS, [_first_event(r) for r in rows])
+        queued = [_queued(r) for r in rows if r["status"] == MessageStatus.ACCEPTED]
+        if queued:
+            connection.execute(_INSERT_OUTBOX, queued)
     if planned.cleaned:
         at = rows[0]["created_at"]
         connection.execute(
@@ -284,50 +313,38 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
     return [Accepted(r["id"], r["status"], planned.batch_id) for r in rows]
 
 
-def _write_one(connection: Connection, row: dict[str, Any]) -> bool:
-    """One message (not on PostgreSQL); whether an endpoint of its owner awaits its status.
+def _first_event(row: dict[str, Any]) -> dict[str, Any]:
+    detail = {"reason": row["reason"]}
+    return {
+        "message_id": row["id"],
+        "kind": row["status"],
+        "at": row["created_at"],
+        "detail": detail,
+    }
 
-    The message's INSERT returns the answer, in the transaction that holds the write lock, so
-    the callbacks' INSERT ... SELECT runs only when it has something to write.
+
+def _queued(row: dict[str, Any]) -> dict[str, Any]:
+    """A message's outbox entry: due when it was scheduled for, else now."""
+    due = row["send_at"] or row["created_at"]
+    return {"message_id": row["id"], "available_at": due, "attempts": 0, "last_error": ""}
+
+
+def _one(dialect: Dialect, row: dict[str, Any]) -> list[Bound]:
+    """A single message's statements, their parameters processed for `dialect`'s driver.
+
+    PostgreSQL: one statement (`_INSERT_ONE_PG`). Elsewhere the message's INSERT, returning
+    whether an endpoint of its owner awaits its status (so the callbacks' INSERT ... SELECT runs
+    only when it has something to write), its first event and, accepted, its outbox entry.
     """
-    awaited = connection.execute(
-        _INSERT_MESSAGE_AWAITED, row | {"b_like": pattern(row["status"])}
-    ).scalar_one()
-    _write_rest(connection, [row])
-    return bool(awaited)
-
-
-def _write_many(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    connection.execute(_INSERT_MESSAGES, rows)
-    _write_rest(connection, rows)
-
-
-def _write_rest(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """The messages' first events and, for those accepted, their outbox entries."""
-    connection.execute(
-        _INSERT_EVENTS,
-        [
-            {
-                "message_id": r["id"],
-                "kind": r["status"],
-                "at": r["created_at"],
-                "detail": {"reason": r["reason"]},
-            }
-            for r in rows
-        ],
-    )
-    queued = [
-        {
-            "message_id": r["id"],
-            "available_at": r["send_at"] or r["created_at"],
-            "attempts": 0,
-            "last_error": "",
-        }
-        for r in rows
-        if r["status"] == MessageStatus.ACCEPTED
+    if dialect.name == "postgresql":
+        return [_ONE_PG.bind(dialect, row)]
+    statements = [
+        _MESSAGE_AWAITED.bind(dialect, row | {"b_like": pattern(row["status"])}),
+        _FIRST_EVENT.bind(dialect, _first_event(row)),
     ]
-    if queued:
-        connection.execute(_INSERT_OUTBOX, queued)
+    if row["status"] == MessageStatus.ACCEPTED:
+        statements.append(_QUEUED.bind(dialect, _queued(row)))
+    return statements
 
 
 def accept(

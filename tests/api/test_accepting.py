@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -160,3 +161,50 @@ def test_a_batch_reads_its_recipients_consent_in_one_statement_of_few_parameters
     assert statuses[0] == "suppressed" and set(statuses[1:]) == {"accepted"}
     [lookup] = [s for s in seen if s.startswith("SELECT consents.")]
     assert lookup.count("%(") <= 4, lookup
+
+
+def _stored(world: World, table: str, key: str, value: str) -> dict[str, Any]:
+    """A row as the driver reads it back: no type processing, the bytes the database holds."""
+    with world.app.extensions["hcs"].engine.connect() as connection:
+        row = connection.exec_driver_sql(
+            f"SELECT * FROM {table} WHERE {key} = ?".replace("?", "%(v)s")
+            if connection.dialect.name == "postgresql"
+            else f"SELECT * FROM {table} WHERE {key} = ?",
+            {"v": value} if connection.dialect.name == "postgresql" else (value,),
+        ).mappings()
+        return dict(row.one())
+
+
+def _same_but_moments(single: dict[str, Any], batched: dict[str, Any], moments: set[str]) -> None:
+    assert single.keys() == batched.keys()
+    for column, value in single.items():
+        if column in moments:  # other moments, the same type and form
+            assert type(value) is type(batched[column]), column
+            if isinstance(value, str):
+                assert len(value) == len(batched[column]), (column, value, batched[column])
+        else:
+            assert value == batched[column], column
+
+
+def test_a_single_send_is_stored_exactly_as_a_batch_stores_the_same_message(
+    dev_world: World,
+) -> None:
+    """A single send's three rows are written by statements prepared ahead of its transaction;
+    a batch's through SQLAlchemy's execute. The database holds the same values either way."""
+    system = dev_world.as_("system")
+    message = {**ORDER, "reference": "ref-1", "metadata": {"crm": ["a", 1, None]}}
+    single = system.post("/messages", message)
+    assert single.status_code == 202, single.get_json()
+    batch = {k: v for k, v in message.items() if k not in ("to", "data", "reference", "metadata")}
+    one = {k: message[k] for k in ("to", "data", "reference", "metadata")}
+    batched = system.post("/messages/batch", {**batch, "messages": [one, one]})
+    assert batched.status_code == 202, batched.get_json()
+    ids = single.get_json()["id"], batched.get_json()["messages"][0]["id"]
+
+    rows = [_stored(dev_world, "messages", "id", id_) for id_ in ids]
+    batch_id = rows[1].pop("batch_id")
+    assert batch_id and rows[0].pop("batch_id") is None
+    _same_but_moments({**rows[0], "id": ""}, {**rows[1], "id": ""}, {"created_at", "updated_at"})
+    for table, moments in (("message_events", {"at", "id"}), ("outbox", {"available_at", "id"})):
+        stored = [_stored(dev_world, table, "message_id", id_) for id_ in ids]
+        _same_but_moments({**stored[0], "message_id": ""}, {**stored[1], "message_id": ""}, moments)

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from hcs.infrastructure import writers
-from hcs.infrastructure.db import READ, make_engine
+from hcs.infrastructure.db import READ, begin_read, make_engine, session_factory, write_next
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -192,3 +192,33 @@ def test_a_writer_refused_by_sqlite_gives_its_turn_back(
     _write(engine, "next")
     assert _saved(engine) == ["next"]
     engine.dispose()
+
+
+def test_a_read_then_its_write_hold_the_turn_only_while_writing(
+    engines: tuple[Engine, Engine], database: str
+) -> None:
+    """`write_next` (a send: read, then write on the same connection) waits for its turn after
+    the read, keeps it until the commit or the rollback, and leaves it free either way."""
+    first, second = engines
+    sessions = session_factory(first)
+    with sessions() as session:
+        begin_read(session)
+        session.execute(text("SELECT count(*) FROM sends"))
+        assert _turn_is_free(database)  # reading takes no turn
+        write_next(session)
+        assert not _turn_is_free(database)
+        session.execute(text("INSERT INTO sends (who) VALUES ('rolled back')"))
+        session.rollback()
+        assert _turn_is_free(database)
+
+        begin_read(session)
+        write_next(session)
+        session.execute(text("INSERT INTO sends (who) VALUES ('sent')"))
+        done = threading.Event()
+        waiting = threading.Thread(target=lambda: (_write(second, "next"), done.set()))
+        waiting.start()
+        assert not done.wait(0.3), "another writer went ahead of the send's open write"
+        session.commit()
+    waiting.join(5)
+    assert done.is_set() and _turn_is_free(database)
+    assert _saved(first) == ["sent", "next"]

@@ -15,7 +15,7 @@ from hcs.http.api import message_shapes as shapes
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import READS_ON, allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
-from hcs.infrastructure.db import begin_read, end_read
+from hcs.infrastructure.db import begin_read
 from hcs.messages import accepting, idempotency, log, resolving, scheduling
 from hcs.messages.models import Message
 from hcs.signoffs import withdrawal
@@ -66,8 +66,7 @@ def _send(planning: Callable[[], accepting.Plan]) -> tuple[dict[str, Any], int]:
         if replay is not None:
             return replay.body, replay.status_code
     planned = planning()
-    end_read(session)
-    accepted = accepting.write(session, planned)
+    accepted = accepting.write(session, planned)  # ends the read, then writes
     body = _answer(planned, accepted)
     try:
         if key is not None:
