@@ -19,7 +19,10 @@ def _committing(connection: Connection) -> None:
 
 
 def _not_committing(connection: Connection) -> None:
-    connection.info.pop(_COMMITTING, None)
+    # An invalidated connection has no DBAPI connection to keep a mark on (asking for its `info`
+    # would try to reconnect, which SQLAlchemy refuses until the rollback under way is done).
+    if not connection.invalidated:
+        connection.info.pop(_COMMITTING, None)
 
 
 def _on_error(context: ExceptionContext) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hcs.infrastructure import writers
 from hcs.infrastructure.commits import watch_commits
 
 
@@ -22,7 +23,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(writers.BUSY_TIMEOUT_S * 1000)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -35,10 +36,14 @@ def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock up front: a transaction that read and then writes can never
     # fail half-way on a snapshot another writer moved (SQLite has one writer at a time anyway).
     # A transaction opened by `begin_read` only reads: a plain BEGIN, a snapshot and no lock.
+    # Writers first queue on the database's writers file (`hcs.infrastructure.writers`).
     if connection.get_execution_options().get(READ):
         connection.exec_driver_sql("BEGIN")
     else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writers.begin_writing(
+            connection.connection.dbapi_connection,
+            lambda: connection.exec_driver_sql("BEGIN IMMEDIATE"),
+        )
 
 
 def begin_read(session: Session) -> None:
@@ -57,19 +62,66 @@ def end_read(session: Session) -> None:
         session.commit()
 
 
+def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
+    database = url.database or ""
+    if not database or database == ":memory:":
+        engine = create_engine(url, **options)
+    else:  # a file: its connections queue their writers (`hcs.infrastructure.writers`)
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"factory": writers.WritingConnection, **options.get("connect_args", {})}
+        engine = create_engine(url, **{**options, "connect_args": connect_args})
+
+        def attach(dbapi_connection: Any, connection_record: Any) -> None:
+            if isinstance(dbapi_connection, writers.WritingConnection):
+                writers.attach(dbapi_connection, database)
+
+        event.listen(engine, "connect", attach)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+# A connection the pool handed out moments ago was alive then: the server is asked (a round trip
+# of its own, a tenth of a send's on PostgreSQL) only about one that sat in the pool longer, long
+# enough for a restart, a failover or a dropped link to have ended it unseen.
+PING_AFTER_IDLE_S = 0.5
+_RETURNED = "hcs_returned_at"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pre-ping, for connections idle past `PING_AFTER_IDLE_S` only.
+
+    A connection that fails the ping is dropped and another one taken (the pool's documented
+    `DisconnectionError` protocol), so a request never meets a connection a restart ended
+    while it sat in the pool.
+    """
+
+    def returned(dbapi_connection: Any, connection_record: Any, *_: Any) -> None:
+        connection_record.info[_RETURNED] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, connection_record: Any, proxy: Any) -> None:
+        if time.monotonic() - connection_record.info[_RETURNED] < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the connection failed its ping") from exc
+
+    event.listen(engine, "connect", returned)
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", checkout)
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for `url`: SQLite with WAL and foreign keys on, PostgreSQL through psycopg 3."""
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, **options)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        engine = _sqlite_engine(parsed, options)
     else:
-        engine = create_engine(parsed, pool_pre_ping=True, **options)
+        engine = create_engine(parsed, **options)
+        _ping_when_idle(engine)
     watch_commits(engine)
     return engine
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from hcs.messages.models import Message
 from tests.support.flows import ORDER, published
@@ -63,3 +64,25 @@ def test_a_connection_lost_at_commit_answers_outcome_unknown_and_the_key_makes_i
     again = system.post("/messages", ORDER, headers=key)
     assert again.status_code == 202
     assert messages(world) == 1
+
+
+def test_a_session_whose_connection_was_lost_mid_transaction_rolls_back_and_goes_on(
+    world: World,
+) -> None:
+    """The server ends the connection between two statements: the failed statement raises, the
+    rollback that follows works (it once raised "Can't reconnect until invalid transaction is
+    rolled back" from the commit watcher) and the session reads again on a new connection."""
+    services = world.app.extensions["hcs"]
+    count = select(func.count()).select_from(Message)
+    with services.sessions() as session:
+        assert session.scalar(count) == 0  # a transaction is open on a connection
+        if services.engine.dialect.name == "postgresql":
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with services.engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(OperationalError):
+                session.execute(text("SELECT 1"))
+        else:  # SQLite's connections do not drop: SQLAlchemy's own invalidation, as on a drop
+            session.connection().invalidate()
+        session.rollback()
+        assert session.scalar(count) == 0
