@@ -110,7 +110,7 @@ def served(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> It
         }
         env.pop("HCS_METRICS_TOKEN", None)
         command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "1"]
-        command += ["--blocking-threads", "1", "--runtime-threads", "1", "--runtime-mode", "st"]
+        command += ["--blocking-threads", "2", "--runtime-threads", "1", "--runtime-mode", "st"]
         command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
         command += ["--factory", "hcs.http.app:create_app"]
         with log.open("wb") as out:  # cwd: the test's folder, so no developer's .env is read

@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +33,11 @@ WORKERS = 2
 # served this way, so their ratio stays like for like.
 SERVER_OPTIONS = ("--worker-class", "gthread", "--threads", "1")
 # Granian reads and writes HTTP on a Rust runtime (one thread per worker is plenty for a few
-# connections) and runs the app on the worker's Python threads ("blocking threads"). Measured
-# A/B, interleaved (README, "How fast it accepts and sends"): on PostgreSQL a request waits for
-# another process, the database's, and a second thread works meanwhile (6-23% more sends a
-# second, same CPU a send); on SQLite the write is serialized by the file's lock, so a second
-# thread mostly waits on it (up to 20% fewer sends a second, a higher p99, more CPU a send).
-GRANIAN_OPTIONS = ("--runtime-threads", "1", "--runtime-mode", "st")
-GRANIAN_BLOCKING_THREADS = {"sqlite": 1, "postgresql": 2}
+# connections) and runs the app on the worker's Python threads ("blocking threads"). Two, as
+# measured A/B, interleaved (README, "How fast it accepts and sends"): while one waits for the
+# database (PostgreSQL's process, or SQLite's writer queue) the other works, 10-30% more sends
+# a second than one thread at about the same CPU a send and p99.
+GRANIAN_OPTIONS = ("--blocking-threads", "2", "--runtime-threads", "1", "--runtime-mode", "st")
 
 
 def free_port() -> int:
@@ -218,15 +215,14 @@ def granian(
     env: Mapping[str, str] | None = None,
     *,
     ready_path: str = "/healthz",
-    blocking_threads: int = 1,
     options: Sequence[str] = GRANIAN_OPTIONS,
 ) -> Iterator[int]:
-    """Serve `app` ("module:factory()") with Granian's WSGI interface, two workers of
-    `blocking_threads` Python threads each; yields the port."""
+    """Serve `app` ("module:factory()") with Granian's WSGI interface, two workers of `options`;
+    yields the port."""
     port = free_port()
     target, factory = app.removesuffix("()"), app.endswith("()")
     command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(WORKERS)]
-    command += ["--blocking-threads", str(blocking_threads), *options]
+    command += list(options)
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     command += ["--factory", target] if factory else [target]
     with _serving(command, port, env, ready_path):
@@ -234,9 +230,5 @@ def granian(
 
 
 Serve = Callable[..., AbstractContextManager[int]]
-
-
-def servers(backend: str) -> dict[str, Serve]:
-    """Each server as the README deploys the API for `backend`'s database, by name."""
-    threads = GRANIAN_BLOCKING_THREADS.get(backend, 1)
-    return {"gunicorn": gunicorn, "granian": partial(granian, blocking_threads=threads)}
+# Each server as the README deploys the API, by name.
+SERVERS: dict[str, Serve] = {"gunicorn": gunicorn, "granian": granian}

@@ -3,8 +3,7 @@
 1. Acceptance over HTTP, 8 keep-alive client connections from 127.0.0.1: single sends and
    batches, against a bare validate-only Flask endpoint under the same server, once served by
    gunicorn (two gthread workers of one thread each) and once by Granian (two WSGI workers of
-   one Python thread on SQLite, two on PostgreSQL: `tests.perf.serving.servers`), all four
-   servers interleaved.
+   two Python threads each, `tests.perf.serving.GRANIAN_OPTIONS`), all four interleaved.
 2. Personalized emails end to end (accept, render, finish, outbox send, archive) with the
    in-process worker and with Celery on Redis (two worker processes), against a plain Jinja
    render plus one bare INSERT per message (one statement each, committed per 1,000).
@@ -54,7 +53,7 @@ from hcs.messages.accepting import MAX_BATCH, SendRequest, accept_batch
 from hcs.messages.models import Message
 from hcs.worker.runtime import Worker, build_worker
 from tests.perf.pipeline_world import HTML, SUBJECT, TEMPLATE, data, ready_world, send
-from tests.perf.serving import ROOT, Load, percentile, request_bytes, run_load, servers
+from tests.perf.serving import ROOT, SERVERS, Load, percentile, request_bytes, run_load
 from tests.perf.timing import median_seconds
 
 CONNECTIONS = 8
@@ -139,10 +138,9 @@ def test_accepting_over_http_against_a_bare_endpoint(
     }
     single = _single_requests(key, 0)
     batches = _batch_requests(key)
-    served = servers(backend)
     with ExitStack() as stack:
         ports: dict[str, int] = {}
-        for server, serve in served.items():  # the pipeline and the bare endpoint under each
+        for server, serve in SERVERS.items():  # the pipeline and the bare endpoint under each
             ports[f"{server} pipeline"] = stack.enter_context(serve(PIPELINE, env))
             ports[f"{server} raw"] = stack.enter_context(serve(BARE))
         for port in ports.values():  # warm both workers of each server
@@ -151,11 +149,11 @@ def test_accepting_over_http_against_a_bare_endpoint(
         batched = _rounds(ports, dict.fromkeys(ports, batches))
     _all_accepted(sends)
     _all_accepted(batched)
-    expected = len(served) * (200 + ROUNDS * (SENDS + BATCHES * BATCH_SIZE))
+    expected = len(SERVERS) * (200 + ROUNDS * (SENDS + BATCHES * BATCH_SIZE))
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == expected
     services.engine.dispose()
-    for server in served:
+    for server in SERVERS:
         _report_server(server, backend, sends, batched, bench_report)
 
 
