@@ -1,8 +1,9 @@
 """Benchmarks of the send pipeline, each against the raw cost of the same work in the same run.
 
-1. Acceptance over HTTP, gunicorn with two gthread workers of one thread each, 8 keep-alive
-   client connections from 127.0.0.1 (`tests.perf.serving.SERVER_OPTIONS`): single sends and
-   batches, against a bare validate-only Flask endpoint under the same gunicorn settings.
+1. Acceptance over HTTP, 8 keep-alive client connections from 127.0.0.1: single sends and
+   batches, against a bare validate-only Flask endpoint under the same server, once served by
+   gunicorn (two gthread workers of one thread each) and once by Granian (two WSGI workers of
+   two Python threads each, `tests.perf.serving.GRANIAN_OPTIONS`), all four interleaved.
 2. Personalized emails end to end (accept, render, finish, outbox send, archive) with the
    in-process worker and with Celery on Redis (two worker processes), against a plain Jinja
    render plus one bare INSERT per message (one statement each, committed per 1,000).
@@ -23,6 +24,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -51,7 +53,7 @@ from hcs.messages.accepting import MAX_BATCH, SendRequest, accept_batch
 from hcs.messages.models import Message
 from hcs.worker.runtime import Worker, build_worker
 from tests.perf.pipeline_world import HTML, SUBJECT, TEMPLATE, data, ready_world, send
-from tests.perf.serving import ROOT, Load, gunicorn, percentile, request_bytes, run_load
+from tests.perf.serving import ROOT, SERVERS, Load, percentile, request_bytes, run_load
 from tests.perf.timing import median_seconds
 
 CONNECTIONS = 8
@@ -60,6 +62,7 @@ SENDS = 1500  # single sends per round
 BATCH_SIZE = 500
 BATCHES = 16  # batch requests per round
 EMAILS = int(os.environ.get("HCS_BENCH_EMAILS", "1000"))
+PIPELINE, BARE = "hcs.http.app:create_app()", "tests.perf.bare_app:create_app()"
 # Seconds per email end to end, by backend: what the django-post-office peer is compared with.
 RESULTS: dict[str, float] = {}
 
@@ -135,31 +138,45 @@ def test_accepting_over_http_against_a_bare_endpoint(
     }
     single = _single_requests(key, 0)
     batches = _batch_requests(key)
-    with (
-        gunicorn("hcs.http.app:create_app()", env) as pipeline,
-        gunicorn("tests.perf.bare_app:create_app()") as bare,
-    ):
-        ports = {"pipeline": pipeline, "raw": bare}
+    with ExitStack() as stack:
+        ports: dict[str, int] = {}
+        for server, serve in SERVERS.items():  # the pipeline and the bare endpoint under each
+            ports[f"{server} pipeline"] = stack.enter_context(serve(PIPELINE, env))
+            ports[f"{server} raw"] = stack.enter_context(serve(BARE))
         for port in ports.values():  # warm both workers of each server
             run_load(port, _single_requests(key, 10**6)[:200], connections=CONNECTIONS)
-        sends = _rounds(ports, {"pipeline": single, "raw": single})
-        batched = _rounds(ports, {"pipeline": batches, "raw": batches})
+        sends = _rounds(ports, dict.fromkeys(ports, single))
+        batched = _rounds(ports, dict.fromkeys(ports, batches))
     _all_accepted(sends)
     _all_accepted(batched)
-    expected = 200 + ROUNDS * (SENDS + BATCHES * BATCH_SIZE)
+    expected = len(SERVERS) * (200 + ROUNDS * (SENDS + BATCHES * BATCH_SIZE))
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == expected
     services.engine.dispose()
+    for server in SERVERS:
+        _report_server(server, backend, sends, batched, bench_report)
 
-    name = f"POST /messages, {CONNECTIONS} conns [{backend}] {_latencies(sends['pipeline'])}"
-    pipeline_s, raw_s = (_median_seconds(sends[n], SENDS) for n in ("pipeline", "raw"))
+
+def _report_server(
+    server: str,
+    backend: str,
+    sends: dict[str, list[Load]],
+    batched: dict[str, list[Load]],
+    bench_report: Callable[..., None],
+) -> None:
+    """The single-send and batch rows of one server: its pipeline against its bare endpoint."""
+    pipeline, raw = f"{server} pipeline", f"{server} raw"
+    latencies = _latencies(sends[pipeline])
+    name = f"POST /messages, {CONNECTIONS} conns, {server} [{backend}] {latencies}"
+    pipeline_s, raw_s = (_median_seconds(sends[n], SENDS) for n in (pipeline, raw))
     bench_report(name, pipeline_s, raw_s, unit="req", per=1)
-    print(f"\n{name}; bare endpoint {_latencies(sends['raw'])}")
-    name = f"POST /messages/batch x{BATCH_SIZE} [{backend}] {_latencies(batched['pipeline'])}"
+    print(f"\n{name}; bare endpoint {_latencies(sends[raw])}, {1 / raw_s:,.0f} req/s")
+    latencies = _latencies(batched[pipeline])
+    name = f"POST /messages/batch x{BATCH_SIZE}, {server} [{backend}] {latencies}"
     count = BATCHES * BATCH_SIZE
-    pipeline_s, raw_s = (_median_seconds(batched[n], count) for n in ("pipeline", "raw"))
+    pipeline_s, raw_s = (_median_seconds(batched[n], count) for n in (pipeline, raw))
     bench_report(name, pipeline_s, raw_s, unit="msg", per=1)
-    print(f"{name}; bare endpoint {_latencies(batched['raw'])}")
+    print(f"{name}; bare endpoint {_latencies(batched[raw])}")
 
 
 def _accept_all(sessions: sessionmaker[Session], count: int) -> None:
