@@ -5,7 +5,8 @@ Python's parser takes the last of two equal keys (`{"to": A, "to": B}` would go 
 reach the schemas as "missing" fields. So every body sent to `/api/` with POST, PUT, PATCH or
 DELETE is refused first when it is not JSON (415), holds a key twice in one object, a constant
 JSON does not have, or nesting deeper than `MAX_DEPTH` (400). Bodies past `MAX_CONTENT_LENGTH`
-are refused by Werkzeug while they are read (413). Types are the schemas' business (422).
+are refused (413): by Werkzeug from their `Content-Length`, here when sent chunked. Types are
+the schemas' business (422).
 """
 
 from __future__ import annotations
@@ -83,9 +84,13 @@ def refusal() -> Response | None:
     """The answer to a body the API will not read, or None to go on."""
     if request.method not in METHODS or not request.path.startswith("/api/"):
         return None
-    data = request.get_data(cache=True)  # past MAX_CONTENT_LENGTH: 413
+    data = request.get_data(cache=True)  # a Content-Length past MAX_CONTENT_LENGTH: 413
     if not data:
         return None
+    if request.content_length is None and len(data) >= MAX_BYTES:
+        # Sent chunked, with no length: Werkzeug stops reading at the bound without a word,
+        # and what it read may still parse. A body that reaches the bound is refused whole.
+        return _refused(413, "body", f"the body is larger than {MAX_BYTES} bytes")
     if not request.is_json:
         return _refused(415, "Content-Type", "the body must be application/json")
     try:

@@ -198,11 +198,6 @@ def _chunked(body: bytes, size: int = 1 << 16) -> Iterator[bytes]:
     yield b"0\r\n\r\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Werkzeug reads a body of unknown length up to MAX_CONTENT_LENGTH and stops there "
-    "without refusing it (LimitedStream.readall), under gunicorn as under Granian",
-)
 def test_a_chunked_body_past_the_limit_is_refused(served: Served) -> None:
     before = served.messages()
     body = json.dumps(ORDER).encode() + b" " * MAX_BYTES  # valid JSON in its first MAX_BYTES
