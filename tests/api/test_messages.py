@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
+from sqlalchemy import select, update
 
+from hcs.infrastructure.db import transaction
+from hcs.messages import idempotency
+from hcs.messages.models import IdempotencyRecord
+from templates_store.orm import utcnow
 from tests.support.flows import ORDER, dispatch, new_template, published, reviewed
+from tests.support.statements import statements
 from tests.support.world import World
 
 
@@ -128,3 +135,30 @@ def test_sms_output_is_the_rendered_body_to_an_e164_number(world: World, channel
     record = json.loads(lines[-1])
     assert record["to"] == "+447400123456" and record["body"] == "Order A-1001 is confirmed."
     assert record["reference"] == accepted["id"]
+
+
+def test_expired_idempotency_keys_are_purged_through_their_index(world: World) -> None:
+    """Keys older than the retention go, newer ones stay, and the purge reads only the expired
+    ones (by `created_at`'s index) rather than every key the API ever kept."""
+    published(world)
+    system, services = world.as_("system"), world.app.extensions["hcs"]
+    for key in ("old-1", "new-1"):
+        answer = system.post("/messages", ORDER, headers={"Idempotency-Key": key})
+        assert answer.status_code == 202
+    with transaction(services.sessions) as session:
+        session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == "old-1")
+            .values(created_at=utcnow() - idempotency.KEEP_FOR - timedelta(minutes=1))
+        )
+    with statements(services.engine) as seen, transaction(services.sessions) as session:
+        assert idempotency.purge(session) == 1
+    with services.sessions() as session:
+        assert list(session.scalars(select(IdempotencyRecord.key))) == ["new-1"]
+    if services.engine.dialect.name == "sqlite":
+        purge = next(s for s in seen if s.lstrip().startswith("DELETE"))
+        with services.engine.connect() as connection:
+            plan = connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + purge, (utcnow().isoformat(" "),)
+            ).all()
+        assert not [row for row in plan if str(row[-1]).startswith("SCAN")], plan
