@@ -16,7 +16,8 @@ import fcntl
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 # How long a writer waits, in all, for the file and then again for SQLite's own lock.
 BUSY_TIMEOUT_S = 5.0
@@ -70,15 +71,17 @@ class WritingConnection(sqlite3.Connection):
     writer: WriterLock | None = None
 
     def commit(self) -> None:
-        try:
+        with self._ending():
             super().commit()
-        finally:
-            if self.writer is not None:
-                self.writer.release()
 
     def rollback(self) -> None:
-        try:
+        with self._ending():
             super().rollback()
+
+    @contextmanager
+    def _ending(self) -> Iterator[None]:
+        try:
+            yield
         finally:
             if self.writer is not None:
                 self.writer.release()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from hcs.http.bodies import MAX_BYTES
 from hcs.messages.models import Message
 from tests.support.databases import Databases
 from tests.support.flows import ORDER, published
+from tests.support.processes import stop_group
 from tests.support.server import free_port
 from tests.support.world import World, own_world
 
@@ -84,12 +84,7 @@ def _wait_until_healthy(port: int, process: subprocess.Popen[bytes], log: Path) 
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # its workers too: the group is its own
-        process.wait()
+    stop_group(process, timeout=10)
 
 
 @pytest.fixture(scope="module")

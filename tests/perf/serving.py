@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -23,6 +22,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support.processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 2
@@ -189,12 +190,7 @@ def _serving(
         _wait_until_serving(port, process, ready_path)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # its workers too: the group is its own
-            process.wait()
+        stop_group(process, timeout=15)
 
 
 @contextmanager
