@@ -144,7 +144,8 @@ def _principal_from_request() -> Principal | None:
 
 
 # Endpoints whose views go on reading in the key check's read transaction, and end it
-# themselves (`hcs.infrastructure.db.end_read`) before they write. Every other view starts fresh.
+# themselves (`hcs.infrastructure.db.end_read`, or `write_next` to write on the same connection).
+# Every other view starts fresh.
 READS_ON: set[str] = set()
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,10 +40,15 @@ def _sqlite_begin(connection: Any) -> None:
     if connection.get_execution_options().get(READ):
         connection.exec_driver_sql("BEGIN")
     else:
-        writers.begin_writing(
-            connection.connection.dbapi_connection,
-            lambda: connection.exec_driver_sql("BEGIN IMMEDIATE"),
-        )
+        _begin_immediate(connection)
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """SQLite's write transaction, once this connection's turn to write has come."""
+    writers.begin_writing(
+        connection.connection.dbapi_connection,
+        lambda: connection.exec_driver_sql("BEGIN IMMEDIATE"),
+    )
 
 
 def begin_read(session: Session) -> None:
@@ -62,8 +67,9 @@ def end_read(session: Session) -> None:
         session.commit()
 
 
-def write_next(session: Session) -> None:
-    """End the read `begin_read` opened and begin the write that follows it at once.
+def write_next(session: Session) -> Connection:
+    """End the read `begin_read` opened and begin the write that follows it at once; the
+    session's connection, ready to write.
 
     On SQLite the read's snapshot is committed and `BEGIN IMMEDIATE` (after this connection's
     turn to write, `hcs.infrastructure.writers`) starts the write on the same connection, in the
@@ -72,17 +78,12 @@ def write_next(session: Session) -> None:
     session's. Elsewhere, or with no read open, it changes nothing: the write joins the
     transaction as it is.
     """
-    if not session.in_transaction():
-        return
     connection = session.connection()
-    if not connection.get_execution_options().get(READ):
-        return
-    connection.exec_driver_sql("COMMIT")
-    connection.execution_options(**{READ: False})
-    writers.begin_writing(
-        connection.connection.dbapi_connection,
-        lambda: connection.exec_driver_sql("BEGIN IMMEDIATE"),
-    )
+    if connection.get_execution_options().get(READ):
+        connection.exec_driver_sql("COMMIT")
+        connection.execution_options(**{READ: False})
+        _begin_immediate(connection)
+    return connection
 
 
 def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:

@@ -34,8 +34,8 @@ class WriterLock:
     def __init__(self, path: str) -> None:
         self.path, self._fd, self.held = path, -1, False
 
-    def acquire(self) -> bool:
-        """Take the lock, waiting at most `BUSY_TIMEOUT_S`; whether it was taken."""
+    def acquire(self) -> None:
+        """Take the lock, waiting at most `BUSY_TIMEOUT_S` (then `held` stays False)."""
         if self._fd < 0:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         deadline, pause = 0.0, _FIRST_PAUSE_S
@@ -46,12 +46,12 @@ class WriterLock:
                 now = time.monotonic()
                 deadline = deadline or now + BUSY_TIMEOUT_S
                 if now >= deadline:
-                    return False
+                    return
                 time.sleep(pause)
                 pause = min(pause * 2, _LONGEST_PAUSE_S)
             else:
                 self.held = True
-                return True
+                return
 
     def release(self) -> None:
         if self.held:

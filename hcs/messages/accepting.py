@@ -42,14 +42,20 @@ _INSERT_MESSAGE_AWAITED = _INSERT_MESSAGES.returning(
 )
 
 
+# A message row's columns as `_rows` builds it: all but what a provider later fills in.
+_COLUMNS = tuple(
+    c.name
+    for c in cast(Table, Message.__table__).c
+    if c.name not in ("provider", "provider_message_id", "sent_at")
+)
+
+
 def _one_statement() -> Any:
     """PostgreSQL: a message, its first event and its outbox entry in one statement (one trip)."""
     messages, events, outbox = (
         cast(Table, m.__table__) for m in (Message, MessageEvent, OutboxEntry)
     )
-    columns = [
-        c for c in messages.c if c.name not in ("provider", "provider_message_id", "sent_at")
-    ]
+    columns = [messages.c[name] for name in _COLUMNS]
     written = (
         insert(messages)
         .values({c.name: bindparam(c.name, type_=c.type) for c in columns})
@@ -96,12 +102,6 @@ def _one_statement() -> Any:
 
 
 _INSERT_ONE_PG = _one_statement()
-# A message row's columns, as `_rows` builds it.
-_COLUMNS = (
-    "id", "template_key", "version_id", "version_number", "channel", "category", "locale",
-    "recipient_key", "to", "data", "requested_by", "reference", "caller_metadata", "batch_id",
-    "send_at", "is_test", "status", "reason", "created_at", "updated_at",
-)  # fmt: skip
 _ONE_PG = Prepared(_INSERT_ONE_PG, _COLUMNS)
 _MESSAGE_AWAITED = Prepared(_INSERT_MESSAGE_AWAITED, (*_COLUMNS, "b_like"))
 _FIRST_EVENT = Prepared(_INSERT_EVENTS, ("message_id", "kind", "at", "detail"))
@@ -275,8 +275,7 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
         # this process's turn to write comes).
         dialect = session.get_bind().dialect
         statements = _one(dialect, rows[0])
-        write_next(session)
-        connection = session.connection()
+        connection = write_next(session)
         if dialect.name == "postgresql":  # one statement, callbacks owed included
             statements[0].run(connection)
             owed = False
@@ -285,8 +284,7 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
             for statement in statements[1:]:
                 statement.run(connection)
     else:
-        write_next(session)
-        connection = session.connection()
+        connection = write_next(session)
         connection.execute(_INSERT_MESSAGES, rows)
         connection.execute(_INSERT_EVENTS, [_first_event(r) for r in rows])
         queued = [_queued(r) for r in rows if r["status"] == MessageStatus.ACCEPTED]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from hcs.callbacks.models import WebhookDelivery
 from hcs.infrastructure.db import transaction
@@ -164,15 +164,10 @@ def test_a_batch_reads_its_recipients_consent_in_one_statement_of_few_parameters
 
 
 def _stored(world: World, table: str, key: str, value: str) -> dict[str, Any]:
-    """A row as the driver reads it back: no type processing, the bytes the database holds."""
+    """A row as the driver reads it back: no type processing, the values the database holds."""
     with world.app.extensions["hcs"].engine.connect() as connection:
-        row = connection.exec_driver_sql(
-            f"SELECT * FROM {table} WHERE {key} = ?".replace("?", "%(v)s")
-            if connection.dialect.name == "postgresql"
-            else f"SELECT * FROM {table} WHERE {key} = ?",
-            {"v": value} if connection.dialect.name == "postgresql" else (value,),
-        ).mappings()
-        return dict(row.one())
+        query = text(f"SELECT * FROM {table} WHERE {key} = :value")
+        return dict(connection.execute(query, {"value": value}).mappings().one())
 
 
 def _same_but_moments(single: dict[str, Any], batched: dict[str, Any], moments: set[str]) -> None:

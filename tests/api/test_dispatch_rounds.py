@@ -14,7 +14,7 @@ from hcs.dispatch import rounds as dispatch
 from hcs.dispatch.providers import build_providers
 from hcs.infrastructure.db import transaction
 from hcs.messages.models import Message, MessageEvent, OutboxEntry
-from hcs.worker.runtime import build_worker
+from hcs.worker.runtime import Worker, build_worker
 from tests.support.flows import published, send_orders, statuses_of
 from tests.support.statements import statements
 from tests.support.world import World
@@ -31,14 +31,22 @@ def kinds(world: World, message_id: str) -> list[str]:
         return list(session.scalars(query.order_by(MessageEvent.id)))
 
 
+def one_round(
+    world: World, monkeypatch: pytest.MonkeyPatch, count: int
+) -> tuple[list[str], Worker]:
+    """`count` orders accepted, and the worker that sends them in one round."""
+    monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however slow the machine
+    published(world)
+    ids = send_orders(world, count)
+    services = world.app.extensions["hcs"]
+    return ids, build_worker(services.settings, services.sessions)
+
+
 def test_a_batch_is_sent_and_archived_with_one_commit_per_provider_call_and_a_few_more(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however slow the machine
-    published(world)
-    ids = send_orders(world, 12)
+    ids, worker = one_round(world, monkeypatch, 12)
     services = world.app.extensions["hcs"]
-    worker = build_worker(services.settings, services.sessions)
     commits: list[int] = []
 
     def count(_: object) -> None:
@@ -182,11 +190,8 @@ def test_a_database_that_fails_under_a_round_stops_the_round_not_its_entries(
 def test_a_round_reads_its_messages_whole_once_and_then_only_what_may_have_changed(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)  # one round, however slow the machine
-    published(world)
-    ids = send_orders(world, 6)
+    ids, worker = one_round(world, monkeypatch, 6)
     services = world.app.extensions["hcs"]
-    worker = build_worker(services.settings, services.sessions)
     with statements(services.engine) as seen:
         assert worker.run_once() == 6
     whole = [s for s in seen if s.startswith("SELECT messages.id, messages.template_key")]
