@@ -194,8 +194,13 @@ def _chunked(body: bytes, size: int = 1 << 16) -> Iterator[bytes]:
 
 
 def test_a_chunked_body_past_the_limit_is_refused(served: Served) -> None:
+    """Valid JSON padded to the bound, sent with no length: before the fix its first MAX_BYTES
+    were read and the send stored. It is exactly the bound so that the server reads it all
+    before answering: a longer one gets the same 413, but the server then closes with bytes
+    unread and the client, still sending, may meet a reset before it can read the answer."""
     before = served.messages()
-    body = json.dumps(ORDER).encode() + b" " * MAX_BYTES  # valid JSON in its first MAX_BYTES
+    start = json.dumps(ORDER).encode()
+    body = start + b" " * (MAX_BYTES - len(start))
     with closing(http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)) as conn:
         conn.putrequest("POST", "/api/v1/messages")
         for name, value in {**_key(served), "Content-Type": "application/json"}.items():
