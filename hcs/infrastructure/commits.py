@@ -2,7 +2,9 @@
 
 An error before COMMIT was sent means the transaction is gone and nothing was saved; an error
 while COMMIT is under way (the connection dropped, the server went away) leaves the outcome
-unknown to us. The engine marks the second kind, so the API can say so honestly.
+unknown to us. The engine marks the second kind, so the API can say so honestly. A statement
+run in autocommit is its own COMMIT: a connection lost while it runs is marked the same way
+(`commits_as_it_runs`), while its other errors (a constraint, a cancel) saved nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +27,18 @@ def _not_committing(connection: Connection) -> None:
         connection.info.pop(_COMMITTING, None)
 
 
+def commits_as_it_runs(connection: Connection) -> None:
+    """The next statement on `connection` commits as it ends (autocommit): losing the
+    connection while it runs leaves its outcome unknown. The mark lasts until the statement
+    succeeds."""
+    connection.info[_COMMITTING] = True
+    event.listen(connection, "after_cursor_execute", _ran, once=True)
+
+
+def _ran(connection: Connection, *_: object) -> None:
+    _not_committing(connection)
+
+
 def _on_error(context: ExceptionContext) -> None:
     connection = context.connection
     if connection is None or context.sqlalchemy_exception is None:
@@ -33,7 +47,7 @@ def _on_error(context: ExceptionContext) -> None:
         committing = bool(connection.info.pop(_COMMITTING, False))
     except Exception:  # noqa: BLE001 (a connection already gone may refuse even this)
         committing = False
-    if committing and context.statement is None:
+    if committing and (context.statement is None or context.is_disconnect):
         setattr(context.sqlalchemy_exception, _MARK, True)
 
 

@@ -266,7 +266,9 @@ def plan(
 def write(session: Session, planned: Plan) -> list[Accepted]:
     """INSERT the messages, their first events and their outbox entries; what was accepted.
 
-    A read `begin_read` opened in the session (the plan's) ends here and the write begins.
+    A read `begin_read` opened in the session (the plan's) ends here and the write begins. In
+    autocommit (`autocommit_next`), a single message on PostgreSQL is one statement and its own
+    commit; anything more is written in a transaction the session's commit ends.
     """
     rows = planned.rows
     owed = True  # whether callbacks may be owed (not known yet: a statement tells)
@@ -275,7 +277,7 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
         # this process's turn to write comes).
         dialect = session.get_bind().dialect
         statements = _one(dialect, rows[0])
-        connection = write_next(session)
+        connection = write_next(session, statements=len(statements) + bool(planned.cleaned))
         if dialect.name == "postgresql":  # one statement, callbacks owed included
             statements[0].run(connection)
             owed = False

@@ -7,10 +7,14 @@ import threading
 
 
 class Proxy:
-    """Forwards connections to `target`; `cut()` drops them all and refuses new ones."""
+    """Forwards connections to `target`; `cut()` drops them all and refuses new ones;
+    `lose_answer_to(marker)` drops them when the answer to a request carrying `marker` comes."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
+        self.marker: bytes | None = None
+        self.answer_lost = threading.Event()  # the request went through; its answer will not
+        self.losing: set[socket.socket] = set()  # upstream sockets whose next answer is lost
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.sockets: list[socket.socket] = []
@@ -30,13 +34,23 @@ class Proxy:
                 continue
             with self.lock:
                 self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            for a, b, out in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pipe, args=(a, b, out), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def lose_answer_to(self, marker: bytes) -> None:
+        """The next request carrying `marker` reaches the server; its answer never comes back:
+        that connection breaks as the answer arrives, as a link failing at that moment would."""
+        self.marker = marker
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, outbound: bool) -> None:
         try:
             while data := source.recv(65536):
+                if outbound and self.marker is not None and self.marker in data:
+                    self.marker = None
+                    self.losing.add(sink)
+                elif not outbound and source in self.losing:
+                    self.answer_lost.set()
+                    return  # both ends are shut below, the answer unsent
                 sink.sendall(data)
         except OSError:
             pass
@@ -55,6 +69,9 @@ class Proxy:
         except OSError:
             pass
         self.listener.close()
+        self._break_open()
+
+    def _break_open(self) -> None:
         with self.lock:
             for s in self.sockets:
                 try:

@@ -15,7 +15,7 @@ from hcs.http.api import message_shapes as shapes
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import READS_ON, allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
-from hcs.infrastructure.db import begin_read
+from hcs.infrastructure.db import autocommit_next, begin_read
 from hcs.messages import accepting, idempotency, log, resolving, scheduling
 from hcs.messages.models import Message
 from hcs.signoffs import withdrawal
@@ -49,15 +49,20 @@ def _answer(planned: accepting.Plan, accepted: list[accepting.Accepted]) -> dict
     return {"batch_id": planned.batch_id, "messages": shown}
 
 
-def _send(planning: Callable[[], accepting.Plan]) -> tuple[dict[str, Any], int]:
+def _send(
+    planning: Callable[[], accepting.Plan], *, single: bool = False
+) -> tuple[dict[str, Any], int]:
     """Plan the messages in a read, then write them, once per Idempotency-Key.
 
     The same key with the same body replays the first answer; another body is refused. On
-    SQLite the reads take no write lock: only the INSERTs and the commit hold it.
+    SQLite the reads take no write lock: only the INSERTs and the commit hold it. On PostgreSQL
+    a single send with no key reads and writes in autocommit: its write is one statement.
     """
     session, who = db_session(), caller().email
     key = request.headers.get("Idempotency-Key")
     digest = ""
+    if single and key is None:
+        autocommit_next(session)
     begin_read(session)
     if key is not None:
         idempotency.check_key(key)
@@ -144,7 +149,8 @@ class Messages(MethodView):
                 requested_by=caller().email,
                 send_at=send_at,
                 is_test=caller().is_test,
-            )
+            ),
+            single=True,
         )
 
 
