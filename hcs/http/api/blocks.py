@@ -15,6 +15,7 @@ from hcs.http.api.blueprint import Blueprint, ListPage
 from hcs.http.api.presenters import component, component_version
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session
+from hcs.http.idempotent import idempotent
 
 
 def component_blueprint(kind: str, version_in: type[Schema]) -> Blueprint:
@@ -39,6 +40,7 @@ def component_blueprint(kind: str, version_in: type[Schema]) -> Blueprint:
 
         @allow("templates", "author")
         @blp.arguments(schemas.BlockIn)
+        @idempotent()
         @blp.response(201, schemas.ComponentOut)
         def post(self, body: dict[str, Any]) -> dict[str, Any]:
             """Create one (no versions yet)."""
@@ -59,6 +61,7 @@ def component_blueprint(kind: str, version_in: type[Schema]) -> Blueprint:
     class Versions(MethodView):
         @allow("templates", "author")
         @blp.arguments(version_in)
+        @idempotent()
         @blp.response(201, schemas.ComponentVersionOut)
         def post(self, body: dict[str, Any], key: str) -> dict[str, Any]:
             """A new draft."""

@@ -10,6 +10,7 @@ from flask import request
 from flask.views import MethodView
 from sqlalchemy.exc import IntegrityError
 
+from hcs.http import idempotent
 from hcs.http.api import message_schemas
 from hcs.http.api import message_shapes as shapes
 from hcs.http.api.blueprint import Blueprint
@@ -27,16 +28,7 @@ blp = Blueprint(
     description="Sending messages, and what became of them.",
 )
 
-IDEMPOTENCY_DOC = {
-    "parameters": [
-        {
-            "in": "header",
-            "name": "Idempotency-Key",
-            "required": False,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-        }
-    ]
-}
+IDEMPOTENCY_DOC = {"parameters": [idempotent.HEADER]}
 
 
 def _answer(planned: accepting.Plan, accepted: list[accepting.Accepted]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from hcs.governance.models import RedTeamRun
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, services
+from hcs.http.idempotent import idempotent
 from templates_store.lookup import get_version
 
 blp = Blueprint(
@@ -60,6 +61,7 @@ class RedTeam(MethodView):
         return redteam.runs_of(session, get_version(session, key, number))
 
     @allow("review", "reviewer", "author")
+    @idempotent()
     @blp.response(201, RunOut)
     def post(self, key: str, number: int) -> RedTeamRun:
         """Run every hostile case through the configured model and the guardrails; keep it.

@@ -11,6 +11,7 @@ from hcs.http.api import signoff_schemas
 from hcs.http.api.blueprint import Blueprint, ListPage
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
+from hcs.http.idempotent import idempotent
 from hcs.http.signoff_view import channel_view
 from hcs.messages.models import Message
 from hcs.signoffs import queue, sampling
@@ -169,6 +170,7 @@ def _batch(batch: SignoffBatch) -> dict[str, Any]:
 class Batches(MethodView):
     @allow("signoff", "signoff")
     @blp.arguments(signoff_schemas.BatchDraw)
+    @idempotent()
     @blp.response(201, signoff_schemas.SignoffBatchOut)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Fix a set of pending items and draw its sample, to be decided one by one."""

@@ -14,6 +14,7 @@ from hcs.http.api.blueprint import Blueprint, ListPage
 from hcs.http.api.presenters import template
 from hcs.http.auth import READS_ON, allow, caller
 from hcs.http.extensions import db_session
+from hcs.http.idempotent import idempotent
 from hcs.previews import channel as previews
 from templates_store.lookup import get_template, search_templates
 
@@ -38,6 +39,7 @@ class Templates(MethodView):
 
     @allow("templates", "author")
     @blp.arguments(schemas.TemplateIn)
+    @idempotent()
     @blp.response(201, schemas.TemplateOut)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a template (no versions yet: add a draft next)."""

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session
+from hcs.http.idempotent import idempotent
 from hcs.identity import ROLES, User, create_user, list_users
 from hcs.identity.groups import change_groups
 
@@ -66,6 +67,7 @@ class Users(MethodView):
 
     @allow("admin", "admin")
     @blp.arguments(UserIn)
+    @idempotent(secrets=("password",))
     @blp.response(201, UserOut)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Add a person; a generated password is answered once when none is given."""

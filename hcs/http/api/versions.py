@@ -15,6 +15,7 @@ from hcs.http.api.blueprint import Blueprint
 from hcs.http.api.presenters import version
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher
+from hcs.http.idempotent import idempotent
 from templates_store.diffing import diff_versions
 from templates_store.lookup import get_version
 
@@ -30,6 +31,7 @@ blp = Blueprint(
 class Versions(MethodView):
     @allow("templates", "author")
     @blp.arguments(schemas.VersionIn)
+    @idempotent()
     @blp.response(201, schemas.VersionOut)
     def post(self, body: dict[str, Any], key: str) -> dict[str, Any]:
         """A new draft: a copy of `from_version` (default: the newest), then the given fields."""

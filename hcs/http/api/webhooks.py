@@ -16,6 +16,7 @@ from hcs.http.api import webhook_schemas as schemas
 from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import allow, caller
 from hcs.http.extensions import db_session, services
+from hcs.http.idempotent import idempotent
 from hcs.worker.runtime import worker_name
 
 blp = Blueprint(
@@ -76,6 +77,7 @@ class Endpoints(MethodView):
 
     @allow("send", "admin")
     @blp.arguments(schemas.EndpointIn)
+    @idempotent(secrets=("secret",))
     @blp.response(201, schemas.EndpointWithSecret)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Register an endpoint; the answer holds its signing secret, shown this once."""
