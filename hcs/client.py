@@ -185,11 +185,20 @@ class Client:
         return self._post(f"/batches/{batch_id}/cancel", None, None)
 
     def add_webhook(
-        self, url: str, events: Sequence[str], *, description: str = ""
+        self,
+        url: str,
+        events: Sequence[str],
+        *,
+        description: str = "",
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        """Register a status callback endpoint; the answer's `secret` is shown this once."""
+        """Register a status callback endpoint; the answer's `secret` is shown this once.
+
+        Retried with one `Idempotency-Key`, so a lost answer never makes a second endpoint; a
+        replayed answer has no `secret` (`not_replayed` says so): rotate it for a new one.
+        """
         body = {"url": url, "events": list(events), "description": description}
-        return self._request("POST", "/webhooks", json=body)  # type: ignore[no-any-return]
+        return self._post("/webhooks", body, idempotency_key)
 
     def webhooks(self) -> Sequence[dict[str, Any]]:
         """Your status callback endpoints."""

@@ -97,6 +97,22 @@ def test_a_send_is_retried_after_retry_after_with_the_same_idempotency_key(
     assert len(keys) == 2 and keys[0] == keys[1]
 
 
+def test_adding_a_webhook_is_retried_with_one_idempotency_key(httpserver: HTTPServer) -> None:
+    """The first answer is lost (the connection drops): the retry carries the same key, so the
+    server replays the endpoint it made instead of making a second one."""
+    made = {"id": "whe_1", "url": "https://shop.example/hook", "events": ["sent"]}
+    httpserver.expect_ordered_request("/api/v1/webhooks", method="POST").respond_with_json(
+        {"code": 503, "status": "Service Unavailable"}, status=503, headers={"Retry-After": "0"}
+    )
+    httpserver.expect_ordered_request("/api/v1/webhooks", method="POST").respond_with_json(
+        made, status=201
+    )
+    with Client(httpserver.url_for("/"), "key") as hcs:
+        assert hcs.add_webhook("https://shop.example/hook", ["sent"])["id"] == "whe_1"
+    keys = [request.headers.get("Idempotency-Key") for request, _ in httpserver.log]
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+
+
 def test_a_retry_after_beyond_the_bound_is_not_waited_for(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/api/v1/messages/msg_1").respond_with_json(
         {"code": 429, "status": "Too Many Requests"}, status=429, headers={"Retry-After": "600"}
