@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, bindparam, insert, text
+from sqlalchemy import Table, bindparam, event, insert, text
 from sqlalchemy.orm import Session
 
 from hcs.archive import SubjectKey, inserts
@@ -56,11 +56,12 @@ def test_rows_are_stored_as_core_inserts_of_the_same_values_are(session: Session
 def test_rows_past_the_parameter_bound_go_in_several_statements(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On PostgreSQL the rows go as one array a column: one statement however many."""
     monkeypatch.setattr(inserts, "MAX_PARAMETERS", 6 * 4)  # four rows a statement
     rows = _rows(1, 10)
     with statements(session) as seen:
         returned = insert_rows(session.connection(), KEYS, rows, returning=("lookup",))
-    assert len(seen) == 3
+    assert len(seen) == (1 if session.get_bind().dialect.name == "postgresql" else 3)
     assert sorted(lookup for (lookup,) in returned) == sorted(row["lookup"] for row in rows)
     assert len(_stored(session, [row["lookup"] for row in rows])) == 10
 
@@ -69,3 +70,25 @@ def test_no_rows_run_no_statement(session: Session) -> None:
     with statements(session) as seen:
         assert insert_rows(session.connection(), KEYS, []) == []
     assert seen == []
+
+
+def test_on_postgresql_a_round_of_rows_is_one_statement_the_driver_keeps_rewritten(
+    session: Session,
+) -> None:
+    """psycopg rewrites placeholders in Python and keeps the result only for statements under
+    its bounds: 50 rows' VALUES list was rewritten on every round. The same statement serves
+    any number of rows, within those bounds."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("psycopg's statement cache")
+    from psycopg import _queries
+
+    sent: list[tuple[str, Any]] = []
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", lambda *a: sent.append((a[2], a[3])))
+    insert_rows(connection, KEYS, _rows(1, 50))
+    insert_rows(connection, KEYS, _rows(51, 7))
+    (first, values), (second, _) = sent
+    assert first == second
+    assert len(first.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert len(values) <= _queries.MAX_CACHED_STATEMENT_PARAMS
+    assert len(_stored(session, [f"lookup-{n}" for n in range(1, 58)])) == 57
