@@ -28,15 +28,10 @@ def _not_committing(connection: Connection) -> None:
 
 
 def commits_as_it_runs(connection: Connection) -> None:
-    """The next statement on `connection` commits as it ends (autocommit): losing the
-    connection while it runs leaves its outcome unknown. The mark lasts until the statement
-    succeeds."""
+    """Statements on `connection` commit as they end (autocommit), until its next transaction
+    begins: losing the connection while one runs leaves its outcome unknown. (The mark stays
+    after a statement succeeds, as it does after a COMMIT: the next `begin` clears it.)"""
     connection.info[_COMMITTING] = True
-    event.listen(connection, "after_cursor_execute", _ran, once=True)
-
-
-def _ran(connection: Connection, *_: object) -> None:
-    _not_committing(connection)
 
 
 def _on_error(context: ExceptionContext) -> None:

@@ -73,7 +73,7 @@ def autocommit_next(session: Session) -> bool:
 
     For a request that reads, then writes one statement (a single send): each statement
     commits as it ends, so the request costs the server two round trips instead of four (no
-    `BEGIN`, no `COMMIT`: about a tenth of a send's CPU here). Under READ COMMITTED each
+    `BEGIN`, no `COMMIT`; README, "How fast it accepts and sends"). Under READ COMMITTED each
     statement saw a snapshot of its own anyway. `write_next` begins a real transaction when more
     than one statement writes, and marks a lost connection during the one statement as an
     unknown outcome (`hcs.infrastructure.commits`). Not once a transaction is under way, nor on
