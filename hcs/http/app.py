@@ -8,6 +8,7 @@ from flask import Flask, request
 
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs.http import api, auth, bodies, error_handlers, extensions, limits, metrics, ops, webhooks
+from hcs.http.environ import WithoutProcessEnvironment
 from hcs.http.web import auth as web_auth
 from hcs.http.web import pages as web_pages
 from hcs.infrastructure.config import Settings, load_settings
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     api.init_app(app)
     metrics.init_app(app)
+    app.wsgi_app = WithoutProcessEnvironment(app.wsgi_app)  # type: ignore[method-assign]
     if settings.broker_url:
         from hcs.worker.tasks import celery_init_app  # Celery is imported only when configured
 

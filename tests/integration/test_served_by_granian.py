@@ -3,7 +3,8 @@
 What an operator checks after deploying: it answers `/healthz`, a send is accepted and stored,
 a bad send is refused by name and stores nothing, a connection stays open between calls, a body
 past the app's limit is refused, a large file arrives whole, and the app sees the caller's
-address as Granian reports it (`REMOTE_ADDR`, the peer's bare IP; `/metrics` trusts loopback).
+address as Granian reports it (`REMOTE_ADDR`, the peer's bare IP; `/metrics` trusts loopback),
+and never the process's own environment as the caller's headers.
 """
 
 from __future__ import annotations
@@ -95,13 +96,14 @@ def served(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> It
         published(world)
         settings = world.app.extensions["hcs"].settings
         port, log = free_port(), directory / "granian.log"
-        # Granian starts each request's environ from its own: an HTTP_* variable would read as a
-        # header (README, "The API processes").
+        # Granian starts each request's environ from its own: a working API key is left in it as
+        # `HTTP_AUTHORIZATION`, which the app must not read as a header nobody sent.
         env = {name: value for name, value in os.environ.items() if not name.startswith("HTTP_")}
         env |= {
             "HCS_DATABASE_URL": settings.database_url,
             "HCS_SECRET_KEY": settings.secret_key,
             "HCS_VAR_DIR": str(settings.var_dir),
+            "HTTP_AUTHORIZATION": f"Bearer {world.keys['root@example.com']}",
         }
         env.pop("HCS_METRICS_TOKEN", None)
         command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "1"]
@@ -121,6 +123,13 @@ def served(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> It
 
 def _key(served: Served) -> dict[str, str]:
     return {"Authorization": f"Bearer {served.world.keys['system']}"}
+
+
+def test_the_process_environment_is_not_read_as_the_callers_headers(served: Served) -> None:
+    status, body = served.call("GET", "/api/v1/messages")
+    assert status == 401, body  # the key in HTTP_AUTHORIZATION is the process's, not the caller's
+    status, body = served.call("POST", "/api/v1/messages", ORDER)
+    assert status == 401, body
 
 
 def test_healthz_answers_under_granian(served: Served) -> None:
