@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import socket
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.error import HTTPError, URLError
 
 __all__ = [
@@ -15,7 +17,9 @@ __all__ = [
     "SignatureError",
     "TransientChannelError",
     "is_transient_status",
+    "rate_limit_reset_seconds",
     "retry_after_seconds",
+    "wait_asked",
     "was_refused",
 ]
 
@@ -107,6 +111,43 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+# An X-RateLimit-Reset past this is a moment (Unix seconds, as SendGrid sends it); below it, a
+# number of seconds from now (as the IETF RateLimit drafts and some providers send it).
+_EPOCH_FROM = 1_000_000_000
+
+
+def rate_limit_reset_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """An `X-RateLimit-Reset` header (a Unix time, or seconds from now) as seconds from now."""
+    try:
+        reset = float((value or "").strip())
+    except ValueError:
+        return None
+    if not math.isfinite(reset) or reset < 0:
+        return None
+    if reset < _EPOCH_FROM:
+        return reset
+    return max(reset - (now or datetime.now(UTC)).timestamp(), 0.0)
+
+
+def wait_asked(headers: Any, now: datetime | None = None) -> float | None:
+    """How long a provider's answer asks us to wait: `Retry-After`, else `X-RateLimit-Reset`;
+    None when it asks nothing. `headers` is any mapping with `get` (case-insensitive ones
+    included)."""
+    if headers is None:
+        return None
+    asked = retry_after_seconds(_header(headers, "Retry-After"), now)
+    if asked is not None:
+        return asked
+    return rate_limit_reset_seconds(_header(headers, "X-RateLimit-Reset"), now)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    value = headers.get(name)
+    if value is None and isinstance(headers, dict):  # a plain dict: its keys as sent
+        value = next((v for k, v in headers.items() if str(k).lower() == name.lower()), None)
+    return None if value is None else str(value)
 
 
 def was_refused(exc: BaseException) -> bool:

@@ -21,7 +21,7 @@ from channels.errors import (
     TransientChannelError,
     UnreachableRecipient,
     is_transient_status,
-    retry_after_seconds,
+    wait_asked,
     was_refused,
 )
 from channels.twilio_webhooks import STATUS_KINDS
@@ -57,10 +57,9 @@ def make_twilio_client(
 
 
 def _retry_after(client: Any) -> float | None:
-    """The `Retry-After` of Twilio's last answer, in seconds."""
+    """How long Twilio's last answer asked us to wait (`Retry-After`, `X-RateLimit-Reset`)."""
     response = getattr(getattr(client, "http_client", None), "last_response", None)
-    headers = getattr(response, "headers", None) or {}
-    return retry_after_seconds(headers.get("Retry-After"))
+    return wait_asked(getattr(response, "headers", None) or {})
 
 
 REFERENCE_PARAMETER = "hcs_reference"

@@ -16,7 +16,7 @@ from channels.errors import (
     ChannelError,
     TransientChannelError,
     is_transient_status,
-    retry_after_seconds,
+    wait_asked,
     was_refused,
 )
 
@@ -78,7 +78,7 @@ class WebhookChat:
             message = f"chat webhook answered {exc.code}: {reason}"
             if not is_transient_status(exc.code):
                 raise ChannelError(message, status=exc.code, reason=reason) from exc
-            wait = retry_after_seconds(exc.headers.get("Retry-After"))
+            wait = wait_asked(exc.headers)
             raise TransientChannelError(
                 message, status=exc.code, reason=reason, retry_after=wait
             ) from exc

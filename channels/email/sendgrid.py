@@ -20,7 +20,7 @@ from channels.errors import (
     LookupUnavailable,
     TransientChannelError,
     is_transient_status,
-    retry_after_seconds,
+    wait_asked,
     was_refused,
 )
 
@@ -118,14 +118,15 @@ def batch_body(batch: Sequence[PreparedEmail], nonce: str) -> dict[str, Any]:
 
 
 def _answered(exc: HTTPError) -> ChannelError:
-    """SendGrid's error answer as a channel error; 429 and 503 carry their `Retry-After`."""
+    """SendGrid's error answer as a channel error; 429 and 503 carry the wait they asked for
+    (`Retry-After`, else `X-RateLimit-Reset`, the moment SendGrid's rate limit resets)."""
     status = int(exc.status_code)
     reason = exc.body.decode("utf-8", "replace") if exc.body else str(exc.reason)
     message = f"SendGrid answered {status}: {reason}"
     if not is_transient_status(status):
         return ChannelError(message, status=status, reason=reason)
     headers = exc.headers or {}
-    wait = retry_after_seconds(headers.get("Retry-After")) if status in (429, 503) else None
+    wait = wait_asked(headers) if status in (429, 503) else None
     return TransientChannelError(message, status=status, reason=reason, retry_after=wait)
 
 

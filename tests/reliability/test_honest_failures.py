@@ -188,6 +188,21 @@ def test_retry_after_as_an_http_date_on_a_503_is_obeyed(
     assert 290 <= delay(world, message_id) <= 301
 
 
+def test_x_ratelimit_reset_on_a_429_without_retry_after_is_obeyed(
+    email_world: Callable[..., World], httpserver: HTTPServer
+) -> None:
+    """SendGrid's rate limit answers 429 with `X-RateLimit-Reset`, the Unix time the limit
+    resets, and no `Retry-After`: the next attempt waits for that moment."""
+    resets = int(utcnow().timestamp()) + 120
+    httpserver.expect_request(SEND).respond_with_data(
+        "rate limited", status=429, headers={"X-RateLimit-Reset": str(resets)}
+    )
+    world = email_world(httpserver.url_for(""))
+    message_id = accept(world)
+    assert [o.status for o in dispatch_round(world, 0)] == ["queued"]
+    assert 115 <= delay(world, message_id) <= 121  # not the 1-2 s of the first backoff
+
+
 def test_retries_go_on_past_six_attempts_and_fail_with_a_reason_past_the_horizon(
     email_world: Callable[..., World], smtp_sink: PlainSmtpSink, httpserver: HTTPServer
 ) -> None:
