@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from hcs.dispatch.preparing import Waiting
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.transitions import Outcome
+from hcs.infrastructure.clock import db_clock
 from hcs.messages.models import Message, OutboxEntry
 from hcs.signoffs.gate import NeedsText, gate, request_signoff
-from templates_store.orm import utcnow
 
 GENERATING = "generating"  # an outcome's status: handed to the AI lane, nothing sent
 # How long an entry handed to the AI lane stays leased: rounds do not take it again meanwhile
@@ -49,12 +49,13 @@ def generate_now(sessions: sessionmaker[Session], waiting: Waiting) -> Outcome:
 
 
 def hold(sessions: Transactions, entry_id: int, *, hold_for: timedelta = GENERATION_HOLD) -> None:
-    """Keep an entry handed to the AI lane leased while it waits there."""
+    """Keep an entry handed to the AI lane leased while it waits there (until a moment of the
+    database's clock, as every lease)."""
     with sessions.begin() as session:
         session.execute(
             update(OutboxEntry)
             .where(OutboxEntry.id == entry_id, OutboxEntry.done_at.is_(None))
-            .values(leased_until=utcnow() + hold_for)
+            .values(leased_until=db_clock(session) + hold_for)
         )
 
 

@@ -93,6 +93,28 @@ def test_every_claim_raises_the_fencing_token_and_takes_its_expiry_from_the_data
     assert entry.lease_owner == "b" and 0 < expires_in <= SHORT.total_seconds()
 
 
+def test_the_ai_lanes_hold_ends_at_a_moment_of_the_database_clock(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry waiting for AI text stays leased for the hold, counted on the database's clock
+    (the worker host's may run a day ahead: the hold must not last a day more)."""
+    from datetime import UTC, datetime
+
+    from hcs.dispatch import generating
+
+    published(world)
+    accept(world)
+    [entry_id] = claim_for(world, "a").tokens
+    skewed = datetime.now(UTC) + timedelta(days=1)
+    monkeypatch.setattr(generating, "utcnow", lambda: skewed, raising=False)
+    sessions = world.app.extensions["hcs"].sessions
+    generating.hold(sessions, entry_id, hold_for=timedelta(minutes=5))
+    with transaction(sessions) as session:
+        entry = session.get_one(OutboxEntry, entry_id)
+        expires_in = (entry.leased_until - db_now(session)).total_seconds()
+    assert 290 <= expires_in <= 300
+
+
 def test_a_worker_overtaken_before_it_took_the_message_sends_nothing(world: World) -> None:
     published(world)
     message_id = accept(world)
