@@ -12,7 +12,9 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -68,30 +70,51 @@ def housekeeping(
     With `lookups`, providers are asked about a few `unknown` messages (`hcs.dispatch.lookups`).
     With `signing`, each log's new head is signed and sent to the witness once committed.
     Only the worker holding the `housekeeping` lease (`owner`, this thread by default) does it;
-    the others return false at once, and take over when the holder stops renewing it.
+    the others return false at once, and take over when the holder stops renewing it. Each
+    chore renews the lease in its own transaction first (row-locked until that commits), so a
+    run longer than the lease never overlaps another worker's: a holder that lost the lease
+    between two chores stops there, and answers false.
     """
-    with sessions.begin() as session:
-        if not leases.hold(session, leases.HOUSEKEEPING, owner=owner or worker_name(), ttl=ttl):
-            return False
-    with sessions.begin() as session:
-        seal_pending(session, AuditEntry)
-        audit_head = sign_logs(session, [AuditEntry], signing)
-    publish_checkpoint(signing, audit_head)
-    with sessions.begin() as session:
-        settle_parked(session, keys=keys)
-    with sessions.begin() as session:
-        archive.seal_archive(session)
-        archive_head = sign_logs(session, archive.SIGNED_LOGS, signing)
-    publish_checkpoint(signing, archive_head)
-    with sessions.begin() as session:
-        expire_signoffs(session)
-    with sessions.begin() as session:
-        idempotency.purge(session)
-    with sessions.begin() as session:
-        forget_finished(session)
+    holding = _Holding(sessions, owner or worker_name(), ttl)
+    try:
+        with holding() as session:
+            seal_pending(session, AuditEntry)
+            audit_head = sign_logs(session, [AuditEntry], signing)
+        publish_checkpoint(signing, audit_head)
+        with holding() as session:
+            settle_parked(session, keys=keys)
+        with holding() as session:
+            archive.seal_archive(session)
+            archive_head = sign_logs(session, archive.SIGNED_LOGS, signing)
+        publish_checkpoint(signing, archive_head)
+        for chore in (expire_signoffs, idempotency.purge, forget_finished):
+            with holding() as session:
+                chore(session)
+    except _LeaseLost:
+        return False
     if lookups is not None:  # last: its provider calls never hold up the chores above
         lookups.run(sessions)
     return True
+
+
+class _LeaseLost(Exception):
+    """Another worker holds the housekeeping lease now."""
+
+
+@dataclass(frozen=True)
+class _Holding:
+    """Transactions that each begin by renewing the housekeeping lease, or raise `_LeaseLost`."""
+
+    sessions: sessionmaker[Session]
+    owner: str
+    ttl: timedelta
+
+    @contextmanager
+    def __call__(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            if not leases.hold(session, leases.HOUSEKEEPING, owner=self.owner, ttl=self.ttl):
+                raise _LeaseLost
+            yield session
 
 
 class Worker:

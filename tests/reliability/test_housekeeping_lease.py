@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from hcs.dispatch.leases import HOUSEKEEPING, WorkerLease
 from hcs.infrastructure.clock import db_now
@@ -68,3 +70,33 @@ def test_two_workers_starting_housekeeping_at_once_run_it_once(
     for thread in threads:
         thread.join(30)
     assert sorted(results.values()) == [False, True] and len(runs) == 1
+
+
+def test_a_holder_that_lost_the_lease_mid_run_stops_before_the_next_chore(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run outlasted its lease (a long seal, say) and another worker took over between two
+    chores: the first does no further chore, so the two never work at once. (During a chore
+    nobody can take it: the chore's transaction holds the lease's row.)"""
+    sessions = world.app.extensions["hcs"].sessions
+    done: list[str] = []
+    hold = runtime.leases.hold
+
+    def taken_over_after_the_expiry(session: Session, name: str, **kwargs: Any) -> bool:
+        if done == ["expire"] and kwargs["owner"] == "host-a:1":
+            with sessions.begin() as other:  # the lease ran out on the database's clock
+                other.execute(
+                    update(WorkerLease).values(leased_until=db_now(other) - timedelta(seconds=1))
+                )
+            done.append("host b takes over")
+            assert housekeeping(sessions, owner="host-b:2") is True
+        return hold(session, name, **kwargs)
+
+    expire = runtime.expire_signoffs
+    monkeypatch.setattr(runtime.leases, "hold", taken_over_after_the_expiry)
+    monkeypatch.setattr(runtime, "expire_signoffs", lambda s: (expire(s), done.append("expire")))
+    monkeypatch.setattr(runtime.idempotency, "purge", lambda s: done.append("purge"))
+    assert housekeeping(sessions, owner="host-a:1") is False
+    # host b ran every chore (its purge included); host a stopped after its expiry
+    assert done[:3] == ["expire", "host b takes over", "expire"] and done.count("purge") == 1
+    assert (lease(world).owner, lease(world).token) == ("host-b:2", 2)
