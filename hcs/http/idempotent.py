@@ -43,7 +43,9 @@ HEADER = {
 def idempotent(*, secrets: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Honour `Idempotency-Key` on a creating view; put it above `@blp.response`.
 
-    `secrets` names fields of the answer shown once: they are not kept for a replay.
+    `secrets` names fields of the answer shown once: they are not kept for a replay. The
+    view's commits only flush until it returns, so it must not need its writes seen by another
+    session before then (a view that commits, then hands the row to a worker, is not one).
     """
 
     def decorate(view: F) -> F:

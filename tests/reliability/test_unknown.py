@@ -216,6 +216,9 @@ def test_an_admin_resolves_an_unknown_message_through_the_api_and_no_one_else_ca
     dispatch_round(world, providers, 0)
     path = f"/messages/{message_id}/resolve"
     assert world.as_("system").post(path, {"outcome": "sent"}).status_code == 403
+    for person in ("ana@example.com", "lee@example.com", "aud@example.com", "sam@example.com"):
+        refused = world.as_(person).post(path, {"outcome": "sent"})  # signed-in people's keys
+        assert refused.status_code == 403, person
     bad = world.as_("root@example.com").post(path, {"outcome": "maybe"})
     assert bad.status_code == 422 and "outcome" in bad.get_json()["errors"]["json"]
     answer = world.as_("root@example.com").post(path, {"outcome": "fail"})
@@ -223,6 +226,21 @@ def test_an_admin_resolves_an_unknown_message_through_the_api_and_no_one_else_ca
     assert answer.get_json()["status"] == "failed"
     again = world.as_("root@example.com").post(path, {"outcome": "sent"})
     assert again.status_code == 409
+
+
+def test_by_default_marketing_and_service_are_held_and_letters_always(monkeypatch: Any) -> None:
+    from hcs.dispatch.unknown import HOLD, RESEND, policy_for
+
+    monkeypatch.delenv("HCS_UNKNOWN_POLICY", raising=False)
+    settings = load_settings(env_file=None)
+    defaults = {c: policy_for(settings, c, "email") for c in ("marketing", "service")}
+    assert defaults == {"marketing": HOLD, "service": HOLD}
+    assert policy_for(settings, "transactional", "email") == RESEND
+    assert policy_for(settings, "sensitive", "sms") == RESEND
+    monkeypatch.setenv("HCS_UNKNOWN_POLICY", "transactional=resend,marketing=resend")
+    overridden = load_settings(env_file=None)
+    assert policy_for(overridden, "marketing", "email") == RESEND
+    assert policy_for(overridden, "transactional", "letter") == HOLD  # a second piece of paper
 
 
 def test_the_unknown_policy_reads_categories_and_refuses_other_choices(
