@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, case, or_, update
+from sqlalchemy import String, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -33,7 +33,14 @@ class WorkerLease(Base):
 
 
 def hold(session: Session, name: str, *, owner: str, ttl: timedelta) -> bool:
-    """Take or renew the lease `name` for `owner` for `ttl`; false while another holds it."""
+    """Take or renew the lease `name` for `owner` for `ttl`; false while another holds it.
+
+    The lease's row stays locked until the caller's transaction ends: while its holder works
+    in that transaction nobody else takes it, and on PostgreSQL nobody waits for it either
+    (a row locked by a holder at work is skipped, and the lease taken to be held).
+    """
+    if _busy(session, name):
+        return False
     now = db_now(session)
     renewed = session.execute(
         update(WorkerLease)
@@ -64,3 +71,13 @@ def hold(session: Session, name: str, *, owner: str, ttl: timedelta) -> bool:
     except IntegrityError:  # another worker made it first: theirs
         return False
     return True
+
+
+def _busy(session: Session, name: str) -> bool:
+    """PostgreSQL: whether another transaction holds the lease's row now (a holder at work)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False  # SQLite: one writer at a time, the write lock queues the others
+    free = session.scalar(
+        select(WorkerLease.name).where(WorkerLease.name == name).with_for_update(skip_locked=True)
+    )
+    return free is None and session.get(WorkerLease, name) is not None

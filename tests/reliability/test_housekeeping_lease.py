@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -100,3 +101,42 @@ def test_a_holder_that_lost_the_lease_mid_run_stops_before_the_next_chore(
     # host b ran every chore (its purge included); host a stopped after its expiry
     assert done[:3] == ["expire", "host b takes over", "expire"] and done.count("purge") == 1
     assert (lease(world).owner, lease(world).token) == ("host-b:2", 2)
+
+
+def test_while_the_holder_works_another_worker_skips_at_once_rather_than_waiting(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The holder's chore holds the lease's row until it commits, even past the lease's end;
+    a second worker then finds the lease expired but does not queue behind the chore (on
+    PostgreSQL it skips the locked row; SQLite has one writer at a time anyway)."""
+    sessions = world.app.extensions["hcs"].sessions
+    if world.app.extensions["hcs"].engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    working, release = threading.Event(), threading.Event()
+    expire = runtime.expire_signoffs
+
+    def long_expiry(session: Session) -> None:
+        if threading.current_thread().name == "host-a":
+            working.set()
+            release.wait(10)
+        expire(session)
+
+    monkeypatch.setattr(runtime, "expire_signoffs", long_expiry)
+    short = timedelta(milliseconds=300)
+    holder = threading.Thread(
+        target=lambda: housekeeping(sessions, owner="host-a:1", ttl=short), name="host-a"
+    )
+    holder.start()
+    try:
+        assert working.wait(10)
+        time.sleep(0.6)  # the chore outlasts its lease
+        answers: list[bool] = []
+        started = time.monotonic()
+        other = threading.Thread(target=lambda: answers.append(housekeeping(sessions, owner="b")))
+        other.start()
+        other.join(3)
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(10)
+    assert answers == [False] and waited < 3
