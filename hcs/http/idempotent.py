@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from copy import deepcopy
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -40,6 +41,49 @@ HEADER = {
 }
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A request's `Idempotency-Key`: whose it is, and a digest of what was asked with it."""
+
+    principal: str
+    key: str
+    digest: str
+
+    def replay(self, session: Session) -> Response | None:
+        """The first answer to this key, marked as replayed; None when there is none yet.
+        Conflict when the key came with another request."""
+        found = idempotency.find(session, self.principal, self.key, self.digest)
+        if found is None:
+            return None
+        response = jsonify(found.body)
+        response.status_code = found.status_code
+        response.headers[REPLAYED] = "true"
+        return response
+
+    def remember(self, session: Session, status: int, answer: Any) -> None:
+        """Keep the answer, in the transaction of the work it describes."""
+        idempotency.remember(session, self.principal, self.key, self.digest, status, answer)
+
+    def raced(self, session: Session) -> Response:
+        """After the commit met a unique index: the first request's answer when this key won
+        the race for it, else the error itself (re-raised)."""
+        session.rollback()
+        replay = self.replay(session)
+        if replay is None:
+            raise  # the error being handled: this is called from an `except` block
+        return replay
+
+
+def asked() -> Asked | None:
+    """This request's `Idempotency-Key`, checked; None when it sent none."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    idempotency.check_key(key)
+    digest = idempotency.request_hash(request.method, request.path, request.get_json(silent=True))
+    return Asked(caller().email, key, digest)
+
+
 def idempotent(*, secrets: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Honour `Idempotency-Key` on a creating view; put it above `@blp.response`.
 
@@ -51,30 +95,21 @@ def idempotent(*, secrets: tuple[str, ...] = ()) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def once(*args: Any, **kwargs: Any) -> Any:
-            key = request.headers.get("Idempotency-Key")
+            key = asked()
             if key is None:
                 return view(*args, **kwargs)
-            session, who = db_session(), caller().email
-            idempotency.check_key(key)
-            body = request.get_json(silent=True)
-            digest = idempotency.request_hash(request.method, request.path, body)
-            replay = idempotency.find(session, who, key, digest)
-            if replay is not None:
-                return _replayed(replay)
+            session = db_session()
+            if (replay := key.replay(session)) is not None:
+                return replay
             try:
                 with _commits_deferred(session):
                     response = view(*args, **kwargs)
-                kept = _without(response.get_json(), secrets)
-                idempotency.remember(session, who, key, digest, response.status_code, kept)
+                key.remember(session, response.status_code, _without(response.get_json(), secrets))
                 session.commit()
             except (IntegrityError, Conflict):
                 # The same key at the same moment: the first request's work or its key reached
                 # the database first (its template key taken, or the key's own unique index).
-                session.rollback()
-                replay = idempotency.find(session, who, key, digest)
-                if replay is None:
-                    raise
-                return _replayed(replay)
+                return key.raced(session)
             return response
 
         _document(once)
@@ -101,13 +136,6 @@ def _without(answer: Any, secrets: tuple[str, ...]) -> Any:
         if kept.pop(name, None) is not None:
             kept.setdefault("not_replayed", []).append(name)
     return kept
-
-
-def _replayed(replay: idempotency.Replay) -> Response:
-    response = jsonify(replay.body)
-    response.status_code = replay.status_code
-    response.headers[REPLAYED] = "true"
-    return response
 
 
 def _document(view: Callable[..., Any]) -> None:

@@ -42,6 +42,8 @@ def test_the_same_idempotency_key_and_body_creates_nothing_new(world: World) -> 
     first = system.post("/messages", ORDER, headers={"Idempotency-Key": "order-A-1001"})
     again = system.post("/messages", ORDER, headers={"Idempotency-Key": "order-A-1001"})
     assert again.status_code == 202 and again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
     other = system.post(
         "/messages",
         {**ORDER, "data": {"order_id": "B-2", "first_name": "Bo"}},

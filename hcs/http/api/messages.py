@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import request
+from flask import Response
 from flask.views import MethodView
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +17,7 @@ from hcs.http.api.blueprint import Blueprint
 from hcs.http.auth import READS_ON, allow, caller
 from hcs.http.extensions import db_session, notify_dispatcher, services
 from hcs.infrastructure.db import autocommit_next, begin_read
-from hcs.messages import accepting, idempotency, log, resolving, scheduling
+from hcs.messages import accepting, log, resolving, scheduling
 from hcs.messages.models import Message
 from hcs.signoffs import withdrawal
 
@@ -41,40 +41,33 @@ def _answer(planned: accepting.Plan, accepted: list[accepting.Accepted]) -> dict
     return {"batch_id": planned.batch_id, "messages": shown}
 
 
-def _send(
-    planning: Callable[[], accepting.Plan], *, single: bool = False
-) -> tuple[dict[str, Any], int]:
+Answer = tuple[dict[str, Any], int] | Response
+
+
+def _send(planning: Callable[[], accepting.Plan], *, single: bool = False) -> Answer:
     """Plan the messages in a read, then write them, once per Idempotency-Key.
 
     The same key with the same body replays the first answer; another body is refused. On
     SQLite the reads take no write lock: only the INSERTs and the commit hold it. On PostgreSQL
     a single send with no key reads and writes in autocommit: its write is one statement.
     """
-    session, who = db_session(), caller().email
-    key = request.headers.get("Idempotency-Key")
-    digest = ""
+    session, key = db_session(), idempotent.asked()
     if single and key is None:
         autocommit_next(session)
     begin_read(session)
-    if key is not None:
-        idempotency.check_key(key)
-        digest = idempotency.request_hash(request.method, request.path, request.get_json())
-        replay = idempotency.find(session, who, key, digest)
-        if replay is not None:
-            return replay.body, replay.status_code
+    if key is not None and (replay := key.replay(session)) is not None:
+        return replay
     planned = planning()
     accepted = accepting.write(session, planned)  # ends the read, then writes
     body = _answer(planned, accepted)
     try:
         if key is not None:
-            idempotency.remember(session, who, key, digest, 202, body)
+            key.remember(session, 202, body)
         session.commit()
     except IntegrityError:  # the same key, at the same moment: the first one wins
-        session.rollback()
-        replay = idempotency.find(session, who, key, digest) if key is not None else None
-        if replay is None:
+        if key is None:
             raise
-        return replay.body, replay.status_code
+        return key.raced(session)
     # Scheduled messages wait in the outbox: the sweep hands them over when they are due.
     notify_dispatcher(
         [m.id for m, r in zip(accepted, planned.rows, strict=True) if not r["send_at"]]
@@ -128,7 +121,7 @@ class Messages(MethodView):
     @blp.arguments(SEND_IN)
     @blp.response(202, ACCEPTED)
     @blp.doc(**IDEMPOTENCY_DOC)
-    def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def post(self, body: dict[str, Any]) -> Answer:
         """Accept one message; it is rendered from the published version and sent once."""
         send, send_at = _request(body), _scheduled(body)
         return _send(
@@ -152,7 +145,7 @@ class Batch(MethodView):
     @blp.arguments(BATCH_IN)
     @blp.response(202, BATCH_ACCEPTED)
     @blp.doc(**IDEMPOTENCY_DOC)
-    def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def post(self, body: dict[str, Any]) -> Answer:
         """Accept up to 1,000 messages of one template, all or none."""
         sends, send_at = [_request(m) for m in body["messages"]], _scheduled(body)
         return _send(
