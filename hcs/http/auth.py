@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -103,6 +104,21 @@ def sign_in(user: User) -> None:
     session.clear()
     login_user(SessionUser(user))
     session.permanent = True
+    session[RENEWED] = int(time.time())
+
+
+# A session in use is renewed (its cookie set again, to expire HCS_SESSION_HOURS from now) at
+# most this often, not on every request: see SESSION_REFRESH_EACH_REQUEST below.
+RENEW_EVERY = 300  # seconds
+RENEWED = "_seen"
+
+
+def _renew(response: Response) -> Response:
+    if session.permanent and not session.modified:
+        now = int(time.time())
+        if now - int(session.get(RENEWED, 0)) >= RENEW_EVERY:
+            session[RENEWED] = now  # modified: the cookie is set again with a new expiry
+    return response
 
 
 def sign_out() -> None:
@@ -230,6 +246,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=not settings.insecure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # The cookie holds the whole session, so an answer that sets it again puts back what
+        # its request read: a live preview in flight when Save is pressed would drop the
+        # "Saved." the save put there. A session is renewed by `_renew` instead.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # The token lives as long as the session, which expires on its own.
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_STORAGE_URI=_limit_storage(settings),
@@ -240,4 +260,5 @@ def init_app(app: Flask, settings: Settings) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    app.after_request(_renew)
     app.after_request(_security_headers)

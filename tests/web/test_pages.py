@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from flask import Flask
@@ -549,3 +552,45 @@ def test_the_review_page_posts_the_closure_hash_it_showed(
     fine = {"comment": "ok", "closure_hash": shown[1]}
     assert people["lee"].post("/templates/hashed/versions/1/approve", fine).status_code == 302
     assert _stored(app, "hashed", 1)[0] == "approved"
+
+
+def _session_cookie(answer: object) -> list[str]:
+    headers = answer.headers.getlist("Set-Cookie")  # type: ignore[attr-defined]
+    return [value for value in headers if value.startswith("session=")]
+
+
+def test_a_preview_answering_after_a_save_does_not_drop_its_saved_message(app: Flask) -> None:
+    # The live preview posts as the author types; one in flight when Save is pressed carries
+    # the cookie from before the save and answers after it. The browser keeps one cookie jar:
+    # had the preview's answer set the cookie again, "Saved." (kept in it) would be lost.
+    number = make_draft(app, "flash-race")
+    path = f"/templates/flash-race/versions/{number}/edit"
+    ana = Person(app, "ana@example.com")
+    before = ana.client.get_cookie("session")
+    assert before is not None
+    in_flight = app.test_client()
+    in_flight.set_cookie("session", before.value)
+    assert ana.post(path, _form("Now {{ order_id }}!") | {"action": "save"}).status_code == 302
+    preview = in_flight.post(
+        f"/templates/flash-race/versions/{number}/preview",
+        data=_form("Now {{ order_id }}!!"),
+        headers={"X-CSRFToken": ana.token},
+    )
+    assert preview.status_code == 200
+    late = in_flight.get_cookie("session")
+    if _session_cookie(preview) and late is not None:
+        ana.client.set_cookie("session", late.value)  # one jar: the last answer's cookie wins
+    assert "Saved." in ana.get(path).text
+
+
+def test_a_session_in_use_is_renewed_but_not_on_every_request(app: Flask) -> None:
+    ana = Person(app, "ana@example.com")
+    assert not _session_cookie(ana.get("/templates"))  # renewed a moment ago: left as it is
+    with ana.client.session_transaction() as session:
+        session["_seen"] = int(time.time()) - 3600  # last renewed an hour ago
+    renewed = _session_cookie(ana.get("/templates"))
+    assert renewed and "Expires=" in renewed[0]
+    expires = parsedate_to_datetime(renewed[0].split("Expires=")[1].split(";")[0])
+    lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
+    assert abs(expires - (datetime.now(UTC) + lifetime)) < timedelta(minutes=1)
+    assert not _session_cookie(ana.get("/templates"))
