@@ -44,6 +44,7 @@ from hcs.dispatch.recording import BASE_DELAY, MAX_DELAY, TEST_PROVIDER, backoff
 from hcs.dispatch.sending import Sent, Taking, group_calls, send_call
 from hcs.dispatch.sessions import SharedSession
 from hcs.dispatch.transitions import Outcome, move, record_event
+from hcs.infrastructure import statistics
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.status import MessageStatus, Move
 
@@ -140,7 +141,20 @@ def process_many(
             continue
         rest = rest[len(prepared) :]
         outcomes.extend(_deliver_round(sessions, prepared, calls, taking, on_sent, generate))
+    _keep_statistics(sessions)
     return outcomes
+
+
+def _keep_statistics(sessions: SharedSession) -> None:
+    """Every few seconds, analyse the tables that outgrew the planner's statistics
+    (`hcs.infrastructure.statistics`); what the round did is committed already."""
+    if sessions.session.get_bind().dialect.name != "postgresql" or not statistics.due():
+        return
+    try:
+        with sessions.begin() as session:
+            statistics.analyse_grown(session.connection())
+    except Exception:  # the statistics wait for the next look; the round is done
+        log.warning("refreshing planner statistics failed", exc_info=True)
 
 
 def _deliver_round(
