@@ -150,10 +150,14 @@ def _keep_statistics(sessions: SharedSession) -> None:
     (`hcs.infrastructure.statistics`); what the round did is committed already."""
     if sessions.session.get_bind().dialect.name != "postgresql" or not statistics.due():
         return
+    session = sessions.session
     try:
-        with sessions.begin() as session:
-            statistics.analyse_grown(session.connection())
+        if statistics.analyse_grown(session.connection()):
+            session.commit()
+        else:  # nothing to keep: no commit for a look
+            session.rollback()
     except Exception:  # the statistics wait for the next look; the round is done
+        session.rollback()
         log.warning("refreshing planner statistics failed", exc_info=True)
 
 
