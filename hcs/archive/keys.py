@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from hcs.archive import crypto
 from hcs.archive.crypto import Keyring
-from hcs.archive.inserts import insert_rows
 from hcs.archive.models import ArchivePayload, SubjectKey
+from hcs.infrastructure.inserts import insert_rows
 from templates_store.orm import utcnow
 
 # Built once: the write path runs these for every archived output. Mapped columns, not whole

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from hcs.archive import crypto
 from hcs.archive.crypto import Keyring, default_keyring
 from hcs.archive.errors import AlreadyArchived, EntryNotFound
-from hcs.archive.inserts import insert_rows
 from hcs.archive.keys import entry_aad, open_entry_key, subject_keys
 from hcs.archive.lookups import archive_keyring
 from hcs.archive.models import ArchiveEntry, ArchiveEvent, ArchivePayload
 from hcs.archive.retention import policy_in_force, retain_until
+from hcs.infrastructure.inserts import insert_rows
 from hcs.sealing import jsonable
 from templates_store.orm import utcnow
 
@@ -175,7 +175,7 @@ def _insert(
 ) -> None:
     """Insert the entries and their payloads; each row gets its id."""
     # Not the unit of work, nor even Core's per-row parameters: this runs for every round sent,
-    # inside the dispatcher's transaction (see `hcs.archive.inserts`).
+    # inside the dispatcher's transaction (see `hcs.infrastructure.inserts`).
     connection = session.connection()
     try:
         # Ids matched by message id (unique), not by the rows' order, which SQLite's RETURNING

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, case, insert, literal, select, tuple_, update
+from sqlalchemy import Table, case, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from hcs.infrastructure.inserts import insert_rows
 from hcs.messages.callbacks import owe_callbacks
 from hcs.messages.models import Message, MessageEvent, OutboxEntry, ParkedEvent
 from hcs.messages.moves import forget
@@ -95,12 +96,13 @@ def record_sent_many(session: Session, taken: Sequence[Taken], provider: str) ->
     if not moved:
         return moved
     ids = {one.message_id: one.provider_message_id for one in held if one.message_id in moved}
+    now, kind = utcnow(), Move.SEND.value.event
     events = [
-        {"message_id": m, "kind": Move.SEND.value.event, "detail": {"provider": provider, "id": p}}
+        {"message_id": m, "kind": kind, "at": now, "detail": {"provider": provider, "id": p}}
         for m, p in ids.items()
     ]
-    session.execute(insert(_EVENTS), events)
-    owe_callbacks(session, list(ids), Move.SEND.value.target.value, utcnow())
+    insert_rows(session.connection(), _EVENTS, events)  # one statement, not one an event
+    owe_callbacks(session, list(ids), Move.SEND.value.target.value, now)
     forget(
         session, list(ids), ("status", "updated_at", "sent_at", "provider", "provider_message_id")
     )

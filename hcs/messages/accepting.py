@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from channels.invisible import strip_data
 from hcs.callbacks.events import pattern
 from hcs.infrastructure.db import write_next
+from hcs.infrastructure.inserts import insert_rows
 from hcs.infrastructure.prepared import Bound, Prepared
 from hcs.messages.callbacks import awaited, owe_callbacks, owed_after
 from hcs.messages.consent import reasons, suppression_reasons
@@ -33,9 +34,13 @@ from templates_store.locales import normalize_locale
 from templates_store.orm import utcnow
 
 MAX_BATCH = 1000
-_INSERT_MESSAGES = insert(cast(Table, Message.__table__))
-_INSERT_EVENTS = insert(cast(Table, MessageEvent.__table__))
-_INSERT_OUTBOX = insert(cast(Table, OutboxEntry.__table__))
+_MESSAGES, _EVENTS, _OUTBOX = (
+    cast(Table, m.__table__) for m in (Message, MessageEvent, OutboxEntry)
+)
+_INSERT_MESSAGES, _INSERT_EVENTS, _INSERT_OUTBOX = (
+    insert(t) for t in (_MESSAGES, _EVENTS, _OUTBOX)
+)
+ACCEPTED = MessageStatus.ACCEPTED
 # One message, returning whether an endpoint of its owner chose its status (`b_like`).
 _INSERT_MESSAGE_AWAITED = _INSERT_MESSAGES.returning(
     awaited(cast(Table, Message.__table__).c.requested_by)
@@ -286,12 +291,10 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
             for statement in statements[1:]:
                 statement.run(connection)
     else:
-        connection = write_next(session)
-        connection.execute(_INSERT_MESSAGES, rows)
-        connection.execute(_INSERT_EVENTS, [_first_event(r) for r in rows])
-        queued = [_queued(r) for r in rows if r["status"] == MessageStatus.ACCEPTED]
-        if queued:
-            connection.execute(_INSERT_OUTBOX, queued)
+        connection = write_next(session)  # a statement a table, not one a row
+        insert_rows(connection, _MESSAGES, rows)
+        insert_rows(connection, _EVENTS, [_first_event(r) for r in rows])
+        insert_rows(connection, _OUTBOX, [_queued(r) for r in rows if r["status"] == ACCEPTED])
     if planned.cleaned:
         at = rows[0]["created_at"]
         connection.execute(

@@ -1,4 +1,4 @@
-"""The write path's multi-row INSERTs store what SQLAlchemy would have stored, in few statements."""
+"""Multi-row INSERTs store what SQLAlchemy would have stored, in few statements."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import Table, bindparam, event, insert, text
 from sqlalchemy.orm import Session
 
-from hcs.archive import SubjectKey, inserts
-from hcs.archive.inserts import insert_rows
+from hcs.archive import SubjectKey
+from hcs.infrastructure import inserts
+from hcs.infrastructure.inserts import insert_rows
 from tests.support.statements import statements
 
 KEYS = cast(Table, SubjectKey.__table__)

@@ -1,9 +1,10 @@
 """Many rows in one INSERT, their parameters handed to the driver as one flat tuple.
 
-The write path inserts a round's entries and payloads for every round sent. Through SQLAlchemy
-each row's parameters are built and processed one by one, which costs more than the database's
-own work. Here a statement's SQL is made once per shape and row count, and only the columns
-whose type converts a value (a datetime on SQLite) are processed, by SQLAlchemy's own
+The archive inserts a round's entries and payloads for every round sent, a batch send its
+messages, their events and outbox entries. Through SQLAlchemy each row's parameters are built
+and processed one by one, and the driver sends one statement a row; that costs more than the
+database's own work. Here a statement's SQL is made once per shape and row count, and only the
+columns whose type converts a value (a datetime on SQLite) are processed, by SQLAlchemy's own
 processors: the driver receives what SQLAlchemy would have sent.
 
 On PostgreSQL the rows go as one array per column (`INSERT ... SELECT * FROM unnest(...)`),
