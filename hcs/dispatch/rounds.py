@@ -148,16 +148,14 @@ def process_many(
 def _keep_statistics(sessions: SharedSession) -> None:
     """Every few seconds, analyse the tables that outgrew the planner's statistics
     (`hcs.infrastructure.statistics`); what the round did is committed already."""
-    if sessions.session.get_bind().dialect.name != "postgresql" or not statistics.due():
+    engine = sessions.session.get_bind()
+    if engine.dialect.name != "postgresql" or not statistics.due():
         return
-    session = sessions.session
-    try:
-        if statistics.analyse_grown(session.connection()):
-            session.commit()
-        else:  # nothing to keep: no commit for a look
-            session.rollback()
+    try:  # a connection of its own: the shared session keeps what it read
+        with engine.connect() as connection:
+            if statistics.analyse_grown(connection):
+                connection.commit()  # else rolled back: no commit for a look
     except Exception:  # the statistics wait for the next look; the round is done
-        session.rollback()
         log.warning("refreshing planner statistics failed", exc_info=True)
 
 

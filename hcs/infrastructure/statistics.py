@@ -37,7 +37,10 @@ _GROWN = text(
     " AND s.n_live_tup > 2 * greatest(c.reltuples, 0) ORDER BY s.relname"
 )
 # Two workers never analyse one table at once; one that waits for autovacuum's lock gives up.
-_TAKE = text("SELECT pg_try_advisory_xact_lock(hashtext('hcs.analyze:' || :table))")
+_TAKE = text(
+    "SELECT pg_try_advisory_xact_lock("
+    "hashtext('hcs.analyze:' || current_schema() || '.' || :table))"
+)
 
 _lock = threading.Lock()
 _checked_at = [float("-inf")]

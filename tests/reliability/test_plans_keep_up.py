@@ -112,10 +112,7 @@ def test_a_table_another_worker_is_analysing_is_left_to_it(engine: Engine) -> No
     other = make_engine(engine.url.render_as_string(hide_password=False))
     try:
         with other.begin() as holder:
-            taken = holder.execute(
-                text("SELECT pg_try_advisory_xact_lock(hashtext('hcs.analyze:' || :t))"),
-                {"t": "archive_subject_keys"},
-            ).scalar()
+            taken = holder.execute(statistics._TAKE, {"table": "archive_subject_keys"}).scalar()
             assert taken
             with engine.begin() as connection:
                 assert statistics.analyse_grown(connection) == []
