@@ -44,7 +44,6 @@ from hcs.dispatch.recording import BASE_DELAY, MAX_DELAY, TEST_PROVIDER, backoff
 from hcs.dispatch.sending import Sent, Taking, group_calls, send_call
 from hcs.dispatch.sessions import SharedSession
 from hcs.dispatch.transitions import Outcome, move, record_event
-from hcs.infrastructure import statistics
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.status import MessageStatus, Move
 
@@ -141,22 +140,7 @@ def process_many(
             continue
         rest = rest[len(prepared) :]
         outcomes.extend(_deliver_round(sessions, prepared, calls, taking, on_sent, generate))
-    _keep_statistics(sessions)
     return outcomes
-
-
-def _keep_statistics(sessions: SharedSession) -> None:
-    """Every few seconds, analyse the tables that outgrew the planner's statistics
-    (`hcs.infrastructure.statistics`); what the round did is committed already."""
-    engine = sessions.session.get_bind()
-    if engine.dialect.name != "postgresql" or not statistics.due():
-        return
-    try:  # a connection of its own: the shared session keeps what it read
-        with engine.connect() as connection:
-            if statistics.analyse_grown(connection):
-                connection.commit()  # else rolled back: no commit for a look
-    except Exception:  # the statistics wait for the next look; the round is done
-        log.warning("refreshing planner statistics failed", exc_info=True)
 
 
 def _deliver_round(

@@ -8,24 +8,22 @@ turned off, never: on a fresh database taking 100,000 emails, the archive's subj
 and the lease taken by entry id read every row of their tables each round, so each email cost
 more than the one before (3.3 ms an email over 100,000 against 1.4 over 1,000).
 
-So a worker, every `CHECK_EVERY_S` at most, asks which of its schema's tables have more than
-doubled (and hold `MIN_ROWS` rows or more) since they were last analysed, and analyses those,
-one worker at a time per table. With autovacuum on, it seldom finds one. SQLite's planner uses
-its indexes without statistics: there this does nothing.
+So the workers' housekeeping (one worker at a time, under its lease) analyses the tables of its
+schema that have more than doubled (and hold `MIN_ROWS` rows or more) since they were last
+analysed. With autovacuum on, it seldom finds one. SQLite's planner uses its indexes without
+statistics: there this does nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY_S = 5.0
 MIN_ROWS = 500
 
 # The tables of this schema that hold `MIN_ROWS` rows and more than twice what their last
@@ -36,43 +34,22 @@ _GROWN = text(
     " WHERE s.schemaname = current_schema() AND s.n_live_tup >= :min_rows"
     " AND s.n_live_tup > 2 * greatest(c.reltuples, 0) ORDER BY s.relname"
 )
-# Two workers never analyse one table at once; one that waits for autovacuum's lock gives up.
-_TAKE = text(
-    "SELECT pg_try_advisory_xact_lock("
-    "hashtext('hcs.analyze:' || current_schema() || '.' || :table))"
-)
-
-_lock = threading.Lock()
-_checked_at = [float("-inf")]
 
 
-def due(now: float | None = None) -> bool:
-    """Whether this process's next look is due (at most one every `CHECK_EVERY_S`)."""
-    now = time.monotonic() if now is None else now
-    with _lock:
-        if now - _checked_at[0] < CHECK_EVERY_S:
-            return False
-        _checked_at[0] = now
-        return True
-
-
-def analyse_grown(connection: Connection) -> list[str]:
-    """ANALYZE the tables that grew past their statistics; their names. PostgreSQL only.
-
-    Runs in `connection`'s transaction (the caller commits). A table another worker is
-    analysing, or whose lock autovacuum holds, is left for the next look.
-    """
+def analyse_grown(session: Session) -> list[str]:
+    """ANALYZE the tables that grew past their statistics, in `session`'s transaction; their
+    names. PostgreSQL only. A table whose lock autovacuum holds is left to it."""
+    connection = session.connection()
     if connection.dialect.name != "postgresql":
         return []
     analysed = []
     for table in connection.execute(_GROWN, {"min_rows": MIN_ROWS}).scalars().all():
-        if not connection.execute(_TAKE, {"table": table}).scalar():
-            continue
-        quoted = connection.dialect.identifier_preparer.quote(table)
         savepoint = connection.begin_nested()
         try:
             connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
-            connection.exec_driver_sql(f"ANALYZE {quoted}")
+            connection.exec_driver_sql(
+                f"ANALYZE {connection.dialect.identifier_preparer.quote(table)}"
+            )
         except DBAPIError:  # autovacuum holds it: it is being analysed anyway
             savepoint.rollback()
             continue

@@ -31,6 +31,7 @@ from hcs.dispatch.lookups import ProviderLookups
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.dispatch.rounds import SentHook, SharedSession, run_due
 from hcs.infrastructure.config import Settings
+from hcs.infrastructure.statistics import analyse_grown
 from hcs.messages import idempotency
 from hcs.messages.parking import settle_parked
 from hcs.sealing import seal_pending
@@ -63,7 +64,8 @@ def housekeeping(
     ttl: timedelta = HOUSEKEEPING_LEASE,
     lookups: ProviderLookups | None = None,
 ) -> bool:
-    """Seal the logs, expire stale sign-offs, forget old idempotency keys and callbacks.
+    """Seal the logs, expire stale sign-offs, forget old idempotency keys and callbacks, and
+    keep PostgreSQL's planner statistics current (`hcs.infrastructure.statistics`).
 
     Provider reports parked while their `sent` was being committed are applied too (their
     archive events encrypted under `keys`), and those no `sent` claimed in time are dropped.
@@ -87,7 +89,7 @@ def housekeeping(
             archive.seal_archive(session)
             archive_head = sign_logs(session, archive.SIGNED_LOGS, signing)
         publish_checkpoint(signing, archive_head)
-        for chore in (expire_signoffs, idempotency.purge, forget_finished):
+        for chore in (expire_signoffs, idempotency.purge, forget_finished, analyse_grown):
             with holding() as session:
                 chore(session)
     except _LeaseLost:

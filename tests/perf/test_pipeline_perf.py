@@ -383,7 +383,9 @@ def test_personalized_emails_end_to_end_with_celery_on_redis(
             "HCS_VAR_DIR": str(services.settings.var_dir),
             "HCS_BROKER_URL": REDIS_URL,
             "HCS_CELERY_QUEUE": queue,
-            "HCS_SWEEP_SECONDS": "3600",
+            # The default: the sweep's housekeeping (sealing, the planner's statistics) runs
+            # during the run, as in production.
+            "HCS_SWEEP_SECONDS": "10",
         }
     )
     try:

@@ -3,8 +3,8 @@
 PostgreSQL picks an index or a whole-table read from its statistics; a table never analysed has
 none, and a lookup of fifty values then reads the whole table, each round. Autovacuum looks once
 a minute, and not at all where it is off (as on this machine): 100,000 emails on a fresh
-database took 3.3 ms each, against 1.4 over 1,000. The workers analyse a table that outgrew its
-statistics (`hcs.infrastructure.statistics`).
+database took 3.3 ms each, against 1.4 over 1,000. The workers' housekeeping analyses a table
+that outgrew its statistics (`hcs.infrastructure.statistics`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from hcs.archive.crypto import Keyring
 from hcs.archive.keys import subject_keys
 from hcs.infrastructure import migrate, statistics
 from hcs.infrastructure.db import make_engine, session_factory, transaction
-from hcs.worker.runtime import build_worker
-from tests.support.flows import ORDER, published
+from hcs.worker.runtime import housekeeping
 from tests.support.world import World
 
 KEYS = Keyring.from_master(crypto.new_key())
@@ -84,49 +83,27 @@ def test_a_round_s_lookup_uses_the_index_once_its_grown_table_was_analysed(engin
             return after[0] - before[0], after[1] - before[1]
 
         assert lookups()[0] == 5  # no statistics: every lookup read the whole table
-        with engine.begin() as connection:
-            assert "archive_subject_keys" in statistics.analyse_grown(connection)
+        with sessions.begin() as other:
+            assert "archive_subject_keys" in statistics.analyse_grown(other)
         seq, idx = lookups()
     assert (seq, idx >= 5) == (0, True), (seq, idx)
 
 
+def _analyse(engine: Engine) -> list[str]:
+    with session_factory(engine).begin() as session:
+        return statistics.analyse_grown(session)
+
+
 def test_only_tables_that_outgrew_their_statistics_are_analysed(engine: Engine) -> None:
     _grow(engine, statistics.MIN_ROWS - 1)  # too few to matter
-    with engine.begin() as connection:
-        assert statistics.analyse_grown(connection) == []
+    assert _analyse(engine) == []
     _grow(engine, 2)
-    with engine.begin() as connection:
-        assert statistics.analyse_grown(connection) == ["archive_subject_keys"]
-    with engine.begin() as connection:  # counted now: nothing more to do
-        assert statistics.analyse_grown(connection) == []
+    assert _analyse(engine) == ["archive_subject_keys"]
+    assert _analyse(engine) == []  # counted now: nothing more to do
     _grow(engine, statistics.MIN_ROWS)  # under twice the rows counted
-    with engine.begin() as connection:
-        assert statistics.analyse_grown(connection) == []
+    assert _analyse(engine) == []
     _grow(engine, statistics.MIN_ROWS + 10)  # past twice
-    with engine.begin() as connection:
-        assert statistics.analyse_grown(connection) == ["archive_subject_keys"]
-
-
-def test_a_table_another_worker_is_analysing_is_left_to_it(engine: Engine) -> None:
-    _grow(engine, statistics.MIN_ROWS + 1)
-    other = make_engine(engine.url.render_as_string(hide_password=False))
-    try:
-        with other.begin() as holder:
-            taken = holder.execute(statistics._TAKE, {"table": "archive_subject_keys"}).scalar()
-            assert taken
-            with engine.begin() as connection:
-                assert statistics.analyse_grown(connection) == []
-    finally:
-        other.dispose()
-    with engine.begin() as connection:
-        assert statistics.analyse_grown(connection) == ["archive_subject_keys"]
-
-
-def test_looks_are_at_most_one_every_few_seconds() -> None:
-    start = 1_000_000.0
-    assert statistics.due(start)
-    assert not statistics.due(start + statistics.CHECK_EVERY_S / 2)
-    assert statistics.due(start + statistics.CHECK_EVERY_S)
+    assert _analyse(engine) == ["archive_subject_keys"]
 
 
 def _last_analysed(world: World) -> object:
@@ -139,12 +116,11 @@ def _last_analysed(world: World) -> object:
         ).scalar()
 
 
-def test_a_worker_round_analyses_a_table_that_outgrew_its_statistics(
-    world: World, backend: str, monkeypatch: pytest.MonkeyPatch
+def test_housekeeping_analyses_a_grown_table_and_only_the_lease_holder_does(
+    world: World, backend: str
 ) -> None:
     if backend != "postgresql":
         pytest.skip("planner statistics: PostgreSQL")
-    published(world)
     services = world.app.extensions["hcs"]
     with services.engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE archive_subject_keys")
@@ -152,7 +128,11 @@ def test_a_worker_round_analyses_a_table_that_outgrew_its_statistics(
     keyring = archive.keyring(services.settings)
     assert keyring is not None
     _grow(services.engine, 3 * statistics.MIN_ROWS, keyring.master_id)
-    monkeypatch.setattr(statistics, "_checked_at", [float("-inf")])
-    assert world.as_("system").post("/messages", ORDER).status_code == 202
-    assert build_worker(services.settings, services.sessions).run_once() == 1
-    assert _last_analysed(world) != before
+    assert housekeeping(services.sessions, owner="worker-a")  # takes the lease
+    after = _last_analysed(world)
+    assert after != before
+    _grow(services.engine, 9 * statistics.MIN_ROWS, keyring.master_id)
+    assert not housekeeping(services.sessions, owner="worker-b")  # a's lease: b does nothing
+    assert _last_analysed(world) == after
+    assert housekeeping(services.sessions, owner="worker-a")
+    assert _last_analysed(world) != after
