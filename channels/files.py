@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
 import socket
+import sys
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from functools import cache
 from pathlib import Path
@@ -22,12 +25,18 @@ def safe_name(reference: str) -> str:
     return reference
 
 
+class PartlyWritten(OSError):
+    """Files became visible but not as asked: some of a call and not the rest, or all of them
+    with names that may not survive a crash."""
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write `data` to `path` so readers never see a partial file, on a shared folder too.
 
     The temporary name is this writer's own (host, process, a random part), so writers on
     several hosts never share one; the data is flushed to the server (`fsync`, which NFS
-    honours) before the rename makes it visible under its name.
+    honours) before the rename makes it visible under its name, and the folder after it, so
+    the name too survives a crash.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{writer()}.{uuid.uuid4().hex[:8]}.tmp")
@@ -40,36 +49,29 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-
-
-class PartlyWritten(OSError):
-    """Some files of a `write_many_atomically` call became visible, the rest did not."""
+    try:
+        flush_folder(path.parent)
+    except OSError as exc:
+        raise PartlyWritten(f"{path.name} written, its name not flushed: {exc}") from exc
 
 
 def write_many_atomically(files: Sequence[tuple[Path, bytes]]) -> None:
     """Write several files as `write_atomically` does, none visible before all are on disk.
 
-    Each file is written and flushed under its temporary name, a share of them on each of a
-    few threads (the file system commits concurrent flushes together: several times faster
-    than one after another here), then all are renamed. OSError: none is visible;
-    PartlyWritten: a rename failed after others were made.
+    Each file is written under its temporary name, then all are flushed (`_flush_all`), then
+    renamed, then their folders flushed. OSError: none is visible; PartlyWritten: a rename or
+    the folders' flush failed after names were made.
     """
     me = writer()
     temporaries = [
         path.with_name(f".{path.name}.{me}.{uuid.uuid4().hex[:8]}.tmp") for path, _ in files
     ]
     pairs = [(temporary, data) for temporary, (_, data) in zip(temporaries, files, strict=True)]
+    folders = {path.parent for path, _ in files}
     try:
-        for folder in {path.parent for path, _ in files}:
+        for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
-        if len(pairs) == 1:
-            _write_and_flush(pairs)
-        else:  # one task a thread, not one a file: a task costs more than a small file's write
-            shares = [pairs[n::FLUSHING_THREADS] for n in range(FLUSHING_THREADS)]
-            tasks = [_flushers().submit(_write_and_flush, share) for share in shares if share]
-            wait(tasks)  # every thread done before any file is removed for a failed one
-            for task in tasks:
-                task.result()
+        _flush_all(pairs, folders)
     except BaseException:
         for temporary in temporaries:
             temporary.unlink(missing_ok=True)
@@ -81,21 +83,84 @@ def write_many_atomically(files: Sequence[tuple[Path, bytes]]) -> None:
             for left in temporaries[done:]:
                 left.unlink(missing_ok=True)
             raise PartlyWritten(f"{done} of {len(files)} files written: {exc}") from exc
+    try:
+        for folder in folders:
+            flush_folder(folder)
+    except OSError as exc:
+        raise PartlyWritten(f"{len(files)} files written, their names not flushed: {exc}") from exc
 
 
-def _write_and_flush(files: Sequence[tuple[Path, bytes]]) -> None:
-    """Create each file (it must not exist yet), write it whole and flush it to disk."""
+def _flush_all(pairs: Sequence[tuple[Path, bytes]], folders: set[Path]) -> None:
+    """Create and write each file, and have every one on disk when this returns.
+
+    On Linux, one `syncfs` a folder's file system flushes them all at once (as PostgreSQL's
+    `recovery_init_sync_method = syncfs` does for its data directory): a fifth of the CPU of
+    one `fsync` a file, which cost a call of fifty emails 12 ms. Elsewhere, each file is
+    flushed, a share of them on each of a few threads (the file system commits concurrent
+    flushes together).
+    """
+    if len(pairs) == 1 or _SYNCFS is None:
+        _flush_each(pairs)
+        return
+    _write_each(pairs)
+    for folder in folders:
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            if _SYNCFS(descriptor) != 0:
+                error = ctypes.get_errno()
+                raise OSError(error, f"syncfs: {os.strerror(error)}")
+        finally:
+            os.close(descriptor)
+
+
+def _flush_each(pairs: Sequence[tuple[Path, bytes]]) -> None:
+    if len(pairs) == 1:
+        _write_each(pairs, flush=True)
+        return
+    # One task a thread, not one a file: a task costs more than a small file's write.
+    shares = [pairs[n::FLUSHING_THREADS] for n in range(FLUSHING_THREADS)]
+    tasks = [_flushers().submit(_write_each, share, flush=True) for share in shares if share]
+    wait(tasks)  # every thread done before any file is removed for a failed one
+    for task in tasks:
+        task.result()
+
+
+def _write_each(files: Sequence[tuple[Path, bytes]], *, flush: bool = False) -> None:
+    """Create each file (it must not exist yet) and write it whole; `flush`: `fsync` each."""
     for path, data in files:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             left = memoryview(data)
             while left:
                 left = left[os.write(descriptor, left) :]
-            os.fsync(descriptor)
+            if flush:
+                os.fsync(descriptor)
         finally:
             os.close(descriptor)
 
 
+def flush_folder(folder: Path) -> None:
+    """Flush a folder's entries to disk: a name a rename made survives a crash."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _libc_syncfs() -> Callable[[int], int] | None:
+    """The C library's `syncfs(fd)`, where there is one (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        syncfs: Callable[[int], int] = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    return syncfs
+
+
+_SYNCFS = _libc_syncfs()
 FLUSHING_THREADS = 8
 _FLUSHERS: dict[int, ThreadPoolExecutor] = {}
 

@@ -25,6 +25,8 @@ class OutboxEmail:
         path = self._path(prepared)
         try:
             write_atomically(path, to_eml(prepared))
+        except PartlyWritten as exc:  # it is out, and may not stay out: in doubt
+            raise TransientChannelError(f"cannot write {path}: {exc}") from exc
         except OSError as exc:
             raise ChannelError(f"cannot write {path}: {exc}") from exc
         return self._result(prepared, path)

@@ -30,7 +30,9 @@ def left_in(directory: Path) -> list[str]:
     return sorted(path.name for path in directory.iterdir())
 
 
-def test_a_batch_writes_every_mail_whole_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+def test_a_batch_writes_every_mail_whole_and_leaves_no_temporary_file(
+    tmp_path: Path, flushing: str
+) -> None:
     batch = mails(5)
     results = OutboxEmail(tmp_path).send_many(batch)
     assert [r.message_id for r in results] == [f"m-{n}" for n in range(5)]
@@ -39,22 +41,85 @@ def test_a_batch_writes_every_mail_whole_and_leaves_no_temporary_file(tmp_path: 
         assert (tmp_path / "email" / f"{mail.reference}.eml").read_bytes() == to_eml(mail)
 
 
-def test_a_mail_that_cannot_reach_the_disk_means_none_of_the_call_is_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    write = files._write_and_flush
+@pytest.fixture(params=["syncfs", "fsync each"])
+def flushing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a call's files reach the disk: one `syncfs` (Linux), or one `fsync` a file."""
+    if request.param == "syncfs" and files._SYNCFS is None:
+        pytest.skip("no syncfs here")
+    if request.param == "fsync each":
+        monkeypatch.setattr(files, "_SYNCFS", None)
+    return str(request.param)
 
-    def failing(share: list[tuple[Path, bytes]]) -> None:
-        write([(path, data) for path, data in share if ".m-3.eml." not in path.name])
-        if any(".m-3.eml." in path.name for path, _ in share):  # the others are on disk
+
+def test_a_mail_that_cannot_reach_the_disk_means_none_of_the_call_is_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flushing: str
+) -> None:
+    write = files._write_each
+
+    def failing(share: list[tuple[Path, bytes]], *, flush: bool = False) -> None:
+        write([(path, data) for path, data in share if ".m-3.eml." not in path.name], flush=flush)
+        if any(".m-3.eml." in path.name for path, _ in share):  # the others are written
             raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(files, "_write_and_flush", failing)
+    monkeypatch.setattr(files, "_write_each", failing)
     with pytest.raises(ChannelError) as raised:
         OutboxEmail(tmp_path).send_many(mails(5))
     # A refusal: nothing of the call was taken, so the dispatcher may send it again safely.
     assert not isinstance(raised.value, TransientChannelError)
     assert left_in(tmp_path / "email") == []
+
+
+def test_every_mail_is_on_disk_before_any_is_out_and_their_names_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if files._SYNCFS is None:
+        pytest.skip("no syncfs here")
+    syncfs, flush_folder = files._SYNCFS, files.flush_folder
+    seen: list[tuple[str, list[str]]] = []
+
+    def recording_syncfs(descriptor: int) -> int:
+        seen.append(("syncfs", left_in(tmp_path / "email")))
+        return syncfs(descriptor)
+
+    def recording_flush(folder: Path) -> None:
+        seen.append(("folder", left_in(folder)))
+        flush_folder(folder)
+
+    monkeypatch.setattr(files, "_SYNCFS", recording_syncfs)
+    monkeypatch.setattr(files, "flush_folder", recording_flush)
+    OutboxEmail(tmp_path).send_many(mails(3))
+    names = [f"m-{n}.eml" for n in range(3)]
+    (kind, before), (then, after) = seen  # one flush of the file system, one of the folder
+    assert kind == "syncfs" and len(before) == 3 and not set(before) & set(names)
+    assert then == "folder" and after == names
+
+
+def test_a_file_system_that_cannot_flush_means_none_of_the_call_is_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if files._SYNCFS is None:
+        pytest.skip("no syncfs here")
+    monkeypatch.setattr(files, "_SYNCFS", lambda descriptor: -1)  # EIO from the disk, say
+    with pytest.raises(ChannelError) as raised:
+        OutboxEmail(tmp_path).send_many(mails(4))
+    assert not isinstance(raised.value, TransientChannelError)
+    assert left_in(tmp_path / "email") == []
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_names_that_may_not_survive_a_crash_leave_the_call_in_doubt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    def failing(folder: Path) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(files, "flush_folder", failing)
+    outbox = OutboxEmail(tmp_path)
+    with pytest.raises(TransientChannelError) as raised:
+        outbox.send_many(mails(count)) if count > 1 else outbox.send(mails(1)[0])
+    # Out now, perhaps gone after a crash: neither sent nor refused, so never sent blindly.
+    assert raised.value.status is None and not raised.value.refused
+    assert len(left_in(tmp_path / "email")) == count
 
 
 def test_a_rename_failing_after_others_leaves_the_whole_call_in_doubt(tmp_path: Path) -> None:
