@@ -594,3 +594,20 @@ def test_a_session_in_use_is_renewed_but_not_on_every_request(app: Flask) -> Non
     lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
     assert abs(expires - (datetime.now(UTC) + lifetime)) < timedelta(minutes=1)
     assert not _session_cookie(ana.get("/templates"))
+
+
+def test_a_rotated_secret_key_keeps_sessions_signed_with_a_fallback_and_ends_the_rest(
+    app: Flask,
+) -> None:
+    ana = Person(app, "ana@example.com")
+    assert ana.get("/templates").status_code == 200
+    old = app.secret_key
+    try:
+        app.secret_key = "rotated"
+        app.config["SECRET_KEY_FALLBACKS"] = [old]
+        assert ana.get("/templates").status_code == 200  # signed with the old key: still in
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        assert ana.get("/templates").status_code == 302  # the old key is gone: signed out
+    finally:
+        app.secret_key = old
+        app.config["SECRET_KEY_FALLBACKS"] = []
