@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from channels.errors import ChannelError
+from channels.errors import ChannelError, TransientChannelError
 
 
 def safe_name(reference: str) -> str:
@@ -194,14 +194,30 @@ def write_json_atomically(path: Path, record: Mapping[str, Any]) -> None:
 
 
 def append_json_line(path: Path, record: Mapping[str, Any]) -> None:
-    """Append `record` as one line; a single write keeps concurrent lines whole."""
+    """Append `record` as one line and flush it to disk; a single write keeps concurrent lines
+    whole.
+
+    A line that could not be written is a refusal (ChannelError); one written but not flushed
+    is out and may not survive a crash, so its outcome is in doubt (TransientChannelError).
+    """
     line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        try:
-            os.write(descriptor, line)
-        finally:
-            os.close(descriptor)
     except OSError as exc:
         raise ChannelError(f"cannot append to {path}: {exc}") from exc
+    try:
+        try:
+            os.write(descriptor, line)
+        except OSError as exc:
+            raise ChannelError(f"cannot append to {path}: {exc}") from exc
+        try:
+            _flush_data(descriptor)
+        except OSError as exc:
+            raise TransientChannelError(f"appended to {path}, not flushed: {exc}") from exc
+    finally:
+        os.close(descriptor)
+
+
+# The data and the size, not the times: all a reader needs of an appended line.
+_flush_data = getattr(os, "fdatasync", os.fsync)

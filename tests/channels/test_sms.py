@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 from pytest_httpserver import HTTPServer
 
+from channels import files
 from channels.core import Category, Level
 from channels.errors import ChannelError, InvalidContent, InvalidRecipient, TransientChannelError
 from channels.sms import (
@@ -57,6 +59,43 @@ def test_marketing_sms_without_opt_out_wording_is_warned_about() -> None:
         "missing_opt_out"
     ]
     assert channel.validate(SmsContent("Sale! Reply STOP to opt out"), Category.MARKETING) == []
+
+
+def _outbox_channel(tmp_path: Path) -> SmsChannel:
+    return SmsChannel(SmsSettings(default_region="GB"), SMS_PROVIDERS["outbox"](tmp_path))  # type: ignore[call-arg]
+
+
+def test_an_outbox_line_is_on_disk_before_the_sms_counts_as_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel = _outbox_channel(tmp_path)
+    flushed: list[str] = []
+
+    def flush(descriptor: int) -> None:
+        flushed.append((tmp_path / "sms.jsonl").read_text(encoding="utf-8"))
+        os.fsync(descriptor)
+
+    monkeypatch.setattr(files, "_flush_data", flush)
+    channel.send(channel.prepare(SmsContent("Code 1"), "07400 123456", reference="s-1"))
+    [line] = flushed  # one flush, once the line was written
+    assert json.loads(line)["reference"] == "s-1"
+
+
+def test_an_outbox_line_written_but_not_flushed_leaves_the_sms_in_doubt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel = _outbox_channel(tmp_path)
+
+    def failing(descriptor: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(files, "_flush_data", failing)
+    prepared = channel.prepare(SmsContent("Code 1"), "07400 123456", reference="s-1")
+    with pytest.raises(TransientChannelError) as raised:
+        channel.send(prepared)
+    # Out now, perhaps gone after a crash: neither sent nor refused, so never sent blindly.
+    assert raised.value.status is None and not raised.value.refused
+    assert (tmp_path / "sms.jsonl").read_text(encoding="utf-8").count("\n") == 1
 
 
 def test_prepare_refuses_an_sms_over_its_maximum(tmp_path: Path) -> None:
