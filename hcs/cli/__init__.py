@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs.errors import DomainError
-from hcs.infrastructure.config import Settings, load_settings
+from hcs.infrastructure.config import Settings, load_settings, pool
 from hcs.infrastructure.db import make_engine, session_factory, transaction
 from hcs.infrastructure.logs import configure_logging
 
@@ -133,8 +133,11 @@ def worker(concurrency: int | None, queues: str | None) -> None:
     configure_logging()
     lanes = channel_lanes(lanes)  # in-process, each lane's worker generates AI text itself
     threads = concurrency or 1
-    # One connection per dispatch thread and a spare for housekeeping: bounded, not per CPU.
-    engine = make_engine(current.database_url, pool_size=len(lanes) * threads + 1, max_overflow=2)
+    # One connection per dispatch thread and a spare for housekeeping: bounded, not per CPU; a
+    # smaller HCS_DATABASE_POOL_SIZE would leave threads waiting for a connection.
+    options = pool(current, len(lanes) * threads + 1, 2)
+    options["pool_size"] = max(options["pool_size"], len(lanes) * threads + 1)
+    engine = make_engine(current.database_url, **options)
     runner = Lanes(current, session_factory(engine), lanes, threads)
     click.echo(f"HCS worker: dispatching {','.join(lanes)} (Ctrl-C stops it)")
     try:

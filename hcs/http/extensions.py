@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hcs.identity.keycache import KeyCache
-from hcs.infrastructure.config import Settings
+from hcs.infrastructure.config import Settings, pool
 from hcs.infrastructure.db import make_engine, session_factory
 
 
@@ -25,7 +25,7 @@ class Services:
 
 def init_app(app: Flask, settings: Settings) -> Services:
     """Build the engine and session factory; close each request's session at teardown."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **pool(settings, 5, 10))
     keys = KeyCache(settings.api_key_cache_seconds)
     services = Services(settings, engine, session_factory(engine), keys)
     app.extensions["hcs"] = services

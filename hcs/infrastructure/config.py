@@ -75,6 +75,10 @@ class Settings:
     broker_visibility_timeout: float = 3600.0
     # How long a dispatcher holds an outbox entry, and how often the sweep re-queues due ones.
     dispatch_lease_seconds: float = 120.0
+    # The connections each process keeps open to the database, and how many more it may open at
+    # a peak: None is the process's own default (`pool`).
+    database_pool_size: int | None = None
+    database_max_overflow: int | None = None
     # How long a message whose provider is busy or unreachable keeps being retried (with capped
     # exponential backoff) before it fails for good: `HCS_SEND_RETRY_HORIZON`, e.g. 90m, 24h, 2d.
     send_retry_horizon: timedelta = timedelta(hours=24)
@@ -173,6 +177,30 @@ def format_duration(duration: timedelta) -> str:
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
+def pool(settings: Settings, size: int, overflow: int) -> dict[str, int]:
+    """The engine's pool options: `size` connections and `overflow` more at a peak, unless the
+    operator set `HCS_DATABASE_POOL_SIZE` or `HCS_DATABASE_MAX_OVERFLOW`."""
+    if settings.database_pool_size is not None:
+        size = settings.database_pool_size
+    if settings.database_max_overflow is not None:
+        overflow = settings.database_max_overflow
+    return {"pool_size": size, "max_overflow": overflow}
+
+
+def _count(name: str, minimum: int) -> int | None:
+    """A whole-number setting of at least `minimum`, or None when unset."""
+    text = _env(name)
+    if not text:
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ValueError(f"{name}: {text!r} is not a whole number of at least {minimum}")
+    return number
+
+
 def _optional_duration(name: str, default: str) -> timedelta | None:
     """A duration setting that `off` turns off."""
     return None if _env(name, default).strip().lower() == "off" else _duration(name, default)
@@ -210,6 +238,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         celery_ai_queue=_env("HCS_CELERY_AI_QUEUE", "ai"),
         broker_visibility_timeout=float(_env("HCS_BROKER_VISIBILITY_TIMEOUT", "3600")),
         dispatch_lease_seconds=float(_env("HCS_DISPATCH_LEASE_SECONDS", "120")),
+        database_pool_size=_count("HCS_DATABASE_POOL_SIZE", 1),
+        database_max_overflow=_count("HCS_DATABASE_MAX_OVERFLOW", 0),
         send_retry_horizon=_duration("HCS_SEND_RETRY_HORIZON", "24h"),
         sweep_seconds=float(_env("HCS_SWEEP_SECONDS", "10")),
         unknown_window=_duration("HCS_UNKNOWN_WINDOW", "10m"),

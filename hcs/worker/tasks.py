@@ -33,7 +33,7 @@ from hcs.dispatch.preparing import Waiting
 from hcs.dispatch.providers import Providers
 from hcs.dispatch.rounds import ROUND_SIZE, Outcome, SentHook, SharedSession
 from hcs.errors import DispatchUnavailable
-from hcs.infrastructure.config import Settings
+from hcs.infrastructure.config import Settings, pool
 from hcs.infrastructure.db import make_engine, session_factory
 from hcs.messages.status import MessageStatus
 from hcs.worker.lanes import by_lane, queue_for
@@ -161,7 +161,7 @@ def runtime(settings: Settings) -> Runtime:
         _runtime = None
     if _runtime is None:
         # A process runs one task at a time: a small pool, not one that grows with the host.
-        engine = make_engine(settings.database_url, pool_size=3, max_overflow=2)
+        engine = make_engine(settings.database_url, **pool(settings, 3, 2))
         sessions = session_factory(engine)
         # The in-process worker's providers and after-send step (the archive), reused as they are.
         worker = build_worker(settings, sessions)

@@ -1,0 +1,56 @@
+"""Each process's database pool: bounded by default, sized by the operator when set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hcs.http.app import create_app
+from hcs.infrastructure.config import load_settings, pool
+from tests.support.world import settings_for
+
+
+def test_a_process_keeps_its_own_default_pool_unless_the_operator_sizes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HCS_DATABASE_POOL_SIZE", "HCS_DATABASE_MAX_OVERFLOW"):
+        monkeypatch.delenv(name, raising=False)
+    assert pool(load_settings(env_file=None), 3, 2) == {"pool_size": 3, "max_overflow": 2}
+    monkeypatch.setenv("HCS_DATABASE_POOL_SIZE", "8")
+    monkeypatch.setenv("HCS_DATABASE_MAX_OVERFLOW", "0")
+    assert pool(load_settings(env_file=None), 3, 2) == {"pool_size": 8, "max_overflow": 0}
+
+
+def test_the_api_processes_pool_is_the_one_configured(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hcs.db'}"
+    default = create_app(settings_for(url, var_dir=tmp_path / "a")).extensions["hcs"].engine
+    sized = (
+        create_app(
+            settings_for(url, var_dir=tmp_path / "b", database_pool_size=2, database_max_overflow=1)
+        )
+        .extensions["hcs"]
+        .engine
+    )
+    try:
+        assert (default.pool.size(), default.pool._max_overflow) == (5, 10)  # type: ignore[attr-defined]
+        assert (sized.pool.size(), sized.pool._max_overflow) == (2, 1)  # type: ignore[attr-defined]
+    finally:
+        default.dispose()
+        sized.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HCS_DATABASE_POOL_SIZE", "0"),
+        ("HCS_DATABASE_POOL_SIZE", "many"),
+        ("HCS_DATABASE_MAX_OVERFLOW", "-1"),
+    ],
+)
+def test_a_pool_size_that_is_not_a_count_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        load_settings(env_file=None)
