@@ -114,7 +114,9 @@ def write_next(session: Session, *, statements: int = 2) -> Connection:
 def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
     database = url.database or ""
     if not database or database == ":memory:":
-        engine = create_engine(url, **options)
+        # A database of its own on each thread's one connection: no pool to size.
+        unpooled = {k: v for k, v in options.items() if k not in ("pool_size", "max_overflow")}
+        engine = create_engine(url, **unpooled)
     else:  # a file: its connections queue their writers (`hcs.infrastructure.writers`)
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"factory": writers.WritingConnection, **options.get("connect_args", {})}

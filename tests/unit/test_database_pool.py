@@ -40,6 +40,16 @@ def test_the_api_processes_pool_is_the_one_configured(tmp_path: Path) -> None:
         sized.dispose()
 
 
+def test_an_in_memory_database_has_no_pool_to_size(tmp_path: Path) -> None:
+    app = create_app(settings_for("sqlite://", var_dir=tmp_path, database_pool_size=2))
+    engine = app.extensions["hcs"].engine
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
