@@ -36,23 +36,10 @@ def write_atomically(path: Path, data: bytes) -> None:
     The temporary name is this writer's own (host, process, a random part), so writers on
     several hosts never share one; the data is flushed to the server (`fsync`, which NFS
     honours) before the rename makes it visible under its name, and the folder after it, so
-    the name too survives a crash.
+    the name too survives a crash. OSError: it is not visible; PartlyWritten: it is, but its
+    name was not flushed.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{writer()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    try:
-        flush_folder(path.parent)
-    except OSError as exc:
-        raise PartlyWritten(f"{path.name} written, its name not flushed: {exc}") from exc
+    write_many_atomically([(path, data)])
 
 
 def write_many_atomically(files: Sequence[tuple[Path, bytes]]) -> None:
@@ -60,7 +47,7 @@ def write_many_atomically(files: Sequence[tuple[Path, bytes]]) -> None:
 
     Each file is written under its temporary name, then all are flushed (`_flush_all`), then
     renamed, then their folders flushed. OSError: none is visible; PartlyWritten: a rename or
-    the folders' flush failed after names were made.
+    the folders' flush failed after names were made (names that may not survive a crash).
     """
     me = writer()
     temporaries = [
@@ -82,6 +69,8 @@ def write_many_atomically(files: Sequence[tuple[Path, bytes]]) -> None:
         except OSError as exc:
             for left in temporaries[done:]:
                 left.unlink(missing_ok=True)
+            if not done:
+                raise  # none is visible: as if nothing was written
             raise PartlyWritten(f"{done} of {len(files)} files written: {exc}") from exc
     try:
         for folder in folders:

@@ -8,7 +8,7 @@ from pathlib import Path
 from channels.core import SendResult
 from channels.email.message import PreparedEmail, to_eml
 from channels.errors import ChannelError, TransientChannelError
-from channels.files import PartlyWritten, safe_name, write_atomically, write_many_atomically
+from channels.files import PartlyWritten, safe_name, write_many_atomically
 
 
 class OutboxEmail:
@@ -22,14 +22,7 @@ class OutboxEmail:
 
     def send(self, prepared: PreparedEmail) -> SendResult:
         """Write the message; its id is the reference."""
-        path = self._path(prepared)
-        try:
-            write_atomically(path, to_eml(prepared))
-        except PartlyWritten as exc:  # it is out, and may not stay out: in doubt
-            raise TransientChannelError(f"cannot write {path}: {exc}") from exc
-        except OSError as exc:
-            raise ChannelError(f"cannot write {path}: {exc}") from exc
-        return self._result(prepared, path)
+        return self.send_many([prepared])[0]
 
     def _path(self, prepared: PreparedEmail) -> Path:
         return self.directory / f"{safe_name(prepared.reference)}.eml"

@@ -133,11 +133,9 @@ def worker(concurrency: int | None, queues: str | None) -> None:
     configure_logging()
     lanes = channel_lanes(lanes)  # in-process, each lane's worker generates AI text itself
     threads = concurrency or 1
-    # One connection per dispatch thread and a spare for housekeeping: bounded, not per CPU; a
-    # smaller HCS_DATABASE_POOL_SIZE would leave threads waiting for a connection.
-    options = pool(current, len(lanes) * threads + 1, 2)
-    options["pool_size"] = max(options["pool_size"], len(lanes) * threads + 1)
-    engine = make_engine(current.database_url, **options)
+    # One connection per dispatch thread and a spare for housekeeping: bounded, not per CPU.
+    needed = len(lanes) * threads + 1
+    engine = make_engine(current.database_url, **pool(current, needed, 2, needed=needed))
     runner = Lanes(current, session_factory(engine), lanes, threads)
     click.echo(f"HCS worker: dispatching {','.join(lanes)} (Ctrl-C stops it)")
     try:

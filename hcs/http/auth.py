@@ -63,11 +63,11 @@ class _CSRF(CSRFProtect):  # type: ignore[misc]
 
 
 class _Limiter(Limiter):
-    """Flask-Limiter, for the sign-in form's limits: an API call skips its per-request check.
+    """Flask-Limiter, for the sign-in form's limits only: an API call skips its check at once.
 
-    The API's limits are `hcs.http.limits`'. The extension's check would resolve the route's
-    limits and exemptions only to find that its request filter (`_unlimited`) exempts the call:
-    about 4% of a single send's CPU, measured.
+    The API's limits are `hcs.http.limits`'. A request filter would exempt API calls too, but
+    only after the extension resolved the route's limits and exemptions: about 4% of a single
+    send's CPU, measured.
     """
 
     def _check_request_limit(
@@ -95,12 +95,6 @@ class _CookieSessions(SecureCookieSessionInterface):
 login_manager = LoginManager()
 csrf = _CSRF()
 limiter = _Limiter(key_func=get_remote_address)
-
-
-@limiter.request_filter
-def _unlimited() -> bool:
-    """The REST API has no limits (only the sign-in form has): skip the per-request lookup."""
-    return _is_api()
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]

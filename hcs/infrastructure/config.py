@@ -177,11 +177,12 @@ def format_duration(duration: timedelta) -> str:
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
-def pool(settings: Settings, size: int, overflow: int) -> dict[str, int]:
+def pool(settings: Settings, size: int, overflow: int, *, needed: int = 1) -> dict[str, int]:
     """The engine's pool options: `size` connections and `overflow` more at a peak, unless the
-    operator set `HCS_DATABASE_POOL_SIZE` or `HCS_DATABASE_MAX_OVERFLOW`."""
+    operator set `HCS_DATABASE_POOL_SIZE` or `HCS_DATABASE_MAX_OVERFLOW`; never fewer than
+    the `needed` connections the process holds at once."""
     if settings.database_pool_size is not None:
-        size = settings.database_pool_size
+        size = max(settings.database_pool_size, needed)
     if settings.database_max_overflow is not None:
         overflow = settings.database_max_overflow
     return {"pool_size": size, "max_overflow": overflow}
@@ -192,11 +193,8 @@ def _count(name: str, minimum: int) -> int | None:
     text = _env(name)
     if not text:
         return None
-    try:
-        number = int(text)
-    except ValueError:
-        number = minimum - 1
-    if number < minimum:
+    number = int(text) if text.lstrip("-").isdigit() else None
+    if number is None or number < minimum:
         raise ValueError(f"{name}: {text!r} is not a whole number of at least {minimum}")
     return number
 

@@ -40,7 +40,6 @@ _MESSAGES, _EVENTS, _OUTBOX = (
 _INSERT_MESSAGES, _INSERT_EVENTS, _INSERT_OUTBOX = (
     insert(t) for t in (_MESSAGES, _EVENTS, _OUTBOX)
 )
-ACCEPTED = MessageStatus.ACCEPTED
 # One message, returning whether an endpoint of its owner chose its status (`b_like`).
 _INSERT_MESSAGE_AWAITED = _INSERT_MESSAGES.returning(
     awaited(cast(Table, Message.__table__).c.requested_by)
@@ -294,7 +293,8 @@ def write(session: Session, planned: Plan) -> list[Accepted]:
         connection = write_next(session)  # a statement a table, not one a row
         insert_rows(connection, _MESSAGES, rows)
         insert_rows(connection, _EVENTS, [_first_event(r) for r in rows])
-        insert_rows(connection, _OUTBOX, [_queued(r) for r in rows if r["status"] == ACCEPTED])
+        queued = [_queued(r) for r in rows if r["status"] == MessageStatus.ACCEPTED]
+        insert_rows(connection, _OUTBOX, queued)
     if planned.cleaned:
         at = rows[0]["created_at"]
         connection.execute(

@@ -122,6 +122,14 @@ def test_names_that_may_not_survive_a_crash_leave_the_call_in_doubt(
     assert len(left_in(tmp_path / "email")) == count
 
 
+def test_a_first_rename_failing_leaves_nothing_out_and_refuses_the_call(tmp_path: Path) -> None:
+    (tmp_path / "email" / "m-0.eml").mkdir(parents=True)  # the first mail cannot take its name
+    with pytest.raises(ChannelError) as raised:
+        OutboxEmail(tmp_path).send_many(mails(3))
+    assert not isinstance(raised.value, TransientChannelError)  # nothing out: sent again safely
+    assert left_in(tmp_path / "email") == ["m-0.eml"]
+
+
 def test_a_rename_failing_after_others_leaves_the_whole_call_in_doubt(tmp_path: Path) -> None:
     (tmp_path / "email" / "m-2.eml").mkdir(parents=True)  # the third mail cannot take its name
     with pytest.raises(TransientChannelError) as raised:

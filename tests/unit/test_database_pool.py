@@ -20,6 +20,8 @@ def test_a_process_keeps_its_own_default_pool_unless_the_operator_sizes_it(
     monkeypatch.setenv("HCS_DATABASE_POOL_SIZE", "8")
     monkeypatch.setenv("HCS_DATABASE_MAX_OVERFLOW", "0")
     assert pool(load_settings(env_file=None), 3, 2) == {"pool_size": 8, "max_overflow": 0}
+    # `hcs worker`'s threads each hold a connection: a smaller pool would leave them waiting.
+    assert pool(load_settings(env_file=None), 12, 2, needed=12)["pool_size"] == 12
 
 
 def test_the_api_processes_pool_is_the_one_configured(tmp_path: Path) -> None:
