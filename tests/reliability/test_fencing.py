@@ -213,11 +213,14 @@ def test_a_slow_round_renews_its_leases_so_no_second_worker_takes_the_rest(
     for _ in range(3):
         accept(world)
     sessions = world.app.extensions["hcs"].sessions
-    lease = timedelta(seconds=0.9)
+    # Each call 0.7 s: three outlast the 1.8 s lease unless it is renewed, and each starts past
+    # a third of it (when a round renews). A renewed lease has 1.1 s to spare at worker b's look,
+    # room for a commit on a loaded machine (0.5 s was not: CI saw a lease lapse).
+    lease = timedelta(seconds=1.8)
     taken: list[list[str]] = []
 
-    def slow() -> None:  # each call 0.4 s: three outlast the lease unless it is renewed
-        time.sleep(0.4)
+    def slow() -> None:
+        time.sleep(0.7)
         with sessions.begin() as session:
             taken.append([str(i) for i in lease_due(session, owner="b", lease=lease)])
 
