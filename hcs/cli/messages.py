@@ -42,6 +42,8 @@ def parse_since(text: str, now: datetime) -> datetime:
 @click.option("--since", "since", default=None, help="Failed at or after: ISO time or `24h`.")
 def retry(status: str | None, since: str | None) -> None:
     """Queue failed messages again, deliberately; prints how many (audited)."""
+    if status is None:
+        raise click.ClickException("--status: say which messages: --status failed")
     if status != "failed":
         raise click.ClickException(f"--status: only `failed` can be retried, not {status!r}")
     if not since:
@@ -55,15 +57,17 @@ def retry(status: str | None, since: str | None) -> None:
 
 @messages.command()
 @click.argument("message_id")
-@click.option("--sent", "outcome", flag_value="sent", help="The provider took it: mark it sent.")
-@click.option(
-    "--resend", "outcome", flag_value="resend", help="Send it again, marked possible_duplicate."
-)
-@click.option("--fail", "outcome", flag_value="fail", help="It did not go out: mark it failed.")
-def resolve(message_id: str, outcome: str | None) -> None:
+@click.option("--sent", is_flag=True, help="The provider took it: mark it sent.")
+@click.option("--resend", is_flag=True, help="Send it again, marked possible_duplicate.")
+@click.option("--fail", is_flag=True, help="It did not go out: mark it failed.")
+def resolve(message_id: str, sent: bool, resend: bool, fail: bool) -> None:
     """Settle a message whose send had an unknown outcome (audited)."""
-    if outcome is None:
+    chosen = [name for name, given in (("sent", sent), ("resend", resend), ("fail", fail)) if given]
+    if not chosen:
         raise click.ClickException("say what became of it: --sent, --resend or --fail")
+    if len(chosen) > 1:  # a slip: the last flag must not silently decide
+        raise click.ClickException("say one of --sent, --resend or --fail, not several")
+    [outcome] = chosen
     with unit_of_work(settings()) as session:
         message = resolving.resolve(session, message_id, outcome, actor=cli_actor())
         status = message.status

@@ -101,6 +101,7 @@ def test_a_since_given_as_a_duration_reaches_back_that_far(
         (["--status", "failed", "--since", "yesterday"], "--since"),
         (["--status", "failed", "--since", "2099-01-01T00:00:00+00:00"], "--since"),
         (["--status", "failed"], "--since"),
+        (["--since", "2h"], "--status failed"),
     ],
 )
 def test_bad_input_is_one_line_exit_1_and_changes_nothing(
