@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,12 +10,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
 from channels.core import DeliveryEvent, EventKind, SendResult
-from channels.errors import TransientChannelError
 from hcs import archive
 from hcs.audit import AuditEntry
 from hcs.cli import main
 from hcs.dispatch import rounds
-from hcs.dispatch.providers import Providers, build_providers
 from hcs.infrastructure.config import load_settings
 from hcs.infrastructure.db import transaction
 from hcs.messages.events import record_delivery_events
@@ -24,28 +21,8 @@ from hcs.messages.models import Message
 from hcs.messages.parking import settle_parked
 from templates_store.orm import utcnow
 from tests.support.flows import ORDER, published
-from tests.support.rounds import dispatch_round, kinds
+from tests.support.rounds import Flaky, dispatch_round, flaky, kinds
 from tests.support.world import World
-
-
-class Flaky:
-    """The real outlet behind a network that drops the first `drops` answers after sending."""
-
-    batch_size = 1  # one message a call, as SMTP and Twilio send
-
-    def __init__(self, real: Any, drops: int) -> None:
-        self.real, self.drops, self.copies = real, drops, 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def send(self, prepared: Any) -> SendResult:
-        result = self.real.send(prepared)
-        self.copies += 1
-        if self.drops:
-            self.drops -= 1
-            raise TransientChannelError("read timed out", reason="read timed out")
-        return result
 
 
 class ReportsFirst(Flaky):
@@ -73,13 +50,6 @@ def report(world: World, reference: str, kind: EventKind) -> None:
     )
     with transaction(world.app.extensions["hcs"].sessions) as session:
         record_delivery_events(session, [event], provider="sendgrid")
-
-
-def flaky(world: World, drops: int, outlet_type: type[Flaky] = Flaky) -> tuple[Providers, Flaky]:
-    providers = build_providers(world.app.extensions["hcs"].settings)
-    args = (world,) if outlet_type is ReportsFirst else ()
-    outlet = outlet_type(providers.outlet("email"), drops, *args)
-    return replace(providers, outlets={**providers.outlets, "email": outlet}), outlet
 
 
 def accept(world: World) -> str:
@@ -121,7 +91,7 @@ def test_a_report_that_came_while_the_send_was_in_flight_reconciles_it_and_nothi
 ) -> None:
     published(world)
     message_id = accept(world)
-    providers, outlet = flaky(world, drops=1, outlet_type=ReportsFirst)
+    providers, outlet = flaky(world, 1, lambda real, drops: ReportsFirst(real, drops, world))
     assert dispatch_round(world, providers, 0) == ["delivered"]  # parked, then applied
     assert dispatch_round(world, providers, 11) == []  # past the window: nothing to resend
     assert outlet.copies == 1 and message(world, message_id).status == "delivered"

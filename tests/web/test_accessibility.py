@@ -28,7 +28,8 @@ from hcs.http.auth import limiter
 from hcs.infrastructure.db import transaction
 from hcs.worker.runtime import build_worker
 from templates_store import blocks, versioning
-from tests.support.flows import ai_template, dispatch, send_ai
+from tests.support.flows import ORDER, ai_template, dispatch, send_ai
+from tests.support.rounds import dispatch_round, flaky
 from tests.support.server import serving
 from tests.support.web import (
     CHROMIUM,
@@ -46,11 +47,13 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 SERIOUS = {"serious", "critical"}
-Site = tuple[str, dict[str, int]]  # the base URL; the ids of the archived letter and the jobs
+# The base URL; the ids of the archived letter, its message, the jobs, a message in doubt.
+Site = tuple[str, dict[str, Any]]
 
 
-def _content(world: World) -> dict[str, int]:
-    """The demo set; drafts in the editors and in review, an AI message, a letter, jobs."""
+def _content(world: World) -> dict[str, Any]:
+    """The demo set; drafts in the editors and in review, an AI message, a letter, jobs, an
+    email whose send is in doubt."""
     services = world.app.extensions["hcs"]
     with transaction(services.sessions) as session:
         load_demo(session)
@@ -74,8 +77,26 @@ def _content(world: World) -> dict[str, int]:
     assert answer.status_code == 202, answer.get_json()
     build_worker(services.settings, services.sessions).run_once()  # sends and archives
     with transaction(services.sessions) as session:
-        query = select(ArchiveEntry.id).where(ArchiveEntry.channel == "letter")
-        return ids | {"entry": int(session.execute(query).scalar_one())}
+        query = select(ArchiveEntry.id, ArchiveEntry.message_id).where(
+            ArchiveEntry.channel == "letter"
+        )
+        entry, letter = session.execute(query).one()
+    return ids | {"entry": int(entry), "letter": letter, "doubt": _in_doubt(world)}
+
+
+def _in_doubt(world: World) -> str:
+    """An email whose provider call lost its answer: its send is in doubt (`unknown`)."""
+    data = {
+        "first_name": "Ana",
+        "order_id": "A-1001",
+        "order_total": {"amount": "84.50", "currency": "GBP"},
+        "items": [{"name": "Linen shirt", "quantity": 1}],
+        "delivery_date": "2026-12-02",
+    }
+    answer = world.as_("system").post("/messages", ORDER | {"data": data})
+    assert answer.status_code == 202, answer.get_json()
+    assert dispatch_round(world, flaky(world, drops=1)[0], 0) == ["unknown"]
+    return str(answer.get_json()["id"])
 
 
 def _components(session: Session) -> None:
@@ -175,9 +196,17 @@ PAGES = {
         "/templates/payment-due/versions/2/letter/fr-FR",  # what the grid's letter frame shows
         "/templates/order-confirmation/versions/2/grid",
     ],
-    "sam@example.com": ["/signoffs"],
-    "aud@example.com": ["/archive", "/archive/{entry}", "/archive/{entry}/rendered", "/audit"],
+    "sam@example.com": ["/signoffs", "/messages/{letter}"],
+    "aud@example.com": [
+        "/archive",
+        "/archive/{entry}",
+        "/archive/{entry}/rendered",
+        "/audit",
+        "/messages",
+        "/messages/{letter}",
+    ],
     "root@example.com": [
+        "/messages/{doubt}",
         "/admin/users",
         "/admin/keys",
         "/admin/groups",
@@ -289,3 +318,23 @@ def test_letter_pages_show_in_their_frames_under_the_real_policy(browser: Any, s
         page.context.close()
     refusals = [text for text in refusals if "Content Security Policy" in text]
     assert shown == [827, 827, 827] and not refusals, (shown, refusals)
+
+
+def test_an_admin_settles_a_send_in_doubt_from_the_home_page(browser: Any, site: Site) -> None:
+    """From home to the message; a settlement without a choice is refused on the page (checked
+    by axe too), then "send it again" queues it, said on the page."""
+    root = _signed_in(browser, site[0], "root@example.com")
+    root.goto("/")
+    root.get_by_role("link", name="Messages whose send is in doubt").click()
+    root.get_by_role("link", name=site[1]["doubt"]).click()
+    sync_api.expect(root.locator("#in-doubt")).to_contain_text("may or may not have it")
+    root.get_by_role("button", name="Settle this message").click()
+    sync_api.expect(root.get_by_role("alert")).to_contain_text("choose what became of it")
+    problems = _violations(root)
+    root.get_by_label("Send it again, marked as a possible duplicate").check()
+    root.get_by_role("button", name="Settle this message").click()
+    sync_api.expect(root.get_by_text("queued to be sent again")).to_be_visible()
+    sync_api.expect(root.locator("#state")).to_contain_text("queued")
+    sync_api.expect(root.locator("#events")).to_contain_text("possible_duplicate")
+    root.context.close()
+    assert not problems, "\n".join(problems)

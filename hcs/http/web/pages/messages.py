@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from hcs.http.auth import allow
 from hcs.http.extensions import db_session
 from hcs.http.web.pages import bp
 from hcs.http.web.pages.guard import person
-from hcs.messages import log
+from hcs.messages import log, resolving
 from hcs.messages.erasure import ERASED, is_erased
 from hcs.messages.masking import mask_recipient
+from hcs.messages.models import Message
 from hcs.messages.status import MessageStatus
-from templates_store.errors import ValidationFailed
+from templates_store.errors import InvalidTransition, NotFound, ValidationFailed
 from templates_store.models import CHANNELS
 
 PAGE_SIZE = 50
@@ -91,3 +92,63 @@ def message_log() -> ResponseReturnValue:
         channels=CHANNELS,
         masked=not sees_recipients,
     )
+
+
+# What an admin may say became of a message whose send is in doubt, as the form offers it.
+SETTLEMENTS = {
+    "sent": "The provider took it: mark it sent",
+    "resend": "Send it again, marked as a possible duplicate: the customer may get it twice",
+    "fail": "It did not go out: mark it failed",
+}
+SETTLED = {"sent": "marked sent", "resend": "queued to be sent again", "fail": "marked failed"}
+AWAITING_PERSON = "awaiting_resolution"
+
+
+def _message_page(
+    message_id: str, errors: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    message = db_session().get(Message, message_id)
+    if message is None:
+        raise NotFound(f"no message {message_id!r}")
+    who = person()
+    events = list(message.events)
+    in_doubt = message.status == MessageStatus.UNKNOWN
+    page = render_template(
+        "pages/message.html",
+        row=_row(message, who.sees_all_messages),
+        events=events,
+        in_doubt=in_doubt,
+        awaits_person=in_doubt and bool(events) and events[-1].kind == AWAITING_PERSON,
+        may_settle=in_doubt and "admin" in who.roles,
+        settlements=SETTLEMENTS,
+        chosen=request.form.get("outcome", "") if request.method == "POST" else "",
+        errors=errors or {},
+        masked=not who.sees_all_messages,
+    )
+    return page, status
+
+
+@bp.get("/messages/<message_id>")
+@allow("read", "admin", "auditor", "signoff")
+def message_page(message_id: str) -> ResponseReturnValue:
+    """One message: its facts, its events, and for admins, settling it when its send is in doubt."""
+    return _message_page(message_id)
+
+
+@bp.post("/messages/<message_id>/settle")
+@allow("admin", "admin")
+def settle_message(message_id: str) -> ResponseReturnValue:
+    """An admin says what became of a message whose send is in doubt (audited)."""
+    outcome = request.form.get("outcome", "")
+    if outcome not in SETTLEMENTS:
+        error = "choose what became of it: sent, send it again, or failed"
+        return _message_page(message_id, {"outcome": error}, 400)
+    session = db_session()
+    try:
+        resolving.resolve(session, message_id, outcome, actor=person().email)
+    except InvalidTransition as exc:  # settled by someone else meanwhile, or never in doubt
+        session.rollback()
+        return _message_page(message_id, {"outcome": f"{exc}: nothing was changed"}, 409)
+    session.commit()
+    flash(f"Message {message_id} {SETTLED[outcome]}.")
+    return redirect(url_for("pages.message_page", message_id=message_id))
