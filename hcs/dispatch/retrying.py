@@ -1,4 +1,5 @@
-"""Failed messages queued again on purpose (`hcs messages retry`), audited."""
+"""Failed messages queued again on purpose (`hcs messages retry`, or one from its page or the
+API), audited."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hcs import audit
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.moves import move
 from hcs.messages.status import MessageStatus, Move
+from templates_store.errors import InvalidTransition, NotFound
 from templates_store.orm import utcnow
 
 AUDITED_IDS = 1000
@@ -62,3 +64,34 @@ def retry_failed(session: Session, since: datetime, *, actor: str) -> list[str]:
             },
         )
     return queued
+
+
+def retry_one(session: Session, message_id: str, *, actor: str) -> Message:
+    """Queue one failed message again; refused unless it failed before any provider took it
+    (a bounce after it was sent: another copy would be a duplicate). Audited."""
+    message = session.get(Message, message_id, with_for_update=True)
+    if message is None:
+        raise NotFound(f"no message {message_id!r}")
+    if message.status != MessageStatus.FAILED:
+        raise InvalidTransition(
+            f"message {message_id!r} is {message.status}; only a failed one can be sent again"
+        )
+    if message.sent_at is not None:
+        raise InvalidTransition(
+            f"message {message_id!r} reached its provider before it failed; sending it again "
+            "would be a second copy"
+        )
+    reason = message.reason
+    move(session, message_id, Move.REQUEUE, detail={"actor": actor}, reason="")
+    _requeue_entry(session, message_id, utcnow())
+    audit.record(
+        session,
+        actor=actor,
+        action="message.retry",
+        target_type="message",
+        target=message_id,
+        before={"status": MessageStatus.FAILED.value, "reason": reason},
+        after={"status": MessageStatus.QUEUED.value},
+    )
+    session.refresh(message)
+    return message

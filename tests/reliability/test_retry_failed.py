@@ -1,4 +1,5 @@
-"""`hcs messages retry --status failed --since T`: failed messages queued again, deliberately."""
+"""Failed messages queued again, deliberately: `hcs messages retry --status failed --since T`,
+and one message from the API or its page."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
+from channels.core import DeliveryEvent, EventKind
 from hcs.audit import AuditEntry
 from hcs.cli import main
 from hcs.dispatch.providers import build_providers
 from hcs.dispatch.rounds import Outcome, claim, process
+from hcs.infrastructure.db import transaction
+from hcs.messages.events import record_delivery_events
 from hcs.messages.models import Message
 from templates_store.orm import utcnow
 from tests.support.chat import ChatPlatform, accept
 from tests.support.flows import statuses_of
+from tests.support.web import Person
 from tests.support.world import World
 
 
@@ -114,3 +119,87 @@ def test_bad_input_is_one_line_exit_1_and_changes_nothing(
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1 and complaint in result.output
     assert statuses_of(world) == {message_id: "failed"} and audit_actions(world) == []
+
+
+def message_audit(world: World) -> list[tuple[str, str, str, dict[str, Any]]]:
+    with world.app.extensions["hcs"].sessions() as session:
+        query = select(AuditEntry).where(AuditEntry.action == "message.retry")
+        return [(e.actor, e.action, e.target, e.after) for e in session.scalars(query)]
+
+
+def bounced_after_sending(world: World, message_id: str) -> None:
+    """The platform took the message, then reported it failed (the customer's end refused it)."""
+    event = DeliveryEvent(
+        kind=EventKind.FAILED,
+        provider="chat",
+        provider_message_id=None,
+        recipient=None,
+        occurred_at=None,
+        reference=message_id,
+        data={"reason": "blocked by the customer"},
+    )
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        record_delivery_events(session, [event], provider="chat")
+
+
+def test_an_admin_sends_one_failed_message_again_through_the_api_audited(
+    world: World, chat_platform: ChatPlatform
+) -> None:
+    chat_platform.script = lambda n, body: (400, "conversation is closed")
+    first, second = accept(world, 2)
+    assert [o.status for o in dispatch_round(world)] == ["failed", "failed"]
+    chat_platform.script = None
+    assert world.as_("system").post(f"/messages/{first}/retry").status_code == 403  # not admin
+    answer = world.as_("root@example.com").post(f"/messages/{first}/retry")
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["status"] == "queued" and answer.get_json()["events"][-1]["kind"] == (
+        "requeued"
+    )
+    again = world.as_("root@example.com").post(f"/messages/{first}/retry")
+    assert again.status_code == 409 and "only a failed one" in again.get_json()["message"]
+    assert world.as_("root@example.com").post("/messages/msg_nothing/retry").status_code == 404
+    assert message_audit(world) == [
+        ("root@example.com", "message.retry", first, {"status": "queued"})
+    ]
+    assert [o.status for o in dispatch_round(world)] == ["sent"]
+    assert statuses_of(world) == {first: "sent", second: "failed"}
+    assert chat_platform.posts() == {first: 2, second: 1}
+
+
+def test_a_message_that_failed_after_its_provider_took_it_is_not_sent_again(
+    world: World, chat_platform: ChatPlatform
+) -> None:
+    [message_id] = accept(world, 1)
+    assert [o.status for o in dispatch_round(world)] == ["sent"]
+    bounced_after_sending(world, message_id)
+    assert statuses_of(world) == {message_id: "failed"}
+    answer = world.as_("root@example.com").post(f"/messages/{message_id}/retry")
+    assert answer.status_code == 409
+    assert "reached its provider before it failed" in answer.get_json()["message"]
+    root = Person(world.app, "root@example.com")
+    assert 'id="retry"' not in root.get(f"/messages/{message_id}").text
+    refused = root.post(f"/messages/{message_id}/retry")
+    assert refused.status_code == 409 and "would be a second copy" in refused.text
+    assert statuses_of(world) == {message_id: "failed"} and message_audit(world) == []
+    assert dispatch_round(world) == [] and chat_platform.posts() == {message_id: 1}
+
+
+def test_an_admin_sends_a_failed_message_again_from_its_page_and_others_cannot(
+    world: World, chat_platform: ChatPlatform
+) -> None:
+    chat_platform.script = lambda n, body: (400, "conversation is closed")
+    [message_id] = accept(world, 1)
+    dispatch_round(world)
+    auditor = Person(world.app, "aud@example.com")
+    page = auditor.get(f"/messages/{message_id}")
+    assert page.status_code == 200 and "conversation is closed" in page.text
+    assert 'id="retry"' not in page.text
+    assert auditor.post(f"/messages/{message_id}/retry").status_code == 403
+    root = Person(world.app, "root@example.com")
+    assert 'id="retry"' in root.get(f"/messages/{message_id}").text
+    assert root.post(f"/messages/{message_id}/retry", csrf=False).status_code == 400
+    assert statuses_of(world) == {message_id: "failed"} and message_audit(world) == []
+    answer = root.post(f"/messages/{message_id}/retry")
+    assert answer.status_code == 302
+    assert "queued to be sent again" in root.get(answer.headers["Location"]).text
+    assert statuses_of(world) == {message_id: "queued"} and len(message_audit(world)) == 1

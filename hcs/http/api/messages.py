@@ -10,6 +10,7 @@ from flask import Response
 from flask.views import MethodView
 from sqlalchemy.exc import IntegrityError
 
+from hcs.dispatch.retrying import retry_one
 from hcs.http import idempotent
 from hcs.http.api import message_schemas
 from hcs.http.api import message_shapes as shapes
@@ -198,6 +199,24 @@ class ResolveMessage(MethodView):
         session, who = db_session(), caller()
         resolving.resolve(session, message_id, body["outcome"], actor=who.email)
         session.commit()
+        if body["outcome"] == "resend":
+            notify_dispatcher([message_id])
+        return shapes.detail(
+            shapes.check_visible(who, session.get(Message, message_id), message_id)
+        )
+
+
+@blp.route("/<message_id>/retry")
+class RetryMessage(MethodView):
+    @allow("admin", "admin")
+    @blp.response(200, message_schemas.MessageOut)
+    def post(self, message_id: str) -> dict[str, Any]:
+        """Queue a `failed` message again (audited); 409 unless it failed before any provider took
+        it, since a bounce after sending would make another copy a duplicate."""
+        session, who = db_session(), caller()
+        retry_one(session, message_id, actor=who.email)
+        session.commit()
+        notify_dispatcher([message_id])
         return shapes.detail(
             shapes.check_visible(who, session.get(Message, message_id), message_id)
         )

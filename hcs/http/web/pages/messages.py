@@ -8,8 +8,9 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from hcs.dispatch.retrying import retry_one
 from hcs.http.auth import allow
-from hcs.http.extensions import db_session
+from hcs.http.extensions import db_session, notify_dispatcher
 from hcs.http.web.pages import bp
 from hcs.http.web.pages.guard import person
 from hcs.messages import log, resolving
@@ -120,6 +121,10 @@ def _message_page(
         in_doubt=in_doubt,
         awaits_person=in_doubt and bool(events) and events[-1].kind == AWAITING_PERSON,
         may_settle=in_doubt and "admin" in who.roles,
+        # Failed before any provider took it: another try cannot make a second copy.
+        may_retry=message.status == MessageStatus.FAILED
+        and message.sent_at is None
+        and "admin" in who.roles,
         settlements=SETTLEMENTS,
         chosen=request.form.get("outcome", "") if request.method == "POST" else "",
         errors=errors or {},
@@ -150,5 +155,23 @@ def settle_message(message_id: str) -> ResponseReturnValue:
         session.rollback()
         return _message_page(message_id, {"outcome": f"{exc}: nothing was changed"}, 409)
     session.commit()
+    if outcome == "resend":
+        notify_dispatcher([message_id])
     flash(f"Message {message_id} {SETTLED[outcome]}.")
+    return redirect(url_for("pages.message_page", message_id=message_id))
+
+
+@bp.post("/messages/<message_id>/retry")
+@allow("admin", "admin")
+def retry_message(message_id: str) -> ResponseReturnValue:
+    """An admin queues a failed message again (audited)."""
+    session = db_session()
+    try:
+        retry_one(session, message_id, actor=person().email)
+    except InvalidTransition as exc:  # retried by someone else meanwhile, or sent once already
+        session.rollback()
+        return _message_page(message_id, {"retry": f"{exc}: nothing was changed"}, 409)
+    session.commit()
+    notify_dispatcher([message_id])
+    flash(f"Message {message_id} queued to be sent again.")
     return redirect(url_for("pages.message_page", message_id=message_id))
