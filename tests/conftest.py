@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import hcs.schema  # noqa: F401  (every table mapped before the first query)
 from hcs.infrastructure.db import make_engine
+from tests.support.apps import share_url_builders
 from tests.support.databases import (
     BACKENDS,
     NO_POSTGRES,
@@ -29,8 +30,10 @@ from tests.support.world import World, databases_in, own_world
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """A pytest-xdist worker's own PostgreSQL database exists before any test uses it."""
+    """A pytest-xdist worker's own PostgreSQL database exists before any test uses it; the
+    apps of the tests share their compiled URL builders."""
     create_worker_database(PG_BASE_URL)
+    share_url_builders()
 
 
 @pytest.fixture(scope="session")
