@@ -21,6 +21,43 @@ API_SPEC: dict[str, Any] = {
 }
 
 
+class _DocumentedWhenRead(Api):  # type: ignore[misc]
+    """flask-smorest's `Api`, documenting its blueprints when the document is first read.
+
+    flask-smorest writes each blueprint into the OpenAPI document as it is registered: every
+    schema converted, every path deep-copied, a third of an app's start-up (30 ms), paid by
+    every process, and by every test's app, for a document few of them ever serve. Here the
+    routes are registered at once and their documentation waits, in the same order, for the
+    first reading of `spec` (`/api/openapi.json`, the docs page), so the document is the same.
+    """
+
+    _spec: Any = None
+    _undocumented: list[tuple[Any, str, Any]]
+
+    @property
+    def spec(self) -> Any:
+        spec = self._spec
+        undocumented = getattr(self, "_undocumented", None)
+        while undocumented:  # documenting reads `spec`: each blueprint leaves the list first
+            blp, name, parameters = undocumented.pop(0)
+            blp.register_views_in_doc(self, self._app, spec, name=name, parameters=parameters)
+            spec.tag({"name": name, "description": blp.description})
+        return spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._spec = value
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """Register `blp`'s routes now and its documentation for the first reading."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        if not hasattr(self, "_undocumented"):
+            self._undocumented = []
+        self._undocumented.append((blp, name, parameters))
+
+
 def init_app(app: Flask) -> Api:
     """Register every API blueprint and serve `/api/openapi.json` and `/api/docs`."""
     from hcs.http.api import (
@@ -51,7 +88,7 @@ def init_app(app: Flask) -> Api:
         # `/api/docs` is ours (hcs.http.api.docs): Swagger UI from the package, no CDN.
         API_SPEC_OPTIONS=API_SPEC,
     )
-    api = Api(app)
+    api = _DocumentedWhenRead(app)
     for module in (
         account,
         templates,
