@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from hcs import audit
 from hcs.messages.models import Message, OutboxEntry
-from hcs.messages.moves import move
+from hcs.messages.moves import locked_in, move
 from hcs.messages.status import MessageStatus, Move
-from templates_store.errors import InvalidTransition, NotFound
+from templates_store.errors import InvalidTransition
 from templates_store.orm import utcnow
 
 AUDITED_IDS = 1000
@@ -69,13 +69,7 @@ def retry_failed(session: Session, since: datetime, *, actor: str) -> list[str]:
 def retry_one(session: Session, message_id: str, *, actor: str) -> Message:
     """Queue one failed message again; refused unless it failed before any provider took it
     (a bounce after it was sent: another copy would be a duplicate). Audited."""
-    message = session.get(Message, message_id, with_for_update=True)
-    if message is None:
-        raise NotFound(f"no message {message_id!r}")
-    if message.status != MessageStatus.FAILED:
-        raise InvalidTransition(
-            f"message {message_id!r} is {message.status}; only a failed one can be sent again"
-        )
+    message = locked_in(session, message_id, MessageStatus.FAILED, "sent again")
     if message.sent_at is not None:
         raise InvalidTransition(
             f"message {message_id!r} reached its provider before it failed; sending it again "

@@ -13,6 +13,7 @@ from sqlalchemy.orm.util import identity_key
 from hcs.messages.callbacks import owe_callbacks
 from hcs.messages.models import Message, MessageEvent
 from hcs.messages.status import MessageStatus, Move, sources_of
+from templates_store.errors import InvalidTransition, NotFound
 from templates_store.orm import utcnow
 
 _MESSAGES = cast(Table, Message.__table__)
@@ -22,6 +23,21 @@ _NEW_EVENT = insert(cast(Table, MessageEvent.__table__))
 def record_event(session: Session, message_id: str, kind: str, **detail: object) -> None:
     """Add one event to a message's history (an INSERT, not the unit of work)."""
     session.execute(_NEW_EVENT, {"message_id": message_id, "kind": kind, "detail": detail})
+
+
+def locked_in(session: Session, message_id: str, status: MessageStatus, doing: str) -> Message:
+    """The message, row-locked until the transaction ends, when it is in `status`: a person's
+    action on one message (`doing` it, said in the refusal) is decided once, not by two at once.
+    """
+    message = session.get(Message, message_id, with_for_update=True)
+    if message is None:
+        raise NotFound(f"no message {message_id!r}")
+    if message.status != status:
+        a = "an" if str(status)[0] in "aeiou" else "a"
+        raise InvalidTransition(
+            f"message {message_id!r} is {message.status}; only {a} {status} one can be {doing}"
+        )
+    return message
 
 
 @lru_cache(maxsize=128)

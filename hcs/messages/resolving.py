@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from hcs.audit import record
 from hcs.messages.models import Message, OutboxEntry
-from hcs.messages.moves import move
+from hcs.messages.moves import locked_in, move
 from hcs.messages.status import MessageStatus, Move
-from templates_store.errors import InvalidTransition, NotFound
+from templates_store.errors import InvalidTransition
 from templates_store.orm import utcnow
 
 OUTCOMES = ("sent", "resend", "fail")
@@ -72,13 +72,7 @@ def resolve(session: Session, message_id: str, outcome: str, *, actor: str) -> M
     """A person settles an `unknown` message: `sent`, `resend` or `fail`; audited."""
     if outcome not in OUTCOMES:
         raise InvalidTransition(f"outcome: one of {', '.join(OUTCOMES)}, not {outcome!r}")
-    message = session.get(Message, message_id, with_for_update=True)
-    if message is None:
-        raise NotFound(f"no message {message_id!r}")
-    if message.status != MessageStatus.UNKNOWN:
-        raise InvalidTransition(
-            f"message {message_id!r} is {message.status}; only an unknown one can be resolved"
-        )
+    message = locked_in(session, message_id, MessageStatus.UNKNOWN, "resolved")
     _settle(session, message_id, outcome, actor)
     record(
         session,
