@@ -39,16 +39,14 @@ run: $(STAMP) system-deps
 # PYTHONDONTWRITEBYTECODE is set, every process the suite starts (the suite itself, its Celery
 # workers and letter renderers) would otherwise compile every module it imports again.
 # The suite runs on two pytest-xdist workers, a test file per worker at a time (module fixtures
-# such as a browser or a served app stay in one process), the longest files first
-# (tests/conftest.py); each worker has its own PostgreSQL database and Redis db
-# (tests/support/parallel.py). TEST_WORKERS=0 runs it in one process.
+# such as a browser or a served app stay in one process); each worker has its own PostgreSQL
+# database and Redis db (tests/support/parallel.py). TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 
 test: $(STAMP) system-deps
 	$(BIN)/lint-imports
 	$(BIN)/python -m compileall -q hcs channels templates_store migrations tests >/dev/null
-	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
-	  tests --ignore=tests/perf
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile tests --ignore=tests/perf
 
 bench: $(STAMP) system-deps
 	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev,bench]'

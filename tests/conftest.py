@@ -36,35 +36,6 @@ def pytest_configure(config: pytest.Config) -> None:
     share_url_builders()
 
 
-# The suite's longest files, longest first (`--durations`, December 2026): handed to the two
-# workers before the rest (`make test` turns off xdist's own order, files by their number of
-# tests, which left these few to the end, each finishing the run alone on one worker). A file
-# missing here only runs in its collection order.
-LONGEST_FIRST = (
-    "tests/reliability/test_faults.py",
-    "tests/web/test_accessibility.py",
-    "tests/web/test_browser.py",
-    "tests/web/test_editor_browser.py",
-    "tests/integration/test_cli.py",
-    "tests/reliability/test_lanes.py",
-    "tests/reliability/test_celery.py",
-    "tests/web/test_visual_editor.py",
-    "tests/reliability/test_ai_lane.py",
-    "tests/web/test_signoff_browser.py",
-    "tests/reliability/test_webhooks_while_sealing.py",
-    "tests/reliability/test_letter_lane.py",
-    "tests/reliability/test_celery_callbacks.py",
-    "tests/api/test_openapi.py",
-    "tests/reliability/test_worker_kill.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest files first; every other test in its collection order."""
-    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
-
-
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     """The session's migrated databases: empty ("migrated"), and with people and keys ("world")."""

@@ -6,9 +6,14 @@ the domain knows (a locale Babel does not know, a key that is taken), which is a
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import flask_smorest
 import pytest
 import schemathesis
 from flask import Flask
@@ -114,3 +119,28 @@ def test_the_document_written_when_first_read_is_the_one_written_at_start_up(
     assert type(eager.extensions["flask-smorest"]["blp_name_to_api"]["messages"]) is Api
     assert eager.test_client().get("/api/openapi.json").get_data() == deferred
     assert b"/api/v1/messages/{message_id}/retry" in deferred
+
+
+def test_readers_of_the_first_document_at_once_each_get_all_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first requests in two threads (the servers run two): the one that does not write the
+    document waits for all of it instead of serving what is written so far."""
+    document = flask_smorest.Blueprint.register_views_in_doc
+
+    def slowly(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.005)  # a blueprint's documentation takes a while
+        return document(*args, **kwargs)
+
+    monkeypatch.setattr(flask_smorest.Blueprint, "register_views_in_doc", slowly)
+    app = create_app(settings_for(f"sqlite:///{tmp_path / 'a.db'}", var_dir=tmp_path / "var"))
+    start = threading.Barrier(2)
+
+    def read() -> int:
+        start.wait()
+        return len(app.test_client().get("/api/openapi.json").get_json()["paths"])
+
+    with ThreadPoolExecutor(2) as pool:
+        counts = list(pool.map(lambda _: read(), range(2)))
+    whole = len(app.test_client().get("/api/openapi.json").get_json()["paths"])
+    assert counts == [whole, whole] and whole > 60, counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import Flask
@@ -33,16 +34,28 @@ class _DocumentedWhenRead(Api):  # type: ignore[misc]
 
     _spec: Any = None
     _undocumented: list[tuple[Any, str, Any]]
+    _documenting: threading.Lock
+    _documenter: int | None = None
 
     @property
     def spec(self) -> Any:
-        spec = self._spec
         undocumented = getattr(self, "_undocumented", None)
-        while undocumented:  # documenting reads `spec`: each blueprint leaves the list first
-            blp, name, parameters = undocumented.pop(0)
-            blp.register_views_in_doc(self, self._app, spec, name=name, parameters=parameters)
-            spec.tag({"name": name, "description": blp.description})
-        return spec
+        if undocumented and self._documenter != threading.get_ident():
+            # The first reader writes it all; a reader in another thread waits for the whole
+            # document rather than take what is written so far (the servers run two threads).
+            with self._documenting:
+                self._documenter = threading.get_ident()  # a read while writing is its own
+                try:
+                    while undocumented:
+                        blp, name, parameters = undocumented[0]
+                        blp.register_views_in_doc(
+                            self, self._app, self._spec, name=name, parameters=parameters
+                        )
+                        self._spec.tag({"name": name, "description": blp.description})
+                        undocumented.pop(0)
+                finally:
+                    self._documenter = None
+        return self._spec
 
     @spec.setter
     def spec(self, value: Any) -> None:
@@ -54,7 +67,7 @@ class _DocumentedWhenRead(Api):  # type: ignore[misc]
         self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
         self._app.register_blueprint(blp, **options)
         if not hasattr(self, "_undocumented"):
-            self._undocumented = []
+            self._undocumented, self._documenting = [], threading.Lock()
         self._undocumented.append((blp, name, parameters))
 
 
