@@ -30,6 +30,7 @@ from hcs.infrastructure.db import transaction
 from hcs.infrastructure.delivery import read_delivery
 from hcs.worker.runtime import build_worker
 from tests.support.flows import PARTS, dispatch, new_template, published, reviewed
+from tests.support.httpservers import LoopbackServer
 from tests.support.sendgrid import PUBLIC_KEY, signed
 from tests.support.world import World
 
@@ -94,7 +95,7 @@ def hooks(make_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch) -> 
     # Both variables rewrite the Twilio host, which would defeat the loopback server.
     monkeypatch.delenv("TWILIO_REGION", raising=False)
     monkeypatch.delenv("TWILIO_EDGE", raising=False)
-    server = HTTPServer(host="127.0.0.1", port=0)
+    server = LoopbackServer(host="127.0.0.1", port=0)
     server.start()
     loopback = Loopback(server)
     server.expect_request("/v3/mail/send", method="POST").respond_with_handler(loopback.mail_send)

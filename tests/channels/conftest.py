@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.support.httpservers import LoopbackServer
 from tests.support.mail import SmtpServer, run_smtp
 
 
 @pytest.fixture
 def loopback() -> Iterator[HTTPServer]:
     """A pytest-httpserver on 127.0.0.1 that fails the test on unexpected requests."""
-    server = HTTPServer(host="127.0.0.1", port=0)
+    server = LoopbackServer(host="127.0.0.1", port=0)
     server.start()
     yield server
     server.clear()

@@ -16,6 +16,7 @@ from hcs.ai.providers import OfflineProvider, OpenAIProvider, build_provider
 from hcs.ai.slots import Slot
 from hcs.infrastructure.config import Settings
 from hcs.signoffs.generation import generate_slot
+from tests.support.httpservers import LoopbackServer
 
 PATH = "/v1/chat/completions"
 SLOT = Slot("intro", "Thank the customer for their order.", ("first_name",), 200, "Thank you.")
@@ -48,7 +49,7 @@ def verdicts(**flagged: bool) -> str:
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
-    loopback = HTTPServer(host="127.0.0.1", port=0)
+    loopback = LoopbackServer(host="127.0.0.1", port=0)
     loopback.start()
     yield loopback
     loopback.clear()

@@ -25,6 +25,7 @@ from hcs.ai.providers import (
 from hcs.ai.slots import Slot
 from hcs.infrastructure import destinations
 from hcs.infrastructure.config import Settings
+from tests.support.httpservers import LoopbackServer
 
 PATH = "/v1/chat/completions"
 MODEL = "acme-small"
@@ -62,7 +63,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[HTTPServer]:
     """A model endpoint on 127.0.0.1 that fails the test on any request it did not expect."""
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
-    loopback = HTTPServer(host="127.0.0.1", port=0)
+    loopback = LoopbackServer(host="127.0.0.1", port=0)
     loopback.start()
     yield loopback
     loopback.clear()

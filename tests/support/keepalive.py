@@ -43,7 +43,7 @@ def keepalive_server(answer: dict[str, Any], status: int = 201) -> Iterator[Keep
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     seen = KeepAlive(f"http://127.0.0.1:{server.server_address[1]}/")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield seen

@@ -12,6 +12,7 @@ from pytest_httpserver import HTTPServer
 from hcs.dispatch.providers import build_providers
 from hcs.worker.runtime import Worker
 from tests.support.flows import send_ai
+from tests.support.httpservers import LoopbackServer
 from tests.support.world import World
 
 
@@ -35,7 +36,7 @@ def completion(text: str, finish_reason: str = "stop") -> dict[str, Any]:
 @contextmanager
 def loopback_model() -> Iterator[HTTPServer]:
     """A fake OpenAI-compatible server on 127.0.0.1, stopped afterwards."""
-    server = HTTPServer(host="127.0.0.1", port=0)
+    server = LoopbackServer(host="127.0.0.1", port=0)
     server.start()
     try:
         yield server

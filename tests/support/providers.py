@@ -16,6 +16,8 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.support.httpservers import LoopbackServer
+
 ACCOUNT = "AC" + "1" * 32
 MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT}/Messages"
 
@@ -96,7 +98,7 @@ def _json(body: Any, status: int) -> Response:
 @contextmanager
 def fake_providers() -> Iterator[FakeProviders]:
     """Both fakes on one loopback server for the block's duration."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server = LoopbackServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     fake = FakeProviders(server)
     server.expect_request(f"{MESSAGES}.json", method="POST").respond_with_handler(fake.create)
