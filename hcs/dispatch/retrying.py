@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs import audit
+from hcs.messages.consent import ERASED_PREFIX
+from hcs.messages.erasure import is_erased
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.moves import locked_in, move
 from hcs.messages.status import MessageStatus, Move
@@ -23,11 +25,12 @@ def failed_since(session: Session, since: datetime) -> Sequence[str]:
     """Messages that failed at or after `since` before any provider took them, oldest first.
 
     A message that failed after it was sent (a bounce reported later) reached a provider once
-    already: it is left alone.
+    already: it is left alone, and so is one whose recipient was erased.
     """
     return session.scalars(
         select(Message.id)
         .where(Message.status == MessageStatus.FAILED, Message.sent_at.is_(None))
+        .where(Message.recipient_key.not_like(f"{ERASED_PREFIX}%"))  # nobody to send to
         .where(Message.updated_at >= since)
         .order_by(Message.updated_at, Message.id)
     ).all()
@@ -75,6 +78,8 @@ def retry_one(session: Session, message_id: str, *, actor: str) -> Message:
             f"message {message_id!r} reached its provider before it failed; sending it again "
             "would be a second copy"
         )
+    if is_erased(message):
+        raise InvalidTransition(f"message {message_id!r}'s recipient was erased: nobody to send to")
     reason = message.reason
     move(session, message_id, Move.REQUEUE, detail={"actor": actor}, reason="")
     _requeue_entry(session, message_id, utcnow())

@@ -12,8 +12,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
 from channels.core import DeliveryEvent, EventKind
+from hcs import archive
 from hcs.audit import AuditEntry
 from hcs.cli import main
+from hcs.dispatch.erasure import erase_subject
 from hcs.dispatch.providers import build_providers
 from hcs.dispatch.rounds import Outcome, claim, process
 from hcs.infrastructure.db import transaction
@@ -203,3 +205,25 @@ def test_an_admin_sends_a_failed_message_again_from_its_page_and_others_cannot(
     assert answer.status_code == 302
     assert "queued to be sent again" in root.get(answer.headers["Location"]).text
     assert statuses_of(world) == {message_id: "queued"} and len(message_audit(world)) == 1
+
+
+def test_a_failed_message_whose_recipient_was_erased_is_never_sent_again(
+    world: World, chat_platform: ChatPlatform
+) -> None:
+    chat_platform.script = lambda n, body: (400, "conversation is closed")
+    erased, kept = accept(world, 2)
+    dispatch_round(world)
+    keys = archive.keyring(world.app.extensions["hcs"].settings)
+    with transaction(world.app.extensions["hcs"].sessions) as session:
+        erase_subject(session, "conv-0", actor="dpo@example.com", keys=keys)
+    chat_platform.script = None
+    answer = world.as_("root@example.com").post(f"/messages/{erased}/retry")
+    assert answer.status_code == 409 and "recipient was erased" in answer.get_json()["message"]
+    root = Person(world.app, "root@example.com")
+    assert 'id="retry"' not in root.get(f"/messages/{erased}").text
+    assert 'id="retry"' in root.get(f"/messages/{kept}").text
+    result = retry(world, "--status", "failed", "--since", "1h")
+    assert result.output.strip() == "1 failed message queued again"
+    assert statuses_of(world) == {erased: "failed", kept: "queued"}
+    assert [o.status for o in dispatch_round(world)] == ["sent"]
+    assert chat_platform.posts() == {erased: 1, kept: 2}

@@ -124,6 +124,7 @@ def _message_page(
         # Failed before any provider took it: another try cannot make a second copy.
         may_retry=message.status == MessageStatus.FAILED
         and message.sent_at is None
+        and not is_erased(message)
         and "admin" in who.roles,
         settlements=SETTLEMENTS,
         chosen=request.form.get("outcome", "") if request.method == "POST" else "",
