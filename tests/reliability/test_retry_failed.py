@@ -52,6 +52,14 @@ def audit_actions(world: World) -> list[tuple[str, dict[str, Any]]]:
         return [(entry.action, entry.detail) for entry in entries]
 
 
+def refused(world: World, chat_platform: ChatPlatform, count: int) -> list[str]:
+    """`count` chat messages the platform refused ("conversation is closed"): `failed`."""
+    chat_platform.script = lambda n, body: (400, "conversation is closed")
+    ids = accept(world, count)
+    assert [o.status for o in dispatch_round(world)] == ["failed"] * count
+    return ids
+
+
 def failed_at(world: World, message_id: str, hours_ago: float) -> None:
     with world.app.extensions["hcs"].sessions.begin() as session:
         session.execute(
@@ -89,9 +97,7 @@ def test_failed_messages_since_a_time_are_queued_again_audited_and_then_sent(
 def test_a_since_given_as_a_duration_reaches_back_that_far(
     world: World, chat_platform: ChatPlatform
 ) -> None:
-    chat_platform.script = lambda n, body: (400, "conversation is closed")
-    [message_id] = accept(world, 1)
-    dispatch_round(world)
+    [message_id] = refused(world, chat_platform, 1)
     failed_at(world, message_id, hours_ago=3)
     assert retry(world, "--status", "failed", "--since", "2h").output.strip() == (
         "0 failed messages queued again"
@@ -114,9 +120,7 @@ def test_a_since_given_as_a_duration_reaches_back_that_far(
 def test_bad_input_is_one_line_exit_1_and_changes_nothing(
     world: World, chat_platform: ChatPlatform, args: list[str], complaint: str
 ) -> None:
-    chat_platform.script = lambda n, body: (400, "conversation is closed")
-    [message_id] = accept(world, 1)
-    dispatch_round(world)
+    [message_id] = refused(world, chat_platform, 1)
     result = retry(world, *args)
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1 and complaint in result.output
@@ -189,9 +193,7 @@ def test_a_message_that_failed_after_its_provider_took_it_is_not_sent_again(
 def test_an_admin_sends_a_failed_message_again_from_its_page_and_others_cannot(
     world: World, chat_platform: ChatPlatform
 ) -> None:
-    chat_platform.script = lambda n, body: (400, "conversation is closed")
-    [message_id] = accept(world, 1)
-    dispatch_round(world)
+    [message_id] = refused(world, chat_platform, 1)
     auditor = Person(world.app, "aud@example.com")
     page = auditor.get(f"/messages/{message_id}")
     assert page.status_code == 200 and "conversation is closed" in page.text
@@ -210,9 +212,7 @@ def test_an_admin_sends_a_failed_message_again_from_its_page_and_others_cannot(
 def test_a_failed_message_whose_recipient_was_erased_is_never_sent_again(
     world: World, chat_platform: ChatPlatform
 ) -> None:
-    chat_platform.script = lambda n, body: (400, "conversation is closed")
-    erased, kept = accept(world, 2)
-    dispatch_round(world)
+    erased, kept = refused(world, chat_platform, 2)
     keys = archive.keyring(world.app.extensions["hcs"].settings)
     with transaction(world.app.extensions["hcs"].sessions) as session:
         erase_subject(session, "conv-0", actor="dpo@example.com", keys=keys)
