@@ -69,17 +69,23 @@ def retry_failed(session: Session, since: datetime, *, actor: str) -> list[str]:
     return queued
 
 
+def why_not_again(message: Message) -> str | None:
+    """Why a failed message must not be sent again, or None when it may: another copy after a
+    provider took it would be a duplicate, and an erased recipient has nobody to send to."""
+    if message.sent_at is not None:
+        return "reached its provider before it failed; sending it again would be a second copy"
+    if is_erased(message):
+        return "has an erased recipient: nobody to send it to"
+    return None
+
+
 def retry_one(session: Session, message_id: str, *, actor: str) -> Message:
     """Queue one failed message again; refused unless it failed before any provider took it
     (a bounce after it was sent: another copy would be a duplicate). Audited."""
     message = locked_in(session, message_id, MessageStatus.FAILED, "sent again")
-    if message.sent_at is not None:
-        raise InvalidTransition(
-            f"message {message_id!r} reached its provider before it failed; sending it again "
-            "would be a second copy"
-        )
-    if is_erased(message):
-        raise InvalidTransition(f"message {message_id!r}'s recipient was erased: nobody to send to")
+    refusal = why_not_again(message)
+    if refusal:
+        raise InvalidTransition(f"message {message_id!r} {refusal}")
     reason = message.reason
     move(session, message_id, Move.REQUEUE, detail={"actor": actor}, reason="")
     _requeue_entry(session, message_id, utcnow())

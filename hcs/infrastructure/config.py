@@ -193,7 +193,7 @@ def _count(name: str, minimum: int) -> int | None:
     text = _env(name)
     if not text:
         return None
-    number = int(text) if text.lstrip("-").isdigit() else None
+    number = int(text) if re.fullmatch(r"\s*-?\d+\s*", text) else None
     if number is None or number < minimum:
         raise ValueError(f"{name}: {text!r} is not a whole number of at least {minimum}")
     return number

@@ -155,6 +155,8 @@ def test_an_admin_sends_one_failed_message_again_through_the_api_audited(
     first, second = accept(world, 2)
     assert [o.status for o in dispatch_round(world)] == ["failed", "failed"]
     chat_platform.script = None
+    woken: list[list[str]] = []  # what the workers are told is ready, after the commit
+    world.app.extensions["hcs.dispatcher"] = woken.append
     assert world.as_("system").post(f"/messages/{first}/retry").status_code == 403  # not admin
     answer = world.as_("root@example.com").post(f"/messages/{first}/retry")
     assert answer.status_code == 200, answer.get_json()
@@ -164,6 +166,7 @@ def test_an_admin_sends_one_failed_message_again_through_the_api_audited(
     again = world.as_("root@example.com").post(f"/messages/{first}/retry")
     assert again.status_code == 409 and "only a failed one" in again.get_json()["message"]
     assert world.as_("root@example.com").post("/messages/msg_nothing/retry").status_code == 404
+    assert woken == [[first]]  # refusals wake nobody
     assert message_audit(world) == [
         ("root@example.com", "message.retry", first, {"status": "queued"})
     ]
@@ -218,7 +221,7 @@ def test_a_failed_message_whose_recipient_was_erased_is_never_sent_again(
         erase_subject(session, "conv-0", actor="dpo@example.com", keys=keys)
     chat_platform.script = None
     answer = world.as_("root@example.com").post(f"/messages/{erased}/retry")
-    assert answer.status_code == 409 and "recipient was erased" in answer.get_json()["message"]
+    assert answer.status_code == 409 and "has an erased recipient" in answer.get_json()["message"]
     root = Person(world.app, "root@example.com")
     assert 'id="retry"' not in root.get(f"/messages/{erased}").text
     assert 'id="retry"' in root.get(f"/messages/{kept}").text

@@ -58,6 +58,8 @@ def test_an_in_memory_database_has_no_pool_to_size(tmp_path: Path) -> None:
         ("HCS_DATABASE_POOL_SIZE", "0"),
         ("HCS_DATABASE_POOL_SIZE", "many"),
         ("HCS_DATABASE_MAX_OVERFLOW", "-1"),
+        ("HCS_DATABASE_MAX_OVERFLOW", "--2"),
+        ("HCS_DATABASE_POOL_SIZE", "5.0"),
     ],
 )
 def test_a_pool_size_that_is_not_a_count_is_refused_by_name(

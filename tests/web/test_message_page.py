@@ -59,8 +59,10 @@ def test_an_admin_finds_a_held_message_from_home_and_sends_it_again_audited(held
     assert page.status_code == 200
     assert "wait for a person" in page.text and 'id="settle"' in page.text
     assert "awaiting_resolution" in page.text and "customer@example.com" in page.text.lower()
+    woken: list[list[str]] = []
+    held.app.extensions["hcs.dispatcher"] = woken.append
     answer = root.post(f"/messages/{message_id}/settle", {"outcome": "resend"})
-    assert answer.status_code == 302
+    assert answer.status_code == 302 and woken == [[message_id]]  # goes now, not at the sweep
     shown = root.get(answer.headers["Location"]).text
     assert f"Message {message_id} queued to be sent again." in shown
     assert 'id="settle"' not in shown  # no longer in doubt
@@ -78,8 +80,11 @@ def test_an_admin_marks_a_message_in_doubt_sent_or_failed(
     message_id = in_doubt(world, policy="resend")  # still in its window: settling is allowed
     root = Person(world.app, "root@example.com")
     assert "waits for the provider" in root.get(f"/messages/{message_id}").text
+    woken: list[list[str]] = []
+    world.app.extensions["hcs.dispatcher"] = woken.append
     answer = root.post(f"/messages/{message_id}/settle", {"outcome": outcome})
     assert answer.status_code == 302 and status_of(world, message_id) == status
+    assert woken == []  # nothing to send
     assert [after["outcome"] for _, _, after in settlements(world)] == [outcome]
 
 

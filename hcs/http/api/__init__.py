@@ -32,14 +32,16 @@ class _DocumentedWhenRead(Api):  # type: ignore[misc]
     first reading of `spec` (`/api/openapi.json`, the docs page), so the document is the same.
     """
 
-    _spec: Any = None
-    _undocumented: list[tuple[Any, str, Any]]
-    _documenting: threading.Lock
-    _documenter: int | None = None
+    def __init__(self, app: Flask, **options: Any) -> None:
+        self._spec: Any = None
+        self._undocumented: list[tuple[Any, str, Any]] = []
+        self._documenting = threading.Lock()
+        self._documenter: int | None = None
+        super().__init__(app, **options)
 
     @property
     def spec(self) -> Any:
-        undocumented = getattr(self, "_undocumented", None)
+        undocumented = self._undocumented
         if undocumented and self._documenter != threading.get_ident():
             # The first reader writes it all; a reader in another thread waits for the whole
             # document rather than take what is written so far (the servers run two threads).
@@ -66,8 +68,6 @@ class _DocumentedWhenRead(Api):  # type: ignore[misc]
         name = options.get("name", blp.name)
         self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
         self._app.register_blueprint(blp, **options)
-        if not hasattr(self, "_undocumented"):
-            self._undocumented, self._documenting = [], threading.Lock()
         self._undocumented.append((blp, name, parameters))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from hcs.dispatch.retrying import retry_one
+from hcs.dispatch.retrying import retry_one, why_not_again
 from hcs.http.auth import allow
 from hcs.http.extensions import db_session, notify_dispatcher
 from hcs.http.web.pages import bp
@@ -121,10 +121,8 @@ def _message_page(
         in_doubt=in_doubt,
         awaits_person=in_doubt and bool(events) and events[-1].kind == AWAITING_PERSON,
         may_settle=in_doubt and "admin" in who.roles,
-        # Failed before any provider took it: another try cannot make a second copy.
         may_retry=message.status == MessageStatus.FAILED
-        and message.sent_at is None
-        and not is_erased(message)
+        and why_not_again(message) is None
         and "admin" in who.roles,
         settlements=SETTLEMENTS,
         chosen=request.form.get("outcome", "") if request.method == "POST" else "",
