@@ -20,14 +20,16 @@ archived together.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from types import MappingProxyType
 from typing import cast
 
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hcs.channels.registry import CHANNELS
 from hcs.dispatch.claiming import LEASE, Fence, claim, lease_due, tokens_of
 from hcs.dispatch.finishing import Finished
 from hcs.dispatch.generating import Generate, generate_now
@@ -60,6 +62,7 @@ __all__ = [
     "process",
     "process_many",
     "record_sent",
+    "round_size",
     "run_due",
 ]
 
@@ -241,9 +244,35 @@ def _after_send(sessions: SharedSession, sent: Sequence[Ready], on_sent: SentHoo
             record_event(session, sent[0].message_id, "archive_failed", reason=reason)
 
 
-# Entries a round claims: its messages are finished, sent (one provider call where the provider
-# batches) and archived together.
+# Entries a round claims of one lane (a Celery task carries as many): its messages are finished,
+# sent (one provider call where the provider batches) and archived together. Email goes out many
+# to a provider call (SendGrid personalizations, the outbox's files; SMTP one a call on one
+# reused connection), so its rounds are larger: a round's claim, reads, commits and archive
+# transaction are paid once for more messages (README, "How fast it accepts and sends"). The
+# other lanes send one message a call, often slowly (Twilio, a chat webhook, a PDF): smaller
+# rounds keep several workers busy on a short queue.
 ROUND_SIZE = 50
+ROUND_SIZES: Mapping[str, int] = MappingProxyType({"email": 200})
+
+
+def round_size(lane: str) -> int:
+    """How many entries of `lane` one round claims, and one Celery task carries."""
+    return ROUND_SIZES.get(lane, ROUND_SIZE)
+
+
+def _lease_lanes(
+    session: Session, owner: str, lease: timedelta, channels: Sequence[str] | None
+) -> dict[int, int]:
+    """Due entries of each of these lanes (every channel when None), each lane's round's worth."""
+    by_size: dict[int, list[str]] = {}
+    for lane in CHANNELS if channels is None else channels:
+        by_size.setdefault(round_size(lane), []).append(lane)
+    if channels is None and len(by_size) == 1:  # no lane has a size of its own: one claim
+        return lease_due(session, owner=owner, limit=ROUND_SIZE, lease=lease)
+    tokens: dict[int, int] = {}
+    for size, lanes in by_size.items():
+        tokens.update(lease_due(session, owner=owner, limit=size, lease=lease, channels=lanes))
+    return tokens
 
 
 def run_due(
@@ -251,7 +280,7 @@ def run_due(
     providers: Providers,
     *,
     owner: str,
-    limit: int = ROUND_SIZE,
+    limit: int | None = None,
     on_sent: SentHook | None = None,
     generate: Generate | None = None,
     lease: timedelta = LEASE,
@@ -259,11 +288,15 @@ def run_due(
 ) -> list[Outcome]:
     """Claim a batch of due entries and process each; the outcomes, none when idle.
 
-    `channels` keeps the worker to its lanes (all channels when None). A worker that passes
+    `channels` keeps the worker to its lanes (all channels when None); each lane's entries are
+    claimed a round's worth at a time (`round_size`), or `limit` in all. A worker that passes
     the same `SharedSession` every round reads its versions once, not once a round.
     """
     with sessions.begin() as session:
-        tokens = lease_due(session, owner=owner, limit=limit, lease=lease, channels=channels)
+        if limit is None:
+            tokens = _lease_lanes(session, owner, lease, channels)
+        else:
+            tokens = lease_due(session, owner=owner, limit=limit, lease=lease, channels=channels)
     if not tokens:
         return []
     fence = Fence(dict(tokens), lease)

@@ -31,7 +31,7 @@ from hcs.dispatch.generating import GENERATING, Generate, generate_entry, hold
 from hcs.dispatch.lookups import ProviderLookups
 from hcs.dispatch.preparing import Waiting
 from hcs.dispatch.providers import Providers
-from hcs.dispatch.rounds import ROUND_SIZE, Outcome, SentHook, SharedSession
+from hcs.dispatch.rounds import Outcome, SentHook, SharedSession, round_size
 from hcs.errors import DispatchUnavailable
 from hcs.infrastructure.config import Settings, pool
 from hcs.infrastructure.db import make_engine, session_factory
@@ -44,9 +44,6 @@ DISPATCH = "hcs.worker.tasks.dispatch_entry"
 CALLBACKS = "hcs.worker.tasks.deliver_callbacks"
 # AI text generation runs on its own queue (`HCS_CELERY_AI_QUEUE`, default `ai`).
 GENERATE = "hcs.worker.tasks.generate_signoff"
-# Entries per task: one round's worth, as the in-process worker claims, while a large batch
-# still spreads over every worker process.
-TASK_ENTRIES = ROUND_SIZE
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -91,15 +88,19 @@ def enqueue(
 
 
 def publish(celery: Celery, lanes: Mapping[str, Sequence[int]], **options: Any) -> int:
-    """Queue entries on their lanes' queues, `TASK_ENTRIES` of one lane to a task, over one
-    connection; how many went out."""
+    """Queue entries on their lanes' queues, over one connection; how many went out.
+
+    A task carries one round's worth of one lane (`round_size`), as the in-process worker
+    claims, while a large batch still spreads over every worker process.
+    """
     task, settings = celery.tasks[DISPATCH], celery.conf.hcs_settings
     try:
         with celery.producer_or_acquire() as producer:
             for lane, entry_ids in lanes.items():
                 queue = queue_for(settings, lane)
-                for start in range(0, len(entry_ids), TASK_ENTRIES):
-                    chunk = list(entry_ids[start : start + TASK_ENTRIES])
+                size = round_size(lane)
+                for start in range(0, len(entry_ids), size):
+                    chunk = list(entry_ids[start : start + size])
                     task.apply_async((chunk,), producer=producer, queue=queue, **options)
     except (BrokerError, OSError) as exc:
         log.warning("broker unreachable; the sweep will queue these", extra={"error": str(exc)})

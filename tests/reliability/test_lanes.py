@@ -14,10 +14,11 @@ from click.testing import CliRunner
 
 from channels.core import SendResult
 from hcs.cli import main
+from hcs.dispatch import rounds
 from hcs.dispatch.providers import build_providers
+from hcs.dispatch.rounds import round_size
 from hcs.worker.lanes import LANES, parse_lanes
 from hcs.worker.runtime import build_worker
-from hcs.worker.tasks import TASK_ENTRIES
 from tests.reliability.workers import purge_redis_queue, wait_for
 from tests.support.brokers import REDIS
 from tests.support.chat import ChatPlatform, accept, statuses
@@ -69,14 +70,31 @@ def test_accepted_messages_are_queued_on_their_channels_own_celery_queue(
     make_sending_world: Callable[..., World], queue: str
 ) -> None:
     world = make_sending_world(broker_url=REDIS, celery_queue=queue)
-    accept(world, 2 * TASK_ENTRIES + 1)
+    accept(world, 2 * round_size("chat") + 1)
     client = redis.Redis.from_url(REDIS)
     try:
         lengths = {name: client.llen(name) for name in (queue, f"{queue}.chat", f"{queue}.email")}
     finally:
         client.close()
-    # TASK_ENTRIES (50) to a task: two full tasks and one of a single entry, all on chat's queue.
+    # A round's worth of chat to a task: two full tasks and one of a single entry, all on chat's
+    # queue.
     assert lengths == {queue: 0, f"{queue}.chat": 3, f"{queue}.email": 0}
+
+
+def test_a_worker_of_every_lane_claims_each_lanes_round_so_a_backlog_holds_up_no_other(
+    make_sending_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rounds, "ROUND_SIZES", {"email": 3})
+    monkeypatch.setattr(rounds, "ROUND_SIZE", 2)
+    world = make_sending_world()
+    published(world)
+    emails = [world.as_("system").post("/messages", ORDER).get_json()["id"] for _ in range(5)]
+    chats = accept(world, 3)  # due after every email
+    services = world.app.extensions["hcs"]
+    worker = build_worker(services.settings, services.sessions)
+    assert worker.run_once() == 5  # three emails and two chats, not the five oldest
+    assert statuses(world, emails) == {"sent": 3, "accepted": 2}
+    assert statuses(world, chats) == {"sent": 2, "accepted": 1}
 
 
 def test_a_worker_of_one_lane_never_claims_another_lanes_messages(

@@ -88,21 +88,32 @@ def test_a_transient_failure_is_queued_again_for_its_retry_time(
         assert queueing.sweep(session, lease=LEASE) == []
 
 
-def test_entries_go_to_their_lanes_queue_fifty_to_a_task(tmp_path: Path) -> None:
+def _entries_of(client: redis.Redis, name: str) -> list[list[int]]:
+    """The entry ids of each task waiting in a Celery queue."""
+    # Each body is (args, kwargs, embed); the one argument is the task's entry ids.
+    bodies = [
+        json.loads(base64.b64decode(json.loads(raw)["body"])) for raw in client.lrange(name, 0, -1)
+    ]
+    return [args[0] for args, _, _ in bodies]
+
+
+def test_entries_go_to_their_lanes_queue_a_lanes_round_to_a_task(tmp_path: Path) -> None:
     queue = f"hcs-test-{uuid.uuid4().hex[:10]}"
     settings = replace(load_settings(), broker_url=REDIS, celery_queue=queue, var_dir=tmp_path)
     celery = make_celery(settings)
     try:
-        assert publish(celery, {"email": list(range(1, 111)), "sms": [111]}) == 111
+        lanes = {"email": list(range(1, 451)), "sms": list(range(451, 511))}
+        assert publish(celery, lanes) == 510
         client = redis.Redis.from_url(REDIS)
-        bodies = [
-            json.loads(base64.b64decode(json.loads(raw)["body"]))
-            for raw in client.lrange(f"{queue}.email", 0, -1)
-        ]
-        assert (client.llen(f"{queue}.sms"), client.llen(queue)) == (1, 0)
+        tasks = {lane: _entries_of(client, f"{queue}.{lane}") for lane in lanes}
+        assert client.llen(queue) == 0
         client.close()
-        # Each body is (args, kwargs, embed); the one argument is the task's entry ids.
-        assert sorted(len(args[0]) for args, _, _ in bodies) == [10, 50, 50]
-        assert sorted(i for args, _, _ in bodies for i in args[0]) == list(range(1, 111))
+        # Email goes out many to a provider call: rounds of 200; one message a call: 50.
+        assert {lane: sorted(map(len, ids)) for lane, ids in tasks.items()} == {
+            "email": [50, 200, 200],
+            "sms": [10, 50],
+        }
+        for lane, ids in tasks.items():
+            assert sorted(i for entries in ids for i in entries) == lanes[lane]
     finally:
         purge_redis_queue(REDIS, queue)
