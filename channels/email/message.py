@@ -189,11 +189,12 @@ def to_mime(prepared: PreparedEmail) -> EmailMessage:
     return message
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def to_eml(prepared: PreparedEmail) -> bytes:
     """The message as .eml bytes, exactly as archived and sent over SMTP.
 
-    Remembered for the last few messages: the pipeline archives the bytes the provider sends,
+    Remembered for the last few hundred messages, a worker's round of email (200) and more: the
+    pipeline archives the bytes the provider sends, finished before the round's first call,
     and building MIME is the costliest step of finishing an email. Most messages are written
     directly (see `mime.write_eml`); the rest go through the email package.
     """
