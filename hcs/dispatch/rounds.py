@@ -170,8 +170,23 @@ def _deliver_round(
             if moved and isinstance(item, Ready):
                 sent.append(item)
     if sent and on_sent is not None:
-        _after_send(sessions, sent, on_sent)
+        for part in _archive_parts(sessions, sent):
+            _after_send(sessions, part, on_sent)
     return [answers[id(item)] for item in prepared]
+
+
+# On SQLite a write transaction holds the database's one write lock from its start, and writing
+# the archive is CPU work done inside it (encryption, digests): there a round's archive is written
+# `ARCHIVE_PART` messages a transaction, so an API send never waits out a whole round of email
+# (measured for 200: 41 ms median and 52 ms at most, against 13 and 20 for 50). PostgreSQL locks
+# rows, not the database: there a round's archive is one transaction.
+ARCHIVE_PART = 50
+
+
+def _archive_parts(sessions: SharedSession, sent: list[Ready]) -> list[list[Ready]]:
+    if sessions.session.get_bind().dialect.name != "sqlite":
+        return [sent]
+    return [sent[start : start + ARCHIVE_PART] for start in range(0, len(sent), ARCHIVE_PART)]
 
 
 def _put_back(sessions: SharedSession, untouched: Sequence[Prepared], fence: Fence) -> None:

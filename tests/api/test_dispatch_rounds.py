@@ -65,6 +65,24 @@ def test_a_batch_is_sent_and_archived_with_one_commit_per_provider_call_and_a_fe
     assert kinds(world, ids[0]) == ["accepted", "sent"]
 
 
+def test_on_sqlite_a_rounds_archive_is_written_a_part_at_a_time_so_the_write_lock_is_short(
+    world: World, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    ids, worker = one_round(world, monkeypatch, 12)
+    monkeypatch.setattr(dispatch, "ARCHIVE_PART", 5)
+    archive_round, parts = worker.on_sent, []
+
+    def counted(session: Any, sent: Any) -> None:
+        parts.append(len(sent))
+        archive_round(session, sent)
+
+    worker.on_sent = counted
+    assert worker.run_once() == 12
+    # SQLite has one write lock for the whole database; PostgreSQL locks rows.
+    assert parts == ([5, 5, 2] if backend == "sqlite" else [12])
+    assert archived(world) == set(ids)
+
+
 def test_a_message_that_breaks_finishing_leaves_the_rest_of_its_batch_to_go_out(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
