@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hcs import audit
-from hcs.messages.consent import ERASED_PREFIX
-from hcs.messages.erasure import is_erased
+from hcs.messages.erasure import is_erased, not_erased
 from hcs.messages.models import Message, OutboxEntry
 from hcs.messages.moves import locked_in, move
 from hcs.messages.status import MessageStatus, Move
@@ -30,7 +29,7 @@ def failed_since(session: Session, since: datetime) -> Sequence[str]:
     return session.scalars(
         select(Message.id)
         .where(Message.status == MessageStatus.FAILED, Message.sent_at.is_(None))
-        .where(Message.recipient_key.not_like(f"{ERASED_PREFIX}%"))  # nobody to send to
+        .where(not_erased())  # nobody to send to
         .where(Message.updated_at >= since)
         .order_by(Message.updated_at, Message.id)
     ).all()
@@ -80,8 +79,8 @@ def why_not_again(message: Message) -> str | None:
 
 
 def retry_one(session: Session, message_id: str, *, actor: str) -> Message:
-    """Queue one failed message again; refused unless it failed before any provider took it
-    (a bounce after it was sent: another copy would be a duplicate). Audited."""
+    """Queue one failed message again; refused (`why_not_again`) when a provider took it before
+    it failed or its recipient was erased. Audited."""
     message = locked_in(session, message_id, MessageStatus.FAILED, "sent again")
     refusal = why_not_again(message)
     if refusal:

@@ -282,8 +282,6 @@ def _lease_lanes(
     by_size: dict[int, list[str]] = {}
     for lane in CHANNELS if channels is None else channels:
         by_size.setdefault(round_size(lane), []).append(lane)
-    if channels is None and len(by_size) == 1:  # no lane has a size of its own: one claim
-        return lease_due(session, owner=owner, limit=ROUND_SIZE, lease=lease)
     tokens: dict[int, int] = {}
     for size, lanes in by_size.items():
         tokens.update(lease_due(session, owner=owner, limit=size, lease=lease, channels=lanes))
@@ -295,7 +293,6 @@ def run_due(
     providers: Providers,
     *,
     owner: str,
-    limit: int | None = None,
     on_sent: SentHook | None = None,
     generate: Generate | None = None,
     lease: timedelta = LEASE,
@@ -304,14 +301,11 @@ def run_due(
     """Claim a batch of due entries and process each; the outcomes, none when idle.
 
     `channels` keeps the worker to its lanes (all channels when None); each lane's entries are
-    claimed a round's worth at a time (`round_size`), or `limit` in all. A worker that passes
+    claimed a round's worth at a time (`round_size`). A worker that passes
     the same `SharedSession` every round reads its versions once, not once a round.
     """
     with sessions.begin() as session:
-        if limit is None:
-            tokens = _lease_lanes(session, owner, lease, channels)
-        else:
-            tokens = lease_due(session, owner=owner, limit=limit, lease=lease, channels=channels)
+        tokens = _lease_lanes(session, owner, lease, channels)
     if not tokens:
         return []
     fence = Fence(dict(tokens), lease)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import ColumnElement, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from hcs.messages.cancelling import cancel_many
@@ -41,6 +41,11 @@ def pseudonym(key: str) -> str:
 def is_erased(message: Message) -> bool:
     """Whether the message's recipient was erased."""
     return message.recipient_key.startswith(ERASED_PREFIX)
+
+
+def not_erased() -> ColumnElement[bool]:
+    """`is_erased`, negated, as a condition on the messages a query reads."""
+    return Message.recipient_key.not_like(f"{ERASED_PREFIX}%")
 
 
 def erase_messages(session: Session, key: str, *, actor: str) -> list[str]:
