@@ -8,7 +8,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from channels.email.headers import check_header_text
+from channels.email.headers import check_header_text, is_common_address
 from channels.errors import InvalidContent, InvalidRecipient
 from channels.sms import normalise_phone
 from templates_store.errors import ValidationFailed
@@ -67,6 +67,9 @@ def plain_address(value: str) -> str:
 
 def normal_email(value: str) -> str:
     """An email address, normalised and lower-cased (no DNS lookup)."""
+    lowered = value.lower()
+    if value.isascii() and is_common_address(lowered):  # what email-validator would give
+        return lowered
     try:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
