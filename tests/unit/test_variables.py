@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from marshmallow import ValidationError
 
 from templates_store.errors import ValidationFailed
 from templates_store.variables import (
     DATA_CLASSES,
     VARIABLE_TYPES,
     Money,
+    _flatten,
+    _schema,
     check_declarations,
     load_payload,
+    payload_loader,
 )
 
 ALL_TYPES = [
@@ -204,3 +211,72 @@ def test_the_schema_is_built_once_per_declaration() -> None:
     load_payload(ALL_TYPES, GOOD)
     load_payload([dict(entry) for entry in ALL_TYPES], GOOD)
     assert _schema.cache_info().hits >= before + 2
+
+
+# Payloads near every rule of the four kinds the quick loader reads (text, dates, lists,
+# objects): blanks, nulls inside lists, keys that are not text, dates in other ISO forms, other
+# JSON types where each kind is declared, missing and unknown fields.
+_JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=6)
+)
+_VALUES = {
+    "string": st.one_of(
+        st.text(max_size=8), st.sampled_from(["", " ", "\t\n", "é"]), _JSON_SCALARS
+    ),
+    "date": st.one_of(
+        st.dates().map(date.isoformat),
+        st.sampled_from(["2026-02-30", "20261123", "2026-W47-1", "2026-1-5", "٢٠٢٦-11-23", ""]),
+        _JSON_SCALARS,
+    ),
+    "list": st.one_of(st.lists(_JSON_SCALARS, max_size=3), _JSON_SCALARS, st.just({"a": 1})),
+    "object": st.one_of(
+        st.dictionaries(st.text(max_size=3), _JSON_SCALARS, max_size=3),
+        st.just({1: "a"}),
+        st.lists(_JSON_SCALARS, max_size=2),
+        _JSON_SCALARS,
+    ),
+}
+_JSON = st.recursive(_JSON_SCALARS, lambda inner: st.lists(inner, max_size=2), max_leaves=4)
+_GOOD = {
+    "string": st.text(min_size=1, max_size=8),
+    "date": st.dates().map(date.isoformat),
+    "list": st.lists(_JSON.filter(lambda item: item is not None), max_size=3),
+    "object": st.dictionaries(st.text(max_size=3), _JSON, max_size=3),
+}
+_DECLARED = st.lists(
+    st.tuples(st.sampled_from(sorted(_VALUES)), st.booleans()), min_size=1, max_size=4
+).map(lambda kinds: [{"name": f"v{n}", "type": t, "required": r} for n, (t, r) in enumerate(kinds)])
+
+
+@st.composite
+def _declared_and_payload(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[Any, Any]]:
+    declared = draw(_DECLARED)
+    payload: dict[Any, Any] = {}
+    for entry in declared:
+        if draw(st.integers(0, 5)):  # mostly present
+            good = draw(st.integers(0, 9)) < 6  # mostly a plainly good value
+            values = _GOOD if good else _VALUES
+            payload[entry["name"]] = draw(values[entry["type"]])
+    if draw(st.integers(0, 9)) == 0:
+        payload[draw(st.sampled_from(["extra", "v9", 3]))] = "x"
+    return declared, payload
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_declared_and_payload())
+def test_a_payload_loads_exactly_as_the_marshmallow_schema_loads_it(
+    case: tuple[list[dict[str, Any]], dict[Any, Any]],
+) -> None:
+    declared, payload = case
+    schema = _schema(json.dumps(declared, sort_keys=True))
+    try:
+        expected: Any = list(schema.load(dict(payload)).items())
+    except ValidationError as exc:
+        expected = _flatten("data", exc.messages)
+    try:
+        loaded: Any = list(payload_loader(declared)(payload).items())
+    except ValidationFailed as exc:
+        loaded = exc.errors
+    assert loaded == expected
+    if isinstance(expected, list):  # loaded: the same values, of the same types, in order
+        assert [type(value) for _, value in loaded] == [type(value) for _, value in expected]
