@@ -40,8 +40,8 @@ def check_header_text(value: str, part: str) -> str:
 # labels of letters, digits and single inner hyphens (no `--`: no punycode, no R-LDH label),
 # ending in letters. Every address of this shape that also keeps to the lengths and is not a
 # special-use name is one email-validator accepts and gives back unchanged
-# (tests/channels/test_email_addresses.py compares them); a tenth of its time, which finishing
-# and acceptance pay once a message. Anything else goes the whole way.
+# (tests/channels/test_email_addresses.py compares them), in 1 µs where it takes 23, paid once
+# a message at finishing and at acceptance. Anything else goes the whole way.
 _COMMON = re.compile(
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@((?:[a-z0-9]+(?:-[a-z0-9]+)*\.)+([a-z]+))"
