@@ -14,8 +14,9 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from hcs.infrastructure.clock import db_clock
@@ -93,6 +94,23 @@ def tokens_of(session: Session, entry_ids: Iterable[int]) -> dict[int, int]:
     return {entry_id: token for entry_id, token in session.execute(query)}
 
 
+def held_under(ids: Any, tokens: Any, pairs: Iterable[tuple[int, int]]) -> ColumnElement[bool]:
+    """Rows whose (id, token) is one of `pairs`: by primary key, then one test a generation.
+
+    A round's entries are mostly of one generation (claimed together, first time), so this is
+    usually `id IN (...) AND lease_token = t`. A row-value IN made SQLite scan the whole outbox,
+    and a CASE of every id's token cost it a comparison per id for each row.
+    """
+    by_token: dict[int, list[int]] = {}
+    for entry_id, token in pairs:
+        by_token.setdefault(token, []).append(entry_id)
+    every = ids.in_([entry_id for group in by_token.values() for entry_id in group])
+    if len(by_token) == 1:
+        [token] = by_token
+        return and_(every, tokens == token)
+    return and_(every, or_(*(and_(ids.in_(g), tokens == t) for t, g in by_token.items())))
+
+
 @dataclass
 class Fence:
     """The leases one worker holds for a round: entry ids and their tokens."""
@@ -119,12 +137,9 @@ class Fence:
         if not asked:
             return set()
         now = db_clock(session)
-        # By primary key, then each row's token: a tuple IN would scan the whole outbox.
-        held_token = case(dict(asked), value=OutboxEntry.id)
         renewed = session.scalars(
             update(OutboxEntry)
-            .where(OutboxEntry.id.in_([entry_id for entry_id, _ in asked]))
-            .where(OutboxEntry.lease_token == held_token)
+            .where(held_under(OutboxEntry.id, OutboxEntry.lease_token, asked))
             .values(leased_until=now + self.lease)
             .returning(OutboxEntry.id)
         )

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, case, literal, select, tuple_, update
+from sqlalchemy import Table, case, literal, select, update
 from sqlalchemy.orm import Session
 
+from hcs.dispatch.claiming import held_under
 from hcs.infrastructure.inserts import insert_rows
 from hcs.messages.callbacks import owe_callbacks
 from hcs.messages.models import Message, MessageEvent, OutboxEntry, ParkedEvent
@@ -42,13 +43,10 @@ class Taken:
 
 def _close_held(session: Session, taken: Sequence[Taken]) -> set[int]:
     """Close the entries still held under the call's tokens; the ids closed."""
-    held = tuple_(_ENTRIES.c.id, _ENTRIES.c.lease_token).in_(
-        [(one.entry_id, one.token) for one in taken]
-    )
+    held = held_under(_ENTRIES.c.id, _ENTRIES.c.lease_token, ((o.entry_id, o.token) for o in taken))
     closed = session.execute(
         update(_ENTRIES)
-        # By primary key first: SQLite reads a row-value IN by scanning the whole outbox.
-        .where(_ENTRIES.c.id.in_([one.entry_id for one in taken]), held)
+        .where(held)
         .values(done_at=utcnow(), leased_until=None, last_error="")
         .returning(_ENTRIES.c.id)
     )

@@ -265,3 +265,37 @@ def test_a_round_broken_off_by_the_database_puts_back_what_it_never_handed_over(
     monkeypatch.setattr(sending, "record_sent", record_sent)
     assert [o.status for o in rounds.run_due(sessions, providers, owner="b")] == ["sent"] * 2
     assert outlet.copies == 3 and message(world, first).status == "sending"  # its lease holds
+
+
+def test_a_renewal_keeps_exactly_the_leases_still_held_whatever_their_generations(
+    world: World,
+) -> None:
+    published(world)
+    for _ in range(6):
+        accept(world)
+    sessions = world.app.extensions["hcs"].sessions
+    with sessions.begin() as session:  # earlier claims: the entries are of three generations
+        ids = list(session.scalars(select(OutboxEntry.id).order_by(OutboxEntry.id)))
+        for raised, entry_id in zip((0, 1, 2, 0, 1, 2), ids, strict=True):
+            session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id == entry_id)
+                .values(lease_token=OutboxEntry.lease_token + raised)
+            )
+    fence = claim_for(world, "a")
+    assert len(set(fence.tokens.values())) == 3
+    with sessions.begin() as session:  # b overtakes one entry of each generation
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(ids[:3]))
+            .values(lease_token=OutboxEntry.lease_token + 1, lease_owner="b")
+        )
+    with sessions.begin() as session:
+        assert fence.confirm(session, ids) == set(ids[3:])
+    assert set(fence.tokens) == set(ids[3:])  # a forgets what it lost
+    with sessions.begin() as session:  # a's renewed leases run on; b's are b's own
+        renewed = {
+            entry.id: entry.lease_owner
+            for entry in session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids)))
+        }
+    assert renewed == {**dict.fromkeys(ids[:3], "b"), **dict.fromkeys(ids[3:], "a")}
