@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from hcs.infrastructure.clock import db_clock
@@ -104,6 +104,8 @@ def held_under(ids: Any, tokens: Any, pairs: Iterable[tuple[int, int]]) -> Colum
     by_token: dict[int, list[int]] = {}
     for entry_id, token in pairs:
         by_token.setdefault(token, []).append(entry_id)
+    if not by_token:  # nothing held: no row, not an empty OR
+        return false()
     every = ids.in_([entry_id for group in by_token.values() for entry_id in group])
     if len(by_token) == 1:
         [token] = by_token

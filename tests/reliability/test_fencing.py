@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from channels.core import DeliveryEvent, EventKind, SendResult
 from hcs.dispatch import rounds, sending
-from hcs.dispatch.claiming import Fence, lease_due
+from hcs.dispatch.claiming import Fence, held_under, lease_due
 from hcs.dispatch.providers import Providers, build_providers
 from hcs.infrastructure.clock import db_now
 from hcs.infrastructure.db import transaction
@@ -292,6 +292,10 @@ def test_a_renewal_keeps_exactly_the_leases_still_held_whatever_their_generation
         )
     with sessions.begin() as session:
         assert fence.confirm(session, ids) == set(ids[3:])
+        nothing = select(OutboxEntry.id).where(
+            held_under(OutboxEntry.id, OutboxEntry.lease_token, [])
+        )
+        assert session.scalars(nothing).all() == []
     assert set(fence.tokens) == set(ids[3:])  # a forgets what it lost
     with sessions.begin() as session:  # a's renewed leases run on; b's are b's own
         renewed = {
