@@ -215,3 +215,32 @@ def test_a_round_reads_its_messages_whole_once_and_then_only_what_may_have_chang
     whole = [s for s in seen if s.startswith("SELECT messages.id, messages.template_key")]
     assert len(whole) == 1  # the reading; the archive's step reads the changing columns only
     assert set(statuses_of(world).values()) == {"sent"} and archived(world) == set(ids)
+
+
+def test_a_message_edited_in_the_database_after_acceptance_is_checked_again_at_finishing(
+    world: World,
+) -> None:
+    # Acceptance and finishing read addresses and data by quick paths where they are plainly
+    # good; a row edited by hand since must still meet the full checks before it is sent.
+    published(world)
+    good, injected, retyped, blanked = send_orders(world, 4)
+    services = world.app.extensions["hcs"]
+    bcc = "customer1@example.com\r\nBcc: eve@evil.example"
+    with transaction(services.sessions) as session:
+        edits = {
+            injected: {"to": {"email": bcc}, "recipient_key": bcc},
+            retyped: {"data": {"order_id": 1001, "first_name": "Ana"}},
+            blanked: {"data": {"order_id": "A-1001", "first_name": " "}},
+        }
+        for message_id, values in edits.items():
+            session.execute(update(Message).where(Message.id == message_id).values(**values))
+    assert build_worker(services.settings, services.sessions).run_once() == 4
+    assert statuses_of(world) == {
+        good: "sent",
+        injected: "failed",
+        retyped: "failed",
+        blanked: "failed",
+    }
+    assert archived(world) == {good}
+    [written] = (services.settings.outbox_dir / "email").iterdir()
+    assert b"evil.example" not in written.read_bytes()
