@@ -34,11 +34,6 @@ def chosen(column: str) -> list[str]:
     return column.split()
 
 
-def pattern(event: str) -> str:
-    """The LIKE pattern that finds endpoints that chose `event`."""
-    return f"% {event} %"
-
-
 def event_type(event: str) -> str:
     """The `type` of a delivery's body: `message.sent`, ..., `webhook.test`."""
     return "webhook.test" if event == TEST_EVENT else f"message.{event}"

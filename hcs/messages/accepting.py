@@ -18,7 +18,6 @@ from sqlalchemy import Dialect, Table, bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from channels.invisible import strip_data
-from hcs.callbacks.events import pattern
 from hcs.infrastructure.db import write_next
 from hcs.infrastructure.inserts import insert_rows
 from hcs.infrastructure.prepared import Bound, Prepared
@@ -40,9 +39,12 @@ _MESSAGES, _EVENTS, _OUTBOX = (
 _INSERT_MESSAGES, _INSERT_EVENTS, _INSERT_OUTBOX = (
     insert(t) for t in (_MESSAGES, _EVENTS, _OUTBOX)
 )
-# One message, returning whether an endpoint of its owner chose its status (`b_like`).
+# One message, returning whether an endpoint of its owner (`b_owner`) chose its status
+# (`b_event`). The owner is bound, not the row's column: a subquery in RETURNING that names
+# `messages` reads the whole table (SQLAlchemy puts it in the subquery's FROM), and then
+# answered for any message of an owner with an endpoint, at a cost that grew with the table.
 _INSERT_MESSAGE_AWAITED = _INSERT_MESSAGES.returning(
-    awaited(cast(Table, Message.__table__).c.requested_by)
+    awaited(bindparam("b_owner", type_=_MESSAGES.c.requested_by.type))
 )
 
 
@@ -107,7 +109,7 @@ def _one_statement() -> Any:
 
 _INSERT_ONE_PG = _one_statement()
 _ONE_PG = Prepared(_INSERT_ONE_PG, _COLUMNS)
-_MESSAGE_AWAITED = Prepared(_INSERT_MESSAGE_AWAITED, (*_COLUMNS, "b_like"))
+_MESSAGE_AWAITED = Prepared(_INSERT_MESSAGE_AWAITED, (*_COLUMNS, "b_owner", "b_event"))
 _FIRST_EVENT = Prepared(_INSERT_EVENTS, ("message_id", "kind", "at", "detail"))
 _QUEUED = Prepared(_INSERT_OUTBOX, ("message_id", "available_at", "attempts", "last_error"))
 
@@ -342,7 +344,9 @@ def _one(dialect: Dialect, row: dict[str, Any]) -> list[Bound]:
     if dialect.name == "postgresql":
         return [_ONE_PG.bind(dialect, row)]
     statements = [
-        _MESSAGE_AWAITED.bind(dialect, row | {"b_like": pattern(row["status"])}),
+        _MESSAGE_AWAITED.bind(
+            dialect, row | {"b_owner": row["requested_by"], "b_event": row["status"]}
+        ),
         _FIRST_EVENT.bind(dialect, _first_event(row)),
     ]
     if row["status"] == MessageStatus.ACCEPTED:

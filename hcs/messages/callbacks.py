@@ -23,11 +23,12 @@ from sqlalchemy import (
     exists,
     insert,
     literal,
+    literal_column,
     select,
 )
 from sqlalchemy.orm import Session
 
-from hcs.callbacks.events import EVENTS, pattern
+from hcs.callbacks.events import EVENTS
 from hcs.callbacks.models import WebhookDelivery, WebhookEndpoint
 from hcs.messages.models import Message
 from templates_store.orm import utcnow
@@ -45,6 +46,17 @@ _COLUMNS = [
 ]
 
 
+def chose(event: ColumnElement[str]) -> ColumnElement[bool]:
+    """Whether an endpoint chose `event`: its `events` LIKE `'% ' || event || ' %'`.
+
+    The pattern is built in SQL, not bound whole. SQLite looks at a LIKE's bound pattern when
+    it plans a statement (for its LIKE optimization), so it compiles a statement whose pattern
+    is a bare parameter again at every execution: 45 us of a single send's 65 us INSERT.
+    """
+    endpoints = cast(Table, WebhookEndpoint.__table__)
+    return endpoints.c.events.like(literal_column("'% '") + event + literal_column("' %'"))
+
+
 @lru_cache(maxsize=4)
 def _statement(many: bool, by_owner: bool) -> Any:
     """Deliveries of event `b_event` for one message (`b_id`) or many (`b_ids`).
@@ -55,6 +67,7 @@ def _statement(many: bool, by_owner: bool) -> Any:
     endpoints, messages = cast(Table, WebhookEndpoint.__table__), cast(Table, Message.__table__)
     deliveries = cast(Table, WebhookDelivery.__table__)
     message_id: Any = bindparam("b_id", type_=deliveries.c.message_id.type)
+    event = bindparam("b_event", type_=deliveries.c.event.type)
     source: FromClause
     if by_owner:
         source, whose = endpoints, endpoints.c.owner == bindparam("b_owner")
@@ -70,7 +83,7 @@ def _statement(many: bool, by_owner: bool) -> Any:
         select(
             endpoints.c.id,
             message_id,
-            bindparam("b_event", type_=deliveries.c.event.type),
+            event,
             bindparam("b_at", type_=deliveries.c.occurred_at.type),
             bindparam("b_at2", type_=deliveries.c.available_at.type),
             literal(0),
@@ -78,13 +91,13 @@ def _statement(many: bool, by_owner: bool) -> Any:
             literal(""),
         )
         .select_from(source)
-        .where(whose, endpoints.c.enabled.is_(True), endpoints.c.events.like(bindparam("b_like")))
+        .where(whose, endpoints.c.enabled.is_(True), chose(event))
     )
     return insert(deliveries).from_select(_COLUMNS, chosen)
 
 
 def awaited(owner: ColumnElement[str]) -> ColumnElement[bool]:
-    """Whether an enabled endpoint of `owner` chose the event whose pattern is bound `b_like`.
+    """Whether an enabled endpoint of `owner` chose the event bound `b_event`.
 
     Asked inside the transaction that writes the change (acceptance's INSERT returns it), so an
     endpoint committed before that transaction took its write lock is never missed.
@@ -93,7 +106,7 @@ def awaited(owner: ColumnElement[str]) -> ColumnElement[bool]:
     return exists().where(
         endpoints.c.owner == owner,
         endpoints.c.enabled.is_(True),
-        endpoints.c.events.like(bindparam("b_like")),
+        chose(bindparam("b_event", type_=WebhookDelivery.__table__.c.event.type)),
     )
 
 
@@ -106,14 +119,13 @@ def owed_after(changed: CTE, event: ColumnElement[str], at: ColumnElement[Any]) 
     `changed` returns the messages' `id` and `requested_by`; `event` may be a column of it.
     """
     endpoints = cast(Table, WebhookEndpoint.__table__)
-    wanted = literal("% ") + event + literal(" %")
     chosen = (
         select(
             endpoints.c.id, changed.c.id, event, at, at, literal(0), literal("pending"), literal("")
         )
         .select_from(changed)
         .join(endpoints, endpoints.c.owner == changed.c.requested_by)
-        .where(endpoints.c.enabled.is_(True), endpoints.c.events.like(wanted))
+        .where(endpoints.c.enabled.is_(True), chose(event))
     )
     return insert(cast(Table, WebhookDelivery.__table__)).from_select(_COLUMNS, chosen)
 
@@ -138,10 +150,9 @@ def owe_callbacks(
         return
     moment = at or utcnow()
     params: dict[str, Any] = {"b_event": event, "b_at": moment, "b_at2": moment}
-    params["b_like"] = pattern(event)
     if isinstance(message_ids, str) or len(message_ids) == 1:
         params["b_id"] = message_ids if isinstance(message_ids, str) else message_ids[0]
         params["b_owner"] = owner
         session.execute(_statement(False, owner is not None), params)
-    elif owner is None or session.scalar(_AWAITED, {"b_owner": owner, "b_like": params["b_like"]}):
+    elif owner is None or session.scalar(_AWAITED, {"b_owner": owner, "b_event": event}):
         session.execute(_statement(True, False), params | {"b_ids": list(message_ids)})

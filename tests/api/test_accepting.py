@@ -12,7 +12,7 @@ from hcs.callbacks.models import WebhookDelivery
 from hcs.infrastructure.db import transaction
 from hcs.messages.consent import BOUNCE_SOURCE, set_preference
 from hcs.messages.erasure import erase_messages
-from tests.support.flows import ORDER, published
+from tests.support.flows import ORDER, other_sender, published
 from tests.support.statements import statements
 from tests.support.world import World, running
 
@@ -61,6 +61,20 @@ def test_a_send_nobody_listens_for_runs_no_callbacks_statement(dev_world: World)
     assert answer.status_code == 202
     assert not [s for s in seen if s.startswith("INSERT INTO webhook_deliveries")]
     assert owed(dev_world) == []
+
+
+def test_another_owners_endpoint_owes_nothing_for_a_send_and_runs_no_statement(
+    dev_world: World,
+) -> None:
+    system = dev_world.as_("system")
+    register(dev_world, ["accepted"])  # the backend's endpoint, and its messages
+    first = system.post("/messages", ORDER).get_json()["id"]
+    other_sender(dev_world)
+    with statements(dev_world.app.extensions["hcs"].engine) as seen:
+        answer = dev_world.as_("billing").post("/messages", ORDER)  # nobody listens
+    assert answer.status_code == 202, answer.get_json()
+    assert not [s for s in seen if s.startswith("INSERT INTO webhook_deliveries")]
+    assert owed(dev_world) == [(first, "accepted")]
 
 
 def test_an_endpoint_another_process_adds_is_owed_the_next_acceptance(dev_world: World) -> None:
