@@ -6,7 +6,8 @@ reach the schemas as "missing" fields. So every body sent to `/api/` with POST, 
 DELETE is refused first when it is not JSON (415), holds a key twice in one object, a constant
 JSON does not have, or nesting deeper than `MAX_DEPTH` (400). Bodies past `MAX_CONTENT_LENGTH`
 are refused (413): by Werkzeug from their `Content-Length`, here when sent chunked. Types are
-the schemas' business (422).
+the schemas' business (422). The schemas read the body as parsed here (`parsed`), not parsed
+again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ MAX_DEPTH = 32
 MAX_BYTES = 8 * 1024 * 1024
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 INVALID = "Invalid JSON body."
+# Where `refusal` leaves the body it parsed, in the request's WSGI environ.
+_PARSED = "hcs.parsed_body"
+NOT_PARSED = object()
 
 
 class _Duplicate(ValueError):
@@ -94,10 +98,15 @@ def refusal() -> Response | None:
     if not request.is_json:
         return _refused(415, "Content-Type", "the body must be application/json")
     try:
-        strict_loads(data)
+        request.environ[_PARSED] = strict_loads(data)
     except ValueError as exc:
         return _refused(400, "json", str(exc))
     return None
+
+
+def parsed() -> Any:
+    """The request's body as `refusal` parsed it, or `NOT_PARSED` (no JSON body, not the API)."""
+    return request.environ.get(_PARSED, NOT_PARSED)
 
 
 def init_app(app: Flask) -> None:

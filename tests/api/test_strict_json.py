@@ -116,3 +116,22 @@ def test_wrong_types_in_a_block_a_version_or_a_send_answer_422_naming_the_field(
             assert answer.get_json().get("errors"), (path, body, answer.get_json())
     block = ana.post("/blocks/footer/versions", {"content": {"html": "<p>x</p>"}})
     assert block.status_code == 422 and "content.html" in block.get_json()["errors"]
+
+
+def test_the_schemas_read_the_body_the_strict_parser_read_without_parsing_it_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published(world)
+    parses: list[str] = []
+    real = json.loads
+
+    def counted(text: str | bytes, **kw: Any) -> Any:
+        parses.append(text.decode() if isinstance(text, bytes) else text)
+        return real(text, **kw)
+
+    monkeypatch.setattr(json, "loads", counted)
+    answer = _raw(world, "/messages", json.dumps(ORDER).encode())
+    assert answer.status_code == 202, answer.get_json()
+    assert len([p for p in parses if p.startswith('{"template"')]) == 1
+    empty = _raw(world, "/messages", b"")  # nothing for the strict parser: the schema says so
+    assert empty.status_code == 422 and "template" in empty.get_json()["errors"]["json"]
