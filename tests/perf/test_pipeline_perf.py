@@ -315,10 +315,12 @@ def test_personalized_emails_against_django_post_office(
     print(f"\n{name}: django-post-office {peer['seconds'] * 1e3 / EMAILS:.3f} ms/email")
 
 
+CELERY_PROCESSES = int(os.environ.get("HCS_BENCH_CELERY_PROCESSES", "2"))
 CELERY_WORKER = (
     "from hcs.infrastructure.config import load_settings; "
     "from hcs.worker.sweeping import run_celery_worker; "
-    "run_celery_worker(load_settings(None), '--concurrency=2', '--loglevel=WARNING')"
+    f"run_celery_worker(load_settings(None), '--concurrency={CELERY_PROCESSES}', "
+    "'--loglevel=WARNING')"
 )
 REDIS_URL = os.environ.get("HCS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -405,6 +407,7 @@ def test_personalized_emails_end_to_end_with_celery_on_redis(
     raw_s = _median_raw(services.engine)
     services.engine.dispose()
     backend = services.engine.dialect.name
-    name = f"{EMAILS:,} emails end to end, Celery on Redis, 2 processes [{backend}]"
+    processes = f"{CELERY_PROCESSES} processes"
+    name = f"{EMAILS:,} emails end to end, Celery on Redis, {processes} [{backend}]"
     bench_report(name, pipeline_s, raw_s, unit="email", per=EMAILS)
     print(f"\n{name}: 100,000 would take {pipeline_s / EMAILS * 100_000:,.0f} s")
