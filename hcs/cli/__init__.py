@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -128,8 +129,7 @@ def worker(concurrency: int | None, queues: str | None) -> None:
     if current.broker_url:
         from hcs.worker.sweeping import run_celery_worker
 
-        run_celery_worker(current, lanes=lanes, concurrency=concurrency)
-        return
+        sys.exit(run_celery_worker(current, lanes=lanes, concurrency=concurrency))
     configure_logging()
     lanes = channel_lanes(lanes)  # in-process, each lane's worker generates AI text itself
     threads = concurrency or 1

@@ -8,12 +8,15 @@ and archives sent messages whose entry was never written. Any worker's sweep ser
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
 from hcs import archive
 from hcs.dispatch import callbacks, heartbeat, queueing
@@ -77,8 +80,9 @@ def run_celery_worker(
     *options: str,
     lanes: Sequence[str] = LANES,
     concurrency: int | None = None,
-) -> None:
-    """`hcs worker` with a broker: a Celery worker on its lanes' queues, and its sweeper.
+) -> int:
+    """`hcs worker` with a broker: a Celery worker on its lanes' queues, and its sweeper; its
+    exit code once asked to stop. Ended by an error of its own, it starts again (`start_again`).
 
     The sweep queues due entries of every lane, so any worker's sweep serves the fleet.
     """
@@ -92,4 +96,39 @@ def run_celery_worker(
     argv = ["worker", queues, "--loglevel=INFO", "--without-gossip", "--without-mingle"]
     if concurrency is not None:
         argv.append(f"--concurrency={concurrency}")
-    celery.worker_main([*argv, *options])
+    asked = AskedToStop()
+    worker_shutting_down.connect(asked.note, weak=False)
+    # `start`, not `worker_main`, which drops the worker's exit code.
+    code = celery.start([*argv, *options])
+    if code and not asked.asked:
+        start_again()
+    return int(code or 0)
+
+
+# Seconds before a worker that ended on an error starts again.
+RESTART_PAUSE_S = 2.0
+
+
+class AskedToStop:
+    """Whether the worker was asked to stop (SIGTERM, SIGINT, SIGQUIT), not ended by an error."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def note(self, **_: Any) -> None:
+        self.asked = True
+
+
+def start_again() -> None:
+    """Start this process again in place, after `RESTART_PAUSE_S`: same pid, fresh state.
+
+    A Celery worker ends on an error of its own when its consumer raises one it does not expect
+    ("Unrecoverable error"). kombu 5.7's Redis transport raises one while closing a channel whose
+    connection a broker outage has just dropped (`AttributeError` on the connection's host), and
+    the worker left its queues for good: the outbox kept every message, but nothing sent them.
+    Started again, it reconnects once the broker is back, and its sweep queues what is due. The
+    process stays the one a supervisor (or a test) started and may signal.
+    """
+    log.error("the worker ended on an error; starting it again in %.0f s", RESTART_PAUSE_S)
+    time.sleep(RESTART_PAUSE_S)
+    os.execv(sys.executable, sys.orig_argv)
