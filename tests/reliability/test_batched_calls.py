@@ -260,3 +260,8 @@ def test_the_outbox_writes_a_round_in_one_call_and_records_it_once(world: World)
     assert statuses(world, ids) == dict.fromkeys(ids, "sent")
     written = services.settings.outbox_dir / "email"
     assert {p.stem for p in written.glob("*.eml")} >= set(ids)
+    with services.sessions() as session:  # each message its own id from the one call
+        recorded = session.execute(
+            select(Message.id, Message.provider_message_id).where(Message.id.in_(ids))
+        )
+        assert dict(recorded.all()) == {message_id: message_id for message_id in ids}
