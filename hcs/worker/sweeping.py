@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery
+from celery.platforms import EX_FAILURE
 from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
 from hcs import archive
@@ -100,7 +101,8 @@ def run_celery_worker(
     worker_shutting_down.connect(asked.note, weak=False)
     # `start`, not `worker_main`, which drops the worker's exit code.
     code = celery.start([*argv, *options])
-    if code and not asked.asked:
+    # Celery's own failure only: a usage error (2) would fail the same way again, for ever.
+    if code == EX_FAILURE and not asked.asked:
         start_again()
     return int(code or 0)
 

@@ -62,7 +62,7 @@ def test_a_worker_ended_by_an_error_starts_again_as_the_same_command(
     assert celery.argv[0] == "worker" and "--pool=solo" in celery.argv
 
 
-def test_a_worker_asked_to_stop_stops_whatever_its_exit_code(
+def test_a_worker_asked_to_stop_or_started_wrongly_stops_with_its_exit_code(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, started: list[tuple[str, list[str]]]
 ) -> None:
     def cold_shutdown() -> None:  # what Celery's SIGQUIT handler sends before exiting 1
@@ -71,6 +71,7 @@ def test_a_worker_asked_to_stop_stops_whatever_its_exit_code(
     assert _run(monkeypatch, tmp_path, _Celery(1, cold_shutdown)) == 1
     assert _run(monkeypatch, tmp_path, _Celery(0)) == 0
     assert _run(monkeypatch, tmp_path, _Celery(None)) == 0
+    assert _run(monkeypatch, tmp_path, _Celery(2)) == 2  # a usage error: it would fail again
     assert started == []
 
 
