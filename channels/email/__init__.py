@@ -12,8 +12,8 @@ from channels.email.message import (
     EmailContent,
     EmailSettings,
     PreparedEmail,
+    finished_html,
     html_to_text,
-    inline_css,
     prepare_email,
     to_eml,
 )
@@ -104,7 +104,7 @@ class EmailChannel:
         """The finished subject, HTML (CSS inlined) and text part, with the issues."""
         issues = self.validate(content, category)
         try:
-            html = inline_css(content.html)
+            html = finished_html(content.html, self.settings.finishing)
         except InvalidContent as exc:
             html, issues = content.html, [*issues, error("invalid_html", str(exc), "html")]
         text = content.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
@@ -27,8 +28,12 @@ _TEXT_CONFIG = ParserConfig(display_links=True)
 ONE_CLICK = "List-Unsubscribe=One-Click"
 # The version of the finishing rules: 1 wrote the text alternative with inscriptis; 2 writes it
 # with `plaintext.html_to_text` (several times faster) and says so in `FINISHING_HEADER`, so an
-# archived mail can be finished again byte for byte under the rules it was sent with.
-FINISHING = 2
+# archived mail can be finished again byte for byte under the rules it was sent with; 3 sends
+# HTML that names no style sheet as it was rendered, instead of parsing and writing it again
+# with nothing to inline (`finished_html`).
+FINISHING = 3
+# An element that brings style rules for the inliner: a <style>, or a <link> it would drop.
+_STYLE_SHEET = re.compile(r"<(?:style|link)[\s/>]", re.IGNORECASE)
 FINISHING_HEADER = "X-HCS-Finishing"
 # Long one-click URLs must stay literal, not be folded into encoded words.
 _POLICY = policy.SMTP.clone(max_line_length=998)
@@ -103,6 +108,14 @@ def inline_css(html: str) -> str:
         raise InvalidContent(f"the email HTML could not be finished: {exc}") from exc
 
 
+def finished_html(html: str, finishing: int = FINISHING) -> str:
+    """The HTML as sent by `finishing`'s rules: style sheets inlined; from 3, markup that names
+    none is kept as rendered (the inliner would only have written it out again)."""
+    if finishing >= 3 and _STYLE_SHEET.search(html) is None:
+        return html
+    return inline_css(html)
+
+
 def list_unsubscribe(
     settings: EmailSettings, recipient: str, scope: str, now: datetime
 ) -> tuple[tuple[str, str], ...]:
@@ -160,7 +173,7 @@ def prepare_email(
         reference,
         address,
         subject,
-        inline_css(content.html),
+        finished_html(content.html, settings.finishing),
         text,
         tuple(headers),
         from_address=settings.from_address,

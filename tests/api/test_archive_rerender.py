@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from channels.email import FINISHING_HEADER, EmailSettings
+from channels.email.message import FINISHING
 from hcs import archive
 from hcs.archive.crypto import default_keyring
 from hcs.channels.email import Brand, EmailOutlet
@@ -108,15 +109,17 @@ def test_the_cli_says_identical_or_names_the_first_differing_byte(world: World) 
     assert result.exit_code == 1 and "differs from byte" in result.output
 
 
+@pytest.mark.parametrize("rules", [1, 2])
 def test_a_mail_finished_by_earlier_rules_renders_again_by_those_rules(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, rules: int
 ) -> None:
-    # Mail archived before the finishing rules were versioned: its text part was written by
-    # inscriptis and it names no rules. Sent like that, then rendered again under today's code.
+    # Mail archived under earlier rules: 1 (before the rules were versioned) wrote its text part
+    # with inscriptis and names no rules; 2 wrote out every HTML part through the CSS inliner.
+    # Sent like that, then rendered again under today's code.
     current = EmailOutlet.sender
 
     def earlier(self: EmailOutlet, brand: Brand, finishing: int | None = None) -> EmailSettings:
-        return current(self, brand, 1 if finishing is None else finishing)
+        return current(self, brand, rules if finishing is None else finishing)
 
     monkeypatch.setattr(EmailOutlet, "sender", earlier)
     ids = _send_and_archive(world)
@@ -126,11 +129,12 @@ def test_a_mail_finished_by_earlier_rules_renders_again_by_those_rules(
     with transaction(services.sessions) as session:
         entry = session.get_one(archive.ArchiveEntry, ids["email"])
         archived = archive.open_entry(session, entry, default_keyring()).output
-        assert archived is not None and FINISHING_HEADER.encode() not in archived
+        named = f"{FINISHING_HEADER}: {rules}".encode()
+        assert archived is not None and (named in archived) is (rules > 1)
         result = rerender(session, ids["email"], providers=providers, actor="aud")
         assert (result.identical, result.same_closure) == (True, True), result
         message = session.get_one(Message, entry.message_id)
         today = finish(session, message, providers, sending=False)
-    # Today's rules name themselves, and write another text part: a re-render that ignored the
-    # archived rules would differ.
-    assert f"{FINISHING_HEADER}: 2".encode() in today.output and today.output != archived
+    # Today's rules name themselves and finish otherwise: a re-render that ignored the archived
+    # rules would differ.
+    assert f"{FINISHING_HEADER}: {FINISHING}".encode() in today.output and today.output != archived

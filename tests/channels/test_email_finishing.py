@@ -236,3 +236,51 @@ def test_a_mailbox_is_written_exactly_as_the_email_package_writes_it(
     assert written == str(Address(display_name=display, addr_spec=check_address(address)))
     [(_, parsed)] = getaddresses([written])  # one mailbox, the checked address
     assert parsed == check_address(address)
+
+
+PLAIN_HTML = (
+    '<table role="presentation"><tr><td><p>Hello <b>Ana</b> &amp; co</p>'
+    '<p style="color: #c00"><a href="https://acme.example/t/1">Track it</a></p></td></tr></table>'
+)
+
+
+def _html_part(raw: bytes) -> str:
+    return parse(raw).get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+def test_html_that_names_no_style_sheet_is_sent_exactly_as_rendered(tmp_path: Path) -> None:
+    html = _html_part(prepare(tmp_path, EmailContent("Hi", PLAIN_HTML), Category.TRANSACTIONAL))
+    assert html.replace("\r\n", "\n").rstrip("\n") == PLAIN_HTML
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        "<STYLE>p { color: #c00 }</STYLE>",
+        '<style type="text/css">p { color: #c00 }</style>',
+        '<link rel="stylesheet" href="https://cdn.example/mail.css"/>',
+        "<svg><style>p { color: #c00 }</style></svg>",
+    ],
+)
+def test_html_that_names_a_style_sheet_is_still_inlined(tmp_path: Path, sheet: str) -> None:
+    html = _html_part(prepare(tmp_path, EmailContent("Hi", sheet + PLAIN_HTML)))
+    # The inliner's output, not the source: rules applied or dropped, the tables written out.
+    assert "<style" not in html.lower() and "<link" not in html and "<tbody>" in html
+    if sheet.lower().startswith("<style"):
+        assert '<p style="color: #c00;">Hello' in html
+
+
+def test_mail_finished_by_the_second_rules_is_still_written_out_by_the_inliner(
+    tmp_path: Path,
+) -> None:
+    earlier = EmailSettings(from_address="news@acme.example", finishing=2)
+    channel = EmailChannel(earlier, EMAIL_PROVIDERS["outbox"](tmp_path))  # type: ignore[call-arg]
+    prepared = channel.prepare(
+        EmailContent("Hi", PLAIN_HTML),
+        "ana@example.com",
+        Category.TRANSACTIONAL,
+        reference="msg-1",
+        now=NOW,
+    )
+    assert prepared.header("X-HCS-Finishing") == "2"
+    assert prepared.html.startswith("<html><head></head><body>") and "<tbody>" in prepared.html

@@ -196,13 +196,13 @@ def test_sendgrid_posts_the_exact_mail_send_request(loopback: HTTPServer) -> Non
         "subject": "Autumn offers",
         "content": [
             {"type": "text/plain", "value": "Hello\n"},
-            {"type": "text/html", "value": "<html><head></head><body><p>Hello</p></body></html>"},
+            {"type": "text/html", "value": "<p>Hello</p>"},
         ],
         "custom_args": {"hcs_reference": "msg-42"},
         "headers": {
             "List-Unsubscribe": unsubscribe,
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "X-HCS-Finishing": "2",  # the archived .eml names its finishing rules: so does this
+            "X-HCS-Finishing": "3",  # the archived .eml names its finishing rules: so does this
         },
     }
     assert request.headers["Content-Type"] == "application/json"
