@@ -13,19 +13,21 @@ from hcs.archive import crypto
 from hcs.archive.crypto import Keyring
 from hcs.archive.models import ArchivePayload, SubjectKey
 from hcs.infrastructure.inserts import insert_rows
+from hcs.infrastructure.lists import by_array, one_of
 from templates_store.orm import utcnow
 
 # Built once: the write path runs these for every archived output. Mapped columns, not whole
 # objects: the write path keeps nothing in the session (see store.archive_outputs).
-_LIVE_KEYS = (
-    select(SubjectKey.id, SubjectKey.lookup, SubjectKey.wrapped_key)
+_LIVE_KEYS = {
+    array: select(SubjectKey.id, SubjectKey.lookup, SubjectKey.wrapped_key)
     .where(
-        SubjectKey.lookup.in_(bindparam("lookups", expanding=True)),
+        one_of(SubjectKey.lookup, "lookups", array=array),
         SubjectKey.wrapped_key.is_not(None),
         SubjectKey.master_id == bindparam("master_id"),
     )
     .order_by(SubjectKey.id)
-)
+    for array in (False, True)
+}
 _KEYS = cast(Table, SubjectKey.__table__)
 
 
@@ -35,7 +37,8 @@ def subject_keys(
     """The live key of each subject (id and plain bytes), the missing ones made: two statements."""
     # Two writers may each make one for a new subject: harmless, erasure destroys all of them.
     found: dict[str, tuple[int, bytes]] = {}
-    live = session.execute(_LIVE_KEYS, {"lookups": list(set(lookups)), "master_id": keys.master_id})
+    asked = {"lookups": list(set(lookups)), "master_id": keys.master_id}
+    live = session.execute(_LIVE_KEYS[by_array(session)], asked)
     for row in live:
         if row.lookup not in found:  # the oldest, as one at a time would find it
             plain = keys.unwrap_subject_key(row.wrapped_key, row.lookup, keys.master_id)

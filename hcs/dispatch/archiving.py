@@ -6,11 +6,12 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, cast, select
+from sqlalchemy import Text, and_, cast, select
 from sqlalchemy.orm import Session
 
 from hcs import archive
 from hcs.dispatch.finishing import Finished
+from hcs.infrastructure.lists import by_array, one_of
 from hcs.messages import telemetry
 from hcs.messages.erasure import is_erased
 from hcs.messages.models import Message, MessageEvent
@@ -105,18 +106,19 @@ _DETAIL = cast(_EVENTS.c.detail, Text)
 # Built once: it runs for every round archived. Every message of the round is locked (the outer
 # side of the join), while only the events whose detail names an event key come back: nearly
 # all are the worker's own, not worth a row, a datetime and a JSON parse each.
-_RECORDED = (
-    select(_MESSAGES.c.id, _EVENTS.c.kind, _EVENTS.c.at, _DETAIL)
+_RECORDED = {
+    array: select(_MESSAGES.c.id, _EVENTS.c.kind, _EVENTS.c.at, _DETAIL)
     .outerjoin(
         _EVENTS,
         and_(
             _EVENTS.c.message_id == _MESSAGES.c.id, _DETAIL.contains("event_key", autoescape=True)
         ),
     )
-    .where(_MESSAGES.c.id.in_(bindparam("message_ids", expanding=True)))
+    .where(one_of(_MESSAGES.c.id, "message_ids", array=array))
     .order_by(_EVENTS.c.id)
     .with_for_update(of=_MESSAGES)
-)
+    for array in (False, True)
+}
 
 
 def archive_earlier_reports(
@@ -128,7 +130,8 @@ def archive_earlier_reports(
     no entry to append to. The messages' row locks make a report arriving now wait for these
     entries, so each report is in its entry once.
     """
-    recorded = session.execute(_RECORDED, {"message_ids": list(message_ids)})
+    statement = _RECORDED[by_array(session)]
+    recorded = session.execute(statement, {"message_ids": list(message_ids)})
     for message_id, kind, at, text in recorded:
         detail = {} if text is None else json.loads(text)
         if "event_key" in detail:  # a provider's report, not one of the worker's own

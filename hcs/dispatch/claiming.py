@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from hcs.infrastructure.clock import db_clock
+from hcs.infrastructure.lists import among, by_array
 from hcs.messages.models import Message, OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def lease_due(
         return {}
     taken = session.execute(
         update(OutboxEntry)
-        .where(OutboxEntry.id.in_(ids))
+        .where(among(OutboxEntry.id, ids, array=by_array(session)))
         .values(
             leased_until=moment + lease,
             lease_owner=owner,
@@ -94,8 +95,11 @@ def tokens_of(session: Session, entry_ids: Iterable[int]) -> dict[int, int]:
     return {entry_id: token for entry_id, token in session.execute(query)}
 
 
-def held_under(ids: Any, tokens: Any, pairs: Iterable[tuple[int, int]]) -> ColumnElement[bool]:
-    """Rows whose (id, token) is one of `pairs`: by primary key, then one test a generation.
+def held_under(
+    ids: Any, tokens: Any, pairs: Iterable[tuple[int, int]], *, array: bool = False
+) -> ColumnElement[bool]:
+    """Rows whose (id, token) is one of `pairs`: by primary key, then one test a generation;
+    the ids bound as one array with `array` (`hcs.infrastructure.lists`).
 
     A round's entries are mostly of one generation (claimed together, first time), so this is
     usually `id IN (...) AND lease_token = t`. A row-value IN made SQLite scan the whole outbox,
@@ -106,7 +110,7 @@ def held_under(ids: Any, tokens: Any, pairs: Iterable[tuple[int, int]]) -> Colum
         by_token.setdefault(token, []).append(entry_id)
     if not by_token:  # nothing held: no row, not an empty OR
         return false()
-    every = ids.in_([entry_id for group in by_token.values() for entry_id in group])
+    every = among(ids, [entry_id for group in by_token.values() for entry_id in group], array=array)
     if len(by_token) == 1:
         [token] = by_token
         return and_(every, tokens == token)
@@ -139,9 +143,12 @@ class Fence:
         if not asked:
             return set()
         now = db_clock(session)
+        held_now = held_under(
+            OutboxEntry.id, OutboxEntry.lease_token, asked, array=by_array(session)
+        )
         renewed = session.scalars(
             update(OutboxEntry)
-            .where(held_under(OutboxEntry.id, OutboxEntry.lease_token, asked))
+            .where(held_now)
             .values(leased_until=now + self.lease)
             .returning(OutboxEntry.id)
         )

@@ -34,6 +34,7 @@ from hcs.dispatch.unknown import (
     policy_for,
     resend,
 )
+from hcs.infrastructure.lists import among, by_array, one_of
 from hcs.messages import telemetry
 from hcs.messages.consent import suppression_reasons
 from hcs.messages.models import Message, OutboxEntry
@@ -106,7 +107,8 @@ _STATE = (
 
 def current(session: Session, model: type[Any], keys: Sequence[object]) -> dict[Any, Any]:
     """Rows as the database holds them now, whatever the session remembers, by primary key."""
-    query = select(model).where(model.id.in_(keys)).execution_options(populate_existing=True)
+    which = among(model.id, keys, array=by_array(session))
+    query = select(model).where(which).execution_options(populate_existing=True)
     return {row.id: row for row in session.scalars(query)}
 
 
@@ -118,9 +120,10 @@ _FIXED = frozenset(
 )
 _CHANGING = [column for column in Message.__table__.c if column.name not in _FIXED]
 _MESSAGE_ID = Message.__table__.c.id
-_AS_NOW_MESSAGES = select(_MESSAGE_ID, *_CHANGING).where(
-    _MESSAGE_ID.in_(bindparam("ids", expanding=True))
-)
+_AS_NOW_MESSAGES = {
+    array: select(_MESSAGE_ID, *_CHANGING).where(one_of(_MESSAGE_ID, "ids", array=array))
+    for array in (False, True)
+}
 
 
 def as_now(session: Session, messages: Sequence[Message]) -> dict[str, Message]:
@@ -128,7 +131,8 @@ def as_now(session: Session, messages: Sequence[Message]) -> dict[str, Message]:
     brought up to date by one light query (only the columns that can change), any other
     loaded whole."""
     held = {message.id: message for message in messages if message in session}
-    fresh = session.execute(_AS_NOW_MESSAGES, {"ids": list(held)}) if held else ()
+    statement = _AS_NOW_MESSAGES[by_array(session)]
+    fresh = session.execute(statement, {"ids": list(held)}) if held else ()
     for row in fresh:
         for column in _CHANGING:
             set_committed_value(held[row.id], column.key, row._mapping[column])
@@ -319,7 +323,9 @@ def _refresh_unusual(session: Session, plans: Sequence[Plan]) -> None:
     """
     sends = {plan.entry.id: plan for plan in plans if plan.action == "send"}
     rows: Iterable[Any] = (
-        session.execute(_ENTRY_STATES.where(OutboxEntry.id.in_(list(sends)))) if sends else ()
+        session.execute(_ENTRY_STATES.where(among(OutboxEntry.id, sends, array=by_array(session))))
+        if sends
+        else ()
     )
     unchanged = {
         entry_id

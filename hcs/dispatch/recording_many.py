@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hcs.dispatch.claiming import held_under
 from hcs.infrastructure.inserts import insert_rows
-from hcs.infrastructure.lists import by_array
+from hcs.infrastructure.lists import among, by_array
 from hcs.messages.callbacks import owe_callbacks
 from hcs.messages.models import Message, MessageEvent, OutboxEntry, ParkedEvent
 from hcs.messages.moves import forget
@@ -44,7 +44,8 @@ class Taken:
 
 def _close_held(session: Session, taken: Sequence[Taken]) -> set[int]:
     """Close the entries still held under the call's tokens; the ids closed."""
-    held = held_under(_ENTRIES.c.id, _ENTRIES.c.lease_token, ((o.entry_id, o.token) for o in taken))
+    pairs = ((one.entry_id, one.token) for one in taken)
+    held = held_under(_ENTRIES.c.id, _ENTRIES.c.lease_token, pairs, array=by_array(session))
     closed = session.execute(
         update(_ENTRIES)
         .where(held)
@@ -136,7 +137,7 @@ def _apply_parked(session: Session, ids: dict[str, str], provider: str) -> None:
     waiting = session.scalars(
         select(_PARKED.c.provider_message_id).where(
             _PARKED.c.provider == provider,
-            _PARKED.c.provider_message_id.in_(set(ids.values())),
+            among(_PARKED.c.provider_message_id, set(ids.values()), array=by_array(session)),
             _PARKED.c.received_at >= utcnow() - PARKED_FOR,
         )
     )

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from hcs.callbacks.events import EVENTS
 from hcs.callbacks.models import WebhookDelivery, WebhookEndpoint
+from hcs.infrastructure.lists import by_array, one_of
 from hcs.messages.models import Message
 from templates_store.orm import utcnow
 
@@ -57,8 +58,8 @@ def chose(event: ColumnElement[str]) -> ColumnElement[bool]:
     return endpoints.c.events.like(literal_column("'% '") + event + literal_column("' %'"))
 
 
-@lru_cache(maxsize=4)
-def _statement(many: bool, by_owner: bool) -> Any:
+@lru_cache(maxsize=8)
+def _statement(many: bool, by_owner: bool, array: bool = False) -> Any:
     """Deliveries of event `b_event` for one message (`b_id`) or many (`b_ids`).
 
     With `by_owner` (one message whose owner the caller knows: acceptance) the endpoints alone
@@ -74,7 +75,7 @@ def _statement(many: bool, by_owner: bool) -> Any:
     else:
         source = messages.join(endpoints, endpoints.c.owner == messages.c.requested_by)
         whose = (
-            messages.c.id.in_(bindparam("b_ids", expanding=True))
+            one_of(messages.c.id, "b_ids", array=array)
             if many
             else messages.c.id == bindparam("b_id")
         )
@@ -155,4 +156,5 @@ def owe_callbacks(
         params["b_owner"] = owner
         session.execute(_statement(False, owner is not None), params)
     elif owner is None or session.scalar(_AWAITED, {"b_owner": owner, "b_event": event}):
-        session.execute(_statement(True, False), params | {"b_ids": list(message_ids)})
+        statement = _statement(True, False, by_array(session))
+        session.execute(statement, params | {"b_ids": list(message_ids)})

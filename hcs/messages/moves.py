@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, insert, literal, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from hcs.infrastructure.lists import by_array, one_of
 from hcs.messages.callbacks import owe_callbacks
 from hcs.messages.models import Message, MessageEvent
 from hcs.messages.status import MessageStatus, Move, sources_of
@@ -42,7 +43,11 @@ def locked_in(session: Session, message_id: str, status: MessageStatus, doing: s
 
 @lru_cache(maxsize=128)
 def _statement(
-    which: Move, asked: tuple[MessageStatus, ...] | None, fields: tuple[str, ...], many: bool
+    which: Move,
+    asked: tuple[MessageStatus, ...] | None,
+    fields: tuple[str, ...],
+    many: bool,
+    array: bool = False,
 ) -> Any:
     """The conditional UPDATE of one move, checked and built once per sources, target and fields.
 
@@ -52,7 +57,7 @@ def _statement(
     table = _MESSAGES
     where: ColumnElement[bool]
     if many:
-        where = table.c.id.in_(bindparam("b_ids", expanding=True))
+        where = one_of(table.c.id, "b_ids", array=array)
     else:
         where = table.c.id == bindparam("b_id")
     statement = (
@@ -102,7 +107,7 @@ def move_each(
     row = which.value
     asked = None if sources is None else tuple(sources)
     many = not isinstance(messages, str)
-    statement = _statement(which, asked, tuple(sorted(values)), many)
+    statement = _statement(which, asked, tuple(sorted(values)), many, many and by_array(session))
     params: dict[str, object] = {f"b_{field}": value for field, value in values.items()}
     params["b_now"] = now = utcnow()
     if isinstance(messages, str):

@@ -4,6 +4,9 @@ Every statement a round runs is asked for its plan (SQLite's planner is rule-bas
 does not depend on how full the test database is): none may scan the outbox, the messages or
 their events, which hold every message ever accepted. One such scan cost 6.7 ms a round at
 100,000 entries and grew with every message sent.
+
+Nor does a statement's text grow with the round on PostgreSQL: psycopg converts a statement's
+placeholders again at every execution once it has more than 50 parameters or 4,096 characters.
 """
 
 from __future__ import annotations
@@ -57,3 +60,35 @@ def test_no_statement_of_a_round_scans_a_table_that_grows_with_every_message(
                           if s.split()[1] in GROWING])
         }  # fmt: skip
     assert scanning == {}
+
+
+# psycopg keeps a statement's converted placeholders only below these (psycopg._queries).
+DRIVER_CACHES_PARAMETERS, DRIVER_CACHES_CHARACTERS = 50, 4096
+
+
+def test_no_statement_of_a_round_grows_with_the_round_on_postgresql(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = world.app.extensions["hcs"]
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's driver has no placeholders to convert")
+    monkeypatch.setattr(dispatch, "PREPARE_BUDGET", 60.0)
+    published(world)
+    ids = send_orders(world, 60)
+    seen: list[tuple[str, Any]] = []
+
+    def note(_c: Any, _cur: Any, statement: str, parameters: Any, _x: Any, many: bool) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(services.engine, "before_cursor_execute", note)
+    try:
+        assert build_worker(services.settings, services.sessions).run_once() == 60
+    finally:
+        event.remove(services.engine, "before_cursor_execute", note)
+    assert set(statuses_of(world).values()) == {"sent"} and len(ids) == 60
+    growing = {
+        " ".join(statement.split())[:90]: (len(parameters), len(statement))
+        for statement, parameters in seen
+        if len(parameters) > DRIVER_CACHES_PARAMETERS or len(statement) > DRIVER_CACHES_CHARACTERS
+    }
+    assert growing == {}
