@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hcs.infrastructure import writers
+from hcs.infrastructure import json_columns, writers
 from hcs.infrastructure.commits import commits_as_it_runs, watch_commits
 
 
@@ -165,6 +165,7 @@ def _ping_when_idle(engine: Engine) -> None:
 
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for `url`: SQLite with WAL and foreign keys on, PostgreSQL through psycopg 3."""
+    options.setdefault("json_deserializer", json_columns.loads)
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
