@@ -114,7 +114,8 @@ def held_under(
     if len(by_token) == 1:
         [token] = by_token
         return and_(every, tokens == token)
-    return and_(every, or_(*(and_(ids.in_(g), tokens == t) for t, g in by_token.items())))
+    generations = (and_(among(ids, g, array=array), tokens == t) for t, g in by_token.items())
+    return and_(every, or_(*generations))
 
 
 @dataclass
